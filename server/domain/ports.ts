@@ -1,0 +1,157 @@
+/**
+ * Store ports. Async and batch-shaped so a PostgreSQL implementation can slot in later; the SQLite
+ * implementation lives in server/store and is the only code that knows about SQL.
+ */
+import type {
+  ApiToken, AuditEntry, BreakGlassGrant, CheckState, DistributedQuery, EnrollSecret, GrantStatus, Host,
+  HostDetails, IngestBatch, IngestOutcome, LatestResult, Platform, Role, StatusLog,
+} from './types.js';
+
+export interface EnrollRecord {
+  serial: string;
+  hardwareUuid: string;
+  hostIdentifier: string;
+  hostname: string;
+  platform: Platform;
+  osPlatform: string;
+  osName: string;
+  osVersion: string;
+  osqueryVersion: string;
+  hardwareVendor: string;
+  hardwareModel: string;
+  details: HostDetails;
+  nodeKeyHash: string;
+  enrollSecretName: string;
+  at: number;
+}
+
+export interface EnrollOutcome {
+  host: Host;
+  /** True when an existing host record was reused (its previous node key is now revoked). */
+  reenrolled: boolean;
+  /** Hash of the node key this enrollment replaced, so caches can drop it. */
+  revokedNodeKeyHash: string | null;
+}
+
+export interface HostFilter {
+  platform?: string;
+  search?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface HostRepo {
+  enroll(rec: EnrollRecord): Promise<EnrollOutcome>;
+  findByNodeKeyHash(hash: string): Promise<Host | undefined>;
+  get(id: number): Promise<Host | undefined>;
+  /** Usually one host; several when different hardware reports the same serial. */
+  findBySerial(serial: string): Promise<Host[]>;
+  list(filter?: HostFilter): Promise<Host[]>;
+  details(id: number): Promise<HostDetails | undefined>;
+  /** Batched last-seen update (check-ins are frequent; written lazily). */
+  touch(seen: ReadonlyArray<{ id: number; at: number }>): Promise<void>;
+  /** Removes the host and everything about it; its node key stops working. Returns the key hash. */
+  unenroll(id: number): Promise<string | null>;
+  count(): Promise<number>;
+}
+
+export interface EnrollSecretRepo {
+  create(input: { name: string; hash: string; expiresAt: number | null; at: number }): Promise<EnrollSecret>;
+  list(): Promise<EnrollSecret[]>;
+  /** Active (not revoked, not expired at `now`) secrets with their hashes, for constant-time matching. */
+  active(now: number): Promise<Array<EnrollSecret & { hash: string }>>;
+  revoke(name: string, at: number): Promise<boolean>;
+}
+
+export interface TokenRepo {
+  create(input: { name: string; role: Role; hash: string; at: number }): Promise<ApiToken>;
+  findActiveByHash(hash: string): Promise<ApiToken | undefined>;
+  list(): Promise<ApiToken[]>;
+  revoke(nameOrId: string, at: number): Promise<boolean>;
+  markUsed(id: number, at: number): Promise<void>;
+}
+
+export interface ResultRepo {
+  /** Applies a whole batch in one durable transaction (results + statuses + last_seen). */
+  ingestBatch(batch: IngestBatch): Promise<IngestOutcome>;
+  latestForHost(hostId: number): Promise<LatestResult[]>;
+  /** Every stored latest set for the given query keys (startup rebuild, policy dry-run). */
+  latestForQueries(queryKeys: readonly string[]): Promise<LatestResult[]>;
+  statusLogs(hostId: number, limit: number): Promise<Array<StatusLog & { receivedAt: number }>>;
+}
+
+export interface CheckStateRepo {
+  putMany(states: readonly CheckState[]): Promise<void>;
+  forHost(hostId: number): Promise<CheckState[]>;
+  all(): Promise<CheckState[]>;
+}
+
+export interface DistributedRepo {
+  enqueue(items: ReadonlyArray<Omit<DistributedQuery, 'sentAt' | 'completedAt'>>): Promise<void>;
+  /** Queries not yet sent (or sent longer than `resendAfterMs` ago without an answer); marks them sent. */
+  takePending(hostId: number, now: number, resendAfterMs: number): Promise<DistributedQuery[]>;
+  hasPending(hostId: number): Promise<boolean>;
+  /** Records the answer of one query (rows or error) and completes it. Unknown ids return undefined. */
+  complete(hostId: number, id: string, answer: { rows: unknown[]; status: number; message: string }, at: number): Promise<DistributedQuery | undefined>;
+  /** Live-query campaign results. */
+  campaignResults(ref: string): Promise<Array<{ hostId: number; id: string; status: number | null; message: string | null; rows: unknown[] | null; completedAt: number | null }>>;
+}
+
+export interface Carve {
+  sessionId: string;
+  hostId: number;
+  carveId: string;
+  requestId: string;
+  blockCount: number;
+  blockSize: number;
+  carveSize: number;
+  blocksReceived: number;
+  createdAt: number;
+  completedAt: number | null;
+}
+
+export interface CarveRepo {
+  begin(c: Omit<Carve, 'blocksReceived' | 'completedAt'>): Promise<void>;
+  get(sessionId: string): Promise<Carve | undefined>;
+  /** Stores a block (duplicates ignored); returns the carve after the write. */
+  addBlock(sessionId: string, blockId: number, data: Buffer, at: number): Promise<Carve>;
+  data(sessionId: string): Promise<Buffer | undefined>;
+  list(): Promise<Carve[]>;
+}
+
+export interface BreakGlassRepo {
+  insert(g: BreakGlassGrant): Promise<void>;
+  get(id: string): Promise<BreakGlassGrant | undefined>;
+  update(id: string, patch: Partial<BreakGlassGrant>): Promise<BreakGlassGrant | undefined>;
+  list(filter?: { status?: GrantStatus; user?: string; serial?: string; since?: number }): Promise<BreakGlassGrant[]>;
+}
+
+export interface AuditRepo {
+  /** Appends entries, chaining each to the previous hash inside one transaction. */
+  append(entries: ReadonlyArray<Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>>): Promise<AuditEntry[]>;
+  list(filter?: { type?: string; actor?: string; serial?: string; since?: number; until?: number; limit?: number; afterSeq?: number }): Promise<AuditEntry[]>;
+  /** Every entry in order, for chain verification. */
+  all(): Promise<AuditEntry[]>;
+}
+
+/** Key/value settings that must survive restarts (HMAC key for signed links, first-start marker). */
+export interface SettingsRepo {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+export interface Store {
+  hosts: HostRepo;
+  secrets: EnrollSecretRepo;
+  tokens: TokenRepo;
+  results: ResultRepo;
+  checkStates: CheckStateRepo;
+  distributed: DistributedRepo;
+  carves: CarveRepo;
+  breakGlass: BreakGlassRepo;
+  audit: AuditRepo;
+  settings: SettingsRepo;
+  /** True when the database answers (readiness). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

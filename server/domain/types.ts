@@ -1,0 +1,281 @@
+/**
+ * The vocabulary of Trustgate. Plain data only: no I/O, no classes with behaviour.
+ * Times are epoch milliseconds unless a name says otherwise (unixTime is osquery's seconds).
+ */
+
+/** Normalised osquery platform family (osquery's own platform names). */
+export type Platform = 'darwin' | 'windows' | 'linux' | 'freebsd' | 'unknown';
+
+/** A result row as osquery reports it: column → value. Values are normalised to strings at the edge. */
+export type Row = Record<string, string>;
+
+/** host_details as sent at enroll: each table's first row, all values strings (dirty data allowed). */
+export interface HostDetails {
+  os_version?: Record<string, string>;
+  osquery_info?: Record<string, string>;
+  system_info?: Record<string, string>;
+  platform_info?: Record<string, string>;
+}
+
+export interface Host {
+  id: number;
+  /** The device key: hardware serial, falling back to the hardware UUID. */
+  serial: string;
+  hardwareUuid: string;
+  hostIdentifier: string;
+  hostname: string;
+  platform: Platform;
+  /** os_version.platform as reported (ubuntu, rhel, darwin, windows, …): used for osquery-style platform matching. */
+  osPlatform: string;
+  osName: string;
+  osVersion: string;
+  osqueryVersion: string;
+  hardwareVendor: string;
+  hardwareModel: string;
+  enrolledAt: number;
+  lastSeenAt: number;
+  /** Another device (different hardware UUID) reports the same serial: kept apart and flagged. */
+  serialConflict: boolean;
+  /** Name of the enroll secret used for the latest enrollment. */
+  enrollSecretName: string;
+}
+
+export type Role = 'admin' | 'gateway' | 'viewer';
+
+export interface ApiToken {
+  id: number;
+  name: string;
+  role: Role;
+  createdAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export interface EnrollSecret {
+  id: number;
+  name: string;
+  createdAt: number;
+  expiresAt: number | null;
+  revokedAt: number | null;
+}
+
+// ───────────────────────────── packs and checks (SPEC §5) ─────────────────────────────
+
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+
+/** Trustgate's `check` extension on a pack query. Stripped before the config reaches agents. */
+export interface CheckSpec {
+  title: string;
+  /** Shown to a person when the check does not pass; may interpolate `{{column}}` from the first row. */
+  message: string;
+  remediation_url?: string;
+  /** Optional CEL expression over `rows` (list of maps of strings); absent ⇒ pass iff rows non-empty. */
+  pass?: string;
+  severity?: Severity;
+}
+
+/** One query of an osquery pack, as in osquery's pack format (plus the optional `check`). */
+export interface PackQuery {
+  query: string;
+  interval?: number;
+  platform?: string;
+  version?: string;
+  shard?: number;
+  snapshot?: boolean;
+  removed?: boolean;
+  denylist?: boolean;
+  description?: string;
+  value?: string;
+  check?: CheckSpec;
+  [extra: string]: unknown;
+}
+
+export interface Pack {
+  /** Pack name (file base name, or the key in a config's `packs` map). */
+  name: string;
+  /** File it came from (for messages). */
+  source: string;
+  platform?: string;
+  version?: string;
+  shard?: number;
+  discovery?: string[];
+  queries: Record<string, PackQuery>;
+  [extra: string]: unknown;
+}
+
+/** A posture check: a pack query carrying a `check` extension. Its id is the query name (unique). */
+export interface CheckDef {
+  id: string;
+  pack: string;
+  sql: string;
+  /** Effective platform filter (query's, else pack's); undefined = all platforms. */
+  platform?: string;
+  intervalSeconds: number;
+  snapshot: boolean;
+  title: string;
+  message: string;
+  remediationUrl?: string;
+  pass?: string;
+  severity: Severity;
+}
+
+// ───────────────────────────── policy (SPEC §3, §5) ─────────────────────────────
+
+export type ResourceMode = 'enforce' | 'monitor';
+export type Approval = 'none' | 'required' | 'never';
+
+export interface Tier {
+  name: string;
+  maxAgeMs: number;
+  checks: string[];
+}
+
+export interface Resource {
+  name: string;
+  tier: string;
+  mode: ResourceMode;
+  hosts: string[];
+  title?: string;
+}
+
+export interface BreakGlassPolicy {
+  maxDurationMs: number;
+  limit: { count: number; windowMs: number };
+  /** Per tier; tiers not listed default to `required`. */
+  approval: Record<string, Approval>;
+  webhook?: string;
+}
+
+export interface Policy {
+  tiers: Record<string, Tier>;
+  resources: Record<string, Resource>;
+  breakGlass: BreakGlassPolicy;
+  /** The source document as loaded (for GET /api/v1/policy). */
+  source: unknown;
+}
+
+// ───────────────────────────── results and posture (SPEC §2, §3) ─────────────────────────────
+
+/**
+ * One change to the latest result set of (host, query), normalised from any log shape or a
+ * distributed write. `queryKey` is `<pack>/<query>` for pack queries, the bare name otherwise.
+ */
+export interface ResultUpdate {
+  queryKey: string;
+  /** snapshot: replace the set with `added`; diff: remove `removed`, add `added` (counter 0 = full set). */
+  mode: 'snapshot' | 'diff';
+  /** Agent time of the run in seconds (server receive time for distributed results). */
+  unixTime: number;
+  epoch: number;
+  counter: number;
+  added: Row[];
+  removed: Row[];
+  /** A query the agent failed to run (distributed status ≠ 0): the set is not touched, the error is kept. */
+  error?: string;
+}
+
+export interface StatusLog {
+  unixTime: number;
+  severity: number;
+  filename: string;
+  line: number;
+  message: string;
+  version: string;
+}
+
+/** A batch from one /log or /distributed/write request: committed atomically, or not at all. */
+export interface IngestBatch {
+  hostId: number;
+  receivedAt: number;
+  results: ResultUpdate[];
+  statuses: StatusLog[];
+}
+
+/** The latest result set of (host, query), after a batch was applied. */
+export interface LatestResult {
+  hostId: number;
+  queryKey: string;
+  rows: Row[];
+  /** Agent time (ms) of the run the set reflects. */
+  observedAt: number;
+  epoch: number;
+  counter: number;
+  error: string | null;
+  updatedAt: number;
+}
+
+export interface IngestOutcome {
+  /** Sets that changed or were re-observed by this batch (skipped out-of-order updates excluded). */
+  latest: LatestResult[];
+  /** Updates ignored because a newer result was already stored (or it was an exact retry). */
+  skipped: number;
+  rowsApplied: number;
+}
+
+export type CheckStatus = 'pass' | 'fail' | 'unknown' | 'error';
+
+/** What Trustgate knows about one check on one device. */
+export interface CheckState {
+  hostId: number;
+  checkId: string;
+  status: CheckStatus;
+  /** Values observed (the first rows, trimmed), for the message and the page. */
+  observed: Row[];
+  /** The person-facing message, with values interpolated. */
+  message: string;
+  observedAt: number | null;
+  firstFailedAt: number | null;
+  lastPassedAt: number | null;
+  error: string | null;
+}
+
+/** Reasons are a closed vocabulary (plus check ids, which name the failing check). */
+export type ReasonStatus = CheckStatus | 'stale' | 'missing';
+export type DeviceReason = 'unknown_device' | 'serial_conflict';
+
+export interface DistributedQuery {
+  id: string;
+  hostId: number;
+  sql: string;
+  kind: 'recheck' | 'live' | 'carve';
+  /** For rechecks: the check it re-runs. For live queries: the campaign id. */
+  ref: string;
+  createdAt: number;
+  sentAt: number | null;
+  completedAt: number | null;
+}
+
+// ───────────────────────────── people (SPEC §6) ─────────────────────────────
+
+export type GrantStatus = 'pending' | 'active' | 'denied' | 'revoked' | 'expired';
+
+export interface BreakGlassGrant {
+  id: string;
+  serial: string;
+  user: string;
+  resource: string;
+  tier: string;
+  reason: string;
+  durationMs: number;
+  status: GrantStatus;
+  createdAt: number;
+  /** Set when the grant becomes active (at creation if no approval is needed). */
+  activatedAt: number | null;
+  expiresAt: number | null;
+  requestedBy: string;
+  approvedBy: string | null;
+  revokedBy: string | null;
+  reviewedBy: string | null;
+  reviewedAt: number | null;
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: number;
+  type: string;
+  actor: string;
+  serial: string | null;
+  data: unknown;
+  prevHash: string;
+  hash: string;
+}

@@ -1,0 +1,25 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** 256-bit random secret, URL-safe. Used for node keys, API tokens, enroll secrets. */
+export const randomSecret = (bytes = 32): string => randomBytes(bytes).toString('base64url');
+
+export const randomId = (bytes = 12): string => randomBytes(bytes).toString('hex');
+
+/** Hex SHA-256: the at-rest form of every secret (node keys, tokens, enroll secrets). */
+export const sha256Hex = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
+
+/** Constant-time comparison of two strings via their digests (equal length by construction). */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a).digest();
+  const db = createHash('sha256').update(b).digest();
+  return timingSafeEqual(da, db);
+}
+
+/** Constant-time check of a presented secret against a stored SHA-256 hex digest. */
+export function matchesHash(presented: string, storedHex: string): boolean {
+  const got = createHash('sha256').update(presented).digest();
+  const want = Buffer.from(storedHex, 'hex');
+  return want.length === got.length && timingSafeEqual(got, want);
+}
+
+export const hmacSha256 = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data).digest();

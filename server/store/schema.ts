@@ -1,0 +1,154 @@
+/**
+ * The SQLite schema (drizzle). Source of truth for `npm run db:generate`, which writes the
+ * forward-only SQL migrations in db/migrations (committed). Times are epoch milliseconds.
+ */
+import { sqliteTable, text, integer, blob, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const hosts = sqliteTable('hosts', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  serial: text('serial').notNull(),
+  hardwareUuid: text('hardware_uuid').notNull(),
+  hostIdentifier: text('host_identifier').notNull(),
+  hostname: text('hostname').notNull(),
+  platform: text('platform').notNull(),
+  osPlatform: text('os_platform').notNull(),
+  osName: text('os_name').notNull(),
+  osVersion: text('os_version').notNull(),
+  osqueryVersion: text('osquery_version').notNull(),
+  hardwareVendor: text('hardware_vendor').notNull(),
+  hardwareModel: text('hardware_model').notNull(),
+  details: text('details').notNull(), // JSON host_details
+  nodeKeyHash: text('node_key_hash'),
+  enrollSecretName: text('enroll_secret_name').notNull(),
+  serialConflict: integer('serial_conflict').notNull().default(0),
+  enrolledAt: integer('enrolled_at').notNull(),
+  lastSeenAt: integer('last_seen_at').notNull(),
+}, (t) => [
+  uniqueIndex('hosts_serial_uuid').on(t.serial, t.hardwareUuid),
+  uniqueIndex('hosts_node_key_hash').on(t.nodeKeyHash),
+  index('hosts_serial').on(t.serial),
+]);
+
+export const enrollSecrets = sqliteTable('enroll_secrets', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull().unique(),
+  hash: text('hash').notNull(),
+  createdAt: integer('created_at').notNull(),
+  expiresAt: integer('expires_at'),
+  revokedAt: integer('revoked_at'),
+});
+
+export const apiTokens = sqliteTable('api_tokens', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull(),
+  role: text('role').notNull(),
+  hash: text('hash').notNull().unique(),
+  createdAt: integer('created_at').notNull(),
+  revokedAt: integer('revoked_at'),
+  lastUsedAt: integer('last_used_at'),
+});
+
+/** Latest result set per (host, query). */
+export const latestResults = sqliteTable('latest_results', {
+  hostId: integer('host_id').notNull().references(() => hosts.id, { onDelete: 'cascade' }),
+  queryKey: text('query_key').notNull(),
+  rows: text('rows').notNull(), // JSON array of rows
+  observedAt: integer('observed_at').notNull(),
+  epoch: integer('epoch').notNull(),
+  counter: integer('counter').notNull(),
+  error: text('error'),
+  updatedAt: integer('updated_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.hostId, t.queryKey] }), index('latest_results_query').on(t.queryKey)]);
+
+export const statusLogs = sqliteTable('status_logs', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  hostId: integer('host_id').notNull().references(() => hosts.id, { onDelete: 'cascade' }),
+  unixTime: integer('unix_time').notNull(),
+  severity: integer('severity').notNull(),
+  filename: text('filename').notNull(),
+  line: integer('line').notNull(),
+  message: text('message').notNull(),
+  version: text('version').notNull(),
+  receivedAt: integer('received_at').notNull(),
+}, (t) => [index('status_logs_host').on(t.hostId, t.id)]);
+
+export const checkStates = sqliteTable('check_states', {
+  hostId: integer('host_id').notNull().references(() => hosts.id, { onDelete: 'cascade' }),
+  checkId: text('check_id').notNull(),
+  status: text('status').notNull(),
+  observed: text('observed').notNull(), // JSON rows
+  message: text('message').notNull(),
+  observedAt: integer('observed_at'),
+  firstFailedAt: integer('first_failed_at'),
+  lastPassedAt: integer('last_passed_at'),
+  error: text('error'),
+}, (t) => [primaryKey({ columns: [t.hostId, t.checkId] })]);
+
+export const distributedQueries = sqliteTable('distributed_queries', {
+  id: text('id').primaryKey(),
+  hostId: integer('host_id').notNull().references(() => hosts.id, { onDelete: 'cascade' }),
+  sql: text('sql').notNull(),
+  kind: text('kind').notNull(),
+  ref: text('ref').notNull(),
+  createdAt: integer('created_at').notNull(),
+  sentAt: integer('sent_at'),
+  completedAt: integer('completed_at'),
+  status: integer('status'),
+  message: text('message'),
+  rows: text('rows'),
+}, (t) => [index('distributed_pending').on(t.hostId, t.completedAt), index('distributed_ref').on(t.ref)]);
+
+export const carves = sqliteTable('carves', {
+  sessionId: text('session_id').primaryKey(),
+  hostId: integer('host_id').notNull().references(() => hosts.id, { onDelete: 'cascade' }),
+  carveId: text('carve_id').notNull(),
+  requestId: text('request_id').notNull(),
+  blockCount: integer('block_count').notNull(),
+  blockSize: integer('block_size').notNull(),
+  carveSize: integer('carve_size').notNull(),
+  blocksReceived: integer('blocks_received').notNull().default(0),
+  createdAt: integer('created_at').notNull(),
+  completedAt: integer('completed_at'),
+});
+
+export const carveBlocks = sqliteTable('carve_blocks', {
+  sessionId: text('session_id').notNull().references(() => carves.sessionId, { onDelete: 'cascade' }),
+  blockId: integer('block_id').notNull(),
+  data: blob('data', { mode: 'buffer' }).notNull(),
+}, (t) => [primaryKey({ columns: [t.sessionId, t.blockId] })]);
+
+export const breakGlassGrants = sqliteTable('break_glass_grants', {
+  id: text('id').primaryKey(),
+  serial: text('serial').notNull(),
+  user: text('user').notNull(),
+  resource: text('resource').notNull(),
+  tier: text('tier').notNull(),
+  reason: text('reason').notNull(),
+  durationMs: integer('duration_ms').notNull(),
+  status: text('status').notNull(),
+  createdAt: integer('created_at').notNull(),
+  activatedAt: integer('activated_at'),
+  expiresAt: integer('expires_at'),
+  requestedBy: text('requested_by').notNull(),
+  approvedBy: text('approved_by'),
+  revokedBy: text('revoked_by'),
+  reviewedBy: text('reviewed_by'),
+  reviewedAt: integer('reviewed_at'),
+}, (t) => [index('break_glass_user').on(t.user, t.createdAt), index('break_glass_serial').on(t.serial)]);
+
+/** Append-only, hash-chained audit log. */
+export const auditLog = sqliteTable('audit_log', {
+  seq: integer('seq').primaryKey(),
+  at: integer('at').notNull(),
+  type: text('type').notNull(),
+  actor: text('actor').notNull(),
+  serial: text('serial'),
+  data: text('data').notNull(), // canonical JSON
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+}, (t) => [index('audit_type').on(t.type), index('audit_serial').on(t.serial)]);
+
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
