@@ -1,0 +1,93 @@
+/**
+ * SQLite implementation of the audit port: append-only, hash-chained. `append` reads the head of the
+ * chain and inserts the new entries inside one synchronous transaction, so concurrent appends cannot
+ * fork the chain. There is deliberately no update or delete.
+ *
+ * The hash definition matches server/audit/chain.ts (store may not import audit; a test holds the two
+ * to the same output): SHA-256 hex of the canonical JSON of
+ * {seq, at, type, actor, serial, data, prev_hash}.
+ */
+import { and, asc, desc, eq, gt, gte, lte, type SQL } from 'drizzle-orm';
+import type { AuditRepo } from '../domain/ports.js';
+import type { AuditEntry } from '../domain/types.js';
+import { sha256Hex } from '../shared/crypto.js';
+import type { Db } from './open.js';
+import { auditLog } from './schema.js';
+
+const GENESIS_HASH = '0'.repeat(64);
+const MAX_LIMIT = 10_000;
+
+function canonical(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+  if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
+  if (typeof value === 'bigint') return JSON.stringify(value.toString());
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : canonical(v))).join(',')}]`;
+  if (typeof value === 'object') {
+    const withJson = value as { toJSON?: () => unknown };
+    if (typeof withJson.toJSON === 'function') return canonical(withJson.toJSON());
+    const obj = value as Record<string, unknown>;
+    const parts: string[] = [];
+    for (const key of Object.keys(obj).sort()) {
+      const v = obj[key];
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+      parts.push(`${JSON.stringify(key)}:${canonical(v)}`);
+    }
+    return `{${parts.join(',')}}`;
+  }
+  return 'null';
+}
+
+type Row = typeof auditLog.$inferSelect;
+
+function toEntry(row: Row): AuditEntry {
+  return {
+    seq: row.seq, at: row.at, type: row.type, actor: row.actor, serial: row.serial,
+    data: JSON.parse(row.data) as unknown, prevHash: row.prevHash, hash: row.hash,
+  };
+}
+
+export function createAuditRepo(db: Db): AuditRepo {
+  const appendTx = (entries: ReadonlyArray<Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>>): AuditEntry[] =>
+    db.transaction((tx) => {
+      const head = tx.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+      let seq = head?.seq ?? 0;
+      let prevHash = head?.hash ?? GENESIS_HASH;
+      const out: AuditEntry[] = [];
+      for (const e of entries) {
+        seq += 1;
+        const dataJson = canonical(e.data);
+        // Hash over the stored (round-tripped) data, so verification of a read-back entry matches.
+        const data = JSON.parse(dataJson) as unknown;
+        const serial = e.serial ?? null;
+        const hash = sha256Hex(canonical({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prev_hash: prevHash }));
+        tx.insert(auditLog).values({ seq, at: e.at, type: e.type, actor: e.actor, serial, data: dataJson, prevHash, hash }).run();
+        out.push({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prevHash, hash });
+        prevHash = hash;
+      }
+      return out;
+    }, { behavior: 'immediate' });
+
+  return {
+    async append(entries) {
+      if (entries.length === 0) return [];
+      return appendTx(entries);
+    },
+    async list(filter = {}) {
+      const where: SQL[] = [];
+      if (filter.type !== undefined) where.push(eq(auditLog.type, filter.type));
+      if (filter.actor !== undefined) where.push(eq(auditLog.actor, filter.actor));
+      if (filter.serial !== undefined) where.push(eq(auditLog.serial, filter.serial));
+      if (filter.since !== undefined) where.push(gte(auditLog.at, filter.since));
+      if (filter.until !== undefined) where.push(lte(auditLog.at, filter.until));
+      if (filter.afterSeq !== undefined) where.push(gt(auditLog.seq, filter.afterSeq));
+      const limit = Math.min(Math.max(filter.limit ?? 1000, 1), MAX_LIMIT);
+      const rows = db.select().from(auditLog).where(where.length > 0 ? and(...where) : undefined)
+        .orderBy(asc(auditLog.seq)).limit(limit).all();
+      return rows.map(toEntry);
+    },
+    async all() {
+      return db.select().from(auditLog).orderBy(asc(auditLog.seq)).all().map(toEntry);
+    },
+  };
+}
