@@ -1,0 +1,110 @@
+/**
+ * The verdict vocabulary (SPEC §4) and the port the gateway reads. The gateway depends on this file
+ * only, never on the posture engine that implements it, so the decision path stays a lookup.
+ * Wire names are snake_case here because these objects are the JSON the gateway API returns as is.
+ */
+import type { DeviceReason, Platform, ReasonStatus, ResourceMode } from './types.js';
+
+export type Decision = 'allow' | 'deny';
+
+/** Why a verdict is not a plain allow. `check` is the check id, or the device reason for device-level reasons. */
+export interface VerdictReason {
+  check: string;
+  status: Exclude<ReasonStatus, 'pass'> | DeviceReason;
+  title: string;
+  message: string;
+  remediation_url: string | null;
+  /** ISO time of the result the reason is based on; null when there is none. */
+  observed_at: string | null;
+}
+
+export interface BreakGlassRef {
+  id: string;
+  expires_at: string;
+  reason: string;
+}
+
+export interface VerdictDevice {
+  hostname: string;
+  platform: Platform;
+  last_seen_at: string;
+}
+
+/**
+ * The answer of GET /api/v1/verdict.
+ * - `decision`: what the gateway does.
+ * - `enforced`: the resource is in enforce mode (false in monitor mode).
+ * - `would_deny`: the device's posture alone denies (before monitor mode and break glass are applied),
+ *   so a monitor-mode allow or a break-glass allow still says true, with the reasons.
+ */
+export interface Verdict {
+  decision: Decision;
+  enforced: boolean;
+  would_deny: boolean;
+  resource: string;
+  tier: string;
+  serial: string;
+  user: string | null;
+  reasons: readonly VerdictReason[];
+  break_glass: BreakGlassRef | null;
+  device: VerdictDevice | null;
+  /** Signed link to the remediation page; set when the posture would deny. */
+  remediation_page: string | null;
+  evaluated_at: string;
+  /** Age of the oldest result among the tier's required checks; null without data. */
+  data_age_seconds: number | null;
+}
+
+/** A verdict, or the typed not-found for a resource the policy does not name (→ 404 / forward-auth deny). */
+export type VerdictLookup =
+  | { kind: 'verdict'; verdict: Verdict }
+  | { kind: 'unknown_resource'; resource: string };
+
+// ───────────────────────────── bundle (GET /api/v1/verdicts/bundle) ─────────────────────────────
+
+/**
+ * One device's verdict inputs for one tier. A gateway decides locally:
+ * deny if `serial_conflict`; else allow iff `reasons` is empty and now < `fresh_until`
+ * (a null `fresh_until` means no data: deny). Monitor mode and break glass are applied on top.
+ */
+export interface BundleTierInputs {
+  reasons: VerdictReason[];
+  fresh_until: string | null;
+}
+
+export interface BundleDevice {
+  serial: string;
+  hostname: string;
+  platform: Platform;
+  serial_conflict: boolean;
+  tiers: Record<string, BundleTierInputs>;
+}
+
+export interface BundleGrant {
+  id: string;
+  serial: string;
+  user: string;
+  tier: string;
+  reason: string;
+  expires_at: string;
+}
+
+/** The parsed shape of the bundle. Ordered deterministically (serials sorted), so equal content ⇒ equal ETag. */
+export interface VerdictBundle {
+  tiers: Record<string, { max_age_seconds: number; checks: string[] }>;
+  resources: Record<string, { tier: string; mode: ResourceMode }>;
+  devices: BundleDevice[];
+  break_glass: BundleGrant[];
+}
+
+/** The serialized bundle and its ETag (a content hash, quoted, stable across restarts and instances). */
+export interface VerdictBundleSnapshot {
+  etag: string;
+  json: string;
+}
+
+/** What the gateway reads: precomputed verdicts (a map lookup plus a small pure function). */
+export interface VerdictSource {
+  verdict(serial: string, resource: string, user: string | null, now: number): VerdictLookup;
+  bundle(): VerdictBundleSnapshot;
+}

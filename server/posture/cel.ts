@@ -1,0 +1,108 @@
+/**
+ * A check's optional `pass` expression, in CEL (@marcbachmann/cel-js).
+ *
+ * The expression sees one variable, `rows`: the query's latest result set as a list of maps of
+ * string → string (osquery reports every value as a string). It must return a bool. Two helpers
+ * are registered for the most common posture question, "is this version new enough":
+ *
+ *   version_compare(a, b) -> int   -1, 0 or 1 (a < b, a == b, a > b)
+ *   version_at_least(a, b) -> bool version_compare(a, b) >= 0
+ *
+ * Version parsing (exactly): leading whitespace and an optional `v`/`V` are skipped, then the longest
+ * run of `digits(.digits)*` is taken; everything after it is ignored. So `14.4.1 (23E224)` is 14.4.1,
+ * `10.0.22631` is 10.0.22631, `5.15.0-91-generic` is 5.15.0 and `22.04.3 LTS` is 22.4.3. Components
+ * compare numerically left to right (any size, leading zeros ignored); a missing component counts as
+ * 0, so `14.4` == `14.4.0`. A string with no leading number (`""`, `unknown`) is an evaluation error,
+ * which makes the check `error` (never `pass`).
+ *
+ * Compile errors (syntax, unknown variables or functions, type errors, a non-bool result) are
+ * reported when packs or the policy load, via `compilePass` throwing AppError('invalid').
+ * Evaluation errors (e.g. `rows[0]` on an empty result, `int("abc")`) throw from the predicate; the
+ * caller turns them into check status `error`.
+ */
+import { Environment, type ParseResult } from '@marcbachmann/cel-js';
+import { AppError, errorMessage } from '../shared/errors.js';
+import type { Row } from '../domain/types.js';
+
+/** Decides pass (true) or fail (false) from a result set; throws when the expression cannot be evaluated. */
+export type PassPredicate = (rows: readonly Row[]) => boolean;
+
+const VERSION_RE = /^\s*[vV]?(\d+(?:\.\d+)*)/;
+
+/** The numeric components of a version string as digit strings without leading zeros; undefined if none. */
+export function parseVersion(text: string): string[] | undefined {
+  const m = VERSION_RE.exec(text);
+  if (!m?.[1]) return undefined;
+  return m[1].split('.').map((c) => c.replace(/^0+(?=\d)/, ''));
+}
+
+function compareDigits(a: string, b: string): number {
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Compares two version strings as documented above; throws on a string with no leading number. */
+export function versionCompare(a: string, b: string): -1 | 0 | 1 {
+  const va = parseVersion(a);
+  const vb = parseVersion(b);
+  if (!va) throw new Error(`version_compare: "${a}" is not a version`);
+  if (!vb) throw new Error(`version_compare: "${b}" is not a version`);
+  const n = Math.max(va.length, vb.length);
+  for (let i = 0; i < n; i++) {
+    const c = compareDigits(va[i] ?? '0', vb[i] ?? '0');
+    if (c !== 0) return c < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+export const versionAtLeast = (a: string, b: string): boolean => versionCompare(a, b) >= 0;
+
+/** Structural limits: pass expressions are short; a huge one is a mistake (or an attack on the loader). */
+const LIMITS = { maxAstNodes: 2000, maxDepth: 64, maxListElements: 500, maxMapEntries: 500, maxCallArguments: 16 };
+
+/** Builds the (immutable once cloned) CEL environment for pass expressions. */
+export function createPassEnvironment(): Environment {
+  const env = new Environment({ limits: LIMITS })
+    .registerVariable('rows', 'list<map<string, string>>', { description: 'the latest result rows of the check query' })
+    .registerFunction('version_compare(string, string): int', (a: string, b: string) => BigInt(versionCompare(a, b)), {
+      description: 'compares dotted numeric versions: -1, 0 or 1',
+    })
+    .registerFunction('version_at_least(string, string): bool', (a: string, b: string) => versionAtLeast(a, b), {
+      description: 'true when version a >= version b',
+    });
+  // Cloning freezes the parent's registries, so nothing can register into the shared environment later.
+  return env.clone();
+}
+
+let sharedEnv: Environment | undefined;
+/** One environment for all compilations: building one is the expensive part, and it carries no state. */
+function passEnvironment(): Environment {
+  sharedEnv ??= createPassEnvironment();
+  return sharedEnv;
+}
+
+/**
+ * Compiles a `pass` expression once (at pack/policy load). Throws AppError('invalid') naming the check
+ * when the expression does not parse, does not type-check, or does not return a bool.
+ */
+export function compilePass(expr: string, checkId: string): PassPredicate {
+  let parsed: ParseResult;
+  try {
+    parsed = passEnvironment().parse(expr);
+  } catch (e) {
+    throw new AppError('invalid', `check "${checkId}": pass expression does not parse: ${errorMessage(e)}`, { check: checkId }, { cause: e });
+  }
+  const checked = parsed.check();
+  if (!checked.valid) {
+    const why = checked.error ? errorMessage(checked.error) : 'type error';
+    throw new AppError('invalid', `check "${checkId}": pass expression is invalid: ${why}`, { check: checkId });
+  }
+  if (checked.type !== 'bool' && checked.type !== 'dyn') {
+    throw new AppError('invalid', `check "${checkId}": pass expression must return bool, not ${checked.type ?? 'unknown'}`, { check: checkId });
+  }
+  return (rows) => {
+    const value: unknown = parsed({ rows });
+    if (typeof value !== 'boolean') throw new Error(`pass expression returned ${typeof value}, not bool`);
+    return value;
+  };
+}
