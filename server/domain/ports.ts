@@ -91,6 +91,8 @@ export interface DistributedRepo {
   /** Queries not yet sent (or sent longer than `resendAfterMs` ago without an answer); marks them sent. */
   takePending(hostId: number, now: number, resendAfterMs: number): Promise<DistributedQuery[]>;
   hasPending(hostId: number): Promise<boolean>;
+  /** Hosts that have queries not yet answered (to warm the in-memory pending set at start). */
+  pendingHostIds(): Promise<number[]>;
   /** Records the answer of one query (rows or error) and completes it. Unknown ids return undefined. */
   complete(hostId: number, id: string, answer: { rows: unknown[]; status: number; message: string }, at: number): Promise<DistributedQuery | undefined>;
   /** Live-query campaign results. */

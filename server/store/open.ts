@@ -6,7 +6,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import * as schema from './schema.js';
 
-export type Db = BetterSQLite3Database<typeof schema>;
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 export interface Opened {
   db: Db;
   sqlite: Database.Database;

@@ -1,0 +1,64 @@
+/**
+ * Koa assembly: request context → error boundary → body parser (size-limited, gzip-aware) → routes.
+ * Routers arrive fully built; this file only orders them.
+ */
+import Koa from 'koa';
+import Router from '@koa/router';
+import bodyParser from 'koa-bodyparser';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../shared/log.js';
+import type { Metrics } from '../shared/metrics.js';
+import { AppError } from '../shared/errors.js';
+import { errorBoundary, surfaceOf } from './errors.js';
+
+export interface AppDeps {
+  log: Logger;
+  metrics: Metrics;
+  maxBodyBytes: number;
+  ready: () => Promise<boolean>;
+  routers: Router[];
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: false });
+  app.silent = true; // errors are logged by the boundary, never by koa's default handler
+
+  app.use(async (ctx, next) => {
+    const reqId = randomUUID();
+    ctx.state.log = deps.log.child({ reqId });
+    ctx.set('X-Request-Id', reqId);
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+  app.use(errorBoundary(deps.log));
+  app.use(bodyParser({
+    enableTypes: ['json', 'form'],
+    jsonLimit: deps.maxBodyBytes,
+    formLimit: Math.min(deps.maxBodyBytes, 1024 * 1024),
+    strict: true,
+    // osquery sends application/json; treat every /api body as JSON whatever the content type says
+    detectJSON: (ctx) => ctx.path.startsWith('/api/'),
+  }));
+
+  const base = new Router();
+  base.get('/healthz', (ctx) => { ctx.body = { status: 'ok' }; });
+  base.get('/readyz', async (ctx) => {
+    const ok = await deps.ready();
+    ctx.status = ok ? 200 : 503;
+    ctx.body = { status: ok ? 'ready' : 'unavailable' };
+  });
+  base.get('/metrics', async (ctx) => {
+    ctx.type = deps.metrics.registry.contentType;
+    ctx.body = await deps.metrics.registry.metrics();
+  });
+  app.use(base.routes()).use(base.allowedMethods());
+  for (const r of deps.routers) app.use(r.routes()).use(r.allowedMethods({ throw: false }));
+
+  app.use(async (ctx) => {
+    if (ctx.status === 404 && ctx.body === undefined) {
+      const surface = surfaceOf(ctx.path);
+      if (surface !== 'page') throw new AppError('not_found', `no such endpoint: ${ctx.method} ${ctx.path}`);
+    }
+  });
+  return app;
+}

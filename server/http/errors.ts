@@ -1,0 +1,73 @@
+/**
+ * The only table of HTTP statuses, and the one error boundary. Each surface renders its own body:
+ * - osquery: `{node_invalid: true}` for unknown keys, `{error}` for everything else (osquery ignores
+ *   the status; a body without "error" would read as success and drop the agent's buffered logs);
+ * - JSON APIs: `{error: {code, message}}`;
+ * - pages: rendered by the people module (it catches its own errors).
+ * Messages are exposed for 4xx only; 5xx send a fixed text and log the cause.
+ */
+import type { Context, Next } from 'koa';
+import { AppError, type ErrorCode } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, conflict: 409, too_large: 413, unavailable: 503,
+};
+
+export const statusOf = (err: unknown): number => (err instanceof AppError ? STATUS[err.code] : 500);
+
+interface HttpLikeError { status?: number; statusCode?: number; type?: string; expose?: boolean; message?: string }
+
+/** Turns body-parser / koa HttpErrors into AppErrors so they render like the rest. */
+export function normalizeError(err: unknown): unknown {
+  if (err instanceof AppError) return err;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as HttpLikeError;
+  const status = e.status ?? e.statusCode;
+  if (status === 413 || e.type === 'entity.too.large') return new AppError('too_large', 'request body is larger than the configured limit');
+  if (status === 415) return new AppError('invalid', 'unsupported content type or encoding: send application/json (optionally gzip)');
+  if (status === 400) return new AppError('invalid', `malformed request body: ${e.message ?? 'invalid JSON'}`);
+  if (status !== undefined && status >= 400 && status < 500) return new AppError(status === 404 ? 'not_found' : 'invalid', e.message ?? 'bad request');
+  return err;
+}
+
+export type Surface = 'osquery' | 'api' | 'page';
+
+export function surfaceOf(path: string): Surface {
+  if (path.startsWith('/api/osquery/') || path.startsWith('/api/v1/osquery/')) return 'osquery';
+  if (path.startsWith('/api/') || path === '/metrics' || path === '/healthz' || path === '/readyz') return 'api';
+  return 'page';
+}
+
+export function renderError(surface: Surface, err: unknown, status: number): Record<string, unknown> {
+  const message = status < 500 && err instanceof AppError ? err.message : 'internal error';
+  if (surface === 'osquery') return status === 401 ? { node_invalid: true, error: message } : { error: message };
+  const code = err instanceof AppError ? err.code : 'internal';
+  const details = status < 500 && err instanceof AppError && err.details !== undefined ? { details: err.details } : {};
+  return { error: { code, message, ...details } };
+}
+
+export function errorBoundary(log: Logger) {
+  return async function errorBoundaryMiddleware(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+    } catch (raw) {
+      const err = normalizeError(raw);
+      const status = statusOf(err);
+      const l = (ctx.state.log as Logger | undefined) ?? log;
+      if (status >= 500) l.error({ event: 'http.error', err: raw, path: ctx.path }, 'request failed');
+      else l.info({ event: 'http.rejected', status, code: err instanceof AppError ? err.code : undefined, reason: err instanceof AppError ? err.message : undefined, path: ctx.path }, 'request rejected');
+      ctx.status = status;
+      const surface = surfaceOf(ctx.path);
+      if (surface === 'page') {
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.body = `<!doctype html><meta charset="utf-8"><title>Trustgate</title><p>${status >= 500 ? 'Something went wrong.' : escapeHtml(err instanceof AppError ? err.message : 'Request failed')}</p>`;
+      } else {
+        ctx.body = renderError(surface, err, status);
+      }
+      if (status === 401 && surface === 'api') ctx.set('WWW-Authenticate', 'Bearer');
+    }
+  };
+}
+
+export const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

@@ -1,0 +1,44 @@
+/** The SQLite implementation of the Store port. The only entry point main.ts uses. */
+import type { Store } from '../domain/ports.js';
+import { openSqlite } from './open.js';
+import { createHostRepo } from './hosts.js';
+import { createEnrollSecretRepo, createTokenRepo } from './credentials.js';
+import { createResultRepo } from './results.js';
+import { createCheckStateRepo } from './check-states.js';
+import { createDistributedRepo } from './distributed.js';
+import { createCarveRepo } from './carves.js';
+import { createSettingsRepo } from './settings.js';
+import { createBreakGlassRepo } from './break-glass.js';
+import { createAuditRepo } from './audit.js';
+
+export interface SqliteStoreOptions {
+  statusLogsPerHost?: number;
+  ingestQueueMax?: number;
+  durableFsync?: boolean;
+}
+
+export function createSqliteStore(file: string, opts: SqliteStoreOptions = {}): Store {
+  const { db, sqlite } = openSqlite(file, { durableFsync: opts.durableFsync ?? true });
+  return {
+    hosts: createHostRepo(db),
+    secrets: createEnrollSecretRepo(db),
+    tokens: createTokenRepo(db),
+    results: createResultRepo(sqlite, { statusLogsPerHost: opts.statusLogsPerHost ?? 100, queueMax: opts.ingestQueueMax ?? 2000 }),
+    checkStates: createCheckStateRepo(sqlite),
+    distributed: createDistributedRepo(sqlite),
+    carves: createCarveRepo(sqlite),
+    breakGlass: createBreakGlassRepo(db),
+    audit: createAuditRepo(db),
+    settings: createSettingsRepo(sqlite),
+    async ping() {
+      try {
+        return sqlite.prepare('SELECT 1 AS ok').get() !== undefined;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (sqlite.open) sqlite.close();
+    },
+  };
+}

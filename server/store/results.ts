@@ -1,0 +1,138 @@
+/**
+ * Latest result set per (host, query), status logs, last-seen — written by `ingestBatch`.
+ *
+ * Durability and throughput: callers await `ingestBatch`, and only then answer osquery `{}`. Concurrent
+ * batches are group-committed: everything queued in one event-loop turn is applied in a single
+ * synchronous SQLite transaction (one fsync), then every caller's promise settles. If that transaction
+ * fails, each batch is retried alone so one bad batch cannot fail the others. The queue is bounded:
+ * beyond `queueMax` waiting batches the call rejects with `unavailable`, so agents keep their buffered
+ * logs and retry (never acknowledged-then-dropped).
+ */
+import type Database from 'better-sqlite3';
+import type { ResultRepo } from '../domain/ports.js';
+import type { IngestBatch, IngestOutcome, LatestResult, ResultUpdate, Row } from '../domain/types.js';
+import { unavailable } from '../shared/errors.js';
+import { parseJson } from './rows.js';
+
+interface Stored { rows: string; observed_at: number; epoch: number; counter: number; error: string | null }
+interface Pending { batch: IngestBatch; resolve: (o: IngestOutcome) => void; reject: (e: unknown) => void }
+
+/** Canonical identity of a row (column order does not matter). */
+export function rowKey(row: Row): string {
+  const keys = Object.keys(row).sort();
+  let s = '';
+  for (const k of keys) s += `${JSON.stringify(k)}:${JSON.stringify(row[k])},`;
+  return s;
+}
+
+/** Applies one update to the previous set; returns undefined when the update must be skipped. */
+export function applyUpdate(prev: { rows: Row[]; observedAt: number; epoch: number; counter: number } | undefined, u: ResultUpdate): Row[] | undefined {
+  const at = u.unixTime * 1000;
+  if (prev && at < prev.observedAt) return undefined; // out of order: never overwrite newer
+  if (u.error !== undefined) return prev?.rows ?? [];
+  if (u.mode === 'snapshot') return u.added;
+  // differential
+  if (prev && at === prev.observedAt && u.epoch === prev.epoch && u.counter <= prev.counter && u.counter !== 0) return undefined; // retried batch
+  if (!prev || u.counter === 0 || u.epoch !== prev.epoch) return u.added; // counter 0 / new epoch: the full set
+  const removed = new Map<string, number>();
+  for (const r of u.removed) { const k = rowKey(r); removed.set(k, (removed.get(k) ?? 0) + 1); }
+  const out: Row[] = [];
+  for (const r of prev.rows) {
+    const k = rowKey(r);
+    const n = removed.get(k);
+    if (n) removed.set(k, n - 1);
+    else out.push(r);
+  }
+  return out.concat(u.added);
+}
+
+export function createResultRepo(sqlite: Database.Database, opts: { statusLogsPerHost: number; queueMax: number }): ResultRepo {
+  const getLatest = sqlite.prepare<[number, string], Stored>('SELECT rows, observed_at, epoch, counter, error FROM latest_results WHERE host_id = ? AND query_key = ?');
+  const upsert = sqlite.prepare(`INSERT INTO latest_results (host_id, query_key, rows, observed_at, epoch, counter, error, updated_at)
+    VALUES (@hostId, @queryKey, @rows, @observedAt, @epoch, @counter, @error, @updatedAt)
+    ON CONFLICT (host_id, query_key) DO UPDATE SET rows = excluded.rows, observed_at = excluded.observed_at, epoch = excluded.epoch,
+      counter = excluded.counter, error = excluded.error, updated_at = excluded.updated_at`);
+  const insertStatus = sqlite.prepare(`INSERT INTO status_logs (host_id, unix_time, severity, filename, line, message, version, received_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const pruneStatus = sqlite.prepare(`DELETE FROM status_logs WHERE host_id = ? AND id <= (
+    SELECT id FROM status_logs WHERE host_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`);
+  const touch = sqlite.prepare('UPDATE hosts SET last_seen_at = max(last_seen_at, ?) WHERE id = ?');
+  const hostExists = sqlite.prepare<[number], { id: number }>('SELECT id FROM hosts WHERE id = ?');
+
+  function applyBatch(batch: IngestBatch): IngestOutcome {
+    const out: IngestOutcome = { latest: [], skipped: 0, rowsApplied: 0 };
+    if (!hostExists.get(batch.hostId)) return { ...out, skipped: batch.results.length }; // unenrolled meanwhile
+    for (const u of batch.results) {
+      const s = getLatest.get(batch.hostId, u.queryKey);
+      const prev = s ? { rows: parseJson<Row[]>(s.rows, []), observedAt: s.observed_at, epoch: s.epoch, counter: s.counter } : undefined;
+      const rows = applyUpdate(prev, u);
+      if (!rows) { out.skipped++; continue; }
+      const latest: LatestResult = {
+        hostId: batch.hostId, queryKey: u.queryKey, rows, observedAt: u.unixTime * 1000, epoch: u.epoch,
+        counter: u.counter, error: u.error ?? null, updatedAt: batch.receivedAt,
+      };
+      upsert.run({ ...latest, rows: JSON.stringify(rows) });
+      out.rowsApplied += u.added.length + u.removed.length;
+      // a later update of the same key in this batch supersedes the earlier one
+      const i = out.latest.findIndex((l) => l.queryKey === u.queryKey);
+      if (i >= 0) out.latest.splice(i, 1);
+      out.latest.push(latest);
+    }
+    if (batch.statuses.length && opts.statusLogsPerHost > 0) {
+      for (const st of batch.statuses) insertStatus.run(batch.hostId, st.unixTime, st.severity, st.filename, st.line, st.message, st.version, batch.receivedAt);
+      pruneStatus.run(batch.hostId, batch.hostId, opts.statusLogsPerHost - 1);
+    }
+    touch.run(batch.receivedAt, batch.hostId);
+    return out;
+  }
+
+  const applyAll = sqlite.transaction((items: Pending[]) => items.map((p) => applyBatch(p.batch)));
+  const applyOne = sqlite.transaction((b: IngestBatch) => applyBatch(b));
+
+  let queue: Pending[] = [];
+  let scheduled = false;
+  function flush(): void {
+    scheduled = false;
+    const items = queue;
+    queue = [];
+    try {
+      const outcomes = applyAll.immediate(items);
+      items.forEach((p, i) => p.resolve(outcomes[i]!));
+    } catch {
+      for (const p of items) {
+        try { p.resolve(applyOne.immediate(p.batch)); } catch (e) { p.reject(e); }
+      }
+    }
+  }
+
+  return {
+    ingestBatch(batch) {
+      if (queue.length >= opts.queueMax) return Promise.reject(unavailable('ingest queue is full; retry later'));
+      return new Promise<IngestOutcome>((resolve, reject) => {
+        queue.push({ batch, resolve, reject });
+        if (!scheduled) { scheduled = true; setImmediate(flush); }
+      });
+    },
+    async latestForHost(hostId) {
+      return sqlite.prepare<[number], Stored & { query_key: string; updated_at: number }>(
+        'SELECT query_key, rows, observed_at, epoch, counter, error, updated_at FROM latest_results WHERE host_id = ? ORDER BY query_key',
+      ).all(hostId).map((r) => toLatest(hostId, r));
+    },
+    async latestForQueries(keys) {
+      if (!keys.length) return [];
+      const stmt = sqlite.prepare<string[], Stored & { host_id: number; query_key: string; updated_at: number }>(
+        `SELECT host_id, query_key, rows, observed_at, epoch, counter, error, updated_at FROM latest_results WHERE query_key IN (${keys.map(() => '?').join(',')})`,
+      );
+      return stmt.all(...keys).map((r) => toLatest(r.host_id, r));
+    },
+    async statusLogs(hostId, limit) {
+      return sqlite.prepare<[number, number], { unix_time: number; severity: number; filename: string; line: number; message: string; version: string; received_at: number }>(
+        'SELECT unix_time, severity, filename, line, message, version, received_at FROM status_logs WHERE host_id = ? ORDER BY id DESC LIMIT ?',
+      ).all(hostId, limit).map((r) => ({ unixTime: r.unix_time, severity: r.severity, filename: r.filename, line: r.line, message: r.message, version: r.version, receivedAt: r.received_at }));
+    },
+  };
+}
+
+function toLatest(hostId: number, r: Stored & { query_key: string; updated_at: number }): LatestResult {
+  return { hostId, queryKey: r.query_key, rows: parseJson<Row[]>(r.rows, []), observedAt: r.observed_at, epoch: r.epoch, counter: r.counter, error: r.error, updatedAt: r.updated_at };
+}

@@ -1,0 +1,37 @@
+/** Row ↔ domain mapping helpers shared by the repositories (rows never leave server/store). */
+import type { Host, HostDetails, Platform } from '../domain/types.js';
+import type * as schema from './schema.js';
+
+export type HostRow = typeof schema.hosts.$inferSelect;
+
+export function toHost(r: HostRow): Host {
+  return {
+    id: r.id,
+    serial: r.serial,
+    hardwareUuid: r.hardwareUuid,
+    hostIdentifier: r.hostIdentifier,
+    hostname: r.hostname,
+    platform: r.platform as Platform,
+    osPlatform: r.osPlatform,
+    osName: r.osName,
+    osVersion: r.osVersion,
+    osqueryVersion: r.osqueryVersion,
+    hardwareVendor: r.hardwareVendor,
+    hardwareModel: r.hardwareModel,
+    enrolledAt: r.enrolledAt,
+    lastSeenAt: r.lastSeenAt,
+    serialConflict: r.serialConflict === 1,
+    enrollSecretName: r.enrollSecretName,
+  };
+}
+
+export function parseJson<T>(text: string | null, fallback: T): T {
+  if (text === null) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+export const parseDetails = (text: string): HostDetails => parseJson<HostDetails>(text, {});
