@@ -1,0 +1,222 @@
+/**
+ * The access decision for one (device, resource, user) at `now` (SPEC §3, §4). Pure: no I/O, no clock.
+ *
+ * Precedence, first match wins:
+ * 1. the serial is reported by two different machines → `serial_conflict` (break glass does not
+ *    override it: the grant names a serial two machines claim);
+ * 2. the device was never seen → `unknown_device`;
+ * 3. every required check of the resource's tier that applies to the device's platform is examined:
+ *    `fail`, `error`, `unknown` (no result yet) and `missing` (no loaded pack defines the check) are
+ *    reasons as they stand; a `pass` whose result is older than the tier's `max_age` is `stale`.
+ *    Any reason ⇒ the posture denies. Reasons are ordered fail, error, stale, unknown, missing (fail
+ *    beats unknown beats pass), then in the tier's order. A check that does not apply to the device's
+ *    platform is skipped: it never blocks.
+ * Then, if the posture denies (`would_deny`): an active break-glass grant for this serial + user
+ * covering the tier turns it into `allow` with `break_glass` set; otherwise monitor mode allows, and
+ * enforce mode denies. The reasons are always reported.
+ *
+ * `computeVerdict` is the reference implementation from full check states; the engine computes the same
+ * verdict from its precomputed records using the builders exported here (a test holds them equal).
+ */
+import type {
+  BreakGlassGrant, CheckDef, CheckState, DeviceReason, Host, Platform, ReasonStatus, Resource, Tier,
+} from '../domain/types.js';
+import type { BreakGlassRef, Verdict, VerdictDevice, VerdictReason } from '../domain/verdict.js';
+import { isoOf } from '../shared/clock.js';
+import { formatDuration } from '../shared/duration.js';
+
+/** Platform matching of a check against a device (osquery semantics; implemented in server/packs/platform.ts). */
+export type AppliesFn = (check: CheckDef, host: Pick<Host, 'platform' | 'osPlatform'>) => boolean;
+
+/** Builds the signed remediation-page link for a denied device (people area); null when unavailable. */
+export type RemediationLinkFn = (serial: string, user: string | null, now: number) => string | null;
+
+/** The device facts a verdict shows. */
+export interface DeviceInfo {
+  serial: string;
+  hostname: string;
+  platform: Platform;
+  osPlatform: string;
+  lastSeenAt: number;
+  serialConflict: boolean;
+}
+
+const RANK: Record<VerdictReason['status'], number> = {
+  serial_conflict: -2, unknown_device: -1, fail: 0, error: 1, stale: 2, unknown: 3, missing: 4,
+};
+
+export const reasonRank = (r: VerdictReason): number => RANK[r.status];
+
+/** Stable sort by rank (fail, error, stale, unknown, missing); ties keep their order (the tier's). */
+export function sortReasons(reasons: VerdictReason[]): VerdictReason[] {
+  return reasons
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => reasonRank(a.r) - reasonRank(b.r) || a.i - b.i)
+    .map((x) => x.r);
+}
+
+export const UNKNOWN_MESSAGE = 'No result for this check has been received from this device yet.';
+
+/** The reason a check state gives, or undefined when it passes. */
+export function stateReason(def: CheckDef, state: Pick<CheckState, 'status' | 'message' | 'observedAt' | 'error'> | undefined): VerdictReason | undefined {
+  const status: ReasonStatus = state?.status ?? 'unknown';
+  if (status === 'pass') return undefined;
+  const observedAt = state?.observedAt ?? null;
+  let message: string;
+  if (status === 'fail') message = state?.message ?? def.message;
+  else if (status === 'error') message = `This check could not be evaluated on this device: ${state?.error ?? 'unknown error'}`;
+  else message = UNKNOWN_MESSAGE;
+  return Object.freeze({
+    check: def.id, status: status as VerdictReason['status'], title: def.title, message,
+    remediation_url: def.remediationUrl ?? null, observed_at: observedAt === null ? null : isoOf(observedAt),
+  });
+}
+
+export function staleReason(def: CheckDef, observedAt: number, maxAgeMs: number): VerdictReason {
+  const at = isoOf(observedAt);
+  return {
+    check: def.id, status: 'stale', title: def.title,
+    message: `The latest result for this check (from ${at}) is older than this resource allows (${formatDuration(maxAgeMs)}).`,
+    remediation_url: def.remediationUrl ?? null, observed_at: at,
+  };
+}
+
+export function missingReason(checkId: string): VerdictReason {
+  return Object.freeze({
+    check: checkId, status: 'missing', title: checkId,
+    message: 'The policy requires this check, but no loaded pack defines it.',
+    remediation_url: null, observed_at: null,
+  });
+}
+
+const DEVICE_REASONS: Record<DeviceReason, VerdictReason> = {
+  unknown_device: Object.freeze({
+    check: 'unknown_device', status: 'unknown_device', title: 'Unknown device',
+    message: 'This device has never reported to Trustgate. Install and enroll the osquery agent, then try again.',
+    remediation_url: null, observed_at: null,
+  }),
+  serial_conflict: Object.freeze({
+    check: 'serial_conflict', status: 'serial_conflict', title: 'Serial number conflict',
+    message: 'More than one machine reports this serial number. Access is blocked until an administrator resolves it.',
+    remediation_url: null, observed_at: null,
+  }),
+};
+
+export const deviceReason = (r: DeviceReason): VerdictReason => DEVICE_REASONS[r];
+
+/** An active grant for this serial + user that covers `tier` at `now` (status active, activated, not expired). */
+export function findGrant(
+  grants: readonly BreakGlassGrant[] | undefined, serial: string, user: string | null, tier: string, now: number,
+): BreakGlassGrant | undefined {
+  if (!grants || user === null) return undefined;
+  for (const g of grants) {
+    if (g.status === 'active' && g.serial === serial && g.user === user && g.tier === tier
+      && g.expiresAt !== null && now < g.expiresAt && (g.activatedAt ?? g.createdAt) <= now) return g;
+  }
+  return undefined;
+}
+
+export interface AssembleInput {
+  serial: string;
+  user: string | null;
+  resource: Pick<Resource, 'name' | 'mode'>;
+  tier: string;
+  device: DeviceInfo | undefined;
+  /** Reasons in final order; empty ⇒ the posture allows. */
+  reasons: readonly VerdictReason[];
+  /** Oldest result time among the tier's required applicable checks (NaN / Infinity when none). */
+  oldestObservedAt: number;
+  grant: BreakGlassGrant | undefined;
+  now: number;
+  remediationLink?: RemediationLinkFn | undefined;
+}
+
+/** Turns posture reasons into the SPEC §4 verdict (monitor mode, break glass, device, ages). */
+export function assembleVerdict(i: AssembleInput): Verdict {
+  const wouldDeny = i.reasons.length > 0;
+  const hardDeny = wouldDeny && i.reasons[0]?.status === 'serial_conflict';
+  const grant = wouldDeny && !hardDeny ? i.grant : undefined;
+  const breakGlass: BreakGlassRef | null = grant
+    ? { id: grant.id, expires_at: isoOf(grant.expiresAt ?? i.now), reason: grant.reason }
+    : null;
+  const enforced = i.resource.mode === 'enforce';
+  const decision = !wouldDeny || breakGlass || !enforced ? 'allow' : 'deny';
+  const device: VerdictDevice | null = i.device
+    ? { hostname: i.device.hostname, platform: i.device.platform, last_seen_at: isoOf(i.device.lastSeenAt) }
+    : null;
+  const oldest = i.oldestObservedAt;
+  return {
+    decision,
+    enforced,
+    would_deny: wouldDeny,
+    resource: i.resource.name,
+    tier: i.tier,
+    serial: i.serial,
+    user: i.user,
+    reasons: i.reasons,
+    break_glass: breakGlass,
+    device,
+    remediation_page: wouldDeny && i.remediationLink ? i.remediationLink(i.serial, i.user, i.now) : null,
+    evaluated_at: isoOf(i.now),
+    data_age_seconds: Number.isFinite(oldest) ? Math.max(0, Math.floor((i.now - oldest) / 1000)) : null,
+  };
+}
+
+export interface ComputeVerdictInput {
+  serial: string;
+  user: string | null;
+  resource: Resource;
+  /** The resource's tier; undefined when the policy does not define it (→ deny, `missing`). */
+  tier: Tier | undefined;
+  /** Every device reporting this serial (0: unknown device; more than 1: serial conflict). */
+  devices: readonly DeviceInfo[];
+  /** The device's check states by check id. */
+  states: ReadonlyMap<string, CheckState>;
+  /** Loaded check definitions by id. */
+  checks: ReadonlyMap<string, CheckDef>;
+  applies: AppliesFn;
+  grants?: readonly BreakGlassGrant[];
+  now: number;
+  remediationLink?: RemediationLinkFn;
+}
+
+/** The reference decision from full check states (also used for dry runs and tests). */
+export function computeVerdict(i: ComputeVerdictInput): Verdict {
+  const tierName = i.resource.tier;
+  const device = latestDevice(i.devices);
+  const base = { serial: i.serial, user: i.user, resource: i.resource, tier: tierName, now: i.now, remediationLink: i.remediationLink };
+  if (!device) {
+    return assembleVerdict({ ...base, device: undefined, reasons: [deviceReason('unknown_device')], oldestObservedAt: NaN,
+      grant: findGrant(i.grants, i.serial, i.user, tierName, i.now) });
+  }
+  if (i.devices.length > 1 || device.serialConflict) {
+    return assembleVerdict({ ...base, device, reasons: [deviceReason('serial_conflict')], oldestObservedAt: NaN, grant: undefined });
+  }
+  const reasons: VerdictReason[] = [];
+  let oldest = Infinity;
+  if (!i.tier) reasons.push(missingReason(tierName));
+  for (const id of i.tier?.checks ?? []) {
+    const def = i.checks.get(id);
+    if (!def) {
+      reasons.push(missingReason(id));
+      continue;
+    }
+    if (!i.applies(def, device)) continue;
+    const state = i.states.get(id);
+    if (state?.observedAt !== null && state?.observedAt !== undefined) oldest = Math.min(oldest, state.observedAt);
+    const r = stateReason(def, state);
+    if (r) reasons.push(r);
+    else if (state?.observedAt !== null && state?.observedAt !== undefined && i.now - state.observedAt > (i.tier?.maxAgeMs ?? 0)) {
+      reasons.push(staleReason(def, state.observedAt, i.tier?.maxAgeMs ?? 0));
+    }
+  }
+  return assembleVerdict({ ...base, device, reasons: sortReasons(reasons), oldestObservedAt: oldest,
+    grant: findGrant(i.grants, i.serial, i.user, tierName, i.now) });
+}
+
+/** The most recently seen of the devices reporting a serial. */
+export function latestDevice<T extends { lastSeenAt: number }>(devices: readonly T[]): T | undefined {
+  let best: T | undefined;
+  for (const d of devices) if (!best || d.lastSeenAt > best.lastSeenAt) best = d;
+  return best;
+}
