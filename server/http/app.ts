@@ -33,8 +33,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorBoundary(deps.log));
   app.use(bodyParser({
     enableTypes: ['json', 'form'],
-    jsonLimit: deps.maxBodyBytes,
-    formLimit: Math.min(deps.maxBodyBytes, 1024 * 1024),
+    jsonLimit: `${deps.maxBodyBytes}b`,
+    formLimit: `${Math.min(deps.maxBodyBytes, 1024 * 1024)}b`,
     strict: true,
     // osquery sends application/json; treat every /api body as JSON whatever the content type says
     detectJSON: (ctx) => ctx.path.startsWith('/api/'),

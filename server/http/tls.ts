@@ -66,7 +66,7 @@ export function generateDevCerts(dir: string, names: string[] = defaultNames(), 
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
     { name: 'subjectAltName', altNames: names.map((n) => (net.isIP(n) ? { type: 7, ip: n } : { type: 2, value: n })) },
-    { name: 'authorityKeyIdentifier', keyIdentifier: true },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
   cert.sign(ca.privateKey, forge.md.sha256.create());
 

@@ -1,0 +1,205 @@
+/**
+ * Composition root: the only place that wires concrete objects together.
+ *
+ *   osquery agent ──HTTPS──▶ osquery/routes ─▶ osquery/service ─▶ store.results.ingestBatch (durable)
+ *                                                      │
+ *                                                      ▼
+ *                                   control.onResults ─▶ posture engine (in-memory verdicts)
+ *                                                      │                    ▲
+ *                               check states (write-behind), audit          │ map lookup
+ *                                                                           │
+ *   gateway (nginx/Caddy) ──HTTPS──▶ gateway/routes ─────────────────────────┘
+ */
+import https from 'node:https';
+import fs from 'node:fs';
+import os from 'node:os';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config/load.js';
+import type { Store } from './domain/ports.js';
+import { createLogger, type Logger } from './shared/log.js';
+import { systemClock, type Clock } from './shared/clock.js';
+import { createMetrics } from './shared/metrics.js';
+import { createSqliteStore } from './store/index.js';
+import { ensureTls } from './http/tls.js';
+import { createApp } from './http/app.js';
+import { createTokenAuth } from './http/auth.js';
+import { createOsqueryService } from './osquery/service.js';
+import { osqueryRouter } from './osquery/routes.js';
+import { gatewayRouter } from './gateway/routes.js';
+import { adminRouter } from './admin/routes.js';
+import { createPostureEngine } from './posture/engine.js';
+import { createControlPlane } from './control/runtime.js';
+import { bootstrap, osquerydFlags } from './control/bootstrap.js';
+import { createAuditService } from './audit/service.js';
+import { auditRouter } from './audit/routes.js';
+import { createBreakGlassService } from './people/break-glass.js';
+import { createWebhookNotifier } from './people/webhook.js';
+import { signDeviceLink, deviceLinkUrl } from './people/link.js';
+
+
+export interface StartOptions {
+  clock?: Clock;
+  log?: Logger;
+  /** Where the first-start banner (admin token, osqueryd flags) goes; default stderr. */
+  print?: (text: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  config: Readonly<Config>;
+  store: Store;
+  caFile: string | undefined;
+  enrollSecretFile: string;
+  adminToken: string | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Readonly<Config>, opts: StartOptions = {}): Promise<RunningServer> {
+  const t0 = performance.now();
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? createLogger(config.logLevel);
+  const print = opts.print ?? ((s: string) => process.stderr.write(`${s}\n`));
+  const metrics = createMetrics();
+
+  const tls = ensureTls(config.certsDir);
+  if (tls.generated) log.info({ event: 'tls.generated', dir: config.certsDir }, 'generated a dev CA and server certificate');
+  const store = createSqliteStore(config.dbPath, { statusLogsPerHost: config.statusLogsPerHost, ingestQueueMax: config.ingestQueueMax, durableFsync: config.durableFsync });
+  const boot = await bootstrap(store, config.dataDir, clock.now());
+  const audit = createAuditService({ repo: store.audit, clock, log });
+
+  const linkTtlMs = config.linkTtlSeconds * 1000;
+  const engine = createPostureEngine({
+    clock, log,
+    remediationLink: (serial, user, now) => null, // replaced below once resources are known per verdict
+    store: { hosts: store.hosts, checkStates: store.checkStates },
+  });
+
+  let osq: ReturnType<typeof createOsqueryService> | undefined;
+  const control = createControlPlane({
+    packsDir: config.packsDir, store, engine, audit, clock, log,
+    compile: { distributedInterval: config.distributedInterval, loggerTlsPeriod: config.loggerTlsPeriod },
+    notePending: (id) => osq?.notePending(id),
+    invalidateNodeKey: (h) => osq?.invalidateNodeKey(h),
+  });
+
+  // warm the engine: hosts and their check states, then packs + policy (which re-evaluates as needed)
+  const [hosts, states] = await Promise.all([store.hosts.list(), store.checkStates.all()]);
+  const byHost = new Map<number, typeof states>();
+  for (const s of states) byHost.set(s.hostId, [...(byHost.get(s.hostId) ?? []), s]);
+  await control.reload();
+  for (const h of hosts) engine.loadHost(h, byHost.get(h.id) ?? []);
+  metrics.hostsEnrolled.set(hosts.length);
+
+  osq = createOsqueryService({
+    hosts: store.hosts, secrets: store.secrets, results: store.results, distributed: store.distributed, carves: store.carves,
+    configFor: control.configFor, queryKeyOf: control.queryKeyOf, checkQueryKey: control.checkQueryKey,
+    onResults: (host, latest) => control.onResults(host, latest),
+    onEnrolled: async (host, reenrolled) => {
+      engine.updateHost(host);
+      if (!reenrolled) metrics.hostsEnrolled.inc();
+      await audit.tryRecord({ type: 'host.enrolled', actor: `host:${host.serial}`, serial: host.serial, data: { host_id: host.id, hostname: host.hostname, platform: host.platform, reenrolled, enroll_secret: host.enrollSecretName, serial_conflict: host.serialConflict } });
+    },
+    clock, log, metrics,
+  });
+  for (const id of await store.distributed.pendingHostIds()) osq.notePending(id);
+
+  const auth = createTokenAuth({ tokens: store.tokens, clock });
+  const webhook = createWebhookNotifier({ log, fetch: (url, init) => fetch(url, init) });
+  const breakGlass = createBreakGlassService({
+    repo: store.breakGlass, grants: { add: (g) => engine.addGrant(g), remove: (id) => engine.removeGrant(id) }, audit, clock, log,
+    policy: () => engine.policy() ?? control.policy()!,
+    deviceKnown: async (serial) => (await store.hosts.findBySerial(serial)).length > 0,
+    webhook,
+  });
+  await breakGlass.load();
+  breakGlass.start();
+
+  const app = createApp({
+    log, metrics, maxBodyBytes: config.maxBodyBytes, ready: () => store.ping(),
+    routers: [
+      ...osqueryRouter(osq, metrics),
+      gatewayRouter({ verdicts: engine, resourceForHost: control.resourceForHost, requireRole: auth.requireRole, clock, log, metrics }),
+      adminRouter({
+        hosts: store.hosts, results: store.results, checkStates: (id) => store.checkStates.forHost(id), tokens: store.tokens, secrets: store.secrets, carves: store.carves,
+        summary: (host, now) => {
+          const decisions: Record<string, { decision: 'allow' | 'deny'; would_deny: boolean; reasons: string[] }> = {};
+          for (const name of Object.keys(control.policy()?.resources ?? {})) {
+            const v = engine.verdict(host.serial, name, null, now);
+            if (v.kind === 'verdict') decisions[name] = { decision: v.verdict.decision, would_deny: v.verdict.would_deny, reasons: v.verdict.reasons.map((r) => r.check) };
+          }
+          return { decisions, failing: Object.values(decisions).some((d) => d.would_deny) };
+        },
+        recheck: control.recheck, unenroll: control.unenroll, packs: control.packs, policy: control.policyApi,
+        liveQuery: control.liveQuery, liveQueryResults: control.liveQueryResults, audit, onTokensChanged: auth.invalidate,
+        requireRole: auth.requireRole, clock,
+      }),
+      auditRouter({ audit }, auth.requireRole),
+    ],
+  });
+
+  const server = https.createServer({
+    cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key), minVersion: 'TLSv1.2',
+    keepAliveTimeout: 75_000, headersTimeout: 20_000, requestTimeout: 60_000,
+  }, app.callback());
+  server.maxHeadersCount = 100;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const seenTimer = setInterval(() => void osq!.flushSeen().catch((e: unknown) => log.error({ err: e }, 'last-seen flush failed')), 1000);
+  const pendingTimer = setInterval(() => void store.distributed.pendingHostIds().then((ids) => ids.forEach((id) => osq!.notePending(id))).catch(() => undefined), 2000);
+  seenTimer.unref();
+  // packs/ and policy.yaml are the source of truth (GitOps, `trustgate apply`): reload when they change
+  let reloadTimer: NodeJS.Timeout | undefined;
+  const reload = () => {
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(() => void control.reload().catch((e: unknown) => log.error({ event: 'packs.reload_failed', err: e }, 'reload failed; keeping the running packs and policy')), 300);
+  };
+  let watcher: fs.FSWatcher | undefined;
+  try {
+    watcher = fs.watch(config.packsDir, reload);
+  } catch (e) {
+    log.warn({ event: 'packs.watch_unavailable', err: e }, 'cannot watch the packs directory; send SIGHUP to reload');
+  }
+  const onHup = () => reload();
+  process.on('SIGHUP', onHup);
+  pendingTimer.unref();
+
+  const url = `https://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+  log.info({ event: 'server.ready', url, publicUrl: config.publicUrl, hosts: hosts.length, startupMs: Math.round(performance.now() - t0) }, 'trustgate ready');
+  if (boot.firstStart) {
+    print([
+      '',
+      '┌─ Trustgate first start ───────────────────────────────────────────────',
+      boot.adminToken ? `│ Admin API token (shown once, stored only as a hash):\n│   ${boot.adminToken}` : '│ (admin tokens already existed; none created)',
+      `│ Enroll secret: ${boot.enrollSecretFile}`,
+      tls.ca ? `│ Dev CA for agents and browsers: ${tls.ca}` : '│ TLS: using the provided server certificate',
+      '│ Start osqueryd with these flags (also in osquery-examples/osquery.flags):',
+      ...osquerydFlags({ host: config.publicUrl.replace(/^https?:\/\//, '').split(':')[0] ?? os.hostname(), port, caFile: tls.ca ?? '<your CA bundle>', secretFile: boot.enrollSecretFile }).split('\n').map((l) => `│   ${l}`),
+      '└───────────────────────────────────────────────────────────────────────',
+      '',
+    ].join('\n'));
+  }
+
+  return {
+    url, port, config, store, caFile: tls.ca, enrollSecretFile: boot.enrollSecretFile, adminToken: boot.adminToken,
+    async stop() {
+      clearInterval(seenTimer);
+      clearTimeout(reloadTimer);
+      watcher?.close();
+      process.off('SIGHUP', onHup);
+      clearInterval(pendingTimer);
+      breakGlass.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await osq!.flushSeen().catch(() => undefined);
+      await control.flushStates();
+      await store.close();
+    },
+  };
+}
