@@ -201,6 +201,59 @@ export function stripOsqueryCollations(sql: string): string {
   return out;
 }
 
+const DQS_HINT = /^no such column: ("(?:[^"]|"")*") - should this be a string literal in single-quotes\?$/;
+
+/** Replaces every `"token"` (outside single-quoted strings and comments) with the string literal 'token'. */
+function doubleQuotedToString(sql: string, token: string): string {
+  const inner = token.slice(1, -1).replaceAll('""', '"');
+  const literal = `'${inner.replaceAll("'", "''")}'`;
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const ch = sql[i] ?? '';
+    if (ch === "'") {
+      let j = i + 1;
+      while (j < sql.length && !(sql[j] === "'" && sql[j + 1] !== "'")) j += sql[j] === "'" ? 2 : 1;
+      out += sql.slice(i, j + 1);
+      i = j + 1;
+    } else if (sql.startsWith(token, i)) {
+      out += literal;
+      i += token.length;
+    } else if (ch === '"') {
+      let j = i + 1;
+      while (j < sql.length && !(sql[j] === '"' && sql[j + 1] !== '"')) j += sql[j] === '"' ? 2 : 1;
+      out += sql.slice(i, j + 1);
+      i = j + 1;
+    } else {
+      out += ch;
+      i++;
+    }
+  }
+  return out;
+}
+
+/**
+ * Prepares osquery SQL on a tables database the way osquery's SQLite would accept it: osquery
+ * collations are stripped, and — as SQLite does when built with double-quoted string literals enabled,
+ * which osquery's is and better-sqlite3's is not — a `"word"` that names no column is read as the
+ * string 'word' (Fleet's queries rely on `user_uuid IS NOT ""`).
+ */
+export function prepareOsquerySql(db: Database.Database, sql: string): Database.Statement {
+  let text = stripOsqueryCollations(sql);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return db.prepare(text);
+    } catch (e) {
+      const m = e instanceof Error ? DQS_HINT.exec(e.message) : null;
+      const token = m?.[1];
+      if (!token || attempt >= 32) throw e;
+      const next = doubleQuotedToString(text, token);
+      if (next === text) throw e;
+      text = next;
+    }
+  }
+}
+
 export type SqlValidation = { ok: true } | { ok: false; error: string };
 
 export interface SqlValidator {
@@ -219,7 +272,7 @@ export function createSqlValidator(): SqlValidator {
       }
       if (sql.trim() === '') return { ok: false, error: 'empty query' };
       try {
-        const stmt = db.prepare(stripOsqueryCollations(sql));
+        const stmt = prepareOsquerySql(db, sql);
         if (!stmt.reader) return { ok: false, error: 'not a query that returns rows (osquery tables are read-only)' };
         return { ok: true };
       } catch (e) {

@@ -51,6 +51,7 @@ export function fleetPlatformToOsquery(platform: unknown): { platform?: string; 
 export function slugify(name: string): string {
   const slug = name
     .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
