@@ -1,0 +1,103 @@
+/**
+ * The audit service: records events (break glass, admin mutations, enrollments, decision changes) into
+ * the append-only, hash-chained log, lists them, and verifies the chain.
+ */
+import type { AuditRepo } from '../domain/ports.js';
+import type { AuditEntry } from '../domain/types.js';
+import type { Clock } from '../shared/clock.js';
+import { errorMessage } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import { verifyChain, type ChainResult } from './chain.js';
+
+/** Event types written by Trustgate. Other areas may add `admin.*` types of their own. */
+export const AUDIT_TYPES = {
+  breakGlassRequested: 'break_glass.requested',
+  breakGlassRefused: 'break_glass.refused',
+  breakGlassApproved: 'break_glass.approved',
+  breakGlassDenied: 'break_glass.denied',
+  breakGlassCancelled: 'break_glass.cancelled',
+  breakGlassUsed: 'break_glass.used',
+  breakGlassExpired: 'break_glass.expired',
+  breakGlassRevoked: 'break_glass.revoked',
+  breakGlassReviewed: 'break_glass.reviewed',
+  hostEnrolled: 'host.enrolled',
+  decisionChanged: 'decision.changed',
+} as const;
+
+export interface AuditEvent {
+  type: string;
+  /** Who did it: a token name, a user, or `system`. */
+  actor: string;
+  serial?: string | null;
+  data?: unknown;
+  /** Defaults to the clock's now. */
+  at?: number;
+}
+
+export interface AuditFilter {
+  type?: string;
+  actor?: string;
+  serial?: string;
+  since?: number;
+  until?: number;
+  limit?: number;
+  afterSeq?: number;
+}
+
+export interface DecisionChange {
+  serial: string;
+  tier: string;
+  from: 'allow' | 'deny' | null;
+  to: 'allow' | 'deny';
+  reasons?: readonly string[];
+  at?: number;
+}
+
+export interface AuditService {
+  /** Appends one entry. Throws when the store fails: a mutation that cannot be audited should fail. */
+  record(event: AuditEvent): Promise<AuditEntry>;
+  /** Appends several entries atomically, chained in order. */
+  recordMany(events: readonly AuditEvent[]): Promise<AuditEntry[]>;
+  /** Like `record` but never throws: failures are logged. For background paths (decision changes). */
+  tryRecord(event: AuditEvent): Promise<AuditEntry | undefined>;
+  /** Records a change of a device's decision for a tier (actor `system`). Never throws. */
+  decisionChanged(change: DecisionChange): Promise<AuditEntry | undefined>;
+  list(filter?: AuditFilter): Promise<AuditEntry[]>;
+  /** Verifies the whole chain; names the first bad entry. */
+  verify(): Promise<ChainResult>;
+}
+
+export interface AuditDeps {
+  repo: Pick<AuditRepo, 'append' | 'list' | 'all'>;
+  clock: Clock;
+  log: Logger;
+}
+
+export function createAuditService(deps: AuditDeps): AuditService {
+  const toRow = (e: AuditEvent) => ({ at: e.at ?? deps.clock.now(), type: e.type, actor: e.actor, serial: e.serial ?? null, data: e.data ?? null });
+  const recordMany = async (events: readonly AuditEvent[]): Promise<AuditEntry[]> => deps.repo.append(events.map(toRow));
+  const record = async (event: AuditEvent): Promise<AuditEntry> => {
+    const [entry] = await recordMany([event]);
+    if (!entry) throw new Error('audit append returned no entry');
+    return entry;
+  };
+  const tryRecord = async (event: AuditEvent): Promise<AuditEntry | undefined> => {
+    try {
+      return await record(event);
+    } catch (e) {
+      deps.log.error({ event: 'audit.write_failed', type: event.type, err: errorMessage(e) }, 'audit write failed');
+      return undefined;
+    }
+  };
+  return {
+    record,
+    recordMany,
+    tryRecord,
+    decisionChanged: (c) => tryRecord({
+      type: AUDIT_TYPES.decisionChanged, actor: 'system', serial: c.serial, ...(c.at !== undefined ? { at: c.at } : {}),
+      data: { tier: c.tier, from: c.from, to: c.to, reasons: c.reasons ?? [] },
+    }),
+    list: (filter = {}) => deps.repo.list(filter),
+    verify: async () => verifyChain(await deps.repo.all()),
+  };
+}

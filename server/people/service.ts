@@ -1,0 +1,294 @@
+/**
+ * The people's side (SPEC §6): builds what the remediation page shows for a signed link (device, every
+ * check of the resource's tier, decision, recheck progress, emergency-access options) and runs the
+ * page's actions (recheck with cool-down, break glass). HTTP lives in routes.ts, HTML in render.ts.
+ */
+import type { CheckDef, CheckState, Host, Policy } from '../domain/types.js';
+import type { Clock } from '../shared/clock.js';
+import { sha256Hex } from '../shared/crypto.js';
+import { conflict, errorMessage } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import type { BreakGlassService, Eligibility } from './break-glass.js';
+import type { DeviceLink } from './link.js';
+
+type Awaitable<T> = T | Promise<T>;
+
+/** One reason of a verdict, as in SPEC §4 (only the fields the page reads). */
+export interface PeopleReason {
+  check: string;
+  status: string;
+  title?: string;
+  message?: string;
+  remediation_url?: string | null;
+  observed_at?: string | null;
+}
+
+/** The verdict JSON of SPEC §4, narrowed to what the page reads (server/domain/verdict.ts fits it). */
+export interface PeopleVerdict {
+  decision: 'allow' | 'deny';
+  enforced?: boolean;
+  would_deny?: boolean;
+  tier?: string;
+  reasons: readonly PeopleReason[];
+  break_glass: { id: string; expires_at: string; reason: string } | null;
+  evaluated_at?: string;
+  data_age_seconds?: number | null;
+}
+
+export interface PeopleDeps {
+  /** The current verdict (SPEC §4 shape); undefined when the resource is unknown. */
+  verdict(serial: string, resource: string, user: string, now: number): Awaitable<PeopleVerdict | undefined>;
+  /** The enrolled device with this serial (the first, if several), or undefined. */
+  hostBySerial(serial: string): Awaitable<Host | undefined>;
+  checkStates(hostId: number): Awaitable<readonly CheckState[]>;
+  /** The checks of the resource's tier that apply to this host's platform. */
+  tierChecks(resource: string, host: Host): Awaitable<readonly CheckDef[]>;
+  /** Queues the host's failing checks as distributed queries with accelerate (same as the admin recheck). */
+  recheck(serial: string, actor: string): Promise<{ queued: string[] }>;
+  breakGlass: BreakGlassService;
+  clock: Clock;
+  log: Logger;
+  hmacKey: string | Buffer;
+  publicUrl: string;
+  policy(): Policy;
+  /** Who people contact; shown in the footer of every state. */
+  help?: { text?: string; url?: string; enrollGuideUrl?: string };
+  /** Minimum time between two rechecks by the same serial+user (default 15 s). */
+  recheckCooldownMs?: number;
+  /** After this long without an answer the page says the laptop did not answer (default 120 s). */
+  recheckTimeoutMs?: number;
+  /** How often the live channel re-reads the status (default 1 s). */
+  livePollMs?: number;
+}
+
+export type ItemStatus = 'fail' | 'stale' | 'error' | 'unknown' | 'pass';
+
+export interface CheckItem {
+  id: string;
+  title: string;
+  status: ItemStatus;
+  message: string;
+  remediationUrl: string | null;
+  observedAt: number | null;
+  firstFailedAt: number | null;
+  /** Set when a recheck showed this check fixed. */
+  fixedAt: number | null;
+  severity: string;
+}
+
+export type RecheckPhase = 'idle' | 'waiting' | 'answered' | 'no_answer';
+
+export interface RecheckView {
+  phase: RecheckPhase;
+  requestedAt: number | null;
+  /** When the next recheck may be requested. */
+  availableAt: number;
+  fixed: string[];
+  still: string[];
+}
+
+export type PageState =
+  | 'deny' | 'stale' | 'cant_check' | 'checking' | 'partly_fixed' | 'still_failing' | 'no_answer'
+  | 'restored' | 'heads_up' | 'granted' | 'pending' | 'unknown_device';
+
+export interface DeviceView {
+  state: PageState;
+  link: DeviceLink;
+  resourceTitle: string;
+  resourceUrl: string | null;
+  host: Host | undefined;
+  decision: 'allow' | 'deny';
+  wouldDeny: boolean;
+  checks: CheckItem[];
+  lastReportAt: number | null;
+  maxAgeMs: number | null;
+  recheck: RecheckView;
+  breakGlass: Eligibility | undefined;
+  grantExpiresAt: number | null;
+  evaluatedAt: number;
+  /** Short reference people give IT (changes with the decision state). */
+  ref: string;
+  /** Changes whenever something the page shows (other than relative times) changes. */
+  version: string;
+}
+
+interface RecheckRecord {
+  requestedAt: number;
+  queued: string[];
+  failingBefore: string[];
+}
+
+const ORDER: Record<ItemStatus, number> = { fail: 0, stale: 1, error: 2, unknown: 3, pass: 4 };
+const SEVERITY: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+
+function reasonStatus(s: string): ItemStatus {
+  if (s === 'fail' || s === 'stale' || s === 'error' || s === 'pass') return s;
+  return 'unknown';
+}
+
+const parseTime = (s: string | null | undefined): number | null => {
+  if (!s) return null;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? null : t;
+};
+
+/** True when a result observed at `observedAt` (often whole seconds) answers a request made at `requestedAt`. */
+const answers = (observedAt: number | null, requestedAt: number): boolean =>
+  observedAt !== null && observedAt >= Math.floor(requestedAt / 1000) * 1000;
+
+export interface PeopleService {
+  view(link: DeviceLink): Promise<DeviceView>;
+  /** Queues a recheck for the link's device; refuses (conflict) inside the cool-down. */
+  recheck(link: DeviceLink): Promise<{ queued: string[]; requestedAt: number; availableAt: number }>;
+  deps: PeopleDeps;
+}
+
+export function createPeopleService(deps: PeopleDeps): PeopleService {
+  const cooldown = deps.recheckCooldownMs ?? 15_000;
+  const timeout = deps.recheckTimeoutMs ?? 120_000;
+  const rechecks = new Map<string, RecheckRecord>();
+  const keyOf = (l: DeviceLink) => `${l.serial}\u0000${l.user}`;
+
+  function prune(now: number): void {
+    for (const [k, r] of rechecks) if (r.requestedAt < now - 15 * 60_000) rechecks.delete(k);
+  }
+
+  function buildChecks(policy: Policy, defs: readonly CheckDef[], states: readonly CheckState[], reasons: readonly PeopleReason[], maxAgeMs: number | null, now: number): CheckItem[] {
+    const stateOf = new Map(states.map((s) => [s.checkId, s]));
+    const reasonOf = new Map(reasons.map((r) => [r.check, r]));
+    const items: CheckItem[] = [];
+    const seen = new Set<string>();
+    for (const def of defs) {
+      seen.add(def.id);
+      const st = stateOf.get(def.id);
+      const reason = reasonOf.get(def.id);
+      let status: ItemStatus;
+      if (!st) status = 'unknown';
+      else if (st.status === 'pass') status = maxAgeMs !== null && st.observedAt !== null && st.observedAt < now - maxAgeMs ? 'stale' : 'pass';
+      else status = reasonStatus(st.status);
+      if (reason) status = reasonStatus(reason.status);
+      items.push({
+        id: def.id, title: def.title, status,
+        message: (st && st.status !== 'pass' && st.message) || reason?.message || def.message,
+        remediationUrl: def.remediationUrl ?? reason?.remediation_url ?? null,
+        observedAt: st?.observedAt ?? parseTime(reason?.observed_at), firstFailedAt: st?.firstFailedAt ?? null,
+        fixedAt: null, severity: def.severity,
+      });
+    }
+    for (const r of reasons) {
+      if (seen.has(r.check) || r.check === 'unknown_device' || r.check === 'serial_conflict') continue;
+      items.push({
+        id: r.check, title: r.title ?? r.check, status: reasonStatus(r.status), message: r.message ?? '',
+        remediationUrl: r.remediation_url ?? null, observedAt: parseTime(r.observed_at), firstFailedAt: null, fixedAt: null, severity: 'medium',
+      });
+    }
+    void policy;
+    return items.sort((a, b) => ORDER[a.status] - ORDER[b.status] || (SEVERITY[a.severity] ?? 2) - (SEVERITY[b.severity] ?? 2) || a.title.localeCompare(b.title));
+  }
+
+  async function view(link: DeviceLink): Promise<DeviceView> {
+    const now = deps.clock.now();
+    prune(now);
+    const policy = deps.policy();
+    const res = policy.resources[link.resource];
+    const resourceTitle = res?.title ?? link.resource;
+    const firstHost = res?.hosts[0];
+    const resourceUrl = firstHost ? `https://${firstHost}/` : null;
+    const tier = res ? policy.tiers[res.tier] : undefined;
+    const maxAgeMs = tier?.maxAgeMs ?? null;
+    const [verdict, host, breakGlass] = await Promise.all([
+      deps.verdict(link.serial, link.resource, link.user, now),
+      deps.hostBySerial(link.serial),
+      deps.breakGlass.eligibility(link.serial, link.user, link.resource),
+    ]);
+    const rec = rechecks.get(keyOf(link));
+    const availableAt = rec ? rec.requestedAt + cooldown : now;
+    const base = {
+      link, resourceTitle, resourceUrl, host, maxAgeMs, breakGlass, evaluatedAt: now,
+      decision: verdict?.decision ?? ('deny' as const), wouldDeny: verdict?.would_deny === true,
+    };
+    if (!host) {
+      const recheck: RecheckView = { phase: 'idle', requestedAt: null, availableAt, fixed: [], still: [] };
+      return finish({ ...base, state: 'unknown_device', checks: [], lastReportAt: null, recheck, grantExpiresAt: null });
+    }
+    const [defs, states] = await Promise.all([deps.tierChecks(link.resource, host), deps.checkStates(host.id)]);
+    const checks = buildChecks(policy, defs, states, verdict?.reasons ?? [], maxAgeMs, now);
+    const observed = checks.map((c) => c.observedAt).filter((t): t is number => t !== null);
+    const lastReportAt = observed.length > 0 ? Math.max(...observed) : null;
+
+    // Recheck progress: never call anything "still failing" before a result newer than the request.
+    let recheck: RecheckView = { phase: 'idle', requestedAt: null, availableAt, fixed: [], still: [] };
+    if (rec) {
+      const byId = new Map(checks.map((c) => [c.id, c]));
+      const tierIds = new Set(checks.map((c) => c.id));
+      let watch = rec.queued.filter((id) => tierIds.has(id));
+      if (watch.length === 0) watch = rec.failingBefore;
+      const answered = verdict?.decision === 'allow' || watch.every((id) => answers(byId.get(id)?.observedAt ?? null, rec.requestedAt));
+      const phase: RecheckPhase = answered ? 'answered' : now - rec.requestedAt >= timeout ? 'no_answer' : 'waiting';
+      const fixed = answered ? rec.failingBefore.filter((id) => byId.get(id)?.status === 'pass') : [];
+      const still = answered ? rec.failingBefore.filter((id) => byId.get(id)?.status !== 'pass') : [];
+      for (const id of fixed) {
+        const c = byId.get(id);
+        if (c) c.fixedAt = c.observedAt;
+      }
+      recheck = { phase, requestedAt: rec.requestedAt, availableAt, fixed, still };
+    }
+
+    const bgActive = verdict?.break_glass ?? null;
+    const grantExpiresAt = bgActive ? parseTime(bgActive.expires_at) : (breakGlass?.active?.expiresAt ?? null);
+    const problems = checks.filter((c) => c.status !== 'pass');
+    let state: PageState;
+    if (bgActive || breakGlass?.active) state = 'granted';
+    else if (verdict?.decision === 'allow') state = base.wouldDeny ? 'heads_up' : 'restored';
+    else if (breakGlass?.pending) state = 'pending';
+    else if (recheck.phase === 'waiting') state = 'checking';
+    else if (recheck.phase === 'no_answer') state = 'no_answer';
+    else if (recheck.phase === 'answered' && recheck.fixed.length > 0) state = 'partly_fixed';
+    else if (recheck.phase === 'answered' && recheck.still.length > 0) state = 'still_failing';
+    else if (problems.some((c) => c.status === 'fail')) state = 'deny';
+    else if (problems.some((c) => c.status === 'stale')) state = 'stale';
+    else if (problems.length > 0) state = 'cant_check';
+    else state = 'deny';
+    return finish({ ...base, state, checks, lastReportAt, recheck, grantExpiresAt });
+  }
+
+  function finish(v: Omit<DeviceView, 'ref' | 'version'>): DeviceView {
+    const essence = {
+      state: v.state, decision: v.decision, wouldDeny: v.wouldDeny,
+      checks: v.checks.map((c) => [c.id, c.status, c.observedAt, c.message]),
+      recheck: [v.recheck.phase, v.recheck.requestedAt, v.recheck.fixed, v.recheck.still],
+      grant: [v.breakGlass?.active?.id, v.breakGlass?.active?.expiresAt, v.breakGlass?.pending?.id, v.breakGlass?.declined?.id, v.grantExpiresAt],
+      lastReportAt: v.lastReportAt,
+    };
+    const version = sha256Hex(JSON.stringify(essence)).slice(0, 16);
+    const ref = sha256Hex(`${v.link.serial}|${v.link.user}|${v.link.resource}|${v.state}|${Math.floor(v.evaluatedAt / 60_000)}`).slice(0, 8).toUpperCase();
+    return { ...v, ref, version };
+  }
+
+  async function recheck(link: DeviceLink): Promise<{ queued: string[]; requestedAt: number; availableAt: number }> {
+    const now = deps.clock.now();
+    const key = keyOf(link);
+    const prev = rechecks.get(key);
+    if (prev && now < prev.requestedAt + cooldown) {
+      const wait = Math.ceil((prev.requestedAt + cooldown - now) / 1000);
+      throw conflict(`You can check again in ${wait} s.`, { retry_after_s: wait, available_at: prev.requestedAt + cooldown });
+    }
+    const before = await view(link);
+    const failingBefore = before.checks.filter((c) => c.status !== 'pass').map((c) => c.id);
+    // Reserve the slot before awaiting, so a double click cannot queue twice.
+    rechecks.set(key, { requestedAt: now, queued: [], failingBefore });
+    try {
+      const { queued } = await deps.recheck(link.serial, `${link.user} (remediation page)`);
+      rechecks.set(key, { requestedAt: now, queued, failingBefore });
+      deps.log.info({ event: 'people.recheck', serial: link.serial, user: link.user, resource: link.resource, queued }, 'recheck requested from the remediation page');
+      return { queued, requestedAt: now, availableAt: now + cooldown };
+    } catch (e) {
+      if (prev) rechecks.set(key, prev);
+      else rechecks.delete(key);
+      deps.log.warn({ event: 'people.recheck_failed', serial: link.serial, err: errorMessage(e) }, 'recheck failed');
+      throw e;
+    }
+  }
+
+  return { view, recheck, deps };
+}

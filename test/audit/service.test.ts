@@ -1,0 +1,52 @@
+import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createAuditService } from '../../server/audit/service.js';
+import { ManualClock } from '../../server/shared/clock.js';
+import { silentLogger } from '../../server/shared/log.js';
+import { createAuditRepo } from '../../server/store/audit.js';
+import { openSqlite, type Opened } from '../../server/store/open.js';
+import type { AuditRepo } from '../../server/domain/ports.js';
+
+describe('createAuditService', () => {
+  let dir: string;
+  let opened: Opened;
+  const clock = new ManualClock(Date.UTC(2026, 10, 27, 12));
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-audit-svc-'));
+    opened = openSqlite(path.join(dir, 'a.db'));
+  });
+  afterEach(() => {
+    opened.sqlite.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records events with the clock time and verifies the chain', async () => {
+    const audit = createAuditService({ repo: createAuditRepo(opened.db), clock, log: silentLogger() });
+    const e = await audit.record({ type: 'token.created', actor: 'root', data: { name: 'ci', role: 'gateway' } });
+    expect(e).to.include({ seq: 1, at: clock.now(), type: 'token.created', actor: 'root', serial: null });
+    await audit.decisionChanged({ serial: 'C02', tier: 'high', from: 'allow', to: 'deny', reasons: ['firewall'] });
+    const list = await audit.list({ type: 'decision.changed' });
+    expect(list).to.have.length(1);
+    expect(list[0]).to.include({ actor: 'system', serial: 'C02' });
+    expect(list[0]?.data).to.deep.equal({ tier: 'high', from: 'allow', to: 'deny', reasons: ['firewall'] });
+    expect(await audit.verify()).to.deep.equal({ ok: true, count: 2 });
+  });
+
+  it('reports the first bad entry when a stored row was altered', async () => {
+    const audit = createAuditService({ repo: createAuditRepo(opened.db), clock, log: silentLogger() });
+    await audit.recordMany([{ type: 'a', actor: 'x' }, { type: 'b', actor: 'y' }, { type: 'c', actor: 'z' }]);
+    opened.sqlite.prepare(`UPDATE audit_log SET actor = 'mallory' WHERE seq = 2`).run();
+    expect(await audit.verify()).to.include({ ok: false, seq: 2 });
+  });
+
+  it('tryRecord logs instead of throwing when the store fails', async () => {
+    const broken: AuditRepo = { append: async () => { throw new Error('disk full'); }, list: async () => [], all: async () => [] };
+    const audit = createAuditService({ repo: broken, clock, log: silentLogger() });
+    expect(await audit.tryRecord({ type: 'x', actor: 'y' })).to.equal(undefined);
+    let thrown: unknown;
+    try { await audit.record({ type: 'x', actor: 'y' }); } catch (e) { thrown = e; }
+    expect(thrown).to.be.instanceOf(Error);
+  });
+});
