@@ -22,7 +22,8 @@ import type {
 import type {
   BundleDevice, BundleGrant, Decision, VerdictBundle, VerdictBundleSnapshot, VerdictLookup, VerdictReason, VerdictSource,
 } from '../domain/verdict.js';
-import { isoOf, type Clock } from '../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
+import { isoTime } from './iso-time.js';
 import { sha256Hex } from '../shared/crypto.js';
 import { invalid } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
@@ -47,6 +48,8 @@ const T_OBSERVED = 0;
 const T_FAILED = 1;
 const T_PASSED = 2;
 const EMPTY: readonly VerdictReason[] = Object.freeze([]);
+const UNKNOWN_DEVICE: readonly VerdictReason[] = Object.freeze([deviceReason('unknown_device')]);
+const SERIAL_CONFLICT: readonly VerdictReason[] = Object.freeze([deviceReason('serial_conflict')]);
 
 const numOrNaN = (v: number | null | undefined): number => (v === null || v === undefined ? NaN : v);
 const nullIfNaN = (v: number | undefined): number | null => (v === undefined || Number.isNaN(v) ? null : v);
@@ -450,26 +453,40 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
     const res = m.resources.get(resourceName);
     if (!res) return { kind: 'unknown_resource', resource: resourceName };
     const recs = s.bySerial.get(serial);
-    const base = { serial, user, resource: res, tier: res.tier, now, remediationLink: deps.remediationLink };
-    if (!recs || recs.length === 0) {
-      return { kind: 'verdict', verdict: assembleVerdict({ ...base, device: undefined, reasons: [deviceReason('unknown_device')],
-        oldestObservedAt: NaN, grant: user === null ? undefined : findGrant(grants.get(grantKey(serial, user)), serial, user, res.tier, now) }) };
-    }
-    if (recs.length > 1 || recs[0]?.info.serialConflict) {
-      return { kind: 'verdict', verdict: assembleVerdict({ ...base, device: latestDevice(recs.map((r) => r.info)),
-        reasons: [deviceReason('serial_conflict')], oldestObservedAt: NaN, grant: undefined }) };
-    }
-    const rec = recs[0] as HostRec;
-    let reasons = res.missingTier;
+    let device: DeviceInfo | undefined;
+    let reasons: readonly VerdictReason[];
     let oldest = Infinity;
-    const t = m.tiers[res.tierIdx];
-    const tr = rec.tiers[res.tierIdx];
-    if (t && tr) {
-      oldest = tr.oldest;
-      reasons = now - oldest > t.maxAgeMs ? staleReasons(m, t, rec, tr.reasons, now) : tr.reasons;
+    let grantable = true;
+    if (!recs || recs.length === 0) {
+      device = undefined;
+      reasons = UNKNOWN_DEVICE;
+    } else if (recs.length > 1 || recs[0]?.info.serialConflict) {
+      device = latestDevice(recs.map((r) => r.info));
+      reasons = SERIAL_CONFLICT;
+      oldest = NaN;
+      grantable = false;
+    } else {
+      const rec = recs[0] as HostRec;
+      device = rec.info;
+      reasons = res.missingTier;
+      const t = m.tiers[res.tierIdx];
+      const tr = rec.tiers[res.tierIdx];
+      if (t && tr) {
+        oldest = tr.oldest;
+        if (now - oldest > t.maxAgeMs) reasons = staleReasons(m, t, rec, tr.reasons, now);
+        else reasons = tr.reasons;
+      }
     }
-    const grant = reasons.length > 0 && user !== null ? findGrant(grants.get(grantKey(serial, user)), serial, user, res.tier, now) : undefined;
-    return { kind: 'verdict', verdict: assembleVerdict({ ...base, device: rec.info, reasons, oldestObservedAt: oldest, grant }) };
+    if (!recs || recs.length === 0) oldest = NaN;
+    const grant = grantable && reasons.length > 0 && user !== null && grants.size > 0
+      ? findGrant(grants.get(grantKey(serial, user)), serial, user, res.tier, now) : undefined;
+    return {
+      kind: 'verdict',
+      verdict: assembleVerdict({
+        serial, user, resource: res, tier: res.tier, device, reasons, oldestObservedAt: oldest, grant, now,
+        remediationLink: deps.remediationLink,
+      }),
+    };
   }
 
   function onResults(host: Host, latest: readonly LatestResult[]): ResultsOutcome {
@@ -650,7 +667,7 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
       const lp = nullIfNaN(rec.times[o + T_PASSED]);
       const base = {
         check: id, title: c.def.title, remediation_url: c.def.remediationUrl ?? null,
-        observed_at: obs === null ? null : isoOf(obs), first_failed_at: ff === null ? null : isoOf(ff), last_passed_at: lp === null ? null : isoOf(lp),
+        observed_at: obs === null ? null : isoTime(obs), first_failed_at: ff === null ? null : isoTime(ff), last_passed_at: lp === null ? null : isoTime(lp),
       };
       if ((code & APPLICABLE) === 0) {
         rows.push({ ...base, status: 'not_applicable', message: null });
@@ -728,7 +745,7 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
       const prev = i === undefined ? undefined : cur.model.checks[i]?.def;
       return !prev || prev.sql !== c.def.sql || prev.pass !== c.def.pass || prev.message !== c.def.message;
     }).map((c) => c.def.id);
-    return { evaluated_at: isoOf(now), devices: cur.bySerial.size, resources, changed_checks: changedChecks };
+    return { evaluated_at: isoTime(now), devices: cur.bySerial.size, resources, changed_checks: changedChecks };
   }
 
   function bundle(): VerdictBundleSnapshot {
@@ -753,7 +770,7 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
         m.tiers.forEach((t, i) => {
           const tr = rec.tiers[i];
           if (!tr) return;
-          dev.tiers[t.name] = { reasons: [...tr.reasons], fresh_until: Number.isFinite(tr.oldest) ? isoOf(tr.oldest + t.maxAgeMs) : null };
+          dev.tiers[t.name] = { reasons: [...tr.reasons], fresh_until: Number.isFinite(tr.oldest) ? isoTime(tr.oldest + t.maxAgeMs) : null };
         });
       }
       devices.push(dev);
@@ -764,7 +781,7 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
       for (const g of list) {
         if (g.expiresAt === null || g.expiresAt <= now || (g.activatedAt ?? g.createdAt) > now) continue;
         validUntil = Math.min(validUntil, g.expiresAt);
-        bg.push({ id: g.id, serial: g.serial, user: g.user, tier: g.tier, reason: g.reason, expires_at: isoOf(g.expiresAt) });
+        bg.push({ id: g.id, serial: g.serial, user: g.user, tier: g.tier, reason: g.reason, expires_at: isoTime(g.expiresAt) });
       }
     }
     bg.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -22,7 +22,7 @@ import type {
   BreakGlassGrant, CheckDef, CheckState, DeviceReason, Host, Platform, ReasonStatus, Resource, Tier,
 } from '../domain/types.js';
 import type { BreakGlassRef, Verdict, VerdictDevice, VerdictReason } from '../domain/verdict.js';
-import { isoOf } from '../shared/clock.js';
+import { isoTime } from './iso-time.js';
 import { formatDuration } from '../shared/duration.js';
 
 /** Platform matching of a check against a device (osquery semantics; implemented in server/packs/platform.ts). */
@@ -68,12 +68,12 @@ export function stateReason(def: CheckDef, state: Pick<CheckState, 'status' | 'm
   else message = UNKNOWN_MESSAGE;
   return Object.freeze({
     check: def.id, status: status as VerdictReason['status'], title: def.title, message,
-    remediation_url: def.remediationUrl ?? null, observed_at: observedAt === null ? null : isoOf(observedAt),
+    remediation_url: def.remediationUrl ?? null, observed_at: observedAt === null ? null : isoTime(observedAt),
   });
 }
 
 export function staleReason(def: CheckDef, observedAt: number, maxAgeMs: number): VerdictReason {
-  const at = isoOf(observedAt);
+  const at = isoTime(observedAt);
   return {
     check: def.id, status: 'stale', title: def.title,
     message: `The latest result for this check (from ${at}) is older than this resource allows (${formatDuration(maxAgeMs)}).`,
@@ -137,12 +137,12 @@ export function assembleVerdict(i: AssembleInput): Verdict {
   const hardDeny = wouldDeny && i.reasons[0]?.status === 'serial_conflict';
   const grant = wouldDeny && !hardDeny ? i.grant : undefined;
   const breakGlass: BreakGlassRef | null = grant
-    ? { id: grant.id, expires_at: isoOf(grant.expiresAt ?? i.now), reason: grant.reason }
+    ? { id: grant.id, expires_at: isoTime(grant.expiresAt ?? i.now), reason: grant.reason }
     : null;
   const enforced = i.resource.mode === 'enforce';
   const decision = !wouldDeny || breakGlass || !enforced ? 'allow' : 'deny';
   const device: VerdictDevice | null = i.device
-    ? { hostname: i.device.hostname, platform: i.device.platform, last_seen_at: isoOf(i.device.lastSeenAt) }
+    ? { hostname: i.device.hostname, platform: i.device.platform, last_seen_at: isoTime(i.device.lastSeenAt) }
     : null;
   const oldest = i.oldestObservedAt;
   return {
@@ -157,7 +157,7 @@ export function assembleVerdict(i: AssembleInput): Verdict {
     break_glass: breakGlass,
     device,
     remediation_page: wouldDeny && i.remediationLink ? i.remediationLink(i.serial, i.user, i.now) : null,
-    evaluated_at: isoOf(i.now),
+    evaluated_at: isoTime(i.now),
     data_age_seconds: Number.isFinite(oldest) ? Math.max(0, Math.floor((i.now - oldest) / 1000)) : null,
   };
 }
