@@ -3,8 +3,9 @@
  * pack queries.
  */
 import type { CheckDef, Host, Pack, PackQuery } from '../domain/types.js';
+import { sha256Hex } from '../shared/crypto.js';
 import { AppError } from '../shared/errors.js';
-import { checkPlatform } from './platform.js';
+import { checkPlatform, familyOf } from './platform.js';
 
 /** osquery refuses a config larger than this (osquery-protocol.md §3.2, `kMaxConfigSize`). */
 export const OSQUERY_MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -101,6 +102,40 @@ export function compileConfig(host: Pick<Host, 'platform' | 'osPlatform'>, packs
     });
   }
   return config;
+}
+
+export interface CompiledConfig {
+  config: OsqueryConfig;
+  /** The exact response body. */
+  json: string;
+  /** SHA-256 of `json`: changes only when the config a host gets changes. */
+  hash: string;
+}
+
+export interface ConfigCompiler {
+  /** The config for a host; hosts of the same platform family share one compiled result. */
+  configFor(host: Pick<Host, 'platform' | 'osPlatform'>): CompiledConfig;
+}
+
+/**
+ * compileConfig memoised per platform family (the only thing of the host the output depends on).
+ * Build a new compiler when packs or options change.
+ */
+export function createConfigCompiler(packs: readonly Pack[], options: CompileOptions = {}): ConfigCompiler {
+  const cache = new Map<string, CompiledConfig>();
+  return {
+    configFor(host) {
+      const key = familyOf(host) ?? 'unknown';
+      let hit = cache.get(key);
+      if (!hit) {
+        const config = compileConfig(host, packs, options);
+        const json = JSON.stringify(config);
+        hit = { config, json, hash: sha256Hex(json) };
+        cache.set(key, hit);
+      }
+      return hit;
+    },
+  };
 }
 
 export interface QueryResolver {

@@ -5,8 +5,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { CheckDef, Pack } from '../domain/types.js';
-import { fileError, structureError, type PackLoadError } from './errors.js';
+import { validateSql } from '../osquery-tables/tables.js';
+import { fileError, joinPointer, structureError, type PackLoadError } from './errors.js';
 import { collectChecks, parsePackText, type PackParseResult } from './parse.js';
+import { familiesOf, intersectPlatforms } from './platform.js';
 
 export const PACK_FILE_EXTENSIONS = ['.json', '.conf'] as const;
 
@@ -53,7 +55,31 @@ export function loadPacksDir(dir: string): PacksLoadResult {
     const reason = e instanceof Error ? e.message : String(e);
     return { packs: [], checks: [], errors: [fileError(dir, `cannot read the packs directory: ${reason}`)], warnings: [] };
   }
-  return mergePackResults(names.map((n) => loadPackFile(join(dir, n))));
+  const merged = mergePackResults(names.map((n) => loadPackFile(join(dir, n))));
+  merged.warnings.push(...sqlWarnings(merged.packs));
+  return merged;
+}
+
+/**
+ * Queries that cannot run on a platform they target (unknown table, column or function in osquery's
+ * schema, or a syntax error), as warnings: the agent would report them as failed. Not errors, because a
+ * query may use an extension's table (e.g. Fleet's `mdm`) that the core schema does not know.
+ */
+export function sqlWarnings(packs: readonly Pack[]): PackLoadError[] {
+  const out: PackLoadError[] = [];
+  for (const pack of packs) {
+    for (const [name, q] of Object.entries(pack.queries)) {
+      for (const platform of familiesOf(intersectPlatforms(pack.platform, q.platform))) {
+        if (platform === 'freebsd') continue;
+        const v = validateSql(q.query, platform);
+        if (!v.ok) {
+          const what = q.check ? `check "${name}"` : `query "${name}"`;
+          out.push(structureError(pack.source, joinPointer('', 'queries', name, 'query'), `pack "${pack.name}" ${what} cannot run on ${platform}: ${v.error}`));
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /**

@@ -159,8 +159,6 @@ export function parsePolicy(text: string, format: PolicyFormat, checkIds: Iterab
         message = 'invalid duration: expected <n>s, <n>m, <n>h or <n>d (e.g. 15m)';
       } else if (message.startsWith('must match pattern') && p.path.endsWith('/webhook')) {
         message = 'must be an http(s) URL';
-      } else if (message.startsWith('property name must be valid')) {
-        message = 'names may contain letters, digits, ".", "_" and "-" and must start with a letter or digit';
       }
       return at(p.path, message);
     });

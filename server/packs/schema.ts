@@ -92,7 +92,12 @@ export function describeAjvErrors(errors: ErrorObject[] | null | undefined, base
     let path = e.instancePath;
     let message: string;
     if (anyOfPaths.has(e.instancePath) && e.keyword !== 'anyOf') continue;
-    if (e.keyword === 'anyOf') {
+    if (e.keyword === 'propertyNames') continue;
+    const propertyName = (e as { propertyName?: unknown }).propertyName;
+    if (typeof propertyName === 'string') {
+      path = `${path}/${propertyName.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+      message = `invalid name "${propertyName}": use letters, digits, ".", "_" and "-", starting with a letter or digit`;
+    } else if (e.keyword === 'anyOf') {
       const key = decodeURIComponent(path.split('/').pop() ?? '').replaceAll('~1', '/').replaceAll('~0', '~');
       message = FRIENDLY[key] ?? 'has the wrong type';
     } else if (e.keyword === 'additionalProperties') {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Pack } from '../../server/domain/types.js';
 import { AppError } from '../../server/shared/errors.js';
-import { OSQUERY_MAX_CONFIG_BYTES, checksForHost, compileConfig, createQueryResolver } from '../../server/packs/compile.js';
+import { OSQUERY_MAX_CONFIG_BYTES, checksForHost, compileConfig, createConfigCompiler, createQueryResolver } from '../../server/packs/compile.js';
 import { parsePackText } from '../../server/packs/parse.js';
 import { host } from './helpers.js';
 
@@ -99,6 +99,20 @@ describe('compileConfig', () => {
     const ok = packOf('ok', { platform: 'windows', queries: { q: { query: `select '${'y'.repeat(OSQUERY_MAX_CONFIG_BYTES - 2000)}'` } } });
     expect(() => compileConfig(host('windows', 'windows'), [ok])).to.not.throw();
     expect(() => compileConfig(host('windows', 'windows'), [huge, ok])).to.throw(AppError);
+  });
+});
+
+describe('createConfigCompiler', () => {
+  it('serves hosts of one platform family the same compiled body and a hash that follows the content', () => {
+    const compiler = createConfigCompiler(packs);
+    const a = compiler.configFor(host('linux', 'ubuntu'));
+    const b = compiler.configFor(host('linux', 'rhel'));
+    const mac = compiler.configFor(host('darwin', 'darwin'));
+    expect(b).to.equal(a);
+    expect(a.json).to.equal(JSON.stringify(compileConfig(host('linux', 'ubuntu'), packs)));
+    expect(a.hash).to.match(/^[0-9a-f]{64}$/);
+    expect(mac.hash).to.not.equal(a.hash);
+    expect(createConfigCompiler([...packs].reverse()).configFor(host('linux', 'debian')).hash).to.equal(a.hash);
   });
 });
 

@@ -33,6 +33,16 @@ describe('loadPacksDir', () => {
     expect(r.warnings.some((w) => w.message.includes('sadmind/iis_worm') && w.file.endsWith('ossec-rootkit.conf'))).to.equal(true);
   });
 
+  it('warns about queries that cannot run on a platform they target', () => {
+    const r = loadPacksDir(OSQUERY_PACKS);
+    const sql = r.warnings.filter((w) => w.problem.includes('cannot run on')).map((w) => `${w.path} ${w.problem}`);
+    expect(sql).to.deep.equal([
+      '/queries/mounts/query pack "it-compliance" query "mounts" cannot run on windows: no such table: mounts',
+      '/queries/opera_extensions/query pack "vuln-management" query "opera_extensions" cannot run on darwin: no such table: opera_extensions',
+      '/queries/opera_extensions/query pack "vuln-management" query "opera_extensions" cannot run on linux: no such table: opera_extensions',
+    ]);
+  });
+
   it('refuses a broken file with file, location and problem, and keeps loading the others', () => {
     const { dir, cleanup } = tempDir({
       'a-good.json': pack({ q1: { query: 'select 1', interval: 60, check } }),

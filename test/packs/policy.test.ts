@@ -66,6 +66,7 @@ describe('parsePolicy', () => {
     ['an unknown check', SPEC_EXAMPLE.replace('checks: [osquery_healthy]', 'checks: [osquery_healthy, antivirus]'), '/tiers/low/checks/1', 'unknown check "antivirus"'],
     ['a resource with an unknown tier', SPEC_EXAMPLE.replace('tier: low,  mode', 'tier: lowest, mode'), '/resources/wiki/tier', 'unknown tier "lowest"'],
     ['an approval for an unknown tier', SPEC_EXAMPLE.replace('high: required', 'high: required, critical: never'), '/break_glass/approval/critical', 'unknown tier "critical"'],
+    ['a tier name with spaces', SPEC_EXAMPLE.replace('  low:    {', '  "low tier": {'), '/tiers/low tier', 'invalid name "low tier"'],
     ['a missing mode', SPEC_EXAMPLE.replace('tier: low,  mode: monitor', 'tier: low'), '/resources/wiki', 'missing required key "mode"'],
   ];
   for (const [what, text, path, problem] of bad) {
