@@ -74,7 +74,6 @@ export function generateDevCerts(dir: string, names: string[] = defaultNames(), 
   const certPem = forge.pki.certificateToPem(cert);
   fs.writeFileSync(path.join(dir, 'ca.crt'), caPem);
   writeSecret(path.join(dir, 'ca.key'), ca.pem);
-  // server.crt carries the chain so clients that only trust the CA can verify it
   fs.writeFileSync(path.join(dir, 'server.crt'), certPem);
   writeSecret(path.join(dir, 'server.key'), srv.pem);
   return { caPem, certPem, keyPem: srv.pem };

@@ -19,8 +19,9 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../db/migrations', impor
  * (durable across process crashes in WAL mode; FULL when `durableFsync`), and applies migrations.
  */
 export function openSqlite(file: string, opts: { durableFsync?: boolean } = {}): Opened {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
   const sqlite = new Database(file);
+  if (file !== ':memory:') fs.chmodSync(file, 0o600); // results and hashes: readable by the service user only
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`synchronous = ${opts.durableFsync ? 'FULL' : 'NORMAL'}`);

@@ -80,7 +80,7 @@ export function createResultRepo(sqlite: Database.Database, opts: { statusLogsPe
     }
     if (batch.statuses.length && opts.statusLogsPerHost > 0) {
       for (const st of batch.statuses) insertStatus.run(batch.hostId, st.unixTime, st.severity, st.filename, st.line, st.message, st.version, batch.receivedAt);
-      pruneStatus.run(batch.hostId, batch.hostId, opts.statusLogsPerHost - 1);
+      pruneStatus.run(batch.hostId, batch.hostId, opts.statusLogsPerHost);
     }
     touch.run(batch.receivedAt, batch.hostId);
     return out;
