@@ -63,9 +63,11 @@ export type VerdictLookup =
 // ───────────────────────────── bundle (GET /api/v1/verdicts/bundle) ─────────────────────────────
 
 /**
- * One device's verdict inputs for one tier. A gateway decides locally:
- * deny if `serial_conflict`; else allow iff `reasons` is empty and now < `fresh_until`
- * (a null `fresh_until` means no data: deny). Monitor mode and break glass are applied on top.
+ * One device's verdict inputs for one tier. A gateway decides locally: deny if `serial_conflict`;
+ * else allow iff `reasons` is empty and (`fresh_until` is null or now <= `fresh_until`); past
+ * `fresh_until` the oldest required result is stale. `fresh_until` is null only when no required
+ * check applies to the device (nothing can go stale; a required check without data is already an
+ * `unknown` reason). Monitor mode and break glass are applied on top; unknown serials deny.
  */
 export interface BundleTierInputs {
   reasons: VerdictReason[];

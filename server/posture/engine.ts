@@ -147,7 +147,7 @@ function buildModel(policy: Policy, checkDefs: readonly CheckDef[], applies: App
   const tiers: TierModel[] = [];
   const tierByName = new Map<string, number>();
   for (const [key, t] of Object.entries(policy.tiers)) {
-    const name = t.name || key;
+    const name = key;
     const required = Int32Array.from(t.checks, (id) => byId.get(id) ?? -1);
     t.checks.forEach((id) => {
       const idx = byId.get(id);
@@ -162,7 +162,7 @@ function buildModel(policy: Policy, checkDefs: readonly CheckDef[], applies: App
   for (const [key, r] of Object.entries(policy.resources)) {
     const tierIdx = tierByName.get(r.tier) ?? -1;
     resources.set(key, {
-      name: r.name || key, tier: r.tier, tierIdx, mode: r.mode,
+      name: key, tier: r.tier, tierIdx, mode: r.mode,
       missingTier: tierIdx < 0 ? Object.freeze([missing(r.tier)]) : EMPTY,
     });
   }

@@ -1,20 +1,15 @@
 /**
  * ISO-8601 UTC formatting for the decision path. `Date.prototype.toISOString` costs microseconds
  * (a Date allocation plus generic formatting); verdicts format two or three times each, so this does
- * the calendar arithmetic directly (days → civil date, H. Hinnant's algorithm) and remembers the last
- * value. Output is identical to `new Date(ms).toISOString()` for years 1970–9999; anything else falls
- * back to it.
+ * the calendar arithmetic directly (days → civil date, H. Hinnant's algorithm). Output is identical
+ * to `new Date(ms).toISOString()` for years 1970–9999; anything else falls back to it.
  */
 const MAX_MS = 253402300800000; // 10000-01-01T00:00:00Z
 
 const p2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
 const p3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
 
-let lastMs = NaN;
-let lastIso = '';
-
 export function isoTime(ms: number): string {
-  if (ms === lastMs) return lastIso;
   if (!Number.isInteger(ms) || ms < 0 || ms >= MAX_MS) return new Date(ms).toISOString();
   const days = Math.floor(ms / 86_400_000);
   let rem = ms - days * 86_400_000;
@@ -33,8 +28,5 @@ export function isoTime(ms: number): string {
   rem -= mi * 60_000;
   const s = Math.floor(rem / 1000);
   const milli = rem - s * 1000;
-  const iso = `${year}-${p2(month)}-${p2(day)}T${p2(h)}:${p2(mi)}:${p2(s)}.${p3(milli)}Z`;
-  lastMs = ms;
-  lastIso = iso;
-  return iso;
+  return `${year}-${p2(month)}-${p2(day)}T${p2(h)}:${p2(mi)}:${p2(s)}.${p3(milli)}Z`;
 }
