@@ -9,8 +9,9 @@ export class SafeHtml {
 
 export const raw = (s: string): SafeHtml => new SafeHtml(s);
 
+/** Escapes text and double-quoted attribute values (every attribute in our templates is double-quoted). */
 export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 type Part = SafeHtml | string | number | null | undefined | false | readonly Part[];

@@ -8,7 +8,6 @@
 import Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
 import type { Context, Middleware } from 'koa';
-import { PassThrough } from 'node:stream';
 import type { BreakGlassGrant, GrantStatus, Role } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import { constantTimeEqual, randomId } from '../shared/crypto.js';
@@ -165,15 +164,16 @@ export function peopleRouter(deps: PeopleDeps, svc: PeopleService = createPeople
     ctx.req.socket.setKeepAlive(true);
     ctx.set('Content-Type', 'text/event-stream; charset=utf-8');
     ctx.set('X-Accel-Buffering', 'no');
-    const stream = new PassThrough();
-    ctx.status = 200;
-    ctx.body = stream;
+    // Written to the raw response (not through koa's body pipeline), so a client going away is not an error.
+    ctx.respond = false;
+    const res = ctx.res;
+    res.writeHead(200);
     let lastVersion = '';
     let lastSent = 0;
     let busy = false;
     let closed = false;
     const send = (event: string, data: unknown) => {
-      if (!closed) stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (!closed && !res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     const tick = async () => {
       if (busy || closed) return;
@@ -202,10 +202,10 @@ export function peopleRouter(deps: PeopleDeps, svc: PeopleService = createPeople
       if (closed) return;
       closed = true;
       clearInterval(timer);
-      stream.end();
+      if (!res.writableEnded) res.end();
     };
     ctx.req.on('close', close);
-    stream.write('retry: 3000\n\n');
+    res.write('retry: 3000\n\n');
     await tick();
   });
 
