@@ -15,7 +15,7 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 function mutate(value: Json): fc.Arbitrary<Json> {
   const junk: fc.Arbitrary<Json> = fc.oneof(
     fc.constant(null), fc.boolean(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string(), fc.constant(''),
-    fc.constant([]), fc.constant({}), fc.string().map((s) => [s]), fc.dictionary(fc.string(), fc.string()),
+    fc.constant([] as Json[]), fc.constant({} as Json), fc.string().map((s): Json => [s]), fc.dictionary(fc.string(), fc.string()),
   );
   const paths: string[][] = [];
   const walk = (v: Json, p: string[]) => {
