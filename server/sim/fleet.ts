@@ -31,10 +31,15 @@ export interface AgentFlags extends AgentOptions {
   tls_enroll_max_interval: number;
 }
 
+/** osquery's defaults overlaid with Trustgate's flag file (osquery-examples/osquery.flags). */
 export const DEFAULT_FLAGS: Readonly<AgentFlags> = {
   ...OSQUERY_DEFAULT_OPTIONS,
+  host_identifier: 'uuid',
+  logger_tls_period: 10,
+  logger_tls_compress: true,
+  distributed_interval: 60,
   config_refresh: 300,
-  config_accelerated_refresh: 300,
+  config_accelerated_refresh: 60,
   config_tls_max_attempts: 3,
   tls_enroll_max_attempts: 12,
   tls_enroll_max_interval: 600,

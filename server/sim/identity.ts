@@ -57,7 +57,7 @@ const MAC_MODELS: ReadonlyArray<readonly [MacModel, number]> = [
   [{ model: 'Mac15,12', name: 'MacBook Air (13-inch, M3, 2024)', cpu: 'Apple M3', arch: 'arm64', cores: [8, 8], mem: 16, codes: [] }, 12],
   [{ model: 'Mac16,1', name: 'MacBook Pro (14-inch, M4, 2024)', cpu: 'Apple M4', arch: 'arm64', cores: [10, 10], mem: 16, codes: [] }, 10],
   [{ model: 'MacBookAir10,1', name: 'MacBook Air (M1, 2020)', cpu: 'Apple M1', arch: 'arm64', cores: [8, 8], mem: 8, codes: ['Q6LR', 'Q6L8'] }, 8],
-  [{ model: 'MacBookPro16,1', name: 'MacBook Pro (16-inch, 2019)', cpu: 'Intel(R) Core(TM) i9-9880H CPU @ 2.30GHz', arch: 'x86_64', cores: [8, 16], mem: 32, codes: ['MD6M', 'MD6N'] }, 6],
+  [{ model: 'Mac15,7', name: 'MacBook Pro (16-inch, Nov 2023)', cpu: 'Apple M3 Pro', arch: 'arm64', cores: [12, 12], mem: 36, codes: [] }, 6],
 ];
 
 interface PcModel { vendor: string; model: string; version: string; cpu: string; cores: [number, number]; mem: number; serial: SerialFn; bios: (r: Rng) => { version: string; date: string; revision: string } }

@@ -71,7 +71,7 @@ const mac = (version: string, build: string, codename: string, weight: number, o
   return {
     key: version, label: `macOS ${version}`, outdated, weight,
     kernel: `${Number(major) + 9}.${minor}.0`,
-    row: { name: 'macOS', version, major: Number(major), minor: Number(minor), patch: Number(patch), build, platform: 'darwin', platform_like: 'darwin', codename, arch: tok('arch'), extra: '', install_date: '', revision: '' },
+    row: { name: 'macOS', version, major: Number(major), minor: Number(minor), patch: Number(patch), build, platform: 'darwin', platform_like: 'darwin', codename, arch: 'arm64', extra: '', install_date: '', revision: '' },
   };
 };
 const win = (name: string, build: number, ubr: number, weight: number, outdated = false): OsRelease => ({
@@ -293,11 +293,6 @@ export const FACETS: Readonly<Record<SimPlatform, Readonly<Record<string, Patch>
     screenlock_off: (t) => {
       t['registry'] = (t['registry'] ?? []).filter((r) => r['name'] !== 'InactivityTimeoutSecs' && r['name'] !== 'ScreenSaverIsSecure');
     },
-    antivirus_off: (t) => {
-      setAll(t['windows_security_center'], { antivirus: 'Poor' });
-      setAll(t['windows_security_products'], { state: 'Off', signatures_up_to_date: 0 }, (r) => r['type'] === 'Antivirus');
-      setAll(t['services'], { status: 'STOPPED', pid: 0 }, (r) => r['name'] === 'WinDefend');
-    },
   },
   linux: {
     firewall_off: (t) => {
@@ -326,9 +321,9 @@ export const FACETS: Readonly<Record<SimPlatform, Readonly<Record<string, Patch>
  */
 export const DRIFT = {
   /** Facets that may switch on for a compliant host. */
-  breaks: { darwin: ['firewall_off', 'screenlock_off', 'remote_login_on'], windows: ['firewall_off', 'remote_login_on', 'antivirus_off'], linux: ['firewall_off', 'remote_login_on'] } as Readonly<Record<SimPlatform, readonly string[]>>,
+  breaks: { darwin: ['firewall_off', 'screenlock_off', 'remote_login_on'], windows: ['firewall_off', 'remote_login_on', 'screenlock_off'], linux: ['firewall_off', 'remote_login_on'] } as Readonly<Record<SimPlatform, readonly string[]>>,
   /** Facets that resolve by themselves over time (encryption completes, OS update installs). */
-  resolves: ['encryption_in_progress', 'os_outdated', 'firewall_off', 'screenlock_off', 'remote_login_on', 'antivirus_off'] as readonly string[],
+  resolves: ['encryption_in_progress', 'os_outdated', 'firewall_off', 'screenlock_off', 'remote_login_on'] as readonly string[],
 } as const;
 
 // ───────────────────────────── the catalogue ─────────────────────────────
