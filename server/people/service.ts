@@ -35,14 +35,32 @@ export interface PeopleVerdict {
   data_age_seconds?: number | null;
 }
 
+/** One required check of a tier for one device (the posture engine's TierCheckReport fits). */
+export interface TierReportRow {
+  check: string;
+  title: string;
+  /** pass | fail | unknown | error | stale | missing | not_applicable */
+  status: string;
+  message: string | null;
+  remediation_url: string | null;
+  observed_at: string | null;
+  first_failed_at: string | null;
+}
+
 export interface PeopleDeps {
   /** The current verdict (SPEC §4 shape); undefined when the resource is unknown. */
   verdict(serial: string, resource: string, user: string, now: number): Awaitable<PeopleVerdict | undefined>;
   /** The enrolled device with this serial (the first, if several), or undefined. */
   hostBySerial(serial: string): Awaitable<Host | undefined>;
-  checkStates(hostId: number): Awaitable<readonly CheckState[]>;
-  /** The checks of the resource's tier that apply to this host's platform. */
-  tierChecks(resource: string, host: Host): Awaitable<readonly CheckDef[]>;
+  /**
+   * Preferred: every required check of a tier and where the device stands, from the posture engine's
+   * memory (PostureEngine.tierReport fits). When absent, `tierChecks` + `checkStates` are used instead.
+   */
+  tierReport?(serial: string, tier: string, now: number): readonly TierReportRow[] | undefined;
+  /** Fallback: the checks of the resource's tier that apply to this host's platform. */
+  tierChecks?(resource: string, host: Host): Awaitable<readonly CheckDef[]>;
+  /** Fallback: the stored check states of a host. */
+  checkStates?(hostId: number): Awaitable<readonly CheckState[]>;
   /** Queues the host's failing checks as distributed queries with accelerate (same as the admin recheck). */
   recheck(serial: string, actor: string): Promise<{ queued: string[] }>;
   breakGlass: BreakGlassService;
@@ -186,6 +204,32 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
     return items.sort((a, b) => ORDER[a.status] - ORDER[b.status] || (SEVERITY[a.severity] ?? 2) - (SEVERITY[b.severity] ?? 2) || a.title.localeCompare(b.title));
   }
 
+  function checksFromReport(rows: readonly TierReportRow[], reasons: readonly PeopleReason[]): CheckItem[] {
+    const reasonOf = new Map(reasons.map((r) => [r.check, r]));
+    const items: CheckItem[] = [];
+    rows.forEach((row) => {
+      if (row.status === 'not_applicable') return;
+      const reason = reasonOf.get(row.check);
+      items.push({
+        id: row.check, title: row.title, status: reasonStatus(row.status),
+        message: row.message ?? reason?.message ?? '', remediationUrl: row.remediation_url ?? reason?.remediation_url ?? null,
+        observedAt: parseTime(row.observed_at), firstFailedAt: parseTime(row.first_failed_at), fixedAt: null, severity: 'medium',
+      });
+    });
+    const index = new Map(items.map((c, i) => [c.id, i]));
+    return items.sort((a, b) => ORDER[a.status] - ORDER[b.status] || (index.get(a.id) ?? 0) - (index.get(b.id) ?? 0));
+  }
+
+  async function tierItems(link: DeviceLink, host: Host, tierName: string | undefined, policy: Policy, reasons: readonly PeopleReason[], maxAgeMs: number | null, now: number): Promise<CheckItem[]> {
+    const report = deps.tierReport && tierName !== undefined ? deps.tierReport(link.serial, tierName, now) : undefined;
+    if (report) return checksFromReport(report, reasons);
+    const [defs, states] = await Promise.all([
+      deps.tierChecks ? deps.tierChecks(link.resource, host) : [],
+      deps.checkStates ? deps.checkStates(host.id) : [],
+    ]);
+    return buildChecks(policy, defs, states, reasons, maxAgeMs, now);
+  }
+
   async function view(link: DeviceLink): Promise<DeviceView> {
     const now = deps.clock.now();
     prune(now);
@@ -211,8 +255,7 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
       const recheck: RecheckView = { phase: 'idle', requestedAt: null, availableAt, fixed: [], still: [] };
       return finish({ ...base, state: 'unknown_device', checks: [], lastReportAt: null, recheck, grantExpiresAt: null });
     }
-    const [defs, states] = await Promise.all([deps.tierChecks(link.resource, host), deps.checkStates(host.id)]);
-    const checks = buildChecks(policy, defs, states, verdict?.reasons ?? [], maxAgeMs, now);
+    const checks = await tierItems(link, host, res?.tier, policy, verdict?.reasons ?? [], maxAgeMs, now);
     const observed = checks.map((c) => c.observedAt).filter((t): t is number => t !== null);
     const lastReportAt = observed.length > 0 ? Math.max(...observed) : null;
 

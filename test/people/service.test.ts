@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { createPeopleService, type TierReportRow } from '../../server/people/service.js';
+import { headline } from '../../server/people/render.js';
+import { makeHost, START, startHarness, type Harness } from './support.js';
+
+describe('createPeopleService', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+    h.engine.addHost(makeHost('C02XX', 1));
+  });
+  afterEach(async () => h.close());
+  const link = { serial: 'C02XX', user: 'alice', resource: 'prod-db', expiresAt: START + 1_800_000 };
+
+  it('uses the engine tier report when given: skips checks that do not apply, keeps fail before stale before unknown', async () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const rows: TierReportRow[] = [
+      { check: 'disk_encryption', title: 'Disk encryption is on', status: 'pass', message: null, remediation_url: null, observed_at: iso(START - 1000), first_failed_at: null },
+      { check: 'gatekeeper', title: 'Gatekeeper is on', status: 'not_applicable', message: null, remediation_url: null, observed_at: null, first_failed_at: null },
+      { check: 'os_version', title: 'macOS is up to date', status: 'missing', message: 'no data yet', remediation_url: null, observed_at: null, first_failed_at: null },
+      { check: 'screen_lock', title: 'Screen lock is on', status: 'stale', message: 'old', remediation_url: null, observed_at: iso(START - 3_600_000), first_failed_at: null },
+      { check: 'firewall', title: 'Firewall is on', status: 'fail', message: 'Turn on the firewall.', remediation_url: 'https://example.com/fw', observed_at: iso(START - 2000), first_failed_at: iso(START - 86_400_000) },
+    ];
+    const calls: Array<[string, string]> = [];
+    const svc = createPeopleService({ ...h.deps, tierReport: (serial, tier) => { calls.push([serial, tier]); return rows; } });
+    const v = await svc.view(link);
+    expect(calls).to.deep.equal([['C02XX', 'high']]);
+    expect(v.checks.map((c) => [c.id, c.status])).to.deep.equal([
+      ['firewall', 'fail'], ['screen_lock', 'stale'], ['os_version', 'unknown'], ['disk_encryption', 'pass'],
+    ]);
+    expect(v.checks[0]).to.include({ message: 'Turn on the firewall.', remediationUrl: 'https://example.com/fw', firstFailedAt: START - 86_400_000 });
+    expect(v.lastReportAt).to.equal(START - 1000);
+    expect(headline(v).h1).to.equal('Fix 3 things to open Production database');
+  });
+
+  it('reports no problems and restored when everything passes and the verdict allows', async () => {
+    for (const id of ['disk_encryption', 'firewall', 'os_version']) h.engine.setState(1, id, 'pass', START - 1000);
+    const v = await createPeopleService(h.deps).view(link);
+    expect(v.state).to.equal('restored');
+    expect(v.checks.every((c) => c.status === 'pass')).to.equal(true);
+  });
+
+  it('restores the previous recheck slot when queueing fails, so the person can try again at once', async () => {
+    h.engine.setState(1, 'firewall', 'fail', START - 1000);
+    h.engine.recheckFails = true;
+    const svc = createPeopleService(h.deps);
+    let failed = false;
+    try { await svc.recheck(link); } catch { failed = true; }
+    expect(failed).to.equal(true);
+    h.engine.recheckFails = false;
+    expect((await svc.recheck(link)).requestedAt).to.equal(START);
+  });
+
+  it('changes the version only when something shown changes', async () => {
+    h.engine.setState(1, 'firewall', 'fail', START - 1000);
+    const svc = createPeopleService(h.deps);
+    const a = (await svc.view(link)).version;
+    h.clock.advance(1000);
+    expect((await svc.view(link)).version).to.equal(a);
+    h.engine.setState(1, 'firewall', 'pass', h.clock.now());
+    expect((await svc.view(link)).version).to.not.equal(a);
+  });
+});
