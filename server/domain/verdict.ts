@@ -70,8 +70,14 @@ export type VerdictLookup =
  * `unknown` reason). Monitor mode and break glass are applied on top; unknown serials deny.
  */
 export interface BundleTierInputs {
-  reasons: VerdictReason[];
+  /** Why the tier does not pass (titles and links are in the bundle's `checks`). */
+  reasons: BundleReason[];
   fresh_until: string | null;
+}
+
+export interface BundleReason {
+  check: string;
+  status: VerdictReason['status'];
 }
 
 export interface BundleDevice {
@@ -95,6 +101,8 @@ export interface BundleGrant {
 export interface VerdictBundle {
   tiers: Record<string, { max_age_seconds: number; checks: string[] }>;
   resources: Record<string, { tier: string; mode: ResourceMode }>;
+  /** Every loaded check's display data, once (device reasons carry only id and status). */
+  checks: Record<string, { title: string; remediation_url: string | null }>;
   devices: BundleDevice[];
   break_glass: BundleGrant[];
 }

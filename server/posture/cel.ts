@@ -70,12 +70,14 @@ export function createPassEnvironment(): Environment {
     .registerFunction('version_at_least(string, string): bool', (a: string, b: string) => versionAtLeast(a, b), {
       description: 'true when version a >= version b',
     });
-  // Cloning freezes the parent's registries, so nothing can register into the shared environment later.
-  return env.clone();
+  return env;
 }
 
 let sharedEnv: Environment | undefined;
-/** One environment for all compilations: building one is the expensive part, and it carries no state. */
+/**
+ * One environment for all compilations: building one is the expensive part. It is private to this
+ * module and never registered into after creation, so it holds no state between compilations.
+ */
 function passEnvironment(): Environment {
   sharedEnv ??= createPassEnvironment();
   return sharedEnv;

@@ -30,7 +30,7 @@ import type { Logger } from '../shared/log.js';
 import { compilePass, type PassPredicate } from './cel.js';
 import { effectiveObservedAt, evaluateCheck } from './evaluate-check.js';
 import {
-  assembleVerdict, deviceReason, findGrant, latestDevice, missingReason, sortReasons, staleReason, stateReason,
+  assembleVerdict, deviceReason, findGrant, missingReason, sortReasons, staleReason, stateReason,
   type AppliesFn, type DeviceInfo, type RemediationLinkFn,
 } from './verdict.js';
 
@@ -107,12 +107,16 @@ interface HostRec {
   times: Float64Array;
   reasons: Array<VerdictReason | undefined>;
   tiers: TierRec[];
+  /** This device's serialized bundle entry, built on demand and dropped whenever the record changes. */
+  bundleJson: string | undefined;
 }
 
 interface State {
   model: Model;
   byId: Map<number, HostRec>;
   bySerial: Map<string, HostRec[]>;
+  /** Serials in bundle order, built on demand and dropped when a serial appears or disappears. */
+  sortedSerials?: string[] | undefined;
 }
 
 /** The queryKey of a check's pack query (`<pack>/<query>`, as ResultUpdate documents). */
@@ -189,6 +193,7 @@ function tierRecord(model: Model, t: TierModel, rec: Pick<HostRec, 'codes' | 'ti
 
 function refreshTiers(model: Model, rec: HostRec): void {
   rec.tiers = model.tiers.map((t) => tierRecord(model, t, rec));
+  rec.bundleJson = undefined;
 }
 
 function applyApplicability(model: Model, rec: HostRec): void {
@@ -208,7 +213,7 @@ function infoOf(host: Host): DeviceInfo {
 }
 
 function emptyRec(id: number, info: DeviceInfo, n: number): HostRec {
-  return { id, info, codes: new Uint8Array(n), times: new Float64Array(n * 3).fill(NaN), reasons: new Array(n), tiers: [] };
+  return { id, info, codes: new Uint8Array(n), times: new Float64Array(n * 3).fill(NaN), reasons: new Array(n), tiers: [], bundleJson: undefined };
 }
 
 function setState(rec: HostRec, idx: number, s: Pick<CheckState, 'status' | 'observedAt' | 'firstFailedAt' | 'lastPassedAt'>, reason: VerdictReason | undefined): void {
@@ -377,15 +382,20 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
 
   const indexSerial = (s: State, rec: HostRec): void => {
     const list = s.bySerial.get(rec.info.serial);
-    if (!list) s.bySerial.set(rec.info.serial, [rec]);
-    else if (!list.includes(rec)) list.push(rec);
+    if (!list) {
+      s.bySerial.set(rec.info.serial, [rec]);
+      s.sortedSerials = undefined;
+    } else if (!list.includes(rec)) list.push(rec);
   };
   const unindexSerial = (s: State, rec: HostRec): void => {
     const list = s.bySerial.get(rec.info.serial);
     if (!list) return;
     const rest = list.filter((r) => r !== rec);
     if (rest.length) s.bySerial.set(rec.info.serial, rest);
-    else s.bySerial.delete(rec.info.serial);
+    else {
+      s.bySerial.delete(rec.info.serial);
+      s.sortedSerials = undefined;
+    }
   };
 
   function upsertHost(host: Host): HostRec {
@@ -410,7 +420,10 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
       refreshTiers(s.model, rec);
     }
     if (old.serial !== info.serial || old.platform !== info.platform || old.osPlatform !== info.osPlatform
-      || old.hostname !== info.hostname || old.serialConflict !== info.serialConflict) dirty();
+      || old.hostname !== info.hostname || old.serialConflict !== info.serialConflict) {
+      rec.bundleJson = undefined;
+      dirty();
+    }
     return rec;
   }
 
@@ -461,7 +474,7 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
       device = undefined;
       reasons = UNKNOWN_DEVICE;
     } else if (recs.length > 1 || recs[0]?.info.serialConflict) {
-      device = latestDevice(recs.map((r) => r.info));
+      device = latestRec(recs)?.info;
       reasons = SERIAL_CONFLICT;
       oldest = NaN;
       grantable = false;
@@ -718,6 +731,7 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
     const before = decisionsUnder(cur, now);
     const after = decisionsUnder(proposed, now);
     const names = [...new Set([...before.keys(), ...after.keys()])].sort();
+    const serials = [...cur.bySerial.keys()].sort();
     const resources = names.map((name): DryRunResource => {
       const b = before.get(name);
       const a = after.get(name);
@@ -727,7 +741,7 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
       const newlyAllowed: string[] = [];
       let deniedBefore = 0;
       let deniedAfter = 0;
-      for (const serial of [...cur.bySerial.keys()].sort()) {
+      for (const serial of serials) {
         const wasAllowed = b?.get(serial) ?? false;
         const isAllowed = a?.get(serial) ?? false;
         if (!wasAllowed) deniedBefore++;
@@ -748,6 +762,27 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
     return { evaluated_at: isoTime(now), devices: cur.bySerial.size, resources, changed_checks: changedChecks };
   }
 
+  function deviceJson(m: Model, serial: string, recs: readonly HostRec[]): string {
+    const rec = latestRec(recs);
+    if (!rec) return '';
+    const conflict = recs.length > 1 || rec.info.serialConflict;
+    if (!conflict && rec.bundleJson !== undefined) return rec.bundleJson;
+    const dev: BundleDevice = { serial, hostname: rec.info.hostname, platform: rec.info.platform, serial_conflict: conflict, tiers: {} };
+    if (!conflict) {
+      m.tiers.forEach((t, i) => {
+        const tr = rec.tiers[i];
+        if (!tr) return;
+        dev.tiers[t.name] = {
+          reasons: tr.reasons.map((r) => ({ check: r.check, status: r.status })),
+          fresh_until: Number.isFinite(tr.oldest) ? isoTime(tr.oldest + t.maxAgeMs) : null,
+        };
+      });
+    }
+    const json = JSON.stringify(dev);
+    if (!conflict) rec.bundleJson = json;
+    return json;
+  }
+
   function bundle(): VerdictBundleSnapshot {
     const now = deps.clock.now();
     if (bundleCache && now < bundleCache.validUntil) return bundleCache.snapshot;
@@ -759,21 +794,13 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
     });
     const resources: VerdictBundle['resources'] = {};
     for (const [name, r] of [...m.resources].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) resources[name] = { tier: r.tier, mode: r.mode };
-    const devices: BundleDevice[] = [];
-    for (const serial of [...s.bySerial.keys()].sort()) {
-      const recs = s.bySerial.get(serial) ?? [];
-      const rec = latestRec(recs);
-      if (!rec) continue;
-      const conflict = recs.length > 1 || rec.info.serialConflict;
-      const dev: BundleDevice = { serial, hostname: rec.info.hostname, platform: rec.info.platform, serial_conflict: conflict, tiers: {} };
-      if (!conflict) {
-        m.tiers.forEach((t, i) => {
-          const tr = rec.tiers[i];
-          if (!tr) return;
-          dev.tiers[t.name] = { reasons: [...tr.reasons], fresh_until: Number.isFinite(tr.oldest) ? isoTime(tr.oldest + t.maxAgeMs) : null };
-        });
-      }
-      devices.push(dev);
+    const checks: VerdictBundle['checks'] = {};
+    for (const c of m.checks) checks[c.def.id] = { title: c.def.title, remediation_url: c.def.remediationUrl ?? null };
+    s.sortedSerials ??= [...s.bySerial.keys()].sort();
+    const devices: string[] = [];
+    for (const serial of s.sortedSerials) {
+      const json = deviceJson(m, serial, s.bySerial.get(serial) ?? []);
+      if (json) devices.push(json);
     }
     const bg: BundleGrant[] = [];
     let validUntil = Infinity;
@@ -785,8 +812,9 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
       }
     }
     bg.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const body: VerdictBundle = { tiers, resources, devices, break_glass: bg };
-    const json = JSON.stringify(body);
+    // Assembled by hand so unchanged devices reuse their cached JSON; same key order as VerdictBundle.
+    const json = `{"tiers":${JSON.stringify(tiers)},"resources":${JSON.stringify(resources)},"checks":${JSON.stringify(checks)},`
+      + `"devices":[${devices.join(',')}],"break_glass":${JSON.stringify(bg)}}`;
     const snapshot = { etag: `"${sha256Hex(json).slice(0, 32)}"`, json };
     bundleCache = { snapshot, validUntil };
     return snapshot;
@@ -856,8 +884,11 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
   };
 }
 
+/** The most recently seen record of a serial (ties: the lowest host id, so every instance picks the same). */
 function latestRec(recs: readonly HostRec[]): HostRec | undefined {
   let best: HostRec | undefined;
-  for (const r of recs) if (!best || r.info.lastSeenAt > best.info.lastSeenAt) best = r;
+  for (const r of recs) {
+    if (!best || r.info.lastSeenAt > best.info.lastSeenAt || (r.info.lastSeenAt === best.info.lastSeenAt && r.id < best.id)) best = r;
+  }
   return best;
 }

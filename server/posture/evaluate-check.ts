@@ -6,6 +6,7 @@
  * - the agent reported an error running the query           → `error` (never pass)
  * - no `pass` expression (Fleet semantics)                   → `pass` iff one or more rows, else `fail`
  * - a `pass` expression                                      → its bool decides; an evaluation error → `error`
+ *                                                               (so do more than MAX_EVAL_ROWS rows)
  *
  * Times:
  * - `observedAt` is the agent's run time, but never later than the server's receive time
@@ -21,6 +22,13 @@ import { interpolate } from './message.js';
 
 /** How much of a result set is kept in a check state (for the message, the page and the admin API). */
 export const OBSERVED_LIMITS = { rows: 5, columns: 24, valueChars: 256, errorChars: 500 } as const;
+
+/**
+ * Most rows a `pass` expression is evaluated over. A larger set is `error` (fail closed): truncating it
+ * could turn `rows.all(...)` into a wrong pass, and nested comprehensions over a huge, agent-supplied set
+ * would stall the event loop.
+ */
+export const MAX_EVAL_ROWS = 10_000;
 
 function cut(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
@@ -71,7 +79,10 @@ export function evaluateCheck(
   }
   let status: CheckStatus;
   let error: string | null = null;
-  if (compiled) {
+  if (compiled && latest.rows.length > MAX_EVAL_ROWS) {
+    status = 'error';
+    error = `too many rows (${latest.rows.length}) to evaluate the pass expression (limit ${MAX_EVAL_ROWS})`;
+  } else if (compiled) {
     try {
       status = compiled(latest.rows) ? 'pass' : 'fail';
     } catch (e) {

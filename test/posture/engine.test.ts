@@ -398,6 +398,21 @@ describe('createPostureEngine', () => {
       expect(f.engine.bundle().etag).to.equal(b.etag);
     });
 
+    it('marks conflicting serials and rebuilds a device entry after it changes', () => {
+      const f = fixture();
+      f.report(mac);
+      f.report(win);
+      const first = JSON.parse(f.engine.bundle().json) as VerdictBundle;
+      expect(first.devices.map((d) => d.serial)).to.deep.equal(['C02MAC', 'WIN123']);
+      f.report(host(3, 'C02MAC', { hardwareUuid: 'other', lastSeenAt: T0 + 1 }));
+      f.engine.updateHost({ ...win, hostname: 'renamed' });
+      const second = JSON.parse(f.engine.bundle().json) as VerdictBundle;
+      expect(second.devices[0]).to.deep.equal({ serial: 'C02MAC', hostname: 'host-3.local', platform: 'darwin', serial_conflict: true, tiers: {} });
+      expect(second.devices[1]?.hostname).to.equal('renamed');
+      f.engine.removeHost('C02MAC');
+      expect((JSON.parse(f.engine.bundle().json) as VerdictBundle).devices.map((d) => d.serial)).to.deep.equal(['WIN123']);
+    });
+
     it('is identical for identical content built by another engine', () => {
       const f1 = fixture();
       const f2 = fixture();
@@ -416,8 +431,10 @@ describe('createPostureEngine', () => {
       expect(body.tiers.high).to.deep.equal({ max_age_seconds: 900, checks: ['disk_encryption', 'firewall', 'os_version', 'bitlocker'] });
       const dev = body.devices[0];
       expect(dev).to.deep.include({ serial: 'C02MAC', serial_conflict: false, platform: 'darwin' });
-      expect(dev?.tiers.high?.reasons.map((r) => r.check)).to.deep.equal(['firewall']);
+      expect(dev?.tiers.high).to.deep.equal({ reasons: [{ check: 'firewall', status: 'fail' }], fresh_until: '2026-11-27T12:15:00.000Z' });
       expect(dev?.tiers.low).to.deep.equal({ reasons: [], fresh_until: '2026-11-28T12:00:00.000Z' });
+      expect(body.checks.os_version).to.deep.equal({ title: 'macOS is up to date', remediation_url: 'https://docs.example/os' });
+      expect(body.break_glass).to.deep.equal([]);
     });
   });
 

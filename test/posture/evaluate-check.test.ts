@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { CheckState, LatestResult } from '../../server/domain/types.js';
 import { compilePass } from '../../server/posture/cel.js';
-import { evaluateCheck, OBSERVED_LIMITS } from '../../server/posture/evaluate-check.js';
+import { evaluateCheck, MAX_EVAL_ROWS, OBSERVED_LIMITS } from '../../server/posture/evaluate-check.js';
 import { checkDef, latest, MIN, T0 } from './support.js';
 
 const osCheck = checkDef('os_version', {
@@ -39,6 +39,15 @@ describe('evaluateCheck', () => {
     const s = evaluateCheck(check, compilePass(check.pass ?? '', 'x'), latest(1, 'k', [{ n: 'abc' }], T0), undefined, 1);
     expect(s.status).to.equal('error');
     expect(s.error).to.match(/^pass expression failed: /);
+  });
+
+  it('fails closed with error when a pass expression would run over too many rows', () => {
+    const check = checkDef('all_on', { pass: 'rows.all(r, r.on == "1")' });
+    const rows = Array.from({ length: MAX_EVAL_ROWS + 1 }, () => ({ on: '1' }));
+    const s = evaluateCheck(check, compilePass(check.pass ?? '', check.id), latest(1, 'k', rows, T0), undefined, 1);
+    expect(s.status).to.equal('error');
+    expect(s.error).to.match(/too many rows/);
+    expect(evaluateCheck(plain, undefined, latest(1, 'k', rows, T0), undefined, 1).status).to.equal('pass');
   });
 
   it('keeps the agent error text', () => {
