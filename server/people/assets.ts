@@ -20,17 +20,18 @@ body{margin:0;background:var(--bg);color:var(--text);font:16px/1.5 system-ui,-ap
 .top-sub{color:var(--muted);border-left:1px solid var(--line);padding-left:.75rem}
 main{padding-top:1.5rem;padding-bottom:1rem}
 main:focus{outline:none}
-h1{font-size:1.6rem;line-height:1.25;margin:.25rem 0 .75rem}
+h1{font-size:1.6rem;line-height:1.25;margin:.75rem 0 .75rem}
 h2{font-size:1.2rem;margin:1.75rem 0 .75rem}
 h3{font-size:1.05rem;margin:0}
 .context{color:var(--muted);margin:.25rem 0}
 .muted{color:var(--muted)}
 .serial,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.92em}
 .status{min-height:1.5rem;margin:1rem 0;font-weight:600}
-.status:empty{margin:.5rem 0}
+.status:empty{margin:0;min-height:.5rem}
 .status.restored,.status.granted{color:var(--ok)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:var(--radius);padding:1rem 1.25rem;margin:1rem 0}
 .card p{margin:.5rem 0}
+.card h2{margin:.25rem 0 .5rem}
 .ok-card{border-left:6px solid var(--ok)}
 .granted-card{border-left:6px solid var(--accent)}
 .pending-card{border-left:6px solid var(--stale)}
@@ -63,6 +64,10 @@ border:2px solid var(--accent);background:var(--card);color:var(--accent);font:i
 .passed{margin:1.5rem 0}
 .passed>summary,.emergency summary{cursor:pointer;min-height:44px;display:flex;align-items:center;gap:.5rem;flex-wrap:wrap}
 .passed>summary{font-weight:600}
+summary{list-style:none}
+summary::-webkit-details-marker{display:none}
+.passed>summary::before,.emergency summary::before{content:"";width:.55rem;height:.55rem;border-right:2px solid currentColor;border-bottom:2px solid currentColor;transform:rotate(-45deg);margin-right:.35rem;flex:none;transition:transform .15s}
+.passed[open]>summary::before,.emergency details[open]>summary::before{transform:rotate(45deg)}
 .emergency{margin:2rem 0 1rem;border-top:1px solid var(--line);padding-top:.5rem}
 .emergency summary h2{display:inline;margin:0;font-size:1.15rem}
 .summary-hint{color:var(--muted)}

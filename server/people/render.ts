@@ -162,11 +162,8 @@ function bgSection(v: DeviceView, o: PageOptions, now: number): SafeHtml {
   const e = v.breakGlass;
   if (!e || v.state === 'restored' || v.state === 'unknown_device') return html``;
   const r = v.resourceTitle;
-  if (e.active) {
-    return html`<section class="card granted-card" aria-labelledby="bg-h"><h2 id="bg-h">Emergency access is on</h2>
-      <p>You can open ${r} until <strong>${whenAbsolute(e.active.expiresAt ?? now, now)}</strong> (${relative(e.active.expiresAt ?? now, now).replace(/^in /, '')} left). Your reason was logged and will be reviewed.</p>
-      <p>Your laptop still needs the fixes above before then.</p></section>`;
-  }
+  // An active grant is described at the top of the page (the granted state).
+  if (e.active) return html``;
   if (e.pending) {
     return html`<section class="card pending-card" aria-labelledby="bg-h"><h2 id="bg-h">Emergency access: waiting for approval</h2>
       <p>Sent ${whenAbsolute(e.pending.createdAt, now)} to your IT/security team for ${humanDuration(e.pending.durationMs)} of access. This page updates by itself when they decide. Fixing the items above is still the fastest way in.</p>
@@ -244,7 +241,10 @@ export function renderContent(v: DeviceView, o: PageOptions, now: number): { che
   if (v.state === 'restored') {
     lead = html`<div class="card ok-card"><p>${v.resourceUrl ? html`<a class="btn primary" href="${v.resourceUrl}" rel="noreferrer">Continue to ${r}</a>` : html`Open ${r} again in your browser.`}</p><p class="hint">It can take a few seconds for ${r} to notice.</p></div>`;
   } else if (v.state === 'granted') {
-    lead = html`<div class="card granted-card"><p>You can open ${r} now.${problems.length > 0 && v.grantExpiresAt !== null ? ` Fix these before ${clockTime(v.grantExpiresAt)}:` : ''}</p>${v.resourceUrl ? html`<p><a class="btn primary" href="${v.resourceUrl}" rel="noreferrer">Continue to ${r}</a></p>` : ''}</div>`;
+    const left = v.grantExpiresAt !== null ? ` (${relative(v.grantExpiresAt, now).replace(/^in /, '')} left)` : '';
+    lead = html`<div class="card granted-card"><p>You can open ${r} now${left}. Your reason was logged and will be reviewed by your IT/security team.</p>
+      ${problems.length > 0 && v.grantExpiresAt !== null ? html`<p>Your laptop still needs the fixes below before ${clockTime(v.grantExpiresAt)}.</p>` : ''}
+      ${v.resourceUrl ? html`<p><a class="btn primary" href="${v.resourceUrl}" rel="noreferrer">Continue to ${r}</a></p>` : ''}</div>`;
   } else if (v.state === 'heads_up') {
     lead = html`<div class="card"><p>You can open ${r} now, but your laptop needs ${plural(problems.length, 'fix', 'fixes')}. Soon this will be required.</p></div>`;
   }
