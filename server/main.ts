@@ -35,7 +35,25 @@ import { auditRouter } from './audit/routes.js';
 import { createBreakGlassService } from './people/break-glass.js';
 import { createWebhookNotifier } from './people/webhook.js';
 import { signDeviceLink, deviceLinkUrl } from './people/link.js';
+import { peopleRouter, breakGlassRouter } from './people/routes.js';
+import type { VerdictSource } from './domain/verdict.js';
 
+
+/**
+ * Adds the signed remediation-page link (SPEC §4/§6) to verdicts whose posture would deny. Signing
+ * happens only on that path; allows stay a plain lookup.
+ */
+function withRemediationLinks(source: VerdictSource, key: string, publicUrl: string, ttlMs: number): VerdictSource {
+  return {
+    bundle: () => source.bundle(),
+    verdict(serial, resource, user, now) {
+      const out = source.verdict(serial, resource, user, now);
+      if (out.kind !== 'verdict' || !out.verdict.would_deny || out.verdict.remediation_page) return out;
+      const token = signDeviceLink({ serial, user: user ?? '', resource }, key, now + ttlMs);
+      return { kind: 'verdict', verdict: { ...out.verdict, remediation_page: deviceLinkUrl(publicUrl, token) } };
+    },
+  };
+}
 
 export interface StartOptions {
   clock?: Clock;
@@ -69,11 +87,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   const audit = createAuditService({ repo: store.audit, clock, log });
 
   const linkTtlMs = config.linkTtlSeconds * 1000;
-  const engine = createPostureEngine({
-    clock, log,
-    remediationLink: (serial, user, now) => null, // replaced below once resources are known per verdict
-    store: { hosts: store.hosts, checkStates: store.checkStates },
-  });
+  const engine = createPostureEngine({ clock, log, store: { hosts: store.hosts, checkStates: store.checkStates } });
 
   let osq: ReturnType<typeof createOsqueryService> | undefined;
   const control = createControlPlane({
@@ -105,6 +119,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   for (const id of await store.distributed.pendingHostIds()) osq.notePending(id);
 
   const auth = createTokenAuth({ tokens: store.tokens, clock });
+  const verdicts = withRemediationLinks(engine, boot.linkKey, config.publicUrl, linkTtlMs);
   const webhook = createWebhookNotifier({ log, fetch: (url, init) => fetch(url, init) });
   const breakGlass = createBreakGlassService({
     repo: store.breakGlass, grants: { add: (g) => engine.addGrant(g), remove: (id) => engine.removeGrant(id) }, audit, clock, log,
@@ -119,7 +134,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     log, metrics, maxBodyBytes: config.maxBodyBytes, ready: () => store.ping(),
     routers: [
       ...osqueryRouter(osq, metrics),
-      gatewayRouter({ verdicts: engine, resourceForHost: control.resourceForHost, requireRole: auth.requireRole, clock, log, metrics }),
+      gatewayRouter({ verdicts, resourceForHost: control.resourceForHost, requireRole: auth.requireRole, clock, log, metrics }),
       adminRouter({
         hosts: store.hosts, results: store.results, checkStates: (id) => store.checkStates.forHost(id), tokens: store.tokens, secrets: store.secrets, carves: store.carves,
         summary: (host, now) => {
@@ -135,6 +150,18 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
         requireRole: auth.requireRole, clock,
       }),
       auditRouter({ audit }, auth.requireRole),
+      breakGlassRouter({ breakGlass, hmacKey: boot.linkKey, clock, log }, auth.requireRole),
+      peopleRouter({
+        verdict: (serial, resource, user, now) => {
+          const v = engine.verdict(serial, resource, user, now);
+          return v.kind === 'verdict' ? v.verdict : undefined;
+        },
+        hostBySerial: async (serial) => (await store.hosts.findBySerial(serial))[0],
+        tierReport: (serial, tier, now) => engine.tierReport(serial, tier, now),
+        recheck: control.recheck,
+        breakGlass, clock, log, hmacKey: boot.linkKey, publicUrl: config.publicUrl,
+        policy: () => control.policy()!,
+      }),
     ],
   });
 
