@@ -2,7 +2,8 @@
  * The posture engine: evaluates checks when results arrive and keeps, in memory, a small precomputed
  * record per (device, tier) so a decision is a map lookup plus a few comparisons (SPEC §3, STYLE C8).
  *
- * Memory layout per device (100k devices × ~15 checks stays in the tens of MB):
+ * Memory layout per device (about 1.5 KB with 15 checks: ~150 MB of heap for 100k devices; measured by
+ * `benchEvaluations`):
  * - `codes`  Uint8Array[n]      status code (0 unknown, 1 pass, 2 fail, 3 error) | APPLICABLE bit
  * - `times`  Float64Array[3n]   observedAt, firstFailedAt, lastPassedAt per check (NaN = none)
  * - `reasons` sparse array       the precomputed reason of each check that has data and does not pass
@@ -23,12 +24,12 @@ import type {
   BundleDevice, BundleGrant, Decision, VerdictBundle, VerdictBundleSnapshot, VerdictLookup, VerdictReason, VerdictSource,
 } from '../domain/verdict.js';
 import type { Clock } from '../shared/clock.js';
-import { isoTime } from './iso-time.js';
 import { sha256Hex } from '../shared/crypto.js';
 import { invalid } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { compilePass, type PassPredicate } from './cel.js';
 import { effectiveObservedAt, evaluateCheck } from './evaluate-check.js';
+import { isoTime } from './iso-time.js';
 import {
   assembleVerdict, deviceReason, findGrant, missingReason, sortReasons, staleReason, stateReason,
   type AppliesFn, type DeviceInfo, type RemediationLinkFn,

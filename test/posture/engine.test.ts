@@ -356,6 +356,26 @@ describe('createPostureEngine', () => {
     });
   });
 
+  describe('updateHost', () => {
+    it('moves a host to its new serial', () => {
+      const f = fixture();
+      f.report(mac);
+      f.engine.updateHost({ ...mac, serial: 'C02NEW' });
+      expect(f.v('C02MAC', 'prod-db').reasons.map((r) => r.check)).to.deep.equal(['unknown_device']);
+      expect(f.v('C02NEW', 'prod-db').decision).to.equal('allow');
+      expect(f.engine.stats()).to.deep.include({ hosts: 1, serials: 1 });
+    });
+  });
+
+  describe('setPolicy (titles)', () => {
+    it('shows a new title and link on reasons carried over', () => {
+      const f = fixture();
+      f.report(mac, { firewall: [] });
+      f.engine.setPolicy(POLICY, CHECKS.map((c) => (c.id === 'firewall' ? { ...c, title: 'Firewall is on', remediationUrl: 'https://docs.example/fw' } : c)), applies);
+      expect(f.v('C02MAC', 'prod-db').reasons[0]).to.deep.include({ check: 'firewall', title: 'Firewall is on', remediation_url: 'https://docs.example/fw', message: 'firewall is not OK' });
+    });
+  });
+
   describe('failingOrStaleChecks', () => {
     it('lists applicable required checks that do not pass or are stale', () => {
       const f = fixture();
@@ -469,6 +489,16 @@ describe('createPostureEngine', () => {
   });
 
   describe('invalidate', () => {
+    it('recomputes from memory when no store is wired', async () => {
+      const f = fixture();
+      f.report(mac, { firewall: [] });
+      const before = f.engine.bundle().etag;
+      await f.engine.invalidate();
+      await f.engine.invalidate('C02MAC');
+      expect(f.v('C02MAC', 'prod-db').reasons.map((r) => r.check)).to.deep.equal(['firewall']);
+      expect(f.engine.bundle().etag).to.equal(before);
+    });
+
     it('re-reads a serial from the store', async () => {
       const clock = new ManualClock(T0);
       const stored: { hosts: Host[]; states: CheckState[] } = { hosts: [mac], states: [state(1, 'firewall', 'pass', T0), state(1, 'disk_encryption', 'pass', T0)] };
