@@ -144,13 +144,12 @@ export function relative(ms: number, now: number): string {
 export const relAbs = (ms: number, now: number): string => `${relative(ms, now)} (${whenAbsolute(ms, now)})`;
 
 export function humanDuration(ms: number): string {
-  const min = Math.round(ms / 60_000);
+  const min = Math.max(0, Math.round(ms / 60_000));
   if (min < 60) return `${min} minute${min === 1 ? '' : 's'}`;
-  const h = ms / 3_600_000;
-  if (h < 48 && Number.isInteger(h)) return `${h} hour${h === 1 ? '' : 's'}`;
-  if (h < 48) return `${Math.floor(h)} h ${Math.round((h % 1) * 60)} min`;
-  const d = Math.round(h / 24);
-  return `${d} days`;
+  const h = Math.floor(min / 60);
+  if (h >= 48) return `${Math.round(min / 1440)} days`;
+  if (min % 60 === 0) return `${h} hour${h === 1 ? '' : 's'}`;
+  return `${h} h ${min % 60} min`;
 }
 
 export const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;

@@ -241,7 +241,7 @@ export function renderContent(v: DeviceView, o: PageOptions, now: number): { che
   if (v.state === 'restored') {
     lead = html`<div class="card ok-card"><p>${v.resourceUrl ? html`<a class="btn primary" href="${v.resourceUrl}" rel="noreferrer">Continue to ${r}</a>` : html`Open ${r} again in your browser.`}</p><p class="hint">It can take a few seconds for ${r} to notice.</p></div>`;
   } else if (v.state === 'granted') {
-    const left = v.grantExpiresAt !== null ? ` (${relative(v.grantExpiresAt, now).replace(/^in /, '')} left)` : '';
+    const left = v.grantExpiresAt !== null ? ` (${humanDuration(v.grantExpiresAt - now)} left)` : '';
     lead = html`<div class="card granted-card"><p>You can open ${r} now${left}. Your reason was logged and will be reviewed by your IT/security team.</p>
       ${problems.length > 0 && v.grantExpiresAt !== null ? html`<p>Your laptop still needs the fixes below before ${clockTime(v.grantExpiresAt)}.</p>` : ''}
       ${v.resourceUrl ? html`<p><a class="btn primary" href="${v.resourceUrl}" rel="noreferrer">Continue to ${r}</a></p>` : ''}</div>`;

@@ -211,7 +211,7 @@ describe('remediation page routes', () => {
       expect(res.status).to.equal(303);
       const { text } = await page(t);
       expect(text).to.contain('Emergency access until 15:00 UTC');
-      expect(text).to.contain('You can open wiki now (1 h left).');
+      expect(text).to.contain('You can open wiki now (1 hour left).');
       expect(h.engine.verdict('C02XX', 'wiki', 'alice', h.clock.now())?.decision).to.equal('allow');
     });
 
