@@ -5,9 +5,6 @@
  *
  * Time is a ManualClock shared by the server and the tests: agents report `unixTime` = the clock, and
  * staleness is produced by advancing it past a tier's max_age.
- *
- * Tests titled "[SERVER BUG] …" are expected to fail until the server is fixed; the final report of the
- * gateway helper names the file, line and expected vs actual behaviour.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -222,12 +219,17 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       expect(viewer.json).to.have.property('error');
     });
 
-    it('[SERVER BUG] links the remediation page (signed /device?t=… on the public URL) when the posture denies', async () => {
+    it('links the remediation page (signed /device?t=… on the public URL) when the posture denies, and it opens', async () => {
       const d = await device('darwin', ['macos_firewall']);
       const v = await verdict(d.serial, 'prod-db', 'alice');
       expect(v.decision).to.equal('deny');
       expect(v.remediation_page, 'SPEC §4: remediation_page on a denied verdict').to.be.a('string');
       expect(v.remediation_page).to.match(new RegExp(`^${ts.url.replace(/[.]/g, '\\.')}/device\\?t=.+`));
+      const page = await ts.client.request(v.remediation_page!, { headers: { accept: 'text/html' } });
+      expect(page.status).to.equal(200);
+      expect(page.text).to.contain(d.serial);
+      const monitor = await verdict(d.serial, 'wiki', 'alice');
+      expect(monitor.remediation_page, 'no link while the posture allows').to.equal(null);
     });
   });
 
@@ -313,7 +315,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       expect((await authz(h, viewerToken)).status).to.equal(403);
     });
 
-    it('[SERVER BUG] sends X-Trustgate-Remediation-URL on a deny', async () => {
+    it('sends X-Trustgate-Remediation-URL on a deny', async () => {
       const r = await authz({ 'X-Device-Serial': noSip.serial, 'X-Forwarded-User': 'alice', 'X-Forwarded-Host': 'db.internal.example.com' });
       expect(r.status).to.equal(403);
       expect(header(r, 'x-trustgate-remediation-url'), 'SPEC §4: X-Trustgate-Remediation-URL').to.match(/\/device\?t=.+/);
