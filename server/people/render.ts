@@ -121,7 +121,7 @@ function checkItem(c: CheckItem, v: DeviceView, now: number): SafeHtml {
   const meta: string[] = [];
   if (c.fixedAt !== null) meta.push(`Fixed ${clockTime(c.fixedAt)}`);
   else if (c.observedAt !== null) meta.push(`Checked ${whenAbsolute(c.observedAt, now)}`);
-  if (c.status === 'fail' && c.firstFailedAt !== null) meta.push(`Needing a fix since ${dayDate(c.firstFailedAt, now)}`);
+  if (c.status === 'fail' && c.firstFailedAt !== null) meta.push(`Needing a fix since ${whenAbsolute(c.firstFailedAt, now).replace(/, \d\d:\d\d UTC$/, '')}`);
   return html`<li class="check is-${c.status}" id="check-${c.id}">
   <div class="check-head"><h3>${c.title}</h3>${badge(c.status)}</div>
   ${c.status !== 'pass' ? html`<div class="msg">${body}</div>` : ''}
