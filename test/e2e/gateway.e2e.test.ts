@@ -247,5 +247,17 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
       const r = await get(DB, noFirewall.serial, '/', { 'X-Trustgate-Resource': 'wiki', 'X-Auth-Request-User': 'admin' });
       expect(r.status).to.equal(403);
     });
+
+    it('fails closed (502) when Trustgate cannot be reached', async () => {
+      const down = await startCaddy({ trustgate: { ...tg.endpoint, url: `https://127.0.0.1:${await freePort()}` }, upstream: upstream.address });
+      try {
+        const n = upstream.requests.length;
+        const r = await gatewayRequest({ port: down.port, host: DB, headers: { 'X-Device-Serial': ok.serial } });
+        expect(r.status).to.equal(502);
+        expect(upstream.requests.length).to.equal(n);
+      } finally {
+        await down.stop();
+      }
+    });
   });
 });
