@@ -182,6 +182,7 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
         const g = prior ? await deps.repo.get(prior.id) : undefined;
         if (g) return { grant: g, created: false };
       }
+      if (input.user.trim() === '') throw invalid('Emergency access needs the user it is for; open the resource through your company sign-in to get a link that names you.');
       const reason = input.reason.trim();
       if (reason.length < 10) throw invalid('Please give a reason of at least 10 characters (for example: "Paging incident INC-123, need read access to logs").');
       if (!Number.isInteger(input.durationMs) || input.durationMs <= 0) throw invalid('duration must be positive');

@@ -170,6 +170,10 @@ function bgSection(v: DeviceView, o: PageOptions, now: number): SafeHtml {
       <form method="post" action="/device/break-glass/cancel"><input type="hidden" name="t" value="${o.token}"><input type="hidden" name="csrf" value="${o.csrf}"><input type="hidden" name="id" value="${e.pending.id}">
       <button type="submit" class="btn">Cancel request</button></form></section>`;
   }
+  if (v.link.user.trim() === '') {
+    return html`<section class="card" aria-labelledby="bg-h"><h2 id="bg-h">Emergency access (break glass)</h2>
+      <p>Emergency access is given to a person, and this link does not say who you are. Open ${r} through your company sign-in, then use the link you get there.</p></section>`;
+  }
   if (e.approval === 'never') {
     return html`<section class="card" aria-labelledby="bg-h"><h2 id="bg-h">Emergency access (break glass)</h2>
       <p>Emergency access is not available for ${r}: your IT team keeps it closed for this kind of resource. Fixing the items above is the way in${o.help.text || o.help.url ? '; if you are stuck, ask for help below' : ''}.</p></section>`;
@@ -309,7 +313,7 @@ ${guide ? html`<p><a class="btn primary" href="${guide}" rel="noreferrer noopene
   const device = h ? [h.hardwareModel || h.osName || 'Your laptop', h.hostname].filter((s) => s).join(' · ') : 'Your laptop';
   const content = renderContent(v, o, now);
   const body = html`<h1 id="h1">${h1}</h1>
-<p class="context">${device} · ${who} · serial <span class="serial">${v.link.serial}</span> <span class="muted">(for IT)</span></p>
+<p class="context">${device}${who ? ` · ${who}` : ''} · serial <span class="serial">${v.link.serial}</span> <span class="muted">(for IT)</span></p>
 <p class="context" id="last-report">${lastReportLine(v, now)}</p>
 <div id="live" role="status" aria-live="polite" class="status ${v.state}">${statusText(v, now)}</div>
 <div id="checks-area">${content.checks}</div>

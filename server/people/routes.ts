@@ -53,6 +53,11 @@ export function peopleRouter(deps: PeopleDeps, svc: PeopleService = createPeople
   const r = new Router();
   const help: Help = deps.help ?? {};
   const log = deps.log;
+  /** Open live channels per link and in total: a leaked link cannot pin the server's resources. */
+  const liveByLink = new Map<string, number>();
+  let liveTotal = 0;
+  const LIVE_PER_LINK = 4;
+  const LIVE_TOTAL = deps.maxLiveChannels ?? 2000;
 
   /** Resolves the link token; on failure renders (or answers JSON) and returns undefined. */
   function linkOr(ctx: Context, token: unknown, json: boolean, typed?: string): DeviceLink | undefined {
@@ -159,6 +164,16 @@ export function peopleRouter(deps: PeopleDeps, svc: PeopleService = createPeople
   r.get('/device/events', async (ctx) => {
     const link = linkOr(ctx, ctx.query.t, true);
     if (!link) return;
+    const key = `${link.serial}\u0000${link.user}\u0000${link.resource}`;
+    const mine = liveByLink.get(key) ?? 0;
+    if (mine >= LIVE_PER_LINK || liveTotal >= LIVE_TOTAL) {
+      // The page falls back to polling /device/status.
+      ctx.set('Retry-After', '30');
+      jsonError(ctx, 503, 'unavailable', 'Too many live connections; use /device/status.');
+      return;
+    }
+    liveByLink.set(key, mine + 1);
+    liveTotal += 1;
     ctx.req.socket.setTimeout(0);
     ctx.req.socket.setNoDelay(true);
     ctx.req.socket.setKeepAlive(true);
@@ -201,10 +216,14 @@ export function peopleRouter(deps: PeopleDeps, svc: PeopleService = createPeople
     const close = () => {
       if (closed) return;
       closed = true;
+      liveTotal -= 1;
+      const left = (liveByLink.get(key) ?? 1) - 1;
+      if (left <= 0) liveByLink.delete(key);
+      else liveByLink.set(key, left);
       clearInterval(timer);
       if (!res.writableEnded) res.end();
     };
-    ctx.req.on('close', close);
+    res.on('close', close);
     res.write('retry: 3000\n\n');
     await tick();
   });

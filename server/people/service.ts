@@ -77,6 +77,8 @@ export interface PeopleDeps {
   recheckTimeoutMs?: number;
   /** How often the live channel re-reads the status (default 1 s). */
   livePollMs?: number;
+  /** Most live (SSE) channels open at once (default 2000; 4 per link); beyond that pages poll. */
+  maxLiveChannels?: number;
 }
 
 export type ItemStatus = 'fail' | 'stale' | 'error' | 'unknown' | 'pass';

@@ -98,6 +98,7 @@ describe('createBreakGlassService', () => {
     expect((await refusal(req({ resource: 'nope' }))).code).to.equal('not_found');
     expect((await refusal(req({ serial: 'NOPE' }))).code).to.equal('not_found');
     expect((await refusal(req({ reason: '  short  ' }))).code).to.equal('invalid');
+    expect((await refusal(req({ user: ' ' }))).code).to.equal('invalid');
   });
 
   it('returns the same grant for a repeated submit with the same idempotency key', async () => {

@@ -234,6 +234,12 @@ describe('remediation page routes', () => {
       expect(text).to.contain('aria-invalid="true"');
     });
 
+    it('offers no form when the link names no user (the gateway did not know who it was)', async () => {
+      const { text } = await page(h.link({ resource: 'wiki', user: '' }));
+      expect(text).to.contain('this link does not say who you are');
+      expect(text).to.not.contain('id="bg-form"');
+    });
+
     it('explains a never tier with a sentence instead of a form', async () => {
       const { text } = await page(h.link({ resource: 'vault' }));
       expect(text).to.contain('Emergency access is not available for vault');
@@ -306,6 +312,31 @@ describe('remediation page routes', () => {
       h.engine.setState(1, 'firewall', 'pass', h.clock.now());
       expect(await next()).to.include({ state: 'restored', decision: 'allow' });
       ac.abort();
+    });
+
+    it('caps live channels per link (the page falls back to polling) and frees a slot when one closes', async () => {
+      h.engine.setState(1, 'firewall', 'fail', START - MIN);
+      const t = h.link();
+      const open: AbortController[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const ac = new AbortController();
+        const res = await fetch(`${h.url}/device/events?t=${encodeURIComponent(t)}`, { signal: ac.signal });
+        expect(res.status).to.equal(200);
+        open.push(ac);
+      }
+      const fifth = await fetch(`${h.url}/device/events?t=${encodeURIComponent(t)}`);
+      expect(fifth.status).to.equal(503);
+      open[0]?.abort();
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i += 1) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const ac = new AbortController();
+        const res = await fetch(`${h.url}/device/events?t=${encodeURIComponent(t)}`, { signal: ac.signal });
+        status = res.status;
+        ac.abort();
+      }
+      expect(status).to.equal(200);
+      for (const ac of open) ac.abort();
     });
   });
 });
