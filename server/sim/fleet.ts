@@ -158,6 +158,12 @@ export interface Fleet {
   ackedSets(index: number): AckedSet[];
   /** Hosts whose scheduled queries each ran at least once and whose buffers are empty. */
   hostsReporting(): number;
+  /** Polls distributed/read now (and writes results), outside the host's own cadence. */
+  pollNow(index: number): Promise<void>;
+  /** Runs every scheduled query of the host now (results go to its buffer). */
+  runAllNow(index: number): number;
+  /** runAllNow, then sends the buffer at once (one log batch per max_lines). */
+  reportNow(index: number): Promise<void>;
 }
 
 // Timer kinds (low bits of a wheel code).
@@ -516,15 +522,15 @@ export function createFleet(opts: FleetOptions): Fleet {
     at(a, K_QUERY + i, next * 1000);
   };
 
-  const runScheduled = (a: Agent, i: number): void => {
+  const runScheduled = (a: Agent, i: number, reschedule = true): void => {
     const q = a.schedule[i];
     if (!q) return;
-    if (paused) return scheduleQuery(a, i);
+    if (paused && reschedule) return scheduleQuery(a, i);
     if (q.version && !versionAtLeast(a.osqueryVersion, q.version)) return;
     if (!inShard(a.identity().hostname, q.shard)) return;
     for (const d of q.discovery) {
       const o = engine.run(a.profile, d, a);
-      if (!o.ok || o.rows.length === 0) return scheduleQuery(a, i);
+      if (!o.ok || o.rows.length === 0) return reschedule ? scheduleQuery(a, i) : undefined;
     }
     st.queriesRun++;
     const out = engine.run(a.profile, q.sql, a);
@@ -558,7 +564,7 @@ export function createFleet(opts: FleetOptions): Fleet {
       }
     }
     trimBuffers(a);
-    scheduleQuery(a, i);
+    if (reschedule) scheduleQuery(a, i);
   };
 
   // ───────────── logger ─────────────
@@ -877,6 +883,17 @@ export function createFleet(opts: FleetOptions): Fleet {
     },
     ackedSets(i) {
       return [...(get(i).acked?.values() ?? [])];
+    },
+    pollNow: (i) => track(() => poll(get(i))),
+    runAllNow(i) {
+      const a = get(i);
+      for (let q = 0; q < a.schedule.length; q++) runScheduled(a, q, false);
+      return a.schedule.length;
+    },
+    reportNow(i) {
+      const a = get(i);
+      for (let q = 0; q < a.schedule.length; q++) runScheduled(a, q, false);
+      return track(() => flush(a, true));
     },
     hostsReporting() {
       let n = 0;

@@ -19,6 +19,8 @@ export interface Transport {
   post(path: string, body: unknown, opts?: PostOptions): Promise<PostResult>;
   /** Requests waiting for a connection slot plus those in flight. */
   inFlight(): number;
+  /** Changes how many requests may be in flight at once. */
+  setConcurrency?(n: number): void;
   close(): void;
 }
 
@@ -40,10 +42,10 @@ export function createHttpTransport(opts: HttpTransportOptions): Transport {
   if (!secure && !(opts.allowHttp && base.protocol === 'http:')) {
     throw new Error(`Cannot create TLS request for non-HTTPS protocol URI: ${opts.url}`);
   }
-  const maxSockets = opts.maxSockets ?? 64;
+  let maxSockets = opts.maxSockets ?? 64;
   const agent = secure
-    ? new https.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, ca: opts.caPem, minVersion: 'TLSv1.2', maxCachedSessions: 1000 })
-    : new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    ? new https.Agent({ keepAlive: true, maxSockets: 4096, maxFreeSockets: 4096, ca: opts.caPem, minVersion: 'TLSv1.2', maxCachedSessions: 1000 })
+    : new http.Agent({ keepAlive: true, maxSockets: 4096, maxFreeSockets: 4096 });
   const timeoutMs = opts.timeoutMs ?? 16_000;
   const prefix = base.pathname.replace(/\/$/, '');
   let active = 0;
@@ -111,6 +113,10 @@ export function createHttpTransport(opts: HttpTransportOptions): Transport {
       }
     },
     inFlight: () => active + waiting.length,
+    setConcurrency(n) {
+      maxSockets = Math.max(1, n);
+      while (active < maxSockets && waiting.length > 0) waiting.shift()?.();
+    },
     close: () => agent.destroy(),
   };
 }

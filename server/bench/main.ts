@@ -1,0 +1,114 @@
+/**
+ * `npm run bench`: loads a real Trustgate server process with a simulated osquery fleet at 1k, 10k and
+ * 100k hosts and prints one table. CLI output code (console output is the point).
+ *
+ *   npm run bench -- --hosts 1000,10000   choose the fleet sizes
+ *   npm run bench -- --quick              short phases (a smoke run)
+ *   npm run bench -- --json               the figures as JSON after the table
+ */
+import os from 'node:os';
+import { atLeast, below, exactly, renderTable, type BenchRow } from './table.js';
+import { FULL, QUICK, OUTAGE_QUEUE_MAX, runAtSize, type BenchFigures } from './run.js';
+
+export interface BenchArgs {
+  sizes: number[];
+  quick: boolean;
+  json: boolean;
+  seed: number;
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const out: BenchArgs = { sizes: [1000, 10_000, 100_000], quick: false, json: false, seed: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    const [name, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${name} needs a value`);
+      return v;
+    };
+    if (name === '--hosts') {
+      out.sizes = value().split(',').map((s) => Number(s.trim().replace(/k$/i, '000'))).filter((x) => Number.isInteger(x) && x > 0).sort((x, y) => x - y);
+      if (out.sizes.length === 0) throw new Error('--hosts takes a comma-separated list of fleet sizes, e.g. 1000,10000');
+    } else if (name === '--quick') out.quick = true;
+    else if (name === '--json') out.json = true;
+    else if (name === '--seed') out.seed = Number(value());
+    else throw new Error(`unknown option ${a}`);
+  }
+  return out;
+}
+
+/** The table rows from the figures of each size. */
+export function buildRows(results: readonly BenchFigures[], cores: number): BenchRow[] {
+  const row = (name: string, unit: string, pick: (f: BenchFigures) => number | string | null, extra: Partial<BenchRow> = {}): BenchRow => ({
+    name, unit, values: new Map(results.map((f) => [f.hosts, pick(f)])), ...extra,
+  });
+  const ratio = (a: number, b: number): number => (b > 0 ? (100 * a) / b : Number.NaN);
+  return [
+    row('enroll rate', 'hosts/s', (f) => f.enrollPerSec),
+    row('time to full enrollment', 's', (f) => f.enrollSeconds),
+    row('server RSS after full enrollment', 'MiB', (f) => f.rssMiB, { target: below(1024, '< 1024 MiB') }),
+    row('cold start to ready, N hosts stored', 's', (f) => f.coldStartMs / 1000, { target: below(10, '< 10 s') }),
+    row('distributed/read check-ins', 'req/s', (f) => f.readsPerSec),
+    row('check-in latency p50 / p99', 'ms', (f) => `${f.readP50.toFixed(1)} / ${f.readP99.toFixed(1)}`),
+    row('server CPU per 1,000 check-ins', 'CPU-ms', (f) => f.cpuMsPer1kReads),
+    row('log ingest', 'batches/s', (f) => f.batchesPerSec),
+    row('log ingest', 'result rows/s', (f) => f.rowsPerSec),
+    row('log batch latency p50 / p99', 'ms', (f) => `${f.logP50.toFixed(1)} / ${f.logP99.toFixed(1)}`),
+    row('server CPU per 1,000 log batches', 'CPU-ms', (f) => f.cpuMsPer1kBatches, { note: 'a batch is one host\'s whole posture schedule (snapshot lines of every query), as sent after a run' }),
+    row('implied hosts per core at osquery defaults', 'hosts', (f) => f.hostsPerCore, {
+      note: 'check-in every 60 s + each posture query snapshot in its own batch every 300 s (logger_tls_period 10 s); CPU of the server process only',
+    }),
+    row('cores needed for 100k hosts', 'cores', (f) => f.impliedCoresFor100k, { target: below(cores / 2, `< ${cores / 2} (half of ${cores})`) }),
+    row('results lost (acked vs latest_results)', 'sets', (f) => f.resultsLost, { target: exactly(0, '0') }),
+    row('result sets compared', 'sets', (f) => f.resultSetsChecked),
+    row('TLS handshakes, full', '/s', (f) => f.tlsFullPerSec),
+    row('TLS handshakes, resumed', '/s', (f) => f.tlsResumedPerSec, { note: 'share actually resumed is in the JSON output (tlsResumedShare)' }),
+    row('GET /api/v1/verdict', 'req/s', (f) => f.verdictRps),
+    row('verdict latency p50', 'ms', (f) => f.verdictP50),
+    row('verdict latency p99', 'ms', (f) => f.verdictP99, { target: below(5, '< 5 ms') }),
+    row('GET /api/v1/authz', 'req/s', (f) => f.authzRps),
+    row('authz latency p50 / p99', 'ms', (f) => `${f.authzP50} / ${f.authzP99}`),
+    row('bare Node https constant', 'req/s', (f) => f.bareRps, { note: 'same machine, same autocannon settings (32 connections, keep-alive), same certificate' }),
+    row('bare Node latency p50 / p99', 'ms', (f) => `${f.bareP50} / ${f.bareP99}`),
+    row('verdict ÷ bare Node (headline)', '%', (f) => ratio(f.verdictRps, f.bareRps), { target: atLeast(50, '≥ 50 %') }),
+    row('authz ÷ bare Node', '%', (f) => ratio(f.authzRps, f.bareRps)),
+    row('in-process posture evaluations', '/s', (f) => f.evaluationsPerSec, { note: results[0]?.evaluationsNote ?? '' }),
+    row('fix → access with recheck p50', 's', (f) => f.fixAccessP50),
+    row('fix → access with recheck p95', 's', (f) => f.fixAccessP95, { target: below(30, '< 30 s'), note: 'fleet running at real pace; recheck via POST /api/v1/hosts/:serial/recheck; waits for the next distributed poll' }),
+    row('outage replay: batches answered error', 'batches', (f) => `${f.outageErrors} of ${f.outageBatches}`, { note: `backlog of every query × runs per host sent at 1024 concurrent requests against an ingest queue of ${OUTAGE_QUEUE_MAX}` }),
+    row('outage replay: results lost', 'sets', (f) => f.outageLost, { target: exactly(0, '0') }),
+    row('outage replay: time to drain', 's', (f) => f.outageDrainSeconds),
+  ];
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: BenchArgs;
+  try {
+    args = parseBenchArgs(argv);
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    return 2;
+  }
+  const cores = os.cpus().length;
+  console.error(`trustgate bench: ${args.sizes.join(', ')} hosts on ${cores} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}${args.quick ? ' (quick)' : ''}`);
+  const results: BenchFigures[] = [];
+  for (const hosts of args.sizes) {
+    const started = Date.now();
+    const f = await runAtSize({ hosts, durations: args.quick ? QUICK : FULL, seed: args.seed, cores, log: (m) => console.error(m) });
+    console.error(`[${hosts}] done in ${Math.round((Date.now() - started) / 1000)} s`);
+    results.push(f);
+  }
+  console.log(renderTable(buildRows(results, cores), args.sizes));
+  if (args.json) console.log(JSON.stringify(results, null, 2));
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  }, (e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,411 @@
+/**
+ * One bench run at one fleet size: a real `trustgate serve` process loaded by a simulated fleet in this
+ * process. Server CPU and RSS come from /proc/<pid>; results lost are counted by comparing what agents
+ * were acknowledged for with the server's SQLite file (latest_results, opened read-only).
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import tls from 'node:tls';
+import https from 'node:https';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import { createFleet, type Fleet } from '../sim/fleet.js';
+import { createHttpTransport, type Transport } from '../sim/transport.js';
+import { benchEvaluations } from '../posture/bench.js';
+import { cpuMs, rssBytes } from './proc.js';
+import { freePort, startServerProcess, type ServerProcess } from './server-process.js';
+
+/** Ingest queue bound used for the outage replay (the default is 2000 waiting batches). */
+export const OUTAGE_QUEUE_MAX = 64;
+
+export interface Durations {
+  /** Seconds of each closed-loop load phase (check-ins, log batches). */
+  phase: number;
+  /** Seconds of each HTTP load (autocannon) run. */
+  http: number;
+  /** Seconds of each TLS handshake run. */
+  tls: number;
+  /** Hosts that fix themselves and ask for a recheck. */
+  fixes: number;
+  /** Max seconds to wait for full enrollment. */
+  enrollTimeout: number;
+  /** Hosts (at most) that replay a backlog in the outage scenario, and runs each buffers. */
+  outageHosts: number;
+  outageRuns: number;
+}
+
+export const FULL: Durations = { phase: 10, http: 10, tls: 3, fixes: 20, enrollTimeout: 600, outageHosts: 20_000, outageRuns: 5 };
+export const QUICK: Durations = { phase: 1, http: 1, tls: 0.5, fixes: 2, enrollTimeout: 60, outageHosts: 200, outageRuns: 3 };
+
+export interface BenchFigures {
+  hosts: number;
+  enrollPerSec: number;
+  enrollSeconds: number;
+  rssMiB: number;
+  readsPerSec: number;
+  readP50: number;
+  readP99: number;
+  cpuMsPer1kReads: number;
+  batchesPerSec: number;
+  rowsPerSec: number;
+  linesPerBatch: number;
+  logP50: number;
+  logP99: number;
+  cpuMsPer1kBatches: number;
+  queriesPerHost: number;
+  hostsPerCore: number;
+  impliedCoresFor100k: number;
+  cores: number;
+  resultSetsChecked: number;
+  resultsLost: number;
+  tlsFullPerSec: number;
+  tlsResumedPerSec: number;
+  tlsResumedShare: number;
+  verdictRps: number;
+  verdictP50: number;
+  verdictP99: number;
+  authzRps: number;
+  authzP50: number;
+  authzP99: number;
+  bareRps: number;
+  bareP50: number;
+  bareP99: number;
+  evaluationsPerSec: number | null;
+  evaluationsNote: string;
+  coldStartMs: number;
+  fixAccessP50: number;
+  fixAccessP95: number;
+  fixAccessMeasured: number;
+  outageBatches: number;
+  outageErrors: number;
+  outageLost: number;
+  outageDrainSeconds: number;
+}
+
+export interface RunOptions {
+  hosts: number;
+  durations: Durations;
+  seed?: number;
+  cores: number;
+  log?: (msg: string) => void;
+  /** Extra TRUSTGATE_* settings for the server (the bench itself uses the defaults). */
+  serverEnv?: Record<string, string>;
+}
+
+/** A clock that can stand still: the fleet sees no time pass while the bench measures in isolation. */
+export function pausableClock(): { now(): number; pause(): void; resume(): void } {
+  let offset = 0;
+  let pausedAt: number | null = null;
+  return {
+    now: () => (pausedAt ?? Date.now()) - offset,
+    pause() {
+      pausedAt ??= Date.now();
+    },
+    resume() {
+      if (pausedAt !== null) offset += Date.now() - pausedAt;
+      pausedAt = null;
+    },
+  };
+}
+
+/** Runs `op` for hosts 0..n-1 round-robin with `concurrency` workers for `seconds`; returns how many completed. */
+export async function closedLoop(n: number, concurrency: number, seconds: number, op: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  let done = 0;
+  const end = Date.now() + seconds * 1000;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (Date.now() < end) {
+      const i = next++ % n;
+      await op(i);
+      done++;
+    }
+  }));
+  return done;
+}
+
+const percentile = (sorted: readonly number[], p: number): number => {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+};
+
+const canonicalRows = (rows: ReadonlyArray<Record<string, unknown>>): string =>
+  rows.map((r) => JSON.stringify(Object.keys(r).sort().map((k) => [k, String(r[k] ?? '')]))).sort().join('\n');
+
+/** The server's query key for a logged name: `pack/<pack>/<query>` → `<pack>/<query>`. */
+export const queryKeyOfLogName = (name: string): string => (name.startsWith('pack/') ? name.slice(5) : name);
+
+/**
+ * Compares every result set the server acknowledged to an agent with what latest_results holds.
+ * A stored set that differs counts as lost unless it is newer than the acknowledged one.
+ */
+export function countLost(dbPath: string, fleet: Fleet, hosts: number): { checked: number; lost: number } {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const ids = new Map<string, number>();
+    for (const r of db.prepare('SELECT id, serial FROM hosts').all() as Array<{ id: number; serial: string }>) ids.set(r.serial, r.id);
+    const stmt = db.prepare('SELECT rows, observed_at FROM latest_results WHERE host_id = ? AND query_key = ?');
+    let checked = 0;
+    let lost = 0;
+    for (let i = 0; i < hosts; i++) {
+      const sets = fleet.ackedSets(i);
+      if (sets.length === 0) continue;
+      const id = ids.get(fleet.agent(i).serial);
+      for (const s of sets) {
+        if (!s.exact) continue;
+        checked++;
+        if (id === undefined) {
+          lost++;
+          continue;
+        }
+        const row = stmt.get(id, queryKeyOfLogName(s.logName)) as { rows: string; observed_at: number } | undefined;
+        if (!row) {
+          lost++;
+          continue;
+        }
+        const parsed: unknown = JSON.parse(row.rows);
+        const stored = Array.isArray(parsed) ? (parsed as Array<Record<string, unknown>>) : [];
+        if (canonicalRows(stored) !== canonicalRows(s.rows) && row.observed_at <= s.unixTime * 1000) lost++;
+      }
+    }
+    return { checked, lost };
+  } finally {
+    db.close();
+  }
+}
+
+async function tlsRate(host: string, port: number, caPem: string, seconds: number, resume: boolean): Promise<{ perSec: number; resumedShare: number }> {
+  let session: Buffer | undefined;
+  if (resume) {
+    session = await new Promise<Buffer | undefined>((resolve) => {
+      const s = tls.connect({ host, port, ca: caPem, servername: 'localhost' });
+      let got: Buffer | undefined;
+      s.on('session', (b: Buffer) => {
+        got = b;
+        s.end();
+      });
+      s.on('close', () => resolve(got));
+      s.on('error', () => resolve(undefined));
+      setTimeout(() => s.destroy(), 2000).unref();
+    });
+  }
+  let resumed = 0;
+  const n = await closedLoop(1, 16, seconds, () => new Promise<void>((resolve) => {
+    const s = tls.connect({ host, port, ca: caPem, servername: 'localhost', ...(session ? { session } : {}) }, () => {
+      if (s.isSessionReused()) resumed++;
+      s.destroy();
+      resolve();
+    });
+    s.on('error', () => resolve());
+  }));
+  return { perSec: n / seconds, resumedShare: n ? resumed / n : 0 };
+}
+
+interface LoadResult { rps: number; p50: number; p99: number; non2xx: number }
+
+async function cannon(url: string, seconds: number, requests: autocannon.Request[], headers: Record<string, string>): Promise<LoadResult> {
+  const r = await autocannon({ url, connections: 32, duration: seconds, headers, requests });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
+}
+
+/** A bare Node HTTPS server answering a constant, in its own process, with the same certificate. */
+async function startBareServer(certsDir: string): Promise<{ url: string; stop(): void }> {
+  const port = await freePort();
+  const script = `
+    const https = require('node:https'); const fs = require('node:fs');
+    const body = JSON.stringify({ decision: 'allow' });
+    https.createServer({ key: fs.readFileSync(${JSON.stringify(path.join(certsDir, 'server.key'))}), cert: fs.readFileSync(${JSON.stringify(path.join(certsDir, 'server.crt'))}) },
+      (req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(body); })
+      .listen(${port}, '127.0.0.1', () => process.stdout.write('ready\\n'));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once('data', () => resolve());
+    child.once('exit', (c) => reject(new Error(`bare server exited ${c}`)));
+  });
+  return { url: `https://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+function request(url: string, caPem: string, method: string, token: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve) => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = https.request(url, { method, ca: caPem, headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        let json: unknown = null;
+        try {
+          json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          json = null;
+        }
+        resolve({ status: res.statusCode ?? 0, json });
+      });
+    });
+    req.on('error', () => resolve({ status: 0, json: null }));
+    req.end(payload);
+  });
+}
+
+const decisionOf = (j: unknown): string => (typeof j === 'object' && j !== null && 'decision' in j ? String((j as { decision: unknown }).decision) : '');
+
+export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
+  const d = opts.durations;
+  const n = opts.hosts;
+  const log = opts.log ?? (() => undefined);
+  const server: ServerProcess = await startServerProcess({ env: opts.serverEnv ?? {} });
+  const clock = pausableClock();
+  const transport: Transport = createHttpTransport({ url: server.url, caPem: server.caPem, maxSockets: 64 });
+  const fleet = createFleet({ hosts: n, transport, enrollSecret: server.enrollSecret, clock, seed: opts.seed ?? 1, trackAcks: true, driftPerHour: 0, timeScale: 1 });
+  const waitQuiet = async (): Promise<void> => {
+    while (transport.inFlight() > 0) await new Promise((r) => setTimeout(r, 20));
+  };
+  const eps = () => fleet.stats().endpoints;
+  try {
+    // ── enrollment ──
+    log(`[${n}] enrolling`);
+    const t0 = Date.now();
+    fleet.start();
+    const deadline = t0 + d.enrollTimeout * 1000;
+    while (fleet.stats().enrolled < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const st = fleet.stats();
+    const enrollSeconds = ((st.allEnrolledAt ?? Date.now()) - t0) / 1000;
+    const enrollPerSec = st.enrolled / enrollSeconds;
+    await new Promise((r) => setTimeout(r, 1000));
+    const rssMiB = rssBytes(server.pid) / 2 ** 20;
+    clock.pause();
+    await waitQuiet();
+
+    // ── distributed/read check-ins (closed loop, keep-alive) ──
+    log(`[${n}] check-ins`);
+    eps().read.latency.reset();
+    let cpu0 = cpuMs(server.pid);
+    const reads = await closedLoop(n, 64, d.phase, (i) => fleet.pollNow(i));
+    const readCpu = cpuMs(server.pid) - cpu0;
+    const readP50 = eps().read.latency.percentile(50);
+    const readP99 = eps().read.latency.percentile(99);
+
+    // ── log batches: each host runs its whole posture schedule and sends it ──
+    log(`[${n}] log batches`);
+    eps().log.latency.reset();
+    const okBefore = eps().log.ok;
+    const rowsBefore = fleet.stats().resultRowsAcked;
+    const linesBefore = fleet.stats().resultLinesAcked;
+    cpu0 = cpuMs(server.pid);
+    const tLog = performance.now();
+    await closedLoop(n, 64, d.phase, (i) => fleet.reportNow(i));
+    const logSeconds = (performance.now() - tLog) / 1000;
+    const logCpu = cpuMs(server.pid) - cpu0;
+    const batches = eps().log.ok - okBefore;
+    const rows = fleet.stats().resultRowsAcked - rowsBefore;
+    const lines = fleet.stats().resultLinesAcked - linesBefore;
+    const logP50 = eps().log.latency.percentile(50);
+    const logP99 = eps().log.latency.percentile(99);
+    let queriesPerHost = 0;
+    for (let i = 0; i < Math.min(n, 300); i++) queriesPerHost += fleet.ackedSets(i).length;
+    queriesPerHost /= Math.min(n, 300);
+
+    // ── results lost ──
+    await fleet.flushAll();
+    await waitQuiet();
+    const lost = countLost(server.dbPath, fleet, n);
+
+    // ── TLS handshakes ──
+    log(`[${n}] TLS handshakes`);
+    const full = await tlsRate('127.0.0.1', server.port, server.caPem, d.tls, false);
+    const resumed = await tlsRate('127.0.0.1', server.port, server.caPem, d.tls, true);
+
+    // ── verdict / authz vs bare Node ──
+    log(`[${n}] verdict and authz load`);
+    const serials = Array.from({ length: Math.min(n, 1000) }, (_, i) => encodeURIComponent(fleet.agent(i).serial));
+    let k = 0;
+    const verdictReq: autocannon.Request = { method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/v1/verdict?serial=${serials[k++ % serials.length] ?? ''}&resource=prod-db&user=alice` }) };
+    const authzReq: autocannon.Request = {
+      method: 'GET', path: '/api/v1/authz',
+      setupRequest: (req) => ({ ...req, headers: { ...(req.headers ?? {}), 'x-device-serial': decodeURIComponent(serials[k++ % serials.length] ?? ''), 'x-forwarded-user': 'alice', 'x-trustgate-resource': 'prod-db' } }),
+    };
+    const auth = { authorization: `Bearer ${server.gatewayToken}` };
+    const verdict = await cannon(server.url, d.http, [verdictReq], auth);
+    const authz = await cannon(server.url, d.http, [authzReq], auth);
+    const bareServer = await startBareServer(server.certsDir);
+    const bare = await cannon(bareServer.url, d.http, [{ method: 'GET', path: '/' }], {});
+    bareServer.stop();
+
+    // ── in-process evaluations ──
+    const evals = benchEvaluations({ hosts: Math.min(n, 10_000) });
+
+    // ── fix → access while the fleet runs ──
+    log(`[${n}] fix → access`);
+    clock.resume();
+    const failing = Array.from({ length: n }, (_, i) => i).filter((i) => fleet.agent(i).facets.length > 0).slice(0, d.fixes);
+    const times: number[] = [];
+    await Promise.all(failing.map(async (i) => {
+      const serial = fleet.agent(i).serial;
+      const vurl = `${server.url}/api/v1/verdict?serial=${encodeURIComponent(serial)}&resource=prod-db`;
+      if (decisionOf((await request(vurl, server.caPem, 'GET', server.gatewayToken)).json) !== 'deny') return;
+      fleet.fix(i);
+      const start = Date.now();
+      await request(`${server.url}/api/v1/hosts/${encodeURIComponent(serial)}/recheck`, server.caPem, 'POST', server.adminToken, {});
+      const end = start + 180_000;
+      while (Date.now() < end) {
+        if (decisionOf((await request(vurl, server.caPem, 'GET', server.gatewayToken)).json) === 'allow') {
+          times.push((Date.now() - start) / 1000);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }));
+    times.sort((a, b) => a - b);
+    clock.pause();
+    await waitQuiet();
+
+    // ── cold start with N hosts stored ──
+    log(`[${n}] cold start`);
+    // The replay below runs against a small ingest queue so that a burst can overflow it.
+    const coldStartMs = await server.restart({ TRUSTGATE_INGEST_QUEUE_MAX: String(OUTAGE_QUEUE_MAX) });
+
+    // ── outage replay: a backlog arrives at once; beyond its queue the server must answer error ──
+    log(`[${n}] outage replay`);
+    const replayHosts = Math.min(n, d.outageHosts);
+    for (let i = 0; i < replayHosts; i++) for (let r = 0; r < d.outageRuns; r++) fleet.runAllNow(i);
+    const logOk0 = eps().log.ok;
+    const logFail0 = eps().log.failed;
+    transport.setConcurrency?.(1024);
+    const tOut = Date.now();
+    for (let round = 0; round < 30 && fleet.stats().bufferedLines > 0; round++) {
+      await fleet.flushAll();
+      await waitQuiet();
+    }
+    const outageDrainSeconds = (Date.now() - tOut) / 1000;
+    transport.setConcurrency?.(64);
+    const outageLost = countLost(server.dbPath, fleet, n);
+
+    const cores = opts.cores;
+    const readMs = reads ? readCpu / reads : Number.NaN;
+    const batchMs = batches ? logCpu / batches : Number.NaN;
+    // Per host, at osquery defaults: one check-in per 60 s, and each posture query's snapshot in its own
+    // batch every 300 s (splay spreads them; a whole-schedule batch costs at least as much as one).
+    const perHostMsPerSec = readMs / 60 + (batchMs * queriesPerHost) / 300;
+    const hostsPerCore = 1000 / perHostMsPerSec;
+    return {
+      hosts: n, enrollPerSec, enrollSeconds, rssMiB,
+      readsPerSec: reads / d.phase, readP50, readP99, cpuMsPer1kReads: readMs * 1000,
+      batchesPerSec: batches / logSeconds, rowsPerSec: rows / logSeconds, linesPerBatch: batches ? lines / batches : 0, logP50, logP99,
+      cpuMsPer1kBatches: batchMs * 1000, queriesPerHost, hostsPerCore, impliedCoresFor100k: 100_000 / hostsPerCore, cores,
+      resultSetsChecked: lost.checked, resultsLost: lost.lost,
+      tlsFullPerSec: full.perSec, tlsResumedPerSec: resumed.perSec, tlsResumedShare: resumed.resumedShare,
+      verdictRps: verdict.rps, verdictP50: verdict.p50, verdictP99: verdict.p99,
+      authzRps: authz.rps, authzP50: authz.p50, authzP99: authz.p99,
+      bareRps: bare.rps, bareP50: bare.p50, bareP99: bare.p99,
+      evaluationsPerSec: evals.evaluationsPerSecond, evaluationsNote: `server/posture benchEvaluations, ${evals.hosts} hosts × ${evals.checks} checks`,
+      coldStartMs,
+      fixAccessP50: percentile(times, 50), fixAccessP95: percentile(times, 95), fixAccessMeasured: times.length,
+      outageBatches: eps().log.ok - logOk0 + (eps().log.failed - logFail0), outageErrors: eps().log.failed - logFail0,
+      outageLost: outageLost.lost, outageDrainSeconds,
+    };
+  } finally {
+    await fleet.stop();
+    transport.close();
+    fleet.engine.close();
+    await server.stop();
+  }
+}
+

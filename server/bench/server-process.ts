@@ -1,0 +1,127 @@
+/**
+ * Runs `trustgate serve` as a separate process for the bench, so its CPU and memory can be read from
+ * /proc/<pid> apart from the load generator's.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mintToken } from '../control/credentials.js';
+import { createSqliteStore } from '../store/index.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ServerProcess {
+  pid: number;
+  url: string;
+  port: number;
+  dataDir: string;
+  certsDir: string;
+  dbPath: string;
+  caPem: string;
+  enrollSecret: string;
+  adminToken: string;
+  gatewayToken: string;
+  /** Milliseconds from spawn to /readyz answering 200. */
+  readyMs: number;
+  stop(): Promise<void>;
+  /** Stops and starts again on the same data (cold start), with extra env; returns ms to ready. */
+  restart(env?: Record<string, string>): Promise<number>;
+  stderrTail(): string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function get(url: string, caPem: string | undefined): Promise<number> {
+  return new Promise((resolve) => {
+    const req = https.get(url, { ca: caPem, rejectUnauthorized: caPem !== undefined, timeout: 2000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  /** Reuse a directory (must hold data/ and certs/). */
+  root?: string;
+  timeoutMs?: number;
+}
+
+export async function startServerProcess(opts: StartOptions = {}): Promise<ServerProcess> {
+  const root = opts.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'trustgate-bench-'));
+  const dataDir = path.join(root, 'data');
+  const certsDir = path.join(root, 'certs');
+  const port = await freePort();
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: process.env['HOME'] ?? root,
+    TRUSTGATE_PORT: String(port), TRUSTGATE_HOST: '127.0.0.1', TRUSTGATE_DATA_DIR: dataDir, TRUSTGATE_CERTS_DIR: certsDir,
+    TRUSTGATE_PACKS_DIR: path.join(REPO_ROOT, 'packs'), TRUSTGATE_LOG_LEVEL: 'warn', TRUSTGATE_PUBLIC_URL: `https://127.0.0.1:${port}`,
+    ...(opts.env ?? {}),
+  };
+  const url = `https://127.0.0.1:${port}`;
+  let child: ChildProcess;
+  let tail = '';
+  const launch = async (): Promise<number> => {
+    const t0 = performance.now();
+    child = spawn(process.execPath, [path.join(REPO_ROOT, 'server/cli/bin.js'), 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr?.on('data', (c: Buffer) => {
+      tail = (tail + c.toString('utf8')).slice(-4000);
+    });
+    const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+    const caFile = path.join(certsDir, 'ca.crt');
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${tail}`);
+      const ca = fs.existsSync(caFile) ? fs.readFileSync(caFile, 'utf8') : undefined;
+      if (ca && (await get(`${url}/readyz`, ca)) === 200) return performance.now() - t0;
+      if (Date.now() > deadline) throw new Error(`server not ready after ${opts.timeoutMs ?? 120_000} ms: ${tail}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  const stopChild = async (): Promise<void> => {
+    if (child.exitCode !== null) return;
+    const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await done;
+    clearTimeout(timer);
+  };
+  const readyMs = await launch();
+  const caPem = fs.readFileSync(path.join(certsDir, 'ca.crt'), 'utf8');
+  const enrollSecret = fs.readFileSync(path.join(dataDir, 'enroll_secret'), 'utf8').trim();
+  const dbPath = path.join(dataDir, 'trustgate.db');
+  const store = createSqliteStore(dbPath, { durableFsync: false });
+  const admin = await mintToken(store.tokens, { name: 'bench-admin', role: 'admin', at: Date.now() });
+  const gateway = await mintToken(store.tokens, { name: 'bench-gateway', role: 'gateway', at: Date.now() });
+  await store.close();
+  const sp: ServerProcess = {
+    get pid() {
+      return child.pid ?? 0;
+    },
+    url, port, dataDir, certsDir, dbPath, caPem, enrollSecret, adminToken: admin.token, gatewayToken: gateway.token, readyMs,
+    stop: stopChild,
+    async restart(extra) {
+      await stopChild();
+      Object.assign(env, extra ?? {});
+      return launch();
+    },
+    stderrTail: () => tail,
+  };
+  return sp;
+}
