@@ -1,7 +1,7 @@
 /** The remediation page's stylesheet and progressive-enhancement script, served from /device/assets/. */
 
 export const PAGE_CSS = `
-:root{--bg:#f6f7f9;--card:#fff;--text:#1b1f24;--muted:#4f5661;--line:#c9ced6;--accent:#1f4fd1;--accent-text:#fff;
+:root{--bg:#f6f7f9;--card:#ffffff;--text:#1b1f24;--muted:#4f5661;--line:#c9ced6;--accent:#1f4fd1;--accent-text:#ffffff;
 --ok:#146c2e;--ok-bg:#e6f4ea;--fail:#a3330b;--fail-bg:#fdeee6;--stale:#6b4f00;--stale-bg:#fff5d6;--err:#5b3fa3;--err-bg:#efeafb;
 --unk:#45505e;--unk-bg:#eceff3;--focus:#1f4fd1;--radius:10px}
 @media (prefers-color-scheme:dark){:root{--bg:#111418;--card:#1a1e24;--text:#e8eaed;--muted:#b3bac4;--line:#3b434e;--accent:#8fb0ff;

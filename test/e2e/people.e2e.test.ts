@@ -204,6 +204,57 @@ describe('remediation page in Chromium (people e2e)', function () {
     await page.close();
   });
 
+  it('updates a pending request by itself when an admin approves it', async () => {
+    const v = await verdict('prod-db');
+    expect(v.decision).to.equal('deny');
+    const page = await openPage(String(v.remediation_page));
+    await page.click('summary:has-text("Emergency access")');
+    await page.fill('#bg-reason', 'Database failover during INC-4243');
+    expect(await page.textContent('#bg-submit')).to.equal('Request 30 minutes of access');
+    await Promise.all([page.waitForNavigation(), page.click('#bg-submit')]);
+    expect(await page.textContent('h1')).to.equal('Waiting for approval');
+    await page.screenshot({ path: path.join(OUT, 'people-break-glass-pending.png'), fullPage: true });
+    const list = await ts.client.request('/api/v1/break-glass?status=pending', { token: ts.adminToken });
+    const pending = (list.json as { grants: Array<{ id: string; user: string }> }).grants;
+    expect(pending.map((g) => g.user)).to.deep.equal(['alice']);
+    const ok = await ts.client.request(`/api/v1/break-glass/${pending[0]?.id ?? ''}/approve`, { body: { comment: 'approved for INC-4243' }, token: ts.adminToken });
+    expect(ok.status).to.equal(200);
+    await page.waitForSelector('h1:has-text("Emergency access until")', { timeout: 15_000 });
+    expect(await page.textContent('#live')).to.equal('Emergency access is on.');
+    expect((await verdict('prod-db')).decision).to.equal('allow');
+    await page.close();
+  });
+
+  it('can be used with the keyboard alone, in the order of the page', async () => {
+    agent.state.firewall = '0';
+    await agent.report();
+    // alice holds emergency access from the tests above; bob's link shows the plain deny.
+    const key = fs.readFileSync(path.join(ts.dataDir, 'link.key'), 'utf8').trim();
+    const token = signDeviceLink({ serial: agent.serial, user: 'bob', resource: 'prod-db' }, key, Date.now() + 600_000);
+    const page = await openPage(`${ts.url}/device?t=${encodeURIComponent(token)}`);
+    expect(await page.getAttribute('#live', 'role')).to.equal('status');
+    const order: string[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      await page.keyboard.press('Tab');
+      order.push(await page.evaluate(() => {
+        const a = document.activeElement;
+        if (!a) return '';
+        return a.id || (a.tagName === 'SUMMARY' ? `summary:${a.textContent?.trim().slice(0, 20) ?? ''}` : `${a.tagName.toLowerCase()}:${a.textContent?.trim().slice(0, 20) ?? ''}`);
+      }));
+    }
+    const at = (s: string) => order.findIndex((o) => o.includes(s));
+    expect(at('a:Skip to content')).to.equal(0);
+    expect(at('a:Step-by-step guide')).to.be.greaterThan(0);
+    expect(at('recheck-btn')).to.be.greaterThan(at('a:Step-by-step guide'));
+    expect(at('summary:1 check passed')).to.be.greaterThan(at('recheck-btn'));
+    expect(at('summary:Emergency access')).to.be.greaterThan(at('summary:1 check passed'));
+    // The focused button shows a visible focus ring.
+    await page.focus('#recheck-btn');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineWidth);
+    expect(parseFloat(outline)).to.be.at.least(2);
+    await page.close();
+  });
+
   it('shows the expiry page for an expired link, with no device data', async () => {
     const key = fs.readFileSync(path.join(ts.dataDir, 'link.key'), 'utf8').trim();
     const token = signDeviceLink({ serial: agent.serial, user: 'alice', resource: 'prod-db' }, key, Date.now() - 60_000);
