@@ -308,6 +308,20 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       expect(header(unknownRes, 'x-trustgate-reasons')).to.equal('unknown_resource');
     });
 
+    it('takes the user from X-Forwarded-User, else X-Auth-Request-User (it shows on the remediation page)', async () => {
+      const userOnPage = async (headers: Record<string, string>): Promise<string> => {
+        const r = await authz({ 'X-Device-Serial': noSip.serial, 'X-Trustgate-Resource': 'prod-db', ...headers });
+        expect(r.status).to.equal(403);
+        const page = await ts.client.request(header(r, 'x-trustgate-remediation-url')!, { headers: { accept: 'text/html' } });
+        expect(page.status).to.equal(200);
+        return page.text;
+      };
+      expect(await userOnPage({ 'X-Auth-Request-User': 'carol.oauth2proxy' })).to.contain('carol.oauth2proxy');
+      const both = await userOnPage({ 'X-Forwarded-User': 'dave.forwarded', 'X-Auth-Request-User': 'erin.ignored' });
+      expect(both).to.contain('dave.forwarded');
+      expect(both).not.to.contain('erin.ignored');
+    });
+
     it('answers 401 without a token and 403 with a viewer token', async () => {
       const h = { 'X-Device-Serial': ok.serial, 'X-Trustgate-Resource': 'prod-db' };
       expect((await authz(h, null)).status).to.equal(401);
