@@ -4,9 +4,9 @@
  *
  * Memory layout per device (about 1.5 KB with 15 checks: ~150 MB of heap for 100k devices; measured by
  * `benchEvaluations`):
- * - `codes`  Uint8Array[n]      status code (0 unknown, 1 pass, 2 fail, 3 error) | APPLICABLE bit
- * - `times`  Float64Array[3n]   observedAt, firstFailedAt, lastPassedAt per check (NaN = none)
- * - `reasons` sparse array       the precomputed reason of each check that has data and does not pass
+ * - `codes`   number[n]   status code (0 unknown, 1 pass, 2 fail, 3 error) | APPLICABLE bit (small ints)
+ * - `times`   number[3n]  observedAt, firstFailedAt, lastPassedAt per check (NaN = none; unboxed doubles)
+ * - `reasons` array[n]    the precomputed reason of each check that has data and does not pass
  * - `tiers`  one record per tier: the sorted non-passing reasons and the oldest observedAt among the
  *   tier's required applicable checks, so freshness at decision time is one comparison; only when that
  *   comparison says stale are the stale checks named.
@@ -104,8 +104,10 @@ interface TierRec {
 interface HostRec {
   id: number;
   info: DeviceInfo;
-  codes: Uint8Array;
-  times: Float64Array;
+  /** Small integers (V8 keeps them unboxed; plain arrays allocate far cheaper than typed arrays). */
+  codes: number[];
+  /** Doubles (unboxed in a packed double array). */
+  times: number[];
   reasons: Array<VerdictReason | undefined>;
   tiers: TierRec[];
   /** This device's serialized bundle entry, built on demand and dropped whenever the record changes. */
@@ -214,7 +216,15 @@ function infoOf(host: Host): DeviceInfo {
 }
 
 function emptyRec(id: number, info: DeviceInfo, n: number): HostRec {
-  return { id, info, codes: new Uint8Array(n), times: new Float64Array(n * 3).fill(NaN), reasons: new Array(n), tiers: [], bundleJson: undefined };
+  const codes: number[] = [];
+  const times: number[] = [];
+  const reasons: Array<VerdictReason | undefined> = [];
+  for (let i = 0; i < n; i++) {
+    codes.push(0);
+    times.push(NaN, NaN, NaN);
+    reasons.push(undefined);
+  }
+  return { id, info, codes, times, reasons, tiers: [], bundleJson: undefined };
 }
 
 function setState(rec: HostRec, idx: number, s: Pick<CheckState, 'status' | 'observedAt' | 'firstFailedAt' | 'lastPassedAt'>, reason: VerdictReason | undefined): void {
@@ -225,17 +235,26 @@ function setState(rec: HostRec, idx: number, s: Pick<CheckState, 'status' | 'obs
   rec.reasons[idx] = reason;
 }
 
+/** For each check of `model`, its index in `oldModel` (-1 when new). */
+function layoutOf(oldModel: Model, model: Model): Int32Array {
+  return Int32Array.from(model.checks, (c) => oldModel.byId.get(c.def.id) ?? -1);
+}
+
 /** A host record under `model`, carrying over what `old` (under `oldModel`) knew, by check id. */
-function remapRec(old: HostRec, oldModel: Model, model: Model): HostRec {
+function remapRec(old: HostRec, oldModel: Model, model: Model, layout: Int32Array): HostRec {
   const n = model.checks.length;
-  const rec = emptyRec(old.id, old.info, n);
+  const same = n === oldModel.checks.length && layout.every((i, j) => i === j);
+  const rec: HostRec = same
+    ? { id: old.id, info: old.info, codes: old.codes.slice(), times: old.times.slice(), reasons: old.reasons.slice(), tiers: [], bundleJson: undefined }
+    : emptyRec(old.id, old.info, n);
   for (let j = 0; j < n; j++) {
     const c = model.checks[j];
-    if (!c) continue;
-    const i = oldModel.byId.get(c.def.id);
-    if (i === undefined) continue;
-    rec.codes[j] = (old.codes[i] ?? 0) & STATUS_MASK;
-    for (let k = 0; k < 3; k++) rec.times[j * 3 + k] = old.times[i * 3 + k] ?? NaN;
+    const i = layout[j] ?? -1;
+    if (!c || i < 0) continue;
+    if (!same) {
+      rec.codes[j] = (old.codes[i] ?? 0) & STATUS_MASK;
+      for (let k = 0; k < 3; k++) rec.times[j * 3 + k] = old.times[i * 3 + k] ?? NaN;
+    }
     const r = old.reasons[i];
     rec.reasons[j] = r && (r.title !== c.def.title || r.remediation_url !== (c.def.remediationUrl ?? null))
       ? Object.freeze({ ...r, title: c.def.title, remediation_url: c.def.remediationUrl ?? null })
@@ -555,8 +574,9 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
     const old = state;
     const model = buildModel(policy, checks, applies, old.model);
     const next: State = { model, byId: new Map(), bySerial: new Map() };
+    const layout = layoutOf(old.model, model);
     for (const rec of old.byId.values()) {
-      const r = remapRec(rec, old.model, model);
+      const r = remapRec(rec, old.model, model, layout);
       next.byId.set(r.id, r);
       indexSerial(next, r);
     }
@@ -724,8 +744,9 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
     const cur = state;
     const model = buildModel(policy, checks ?? cur.model.checks.map((c) => c.def), applies ?? cur.model.applies, cur.model);
     const proposed: State = { model, byId: new Map(), bySerial: new Map() };
+    const layout = layoutOf(cur.model, model);
     for (const rec of cur.byId.values()) {
-      const r = remapRec(rec, cur.model, model);
+      const r = remapRec(rec, cur.model, model, layout);
       proposed.byId.set(r.id, r);
       indexSerial(proposed, r);
     }

@@ -22,7 +22,7 @@ import type {
   BreakGlassGrant, CheckDef, CheckState, DeviceReason, Host, Platform, ReasonStatus, Resource, Tier,
 } from '../domain/types.js';
 import type { BreakGlassRef, Verdict, VerdictDevice, VerdictReason } from '../domain/verdict.js';
-import { isoTime } from './iso-time.js';
+import { isoTime, isoTimeFlat } from './iso-time.js';
 import { formatDuration } from '../shared/duration.js';
 
 /** Platform matching of a check against a device (osquery semantics; implemented in server/packs/platform.ts). */
@@ -47,12 +47,22 @@ const RANK: Record<VerdictReason['status'], number> = {
 
 export const reasonRank = (r: VerdictReason): number => RANK[r.status];
 
-/** Stable sort by rank (fail, error, stale, unknown, missing); ties keep their order (the tier's). */
+/**
+ * Sorts in place by rank (fail, error, stale, unknown, missing) and returns the array; ties keep their
+ * order (the tier's). Insertion sort: the lists are a handful of reasons, and it allocates nothing.
+ */
 export function sortReasons(reasons: VerdictReason[]): VerdictReason[] {
-  return reasons
-    .map((r, i) => ({ r, i }))
-    .sort((a, b) => reasonRank(a.r) - reasonRank(b.r) || a.i - b.i)
-    .map((x) => x.r);
+  for (let i = 1; i < reasons.length; i++) {
+    const r = reasons[i] as VerdictReason;
+    const rank = reasonRank(r);
+    let j = i - 1;
+    while (j >= 0 && reasonRank(reasons[j] as VerdictReason) > rank) {
+      reasons[j + 1] = reasons[j] as VerdictReason;
+      j--;
+    }
+    reasons[j + 1] = r;
+  }
+  return reasons;
 }
 
 export const UNKNOWN_MESSAGE = 'No result for this check has been received from this device yet.';
@@ -68,7 +78,7 @@ export function stateReason(def: CheckDef, state: Pick<CheckState, 'status' | 'm
   else message = UNKNOWN_MESSAGE;
   return Object.freeze({
     check: def.id, status: status as VerdictReason['status'], title: def.title, message,
-    remediation_url: def.remediationUrl ?? null, observed_at: observedAt === null ? null : isoTime(observedAt),
+    remediation_url: def.remediationUrl ?? null, observed_at: observedAt === null ? null : isoTimeFlat(observedAt),
   });
 }
 
