@@ -24,7 +24,7 @@ export interface PostureBenchResult {
   evaluationsPerSecond: number;
   lookups: number;
   lookupsPerSecond: number;
-  /** Heap growth after loading the fleet (MiB); indicative, depends on GC timing. */
+  /** Heap (+ array buffers) held by the loaded engine (MiB); exact only under `node --expose-gc`. */
   heapMiB: number;
   rssMiB: number;
   allowRatio: number;
@@ -108,11 +108,14 @@ export function benchEvaluations(opts: PostureBenchOptions = {}): PostureBenchRe
   const fleet = Array.from({ length: hostCount }, (_, i) => syntheticHost(i, clock.now()));
   // Run with `node --expose-gc` for a meaningful heap figure (the engine's own state only).
   const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const heap0 = process.memoryUsage().heapUsed;
+  const used = (): number => {
+    gc?.();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const heap0 = used();
   const engine = loadFleet(fleet, checks, clock);
-  gc?.();
-  const heapMiB = (process.memoryUsage().heapUsed - heap0) / 2 ** 20;
+  const heapMiB = (used() - heap0) / 2 ** 20;
 
   clock.advance(60_000);
   const t0 = performance.now();

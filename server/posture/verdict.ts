@@ -12,8 +12,10 @@
  *    beats unknown beats pass), then in the tier's order. A check that does not apply to the device's
  *    platform is skipped: it never blocks.
  * Then, if the posture denies (`would_deny`): an active break-glass grant for this serial + user
- * covering the tier turns it into `allow` with `break_glass` set; otherwise monitor mode allows, and
- * enforce mode denies. The reasons are always reported.
+ * covering the tier turns it into `allow` with `break_glass` set (also for a device never seen: the
+ * grant is an explicit, audited human decision naming that serial; refusing grants for unknown serials
+ * is the granting side's call); otherwise monitor mode allows, and enforce mode denies. The reasons
+ * are always reported, and `would_deny` stays true under monitor mode and break glass.
  *
  * `computeVerdict` is the reference implementation from full check states; the engine computes the same
  * verdict from its precomputed records using the builders exported here (a test holds them equal).
