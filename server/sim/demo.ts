@@ -1,0 +1,192 @@
+/**
+ * `npm run demo`: starts a Trustgate server (its own process, fresh data in a temp directory) and a
+ * simulated fleet of a few hundred osquery hosts against it, then prints where to look. A progress
+ * line shows enrolled / checked-in / failing while it runs; Ctrl-C stops both. CLI output code.
+ *
+ *   npm run demo -- --hosts 500 --time-scale 20 --port 9443
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createFleet } from './fleet.js';
+import { progressLine } from './cli.js';
+import { createHttpTransport } from './transport.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = path.join(ROOT, 'server/cli/bin.js');
+
+const out = (s: string): void => {
+  process.stdout.write(`${s}\n`);
+};
+
+function flag(argv: readonly string[], name: string, dflt: number): number {
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return dflt;
+  const a = argv[i] ?? '';
+  const v = Number(a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1]);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} needs a number`);
+  return v;
+}
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+function getJson(url: string, caPem: string, token: string): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve) => {
+    const req = https.get(url, { ca: caPem, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+        } catch {
+          resolve({ status: res.statusCode ?? 0, json: null });
+        }
+      });
+    });
+    req.on('error', () => resolve({ status: 0, json: null }));
+  });
+}
+
+const field = (j: unknown, k: string): unknown => (typeof j === 'object' && j !== null && k in j ? (j as Record<string, unknown>)[k] : undefined);
+
+export async function runDemo(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    out('Usage: npm run demo -- [--hosts 300] [--time-scale 10] [--port 8443]\nStarts a server on fresh data and a simulated fleet against it.');
+    return 0;
+  }
+  const hosts = Math.floor(flag(argv, 'hosts', 300));
+  const timeScale = flag(argv, 'time-scale', 10);
+  let port = Math.floor(flag(argv, 'port', 8443));
+  if (!(await portFree(port))) port = 0;
+  if (port === 0) {
+    port = await new Promise<number>((resolve) => {
+      const s = net.createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const a = s.address();
+        s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+      });
+    });
+  }
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trustgate-demo-'));
+  const url = `https://127.0.0.1:${port}`;
+  const env: Record<string, string> = {
+    ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string' && !e[0].startsWith('TRUSTGATE_'))),
+    TRUSTGATE_PORT: String(port), TRUSTGATE_HOST: '127.0.0.1', TRUSTGATE_DATA_DIR: path.join(root, 'data'), TRUSTGATE_CERTS_DIR: path.join(root, 'certs'),
+    TRUSTGATE_PACKS_DIR: path.join(ROOT, 'packs'), TRUSTGATE_PUBLIC_URL: url, TRUSTGATE_LOG_LEVEL: 'warn',
+  };
+  out(`Starting Trustgate on ${url} (data in ${root}) …`);
+  const server: ChildProcess = spawn(process.execPath, [BIN, 'serve'], { env, cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const caFile = path.join(root, 'certs', 'ca.crt');
+  const started = Date.now();
+  for (;;) {
+    if (server.exitCode !== null) {
+      process.stderr.write(`the server exited with code ${server.exitCode}\n`);
+      return 1;
+    }
+    if (fs.existsSync(caFile) && (await getJson(`${url}/readyz`, fs.readFileSync(caFile, 'utf8'), '')).status === 200) break;
+    if (Date.now() - started > 60_000) {
+      server.kill('SIGTERM');
+      process.stderr.write('the server did not become ready within 60 s\n');
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const caPem = fs.readFileSync(caFile, 'utf8');
+  const secret = fs.readFileSync(path.join(root, 'data', 'enroll_secret'), 'utf8').trim();
+  const token = (role: string): string => {
+    const r = spawnSync(process.execPath, [BIN, 'token', 'create', '--role', role, '--name', `demo-${role}`, '--json'], { env, cwd: root, encoding: 'utf8' });
+    const parsed: unknown = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
+    const t = field(parsed, 'token');
+    if (typeof t !== 'string') throw new Error(`could not create a ${role} token: ${r.stderr}`);
+    return t;
+  };
+  const adminToken = token('admin');
+  const gatewayToken = token('gateway');
+
+  const transport = createHttpTransport({ url, caPem, maxSockets: 32 });
+  const fleet = createFleet({ hosts, transport, enrollSecret: secret, timeScale, rampSeconds: Math.min(10, hosts / 100), driftPerHour: 0.3, seed: 2026 });
+  fleet.start();
+  out(`Simulating ${hosts} osquery hosts (time runs ${timeScale}× faster: posture queries every ${Math.round(300 / timeScale)} s) …`);
+  const progress = setInterval(() => process.stderr.write(`\r${progressLine(fleet.stats())}   `), 1000);
+
+  // Wait until the fleet has reported, then print the tour.
+  const ready = Date.now();
+  while (fleet.hostsReporting() < hosts * 0.9 && Date.now() - ready < 90_000) await new Promise((r) => setTimeout(r, 500));
+  let good = -1;
+  let bad = -1;
+  for (let i = 0; i < hosts && (good < 0 || bad < 0); i++) {
+    const a = fleet.agent(i);
+    if (a.facets.length === 0 && good < 0) good = i;
+    if (a.facets.length > 0 && bad < 0) bad = i;
+  }
+  const curl = (p: string, t: string): string => `curl --cacert ${caFile} -H 'Authorization: Bearer ${t}' '${url}${p}'`;
+  const lines: string[] = ['', '', `Trustgate is running at ${url} with ${hosts} simulated hosts.`, ''];
+  lines.push(`  Dev CA (for curl and your browser):  ${caFile}`);
+  lines.push(`  Admin token:    ${adminToken}`);
+  lines.push(`  Gateway token:  ${gatewayToken}`, '');
+  if (good >= 0) {
+    const a = fleet.agent(good);
+    lines.push(`A healthy ${a.platform} laptop (${a.serial}, ${a.profile}):`, `  ${curl(`/api/v1/verdict?serial=${encodeURIComponent(a.serial)}&resource=prod-db&user=alice`, gatewayToken)}`, '');
+  }
+  if (bad >= 0) {
+    const a = fleet.agent(bad);
+    const vurl = `${url}/api/v1/verdict?serial=${encodeURIComponent(a.serial)}&resource=prod-db&user=alice`;
+    let v = await getJson(vurl, caPem, gatewayToken);
+    // Its failing result may still be on its way: wait for the deny (and its remediation link).
+    for (let tries = 0; tries < 60 && typeof field(v.json, 'remediation_page') !== 'string'; tries++) {
+      await new Promise((r) => setTimeout(r, 500));
+      v = await getJson(vurl, caPem, gatewayToken);
+    }
+    lines.push(`A failing ${a.platform} laptop (${a.serial}: ${a.facets.join(', ')}):`, `  ${curl(`/api/v1/verdict?serial=${encodeURIComponent(a.serial)}&resource=prod-db&user=alice`, gatewayToken)}`);
+    const page = field(v.json, 'remediation_page');
+    if (typeof page === 'string') lines.push(`  Its remediation page (what alice sees when denied; open it in a browser that trusts the dev CA):`, `  ${page}`);
+    lines.push('');
+  }
+  lines.push('All hosts, failing ones first:', `  ${curl('/api/v1/hosts', adminToken)}`);
+  lines.push('One host with every check state:', `  ${curl(`/api/v1/hosts/${encodeURIComponent(fleet.agent(Math.max(bad, 0)).serial)}`, adminToken)}`);
+  lines.push('Metrics:', `  curl --cacert ${caFile} ${url}/metrics`, '');
+  lines.push('Hosts drift over time (a firewall turned off, an OS updated). Ctrl-C stops the fleet and the server.', '');
+  out(lines.join('\n'));
+
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+    server.once('exit', done);
+  });
+  clearInterval(progress);
+  process.stderr.write('\nstopping …\n');
+  await fleet.stop();
+  transport.close();
+  fleet.engine.close();
+  if (server.exitCode === null) {
+    const exited = new Promise<void>((r) => server.once('exit', () => r()));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  fs.rmSync(root, { recursive: true, force: true });
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runDemo(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  }, (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}
