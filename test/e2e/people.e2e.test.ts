@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { signDeviceLink } from '../../server/people/link.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { csrfOf, makeHost, postForm, START, startHarness, type Harness } from '../people/support.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PACKS = path.join(HERE, '..', 'fixtures', 'people', 'packs');
@@ -274,6 +275,91 @@ describe('remediation page in Chromium (people e2e)', function () {
     expect(res?.status()).to.equal(403);
     expect(await page.textContent('h1')).to.equal("This link doesn't work");
     expect(await page.textContent('body')).to.not.contain('E2E-C02TEST');
+    await page.close();
+  });
+});
+
+/**
+ * Every state of UX §2.2 rendered by the real page code over a fake posture engine, at phone and laptop
+ * width: screenshots for review, plus the layout rules that hold in every state (one H1, a live region,
+ * no horizontal scroll at 360 px, 44 px buttons).
+ */
+describe('remediation page states at 360 and 1280 px (people e2e)', function () {
+  this.timeout(120_000);
+  let browser: Browser;
+  let h: Harness;
+  const MIN = 60_000;
+
+  before(async () => {
+    fs.mkdirSync(OUT, { recursive: true });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+  after(async () => browser?.close());
+  beforeEach(async () => {
+    h = await startHarness();
+    h.engine.addHost(makeHost('C02XX', 1));
+    h.engine.setState(1, 'disk_encryption', 'pass', START - MIN);
+    h.engine.setState(1, 'firewall', 'fail', START - 2 * MIN, 'Turn on the firewall:\n1. Open System Settings\n2. Go to Network, then Firewall\n3. Switch it on');
+    h.engine.setState(1, 'os_version', 'fail', START - 3 * 86_400_000, 'Your macOS is 12.1; we need 14.4 or later.');
+  });
+  afterEach(async () => h.close());
+
+  const recheck = async (t: string) => {
+    const page = await (await fetch(`${h.url}/device?t=${encodeURIComponent(t)}`)).text();
+    await postForm(`${h.url}/device/recheck`, { t, csrf: csrfOf(page) });
+  };
+  const passAll = () => { for (const id of ['disk_encryption', 'firewall', 'os_version']) h.engine.setState(1, id, 'pass', h.clock.now()); };
+
+  const STATES: Array<[string, () => Promise<string>]> = [
+    ['denied', async () => h.link()],
+    ['checking', async () => { const t = h.link(); await recheck(t); return t; }],
+    ['partly-fixed', async () => { const t = h.link(); await recheck(t); h.clock.advance(5000); h.engine.setState(1, 'firewall', 'pass', h.clock.now()); h.engine.setState(1, 'os_version', 'fail', h.clock.now()); return t; }],
+    ['still-failing', async () => { const t = h.link(); await recheck(t); h.clock.advance(5000); h.engine.setState(1, 'firewall', 'fail', h.clock.now()); h.engine.setState(1, 'os_version', 'fail', h.clock.now()); return t; }],
+    ['no-answer', async () => { const t = h.link(); await recheck(t); h.clock.advance(121_000); return t; }],
+    ['restored', async () => { passAll(); return h.link(); }],
+    ['stale', async () => { passAll(); h.clock.advance(20 * MIN); return h.link(); }],
+    ['couldnt-check', async () => { passAll(); h.engine.setState(1, 'firewall', 'error', h.clock.now()); return h.link(); }],
+    ['heads-up', async () => { h.engine.setState(1, 'osquery_healthy', 'fail', h.clock.now()); return h.link({ resource: 'docs' }); }],
+    ['granted', async () => { await h.breakGlass.request({ serial: 'C02XX', user: 'alice', resource: 'wiki', reason: 'Paging incident INC-1', durationMs: 3_600_000, requestedBy: 'alice' }); return h.link({ resource: 'wiki' }); }],
+    ['pending', async () => { await h.breakGlass.request({ serial: 'C02XX', user: 'alice', resource: 'prod-db', reason: 'Paging incident INC-1', durationMs: 3_600_000, requestedBy: 'alice' }); return h.link(); }],
+    ['never-tier', async () => h.link({ resource: 'vault' })],
+    ['unknown-device', async () => h.link({ serial: 'ZZ-UNKNOWN' })],
+    ['link-expired', async () => h.link({ expiresAt: START - MIN })],
+    ['link-invalid', async () => 'v1.bm9wZQ.bm9wZQ'],
+  ];
+
+  for (const [name, setup] of STATES) {
+    it(`renders the ${name} state in one column with a live region and large targets`, async () => {
+      const t = await setup();
+      for (const width of [360, 1280]) {
+        const page = await browser.newPage({ viewport: { width, height: 800 } });
+        await page.goto(`${h.url}/device?t=${encodeURIComponent(t)}`);
+        if (name !== 'link-expired' && name !== 'link-invalid') {
+          const summary = page.locator('summary:has-text("Emergency access")');
+          if ((await summary.count()) > 0) await summary.click();
+          expect(await page.getAttribute('#live', 'role')).to.equal('status');
+        }
+        expect(await page.locator('h1').count()).to.equal(1);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, 'horizontal scroll').to.be.at.most(0);
+        const small = await page.evaluate(() => Array.from(document.querySelectorAll('.btn')).filter((b) => (b as HTMLElement).offsetParent !== null && b.getBoundingClientRect().height < 44).length);
+        expect(small, 'buttons under 44 px').to.equal(0);
+        await page.screenshot({ path: path.join(OUT, `people-state-${name}-${width}.png`), fullPage: true });
+        await page.close();
+      }
+    });
+  }
+
+  it('renders the form-error state with the summary focused and the typed text kept', async () => {
+    const t = h.link({ resource: 'wiki' });
+    const page = await browser.newPage({ viewport: { width: 360, height: 800 } });
+    await page.goto(`${h.url}/device?t=${encodeURIComponent(t)}`);
+    await page.click('summary:has-text("Emergency access")');
+    await page.fill('#bg-reason', 'urgent');
+    await Promise.all([page.waitForNavigation(), page.click('#bg-submit')]);
+    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('error-summary');
+    expect(await page.inputValue('#bg-reason')).to.equal('urgent');
+    await page.screenshot({ path: path.join(OUT, 'people-state-form-error-360.png'), fullPage: true });
     await page.close();
   });
 });
