@@ -152,6 +152,10 @@ const parseTime = (s: string | null | undefined): number | null => {
   return Number.isNaN(t) ? null : t;
 };
 
+/** `{{column}}` from the first observed row (the engine usually interpolates; this covers the fallback path). */
+const fillTemplate = (message: string, row: Readonly<Record<string, string>> | undefined): string =>
+  message.replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (_m, key: string) => row?.[key] ?? 'unknown');
+
 /** True when a result observed at `observedAt` (often whole seconds) answers a request made at `requestedAt`. */
 const answers = (observedAt: number | null, requestedAt: number): boolean =>
   observedAt !== null && observedAt >= Math.floor(requestedAt / 1000) * 1000;
@@ -189,7 +193,7 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
       if (reason) status = reasonStatus(reason.status);
       items.push({
         id: def.id, title: def.title, status,
-        message: (st && st.status !== 'pass' && st.message) || reason?.message || def.message,
+        message: (st && st.status !== 'pass' && st.message) || reason?.message || fillTemplate(def.message, st?.observed[0]),
         remediationUrl: def.remediationUrl ?? reason?.remediation_url ?? null,
         observedAt: st?.observedAt ?? parseTime(reason?.observed_at), firstFailedAt: st?.firstFailedAt ?? null,
         fixedAt: null, severity: def.severity,
