@@ -32,15 +32,20 @@ export interface Durations {
   /** Hosts (at most) that replay a backlog in the outage scenario, and runs each buffers. */
   outageHosts: number;
   outageRuns: number;
+  /** Seconds over which the fixes are spread (a distributed_interval, so every polling phase is hit). */
+  fixSpread: number;
 }
 
-export const FULL: Durations = { phase: 10, http: 10, tls: 3, fixes: 20, enrollTimeout: 600, outageHosts: 20_000, outageRuns: 5 };
-export const QUICK: Durations = { phase: 1, http: 1, tls: 0.5, fixes: 2, enrollTimeout: 60, outageHosts: 200, outageRuns: 3 };
+export const FULL: Durations = { phase: 10, http: 10, tls: 3, fixes: 20, enrollTimeout: 2400, outageHosts: 20_000, outageRuns: 5, fixSpread: 60 };
+export const QUICK: Durations = { phase: 1, http: 1, tls: 0.5, fixes: 2, enrollTimeout: 60, outageHosts: 200, outageRuns: 3, fixSpread: 1 };
 
 export interface BenchFigures {
   hosts: number;
   enrollPerSec: number;
   enrollSeconds: number;
+  enrolled: number;
+  /** Server CPU per host start-up (enroll + first config). */
+  cpuMsPerStart: number;
   rssMiB: number;
   readsPerSec: number;
   readP50: number;
@@ -260,18 +265,28 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
   };
   const eps = () => fleet.stats().endpoints;
   try {
-    // ── enrollment ──
+    // ── enrollment: every host starts at once (enroll, then its first config), nothing else running ──
     log(`[${n}] enrolling`);
+    clock.pause();
     const t0 = Date.now();
-    fleet.start();
+    const cpuEnroll0 = cpuMs(server.pid);
+    const starting = fleet.startNow({ spread: true });
     const deadline = t0 + d.enrollTimeout * 1000;
     while (fleet.stats().enrolled < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const st = fleet.stats();
     const enrollSeconds = ((st.allEnrolledAt ?? Date.now()) - t0) / 1000;
     const enrollPerSec = st.enrolled / enrollSeconds;
+    const enrolled = st.enrolled;
+    // Hosts whose enrollment failed sleep on the fleet's clock before retrying: let it run if needed.
+    const settled = await Promise.race([starting.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000))]);
+    if (!settled) {
+      clock.resume();
+      await Promise.race([starting, new Promise((r) => setTimeout(r, 120_000))]);
+      clock.pause();
+    }
+    const cpuPerStart = (cpuMs(server.pid) - cpuEnroll0) / Math.max(1, enrolled);
     await new Promise((r) => setTimeout(r, 1000));
     const rssMiB = rssBytes(server.pid) / 2 ** 20;
-    clock.pause();
     await waitQuiet();
 
     // ── distributed/read check-ins (closed loop, keep-alive) ──
@@ -337,7 +352,9 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     clock.resume();
     const failing = Array.from({ length: n }, (_, i) => i).filter((i) => fleet.agent(i).facets.length > 0).slice(0, d.fixes);
     const times: number[] = [];
-    await Promise.all(failing.map(async (i) => {
+    await Promise.all(failing.map(async (i, j) => {
+      // Fixes happen at random moments relative to each host's polling phase.
+      await new Promise((r) => setTimeout(r, ((j * 7919) % 1000) / 1000 * d.fixSpread * 1000));
       const serial = fleet.agent(i).serial;
       const vurl = `${server.url}/api/v1/verdict?serial=${encodeURIComponent(serial)}&resource=prod-db`;
       if (decisionOf((await request(vurl, server.caPem, 'GET', server.gatewayToken)).json) !== 'deny') return;
@@ -386,7 +403,7 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     const perHostMsPerSec = readMs / 60 + (batchMs * queriesPerHost) / 300;
     const hostsPerCore = 1000 / perHostMsPerSec;
     return {
-      hosts: n, enrollPerSec, enrollSeconds, rssMiB,
+      hosts: n, enrollPerSec, enrollSeconds, enrolled, cpuMsPerStart: cpuPerStart, rssMiB,
       readsPerSec: reads / d.phase, readP50, readP99, cpuMsPer1kReads: readMs * 1000,
       batchesPerSec: batches / logSeconds, rowsPerSec: rows / logSeconds, linesPerBatch: batches ? lines / batches : 0, logP50, logP99,
       cpuMsPer1kBatches: batchMs * 1000, queriesPerHost, hostsPerCore, impliedCoresFor100k: 100_000 / hostsPerCore, cores,

@@ -137,6 +137,12 @@ export interface Fleet {
   readonly catalogue: ProfileCatalogue;
   readonly engine: QueryEngine;
   start(): void;
+  /**
+   * Starts every host at once (enroll, first config) and resolves when all have tried; their timers
+   * then run from the fleet's clock. `spread` gives each host a random phase for its first poll and
+   * flush, as in a fleet that has been running for a while.
+   */
+  startNow(opts?: { spread?: boolean }): Promise<void>;
   /** Stops every timer; in-flight requests finish. */
   stop(): Promise<void>;
   /** Fires every timer due at the clock's now. */
@@ -423,11 +429,10 @@ export function createFleet(opts: FleetOptions): Fleet {
       for (let attempt = 1; running && (max === 0 || attempt <= max); attempt++) {
         const key = await enrollOnce(a);
         if (key) {
-          const first = a.nodeKey === null && !a.checkedIn && st.enrolled === 0;
           a.nodeKey = key;
           st.enrolled++;
           const now = clock.now();
-          if (first || st.firstEnrollAt === null) st.firstEnrollAt ??= now;
+          st.firstEnrollAt ??= now;
           if (st.enrolled >= agents.length && st.allEnrolledAt === null) st.allEnrolledAt = now;
           return key;
         }
@@ -720,15 +725,17 @@ export function createFleet(opts: FleetOptions): Fleet {
 
   // ───────────── the loop ─────────────
 
-  const startAgent = async (a: Agent): Promise<void> => {
+  const startAgent = async (a: Agent, spread = false): Promise<void> => {
+    if (a.started) return;
     a.started = true;
     st.started++;
     a.hostIdentifier = hostIdentifierOf(a);
     addStatus(a, 0, 'init.cpp', 434, `osqueryd started [version=${a.osqueryVersion}]`);
     await fetchConfig(a);
     const now = simNow();
-    at(a, K_FLUSH, now + opt(a).logger_tls_period * 1000);
-    at(a, K_POLL, now);
+    const period = opt(a).logger_tls_period * 1000;
+    at(a, K_FLUSH, now + (spread ? rng.next() * period : period));
+    at(a, K_POLL, now + (spread ? rng.next() * opt(a).distributed_interval * 1000 : 0));
     if (flags.config_refresh > 0) at(a, K_CONFIG, now + flags.config_refresh * 1000);
     scheduleDrift(a);
   };
@@ -830,6 +837,11 @@ export function createFleet(opts: FleetOptions): Fleet {
         interval = setInterval(tick, 10);
         tick();
       }
+    },
+    async startNow(o) {
+      running = true;
+      if ((opts.autoTick ?? true) && !interval) interval = setInterval(tick, 10);
+      await Promise.all(agents.map((a) => track(() => startAgent(a, o?.spread ?? false))));
     },
     async stop() {
       running = false;

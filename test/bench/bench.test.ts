@@ -113,7 +113,7 @@ describe('runAtSize (small fleet, real server process)', function () {
   it('measures every figure of the table at 12 hosts and loses no result', async () => {
     const f = await runAtSize({
       hosts: 12, cores: os.cpus().length, seed: 3,
-      durations: { ...QUICK, phase: 0.5, http: 0.5, tls: 0.3, fixes: 1, outageHosts: 12, outageRuns: 2 },
+      durations: { ...QUICK, phase: 0.5, http: 0.5, tls: 0.3, fixes: 1, outageHosts: 12, outageRuns: 2, fixSpread: 0 },
       // Polling every 2 s keeps the fix → access leg of this test short.
       serverEnv: { TRUSTGATE_DISTRIBUTED_INTERVAL: '2', TRUSTGATE_DURABLE_FSYNC: 'false' },
     });
