@@ -49,7 +49,7 @@ export function auditEntryJson(e: AuditEntry): Record<string, unknown> {
   };
 }
 
-export function auditRouter(deps: { audit: Pick<AuditService, 'list' | 'verify'> }, requireRole: RequireRole): Router {
+export function auditRouter(deps: { audit: Pick<AuditService, 'list' | 'verify' | 'head'> }, requireRole: RequireRole): Router {
   const r = new Router();
   r.get('/api/v1/audit', requireRole('admin', 'viewer'), async (ctx) => {
     const q: unknown = { ...ctx.query };
@@ -71,7 +71,8 @@ export function auditRouter(deps: { audit: Pick<AuditService, 'list' | 'verify'>
     };
   });
   r.get('/api/v1/audit/verify', requireRole('admin', 'viewer'), async (ctx) => {
-    ctx.body = await deps.audit.verify();
+    const [result, head] = await Promise.all([deps.audit.verify(), deps.audit.head()]);
+    ctx.body = { ...result, head };
   });
   return r;
 }

@@ -7,7 +7,7 @@ import type { AuditEntry } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import { verifyChain, type ChainResult } from './chain.js';
+import { chainHead, verifyChain, type ChainAnchor, type ChainResult } from './chain.js';
 
 /** Event types written by Trustgate. Other areas may add `admin.*` types of their own. */
 export const AUDIT_TYPES = {
@@ -63,8 +63,10 @@ export interface AuditService {
   /** Records a change of a device's decision for a tier (actor `system`). Never throws. */
   decisionChanged(change: DecisionChange): Promise<AuditEntry | undefined>;
   list(filter?: AuditFilter): Promise<AuditEntry[]>;
-  /** Verifies the whole chain; names the first bad entry. */
-  verify(): Promise<ChainResult>;
+  /** Verifies the whole chain; names the first bad entry. With an anchor, also detects a truncated tail. */
+  verify(anchor?: ChainAnchor): Promise<ChainResult>;
+  /** The current head (last seq and hash), to record outside the database; null when the log is empty. */
+  head(): Promise<ChainAnchor | null>;
 }
 
 export interface AuditDeps {
@@ -98,6 +100,7 @@ export function createAuditService(deps: AuditDeps): AuditService {
       data: { tier: c.tier, from: c.from, to: c.to, reasons: c.reasons ?? [] },
     }),
     list: (filter = {}) => deps.repo.list(filter),
-    verify: async () => verifyChain(await deps.repo.all()),
+    verify: async (anchor) => verifyChain(await deps.repo.all(), anchor),
+    head: async () => chainHead(await deps.repo.all()),
   };
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { canonicalJson, GENESIS_HASH, hashAuditEntry, verifyChain } from '../../server/audit/chain.js';
+import { canonicalJson, chainHead, GENESIS_HASH, hashAuditEntry, verifyChain } from '../../server/audit/chain.js';
 import type { AuditEntry } from '../../server/domain/types.js';
 
 function chain(datas: unknown[]): AuditEntry[] {
@@ -60,6 +60,17 @@ describe('verifyChain', () => {
     const forged = { ...e, data: 99 };
     entries[1] = { ...forged, hash: hashAuditEntry(forged) };
     expect(verifyChain(entries)).to.include({ ok: false, seq: 3 });
+  });
+
+  it('detects removal of the last entries against a recorded head, and a rewritten head', () => {
+    const entries = chain([1, 2, 3, 4]);
+    const anchor = chainHead(entries);
+    if (!anchor) throw new Error('fixture');
+    expect(verifyChain(entries, anchor)).to.deep.equal({ ok: true, count: 4 });
+    expect(verifyChain(entries.slice(0, 2))).to.deep.equal({ ok: true, count: 2 });
+    expect(verifyChain(entries.slice(0, 2), anchor)).to.include({ ok: false, seq: 3 });
+    expect(verifyChain(chain([1, 2, 3, 5]), anchor)).to.include({ ok: false, seq: 4 });
+    expect(chainHead([])).to.equal(null);
   });
 
   it('detects reordered entries', () => {
