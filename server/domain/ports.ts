@@ -4,26 +4,17 @@
  */
 import type {
   ApiToken, AuditEntry, BreakGlassGrant, CheckState, DistributedQuery, EnrollSecret, GrantStatus, Host,
-  HostDetails, IngestBatch, IngestOutcome, LatestResult, Platform, Role, StatusLog,
+  HostDetails, IngestBatch, IngestOutcome, LatestResult, Role, StatusLog,
 } from './types.js';
 
-export interface EnrollRecord {
-  serial: string;
-  hardwareUuid: string;
-  hostIdentifier: string;
-  hostname: string;
-  platform: Platform;
-  osPlatform: string;
-  osName: string;
-  osVersion: string;
-  osqueryVersion: string;
-  hardwareVendor: string;
-  hardwareModel: string;
+/** What an enrollment records: the host's reported facts, plus the new node key's hash. */
+export type EnrollRecord = Pick<Host,
+  'serial' | 'hardwareUuid' | 'hostIdentifier' | 'hostname' | 'platform' | 'osPlatform' | 'osName' | 'osVersion'
+  | 'osqueryVersion' | 'hardwareVendor' | 'hardwareModel' | 'enrollSecretName'> & {
   details: HostDetails;
   nodeKeyHash: string;
-  enrollSecretName: string;
   at: number;
-}
+};
 
 export interface EnrollOutcome {
   host: Host;
