@@ -79,6 +79,8 @@ export interface PeopleDeps {
   livePollMs?: number;
   /** Most live (SSE) channels open at once (default 2000; 4 per link); beyond that pages poll. */
   maxLiveChannels?: number;
+  /** Called once per recheck when its outcome is known (for metrics: fix → access time). */
+  onRecheckResult?(result: RecheckResult): void;
 }
 
 export type ItemStatus = 'fail' | 'stale' | 'error' | 'unknown' | 'pass';
@@ -136,6 +138,16 @@ interface RecheckRecord {
   requestedAt: number;
   queued: string[];
   failingBefore: string[];
+  /** Set once the outcome was reported (logged and passed to onRecheckResult). */
+  reported?: boolean;
+}
+
+/** How a recheck from the page ended, and how long it took from the click (fix → access when restored). */
+export interface RecheckResult {
+  serial: string;
+  resource: string;
+  outcome: 'restored' | 'answered' | 'no_answer';
+  ms: number;
 }
 
 const ORDER: Record<ItemStatus, number> = { fail: 0, stale: 1, error: 2, unknown: 3, pass: 4 };
@@ -281,6 +293,13 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
         if (c) c.fixedAt = c.observedAt;
       }
       recheck = { phase, requestedAt: rec.requestedAt, availableAt, fixed, still };
+      if (phase !== 'waiting' && !rec.reported) {
+        rec.reported = true;
+        const outcome: RecheckResult['outcome'] = phase === 'no_answer' ? 'no_answer' : verdict?.decision === 'allow' ? 'restored' : 'answered';
+        const ms = now - rec.requestedAt;
+        deps.log.info({ event: 'people.recheck_result', serial: link.serial, resource: link.resource, outcome, ms, fixed, still }, 'recheck from the remediation page finished');
+        deps.onRecheckResult?.({ serial: link.serial, resource: link.resource, outcome, ms });
+      }
     }
 
     const bgActive = verdict?.break_glass ?? null;

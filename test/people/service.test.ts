@@ -51,6 +51,22 @@ describe('createPeopleService', () => {
     expect((await svc.recheck(link)).requestedAt).to.equal(START);
   });
 
+  it('reports each recheck outcome once, with the time from the click (fix → access)', async () => {
+    h.engine.setState(1, 'firewall', 'fail', START - 1000);
+    h.engine.setState(1, 'disk_encryption', 'pass', START - 1000);
+    h.engine.setState(1, 'os_version', 'pass', START - 1000);
+    const results: unknown[] = [];
+    const svc = createPeopleService({ ...h.deps, onRecheckResult: (r) => results.push(r) });
+    await svc.recheck(link);
+    await svc.view(link);
+    expect(results).to.deep.equal([]);
+    h.clock.advance(7000);
+    h.engine.setState(1, 'firewall', 'pass', h.clock.now());
+    await svc.view(link);
+    await svc.view(link);
+    expect(results).to.deep.equal([{ serial: 'C02XX', resource: 'prod-db', outcome: 'restored', ms: 7000 }]);
+  });
+
   it('changes the version only when something shown changes', async () => {
     h.engine.setState(1, 'firewall', 'fail', START - 1000);
     const svc = createPeopleService(h.deps);
