@@ -217,12 +217,12 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
     });
   }
 
-  const decide = (id: string, actor: string, fn: (g: BreakGlassGrant, now: number) => Promise<BreakGlassGrant>) =>
+  const decide = (id: string, fn: (g: BreakGlassGrant, now: number) => Promise<BreakGlassGrant>) =>
     exclusive(async () => fn(await mustGet(id), deps.clock.now()));
 
   return {
     request,
-    approve: (id, actor, comment) => decide(id, actor, async (g, now) => {
+    approve: (id, actor, comment) => decide(id, async (g, now) => {
       if (pendingExpired(g, now)) {
         await expire(g, now);
         throw conflict(`break-glass grant ${id} expired before it was approved`);
@@ -234,7 +234,7 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
       notify('approved', out, actor, comment);
       return out;
     }),
-    deny: (id, actor, comment) => decide(id, actor, async (g, now) => {
+    deny: (id, actor, comment) => decide(id, async (g, now) => {
       if (g.status !== 'pending') throw conflict(`break-glass grant ${id} is ${g.status}, not pending`);
       const out = await update(id, { status: 'denied', revokedBy: actor });
       denyComments.set(id, comment);
@@ -242,7 +242,7 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
       notify('denied', out, actor, comment);
       return out;
     }),
-    revoke: (id, actor, comment) => decide(id, actor, async (g, now) => {
+    revoke: (id, actor, comment) => decide(id, async (g, now) => {
       if (g.status !== 'active' && g.status !== 'pending') throw conflict(`break-glass grant ${id} is ${g.status}; only active or pending grants can be revoked`);
       const out = await update(id, { status: 'revoked', revokedBy: actor, ...(g.status === 'active' ? { expiresAt: Math.min(g.expiresAt ?? now, now) } : {}) });
       deps.grants.remove(id);
@@ -250,14 +250,14 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
       notify('revoked', out, actor, comment);
       return out;
     }),
-    review: (id, actor, comment) => decide(id, actor, async (g, now) => {
+    review: (id, actor, comment) => decide(id, async (g, now) => {
       if (g.status === 'pending') throw conflict(`break-glass grant ${id} is still pending: approve or decline it first`);
       if (g.reviewedBy !== null) throw conflict(`break-glass grant ${id} was already reviewed by ${g.reviewedBy}`);
       const out = await update(id, { reviewedBy: actor, reviewedAt: now });
       await deps.audit.record({ type: 'break_glass.reviewed', actor, serial: g.serial, at: now, data: grantData(out, { comment: comment ?? null }) });
       return out;
     }),
-    cancel: (id, user) => decide(id, user, async (g, now) => {
+    cancel: (id, user) => decide(id, async (g, now) => {
       if (g.user !== user) throw notFound(`break-glass grant ${id}`);
       if (g.status !== 'pending') throw conflict(`break-glass grant ${id} is ${g.status}, not pending`);
       const out = await update(id, { status: 'revoked', revokedBy: user });

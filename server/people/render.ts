@@ -4,7 +4,7 @@
  */
 import type { DeviceLink } from './link.js';
 import type { CheckItem, DeviceView, ItemStatus, PageState } from './service.js';
-import { clockTime, dayDate, hostOf, html, humanDuration, markdown, plural, raw, relAbs, relative, safeUrl, whenAbsolute, type SafeHtml } from './html.js';
+import { clockTime, dayDate, hostOf, html, humanDuration, markdown, plural, raw, relAbs, safeUrl, whenAbsolute, type SafeHtml } from './html.js';
 
 export interface Help {
   text?: string;

@@ -73,7 +73,7 @@ export class FakeEngine {
   grants = new Map<string, BreakGlassGrant>();
   rechecks: Array<{ serial: string; actor: string }> = [];
   recheckFails = false;
-  constructor(private clock: ManualClock, private policy: () => Policy) {}
+  constructor(private policy: () => Policy) {}
 
   addHost(h: Host): void { this.hosts.set(h.serial, h); this.states.set(h.id, new Map()); }
   setState(hostId: number, checkId: string, status: CheckState['status'], observedAt: number, message = ''): void {
@@ -145,7 +145,7 @@ export async function startHarness(opts: { policy?: Policy; webhook?: WebhookNot
   const clock = new ManualClock(START);
   const policy = opts.policy ?? makePolicy();
   const log = silentLogger();
-  const engine = new FakeEngine(clock, () => policy);
+  const engine = new FakeEngine(() => policy);
   const audit = createAuditService({ repo: createAuditRepo(opened.db), clock, log });
   let n = 0;
   const breakGlass = createBreakGlassService({
