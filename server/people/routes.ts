@@ -68,6 +68,12 @@ export function peopleRouter(deps: PeopleDeps, svc: PeopleService = createPeople
       return undefined;
     }
     const res = verifyDeviceLink(token, deps.hmacKey, now);
+    if (res.ok && !deps.policy().resources[res.link.resource]) {
+      // The resource left the policy since the link was made: nothing to show.
+      if (json) jsonError(ctx, 404, 'not_found', "This link doesn't work any more.");
+      else { ctx.status = 404; ctx.type = 'html'; ctx.body = renderInvalidPage(help, now); }
+      return undefined;
+    }
     if (res.ok) return res.link;
     if (res.reason === 'expired') {
       if (json) jsonError(ctx, 410, 'expired', 'This link has expired. Open the app again to get a new one.');

@@ -66,6 +66,13 @@ describe('remediation page routes', () => {
       for (const leak of ['C02XX', 'Firewall', 'alice', 'Production database']) expect(text).to.not.contain(leak);
     });
 
+    it('renders a link to a resource that left the policy as 404 with no data', async () => {
+      const { res, text } = await page(h.link({ resource: 'gone' }));
+      expect(res.status).to.equal(404);
+      expect(text).to.contain("This link doesn't work");
+      expect(text).to.not.contain('C02XX');
+    });
+
     it('renders a missing token as 400 with the same page', async () => {
       const res = await fetch(`${h.url}/device`);
       expect(res.status).to.equal(400);
