@@ -7,7 +7,7 @@
  * to the same output): SHA-256 hex of the canonical JSON of
  * {seq, at, type, actor, serial, data, prev_hash}.
  */
-import { and, asc, desc, eq, gt, gte, lte, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lte, sql, type SQL } from 'drizzle-orm';
 import type { AuditRepo } from '../domain/ports.js';
 import type { AuditEntry } from '../domain/types.js';
 import { sha256Hex } from '../shared/crypto.js';
@@ -75,7 +75,13 @@ export function createAuditRepo(db: Db): AuditRepo {
     },
     async list(filter = {}) {
       const where: SQL[] = [];
-      if (filter.type !== undefined) where.push(eq(auditLog.type, filter.type));
+      if (filter.type !== undefined) {
+        if (filter.type.endsWith('*')) {
+          // `break_glass.*`: every type with that prefix (LIKE with the wildcards in the prefix escaped).
+          const prefix = filter.type.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`);
+          where.push(sql`${auditLog.type} LIKE ${`${prefix}%`} ESCAPE '\\'`);
+        } else where.push(eq(auditLog.type, filter.type));
+      }
       if (filter.actor !== undefined) where.push(eq(auditLog.actor, filter.actor));
       if (filter.serial !== undefined) where.push(eq(auditLog.serial, filter.serial));
       if (filter.since !== undefined) where.push(gte(auditLog.at, filter.since));

@@ -76,6 +76,13 @@ describe('createAuditRepo', () => {
     expect(await seqs({ since: 200, until: 300 })).to.deep.equal([2, 3]);
     expect(await seqs({ afterSeq: 2, limit: 1 })).to.deep.equal([3]);
     expect(await seqs({ type: 'a', actor: 'alice', serial: 'S1' })).to.deep.equal([1]);
+    await repo.append([
+      { at: 500, type: 'break_glass.requested', actor: 'x', serial: null, data: {} },
+      { at: 600, type: 'break_glass.approved', actor: 'x', serial: null, data: {} },
+      { at: 700, type: 'break_glassXrequested', actor: 'x', serial: null, data: {} },
+    ]);
+    expect(await seqs({ type: 'break_glass.*' })).to.deep.equal([5, 6]);
+    expect(await seqs({ type: 'break_%*' })).to.deep.equal([]);
   });
 
   it('returns no entries and writes nothing for an empty append', async () => {
