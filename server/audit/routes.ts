@@ -53,7 +53,7 @@ export function auditEntryJson(e: AuditEntry): Record<string, unknown> {
   };
 }
 
-export function auditRouter(deps: { audit: Pick<AuditService, 'list' | 'verify' | 'head'> }, requireRole: RequireRole): Router {
+export function auditRouter(deps: { audit: Pick<AuditService, 'list' | 'verifyWithHead'> }, requireRole: RequireRole): Router {
   const r = new Router();
   r.get('/api/v1/audit', requireRole('admin', 'viewer'), async (ctx) => {
     const q: unknown = { ...ctx.query };
@@ -75,7 +75,7 @@ export function auditRouter(deps: { audit: Pick<AuditService, 'list' | 'verify' 
     };
   });
   r.get('/api/v1/audit/verify', requireRole('admin', 'viewer'), async (ctx) => {
-    const [result, head] = await Promise.all([deps.audit.verify(), deps.audit.head()]);
+    const { result, head } = await deps.audit.verifyWithHead();
     ctx.body = { ...result, head };
   });
   return r;

@@ -67,6 +67,8 @@ export interface AuditService {
   verify(anchor?: ChainAnchor): Promise<ChainResult>;
   /** The current head (last seq and hash), to record outside the database; null when the log is empty. */
   head(): Promise<ChainAnchor | null>;
+  /** verify() and head() from one read of the log. */
+  verifyWithHead(anchor?: ChainAnchor): Promise<{ result: ChainResult; head: ChainAnchor | null }>;
 }
 
 export interface AuditDeps {
@@ -102,5 +104,9 @@ export function createAuditService(deps: AuditDeps): AuditService {
     list: (filter = {}) => deps.repo.list(filter),
     verify: async (anchor) => verifyChain(await deps.repo.all(), anchor),
     head: async () => chainHead(await deps.repo.all()),
+    verifyWithHead: async (anchor) => {
+      const all = await deps.repo.all();
+      return { result: verifyChain(all, anchor), head: chainHead(all) };
+    },
   };
 }
