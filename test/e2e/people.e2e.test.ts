@@ -340,6 +340,25 @@ describe('remediation page states at 360 and 1280 px (people e2e)', function () 
           expect(await page.getAttribute('#live', 'role')).to.equal('status');
         }
         expect(await page.locator('h1').count()).to.equal(1);
+        const a11y = await page.evaluate(() => {
+          const problems: string[] = [];
+          if (!document.documentElement.lang) problems.push('no lang');
+          for (const tag of ['header', 'main', 'footer']) if (!document.querySelector(tag)) problems.push(`no <${tag}>`);
+          for (const el of Array.from(document.querySelectorAll('input, textarea, select'))) {
+            const input = el as HTMLInputElement;
+            if (input.type === 'hidden') continue;
+            const labelled = (input.labels?.length ?? 0) > 0 || input.getAttribute('aria-label') || input.getAttribute('aria-labelledby');
+            if (!labelled) problems.push(`unlabelled ${input.name || input.id}`);
+          }
+          for (const a of Array.from(document.querySelectorAll('a, button'))) {
+            if (!(a.textContent ?? '').trim() && !a.getAttribute('aria-label')) problems.push(`nameless ${a.tagName}`);
+          }
+          const ids = Array.from(document.querySelectorAll('[id]')).map((e) => e.id);
+          const dup = ids.filter((id, i) => ids.indexOf(id) !== i);
+          if (dup.length > 0) problems.push(`duplicate ids ${dup.join(',')}`);
+          return problems;
+        });
+        expect(a11y, 'accessibility basics').to.deep.equal([]);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         expect(overflow, 'horizontal scroll').to.be.at.most(0);
         const small = await page.evaluate(() => Array.from(document.querySelectorAll('.btn')).filter((b) => (b as HTMLElement).offsetParent !== null && b.getBoundingClientRect().height < 44).length);
