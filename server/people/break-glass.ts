@@ -294,14 +294,16 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
       if (!res) return undefined;
       const now = deps.clock.now();
       const windowMs = policy.breakGlass.limit.windowMs;
-      const mine = await deps.repo.list({ user, since: now - Math.max(windowMs, pendingTtl) });
+      // Far enough back for the window, and for a grant approved late in its pending time that is still running.
+      const mine = await deps.repo.list({ user, since: now - Math.max(windowMs, pendingTtl + policy.breakGlass.maxDurationMs) });
       const inWindow = mine.filter((g) => g.createdAt > now - windowMs);
       const forHere = mine.filter((g) => g.serial === serial && g.tier === res.tier);
       const active = forHere.find((g) => g.status === 'active' && (g.expiresAt ?? 0) > now);
       const pending = forHere.find((g) => g.status === 'pending' && !pendingExpired(g, now));
-      const lastDenied = forHere.find((g) => g.status === 'denied');
+      // Only when the newest request here was declined (newest first).
+      const lastDenied = forHere[0]?.status === 'denied' ? forHere[0] : undefined;
       let declined: Eligibility['declined'];
-      if (lastDenied && (!pending || lastDenied.createdAt > pending.createdAt) && !active) {
+      if (lastDenied && !active && !pending) {
         declined = { ...lastDenied, comment: denyComments.get(lastDenied.id) ?? null };
       }
       return {

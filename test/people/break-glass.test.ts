@@ -194,3 +194,30 @@ describe('createBreakGlassService', () => {
     expect(results.filter((r) => r.status === 'rejected')).to.have.length(3);
   });
 });
+
+describe('BreakGlassService.eligibility', () => {
+  let h: Harness;
+  afterEach(async () => h.close());
+
+  it('still finds an active grant older than a short limit window', async () => {
+    h = await startHarness({ policy: makePolicy({ limit: { count: 3, windowMs: HOUR } }) });
+    h.engine.addHost(makeHost('C02XX', 1));
+    const { grant } = await h.breakGlass.request({ serial: 'C02XX', user: 'alice', resource: 'wiki', reason: 'Paging incident INC-1', durationMs: 4 * HOUR, requestedBy: 'alice' });
+    h.clock.advance(3 * HOUR);
+    const e = await h.breakGlass.eligibility('C02XX', 'alice', 'wiki');
+    expect(e?.active?.id).to.equal(grant.id);
+    expect(e?.usage).to.include({ used: 0, limit: 3 });
+  });
+
+  it('shows a decline only while it is the newest request for this device and tier', async () => {
+    h = await startHarness();
+    h.engine.addHost(makeHost('C02XX', 1));
+    const base = { serial: 'C02XX', user: 'alice', resource: 'prod-db', reason: 'Paging incident INC-1', durationMs: HOUR, requestedBy: 'alice' };
+    const { grant } = await h.breakGlass.request(base);
+    await h.breakGlass.deny(grant.id, 'secops', 'not now');
+    expect((await h.breakGlass.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({ id: grant.id, comment: 'not now', revokedBy: 'secops' });
+    h.clock.advance(1000);
+    await h.breakGlass.request(base);
+    expect((await h.breakGlass.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.equal(undefined);
+  });
+});
