@@ -40,17 +40,20 @@ import type { VerdictSource } from './domain/verdict.js';
 
 
 /**
- * Adds the signed remediation-page link (SPEC §4/§6) to verdicts whose posture would deny. Signing
- * happens only on that path; allows stay a plain lookup.
+ * The gateway's view of the engine: adds the signed remediation-page link (SPEC §4/§6) to verdicts whose
+ * posture would deny, and reports break-glass use (audited once per grant). Both happen off the plain
+ * allow path, which stays a lookup.
  */
-function withRemediationLinks(source: VerdictSource, key: string, publicUrl: string, ttlMs: number): VerdictSource {
+function gatewayVerdicts(source: VerdictSource, opts: { key: string; publicUrl: string; ttlMs: number; noteUse(grantId: string): void }): VerdictSource {
   return {
     bundle: () => source.bundle(),
     verdict(serial, resource, user, now) {
       const out = source.verdict(serial, resource, user, now);
-      if (out.kind !== 'verdict' || !out.verdict.would_deny || out.verdict.remediation_page) return out;
-      const token = signDeviceLink({ serial, user: user ?? '', resource }, key, now + ttlMs);
-      return { kind: 'verdict', verdict: { ...out.verdict, remediation_page: deviceLinkUrl(publicUrl, token) } };
+      if (out.kind !== 'verdict' || !out.verdict.would_deny) return out;
+      if (out.verdict.break_glass) opts.noteUse(out.verdict.break_glass.id);
+      if (out.verdict.remediation_page) return out;
+      const token = signDeviceLink({ serial, user: user ?? '', resource }, opts.key, now + opts.ttlMs);
+      return { kind: 'verdict', verdict: { ...out.verdict, remediation_page: deviceLinkUrl(opts.publicUrl, token) } };
     },
   };
 }
@@ -119,7 +122,6 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   for (const id of await store.distributed.pendingHostIds()) osq.notePending(id);
 
   const auth = createTokenAuth({ tokens: store.tokens, clock });
-  const verdicts = withRemediationLinks(engine, boot.linkKey, config.publicUrl, linkTtlMs);
   const webhook = createWebhookNotifier({ log, fetch: (url, init) => fetch(url, init) });
   const breakGlass = createBreakGlassService({
     repo: store.breakGlass, grants: { add: (g) => engine.addGrant(g), remove: (id) => engine.removeGrant(id) }, audit, clock, log,
@@ -129,6 +131,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   });
   await breakGlass.load();
   breakGlass.start();
+  const verdicts = gatewayVerdicts(engine, { key: boot.linkKey, publicUrl: config.publicUrl, ttlMs: linkTtlMs, noteUse: (id) => breakGlass.noteUse(id) });
 
   const app = createApp({
     log, metrics, maxBodyBytes: config.maxBodyBytes, ready: () => store.ping(),
