@@ -68,19 +68,18 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
   const dataDir = path.join(root, 'data');
   const certsDir = path.join(root, 'certs');
   const port = await freePort();
-  const env: Record<string, string> = {
-    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-    HOME: process.env['HOME'] ?? root,
-    TRUSTGATE_PORT: String(port), TRUSTGATE_HOST: '127.0.0.1', TRUSTGATE_DATA_DIR: dataDir, TRUSTGATE_CERTS_DIR: certsDir,
-    TRUSTGATE_PACKS_DIR: path.join(REPO_ROOT, 'packs'), TRUSTGATE_LOG_LEVEL: 'warn', TRUSTGATE_PUBLIC_URL: `https://127.0.0.1:${port}`,
-    ...(opts.env ?? {}),
-  };
+  // Settings go as flags (they win over any TRUSTGATE_* in the environment); `env` adds extra ones.
+  const args = [
+    '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--certs-dir', certsDir,
+    '--packs-dir', path.join(REPO_ROOT, 'packs'), '--log-level', 'warn', '--public-url', `https://127.0.0.1:${port}`,
+  ];
+  const env: Record<string, string> = { ...(opts.env ?? {}) };
   const url = `https://127.0.0.1:${port}`;
   let child: ChildProcess;
   let tail = '';
   const launch = async (): Promise<number> => {
     const t0 = performance.now();
-    child = spawn(process.execPath, [path.join(REPO_ROOT, 'server/cli/bin.js'), 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(process.execPath, [path.join(REPO_ROOT, 'server/cli/bin.js'), 'serve', ...args], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.on('data', (c: Buffer) => {
       tail = (tail + c.toString('utf8')).slice(-4000);
     });

@@ -79,13 +79,13 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   }
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trustgate-demo-'));
   const url = `https://127.0.0.1:${port}`;
-  const env: Record<string, string> = {
-    ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string' && !e[0].startsWith('TRUSTGATE_'))),
-    TRUSTGATE_PORT: String(port), TRUSTGATE_HOST: '127.0.0.1', TRUSTGATE_DATA_DIR: path.join(root, 'data'), TRUSTGATE_CERTS_DIR: path.join(root, 'certs'),
-    TRUSTGATE_PACKS_DIR: path.join(ROOT, 'packs'), TRUSTGATE_PUBLIC_URL: url, TRUSTGATE_LOG_LEVEL: 'warn',
-  };
+  // Settings go as flags: they win over any TRUSTGATE_* variables of the caller's environment.
+  const settings = [
+    '--port', String(port), '--host', '127.0.0.1', '--data-dir', path.join(root, 'data'), '--certs-dir', path.join(root, 'certs'),
+    '--packs-dir', path.join(ROOT, 'packs'), '--public-url', url, '--log-level', 'warn',
+  ];
   out(`Starting Trustgate on ${url} (data in ${root}) …`);
-  const server: ChildProcess = spawn(process.execPath, [BIN, 'serve'], { env, cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server: ChildProcess = spawn(process.execPath, [BIN, 'serve', ...settings], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   const caFile = path.join(root, 'certs', 'ca.crt');
   const started = Date.now();
   for (;;) {
@@ -104,7 +104,7 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   const caPem = fs.readFileSync(caFile, 'utf8');
   const secret = fs.readFileSync(path.join(root, 'data', 'enroll_secret'), 'utf8').trim();
   const token = (role: string): string => {
-    const r = spawnSync(process.execPath, [BIN, 'token', 'create', '--role', role, '--name', `demo-${role}`, '--json'], { env, cwd: root, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BIN, 'token', 'create', '--role', role, '--name', `demo-${role}`, '--json', ...settings], { cwd: root, encoding: 'utf8' });
     const parsed: unknown = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
     const t = field(parsed, 'token');
     if (typeof t !== 'string') throw new Error(`could not create a ${role} token: ${r.stderr}`);
