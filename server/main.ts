@@ -164,6 +164,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
         recheck: control.recheck,
         breakGlass, clock, log, hmacKey: boot.linkKey, publicUrl: config.publicUrl,
         policy: () => control.policy()!,
+        ...(config.helpText || config.helpUrl ? { help: { ...(config.helpText ? { text: config.helpText } : {}), ...(config.helpUrl ? { url: config.helpUrl } : {}) } } : {}),
       }),
     ],
   });

@@ -29,6 +29,9 @@ export interface Config {
   linkTtlSeconds: number;
   /** `FULL` fsync on every commit (power-loss durable) vs `NORMAL` (crash durable). */
   durableFsync: boolean;
+  /** Who people contact, shown on the remediation page. */
+  helpText?: string;
+  helpUrl?: string;
 }
 
 /** Settings: env var name, flag name, JSON schema. Documented in the README. */
@@ -48,6 +51,8 @@ const SETTINGS = {
   ingestQueueMax: { env: 'TRUSTGATE_INGEST_QUEUE_MAX', flag: 'ingest-queue-max', schema: { type: 'integer', minimum: 1, default: 2000 } },
   linkTtlSeconds: { env: 'TRUSTGATE_LINK_TTL_SECONDS', flag: 'link-ttl-seconds', schema: { type: 'integer', minimum: 30, default: 900 } },
   durableFsync: { env: 'TRUSTGATE_DURABLE_FSYNC', flag: 'durable-fsync', schema: { type: 'boolean', default: true } },
+  helpText: { env: 'TRUSTGATE_HELP_TEXT', flag: 'help-text', schema: { type: 'string', maxLength: 200 } },
+  helpUrl: { env: 'TRUSTGATE_HELP_URL', flag: 'help-url', schema: { type: 'string', pattern: '^(https?|mailto|slack):' } },
 } as const;
 
 type Key = keyof typeof SETTINGS;
