@@ -101,6 +101,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const f = await runAtSize({ hosts, durations: args.quick ? QUICK : FULL, seed: args.seed, cores, log: (m) => console.error(m) });
     console.error(`[${hosts}] done in ${Math.round((Date.now() - started) / 1000)} s`);
     results.push(f);
+    // Each size's column as soon as it is measured (a long run keeps what it has).
+    if (hosts !== args.sizes[args.sizes.length - 1]) console.error(renderTable(buildRows([f], cores), [hosts]));
   }
   console.log(renderTable(buildRows(results, cores), args.sizes));
   if (args.json) console.log(JSON.stringify(results, null, 2));
