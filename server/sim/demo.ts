@@ -19,9 +19,14 @@ import { createHttpTransport } from './transport.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = path.join(ROOT, 'server/cli/bin.js');
 
-const out = (s: string): void => {
-  process.stdout.write(`${s}\n`);
-};
+export interface DemoIo {
+  /** Where the tour goes (default stdout). */
+  print?: (line: string) => void;
+  /** Where the progress line goes (default stderr). */
+  progress?: (text: string) => void;
+  /** Stops the demo like Ctrl-C does. */
+  signal?: AbortSignal;
+}
 
 function flag(argv: readonly string[], name: string, dflt: number): number {
   const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -59,7 +64,13 @@ function getJson(url: string, caPem: string, token: string): Promise<{ status: n
 
 const field = (j: unknown, k: string): unknown => (typeof j === 'object' && j !== null && k in j ? (j as Record<string, unknown>)[k] : undefined);
 
-export async function runDemo(argv: readonly string[]): Promise<number> {
+export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise<number> {
+  const out = io.print ?? ((line: string): void => {
+    process.stdout.write(`${line}\n`);
+  });
+  const progressOut = io.progress ?? ((text: string): void => {
+    process.stderr.write(text);
+  });
   if (argv.includes('--help') || argv.includes('-h')) {
     out('Usage: npm run demo -- [--hosts 300] [--time-scale 10] [--port 8443]\nStarts a server on fresh data and a simulated fleet against it.');
     return 0;
@@ -85,18 +96,23 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     '--packs-dir', path.join(ROOT, 'packs'), '--public-url', url, '--log-level', 'warn',
   ];
   out(`Starting Trustgate on ${url} (data in ${root}) …`);
-  const server: ChildProcess = spawn(process.execPath, [BIN, 'serve', ...settings], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server: ChildProcess = spawn(process.execPath, [BIN, 'serve', ...settings], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  // The server's first-start banner and warnings are kept for a failure report; the tour below replaces them.
+  let serverErr = '';
+  server.stderr?.on('data', (c: Buffer) => {
+    serverErr = (serverErr + c.toString('utf8')).slice(-4000);
+  });
   const caFile = path.join(root, 'certs', 'ca.crt');
   const started = Date.now();
   for (;;) {
     if (server.exitCode !== null) {
-      process.stderr.write(`the server exited with code ${server.exitCode}\n`);
+      process.stderr.write(`the server exited with code ${server.exitCode}\n${serverErr}\n`);
       return 1;
     }
     if (fs.existsSync(caFile) && (await getJson(`${url}/readyz`, fs.readFileSync(caFile, 'utf8'), '')).status === 200) break;
     if (Date.now() - started > 60_000) {
       server.kill('SIGTERM');
-      process.stderr.write('the server did not become ready within 60 s\n');
+      process.stderr.write(`the server did not become ready within 60 s\n${serverErr}\n`);
       return 1;
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -117,7 +133,7 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   const fleet = createFleet({ hosts, transport, enrollSecret: secret, timeScale, rampSeconds: Math.min(10, hosts / 100), driftPerHour: 0.3, seed: 2026 });
   fleet.start();
   out(`Simulating ${hosts} osquery hosts (time runs ${timeScale}× faster: posture queries every ${Math.round(300 / timeScale)} s) …`);
-  const progress = setInterval(() => process.stderr.write(`\r${progressLine(fleet.stats())}   `), 1000);
+  const progress = setInterval(() => progressOut(`\r${progressLine(fleet.stats())}   `), 1000);
 
   // Wait until the fleet has reported, then print the tour.
   const ready = Date.now();
@@ -162,14 +178,17 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     const done = (): void => {
       process.off('SIGINT', done);
       process.off('SIGTERM', done);
+      io.signal?.removeEventListener('abort', done);
       resolve();
     };
     process.on('SIGINT', done);
     process.on('SIGTERM', done);
     server.once('exit', done);
+    if (io.signal?.aborted) done();
+    else io.signal?.addEventListener('abort', done);
   });
   clearInterval(progress);
-  process.stderr.write('\nstopping …\n');
+  progressOut('\nstopping …\n');
   await fleet.stop();
   transport.close();
   fleet.engine.close();
