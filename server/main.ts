@@ -16,7 +16,7 @@ import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/load.js';
 import type { Store } from './domain/ports.js';
-import { createLogger, type Logger } from './shared/log.js';
+import { createServerLogger, type Logger } from './shared/log.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { createMetrics } from './shared/metrics.js';
 import { createSqliteStore } from './store/index.js';
@@ -79,7 +79,8 @@ export interface RunningServer {
 export async function startServer(config: Readonly<Config>, opts: StartOptions = {}): Promise<RunningServer> {
   const t0 = performance.now();
   const clock = opts.clock ?? systemClock;
-  const log = opts.log ?? createLogger(config.logLevel);
+  const own = opts.log ? undefined : createServerLogger(config.logLevel);
+  const log = opts.log ?? own!.log;
   const print = opts.print ?? ((s: string) => process.stderr.write(`${s}\n`));
   const metrics = createMetrics();
 
@@ -115,7 +116,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     onEnrolled: async (host, reenrolled) => {
       engine.updateHost(host);
       if (!reenrolled) metrics.hostsEnrolled.inc();
-      await audit.tryRecord({ type: 'host.enrolled', actor: `host:${host.serial}`, serial: host.serial, data: { host_id: host.id, hostname: host.hostname, platform: host.platform, reenrolled, enroll_secret: host.enrollSecretName, serial_conflict: host.serialConflict } });
+      audit.later({ type: 'host.enrolled', actor: `host:${host.serial}`, serial: host.serial, data: { host_id: host.id, hostname: host.hostname, platform: host.platform, reenrolled, enroll_secret: host.enrollSecretName, serial_conflict: host.serialConflict } });
     },
     clock, log, metrics,
   });
@@ -230,7 +231,9 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
       });
       await osq!.flushSeen().catch(() => undefined);
       await control.flushStates();
+      await audit.flush();
       await store.close();
+      own?.flush();
     },
   };
 }

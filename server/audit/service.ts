@@ -60,8 +60,15 @@ export interface AuditService {
   recordMany(events: readonly AuditEvent[]): Promise<AuditEntry[]>;
   /** Like `record` but never throws: failures are logged. For background paths (decision changes). */
   tryRecord(event: AuditEvent): Promise<AuditEntry | undefined>;
-  /** Records a change of a device's decision for a tier (actor `system`). Never throws. */
-  decisionChanged(change: DecisionChange): Promise<AuditEntry | undefined>;
+  /**
+   * Background events (enrollments, decision changes): buffered and appended together, in order, a few
+   * times a second (one transaction for many events instead of one each). Never throws; `flush()` writes
+   * what is buffered (shutdown, tests).
+   */
+  later(event: AuditEvent): void;
+  flush(): Promise<void>;
+  /** Records a change of a device's decision for a tier (actor `system`), through `later`. Never throws. */
+  decisionChanged(change: DecisionChange): void;
   list(filter?: AuditFilter): Promise<AuditEntry[]>;
   /** Verifies the whole chain; names the first bad entry. With an anchor, also detects a truncated tail. */
   verify(anchor?: ChainAnchor): Promise<ChainResult>;
@@ -75,6 +82,8 @@ export interface AuditDeps {
   repo: Pick<AuditRepo, 'append' | 'list' | 'all'>;
   clock: Clock;
   log: Logger;
+  /** How long background events wait to be appended together (default 100 ms). */
+  laterWindowMs?: number;
 }
 
 export function createAuditService(deps: AuditDeps): AuditService {
@@ -93,11 +102,35 @@ export function createAuditService(deps: AuditDeps): AuditService {
       return undefined;
     }
   };
+  let buffered: AuditEvent[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = async (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (!buffered.length) return;
+    const events = buffered;
+    buffered = [];
+    try {
+      await recordMany(events);
+    } catch (e) {
+      deps.log.error({ event: 'audit.write_failed', count: events.length, types: [...new Set(events.map((x) => x.type))], err: errorMessage(e) }, 'audit write failed');
+    }
+  };
+  const later = (event: AuditEvent): void => {
+    buffered.push({ ...event, at: event.at ?? deps.clock.now() });
+    if (buffered.length >= 1000) void flush();
+    else if (!timer) {
+      timer = setTimeout(() => void flush(), deps.laterWindowMs ?? 100);
+      timer.unref();
+    }
+  };
   return {
     record,
     recordMany,
     tryRecord,
-    decisionChanged: (c) => tryRecord({
+    later,
+    flush,
+    decisionChanged: (c) => later({
       type: AUDIT_TYPES.decisionChanged, actor: 'system', serial: c.serial, ...(c.at !== undefined ? { at: c.at } : {}),
       data: { tier: c.tier, from: c.from, to: c.to, reasons: c.reasons ?? [] },
     }),

@@ -25,7 +25,7 @@ import type { PostureEngine } from '../posture/engine.js';
 
 export interface AuditLike {
   record(e: { type: string; actor: string; serial?: string | null; data?: unknown }): Promise<unknown>;
-  decisionChanged(c: { serial: string; tier: string; from: 'allow' | 'deny' | null; to: 'allow' | 'deny'; reasons?: readonly string[] }): Promise<unknown>;
+  decisionChanged(c: { serial: string; tier: string; from: 'allow' | 'deny' | null; to: 'allow' | 'deny'; reasons?: readonly string[] }): void;
 }
 
 export interface ControlDeps {
@@ -85,7 +85,7 @@ export function createControlPlane(deps: ControlDeps) {
     if (out.changed.length && !flushTimer) flushTimer = setTimeout(() => void flushStates(), 200);
     for (const t of out.transitions) {
       log.info({ event: 'verdict.changed', serial: t.serial, tier: t.tier, from: t.from, to: t.to, reasons: t.reasons }, 'device decision changed');
-      void deps.audit.decisionChanged({ serial: t.serial, tier: t.tier, from: t.from, to: t.to, reasons: t.reasons });
+      deps.audit.decisionChanged({ serial: t.serial, tier: t.tier, from: t.from, to: t.to, reasons: t.reasons });
     }
   }
 

@@ -24,8 +24,9 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true; // errors are logged by the boundary, never by koa's default handler
 
   app.use(async (ctx, next) => {
+    // the request id is logged by the error boundary; no per-request child logger on the hot paths
     const reqId = randomUUID();
-    ctx.state.log = deps.log.child({ reqId });
+    ctx.state.reqId = reqId;
     ctx.set('X-Request-Id', reqId);
     ctx.set('Cache-Control', 'no-store');
     await next();

@@ -53,9 +53,9 @@ export function errorBoundary(log: Logger) {
     } catch (raw) {
       const err = normalizeError(raw);
       const status = statusOf(err);
-      const l = (ctx.state.log as Logger | undefined) ?? log;
-      if (status >= 500) l.error({ event: 'http.error', err: raw, path: ctx.path }, 'request failed');
-      else l.info({ event: 'http.rejected', status, code: err instanceof AppError ? err.code : undefined, reason: err instanceof AppError ? err.message : undefined, path: ctx.path }, 'request rejected');
+      const reqId = ctx.state.reqId as string | undefined;
+      if (status >= 500) log.error({ event: 'http.error', reqId, err: raw, path: ctx.path }, 'request failed');
+      else log.info({ event: 'http.rejected', reqId, status, code: err instanceof AppError ? err.code : undefined, reason: err instanceof AppError ? err.message : undefined, path: ctx.path }, 'request rejected');
       ctx.status = status;
       const surface = surfaceOf(ctx.path);
       if (surface === 'page') {

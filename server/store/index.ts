@@ -18,12 +18,12 @@ export interface SqliteStoreOptions {
 }
 
 export function createSqliteStore(file: string, opts: SqliteStoreOptions = {}): Store {
-  const { db, sqlite } = openSqlite(file, { durableFsync: opts.durableFsync ?? true });
+  const { db, sqlite } = openSqlite(file);
   return {
     hosts: createHostRepo(db),
     secrets: createEnrollSecretRepo(db),
     tokens: createTokenRepo(db),
-    results: createResultRepo(sqlite, { statusLogsPerHost: opts.statusLogsPerHost ?? 100, queueMax: opts.ingestQueueMax ?? 2000 }),
+    results: createResultRepo(sqlite, { statusLogsPerHost: opts.statusLogsPerHost ?? 100, queueMax: opts.ingestQueueMax ?? 2000, fsync: opts.durableFsync ?? true }),
     checkStates: createCheckStateRepo(sqlite),
     distributed: createDistributedRepo(sqlite),
     carves: createCarveRepo(sqlite),

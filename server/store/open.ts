@@ -15,16 +15,18 @@ export interface Opened {
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../db/migrations', import.meta.url));
 
 /**
- * Opens (creating if needed) the SQLite database, sets WAL + foreign keys + synchronous=NORMAL
- * (durable across process crashes in WAL mode; FULL when `durableFsync`), and applies migrations.
+ * Opens (creating if needed) the SQLite database, sets WAL + foreign keys, and applies migrations.
+ * The connection runs with synchronous=NORMAL: in WAL mode every commit survives a process crash
+ * (SIGKILL). Writes that osquery is told are durable (log and distributed-write batches) additionally
+ * fsync (see results.ts), so they survive power loss too without an fsync on every other write.
  */
-export function openSqlite(file: string, opts: { durableFsync?: boolean } = {}): Opened {
+export function openSqlite(file: string): Opened {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
   const sqlite = new Database(file);
   if (file !== ':memory:') fs.chmodSync(file, 0o600); // results and hashes: readable by the service user only
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma(`synchronous = ${opts.durableFsync ? 'FULL' : 'NORMAL'}`);
+  sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS_DIR });

@@ -2,8 +2,10 @@
  * Latest result set per (host, query), status logs, last-seen — written by `ingestBatch`.
  *
  * Durability and throughput: callers await `ingestBatch`, and only then answer osquery `{}`. Concurrent
- * batches are group-committed: everything queued in one event-loop turn is applied in a single
- * synchronous SQLite transaction (one fsync), then every caller's promise settles. If that transaction
+ * batches are group-committed: everything queued within a few milliseconds is applied in a single
+ * synchronous SQLite transaction with one fsync (`synchronous=FULL` for that commit when `fsync`), then
+ * every caller's promise settles. An fsync blocks the event loop (~2 ms on this class of disk), so the
+ * group window bounds how often that happens under load. If that transaction
  * fails, each batch is retried alone so one bad batch cannot fail the others. The queue is bounded:
  * beyond `queueMax` waiting batches the call rejects with `unavailable`, so agents keep their buffered
  * logs and retry (never acknowledged-then-dropped).
@@ -46,7 +48,10 @@ export function applyUpdate(prev: { rows: Row[]; observedAt: number; epoch: numb
   return out.concat(u.added);
 }
 
-export function createResultRepo(sqlite: Database.Database, opts: { statusLogsPerHost: number; queueMax: number }): ResultRepo {
+/** How long the first batch of a group waits for others before the commit (ms). */
+export const GROUP_COMMIT_WINDOW_MS = 4;
+
+export function createResultRepo(sqlite: Database.Database, opts: { statusLogsPerHost: number; queueMax: number; fsync: boolean }): ResultRepo {
   const getLatest = sqlite.prepare<[number, string], Stored>('SELECT rows, observed_at, epoch, counter, error FROM latest_results WHERE host_id = ? AND query_key = ?');
   const upsert = sqlite.prepare(`INSERT INTO latest_results (host_id, query_key, rows, observed_at, epoch, counter, error, updated_at)
     VALUES (@hostId, @queryKey, @rows, @observedAt, @epoch, @counter, @error, @updatedAt)
@@ -91,16 +96,26 @@ export function createResultRepo(sqlite: Database.Database, opts: { statusLogsPe
 
   let queue: Pending[] = [];
   let scheduled = false;
+  const durably = <T>(fn: () => T): T => {
+    if (!opts.fsync) return fn();
+    sqlite.pragma('synchronous = FULL');
+    try {
+      return fn();
+    } finally {
+      sqlite.pragma('synchronous = NORMAL');
+    }
+  };
+
   function flush(): void {
     scheduled = false;
     const items = queue;
     queue = [];
     try {
-      const outcomes = applyAll.immediate(items);
+      const outcomes = durably(() => applyAll.immediate(items));
       items.forEach((p, i) => p.resolve(outcomes[i]!));
     } catch {
       for (const p of items) {
-        try { p.resolve(applyOne.immediate(p.batch)); } catch (e) { p.reject(e); }
+        try { p.resolve(durably(() => applyOne.immediate(p.batch))); } catch (e) { p.reject(e); }
       }
     }
   }
@@ -110,7 +125,7 @@ export function createResultRepo(sqlite: Database.Database, opts: { statusLogsPe
       if (queue.length >= opts.queueMax) return Promise.reject(unavailable('ingest queue is full; retry later'));
       return new Promise<IngestOutcome>((resolve, reject) => {
         queue.push({ batch, resolve, reject });
-        if (!scheduled) { scheduled = true; setImmediate(flush); }
+        if (!scheduled) { scheduled = true; setTimeout(flush, GROUP_COMMIT_WINDOW_MS); }
       });
     },
     async latestForHost(hostId) {

@@ -26,7 +26,9 @@ describe('createAuditService', () => {
     const audit = createAuditService({ repo: createAuditRepo(opened.db), clock, log: silentLogger() });
     const e = await audit.record({ type: 'token.created', actor: 'root', data: { name: 'ci', role: 'gateway' } });
     expect(e).to.include({ seq: 1, at: clock.now(), type: 'token.created', actor: 'root', serial: null });
-    await audit.decisionChanged({ serial: 'C02', tier: 'high', from: 'allow', to: 'deny', reasons: ['firewall'] });
+    audit.decisionChanged({ serial: 'C02', tier: 'high', from: 'allow', to: 'deny', reasons: ['firewall'] });
+    expect(await audit.list({ type: 'decision.changed' }), 'buffered until flushed').to.have.length(0);
+    await audit.flush();
     const list = await audit.list({ type: 'decision.changed' });
     expect(list).to.have.length(1);
     expect(list[0]).to.include({ actor: 'system', serial: 'C02' });
