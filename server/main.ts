@@ -25,7 +25,8 @@ import { createApp } from './http/app.js';
 import { createTokenAuth } from './http/auth.js';
 import { createOsqueryService } from './osquery/service.js';
 import { osqueryRouter } from './osquery/routes.js';
-import { gatewayRouter } from './gateway/routes.js';
+import { createGatewayHandler } from './gateway/handler.js';
+import { renderApiError } from './http/errors.js';
 import { adminRouter } from './admin/routes.js';
 import { createPostureEngine } from './posture/engine.js';
 import { createControlPlane } from './control/runtime.js';
@@ -138,7 +139,6 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     log, metrics, maxBodyBytes: config.maxBodyBytes, ready: () => store.ping(),
     routers: [
       ...osqueryRouter(osq, metrics),
-      gatewayRouter({ verdicts, resourceForHost: control.resourceForHost, requireRole: auth.requireRole, clock, log, metrics }),
       adminRouter({
         hosts: store.hosts, results: store.results, checkStates: (id) => store.checkStates.forHost(id), tokens: store.tokens, secrets: store.secrets, carves: store.carves,
         summary: (host, now) => {
@@ -170,10 +170,14 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     ],
   });
 
+  const gateway = createGatewayHandler({ verdicts, resourceForHost: control.resourceForHost, authorize: auth.authorize, renderError: renderApiError, clock, log, metrics });
+  const koa = app.callback();
   const server = https.createServer({
     cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key), minVersion: 'TLSv1.2',
     keepAliveTimeout: 75_000, headersTimeout: 20_000, requestTimeout: 60_000,
-  }, app.callback());
+  }, (req, res) => {
+    if (!gateway(req, res)) void koa(req, res);
+  });
   server.maxHeadersCount = 100;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

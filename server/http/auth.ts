@@ -21,6 +21,8 @@ export type RequireRole = (...roles: Role[]) => Middleware;
 
 export interface TokenAuth {
   requireRole: RequireRole;
+  /** Authenticates and checks the role, or throws AppError (unauthenticated / forbidden). */
+  authorize(header: string | undefined, roles: readonly Role[]): Promise<Actor>;
   /** Authenticates a bearer header value; undefined when absent or invalid. */
   authenticate(header: string | undefined): Promise<Actor | undefined>;
   invalidate(): void;
@@ -50,14 +52,18 @@ export function createTokenAuth(deps: { tokens: Pick<TokenRepo, 'findActiveByHas
     return { name: tok.name, role: tok.role, tokenId: tok.id };
   }
 
+  async function authorize(header: string | undefined, roles: readonly Role[]): Promise<Actor> {
+    const actor = await authenticate(header);
+    if (!actor) throw unauthenticated('missing or invalid bearer token: send "Authorization: Bearer <token>" (create one with `trustgate token create`)');
+    if (actor.role !== 'admin' && !roles.includes(actor.role)) throw forbidden(`this endpoint needs role ${roles.join(' or ')}; the token "${actor.name}" has role ${actor.role}`);
+    return actor;
+  }
+
   const requireRole: RequireRole = (...roles) =>
     async function requireRoleMiddleware(ctx: Context, next: Next) {
-      const actor = await authenticate(ctx.get('authorization') || undefined);
-      if (!actor) throw unauthenticated('missing or invalid bearer token: send "Authorization: Bearer <token>" (create one with `trustgate token create`)');
-      if (actor.role !== 'admin' && !roles.includes(actor.role)) throw forbidden(`this endpoint needs role ${roles.join(' or ')}; the token "${actor.name}" has role ${actor.role}`);
-      ctx.state.actor = actor;
+      ctx.state.actor = await authorize(ctx.get('authorization') || undefined, roles);
       await next();
     };
 
-  return { requireRole, authenticate, invalidate: () => cache.clear() };
+  return { requireRole, authorize, authenticate, invalidate: () => cache.clear() };
 }

@@ -46,6 +46,13 @@ export function renderError(surface: Surface, err: unknown, status: number): Rec
   return { error: { code, message, ...details } };
 }
 
+/** Status and JSON body of an API error (for handlers outside koa, e.g. the gateway fast path). */
+export function renderApiError(raw: unknown): { status: number; body: Record<string, unknown> } {
+  const err = normalizeError(raw);
+  const status = statusOf(err);
+  return { status, body: renderError('api', err, status) };
+}
+
 export function errorBoundary(log: Logger) {
   return async function errorBoundaryMiddleware(ctx: Context, next: Next): Promise<void> {
     try {

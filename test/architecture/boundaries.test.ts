@@ -16,7 +16,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'osquery-tables': ['domain', 'shared'],
   packs: ['domain', 'shared', 'osquery-tables'],
   posture: ['domain', 'shared'],
-  gateway: ['domain', 'shared'], // the decision path: a lookup over precomputed verdicts, never the engine
+  gateway: ['domain', 'shared'], // the decision path: a lookup over precomputed verdicts, never the engine or koa
   store: ['domain', 'shared'],
   audit: ['domain', 'shared'],
   people: ['domain', 'shared', 'audit'],

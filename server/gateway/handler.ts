@@ -1,0 +1,147 @@
+/**
+ * The gateway API (role `gateway`): verdict JSON, forward-auth and the bundle. It runs on the bare
+ * Node request, in front of the koa app, because it is the hot path: parse the query or headers,
+ * authenticate (cached), one map lookup in the precomputed verdicts, decide(), write. Every other path
+ * falls through to koa. Errors render exactly like the rest of the API (the renderer is injected).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { VerdictLookup, VerdictSource } from '../domain/verdict.js';
+import type { Role } from '../domain/types.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/log.js';
+import type { Metrics } from '../shared/metrics.js';
+import { AppError, invalid } from '../shared/errors.js';
+import { decide, denyDecision, type ForwardAuthDecision } from './decide.js';
+
+export interface GatewayDeps {
+  verdicts: VerdictSource;
+  /** Maps a request host (X-Forwarded-Host / X-Original-URL host) to a resource by policy host rules. */
+  resourceForHost(host: string): string | undefined;
+  /** Authenticates the Authorization header for these roles, or throws AppError. */
+  authorize(header: string | undefined, roles: readonly Role[]): Promise<unknown>;
+  /** The API's error rendering (status table and body), shared with the koa surfaces. */
+  renderError(err: unknown): { status: number; body: unknown };
+  clock: Clock;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+/** Handles the request when it is a gateway endpoint; returns false to let the app handle it. */
+export type GatewayHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+const MAX_PARAM = 256;
+const GATEWAY: readonly Role[] = ['gateway'];
+
+function param(q: URLSearchParams, name: string): string | null {
+  const s = q.get(name);
+  if (s === null || s === '') return null;
+  if (s.length > MAX_PARAM) throw invalid(`query parameter "${name}" is longer than ${MAX_PARAM} characters`);
+  return s;
+}
+const required = (q: URLSearchParams, name: string): string => {
+  const v = param(q, name);
+  if (v === null) throw invalid(`query parameter "${name}" is required`);
+  return v;
+};
+
+const header = (req: IncomingMessage, name: string): string => {
+  const v = req.headers[name];
+  return (Array.isArray(v) ? v[0] : v)?.slice(0, MAX_PARAM) ?? '';
+};
+
+function hostOfUrl(u: string): string | undefined {
+  try {
+    return new URL(u).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string, headers?: Record<string, string>): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  if (headers) for (const k in headers) res.setHeader(k, headers[k]!);
+  res.end(body);
+}
+
+export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
+  const { metrics } = deps;
+  // decision lines carry no secrets (the token is never logged): skip the redaction pass on the hot path
+  const log = deps.log.child({ component: 'gateway' }, { redact: [] });
+
+  function lookup(serial: string, resource: string, user: string | null): VerdictLookup {
+    const t0 = performance.now();
+    const out = deps.verdicts.verdict(serial, resource, user, deps.clock.now());
+    const latencyMs = performance.now() - t0;
+    if (out.kind === 'verdict') {
+      const v = out.verdict;
+      metrics?.decisions.inc({ resource, decision: v.decision, mode: v.enforced ? 'enforce' : 'monitor' });
+      log.info({
+        event: 'gateway.decision', serial, user, resource, decision: v.decision, would_deny: v.would_deny,
+        reasons: v.reasons.map((x) => `${x.check}:${x.status}`), break_glass: v.break_glass?.id ?? null, latencyMs,
+      }, 'decision');
+    } else {
+      metrics?.decisions.inc({ resource: '(unknown)', decision: 'deny', mode: 'none' });
+      log.info({ event: 'gateway.decision', serial, user, resource, decision: 'deny', reasons: ['unknown_resource'], latencyMs }, 'decision');
+    }
+    metrics?.decisionSeconds.observe(latencyMs / 1000);
+    return out;
+  }
+
+  function verdict(q: URLSearchParams): string {
+    const serial = required(q, 'serial');
+    const resource = required(q, 'resource');
+    const out = lookup(serial, resource, param(q, 'user'));
+    if (out.kind === 'unknown_resource') throw new AppError('not_found', `unknown resource "${resource}": resources are defined in policy.yaml`);
+    return JSON.stringify(out.verdict);
+  }
+
+  function authz(req: IncomingMessage): ForwardAuthDecision {
+    const serial = header(req, 'x-device-serial');
+    const user = header(req, 'x-forwarded-user') || header(req, 'x-auth-request-user') || null;
+    let resource = header(req, 'x-trustgate-resource');
+    if (!resource) {
+      const host = header(req, 'x-forwarded-host').split(',')[0]?.trim().replace(/:\d+$/, '') || hostOfUrl(header(req, 'x-original-url')) || '';
+      resource = (host && deps.resourceForHost(host.toLowerCase())) || '';
+    }
+    if (serial && resource) return decide(lookup(serial, resource, user));
+    const d = denyDecision(serial ? 'unknown_resource' : 'no_device_serial');
+    metrics?.decisions.inc({ resource: resource || '(none)', decision: 'deny', mode: 'none' });
+    log.info({ event: 'gateway.decision', serial: serial || null, user, resource: resource || null, decision: 'deny', reasons: [d.headers['X-Trustgate-Reasons']] }, 'decision');
+    return d;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
+    try {
+      await deps.authorize(req.headers.authorization, GATEWAY);
+      if (path === '/api/v1/verdict') {
+        send(res, 200, verdict(new URLSearchParams(query)));
+      } else if (path === '/api/v1/authz') {
+        const d = authz(req);
+        send(res, d.status, `{"decision":"${d.headers['X-Trustgate-Decision']}"}`, d.headers);
+      } else {
+        const snap = deps.verdicts.bundle();
+        if (req.headers['if-none-match'] === snap.etag) {
+          res.statusCode = 304;
+          res.setHeader('ETag', snap.etag);
+          res.end();
+        } else send(res, 200, snap.json, { ETag: snap.etag });
+      }
+    } catch (err) {
+      const { status, body } = deps.renderError(err);
+      if (status >= 500) log.error({ event: 'http.error', err, path }, 'gateway request failed');
+      send(res, status, JSON.stringify(body), status === 401 ? { 'WWW-Authenticate': 'Bearer' } : undefined);
+    }
+  }
+
+  return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path !== '/api/v1/verdict' && path !== '/api/v1/authz' && path !== '/api/v1/verdicts/bundle') return false;
+    void handle(req, res, path, q < 0 ? '' : url.slice(q + 1));
+    return true;
+  };
+}
