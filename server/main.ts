@@ -102,12 +102,18 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     invalidateNodeKey: (h) => osq?.invalidateNodeKey(h),
   });
 
-  // warm the engine: hosts and their check states, then packs + policy (which re-evaluates as needed)
-  const [hosts, states] = await Promise.all([store.hosts.list(), store.checkStates.all()]);
+  // warm start: packs + policy, then every host with its persisted check states, then re-evaluate only
+  // the results stored after the last persisted states (a crash gap of at most a few hundred ms)
+  await control.reload({ startup: true });
+  const [hosts, states] = await Promise.all([store.hosts.list(), store.checkStates.all({ observed: false })]);
   const byHost = new Map<number, typeof states>();
-  for (const s of states) byHost.set(s.hostId, [...(byHost.get(s.hostId) ?? []), s]);
-  await control.reload();
+  for (const s of states) {
+    const list = byHost.get(s.hostId);
+    if (list) list.push(s);
+    else byHost.set(s.hostId, [s]);
+  }
   for (const h of hosts) engine.loadHost(h, byHost.get(h.id) ?? []);
+  const caughtUp = await control.catchUp();
   metrics.hostsEnrolled.set(hosts.length);
 
   osq = createOsqueryService({
@@ -206,6 +212,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
 
   const url = `https://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
   log.info({ event: 'server.ready', url, publicUrl: config.publicUrl, hosts: hosts.length, startupMs: Math.round(performance.now() - t0) }, 'trustgate ready');
+  if (caughtUp) log.info({ event: 'posture.caught_up', results: caughtUp }, 're-evaluated results stored after the last persisted check states');
   if (boot.firstStart) {
     print([
       '',

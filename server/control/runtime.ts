@@ -51,6 +51,9 @@ export function policyFileOf(packsDir: string): string {
   return path.join(packsDir, 'policy.yaml');
 }
 
+const WATERMARK = 'check_states_persisted_until';
+const CATCH_UP_MARGIN_MS = 60_000;
+
 const applies = (c: CheckDef, h: Pick<Host, 'platform' | 'osPlatform'>) => checkPlatform(c.platform, h);
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -67,20 +70,36 @@ export function createControlPlane(deps: ControlDeps) {
   // write-behind persistence of check states: coalesced, one transaction per flush
   let pendingStates = new Map<string, CheckState>();
   let flushTimer: NodeJS.Timeout | undefined;
+  // Watermark: every result stored before it has its check states persisted. A restart re-evaluates only
+  // results newer than the watermark (minus a margin for batches committed while a flush ran).
+  let pendingSince: number | undefined;
   async function flushStates(): Promise<void> {
     flushTimer = undefined;
     if (!pendingStates.size) return;
     const batch = [...pendingStates.values()];
+    const since = pendingSince ?? clock.now();
     pendingStates = new Map();
+    pendingSince = undefined;
     try {
       await store.checkStates.putMany(batch);
+      await store.settings.set(WATERMARK, String(pendingSince ?? clock.now()));
     } catch (e) {
       log.error({ event: 'check_states.persist_failed', err: e, count: batch.length }, 'could not persist check states; they are recomputed from results at restart');
+      pendingSince = Math.min(pendingSince ?? since, since);
     }
+  }
+
+  /** Startup: re-evaluates results stored after the last persisted check states (crash gap). */
+  async function catchUp(): Promise<number> {
+    const mark = Number((await store.settings.get(WATERMARK)) ?? 0);
+    const latest = await store.results.latestSince(Math.max(0, mark - CATCH_UP_MARGIN_MS), checks.map((c) => `${c.pack}/${c.id}`));
+    await refeed(latest);
+    return latest.length;
   }
 
   function onResults(host: Host, latest: readonly LatestResult[]): void {
     const out = engine.onResults(host, latest);
+    if (out.changed.length && pendingSince === undefined) pendingSince = clock.now();
     for (const s of out.changed) pendingStates.set(`${s.hostId}\u0000${s.checkId}`, s);
     if (out.changed.length && !flushTimer) flushTimer = setTimeout(() => void flushStates(), 200);
     for (const t of out.transitions) {
@@ -94,8 +113,28 @@ export function createControlPlane(deps: ControlDeps) {
     for (const w of warnings) log.warn({ event: 'packs.warning', file: w.file, location: w.location, problem: w.problem }, w.message);
   }
 
-  /** Applies a loaded pack set + policy: swaps engine state and re-evaluates changed checks. */
-  async function install(nextPacks: Pack[], nextChecks: CheckDef[], nextPolicy: Policy): Promise<void> {
+  /** Re-evaluates stored latest results through the engine (one host read for all, then per host). */
+  async function refeed(latest: readonly LatestResult[]): Promise<void> {
+    if (!latest.length) return;
+    const byHost = new Map<number, LatestResult[]>();
+    for (const l of latest) {
+      const list = byHost.get(l.hostId);
+      if (list) list.push(l);
+      else byHost.set(l.hostId, [l]);
+    }
+    const hosts = new Map((await store.hosts.list()).map((h) => [h.id, h]));
+    for (const [hostId, ls] of byHost) {
+      const host = hosts.get(hostId);
+      if (host) onResults(host, ls);
+    }
+  }
+
+  /**
+   * Applies a loaded pack set + policy: swaps engine state and re-evaluates changed checks. At startup
+   * (`reevaluate: false`) the stored check states are loaded instead and only results newer than the
+   * last persisted states are re-evaluated (see `catchUp`).
+   */
+  async function install(nextPacks: Pack[], nextChecks: CheckDef[], nextPolicy: Policy, reevaluate = true): Promise<void> {
     packs = nextPacks;
     checks = nextChecks;
     resolver = createQueryResolver(packs);
@@ -104,23 +143,14 @@ export function createControlPlane(deps: ControlDeps) {
     hostRules = new Map();
     for (const r of Object.values(nextPolicy.resources)) for (const h of r.hosts) hostRules.set(h.toLowerCase(), r.name);
     const swap = engine.setPolicy(nextPolicy, nextChecks, applies);
-    if (swap.reevaluate.length) {
-      const keys = swap.reevaluate.map((r) => r.queryKey);
-      const latest = await store.results.latestForQueries(keys);
-      const byHost = new Map<number, LatestResult[]>();
-      for (const l of latest) byHost.set(l.hostId, [...(byHost.get(l.hostId) ?? []), l]);
-      for (const [hostId, ls] of byHost) {
-        const host = await store.hosts.get(hostId);
-        if (host) onResults(host, ls);
-      }
-    }
+    if (reevaluate && swap.reevaluate.length) await refeed(await store.results.latestForQueries(swap.reevaluate.map((r) => r.queryKey)));
   }
 
   function policyFile(): string {
     return policyFileOf(deps.packsDir);
   }
 
-  async function reload(): Promise<{ errors: PackLoadError[] }> {
+  async function reload(opts: { startup?: boolean } = {}): Promise<{ errors: PackLoadError[] }> {
     const loaded = loadPacksDir(deps.packsDir);
     logLoadProblems(loaded.errors, loaded.warnings);
     let nextPolicy: Policy;
@@ -131,7 +161,7 @@ export function createControlPlane(deps: ControlDeps) {
       if (!policy) throw e;
       nextPolicy = policy;
     }
-    await install(loaded.packs, loaded.checks, nextPolicy);
+    await install(loaded.packs, loaded.checks, nextPolicy, !opts.startup);
     lastErrors = loaded.errors;
     log.info({ event: 'packs.loaded', packs: packs.length, checks: checks.length, refused: loaded.errors.length, tiers: Object.keys(nextPolicy.tiers), resources: Object.keys(nextPolicy.resources) }, 'packs and policy loaded');
     return { errors: loaded.errors };
@@ -169,6 +199,7 @@ export function createControlPlane(deps: ControlDeps) {
 
   return {
     reload,
+    catchUp,
     onResults,
     flushStates,
     configFor,

@@ -68,13 +68,16 @@ export interface ResultRepo {
   latestForHost(hostId: number): Promise<LatestResult[]>;
   /** Every stored latest set for the given query keys (startup rebuild, policy dry-run). */
   latestForQueries(queryKeys: readonly string[]): Promise<LatestResult[]>;
+  /** Latest sets of these queries updated at or after `since` (startup catch-up). */
+  latestSince(since: number, queryKeys: readonly string[]): Promise<LatestResult[]>;
   statusLogs(hostId: number, limit: number): Promise<Array<StatusLog & { receivedAt: number }>>;
 }
 
 export interface CheckStateRepo {
   putMany(states: readonly CheckState[]): Promise<void>;
   forHost(hostId: number): Promise<CheckState[]>;
-  all(): Promise<CheckState[]>;
+  /** Every stored state; `observed: false` skips the observed rows (left empty) for a fast warm start. */
+  all(opts?: { observed?: boolean }): Promise<CheckState[]>;
 }
 
 export interface DistributedRepo {

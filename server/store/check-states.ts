@@ -26,8 +26,14 @@ export function createCheckStateRepo(sqlite: Database.Database): CheckStateRepo 
     async forHost(hostId) {
       return sqlite.prepare<[number], StateRow>('SELECT * FROM check_states WHERE host_id = ? ORDER BY check_id').all(hostId).map(toState);
     },
-    async all() {
-      return sqlite.prepare<[], StateRow>('SELECT * FROM check_states ORDER BY host_id, check_id').all().map(toState);
+    async all(opts = {}) {
+      if (opts.observed ?? true) return sqlite.prepare<[], StateRow>('SELECT * FROM check_states ORDER BY host_id, check_id').all().map(toState);
+      const none: Row[] = [];
+      return sqlite.prepare<[], Omit<StateRow, 'observed'>>(`SELECT host_id, check_id, status, message, observed_at, first_failed_at, last_passed_at, error
+        FROM check_states ORDER BY host_id, check_id`).all().map((r) => ({
+        hostId: r.host_id, checkId: r.check_id, status: r.status as CheckStatus, observed: none, message: r.message,
+        observedAt: r.observed_at, firstFailedAt: r.first_failed_at, lastPassedAt: r.last_passed_at, error: r.error,
+      }));
     },
   };
 }

@@ -140,6 +140,13 @@ export function createResultRepo(sqlite: Database.Database, opts: { statusLogsPe
       );
       return stmt.all(...keys).map((r) => toLatest(r.host_id, r));
     },
+    async latestSince(since, keys) {
+      if (!keys.length) return [];
+      const stmt = sqlite.prepare<unknown[], Stored & { host_id: number; query_key: string; updated_at: number }>(
+        `SELECT host_id, query_key, rows, observed_at, epoch, counter, error, updated_at FROM latest_results WHERE updated_at >= ? AND query_key IN (${keys.map(() => '?').join(',')})`,
+      );
+      return stmt.all(since, ...keys).map((r) => toLatest(r.host_id, r));
+    },
     async statusLogs(hostId, limit) {
       return sqlite.prepare<[number, number], { unix_time: number; severity: number; filename: string; line: number; message: string; version: string; received_at: number }>(
         'SELECT unix_time, severity, filename, line, message, version, received_at FROM status_logs WHERE host_id = ? ORDER BY id DESC LIMIT ?',

@@ -79,7 +79,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     },
     async restart() {
       await ts.server.stop();
+      ts.client.close(); // its keep-alive sockets died with the server
       ts.server = await startServer(config, { log, print: () => undefined, ...(opts.clock ? { clock: opts.clock } : {}) });
+      ts.client = createClient(ts.url, caPem);
     },
   };
   return ts;
