@@ -52,7 +52,8 @@ export function applyUpdate(prev: { rows: Row[]; observedAt: number; epoch: numb
 export const GROUP_COMMIT_WINDOW_MS = 4;
 
 export function createResultRepo(sqlite: Database.Database, opts: { statusLogsPerHost: number; queueMax: number; fsync: boolean }): ResultRepo {
-  const getLatest = sqlite.prepare<[number, string], Stored>('SELECT rows, observed_at, epoch, counter, error FROM latest_results WHERE host_id = ? AND query_key = ?');
+  const getMeta = sqlite.prepare<[number, string], Omit<Stored, 'rows'>>('SELECT observed_at, epoch, counter, error FROM latest_results WHERE host_id = ? AND query_key = ?');
+  const getRows = sqlite.prepare<[number, string], { rows: string }>('SELECT rows FROM latest_results WHERE host_id = ? AND query_key = ?');
   const upsert = sqlite.prepare(`INSERT INTO latest_results (host_id, query_key, rows, observed_at, epoch, counter, error, updated_at)
     VALUES (@hostId, @queryKey, @rows, @observedAt, @epoch, @counter, @error, @updatedAt)
     ON CONFLICT (host_id, query_key) DO UPDATE SET rows = excluded.rows, observed_at = excluded.observed_at, epoch = excluded.epoch,
@@ -68,8 +69,11 @@ export function createResultRepo(sqlite: Database.Database, opts: { statusLogsPe
     const out: IngestOutcome = { latest: [], skipped: 0, rowsApplied: 0 };
     if (!hostExists.get(batch.hostId)) return { ...out, skipped: batch.results.length }; // unenrolled meanwhile
     for (const u of batch.results) {
-      const s = getLatest.get(batch.hostId, u.queryKey);
-      const prev = s ? { rows: parseJson<Row[]>(s.rows, []), observedAt: s.observed_at, epoch: s.epoch, counter: s.counter } : undefined;
+      const s = getMeta.get(batch.hostId, u.queryKey);
+      // the previous rows are read only when the update needs them (differentials, errors): a snapshot
+      // replaces the set and only needs the time for the out-of-order check
+      const hostId = batch.hostId;
+      const prev = s ? { get rows() { return parseJson<Row[]>(getRows.get(hostId, u.queryKey)?.rows ?? '[]', []); }, observedAt: s.observed_at, epoch: s.epoch, counter: s.counter } : undefined;
       const rows = applyUpdate(prev, u);
       if (!rows) { out.skipped++; continue; }
       const latest: LatestResult = {
