@@ -335,7 +335,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (cmd === 'simulate') {
       const { runSimulate } = await import('../sim/cli.js');
-      return await runSimulate(argv.slice(1));
+      // defaults from the same settings as the server: its URL, enroll secret and dev CA
+      const cfg = loadConfig(process.env);
+      return await runSimulate(argv.slice(1), { server: cfg.publicUrl, secretFile: path.join(cfg.dataDir, 'enroll_secret'), caFile: path.join(cfg.certsDir, 'ca.crt') });
     }
     if (cmd === 'serve') {
       const { serve } = await import('./serve.js');
