@@ -3,40 +3,16 @@
  * chain and inserts the new entries inside one synchronous transaction, so concurrent appends cannot
  * fork the chain. There is deliberately no update or delete.
  *
- * The hash definition matches server/audit/chain.ts (store may not import audit; a test holds the two
- * to the same output): SHA-256 hex of the canonical JSON of
- * {seq, at, type, actor, serial, data, prev_hash}.
+ * The hash definition lives in server/domain/audit-hash.ts, shared with the verifier.
  */
 import { and, asc, desc, eq, gt, gte, lte, sql, type SQL } from 'drizzle-orm';
 import type { AuditRepo } from '../domain/ports.js';
 import type { AuditEntry } from '../domain/types.js';
-import { sha256Hex } from '../shared/crypto.js';
+import { GENESIS_HASH, canonicalJson, hashAuditEntry } from '../domain/audit-hash.js';
 import type { Db } from './open.js';
 import { auditLog } from './schema.js';
 
-const GENESIS_HASH = '0'.repeat(64);
 const MAX_LIMIT = 10_000;
-
-function canonical(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : 'null';
-  if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  if (typeof value === 'bigint') return JSON.stringify(value.toString());
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : canonical(v))).join(',')}]`;
-  if (typeof value === 'object') {
-    const withJson = value as { toJSON?: () => unknown };
-    if (typeof withJson.toJSON === 'function') return canonical(withJson.toJSON());
-    const obj = value as Record<string, unknown>;
-    const parts: string[] = [];
-    for (const key of Object.keys(obj).sort()) {
-      const v = obj[key];
-      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-      parts.push(`${JSON.stringify(key)}:${canonical(v)}`);
-    }
-    return `{${parts.join(',')}}`;
-  }
-  return 'null';
-}
 
 type Row = typeof auditLog.$inferSelect;
 
@@ -56,11 +32,11 @@ export function createAuditRepo(db: Db): AuditRepo {
       const out: AuditEntry[] = [];
       for (const e of entries) {
         seq += 1;
-        const dataJson = canonical(e.data);
+        const dataJson = canonicalJson(e.data);
         // Hash over the stored (round-tripped) data, so verification of a read-back entry matches.
         const data = JSON.parse(dataJson) as unknown;
         const serial = e.serial ?? null;
-        const hash = sha256Hex(canonical({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prev_hash: prevHash }));
+        const hash = hashAuditEntry({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prevHash });
         tx.insert(auditLog).values({ seq, at: e.at, type: e.type, actor: e.actor, serial, data: dataJson, prevHash, hash }).run();
         out.push({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prevHash, hash });
         prevHash = hash;
