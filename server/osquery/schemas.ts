@@ -45,7 +45,7 @@ export const logBody = ajv.compile<LogBody>({
   },
 });
 
-/** One result log line: any of the four shapes (event, batched, snapshot, snapshot-as-events). */
+/** One result log line, in one of the four shapes (event, batched, snapshot, snapshot-as-events). */
 export interface ResultLine {
   name: string;
   hostIdentifier?: string;
