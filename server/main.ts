@@ -59,6 +59,9 @@ function gatewayVerdicts(source: VerdictSource, opts: { key: string; publicUrl: 
   };
 }
 
+/** How long after a person opens the remediation page their device is asked to poll fast. */
+const PAGE_ATTENTION_MS = 10 * 60_000;
+
 export interface StartOptions {
   clock?: Clock;
   log?: Logger;
@@ -169,6 +172,8 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
         hostBySerial: async (serial) => (await store.hosts.findBySerial(serial))[0],
         tierReport: (serial, tier, now) => engine.tierReport(serial, tier, now),
         recheck: control.recheck,
+        // while a person has the page open, the agent polls every 5 s (10 minutes from the last view)
+        onPageView: (serial) => void store.hosts.findBySerial(serial).then((hs) => hs.forEach((h) => osq!.attend(h.id, clock.now() + PAGE_ATTENTION_MS))).catch(() => undefined),
         breakGlass, clock, log, hmacKey: boot.linkKey, publicUrl: config.publicUrl,
         policy: () => control.policy()!,
         ...(config.helpText || config.helpUrl ? { help: { ...(config.helpText ? { text: config.helpText } : {}), ...(config.helpUrl ? { url: config.helpUrl } : {}) } } : {}),

@@ -49,6 +49,8 @@ export interface OsqueryService {
   carveBlock(body: CarveBlockBody): Promise<void>;
   /** Hosts with queued distributed queries (skip the store on empty polls). */
   notePending(hostId: number): void;
+  /** Asks the host to poll fast (osquery `accelerate`) until `untilMs`: a person is fixing it right now. */
+  attend(hostId: number, untilMs: number): void;
   /** Drops cached node keys (all, or one hash). */
   invalidateNodeKey(hash?: string): void;
   /** Writes batched last-seen times. */
@@ -59,6 +61,7 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
   const { clock, log } = deps;
   const nodeKeys = new TtlCache<string, Host>(10 * 60_000, () => clock.now(), 500_000);
   const pendingHosts = new Set<number>();
+  const attending = new Map<number, number>();
   const seen = new Map<number, number>();
   const accelerate = deps.accelerateSeconds ?? 120;
   const resendAfterMs = deps.resendAfterMs ?? 5 * 60_000;
@@ -131,13 +134,21 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
     },
 
     async distributedRead(host) {
-      if (!pendingHosts.has(host.id)) return { queries: {} };
-      const items = await deps.distributed.takePending(host.id, clock.now(), resendAfterMs);
+      const now = clock.now();
+      let attendFor: number | undefined;
+      const until = attending.get(host.id);
+      if (until !== undefined) {
+        if (until > now) attendFor = Math.ceil((until - now) / 1000);
+        else attending.delete(host.id);
+      }
+      if (!pendingHosts.has(host.id)) return attendFor ? { queries: {}, accelerate: attendFor } : { queries: {} };
+      const items = await deps.distributed.takePending(host.id, now, resendAfterMs);
       if (!(await deps.distributed.hasPending(host.id))) pendingHosts.delete(host.id);
       const queries: Record<string, string> = {};
       for (const q of items) queries[q.id] = q.sql;
       const out: { queries: Record<string, string>; accelerate?: number } = { queries };
-      if (items.some((q) => q.kind === 'recheck')) out.accelerate = accelerate;
+      if (items.some((q) => q.kind === 'recheck')) out.accelerate = Math.max(accelerate, attendFor ?? 0);
+      else if (attendFor) out.accelerate = attendFor;
       return out;
     },
 
@@ -190,6 +201,10 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
 
     notePending(hostId) {
       pendingHosts.add(hostId);
+    },
+
+    attend(hostId, untilMs) {
+      if (untilMs > (attending.get(hostId) ?? 0)) attending.set(hostId, untilMs);
     },
 
     invalidateNodeKey(hash) {

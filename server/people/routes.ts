@@ -142,6 +142,7 @@ export function peopleRouter(deps: PeopleDeps, svc: PeopleService = createPeople
     const token = ctx.query.t;
     const link = linkOr(ctx, token, false);
     if (!link || typeof token !== 'string') return;
+    deps.onPageView?.(link.serial);
     const m = typeof ctx.query.m === 'string' ? ctx.query.m : '';
     const wait = Number(ctx.query.w);
     const notice: Notice | undefined = m === 'recheck' ? { kind: 'recheck_started' }

@@ -61,6 +61,12 @@ export interface PeopleDeps {
   tierChecks?(resource: string, host: Host): Awaitable<readonly CheckDef[]>;
   /** Fallback: the stored check states of a host. */
   checkStates?(hostId: number): Awaitable<readonly CheckState[]>;
+  /**
+   * A person opened the page for this device: the agent may be asked to poll fast (osquery `accelerate`)
+   * while they fix things, so a later Recheck is picked up within seconds instead of at the next
+   * regular poll.
+   */
+  onPageView?(serial: string): void;
   /** Queues the host's failing checks as distributed queries with accelerate (same as the admin recheck). */
   recheck(serial: string, actor: string): Promise<{ queued: string[] }>;
   breakGlass: BreakGlassService;
