@@ -105,18 +105,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     invalidateNodeKey: (h) => osq?.invalidateNodeKey(h),
   });
 
-  // warm start: packs + policy, then every host with its persisted check states, then re-evaluate only
-  // the results stored after the last persisted states (a crash gap of at most a few hundred ms)
-  await control.reload({ startup: true });
-  const [hosts, states] = await Promise.all([store.hosts.list(), store.checkStates.all({ observed: false })]);
-  const byHost = new Map<number, typeof states>();
-  for (const s of states) {
-    const list = byHost.get(s.hostId);
-    if (list) list.push(s);
-    else byHost.set(s.hostId, [s]);
-  }
-  for (const h of hosts) engine.loadHost(h, byHost.get(h.id) ?? []);
-  const caughtUp = await control.catchUp();
+  const { hosts, caughtUp } = await control.warmStart({ catchUp: true });
   metrics.hostsEnrolled.set(hosts.length);
 
   osq = createOsqueryService({

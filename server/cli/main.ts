@@ -83,11 +83,7 @@ async function openLocal(cfg: Readonly<Config>) {
     packsDir: cfg.packsDir, store, engine, audit, clock: systemClock, log,
     compile: {}, notePending: () => undefined, invalidateNodeKey: () => undefined,
   });
-  await control.reload({ startup: true });
-  const [hosts, states] = await Promise.all([store.hosts.list(), store.checkStates.all({ observed: false })]);
-  const byHost = new Map<number, typeof states>();
-  for (const s of states) byHost.set(s.hostId, [...(byHost.get(s.hostId) ?? []), s]);
-  for (const h of hosts) engine.loadHost(h, byHost.get(h.id) ?? []);
+  const { hosts } = await control.warmStart({ catchUp: false });
   const grants = await store.breakGlass.list({ status: 'active' });
   engine.setActiveGrants(grants.filter((g) => (g.expiresAt ?? 0) > systemClock.now()));
   return { store, engine, control, audit, hosts };
