@@ -1,29 +1,17 @@
 import { expect } from 'chai';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createAuditService } from '../../server/audit/service.js';
 import { ManualClock } from '../../server/shared/clock.js';
 import { silentLogger } from '../../server/shared/log.js';
 import { createAuditRepo } from '../../server/store/audit.js';
-import { openSqlite, type Opened } from '../../server/store/open.js';
+import { useTempSqlite } from '../support/sqlite.js';
 import type { AuditRepo } from '../../server/domain/ports.js';
 
 describe('createAuditService', () => {
-  let dir: string;
-  let opened: Opened;
   const clock = new ManualClock(Date.UTC(2026, 10, 27, 12));
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-audit-svc-'));
-    opened = openSqlite(path.join(dir, 'a.db'));
-  });
-  afterEach(() => {
-    opened.sqlite.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const db = useTempSqlite('tg-audit-svc');
 
   it('records events with the clock time and verifies the chain', async () => {
-    const audit = createAuditService({ repo: createAuditRepo(opened.db), clock, log: silentLogger() });
+    const audit = createAuditService({ repo: createAuditRepo(db.opened.db), clock, log: silentLogger() });
     const e = await audit.record({ type: 'token.created', actor: 'root', data: { name: 'ci', role: 'gateway' } });
     expect(e).to.include({ seq: 1, at: clock.now(), type: 'token.created', actor: 'root', serial: null });
     audit.decisionChanged({ serial: 'C02', tier: 'high', from: 'allow', to: 'deny', reasons: ['firewall'] });
@@ -37,9 +25,9 @@ describe('createAuditService', () => {
   });
 
   it('reports the first bad entry when a stored row was altered', async () => {
-    const audit = createAuditService({ repo: createAuditRepo(opened.db), clock, log: silentLogger() });
+    const audit = createAuditService({ repo: createAuditRepo(db.opened.db), clock, log: silentLogger() });
     await audit.recordMany([{ type: 'a', actor: 'x' }, { type: 'b', actor: 'y' }, { type: 'c', actor: 'z' }]);
-    opened.sqlite.prepare(`UPDATE audit_log SET actor = 'mallory' WHERE seq = 2`).run();
+    db.opened.sqlite.prepare(`UPDATE audit_log SET actor = 'mallory' WHERE seq = 2`).run();
     expect(await audit.verify()).to.include({ ok: false, seq: 2 });
   });
 

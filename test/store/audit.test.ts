@@ -1,25 +1,13 @@
 import { expect } from 'chai';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createAuditRepo } from '../../server/store/audit.js';
-import { openSqlite, type Opened } from '../../server/store/open.js';
+import { useTempSqlite } from '../support/sqlite.js';
 import { GENESIS_HASH, verifyChain } from '../../server/audit/chain.js';
 
 describe('createAuditRepo', () => {
-  let dir: string;
-  let opened: Opened;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-audit-'));
-    opened = openSqlite(path.join(dir, 'test.db'));
-  });
-  afterEach(() => {
-    opened.sqlite.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const db = useTempSqlite('tg-audit');
 
   it('chains appended entries from the genesis hash, across separate appends', async () => {
-    const repo = createAuditRepo(opened.db);
+    const repo = createAuditRepo(db.opened.db);
     const first = await repo.append([
       { at: 1000, type: 'break_glass.requested', actor: 'alice', serial: 'C02', data: { b: 2, a: [1, 'x'] } },
       { at: 1001, type: 'host.enrolled', actor: 'system', serial: null, data: null },
@@ -36,33 +24,32 @@ describe('createAuditRepo', () => {
   });
 
   it('produces hashes that verifyChain accepts after reopening the database', async () => {
-    await createAuditRepo(opened.db).append([
+    await createAuditRepo(db.opened.db).append([
       { at: 5, type: 't', actor: 'a', serial: 'S', data: { nested: { z: 1, y: [true, null, 1.5] }, text: 'é"\\' } },
     ]);
-    opened.sqlite.close();
-    opened = openSqlite(path.join(dir, 'test.db'));
-    const all = await createAuditRepo(opened.db).all();
+    db.reopen();
+    const all = await createAuditRepo(db.opened.db).all();
     expect(all[0]?.data).to.deep.equal({ nested: { z: 1, y: [true, null, 1.5] }, text: 'é"\\' });
     expect(verifyChain(all).ok).to.equal(true);
   });
 
   it('lets verifyChain name the entry whose row was altered in the database', async () => {
-    const repo = createAuditRepo(opened.db);
+    const repo = createAuditRepo(db.opened.db);
     for (let i = 0; i < 5; i += 1) await repo.append([{ at: i, type: 'x', actor: 'admin', serial: null, data: { i } }]);
-    opened.sqlite.prepare(`UPDATE audit_log SET data = '{"i":99}' WHERE seq = 3`).run();
+    db.opened.sqlite.prepare(`UPDATE audit_log SET data = '{"i":99}' WHERE seq = 3`).run();
     expect(verifyChain(await repo.all())).to.include({ ok: false, seq: 3 });
   });
 
   it('lets verifyChain name the missing entry when a row was deleted', async () => {
-    const repo = createAuditRepo(opened.db);
+    const repo = createAuditRepo(db.opened.db);
     for (let i = 0; i < 5; i += 1) await repo.append([{ at: i, type: 'x', actor: 'admin', serial: null, data: { i } }]);
-    opened.sqlite.prepare('DELETE FROM audit_log WHERE seq = 2').run();
+    db.opened.sqlite.prepare('DELETE FROM audit_log WHERE seq = 2').run();
     const res = verifyChain(await repo.all());
     expect(res).to.include({ ok: false, seq: 2 });
   });
 
   it('filters by type, actor, serial, time range, afterSeq and limit, in seq order', async () => {
-    const repo = createAuditRepo(opened.db);
+    const repo = createAuditRepo(db.opened.db);
     await repo.append([
       { at: 100, type: 'a', actor: 'alice', serial: 'S1', data: {} },
       { at: 200, type: 'b', actor: 'bob', serial: 'S2', data: {} },
@@ -86,7 +73,7 @@ describe('createAuditRepo', () => {
   });
 
   it('returns no entries and writes nothing for an empty append', async () => {
-    const repo = createAuditRepo(opened.db);
+    const repo = createAuditRepo(db.opened.db);
     expect(await repo.append([])).to.deep.equal([]);
     expect(await repo.all()).to.deep.equal([]);
   });

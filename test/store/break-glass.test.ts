@@ -1,9 +1,6 @@
 import { expect } from 'chai';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createBreakGlassRepo } from '../../server/store/break-glass.js';
-import { openSqlite, type Opened } from '../../server/store/open.js';
+import { useTempSqlite } from '../support/sqlite.js';
 import type { BreakGlassGrant } from '../../server/domain/types.js';
 
 const grant = (over: Partial<BreakGlassGrant> = {}): BreakGlassGrant => ({
@@ -13,19 +10,10 @@ const grant = (over: Partial<BreakGlassGrant> = {}): BreakGlassGrant => ({
 });
 
 describe('createBreakGlassRepo', () => {
-  let dir: string;
-  let opened: Opened;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-bg-'));
-    opened = openSqlite(path.join(dir, 'test.db'));
-  });
-  afterEach(() => {
-    opened.sqlite.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const db = useTempSqlite('tg-bg');
 
   it('round-trips a grant with every field', async () => {
-    const repo = createBreakGlassRepo(opened.db);
+    const repo = createBreakGlassRepo(db.opened.db);
     const g = grant({ approvedBy: 'root', reviewedBy: 'sec', reviewedAt: 5000 });
     await repo.insert(g);
     expect(await repo.get('g1')).to.deep.equal(g);
@@ -33,7 +21,7 @@ describe('createBreakGlassRepo', () => {
   });
 
   it('refuses a duplicate id with a conflict error', async () => {
-    const repo = createBreakGlassRepo(opened.db);
+    const repo = createBreakGlassRepo(db.opened.db);
     await repo.insert(grant());
     let code: unknown;
     try { await repo.insert(grant()); } catch (e) { code = (e as { code?: unknown }).code; }
@@ -41,7 +29,7 @@ describe('createBreakGlassRepo', () => {
   });
 
   it('updates only the mutable fields and returns the updated grant', async () => {
-    const repo = createBreakGlassRepo(opened.db);
+    const repo = createBreakGlassRepo(db.opened.db);
     await repo.insert(grant({ status: 'pending', activatedAt: null, expiresAt: null }));
     const updated = await repo.update('g1', { status: 'active', activatedAt: 2000, expiresAt: 9000, approvedBy: 'root', user: 'mallory' });
     expect(updated).to.include({ status: 'active', activatedAt: 2000, expiresAt: 9000, approvedBy: 'root', user: 'alice' });
@@ -49,7 +37,7 @@ describe('createBreakGlassRepo', () => {
   });
 
   it('lists newest first, filtered by status, user, serial and since', async () => {
-    const repo = createBreakGlassRepo(opened.db);
+    const repo = createBreakGlassRepo(db.opened.db);
     await repo.insert(grant({ id: 'a', createdAt: 100, user: 'alice', serial: 'S1', status: 'expired' }));
     await repo.insert(grant({ id: 'b', createdAt: 200, user: 'bob', serial: 'S2', status: 'active' }));
     await repo.insert(grant({ id: 'c', createdAt: 300, user: 'alice', serial: 'S2', status: 'pending' }));
