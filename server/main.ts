@@ -1,7 +1,7 @@
 /**
  * Composition root: the only place that wires concrete objects together.
  *
- *   osquery agent ──HTTPS──▶ osquery/routes ─▶ osquery/service ─▶ store.results.ingestBatch (durable)
+ *   osquery agent ──HTTPS──▶ osquery/handler ─▶ osquery/service ─▶ store.results.ingestBatch (durable)
  *                                                      │
  *                                                      ▼
  *                                   control.onResults ─▶ posture engine (in-memory verdicts)
@@ -24,7 +24,7 @@ import { ensureTls } from './http/tls.js';
 import { createApp } from './http/app.js';
 import { createTokenAuth } from './http/auth.js';
 import { createOsqueryService } from './osquery/service.js';
-import { osqueryRouter } from './osquery/routes.js';
+import { createOsqueryHandler } from './osquery/handler.js';
 import { createGatewayHandler } from './gateway/handler.js';
 import { renderApiError } from './http/errors.js';
 import { adminRouter } from './admin/routes.js';
@@ -136,7 +136,6 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   const app = createApp({
     log, metrics, maxBodyBytes: config.maxBodyBytes, ready: () => store.ping(),
     routers: [
-      ...osqueryRouter(osq, metrics),
       adminRouter({
         hosts: store.hosts, results: store.results, checkStates: (id) => store.checkStates.forHost(id), tokens: store.tokens, secrets: store.secrets, carves: store.carves,
         summary: (host, now) => {
@@ -171,12 +170,13 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   });
 
   const gateway = createGatewayHandler({ verdicts, resourceForHost: control.resourceForHost, authorize: auth.authorize, renderError: renderApiError, clock, log, metrics });
+  const osquery = createOsqueryHandler({ svc: osq, maxBodyBytes: config.maxBodyBytes, log, metrics });
   const koa = app.callback();
   const server = https.createServer({
     cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key), minVersion: 'TLSv1.2',
     keepAliveTimeout: 75_000, headersTimeout: 20_000, requestTimeout: 60_000,
   }, (req, res) => {
-    if (!gateway(req, res)) void koa(req, res);
+    if (!gateway(req, res) && !osquery(req, res)) void koa(req, res);
   });
   server.maxHeadersCount = 100;
   await new Promise<void>((resolve, reject) => {

@@ -11,7 +11,7 @@ import { AppError, type ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 
 const STATUS: Record<ErrorCode, number> = {
-  invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, conflict: 409, too_large: 413, unavailable: 503,
+  invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, method_not_allowed: 405, conflict: 409, too_large: 413, unavailable: 503,
 };
 
 export const statusOf = (err: unknown): number => (err instanceof AppError ? STATUS[err.code] : 500);
@@ -48,9 +48,21 @@ export function renderError(surface: Surface, err: unknown, status: number): Rec
 
 /** Status and JSON body of an API error (for handlers outside koa, e.g. the gateway fast path). */
 export function renderApiError(raw: unknown): { status: number; body: Record<string, unknown> } {
+  return renderFor('api', raw);
+}
+
+/** Status and body of an error on a JSON surface (for handlers outside koa). */
+export function renderFor(surface: Exclude<Surface, 'page'>, raw: unknown): { status: number; body: Record<string, unknown> } {
   const err = normalizeError(raw);
   const status = statusOf(err);
-  return { status, body: renderError('api', err, status) };
+  return { status, body: renderError(surface, err, status) };
+}
+
+/** The one log line of a failed request: 5xx at error with the cause, 4xx at info with the reason. */
+export function logFailure(log: Logger, raw: unknown, status: number, fields: { reqId?: string; path: string }): void {
+  const err = normalizeError(raw);
+  if (status >= 500) log.error({ event: 'http.error', ...fields, err: raw }, 'request failed');
+  else log.info({ event: 'http.rejected', ...fields, status, code: err instanceof AppError ? err.code : undefined, reason: err instanceof AppError ? err.message : undefined }, 'request rejected');
 }
 
 export function errorBoundary(log: Logger) {
@@ -60,9 +72,7 @@ export function errorBoundary(log: Logger) {
     } catch (raw) {
       const err = normalizeError(raw);
       const status = statusOf(err);
-      const reqId = ctx.state.reqId as string | undefined;
-      if (status >= 500) log.error({ event: 'http.error', reqId, err: raw, path: ctx.path }, 'request failed');
-      else log.info({ event: 'http.rejected', reqId, status, code: err instanceof AppError ? err.code : undefined, reason: err instanceof AppError ? err.message : undefined, path: ctx.path }, 'request rejected');
+      logFailure(log, raw, status, { reqId: ctx.state.reqId as string | undefined, path: ctx.path });
       ctx.status = status;
       const surface = surfaceOf(ctx.path);
       if (surface === 'page') {

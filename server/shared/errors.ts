@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'unauthenticated' // missing/unknown credentials (osquery: node_invalid)
   | 'forbidden' // authenticated but not allowed (role, policy refusal)
   | 'not_found'
+  | 'method_not_allowed' // the path exists, the method does not
   | 'conflict' // state conflict, duplicate, policy limit reached
   | 'too_large' // body over the configured limit
   | 'unavailable'; // temporarily unable (queue full, store busy): retry later

@@ -1,5 +1,6 @@
 /**
- * Latest result set per (host, query), status logs, last-seen — written by `ingestBatch`.
+ * Latest result set per (host, query) and status logs — written by `ingestBatch` (last-seen times are
+ * batched by the osquery service from every authenticated request, see hosts.touch).
  *
  * Durability and throughput: callers await `ingestBatch`, and only then answer osquery `{}`. Concurrent
  * batches are group-committed: everything queued within a few milliseconds is applied in a single
@@ -62,7 +63,6 @@ export function createResultRepo(sqlite: Database.Database, opts: { statusLogsPe
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   const pruneStatus = sqlite.prepare(`DELETE FROM status_logs WHERE host_id = ? AND id <= (
     SELECT id FROM status_logs WHERE host_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`);
-  const touch = sqlite.prepare('UPDATE hosts SET last_seen_at = max(last_seen_at, ?) WHERE id = ?');
   const hostExists = sqlite.prepare<[number], { id: number }>('SELECT id FROM hosts WHERE id = ?');
 
   function applyBatch(batch: IngestBatch): IngestOutcome {
@@ -91,7 +91,6 @@ export function createResultRepo(sqlite: Database.Database, opts: { statusLogsPe
       for (const st of batch.statuses) insertStatus.run(batch.hostId, st.unixTime, st.severity, st.filename, st.line, st.message, st.version, batch.receivedAt);
       pruneStatus.run(batch.hostId, batch.hostId, opts.statusLogsPerHost);
     }
-    touch.run(batch.receivedAt, batch.hostId);
     return out;
   }
 

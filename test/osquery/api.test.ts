@@ -254,6 +254,35 @@ describe('osquery TLS API (HTTPS, real store)', function () {
       expect(bomb.json).to.have.property('error');
     });
 
+    it('accepts deflate bodies, refuses other encodings and non-POST methods with an osquery error body', async () => {
+      const zlib = await import('node:zlib');
+      const raw = zlib.deflateSync(Buffer.from(JSON.stringify({ node_key: a.nodeKey, log_type: 'result', data: [] })));
+      const ok = await ts.client.request(`${OSQ}/log`, { raw, headers: { 'content-encoding': 'deflate' } });
+      expect(ok.status).to.equal(200);
+      expect(ok.json).to.deep.equal({});
+      const br = await ts.client.request(`${OSQ}/log`, { raw: '{}', headers: { 'content-encoding': 'br' } });
+      expect(br.status).to.equal(400);
+      expect((br.json as { error: string }).error).to.match(/unsupported content encoding "br"/);
+      const corrupt = await ts.client.request(`${OSQ}/log`, { raw: Buffer.from('not gzip at all'), headers: { 'content-encoding': 'gzip' } });
+      expect(corrupt.status).to.equal(400);
+      expect(corrupt.json).to.have.property('error');
+      const get = await ts.client.request(`${OSQ}/config`, { method: 'GET' });
+      expect(get.status).to.equal(405);
+      expect(get.headers.allow).to.equal('POST');
+      expect(get.json).to.have.property('error');
+    });
+
+    it('answers a JSON array or scalar body with 400, and an empty body with node-key header auth', async () => {
+      for (const raw of ['[]', '42', '"x"']) {
+        const r = await ts.client.request(`${OSQ}/distributed/read`, { raw });
+        expect(r.status, raw).to.be.oneOf([400, 401]);
+        expect(r.json, raw).to.have.property('error');
+      }
+      const r = await ts.client.request(`${OSQ}/distributed/read`, { method: 'POST', headers: { authorization: `NodeKey ${a.nodeKey}` } });
+      expect(r.status).to.equal(200);
+      expect(r.json).to.deep.include({ queries: {}, node_invalid: false });
+    });
+
     it('answers a JSON error (never {}) for an unknown osquery path', async () => {
       const r = await ts.client.request(`${OSQ}/logger`, { body: { node_key: a.nodeKey, log_type: 'result', data: [] } });
       expect(r.status).to.equal(404);

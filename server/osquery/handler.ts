@@ -1,0 +1,117 @@
+/**
+ * The osquery route table, served on the bare Node request in front of the koa app (like the gateway):
+ * check-ins and log batches are most of the server's traffic at fleet scale, and each one is small, so
+ * the per-request framework cost dominated their CPU. /api/osquery/* and the Fleet-compatible
+ * /api/v1/osquery/* serve the same handlers. Enroll and carve/block are authenticated by secret / session
+ * id; everything else by node key (body `node_key`, or `Authorization: NodeKey <key>` from osquery ≥ 5.23).
+ *
+ * Every answer is JSON. Failures always carry "error" (osquery reads a body without it as success and
+ * would drop its buffered logs), unknown node keys add `node_invalid: true`; statuses come from the one
+ * table in http/errors.ts.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Host } from '../domain/types.js';
+import type { Logger } from '../shared/log.js';
+import type { Metrics } from '../shared/metrics.js';
+import { AppError } from '../shared/errors.js';
+import { readJsonBody } from '../http/body.js';
+import { logFailure, renderFor } from '../http/errors.js';
+import type { OsqueryService } from './service.js';
+import { carveBeginBody, carveBlockBody, distributedWriteBody, enrollBody, logBody, nodeKeyBody, parse } from './schemas.js';
+
+export interface OsqueryHandlerDeps {
+  svc: OsqueryService;
+  maxBodyBytes: number;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+/** Handles the request when it is an osquery endpoint; returns false to let the app handle it. */
+export type OsqueryHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+const PREFIXES = ['/api/v1/osquery/', '/api/osquery/'] as const;
+const NODE_KEY_HEADER = /^NodeKey\s+(\S+)$/i;
+
+type Endpoint = (body: unknown, req: IncomingMessage) => Promise<unknown> | unknown;
+
+function nodeKeyOf(req: IncomingMessage, body: unknown): string | undefined {
+  const m = NODE_KEY_HEADER.exec(req.headers.authorization ?? '');
+  if (m?.[1]) return m[1];
+  return parse(nodeKeyBody, body, 'request body').node_key;
+}
+
+function send(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  if (extra) for (const k in extra) res.setHeader(k, extra[k]!);
+  res.end(body);
+}
+
+export function createOsqueryHandler(deps: OsqueryHandlerDeps): OsqueryHandler {
+  const { svc, metrics } = deps;
+  const log = deps.log.child({ component: 'osquery' });
+  const node = (req: IncomingMessage, body: unknown): Promise<Host> => svc.authenticate(nodeKeyOf(req, body));
+
+  // endpoint name (metrics label) and handler, by the path after the prefix
+  const routes = new Map<string, [string, Endpoint]>([
+    ['enroll', ['enroll', async (body) => {
+      const { nodeKey } = await svc.enroll(parse(enrollBody, body, 'enroll request'));
+      return { node_key: nodeKey, node_invalid: false };
+    }]],
+    ['config', ['config', async (body, req) => svc.config(await node(req, body))]],
+    ['log', ['log', async (body, req) => {
+      const host = await node(req, body);
+      await svc.log(host, parse(logBody, body, 'log request'));
+      return {};
+    }]],
+    ['distributed/read', ['distributed_read', async (body, req) => ({ ...(await svc.distributedRead(await node(req, body))), node_invalid: false })]],
+    ['distributed/write', ['distributed_write', async (body, req) => {
+      const host = await node(req, body);
+      await svc.distributedWrite(host, parse(distributedWriteBody, body, 'distributed write'));
+      return {};
+    }]],
+    ['carve/begin', ['carve_begin', async (body, req) => {
+      const host = await node(req, body);
+      const { sessionId } = await svc.carveBegin(host, parse(carveBeginBody, body, 'carve begin'));
+      return { session_id: sessionId, success: true };
+    }]],
+    ['carve/block', ['carve_block', async (body) => {
+      await svc.carveBlock(parse(carveBlockBody, body, 'carve block'));
+      return { success: true };
+    }]],
+  ]);
+
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string, route: [string, Endpoint] | undefined): Promise<void> {
+    const endpoint = route?.[0];
+    try {
+      if (!route) throw new AppError('not_found', `no such endpoint: ${req.method ?? ''} ${path}`);
+      if (req.method !== 'POST') throw new AppError('method_not_allowed', `${req.method ?? ''} is not allowed on ${path}: osquery endpoints take POST`);
+      const out = await route[1](await readJsonBody(req, deps.maxBodyBytes), req);
+      // config is already JSON text (compiled once per platform and packs version)
+      send(res, 200, typeof out === 'string' ? out : JSON.stringify(out));
+      if (endpoint) metrics?.requests.inc({ endpoint, outcome: 'ok' });
+    } catch (raw) {
+      if (endpoint) metrics?.requests.inc({ endpoint, outcome: 'error' });
+      const { status, body } = renderFor('osquery', raw);
+      const reqId = randomUUID();
+      logFailure(log, raw, status, { reqId, path });
+      const extra: Record<string, string> = { 'X-Request-Id': reqId };
+      if (status === 405) extra.Allow = 'POST';
+      // a body left unread (refused before or while reading it) must not be parsed as the next request
+      if (!req.complete) extra.Connection = 'close';
+      send(res, status, JSON.stringify(body), extra);
+    }
+  }
+
+  return (req, res) => {
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const prefix = PREFIXES.find((p) => path.startsWith(p));
+    if (!prefix) return false;
+    void handle(req, res, path, routes.get(path.slice(prefix.length)));
+    return true;
+  };
+}
