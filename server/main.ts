@@ -26,7 +26,7 @@ import { createTokenAuth } from './http/auth.js';
 import { createOsqueryService } from './osquery/service.js';
 import { createOsqueryHandler } from './osquery/handler.js';
 import { createGatewayHandler } from './gateway/handler.js';
-import { renderApiError } from './http/errors.js';
+import { failureRenderer, renderApiError } from './http/errors.js';
 import { adminRouter } from './admin/routes.js';
 import { createPostureEngine } from './posture/engine.js';
 import { createControlPlane } from './control/runtime.js';
@@ -170,7 +170,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   });
 
   const gateway = createGatewayHandler({ verdicts, resourceForHost: control.resourceForHost, authorize: auth.authorize, renderError: renderApiError, clock, log, metrics });
-  const osquery = createOsqueryHandler({ svc: osq, maxBodyBytes: config.maxBodyBytes, log, metrics });
+  const osquery = createOsqueryHandler({ svc: osq, maxBodyBytes: config.maxBodyBytes, renderError: failureRenderer('osquery', log.child({ component: 'osquery' })), metrics });
   const koa = app.callback();
   const server = https.createServer({
     cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key), minVersion: 'TLSv1.2',

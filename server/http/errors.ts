@@ -65,6 +65,17 @@ export function logFailure(log: Logger, raw: unknown, status: number, fields: { 
   else log.info({ event: 'http.rejected', ...fields, status, code: err instanceof AppError ? err.code : undefined, reason: err instanceof AppError ? err.message : undefined }, 'request rejected');
 }
 
+/** What handlers outside koa call on failure: renders for the surface and logs the one line. */
+export type FailureRenderer = (raw: unknown, where: { reqId?: string; path: string }) => { status: number; body: Record<string, unknown> };
+
+export function failureRenderer(surface: Exclude<Surface, 'page'>, log: Logger): FailureRenderer {
+  return (raw, where) => {
+    const out = renderFor(surface, raw);
+    logFailure(log, raw, out.status, where);
+    return out;
+  };
+}
+
 export function errorBoundary(log: Logger) {
   return async function errorBoundaryMiddleware(ctx: Context, next: Next): Promise<void> {
     try {

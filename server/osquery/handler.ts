@@ -7,23 +7,22 @@
  *
  * Every answer is JSON. Failures always carry "error" (osquery reads a body without it as success and
  * would drop its buffered logs), unknown node keys add `node_invalid: true`; statuses come from the one
- * table in http/errors.ts.
+ * table in http/errors.ts (injected, as for the gateway).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Host } from '../domain/types.js';
-import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import { AppError } from '../shared/errors.js';
-import { readJsonBody } from '../http/body.js';
-import { logFailure, renderFor } from '../http/errors.js';
+import { readJsonBody } from '../shared/http-body.js';
 import type { OsqueryService } from './service.js';
 import { carveBeginBody, carveBlockBody, distributedWriteBody, enrollBody, logBody, nodeKeyBody, parse } from './schemas.js';
 
 export interface OsqueryHandlerDeps {
   svc: OsqueryService;
   maxBodyBytes: number;
-  log: Logger;
+  /** The API's failure rendering for the osquery surface (status table, body, the log line). */
+  renderError(raw: unknown, where: { reqId: string; path: string }): { status: number; body: Record<string, unknown> };
   metrics?: Metrics;
 }
 
@@ -51,7 +50,6 @@ function send(res: ServerResponse, status: number, body: string, extra?: Record<
 
 export function createOsqueryHandler(deps: OsqueryHandlerDeps): OsqueryHandler {
   const { svc, metrics } = deps;
-  const log = deps.log.child({ component: 'osquery' });
   const node = (req: IncomingMessage, body: unknown): Promise<Host> => svc.authenticate(nodeKeyOf(req, body));
 
   // endpoint name (metrics label) and handler, by the path after the prefix
@@ -94,9 +92,8 @@ export function createOsqueryHandler(deps: OsqueryHandlerDeps): OsqueryHandler {
       if (endpoint) metrics?.requests.inc({ endpoint, outcome: 'ok' });
     } catch (raw) {
       if (endpoint) metrics?.requests.inc({ endpoint, outcome: 'error' });
-      const { status, body } = renderFor('osquery', raw);
       const reqId = randomUUID();
-      logFailure(log, raw, status, { reqId, path });
+      const { status, body } = deps.renderError(raw, { reqId, path });
       const extra: Record<string, string> = { 'X-Request-Id': reqId };
       if (status === 405) extra.Allow = 'POST';
       // a body left unread (refused before or while reading it) must not be parsed as the next request

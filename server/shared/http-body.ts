@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import zlib from 'node:zlib';
-import { AppError, invalid } from '../shared/errors.js';
+import { AppError, invalid } from './errors.js';
 
 const SYNC_INFLATE_MAX = 64 * 1024;
 
