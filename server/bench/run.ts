@@ -34,10 +34,19 @@ export interface Durations {
   outageRuns: number;
   /** Seconds over which the fixes are spread (a distributed_interval, so every polling phase is hit). */
   fixSpread: number;
+  /**
+   * Seconds a person spends between opening the remediation page and finishing the fix (uniform in
+   * [min, max]): reading the failed check, opening the settings, changing them.
+   */
+  fixMinutesMin: number;
+  fixMinutesMax: number;
 }
 
-export const FULL: Durations = { phase: 10, http: 10, tls: 3, fixes: 20, enrollTimeout: 2400, outageHosts: 20_000, outageRuns: 5, fixSpread: 60 };
-export const QUICK: Durations = { phase: 1, http: 1, tls: 0.5, fixes: 2, enrollTimeout: 60, outageHosts: 200, outageRuns: 3, fixSpread: 1 };
+export const FULL: Durations = { phase: 10, http: 10, tls: 3, fixes: 20, enrollTimeout: 2400, outageHosts: 20_000, outageRuns: 5, fixSpread: 60, fixMinutesMin: 1, fixMinutesMax: 2 };
+export const QUICK: Durations = { phase: 1, http: 1, tls: 0.5, fixes: 2, enrollTimeout: 60, outageHosts: 200, outageRuns: 3, fixSpread: 1, fixMinutesMin: 0, fixMinutesMax: 0 };
+
+/** Request rate of the fixed-rate verdict run (latency at a steady load, not at saturation). */
+export const VERDICT_FIXED_RATE = 2000;
 
 export interface BenchFigures {
   hosts: number;
@@ -51,6 +60,14 @@ export interface BenchFigures {
   readP50: number;
   readP99: number;
   cpuMsPer1kReads: number;
+  /** The fleet's first posture report: every host sends its whole schedule once. */
+  firstReportSeconds: number;
+  firstReportBatchesPerSec: number;
+  firstReportRowsPerSec: number;
+  firstReportP50: number;
+  firstReportP99: number;
+  cpuMsPer1kFirstReports: number;
+  /** Steady state: one query's snapshot per batch, results mostly unchanged. */
   batchesPerSec: number;
   rowsPerSec: number;
   linesPerBatch: number;
@@ -69,6 +86,9 @@ export interface BenchFigures {
   verdictRps: number;
   verdictP50: number;
   verdictP99: number;
+  verdictFixedRate: number;
+  verdictFixedP50: number;
+  verdictFixedP99: number;
   authzRps: number;
   authzP50: number;
   authzP99: number;
@@ -78,9 +98,14 @@ export interface BenchFigures {
   evaluationsPerSec: number | null;
   evaluationsNote: string;
   coldStartMs: number;
+  /** A person opens the remediation page, fixes the device, presses Recheck. */
   fixAccessP50: number;
   fixAccessP95: number;
   fixAccessMeasured: number;
+  /** An admin asks for a recheck (POST /api/v1/hosts/:serial/recheck) without the page: waits for the next poll. */
+  adminFixAccessP50: number;
+  adminFixAccessP95: number;
+  adminFixAccessMeasured: number;
   outageBatches: number;
   outageErrors: number;
   outageLost: number;
@@ -126,6 +151,14 @@ export async function closedLoop(n: number, concurrency: number, seconds: number
     }
   }));
   return done;
+}
+
+/** Runs `op` once for every host 0..n-1 with `concurrency` workers. */
+export async function eachOnce(n: number, concurrency: number, op: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, async () => {
+    while (next < n) await op(next++);
+  }));
 }
 
 const percentile = (sorted: readonly number[], p: number): number => {
@@ -207,8 +240,8 @@ async function tlsRate(host: string, port: number, caPem: string, seconds: numbe
 
 interface LoadResult { rps: number; p50: number; p99: number; non2xx: number }
 
-async function cannon(url: string, seconds: number, requests: autocannon.Request[], headers: Record<string, string>): Promise<LoadResult> {
-  const r = await autocannon({ url, connections: 32, duration: seconds, headers, requests });
+async function cannon(url: string, seconds: number, requests: autocannon.Request[], headers: Record<string, string>, overallRate?: number): Promise<LoadResult> {
+  const r = await autocannon({ url, connections: 32, duration: seconds, headers, requests, ...(overallRate ? { overallRate } : {}) });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
 }
 
@@ -229,23 +262,28 @@ async function startBareServer(certsDir: string): Promise<{ url: string; stop():
   return { url: `https://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
-function request(url: string, caPem: string, method: string, token: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+interface Reply { status: number; json: unknown; text: string }
+
+function request(url: string, caPem: string, method: string, token: string | null, body?: unknown): Promise<Reply> {
   return new Promise((resolve) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = https.request(url, { method, ca: caPem, headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}) } }, (res) => {
+    const headers: Record<string, string> = { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    if (payload) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(payload.length) });
+    const req = https.request(url, { method, ca: caPem, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
         let json: unknown = null;
         try {
-          json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          json = JSON.parse(text);
         } catch {
           json = null;
         }
-        resolve({ status: res.statusCode ?? 0, json });
+        resolve({ status: res.statusCode ?? 0, json, text });
       });
     });
-    req.on('error', () => resolve({ status: 0, json: null }));
+    req.on('error', () => resolve({ status: 0, json: null, text: '' }));
     req.end(payload);
   });
 }
@@ -299,15 +337,35 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     const readP50 = eps().read.latency.percentile(50);
     const readP99 = eps().read.latency.percentile(99);
 
-    // ── log batches: each host runs its whole posture schedule and sends it ──
-    log(`[${n}] log batches`);
+    // ── log batches (1): the fleet's first posture report, every host's whole schedule in one batch ──
+    log(`[${n}] first posture report of every host`);
     eps().log.latency.reset();
-    const okBefore = eps().log.ok;
-    const rowsBefore = fleet.stats().resultRowsAcked;
+    let okBefore = eps().log.ok;
+    cpu0 = cpuMs(server.pid);
+    let tLog = performance.now();
+    let rowsBefore = fleet.stats().resultRowsAcked;
+    await eachOnce(n, 64, (i) => fleet.reportNow(i));
+    const firstReportSeconds = (performance.now() - tLog) / 1000;
+    const firstCpu = cpuMs(server.pid) - cpu0;
+    const firstBatches = eps().log.ok - okBefore;
+    const firstRows = fleet.stats().resultRowsAcked - rowsBefore;
+    const firstReportP50 = eps().log.latency.percentile(50);
+    const firstReportP99 = eps().log.latency.percentile(99);
+    let queriesPerHost = 0;
+    for (let i = 0; i < Math.min(n, 300); i++) queriesPerHost += fleet.ackedSets(i).length;
+    queriesPerHost /= Math.min(n, 300);
+    await waitQuiet();
+
+    // ── log batches (2): steady state at osquery defaults, one query's snapshot per batch ──
+    log(`[${n}] log batches (steady state)`);
+    eps().log.latency.reset();
+    okBefore = eps().log.ok;
+    rowsBefore = fleet.stats().resultRowsAcked;
     const linesBefore = fleet.stats().resultLinesAcked;
     cpu0 = cpuMs(server.pid);
-    const tLog = performance.now();
-    await closedLoop(n, 64, d.phase, (i) => fleet.reportNow(i));
+    tLog = performance.now();
+    // at most one operation per host at a time, so a batch holds just the query that ran
+    await closedLoop(n, Math.min(64, n), d.phase, (i) => fleet.reportOneNow(i));
     const logSeconds = (performance.now() - tLog) / 1000;
     const logCpu = cpuMs(server.pid) - cpu0;
     const batches = eps().log.ok - okBefore;
@@ -315,9 +373,6 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     const lines = fleet.stats().resultLinesAcked - linesBefore;
     const logP50 = eps().log.latency.percentile(50);
     const logP99 = eps().log.latency.percentile(99);
-    let queriesPerHost = 0;
-    for (let i = 0; i < Math.min(n, 300); i++) queriesPerHost += fleet.ackedSets(i).length;
-    queriesPerHost /= Math.min(n, 300);
 
     // ── results lost ──
     await fleet.flushAll();
@@ -341,6 +396,7 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     const auth = { authorization: `Bearer ${server.gatewayToken}` };
     const verdict = await cannon(server.url, d.http, [verdictReq], auth);
     const authz = await cannon(server.url, d.http, [authzReq], auth);
+    const verdictFixed = await cannon(server.url, d.http, [verdictReq], auth, VERDICT_FIXED_RATE);
     const bareServer = await startBareServer(server.certsDir);
     const bare = await cannon(bareServer.url, d.http, [{ method: 'GET', path: '/' }], {});
     bareServer.stop();
@@ -351,27 +407,50 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     // ── fix → access while the fleet runs ──
     log(`[${n}] fix → access`);
     clock.resume();
-    const failing = Array.from({ length: n }, (_, i) => i).filter((i) => fleet.agent(i).facets.length > 0).slice(0, d.fixes);
-    const times: number[] = [];
-    await Promise.all(failing.map(async (i, j) => {
-      // Fixes happen at random moments relative to each host's polling phase.
-      await new Promise((r) => setTimeout(r, ((j * 7919) % 1000) / 1000 * d.fixSpread * 1000));
-      const serial = fleet.agent(i).serial;
-      const vurl = `${server.url}/api/v1/verdict?serial=${encodeURIComponent(serial)}&resource=prod-db`;
-      if (decisionOf((await request(vurl, server.caPem, 'GET', server.gatewayToken)).json) !== 'deny') return;
-      fleet.fix(i);
-      const start = Date.now();
-      await request(`${server.url}/api/v1/hosts/${encodeURIComponent(serial)}/recheck`, server.caPem, 'POST', server.adminToken, {});
+    const failing = Array.from({ length: n }, (_, i) => i).filter((i) => fleet.agent(i).facets.length > 0).slice(0, 2 * d.fixes);
+    const viaPage: number[] = [];
+    const viaAdmin: number[] = [];
+    const verdictUrl = (serial: string) => `${server.url}/api/v1/verdict?serial=${encodeURIComponent(serial)}&resource=prod-db`;
+    /** Polls the verdict until allow (at most 3 minutes); records seconds since `start`. */
+    const awaitAllow = async (serial: string, start: number, into: number[]): Promise<void> => {
       const end = start + 180_000;
       while (Date.now() < end) {
-        if (decisionOf((await request(vurl, server.caPem, 'GET', server.gatewayToken)).json) === 'allow') {
-          times.push((Date.now() - start) / 1000);
+        if (decisionOf((await request(verdictUrl(serial), server.caPem, 'GET', server.gatewayToken)).json) === 'allow') {
+          into.push((Date.now() - start) / 1000);
           return;
         }
         await new Promise((r) => setTimeout(r, 250));
       }
+    };
+    await Promise.all(failing.map(async (i, j) => {
+      // Denials happen at random moments relative to each host's polling phase.
+      await new Promise((r) => setTimeout(r, ((j * 7919) % 1000) / 1000 * d.fixSpread * 1000));
+      const serial = fleet.agent(i).serial;
+      const denied = (await request(verdictUrl(serial), server.caPem, 'GET', server.gatewayToken)).json as { decision?: string; remediation_page?: string | null } | null;
+      if (denied?.decision !== 'deny') return;
+      if (j % 2 === 1) {
+        // An admin asks for the recheck; nobody has the page open, so the agent polls at its own pace.
+        fleet.fix(i);
+        const start = Date.now();
+        await request(`${server.url}/api/v1/hosts/${encodeURIComponent(serial)}/recheck`, server.caPem, 'POST', server.adminToken, {});
+        return awaitAllow(serial, start, viaAdmin);
+      }
+      // The person follows the link on the deny, reads the page, fixes the device, presses Recheck.
+      const link = denied.remediation_page;
+      if (!link) return;
+      const page = await request(link, server.caPem, 'GET', null);
+      const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1];
+      const t = new URL(link).searchParams.get('t');
+      if (!csrf || !t) return;
+      const fixing = d.fixMinutesMin + ((j * 104_729) % 1000) / 1000 * (d.fixMinutesMax - d.fixMinutesMin);
+      await new Promise((r) => setTimeout(r, fixing * 60_000));
+      fleet.fix(i);
+      const start = Date.now();
+      await request(`${server.url}/device/recheck`, server.caPem, 'POST', null, { t, csrf });
+      return awaitAllow(serial, start, viaPage);
     }));
-    times.sort((a, b) => a - b);
+    viaPage.sort((a, b) => a - b);
+    viaAdmin.sort((a, b) => a - b);
     clock.pause();
     await waitQuiet();
 
@@ -400,22 +479,26 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     const readMs = reads ? readCpu / reads : Number.NaN;
     const batchMs = batches ? logCpu / batches : Number.NaN;
     // Per host, at osquery defaults: one check-in per 60 s, and each posture query's snapshot in its own
-    // batch every 300 s (splay spreads them; a whole-schedule batch costs at least as much as one).
+    // batch every 300 s (splay gives each query of a pack its own moment, logger_tls_period is 10 s).
     const perHostMsPerSec = readMs / 60 + (batchMs * queriesPerHost) / 300;
     const hostsPerCore = 1000 / perHostMsPerSec;
     return {
       hosts: n, enrollPerSec, enrollSeconds, enrolled, cpuMsPerStart: cpuPerStart, rssMiB,
       readsPerSec: reads / d.phase, readP50, readP99, cpuMsPer1kReads: readMs * 1000,
+      firstReportSeconds, firstReportBatchesPerSec: firstBatches / firstReportSeconds, firstReportRowsPerSec: firstRows / firstReportSeconds,
+      firstReportP50, firstReportP99, cpuMsPer1kFirstReports: firstBatches ? (firstCpu / firstBatches) * 1000 : Number.NaN,
       batchesPerSec: batches / logSeconds, rowsPerSec: rows / logSeconds, linesPerBatch: batches ? lines / batches : 0, logP50, logP99,
       cpuMsPer1kBatches: batchMs * 1000, queriesPerHost, hostsPerCore, impliedCoresFor100k: 100_000 / hostsPerCore, cores,
       resultSetsChecked: lost.checked, resultsLost: lost.lost,
       tlsFullPerSec: full.perSec, tlsResumedPerSec: resumed.perSec, tlsResumedShare: resumed.resumedShare,
       verdictRps: verdict.rps, verdictP50: verdict.p50, verdictP99: verdict.p99,
+      verdictFixedRate: verdictFixed.rps, verdictFixedP50: verdictFixed.p50, verdictFixedP99: verdictFixed.p99,
       authzRps: authz.rps, authzP50: authz.p50, authzP99: authz.p99,
       bareRps: bare.rps, bareP50: bare.p50, bareP99: bare.p99,
       evaluationsPerSec: evals.evaluationsPerSecond, evaluationsNote: `server/posture benchEvaluations, ${evals.hosts} hosts × ${evals.checks} checks`,
       coldStartMs,
-      fixAccessP50: percentile(times, 50), fixAccessP95: percentile(times, 95), fixAccessMeasured: times.length,
+      fixAccessP50: percentile(viaPage, 50), fixAccessP95: percentile(viaPage, 95), fixAccessMeasured: viaPage.length,
+      adminFixAccessP50: percentile(viaAdmin, 50), adminFixAccessP95: percentile(viaAdmin, 95), adminFixAccessMeasured: viaAdmin.length,
       outageBatches: eps().log.ok - logOk0 + (eps().log.failed - logFail0), outageErrors: eps().log.failed - logFail0,
       outageLost: outageLost.lost, outageDrainSeconds,
     };

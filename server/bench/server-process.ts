@@ -29,7 +29,7 @@ export interface ServerProcess {
   readyMs: number;
   stop(): Promise<void>;
   /** Stops and starts again on the same data (cold start), with extra env; returns ms to ready. */
-  restart(env?: Record<string, string>): Promise<number>;
+  restart(env?: Record<string, string>, nodeArgs?: readonly string[]): Promise<number>;
   stderrTail(): string;
 }
 
@@ -61,6 +61,8 @@ export interface StartOptions {
   /** Reuse a directory (must hold data/ and certs/). */
   root?: string;
   timeoutMs?: number;
+  /** Extra arguments for node itself (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
+  nodeArgs?: readonly string[];
 }
 
 export async function startServerProcess(opts: StartOptions = {}): Promise<ServerProcess> {
@@ -77,9 +79,10 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
   const url = `https://127.0.0.1:${port}`;
   let child: ChildProcess;
   let tail = '';
+  let nodeArgs = opts.nodeArgs ?? [];
   const launch = async (): Promise<number> => {
     const t0 = performance.now();
-    child = spawn(process.execPath, [path.join(REPO_ROOT, 'server/cli/bin.js'), 'serve', ...args], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(process.execPath, [...nodeArgs, path.join(REPO_ROOT, 'server/cli/bin.js'), 'serve', ...args], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.on('data', (c: Buffer) => {
       tail = (tail + c.toString('utf8')).slice(-4000);
     });
@@ -115,9 +118,10 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
     },
     url, port, dataDir, certsDir, dbPath, caPem, enrollSecret, adminToken: admin.token, gatewayToken: gateway.token, readyMs,
     stop: stopChild,
-    async restart(extra) {
+    async restart(extra, args) {
       await stopChild();
       Object.assign(env, extra ?? {});
+      if (args) nodeArgs = args;
       return launch();
     },
     stderrTail: () => tail,

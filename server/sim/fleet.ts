@@ -170,6 +170,11 @@ export interface Fleet {
   runAllNow(index: number): number;
   /** runAllNow, then sends the buffer at once (one log batch per max_lines). */
   reportNow(index: number): Promise<void>;
+  /**
+   * Runs the host's next scheduled query (round robin) and sends the buffer at once: the batch a host
+   * sends at osquery defaults, where splay gives every query of a pack its own moment to run.
+   */
+  reportOneNow(index: number): Promise<void>;
 }
 
 // Timer kinds (low bits of a wheel code).
@@ -224,6 +229,8 @@ class Agent implements HostRef {
   started = false;
   hostIdentifier = '';
   acked: Map<string, AckedSet> | null = null;
+  /** Next query reportOneNow runs. */
+  nextReport = 0;
   wakers: Array<(() => void) | null> = [null, null, null, null];
   wakeGen = 0;
   constructor(
@@ -905,6 +912,14 @@ export function createFleet(opts: FleetOptions): Fleet {
     reportNow(i) {
       const a = get(i);
       for (let q = 0; q < a.schedule.length; q++) runScheduled(a, q, false);
+      return track(() => flush(a, true));
+    },
+    reportOneNow(i) {
+      const a = get(i);
+      if (a.schedule.length > 0) {
+        runScheduled(a, a.nextReport % a.schedule.length, false);
+        a.nextReport = (a.nextReport + 1) % a.schedule.length;
+      }
       return track(() => flush(a, true));
     },
     hostsReporting() {

@@ -128,7 +128,12 @@ describe('runAtSize (small fleet, real server process)', function () {
     expect(f.verdictRps).to.be.greaterThan(0);
     expect(f.bareRps).to.be.greaterThan(0);
     expect(f.tlsFullPerSec).to.be.greaterThan(0);
+    expect(f.firstReportSeconds).to.be.greaterThan(0);
+    expect(f.cpuMsPer1kFirstReports).to.be.greaterThan(0);
+    expect(f.verdictFixedRate).to.be.greaterThan(0);
+    // one person through the remediation page, one admin recheck
     expect(f.fixAccessMeasured).to.equal(1);
+    expect(f.adminFixAccessMeasured).to.equal(1);
     expect(f.fixAccessP95).to.be.lessThan(30);
     expect(f.coldStartMs).to.be.greaterThan(0);
     const table = renderTable(buildRows([f], 2), [12]);

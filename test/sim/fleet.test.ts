@@ -249,6 +249,21 @@ describe('simulated fleet', () => {
     await h.fleet.stop();
   });
 
+  it('reportOneNow runs one scheduled query per call and sends it alone, round robin over the schedule', async () => {
+    const h = harness({ hosts: 1 });
+    await h.fleet.startNow();
+    h.fleet.pauseSchedules();
+    const before = h.fake.byPath('/log').length;
+    for (let k = 0; k < 4; k++) await h.fleet.reportOneNow(0);
+    const logs = h.fake.byPath('/log').slice(before);
+    const results = logs.filter((r) => r.body['log_type'] === 'result').map((r) => dataOf(r).map((l) => l['name']));
+    // the schedule is os, fw, bitlocker: bitlocker_info does not exist on darwin, so its run is an error status
+    expect(results).to.deep.equal([['pack/posture/os'], ['pack/posture/fw'], ['pack/posture/os']]);
+    const statuses = logs.filter((r) => r.body['log_type'] === 'status').flatMap((r) => dataOf(r).map((l) => String(l['message'])));
+    expect(statuses.some((m) => m.includes('pack/posture/bitlocker'))).to.equal(true);
+    await h.fleet.stop();
+  });
+
   it('retries enrollment with min(n², 600) s sleeps while the server refuses it', async () => {
     const h = harness({ hosts: 1 });
     h.fake.mode.enroll = 'node_invalid';
