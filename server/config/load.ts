@@ -27,7 +27,7 @@ export interface Config {
   ingestQueueMax: number;
   /** How long a signed remediation link is valid. */
   linkTtlSeconds: number;
-  /** `FULL` fsync on every commit (power-loss durable) vs `NORMAL` (crash durable). */
+  /** fsync the write-ahead log before acknowledging osquery writes (power-loss durable) vs crash durable only. */
   durableFsync: boolean;
   /** Who people contact, shown on the remediation page. */
   helpText?: string;
