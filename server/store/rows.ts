@@ -2,7 +2,8 @@
 import type { Host, HostDetails, Platform } from '../domain/types.js';
 import type * as schema from './schema.js';
 
-export type HostRow = typeof schema.hosts.$inferSelect;
+/** A hosts row with its last-seen time (kept in host_seen). */
+export type HostRow = typeof schema.hosts.$inferSelect & { lastSeenAt: number };
 
 export function toHost(r: HostRow): Host {
   return {

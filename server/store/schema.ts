@@ -22,12 +22,20 @@ export const hosts = sqliteTable('hosts', {
   enrollSecretName: text('enroll_secret_name').notNull(),
   serialConflict: integer('serial_conflict').notNull().default(0),
   enrolledAt: integer('enrolled_at').notNull(),
-  lastSeenAt: integer('last_seen_at').notNull(),
 }, (t) => [
   uniqueIndex('hosts_serial_uuid').on(t.serial, t.hardwareUuid),
   uniqueIndex('hosts_node_key_hash').on(t.nodeKeyHash),
   index('hosts_serial').on(t.serial),
 ]);
+
+/**
+ * When each host last talked to the server. Apart from `hosts` because it is written for every host seen
+ * every second: an update of this narrow row does not rewrite the wide host row and its details JSON.
+ */
+export const hostSeen = sqliteTable('host_seen', {
+  hostId: integer('host_id').primaryKey().references(() => hosts.id, { onDelete: 'cascade' }),
+  lastSeenAt: integer('last_seen_at').notNull(),
+});
 
 export const enrollSecrets = sqliteTable('enroll_secrets', {
   id: integer('id').primaryKey({ autoIncrement: true }),
