@@ -3,7 +3,7 @@
  * implementation lives in server/store and is the only code that knows about SQL.
  */
 import type {
-  ApiToken, AuditEntry, BreakGlassGrant, CheckState, DistributedQuery, EnrollSecret, GrantStatus, Host,
+  ApiToken, AuditEntry, BreakGlassGrant, CheckState, CheckStateColumns, DistributedQuery, EnrollSecret, GrantStatus, Host,
   HostDetails, IngestBatch, IngestOutcome, LatestResult, Role, StatusLog,
 } from './types.js';
 
@@ -78,6 +78,8 @@ export interface CheckStateRepo {
   forHost(hostId: number): Promise<CheckState[]>;
   /** Every stored state; `observed: false` skips the observed rows (left empty) for a fast warm start. */
   all(opts?: { observed?: boolean }): Promise<CheckState[]>;
+  /** Every stored state of the checks named (in columns; others are skipped): the warm start's read. */
+  columns(checkIds: readonly string[]): Promise<CheckStateColumns>;
 }
 
 export interface DistributedRepo {

@@ -215,6 +215,31 @@ export interface IngestOutcome {
 export type CheckStatus = 'pass' | 'fail' | 'unknown' | 'error';
 
 /** What Trustgate knows about one check on one device. */
+/** Check statuses by their compact code (the index), as `CheckStateColumns.status` holds them. */
+export const CHECK_STATUSES: readonly CheckStatus[] = Object.freeze(['unknown', 'pass', 'fail', 'error']);
+
+/**
+ * Every stored check state in columns (index i of each array is one state), for the warm start: no
+ * observed rows, no order, and the text a verdict shows only where it shows it (the message of a failing
+ * state, the error of an erroring one).
+ */
+export interface CheckStateColumns {
+  length: number;
+  hostId: Float64Array;
+  /** Index of the state's check in the check ids the columns were read for. */
+  check: Uint16Array;
+  /** Index in CHECK_STATUSES. */
+  status: Uint8Array;
+  /** NaN where the stored value is null. */
+  observedAt: Float64Array;
+  firstFailedAt: Float64Array;
+  lastPassedAt: Float64Array;
+  /** By state index: the message of each state whose status is fail. */
+  message: Map<number, string>;
+  /** By state index: the error of each state whose status is error. */
+  error: Map<number, string>;
+}
+
 export interface CheckState {
   hostId: number;
   checkId: string;
