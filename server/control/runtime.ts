@@ -96,22 +96,17 @@ export function createControlPlane(deps: ControlDeps) {
    */
   async function warmStart(opts: { catchUp: boolean }): Promise<{ hosts: Host[]; caughtUp: number }> {
     await reload({ startup: true });
-    const [hosts, states] = await Promise.all([store.hosts.list(), store.checkStates.all({ observed: false })]);
-    const byHost = new Map<number, CheckState[]>();
-    for (const s of states) {
-      const list = byHost.get(s.hostId);
-      if (list) list.push(s);
-      else byHost.set(s.hostId, [s]);
-    }
-    for (const h of hosts) engine.loadHost(h, byHost.get(h.id) ?? []);
-    return { hosts, caughtUp: opts.catchUp ? await catchUp() : 0 };
+    const ids = engine.checks().map((c) => c.id);
+    const [hosts, states] = await Promise.all([store.hosts.list(), store.checkStates.columns(ids)]);
+    engine.loadHosts(hosts, states, ids);
+    return { hosts, caughtUp: opts.catchUp ? await catchUp(hosts) : 0 };
   }
 
   /** Startup: re-evaluates results stored after the last persisted check states (crash gap). */
-  async function catchUp(): Promise<number> {
+  async function catchUp(known?: readonly Host[]): Promise<number> {
     const mark = Number((await store.settings.get(WATERMARK)) ?? 0);
     const latest = await store.results.latestSince(Math.max(0, mark - CATCH_UP_MARGIN_MS), checks.map((c) => `${c.pack}/${c.id}`));
-    await refeed(latest);
+    await refeed(latest, known);
     return latest.length;
   }
 
@@ -131,8 +126,11 @@ export function createControlPlane(deps: ControlDeps) {
     for (const w of warnings) log.warn({ event: 'packs.warning', file: w.file, location: w.location, problem: w.problem }, w.message);
   }
 
-  /** Re-evaluates stored latest results through the engine (one host read for all, then per host). */
-  async function refeed(latest: readonly LatestResult[]): Promise<void> {
+  /**
+   * Re-evaluates stored latest results through the engine, per host. Hosts come from `known` (the warm
+   * start's list) or one read of every host.
+   */
+  async function refeed(latest: readonly LatestResult[], known?: readonly Host[]): Promise<void> {
     if (!latest.length) return;
     const byHost = new Map<number, LatestResult[]>();
     for (const l of latest) {
@@ -140,7 +138,8 @@ export function createControlPlane(deps: ControlDeps) {
       if (list) list.push(l);
       else byHost.set(l.hostId, [l]);
     }
-    const hosts = new Map((await store.hosts.list()).map((h) => [h.id, h]));
+    const hosts = new Map<number, Host>();
+    for (const h of known ?? (await store.hosts.list())) if (byHost.has(h.id)) hosts.set(h.id, h);
     for (const [hostId, ls] of byHost) {
       const host = hosts.get(hostId);
       if (host) onResults(host, ls);

@@ -18,7 +18,7 @@
  */
 import type { CheckStateRepo, HostRepo } from '../domain/ports.js';
 import type {
-  BreakGlassGrant, CheckDef, CheckState, CheckStatus, Host, LatestResult, Policy, ResourceMode,
+  BreakGlassGrant, CheckDef, CheckState, CheckStateColumns, CheckStatus, Host, LatestResult, Policy, ResourceMode,
 } from '../domain/types.js';
 import type {
   BundleDevice, BundleGrant, Decision, VerdictBundle, VerdictBundleSnapshot, VerdictLookup, VerdictReason, VerdictSource,
@@ -364,6 +364,11 @@ export interface TierCheckReport {
 export interface PostureEngine extends VerdictSource {
   setPolicy(policy: Policy, checks: readonly CheckDef[], applies: AppliesFn): PolicySwapOutcome;
   loadHost(host: Host, states: readonly CheckState[]): void;
+  /**
+   * The warm start's bulk form of loadHost: every host, with the states of `states` (read for the check
+   * ids `checkIds`, CheckStateRepo.columns) that belong to it. Same records as loadHost host by host.
+   */
+  loadHosts(hosts: readonly Host[], states: CheckStateColumns, checkIds: readonly string[]): void;
   updateHost(host: Host): void;
   onResults(host: Host, latest: readonly LatestResult[]): ResultsOutcome;
   removeHost(serial: string, hostId?: number): void;
@@ -461,6 +466,51 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
     refreshTiers(s.model, rec);
     s.byId.set(host.id, rec);
     indexSerial(s, rec);
+  }
+
+  function loadHostsInto(s: State, hosts: readonly Host[], cols: CheckStateColumns, checkIds: readonly string[]): void {
+    const first = hosts[0];
+    if (!first) return;
+    const m = s.model;
+    const idxOf = Int32Array.from(checkIds, (id) => m.byId.get(id) ?? -1);
+    // Applicability depends only on (platform, osPlatform): one codes template per pair, copied per host.
+    const blank = emptyRec(0, infoOf(first), m.checks.length);
+    const templates = new Map<string, number[]>();
+    const fresh = new Map<number, HostRec>();
+    for (const host of hosts) {
+      const old = s.byId.get(host.id);
+      if (old) unindexSerial(s, old);
+      const info = infoOf(host);
+      const key = `${info.platform}\u0000${info.osPlatform}`;
+      let codes = templates.get(key);
+      if (!codes) {
+        const t: HostRec = { ...blank, info, codes: blank.codes.slice() };
+        applyApplicability(m, t);
+        templates.set(key, (codes = t.codes));
+      }
+      const rec: HostRec = { id: host.id, info, codes: codes.slice(), times: blank.times.slice(), reasons: blank.reasons.slice(), tiers: [], bundleJson: undefined };
+      s.byId.set(host.id, rec);
+      indexSerial(s, rec);
+      fresh.set(host.id, rec);
+    }
+    const { hostId, check, status, observedAt, firstFailedAt, lastPassedAt } = cols;
+    for (let i = 0; i < cols.length; i++) {
+      const rec = fresh.get(hostId[i] ?? NaN);
+      const idx = idxOf[check[i] ?? 0] ?? -1;
+      if (!rec || idx < 0) continue;
+      const code = status[i] ?? S_UNKNOWN;
+      const obs = observedAt[i] ?? NaN;
+      rec.codes[idx] = ((rec.codes[idx] ?? 0) & APPLICABLE) | code;
+      rec.times[idx * 3 + T_OBSERVED] = obs;
+      rec.times[idx * 3 + T_FAILED] = firstFailedAt[i] ?? NaN;
+      rec.times[idx * 3 + T_PASSED] = lastPassedAt[i] ?? NaN;
+      const c = m.checks[idx];
+      rec.reasons[idx] = code === S_UNKNOWN || code === S_PASS || !c ? undefined : stateReason(c.def, {
+        status: STATUS_OF[code] ?? 'unknown', message: cols.message.get(i) ?? c.def.message,
+        observedAt: Number.isNaN(obs) ? null : obs, error: cols.error.get(i) ?? null,
+      });
+    }
+    for (const rec of fresh.values()) refreshTiers(m, rec);
   }
 
   function hostDecisions(rec: HostRec, now: number): boolean[] {
@@ -877,6 +927,10 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
     setPolicy,
     loadHost: (host, states) => {
       loadHostInto(state, host, states);
+      dirty();
+    },
+    loadHosts: (hosts, states, checkIds) => {
+      loadHostsInto(state, hosts, states, checkIds);
       dirty();
     },
     updateHost: (host) => {
