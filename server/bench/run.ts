@@ -89,6 +89,8 @@ export interface BenchFigures {
   verdictFixedRate: number;
   verdictFixedP50: number;
   verdictFixedP99: number;
+  bareFixedP50: number;
+  bareFixedP99: number;
   authzRps: number;
   authzP50: number;
   authzP99: number;
@@ -240,9 +242,62 @@ async function tlsRate(host: string, port: number, caPem: string, seconds: numbe
 
 interface LoadResult { rps: number; p50: number; p99: number; non2xx: number }
 
-async function cannon(url: string, seconds: number, requests: autocannon.Request[], headers: Record<string, string>, overallRate?: number): Promise<LoadResult> {
-  const r = await autocannon({ url, connections: 32, duration: seconds, headers, requests, ...(overallRate ? { overallRate } : {}) });
+async function cannon(url: string, seconds: number, requests: autocannon.Request[], headers: Record<string, string>): Promise<LoadResult> {
+  const r = await autocannon({ url, connections: 32, duration: seconds, headers, requests });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
+}
+
+/**
+ * Open-loop load at a steady rate: requests are started evenly (every millisecond, the ones due by then)
+ * over keep-alive connections, whatever the answers do. autocannon's rate option sends each second's
+ * quota as one burst, which measures the burst's queueing rather than the latency at that rate.
+ * Latency is from a request's start to the end of its answer.
+ */
+export async function paced(base: string, caPem: string, rate: number, seconds: number, path: () => string, headers: Record<string, string>): Promise<LoadResult> {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: caPem });
+  // the first second opens the connections (TLS handshakes) and is not counted
+  await openLoop(agent, base, rate, 1, path, headers);
+  const out = await openLoop(agent, base, rate, seconds, path, headers);
+  agent.destroy();
+  return out;
+}
+
+async function openLoop(agent: https.Agent, base: string, rate: number, seconds: number, path: () => string, headers: Record<string, string>): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let non2xx = 0;
+  const total = Math.max(1, Math.floor(rate * seconds));
+  let started = 0;
+  let finished = 0;
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      if (++finished === total) resolve();
+    };
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
+      for (; started < due; started++) {
+        const at = performance.now();
+        const req = https.request(`${base}${path()}`, { agent, headers }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies.push(performance.now() - at);
+            if ((res.statusCode ?? 0) >= 300) non2xx++;
+            done();
+          });
+        });
+        req.on('error', () => {
+          non2xx++;
+          done();
+        });
+        req.end();
+      }
+      if (started < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const elapsed = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { rps: total / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), non2xx };
 }
 
 /** A bare Node HTTPS server answering a constant, in its own process, with the same certificate. */
@@ -396,9 +451,12 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     const auth = { authorization: `Bearer ${server.gatewayToken}` };
     const verdict = await cannon(server.url, d.http, [verdictReq], auth);
     const authz = await cannon(server.url, d.http, [authzReq], auth);
-    const verdictFixed = await cannon(server.url, d.http, [verdictReq], auth, VERDICT_FIXED_RATE);
+    let kp = 0;
+    const verdictPath = () => `/api/v1/verdict?serial=${serials[kp++ % serials.length] ?? ''}&resource=prod-db&user=alice`;
+    const verdictFixed = await paced(server.url, server.caPem, VERDICT_FIXED_RATE, d.http, verdictPath, auth);
     const bareServer = await startBareServer(server.certsDir);
     const bare = await cannon(bareServer.url, d.http, [{ method: 'GET', path: '/' }], {});
+    const bareFixed = await paced(bareServer.url, server.caPem, VERDICT_FIXED_RATE, d.http, () => '/', {});
     bareServer.stop();
 
     // ── in-process evaluations ──
@@ -493,6 +551,7 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
       tlsFullPerSec: full.perSec, tlsResumedPerSec: resumed.perSec, tlsResumedShare: resumed.resumedShare,
       verdictRps: verdict.rps, verdictP50: verdict.p50, verdictP99: verdict.p99,
       verdictFixedRate: verdictFixed.rps, verdictFixedP50: verdictFixed.p50, verdictFixedP99: verdictFixed.p99,
+      bareFixedP50: bareFixed.p50, bareFixedP99: bareFixed.p99,
       authzRps: authz.rps, authzP50: authz.p50, authzP99: authz.p99,
       bareRps: bare.rps, bareP50: bare.p50, bareP99: bare.p99,
       evaluationsPerSec: evals.evaluationsPerSecond, evaluationsNote: `server/posture benchEvaluations, ${evals.hosts} hosts × ${evals.checks} checks`,
