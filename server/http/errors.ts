@@ -1,5 +1,6 @@
 /**
- * The only table of HTTP statuses, and the one error boundary. Each surface renders its own body:
+ * The one error boundary and renderer (statuses come from HTTP_STATUS in shared/errors.ts). Each surface
+ * renders its own body:
  * - osquery: `{node_invalid: true}` for unknown keys, `{error}` for everything else (osquery ignores
  *   the status; a body without "error" would read as success and drop the agent's buffered logs);
  * - JSON APIs: `{error: {code, message}}`;
@@ -7,14 +8,10 @@
  * Messages are exposed for 4xx only; 5xx send a fixed text and log the cause.
  */
 import type { Context, Next } from 'koa';
-import { AppError, type ErrorCode } from '../shared/errors.js';
+import { AppError, HTTP_STATUS } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 
-const STATUS: Record<ErrorCode, number> = {
-  invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, method_not_allowed: 405, conflict: 409, too_large: 413, unavailable: 503,
-};
-
-export const statusOf = (err: unknown): number => (err instanceof AppError ? STATUS[err.code] : 500);
+export const statusOf = (err: unknown): number => (err instanceof AppError ? HTTP_STATUS[err.code] : 500);
 
 interface HttpLikeError { status?: number; statusCode?: number; type?: string; expose?: boolean; message?: string }
 

@@ -12,7 +12,7 @@ import type { BreakGlassGrant, GrantStatus, Role } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import { constantTimeEqual, randomId } from '../shared/crypto.js';
 import { formatDuration, parseDuration } from '../shared/duration.js';
-import { AppError, errorMessage, forbidden, invalid, isAppError, unauthenticated } from '../shared/errors.js';
+import { AppError, HTTP_STATUS, errorMessage, forbidden, invalid, isAppError, unauthenticated } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { PAGE_CSS, PAGE_JS } from './assets.js';
 import type { BreakGlassService } from './break-glass.js';
@@ -47,7 +47,6 @@ function jsonError(ctx: Context, status: number, code: string, message: string, 
   ctx.body = { error: { code, message, ...extra } };
 }
 
-const STATUS_OF: Record<string, number> = { invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, conflict: 409, too_large: 413, unavailable: 503 };
 
 export function peopleRouter(deps: PeopleDeps, svc: PeopleService = createPeopleService(deps)): Router {
   const r = new Router();
@@ -115,7 +114,7 @@ export function peopleRouter(deps: PeopleDeps, svc: PeopleService = createPeople
     try {
       await next();
     } catch (e) {
-      const status = isAppError(e) ? STATUS_OF[e.code] ?? 500 : 500;
+      const status = isAppError(e) ? HTTP_STATUS[e.code] : 500;
       if (status >= 500) log.error({ event: 'people.error', err: errorMessage(e), path: ctx.path }, 'remediation page failed');
       ctx.status = status;
       if (wantsJson(ctx) || ['/device/status', '/device/fragment', '/device/events'].includes(ctx.path)) {
@@ -312,7 +311,7 @@ export function peopleRouter(deps: PeopleDeps, svc: PeopleService = createPeople
       ctx.redirect(`/device?t=${encodeURIComponent(body.t)}`);
     } catch (e) {
       if (!isAppError(e) || e.code === 'unavailable') throw e;
-      const status = STATUS_OF[e.code] ?? 400;
+      const status = HTTP_STATUS[e.code];
       if (e.code === 'invalid') form.errors.push({ field: 'reason', message: e.message });
       else form.refusal = e.code === 'not_found' ? "We don't recognise this laptop, so we can't give it emergency access." : e.message;
       await renderPage(ctx, link, body.t, { form, status });

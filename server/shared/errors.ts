@@ -1,7 +1,7 @@
 /**
- * The closed family of application errors. Domain code throws these with a *code*; only
- * `server/http/errors.ts` knows which HTTP status a code maps to, and each surface (osquery, admin,
- * gateway, people) renders its own body.
+ * The closed family of application errors. Domain code throws these with a *code*; the one table of
+ * HTTP statuses is HTTP_STATUS below (used by http/errors.ts and the people pages), and each surface
+ * (osquery, admin, gateway, people) renders its own body.
  */
 export type ErrorCode =
   | 'invalid' // malformed or wrongly typed input
@@ -12,6 +12,11 @@ export type ErrorCode =
   | 'conflict' // state conflict, duplicate, policy limit reached
   | 'too_large' // body over the configured limit
   | 'unavailable'; // temporarily unable (queue full, store busy): retry later
+
+/** The only code → HTTP status table. */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, method_not_allowed: 405, conflict: 409, too_large: 413, unavailable: 503,
+};
 
 export class AppError extends Error {
   override readonly name = 'AppError';
