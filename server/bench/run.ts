@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import tls from 'node:tls';
 import https from 'node:https';
-import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { createFleet, type Fleet } from '../sim/fleet.js';
 import { createHttpTransport, type Transport } from '../sim/transport.js';
 import { benchEvaluations } from '../posture/bench.js';
+import { runLoad } from './load.js';
 import { cpuMs, rssBytes } from './proc.js';
 import { freePort, startServerProcess, type ServerProcess } from './server-process.js';
 
@@ -240,66 +240,6 @@ async function tlsRate(host: string, port: number, caPem: string, seconds: numbe
   return { perSec: n / seconds, resumedShare: n ? resumed / n : 0 };
 }
 
-interface LoadResult { rps: number; p50: number; p99: number; non2xx: number }
-
-async function cannon(url: string, seconds: number, requests: autocannon.Request[], headers: Record<string, string>): Promise<LoadResult> {
-  const r = await autocannon({ url, connections: 32, duration: seconds, headers, requests });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
-}
-
-/**
- * Open-loop load at a steady rate: requests are started evenly (every millisecond, the ones due by then)
- * over keep-alive connections, whatever the answers do. autocannon's rate option sends each second's
- * quota as one burst, which measures the burst's queueing rather than the latency at that rate.
- * Latency is from a request's start to the end of its answer.
- */
-export async function paced(base: string, caPem: string, rate: number, seconds: number, path: () => string, headers: Record<string, string>): Promise<LoadResult> {
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: caPem });
-  // the first second opens the connections (TLS handshakes) and is not counted
-  await openLoop(agent, base, rate, 1, path, headers);
-  const out = await openLoop(agent, base, rate, seconds, path, headers);
-  agent.destroy();
-  return out;
-}
-
-async function openLoop(agent: https.Agent, base: string, rate: number, seconds: number, path: () => string, headers: Record<string, string>): Promise<LoadResult> {
-  const latencies: number[] = [];
-  let non2xx = 0;
-  const total = Math.max(1, Math.floor(rate * seconds));
-  let started = 0;
-  let finished = 0;
-  const t0 = performance.now();
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      if (++finished === total) resolve();
-    };
-    const tick = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
-      for (; started < due; started++) {
-        const at = performance.now();
-        const req = https.request(`${base}${path()}`, { agent, headers }, (res) => {
-          res.resume();
-          res.on('end', () => {
-            latencies.push(performance.now() - at);
-            if ((res.statusCode ?? 0) >= 300) non2xx++;
-            done();
-          });
-        });
-        req.on('error', () => {
-          non2xx++;
-          done();
-        });
-        req.end();
-      }
-      if (started < total) setTimeout(tick, 1);
-    };
-    tick();
-  });
-  const elapsed = (performance.now() - t0) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { rps: total / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), non2xx };
-}
-
 /** A bare Node HTTPS server answering a constant, in its own process, with the same certificate. */
 async function startBareServer(certsDir: string): Promise<{ url: string; stop(): void }> {
   const port = await freePort();
@@ -441,22 +381,20 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
 
     // ── verdict / authz vs bare Node ──
     log(`[${n}] verdict and authz load`);
-    const serials = Array.from({ length: Math.min(n, 1000) }, (_, i) => encodeURIComponent(fleet.agent(i).serial));
-    let k = 0;
-    const verdictReq: autocannon.Request = { method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/v1/verdict?serial=${serials[k++ % serials.length] ?? ''}&resource=prod-db&user=alice` }) };
-    const authzReq: autocannon.Request = {
-      method: 'GET', path: '/api/v1/authz',
-      setupRequest: (req) => ({ ...req, headers: { ...(req.headers ?? {}), 'x-device-serial': decodeURIComponent(serials[k++ % serials.length] ?? ''), 'x-forwarded-user': 'alice', 'x-trustgate-resource': 'prod-db' } }),
-    };
+    const serials = Array.from({ length: Math.min(n, 1000) }, (_, i) => fleet.agent(i).serial);
     const auth = { authorization: `Bearer ${server.gatewayToken}` };
-    const verdict = await cannon(server.url, d.http, [verdictReq], auth);
-    const authz = await cannon(server.url, d.http, [authzReq], auth);
-    let kp = 0;
-    const verdictPath = () => `/api/v1/verdict?serial=${serials[kp++ % serials.length] ?? ''}&resource=prod-db&user=alice`;
-    const verdictFixed = await paced(server.url, server.caPem, VERDICT_FIXED_RATE, d.http, verdictPath, auth);
+    const verdictPaths = serials.map((sn) => `/api/v1/verdict?serial=${encodeURIComponent(sn)}&resource=prod-db&user=alice`);
+    const load = { url: server.url, caPem: server.caPem, seconds: d.http, headers: auth };
+    const verdict = await runLoad({ ...load, kind: 'cannon', paths: verdictPaths });
+    const authz = await runLoad({
+      ...load, kind: 'cannon', paths: ['/api/v1/authz'],
+      headerSets: serials.map((sn) => ({ 'x-device-serial': sn, 'x-forwarded-user': 'alice', 'x-trustgate-resource': 'prod-db' })),
+    });
+    const verdictFixed = await runLoad({ ...load, kind: 'paced', rate: VERDICT_FIXED_RATE, paths: verdictPaths });
     const bareServer = await startBareServer(server.certsDir);
-    const bare = await cannon(bareServer.url, d.http, [{ method: 'GET', path: '/' }], {});
-    const bareFixed = await paced(bareServer.url, server.caPem, VERDICT_FIXED_RATE, d.http, () => '/', {});
+    const bareLoad = { url: bareServer.url, caPem: server.caPem, seconds: d.http, headers: {}, paths: ['/'] };
+    const bare = await runLoad({ ...bareLoad, kind: 'cannon' });
+    const bareFixed = await runLoad({ ...bareLoad, kind: 'paced', rate: VERDICT_FIXED_RATE });
     bareServer.stop();
 
     // ── in-process evaluations ──
