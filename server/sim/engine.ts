@@ -56,6 +56,19 @@ interface ProfileDb {
   /** Interned outcomes by fingerprint, so unchanged results keep their identity across ticks. */
   interned: Map<string, QueryOutcome>;
   tick: number;
+  /** Prepared statements by SQL text (a fleet runs the same few queries millions of times). */
+  stmts: Map<string, Database.Statement>;
+}
+
+/** The prepared statement for `sql` on this profile's database (prepared once). */
+function stmtOf(p: ProfileDb, sql: string): Database.Statement {
+  let st = p.stmts.get(sql);
+  if (!st) {
+    if (p.stmts.size > 1000) p.stmts.clear();
+    st = p.db.prepare(sql);
+    p.stmts.set(sql, st);
+  }
+  return st;
 }
 
 const isToken = (v: unknown): v is string => typeof v === 'string' && v.charCodeAt(0) === 1 && v.startsWith(TOKEN_MARK);
@@ -94,7 +107,7 @@ export function createQueryEngine(): QueryEngine {
         if (isToken(v)) return host && id ? (host.stateValue(v.slice(1)) ?? identityValue(id, v) ?? '') : '';
         return v ?? null;
       });
-      p.db.prepare(`INSERT INTO "${table}" (${names.map((n) => `"${n}"`).join(',')}) VALUES (${names.map(() => '?').join(',')})`).run(...values);
+      stmtOf(p, `INSERT INTO "${table}" (${names.map((n) => `"${n}"`).join(',')}) VALUES (${names.map(() => '?').join(',')})`).run(...values);
     }
   };
 
@@ -109,7 +122,7 @@ export function createQueryEngine(): QueryEngine {
       .map(([name]) => name)
       .filter((name) => columns.has(name));
     p = {
-      db, perHostTables, columns, cache: new Map(), interned: new Map(), tick: -1, loadedHost: '',
+      db, perHostTables, columns, cache: new Map(), interned: new Map(), tick: -1, loadedHost: '', stmts: new Map(),
       perHostRe: perHostTables.length ? new RegExp(`\\b(${perHostTables.map(escapeRe).join('|')})\\b`, 'i') : null,
     };
     const filled = p;
@@ -129,8 +142,8 @@ export function createQueryEngine(): QueryEngine {
     // The tick is the simulated unix second.
     const now = new Date(tick * 1000);
     const unix = tick;
-    p.db.prepare('DELETE FROM "time"').run();
-    p.db.prepare('INSERT INTO "time" (weekday, year, month, day, hour, minutes, seconds, timezone, local_timezone, unix_time, timestamp, datetime, iso_8601) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)').run(
+    stmtOf(p, 'DELETE FROM "time"').run();
+    stmtOf(p, 'INSERT INTO "time" (weekday, year, month, day, hour, minutes, seconds, timezone, local_timezone, unix_time, timestamp, datetime, iso_8601) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)').run(
       now.toLocaleString('en-US', { weekday: 'long', timeZone: 'UTC' }), now.getUTCFullYear(), now.getUTCMonth() + 1, now.getUTCDate(),
       now.getUTCHours(), now.getUTCMinutes(), now.getUTCSeconds(), 'UTC', 'UTC', unix,
       now.toUTCString(), now.toISOString().replace(/\.\d+Z$/, 'Z'), now.toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -142,7 +155,7 @@ export function createQueryEngine(): QueryEngine {
     if (p.loadedHost === key) return;
     p.db.transaction(() => {
       for (const t of p.perHostTables) {
-        p.db.prepare(`DELETE FROM "${t}"`).run();
+        stmtOf(p, `DELETE FROM "${t}"`).run();
         insertRows(p, t, profile.tables[t] ?? [], host);
       }
     })();
@@ -151,7 +164,7 @@ export function createQueryEngine(): QueryEngine {
 
   const execute = (p: ProfileDb, sql: string): QueryOutcome => {
     try {
-      const stmt = p.db.prepare(stripOsqueryCollations(sql));
+      const stmt = stmtOf(p, stripOsqueryCollations(sql));
       if (!stmt.reader) return { ok: false, rows: [], message: 'not a query that returns rows', fp: 'E:not a query' };
       const raw: unknown[] = stmt.raw(true).all();
       const cols = stmt.columns().map((c) => c.name);

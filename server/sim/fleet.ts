@@ -239,8 +239,10 @@ class Agent implements HostRef {
     readonly osqueryVersion: string,
     private readonly idOf: (i: number) => HostIdentity,
   ) {}
+  private id: HostIdentity | undefined;
   identity(): HostIdentity {
-    return this.idOf(this.index);
+    // derived from (seed, index) only: computed once per host
+    return (this.id ??= this.idOf(this.index));
   }
   stateValue(token: string): string | undefined {
     switch (token) {

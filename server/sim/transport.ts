@@ -49,8 +49,20 @@ export function createHttpTransport(opts: HttpTransportOptions): Transport {
   const timeoutMs = opts.timeoutMs ?? 16_000;
   const prefix = base.pathname.replace(/\/$/, '');
   let active = 0;
-  // Our own queue (instead of the agent's) so waiting time is not counted as latency.
-  const waiting: Array<() => void> = [];
+  // Our own queue (instead of the agent's) so waiting time is not counted as latency. A 100k-host
+  // fleet queues thousands of requests: a head index keeps taking the next one O(1) (Array#shift is O(n)).
+  let waiting: Array<() => void> = [];
+  let head = 0;
+  const waitingCount = (): number => waiting.length - head;
+  const takeWaiting = (): (() => void) | undefined => {
+    if (head >= waiting.length) return undefined;
+    const next = waiting[head++];
+    if (head > 1024 && head * 2 > waiting.length) {
+      waiting = waiting.slice(head);
+      head = 0;
+    }
+    return next;
+  };
   const acquire = (): Promise<void> => {
     if (active < maxSockets) {
       active++;
@@ -60,8 +72,7 @@ export function createHttpTransport(opts: HttpTransportOptions): Transport {
   };
   const release = (): void => {
     active--;
-    const next = waiting.shift();
-    if (next) next();
+    takeWaiting()?.();
   };
   const mod = secure ? https : http;
 
@@ -112,10 +123,10 @@ export function createHttpTransport(opts: HttpTransportOptions): Transport {
         release();
       }
     },
-    inFlight: () => active + waiting.length,
+    inFlight: () => active + waitingCount(),
     setConcurrency(n) {
       maxSockets = Math.max(1, n);
-      while (active < maxSockets && waiting.length > 0) waiting.shift()?.();
+      while (active < maxSockets && waitingCount() > 0) takeWaiting()?.();
     },
     close: () => agent.destroy(),
   };
