@@ -131,6 +131,8 @@ describe('runAtSize (small fleet, real server process)', function () {
     expect(f.firstReportSeconds).to.be.greaterThan(0);
     expect(f.cpuMsPer1kFirstReports).to.be.greaterThan(0);
     expect(f.verdictFixedRate).to.be.greaterThan(0);
+    expect(f.paceCores).to.be.greaterThan(0);
+    expect(f.paceReadsPerSec).to.be.greaterThan(0);
     // one person through the remediation page, one admin recheck
     expect(f.fixAccessMeasured).to.equal(1);
     expect(f.adminFixAccessMeasured).to.equal(1);
