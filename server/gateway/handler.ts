@@ -11,6 +11,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import { AppError, invalid } from '../shared/errors.js';
+import { sendJson as send } from '../shared/bare-http.js';
 import { decide, denyDecision, type ForwardAuthDecision } from './decide.js';
 
 export interface GatewayDeps {
@@ -55,14 +56,6 @@ function hostOfUrl(u: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function send(res: ServerResponse, status: number, body: string, headers?: Record<string, string>): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  if (headers) for (const k in headers) res.setHeader(k, headers[k]!);
-  res.end(body);
 }
 
 export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { Host } from '../domain/types.js';
 import type { Metrics } from '../shared/metrics.js';
 import { AppError } from '../shared/errors.js';
-import { readJsonBody } from '../shared/http-body.js';
+import { readJsonBody, sendJson as send } from '../shared/bare-http.js';
 import type { OsqueryService } from './service.js';
 import { carveBeginBody, carveBlockBody, distributedWriteBody, enrollBody, logBody, nodeKeyBody, parse } from './schemas.js';
 
@@ -38,14 +38,6 @@ function nodeKeyOf(req: IncomingMessage, body: unknown): string | undefined {
   const m = NODE_KEY_HEADER.exec(req.headers.authorization ?? '');
   if (m?.[1]) return m[1];
   return parse(nodeKeyBody, body, 'request body').node_key;
-}
-
-function send(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  if (extra) for (const k in extra) res.setHeader(k, extra[k]!);
-  res.end(body);
 }
 
 export function createOsqueryHandler(deps: OsqueryHandlerDeps): OsqueryHandler {

@@ -1,14 +1,16 @@
 /**
- * JSON request bodies for the handlers that run on the bare Node request (the osquery API), with the
- * same contract as the koa body parser: every body is JSON whatever its content type, `gzip`/`deflate`
- * content encodings are accepted, the size limit applies before and after decompression (a gzip bomb
- * stops at the limit), an empty body is `{}`, and only objects or arrays are accepted.
+ * JSON in and out for the handlers that run on the bare Node request (the osquery API, the gateway).
+ *
+ * Request bodies (`readJsonBody`) follow the same contract as the koa body parser: every body is JSON
+ * whatever its content type, `gzip`/`deflate` content encodings are accepted, the size limit applies
+ * before and after decompression (a gzip bomb stops at the limit), an empty body is `{}`, and only
+ * objects or arrays are accepted.
  *
  * Small compressed bodies (every log batch and check-in) are inflated synchronously: a streaming
  * inflater costs ~5× the CPU of a one-shot inflate for a body of a few hundred bytes. Bodies above
  * SYNC_INFLATE_MAX go to the thread pool so a large backlog replay does not stall the event loop.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import zlib from 'node:zlib';
 import { AppError, invalid } from './errors.js';
 
@@ -85,4 +87,13 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   }
   if (typeof value !== 'object' || value === null) throw invalid('malformed request body: the JSON body must be an object');
   return value;
+}
+
+/** Writes a JSON answer (never cached): status, the JSON text, extra headers. */
+export function sendJson(res: ServerResponse, status: number, body: string, headers?: Record<string, string>): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  if (headers) for (const k in headers) res.setHeader(k, headers[k]!);
+  res.end(body);
 }
