@@ -46,6 +46,19 @@ import type { VerdictSource } from './domain/verdict.js';
  * allow path, which stays a lookup.
  */
 function gatewayVerdicts(source: VerdictSource, opts: { key: string; publicUrl: string; ttlMs: number; noteUse(grantId: string): void }): VerdictSource {
+  // A denied device's gateway asks again on every request: a signed link is reused while it has more
+  // than half its lifetime left, so every link handed out stays valid for at least ttl/2.
+  const links = new Map<string, { url: string; expiresAt: number }>();
+  const linkFor = (serial: string, resource: string, user: string, now: number): string => {
+    const k = `${serial}\u0000${resource}\u0000${user}`;
+    const hit = links.get(k);
+    if (hit && hit.expiresAt - now > opts.ttlMs / 2) return hit.url;
+    if (links.size >= 100_000) links.clear();
+    const expiresAt = now + opts.ttlMs;
+    const url = deviceLinkUrl(opts.publicUrl, signDeviceLink({ serial, user, resource }, opts.key, expiresAt));
+    links.set(k, { url, expiresAt });
+    return url;
+  };
   return {
     bundle: () => source.bundle(),
     verdict(serial, resource, user, now) {
@@ -53,8 +66,7 @@ function gatewayVerdicts(source: VerdictSource, opts: { key: string; publicUrl: 
       if (out.kind !== 'verdict' || !out.verdict.would_deny) return out;
       if (out.verdict.break_glass) opts.noteUse(out.verdict.break_glass.id);
       if (out.verdict.remediation_page) return out;
-      const token = signDeviceLink({ serial, user: user ?? '', resource }, opts.key, now + opts.ttlMs);
-      return { kind: 'verdict', verdict: { ...out.verdict, remediation_page: deviceLinkUrl(opts.publicUrl, token) } };
+      return { kind: 'verdict', verdict: { ...out.verdict, remediation_page: linkFor(serial, resource, user ?? '', now) } };
     },
   };
 }

@@ -228,6 +228,13 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       const page = await ts.client.request(v.remediation_page!, { headers: { accept: 'text/html' } });
       expect(page.status).to.equal(200);
       expect(page.text).to.contain(d.serial);
+      // the gateway asks again on every request: the same link comes back (signed once), with at least
+      // half its lifetime left
+      const again = await verdict(d.serial, 'prod-db', 'alice');
+      expect(again.remediation_page).to.equal(v.remediation_page);
+      const token = new URL(v.remediation_page!).searchParams.get('t') ?? '';
+      const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { e: number };
+      expect(claims.e).to.be.greaterThan(clock.now() + 5 * 60_000);
       const monitor = await verdict(d.serial, 'wiki', 'alice');
       expect(monitor.remediation_page, 'no link while the posture allows').to.equal(null);
     });
