@@ -181,7 +181,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     ],
   });
 
-  const gateway = createGatewayHandler({ verdicts, resourceForHost: control.resourceForHost, authorize: auth.authorize, renderError: renderApiError, clock, log, metrics });
+  const gateway = createGatewayHandler({ verdicts, resourceForHost: control.resourceForHost, authorize: auth.authorize, authorizeCached: auth.authorizeCached, renderError: renderApiError, clock, log, metrics });
   const osquery = createOsqueryHandler({ svc: osq, maxBodyBytes: config.maxBodyBytes, renderError: failureRenderer('osquery', log.child({ component: 'osquery' })), metrics });
   const koa = app.callback();
   const server = https.createServer({

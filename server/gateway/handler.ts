@@ -20,6 +20,8 @@ export interface GatewayDeps {
   resourceForHost(host: string): string | undefined;
   /** Authenticates the Authorization header for these roles, or throws AppError. */
   authorize(header: string | undefined, roles: readonly Role[]): Promise<unknown>;
+  /** The same check answered from the token cache: undefined when the token is not cached (then use authorize). */
+  authorizeCached?(header: string | undefined, roles: readonly Role[]): unknown;
   /** The API's error rendering (status table and body), shared with the koa surfaces. */
   renderError(err: unknown): { status: number; body: unknown };
   clock: Clock;
@@ -105,9 +107,15 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
     return d;
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
+  function fail(res: ServerResponse, path: string, err: unknown): void {
+    const { status, body } = deps.renderError(err);
+    if (status >= 500) log.error({ event: 'http.error', err, path }, 'gateway request failed');
+    send(res, status, JSON.stringify(body), status === 401 ? { 'WWW-Authenticate': 'Bearer' } : undefined);
+  }
+
+  /** Answers an authorized request (synchronously: a lookup and a write). */
+  function respond(req: IncomingMessage, res: ServerResponse, path: string, query: string): void {
     try {
-      await deps.authorize(req.headers.authorization, GATEWAY);
       if (path === '/api/v1/verdict') {
         send(res, 200, verdict(new URLSearchParams(query)));
       } else if (path === '/api/v1/authz') {
@@ -122,10 +130,18 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
         } else send(res, 200, snap.json, { ETag: snap.etag });
       }
     } catch (err) {
-      const { status, body } = deps.renderError(err);
-      if (status >= 500) log.error({ event: 'http.error', err, path }, 'gateway request failed');
-      send(res, status, JSON.stringify(body), status === 401 ? { 'WWW-Authenticate': 'Bearer' } : undefined);
+      fail(res, path, err);
     }
+  }
+
+  async function authorizeThenRespond(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
+    try {
+      await deps.authorize(req.headers.authorization, GATEWAY);
+    } catch (err) {
+      fail(res, path, err);
+      return;
+    }
+    respond(req, res, path, query);
   }
 
   return (req, res) => {
@@ -134,7 +150,19 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path !== '/api/v1/verdict' && path !== '/api/v1/authz' && path !== '/api/v1/verdicts/bundle') return false;
-    void handle(req, res, path, q < 0 ? '' : url.slice(q + 1));
+    const query = q < 0 ? '' : url.slice(q + 1);
+    // A token seen in the last seconds is answered in this same turn, with no promise in between
+    // (the hot path stays synchronous: lookup, decide, write). Otherwise (first use, cache expired) the
+    // store is asked first.
+    let cached: boolean;
+    try {
+      cached = deps.authorizeCached?.(req.headers.authorization, GATEWAY) !== undefined;
+    } catch (err) {
+      fail(res, path, err);
+      return true;
+    }
+    if (cached) respond(req, res, path, query);
+    else void authorizeThenRespond(req, res, path, query);
     return true;
   };
 }

@@ -23,6 +23,11 @@ export interface TokenAuth {
   requireRole: RequireRole;
   /** Authenticates and checks the role, or throws AppError (unauthenticated / forbidden). */
   authorize(header: string | undefined, roles: readonly Role[]): Promise<Actor>;
+  /**
+   * authorize() answered from the cache alone (no store access, no await): the actor, or undefined when
+   * the token is not cached; throws like authorize for a cached invalid token or a wrong role.
+   */
+  authorizeCached(header: string | undefined, roles: readonly Role[]): Actor | undefined;
   /** Authenticates a bearer header value; undefined when absent or invalid. */
   authenticate(header: string | undefined): Promise<Actor | undefined>;
   invalidate(): void;
@@ -34,29 +39,47 @@ export function createTokenAuth(deps: { tokens: Pick<TokenRepo, 'findActiveByHas
   const cache = new TtlCache<string, ApiToken | null>(deps.cacheTtlMs ?? 5_000, () => deps.clock.now(), 10_000);
   const lastMarked = new Map<number, number>();
 
-  async function authenticate(header: string | undefined): Promise<Actor | undefined> {
+  const hashOf = (header: string | undefined): string | undefined => {
     const m = header ? BEARER.exec(header) : null;
-    if (!m?.[1]) return undefined;
-    const hash = sha256Hex(m[1]);
+    return m?.[1] ? sha256Hex(m[1]) : undefined;
+  };
+
+  function actorOf(tok: ApiToken): Actor {
+    const now = deps.clock.now();
+    if (now - (lastMarked.get(tok.id) ?? 0) > 60_000) {
+      lastMarked.set(tok.id, now);
+      void deps.tokens.markUsed(tok.id, now).catch(() => undefined);
+    }
+    return { name: tok.name, role: tok.role, tokenId: tok.id };
+  }
+
+  async function authenticate(header: string | undefined): Promise<Actor | undefined> {
+    const hash = hashOf(header);
+    if (!hash) return undefined;
     let tok = cache.get(hash);
     if (tok === undefined) {
       tok = (await deps.tokens.findActiveByHash(hash)) ?? null;
       cache.set(hash, tok);
     }
-    if (!tok) return undefined;
-    const now = deps.clock.now();
-    if (now - (lastMarked.get(tok.id) ?? 0) > 60_000) {
-      lastMarked.set(tok.id, now);
-      await deps.tokens.markUsed(tok.id, now);
-    }
-    return { name: tok.name, role: tok.role, tokenId: tok.id };
+    return tok ? actorOf(tok) : undefined;
   }
 
-  async function authorize(header: string | undefined, roles: readonly Role[]): Promise<Actor> {
-    const actor = await authenticate(header);
+  function check(actor: Actor | undefined, roles: readonly Role[]): Actor {
     if (!actor) throw unauthenticated('missing or invalid bearer token: send "Authorization: Bearer <token>" (create one with `trustgate token create`)');
     if (actor.role !== 'admin' && !roles.includes(actor.role)) throw forbidden(`this endpoint needs role ${roles.join(' or ')}; the token "${actor.name}" has role ${actor.role}`);
     return actor;
+  }
+
+  async function authorize(header: string | undefined, roles: readonly Role[]): Promise<Actor> {
+    return check(await authenticate(header), roles);
+  }
+
+  function authorizeCached(header: string | undefined, roles: readonly Role[]): Actor | undefined {
+    const hash = hashOf(header);
+    if (!hash) return check(undefined, roles);
+    const tok = cache.get(hash);
+    if (tok === undefined) return undefined;
+    return check(tok ? actorOf(tok) : undefined, roles);
   }
 
   const requireRole: RequireRole = (...roles) =>
@@ -65,5 +88,5 @@ export function createTokenAuth(deps: { tokens: Pick<TokenRepo, 'findActiveByHas
       await next();
     };
 
-  return { requireRole, authorize, authenticate, invalidate: () => cache.clear() };
+  return { requireRole, authorize, authorizeCached, authenticate, invalidate: () => cache.clear() };
 }
