@@ -176,8 +176,10 @@ export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOpti
     },
     async latestSince(since, keys) {
       if (!keys.length) return [];
+      // `+query_key` keeps SQLite on the updated_at index (a range of recent rows) instead of the
+      // query_key index, which would visit every host's row of every check
       const stmt = sqlite.prepare<unknown[], Stored & { host_id: number; query_key: string; updated_at: number }>(
-        `SELECT host_id, query_key, rows, observed_at, epoch, counter, error, updated_at FROM latest_results WHERE updated_at >= ? AND query_key IN (${keys.map(() => '?').join(',')})`,
+        `SELECT host_id, query_key, rows, observed_at, epoch, counter, error, updated_at FROM latest_results WHERE updated_at >= ? AND +query_key IN (${keys.map(() => '?').join(',')})`,
       );
       return stmt.all(since, ...keys).map((r) => toLatest(r.host_id, r));
     },

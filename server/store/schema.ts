@@ -66,7 +66,12 @@ export const latestResults = sqliteTable('latest_results', {
   counter: integer('counter').notNull(),
   error: text('error'),
   updatedAt: integer('updated_at').notNull(),
-}, (t) => [primaryKey({ columns: [t.hostId, t.queryKey] }), index('latest_results_query').on(t.queryKey)]);
+}, (t) => [
+  primaryKey({ columns: [t.hostId, t.queryKey] }),
+  index('latest_results_query').on(t.queryKey),
+  // the startup catch-up reads what changed since the last persisted check states (latestSince)
+  index('latest_results_updated').on(t.updatedAt),
+]);
 
 export const statusLogs = sqliteTable('status_logs', {
   id: integer('id').primaryKey({ autoIncrement: true }),

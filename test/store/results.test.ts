@@ -79,6 +79,18 @@ describe('createResultRepo (ingestBatch)', () => {
     expect((await r.latestForHost(a)).map((l) => l.queryKey)).to.deep.equal(['p/q1', 'p/q2']);
   });
 
+  it('latestSince returns the sets of the named queries stored at or after a time, through the updated_at index', async () => {
+    const a = await host('A');
+    const r = repo({ fsync: false });
+    await r.ingestBatch({ hostId: a, receivedAt: T0, results: [snap('p/os', '1'), snap('p/fw', '1')], statuses: [] });
+    await r.ingestBatch({ hostId: a, receivedAt: T0 + 60_000, results: [snap('p/os', '2', T0 / 1000 + 60), snap('p/other', '2', T0 / 1000 + 60)], statuses: [] });
+    const since = await r.latestSince(T0 + 1, ['p/os', 'p/fw']);
+    expect(since.map((l) => [l.queryKey, l.rows])).to.deep.equal([['p/os', [{ version: '2' }]]]);
+    expect((await r.latestSince(T0, ['p/os', 'p/fw'])).map((l) => l.queryKey).sort()).to.deep.equal(['p/fw', 'p/os']);
+    const plan = tmp.opened.sqlite.prepare('EXPLAIN QUERY PLAN SELECT host_id FROM latest_results WHERE updated_at >= ? AND +query_key IN (?)').all(0, 'p/os') as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join(' ')).to.include('latest_results_updated');
+  });
+
   it('walSyncer flushes the real WAL file and fails when it is gone', async () => {
     const a = await host('A');
     await repo({ fsync: false }).ingestBatch(batch(a, snap('p/os', '14.4')));

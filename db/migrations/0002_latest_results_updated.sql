@@ -1,0 +1,1 @@
+CREATE INDEX `latest_results_updated` ON `latest_results` (`updated_at`);
