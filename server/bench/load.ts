@@ -32,7 +32,8 @@ export interface LoadSpec {
 
 export interface LoadResult { rps: number; p50: number; p99: number; non2xx: number }
 
-const percentile = (sorted: readonly number[], p: number): number =>
+/** The p-th percentile (nearest rank) of sorted values; NaN when there are none. */
+export const percentile = (sorted: readonly number[], p: number): number =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN : Number.NaN;
 
 function rotation(spec: LoadSpec): () => { path: string; headers: Record<string, string> } {

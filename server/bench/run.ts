@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { createFleet, type Fleet } from '../sim/fleet.js';
 import { createHttpTransport, type Transport } from '../sim/transport.js';
 import { benchEvaluations } from '../posture/bench.js';
-import { runLoad } from './load.js';
+import { percentile, runLoad } from './load.js';
 import { cpuMs, rssBytes } from './proc.js';
 import { freePort, startServerProcess, type ServerProcess } from './server-process.js';
 
@@ -167,11 +167,6 @@ export async function eachOnce(n: number, concurrency: number, op: (i: number) =
     while (next < n) await op(next++);
   }));
 }
-
-const percentile = (sorted: readonly number[], p: number): number => {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-};
 
 const canonicalRows = (rows: ReadonlyArray<Record<string, unknown>>): string =>
   rows.map((r) => JSON.stringify(Object.keys(r).sort().map((k) => [k, String(r[k] ?? '')]))).sort().join('\n');
