@@ -51,6 +51,9 @@ export function buildRows(results: readonly BenchFigures[], cores: number): Benc
     }),
     row('server CPU per host start-up', 'CPU-ms', (f) => f.cpuMsPerStart),
     row('server RSS after full enrollment', 'MiB', (f) => f.rssMiB, { target: below(1024, '< 1024 MiB') }),
+    row('server peak RSS, whole run before the restart', 'MiB', (f) => f.peakRssMiB, {
+      note: 'VmHWM: under full load V8 lets garbage build up between major collections, so the peak is well above the live heap',
+    }),
     row('cold start to ready, N hosts stored', 's', (f) => f.coldStartMs / 1000, { target: below(10, '< 10 s') }),
     row('distributed/read check-ins', 'req/s', (f) => f.readsPerSec),
     row('check-in latency p50 / p99', 'ms', (f) => `${f.readP50.toFixed(1)} / ${f.readP99.toFixed(1)}`),

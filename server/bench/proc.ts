@@ -15,10 +15,10 @@ export function parseStatCpuMs(stat: string): number {
   return ((utime + stime) * 1000) / CLK_TCK;
 }
 
-/** VmRSS in bytes, from the text of /proc/<pid>/status. */
-export function parseStatusRss(status: string): number {
-  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-  if (!m) throw new Error('no VmRSS in /proc/<pid>/status');
+/** A memory field of /proc/<pid>/status in bytes: VmRSS (resident now) or VmHWM (peak resident). */
+export function parseStatusRss(status: string, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+  if (!m) throw new Error(`no ${field} in /proc/<pid>/status`);
   return Number(m[1]) * 1024;
 }
 
@@ -26,6 +26,6 @@ export function cpuMs(pid: number): number {
   return parseStatCpuMs(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
-export function rssBytes(pid: number): number {
-  return parseStatusRss(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+export function rssBytes(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  return parseStatusRss(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), field);
 }

@@ -56,6 +56,8 @@ export interface BenchFigures {
   /** Server CPU per host start-up (enroll + first config). */
   cpuMsPerStart: number;
   rssMiB: number;
+  /** Peak resident memory (VmHWM) from start to just before the cold-start restart. */
+  peakRssMiB: number;
   readsPerSec: number;
   readP50: number;
   readP99: number;
@@ -285,6 +287,16 @@ function request(url: string, caPem: string, method: string, token: string | nul
 
 const decisionOf = (j: unknown): string => (typeof j === 'object' && j !== null && 'decision' in j ? String((j as { decision: unknown }).decision) : '');
 
+/**
+ * Collects the bench process's own garbage before a latency phase (with `--expose-gc`, as `npm run
+ * bench` runs): the loss check just parsed every stored result, and the collector of a 100k-host
+ * fleet's heap runs on the same cores as the server, showing up as server latency otherwise.
+ */
+async function settle(): Promise<void> {
+  (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((r) => setTimeout(r, 1000));
+}
+
 export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
   const d = opts.durations;
   const n = opts.hosts;
@@ -293,6 +305,8 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
   const clock = pausableClock();
   const transport: Transport = createHttpTransport({ url: server.url, caPem: server.caPem, maxSockets: 64 });
   const fleet = createFleet({ hosts: n, transport, enrollSecret: server.enrollSecret, clock, seed: opts.seed ?? 1, trackAcks: true, driftPerHour: 0, timeScale: 1 });
+  /** Connections of the hosts measured in the fix → access phase (their own, see there). */
+  const ownTransports: Transport[] = [];
   const waitQuiet = async (): Promise<void> => {
     while (transport.inFlight() > 0) await new Promise((r) => setTimeout(r, 20));
   };
@@ -376,6 +390,7 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
 
     // ── TLS handshakes ──
     log(`[${n}] TLS handshakes`);
+    await settle();
     const full = await tlsRate('127.0.0.1', server.port, server.caPem, d.tls, false);
     const resumed = await tlsRate('127.0.0.1', server.port, server.caPem, d.tls, true);
 
@@ -385,15 +400,19 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     const auth = { authorization: `Bearer ${server.gatewayToken}` };
     const verdictPaths = serials.map((sn) => `/api/v1/verdict?serial=${encodeURIComponent(sn)}&resource=prod-db&user=alice`);
     const load = { url: server.url, caPem: server.caPem, seconds: d.http, headers: auth };
+    await settle();
     const verdict = await runLoad({ ...load, kind: 'cannon', paths: verdictPaths });
     const authz = await runLoad({
       ...load, kind: 'cannon', paths: ['/api/v1/authz'],
       headerSets: serials.map((sn) => ({ 'x-device-serial': sn, 'x-forwarded-user': 'alice', 'x-trustgate-resource': 'prod-db' })),
     });
+    await settle();
     const verdictFixed = await runLoad({ ...load, kind: 'paced', rate: VERDICT_FIXED_RATE, paths: verdictPaths });
     const bareServer = await startBareServer(server.certsDir);
     const bareLoad = { url: bareServer.url, caPem: server.caPem, seconds: d.http, headers: {}, paths: ['/'] };
+    await settle();
     const bare = await runLoad({ ...bareLoad, kind: 'cannon' });
+    await settle();
     const bareFixed = await runLoad({ ...bareLoad, kind: 'paced', rate: VERDICT_FIXED_RATE });
     bareServer.stop();
 
@@ -409,6 +428,13 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     const paceReads0 = eps().read.ok;
     const paceLogs0 = eps().log.ok;
     const failing = Array.from({ length: n }, (_, i) => i).filter((i) => fleet.agent(i).facets.length > 0).slice(0, 2 * d.fixes);
+    // The measured hosts talk over their own connections, as every real agent does: behind the
+    // simulator's shared pool of 64 they would wait for the rest of the simulated fleet, not the server.
+    for (const i of failing) {
+      const t = createHttpTransport({ url: server.url, caPem: server.caPem, maxSockets: 2 });
+      fleet.ownConnection(i, t);
+      ownTransports.push(t);
+    }
     const viaPage: number[] = [];
     const viaAdmin: number[] = [];
     const verdictUrl = (serial: string) => `${server.url}/api/v1/verdict?serial=${encodeURIComponent(serial)}&resource=prod-db`;
@@ -459,6 +485,8 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     clock.pause();
     await waitQuiet();
 
+    const peakRssMiB = rssBytes(server.pid, 'VmHWM') / 2 ** 20;
+
     // ── cold start with N hosts stored ──
     log(`[${n}] cold start`);
     // The replay below runs against a small ingest queue so that a burst can overflow it.
@@ -488,7 +516,7 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     const perHostMsPerSec = readMs / 60 + (batchMs * queriesPerHost) / 300;
     const hostsPerCore = 1000 / perHostMsPerSec;
     return {
-      hosts: n, enrollPerSec, enrollSeconds, enrolled, cpuMsPerStart: cpuPerStart, rssMiB,
+      hosts: n, enrollPerSec, enrollSeconds, enrolled, cpuMsPerStart: cpuPerStart, rssMiB, peakRssMiB,
       readsPerSec: reads / d.phase, readP50, readP99, cpuMsPer1kReads: readMs * 1000,
       firstReportSeconds, firstReportBatchesPerSec: firstBatches / firstReportSeconds, firstReportRowsPerSec: firstRows / firstReportSeconds,
       firstReportP50, firstReportP99, cpuMsPer1kFirstReports: firstBatches ? (firstCpu / firstBatches) * 1000 : Number.NaN,
@@ -512,6 +540,7 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
   } finally {
     await fleet.stop();
     transport.close();
+    for (const t of ownTransports) t.close();
     fleet.engine.close();
     await server.stop();
   }

@@ -175,6 +175,11 @@ export interface Fleet {
    * sends at osquery defaults, where splay gives every query of a pack its own moment to run.
    */
   reportOneNow(index: number): Promise<void>;
+  /**
+   * Gives one host its own connection (as every real agent has) instead of the fleet's shared pool:
+   * a measured host's requests then wait for the server, not behind the rest of the simulated fleet.
+   */
+  ownConnection(index: number, transport: Transport): void;
 }
 
 // Timer kinds (low bits of a wheel code).
@@ -229,6 +234,8 @@ class Agent implements HostRef {
   started = false;
   hostIdentifier = '';
   acked: Map<string, AckedSet> | null = null;
+  /** This host's own connection (ownConnection), instead of the fleet's shared pool. */
+  transport: Transport | null = null;
   /** Next query reportOneNow runs. */
   nextReport = 0;
   wakers: Array<(() => void) | null> = [null, null, null, null];
@@ -364,8 +371,16 @@ export function createFleet(opts: FleetOptions): Fleet {
   const headers = (a: Agent, key: string | null): Record<string, string> | undefined =>
     key && versionAtLeast(a.osqueryVersion, '5.23.0') ? { Authorization: `NodeKey ${key}` } : undefined;
 
-  const post = async (name: keyof OsqueryPaths, body: unknown, hdrs?: Record<string, string>, gzip = false): Promise<PostResult> => {
-    const r = await transport.post(paths[name], body, { headers: hdrs, gzip });
+  /** Requests queued or in flight on the shared pool and on hosts' own connections. */
+  const own = new Set<Transport>();
+  const inFlight = (): number => {
+    let n = transport.inFlight();
+    for (const t of own) n += t.inFlight();
+    return n;
+  };
+
+  const post = async (a: Agent, name: keyof OsqueryPaths, body: unknown, hdrs?: Record<string, string>, gzip = false): Promise<PostResult> => {
+    const r = await (a.transport ?? transport).post(paths[name], body, { headers: hdrs, gzip });
     const e = st.endpoints[name];
     e.latency.record(r.ms);
     if (judge(r) === 'ok') e.ok++;
@@ -421,7 +436,7 @@ export function createFleet(opts: FleetOptions): Fleet {
       platform_type: PLATFORM_TYPE[id.platform],
       host_details: hostDetails(a),
     };
-    const r = await post('enroll', body);
+    const r = await post(a, 'enroll', body);
     // The enroll plugin reads only node_key (or the legacy `id`); node_invalid and error are ignored.
     if (r.ok && isRecord(r.json)) {
       const key = typeof r.json['node_key'] === 'string' ? r.json['node_key'] : typeof r.json['id'] === 'string' ? r.json['id'] : '';
@@ -470,7 +485,7 @@ export function createFleet(opts: FleetOptions): Fleet {
     for (let i = 1; i <= attempts && running; i++) {
       const key = await getNodeKey(a);
       if (key) {
-        const r = await post(name, { ...extra, node_key: key }, headers(a, key), gzip);
+        const r = await post(a, name, { ...extra, node_key: key }, headers(a, key), gzip);
         const verdict = judge(r);
         if (verdict === 'ok') return r;
         if (verdict === 'node_invalid') clearKey(a);
@@ -859,13 +874,13 @@ export function createFleet(opts: FleetOptions): Fleet {
       wheel.clear();
       wakeAll();
       const deadline = Date.now() + 20_000;
-      while ((busy > 0 || transport.inFlight() > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      while ((busy > 0 || inFlight() > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     },
     tick,
     async idle() {
       for (;;) {
         for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
-        if (busy - sleeping <= 0 && transport.inFlight() === 0) return;
+        if (busy - sleeping <= 0 && inFlight() === 0) return;
         await new Promise((r) => setTimeout(r, 1));
       }
     },
@@ -923,6 +938,12 @@ export function createFleet(opts: FleetOptions): Fleet {
         a.nextReport = (a.nextReport + 1) % a.schedule.length;
       }
       return track(() => flush(a, true));
+    },
+    ownConnection(i, t) {
+      const a = get(i);
+      if (a.transport) own.delete(a.transport);
+      a.transport = t;
+      own.add(t);
     },
     hostsReporting() {
       let n = 0;

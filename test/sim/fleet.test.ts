@@ -275,4 +275,28 @@ describe('simulated fleet', () => {
     expect(h.fleet.stats().enrolled).to.equal(0);
     await h.fleet.stop();
   });
+  it('sends a host with its own connection through that connection only (ownConnection)', async () => {
+    const h = harness();
+    const own: string[] = [];
+    h.fleet.ownConnection(1, {
+      inFlight: () => 0,
+      close: () => undefined,
+      post(path, body, o) {
+        own.push(path);
+        return h.fake.transport.post(path, body, o);
+      },
+    });
+    h.fleet.start();
+    await h.run(30_000);
+    await h.fleet.pollNow(1);
+    expect(own.filter((p) => p.endsWith('/enroll'))).to.have.length(1);
+    expect(own.some((p) => p.endsWith('/read'))).to.equal(true);
+    // the host's enroll went through its own connection, and only its own: the other two came through the pool
+    const serial = h.fleet.agent(1).serial;
+    const enrolls = h.fake.byPath('/enroll').map((r) => ((r.body['host_details'] as Record<string, Record<string, string>>)['system_info'] ?? {})['hardware_serial']);
+    expect(enrolls).to.have.members([h.fleet.agent(0).serial, serial, h.fleet.agent(2).serial]);
+    const keyOf1 = h.fake.requests.filter((r) => r.path.endsWith('/read') && h.fake.serialOfKey(String(r.body['node_key'])) === serial).length;
+    expect(own.filter((p) => p.endsWith('/read'))).to.have.length(keyOf1);
+    await h.fleet.stop();
+  });
 });
