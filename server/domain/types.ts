@@ -292,6 +292,8 @@ export interface BreakGlassGrant {
   revokedBy: string | null;
   reviewedBy: string | null;
   reviewedAt: number | null;
+  /** The approver's comment on approve or deny (required on deny): shown to the requester. */
+  decisionComment: string | null;
 }
 
 export interface AuditEntry {

@@ -109,8 +109,6 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
   const pendingTtl = deps.pendingTtlMs ?? 3_600_000;
   const idempotent = new Map<string, { id: string; at: number }>();
   const used = new Map<string, number>();
-  /** Approvers' comments on declined requests, shown to the requester (also in the audit log). */
-  const denyComments = new Map<string, string>();
   let chain: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
 
@@ -206,6 +204,7 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
         durationMs: input.durationMs, status: active ? 'active' : 'pending', createdAt: now,
         activatedAt: active ? now : null, expiresAt: active ? now + input.durationMs : null,
         requestedBy: input.requestedBy, approvedBy: null, revokedBy: null, reviewedBy: null, reviewedAt: null,
+        decisionComment: null,
       };
       await deps.repo.insert(grant);
       await deps.audit.record({ type: 'break_glass.requested', actor: input.requestedBy, serial: grant.serial, at: now, data: grantData(grant, { approval: d.approval }) });
@@ -228,7 +227,7 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
         throw conflict(`break-glass grant ${id} expired before it was approved`);
       }
       if (g.status !== 'pending') throw conflict(`break-glass grant ${id} is ${g.status}, not pending`);
-      const out = await update(id, { status: 'active', activatedAt: now, expiresAt: now + g.durationMs, approvedBy: actor });
+      const out = await update(id, { status: 'active', activatedAt: now, expiresAt: now + g.durationMs, approvedBy: actor, decisionComment: comment ?? null });
       await deps.audit.record({ type: 'break_glass.approved', actor, serial: g.serial, at: now, data: grantData(out, { comment: comment ?? null }) });
       deps.grants.add(out);
       notify('approved', out, actor, comment);
@@ -236,8 +235,7 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
     }),
     deny: (id, actor, comment) => decide(id, async (g, now) => {
       if (g.status !== 'pending') throw conflict(`break-glass grant ${id} is ${g.status}, not pending`);
-      const out = await update(id, { status: 'denied', revokedBy: actor });
-      denyComments.set(id, comment);
+      const out = await update(id, { status: 'denied', revokedBy: actor, decisionComment: comment });
       await deps.audit.record({ type: 'break_glass.denied', actor, serial: g.serial, at: now, data: grantData(out, { comment }) });
       notify('denied', out, actor, comment);
       return out;
@@ -304,7 +302,7 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
       const lastDenied = forHere[0]?.status === 'denied' ? forHere[0] : undefined;
       let declined: Eligibility['declined'];
       if (lastDenied && !active && !pending) {
-        declined = { ...lastDenied, comment: denyComments.get(lastDenied.id) ?? null };
+        declined = { ...lastDenied, comment: lastDenied.decisionComment };
       }
       return {
         resource, resourceTitle: res.title ?? res.name, tier: res.tier, approval: approvalFor(policy, res.tier),

@@ -356,7 +356,7 @@ export function grantJson(g: BreakGlassGrant, uses?: number): Record<string, unk
     id: g.id, status: g.status, serial: g.serial, user: g.user, resource: g.resource, tier: g.tier, reason: g.reason,
     duration: formatDuration(g.durationMs), duration_ms: g.durationMs, created_at: iso(g.createdAt), activated_at: iso(g.activatedAt),
     expires_at: iso(g.expiresAt), requested_by: g.requestedBy, approved_by: g.approvedBy, revoked_by: g.revokedBy,
-    reviewed_by: g.reviewedBy, reviewed_at: iso(g.reviewedAt), ...(uses !== undefined ? { uses } : {}),
+    reviewed_by: g.reviewedBy, reviewed_at: iso(g.reviewedAt), decision_comment: g.decisionComment, ...(uses !== undefined ? { uses } : {}),
   };
 }
 

@@ -17,7 +17,7 @@ function toGrant(r: Row): BreakGlassGrant {
     id: r.id, serial: r.serial, user: r.user, resource: r.resource, tier: r.tier, reason: r.reason,
     durationMs: r.durationMs, status: toStatus(r.status), createdAt: r.createdAt, activatedAt: r.activatedAt,
     expiresAt: r.expiresAt, requestedBy: r.requestedBy, approvedBy: r.approvedBy, revokedBy: r.revokedBy,
-    reviewedBy: r.reviewedBy, reviewedAt: r.reviewedAt,
+    reviewedBy: r.reviewedBy, reviewedAt: r.reviewedAt, decisionComment: r.decisionComment,
   };
 }
 
@@ -32,6 +32,7 @@ function toPatch(p: Partial<BreakGlassGrant>): Partial<Insert> {
   if (p.reviewedBy !== undefined) out.reviewedBy = p.reviewedBy;
   if (p.reviewedAt !== undefined) out.reviewedAt = p.reviewedAt;
   if (p.durationMs !== undefined) out.durationMs = p.durationMs;
+  if (p.decisionComment !== undefined) out.decisionComment = p.decisionComment;
   return out;
 }
 
@@ -43,7 +44,7 @@ export function createBreakGlassRepo(db: Db): BreakGlassRepo {
           id: g.id, serial: g.serial, user: g.user, resource: g.resource, tier: g.tier, reason: g.reason,
           durationMs: g.durationMs, status: g.status, createdAt: g.createdAt, activatedAt: g.activatedAt,
           expiresAt: g.expiresAt, requestedBy: g.requestedBy, approvedBy: g.approvedBy, revokedBy: g.revokedBy,
-          reviewedBy: g.reviewedBy, reviewedAt: g.reviewedAt,
+          reviewedBy: g.reviewedBy, reviewedAt: g.reviewedAt, decisionComment: g.decisionComment,
         }).run();
       } catch (e) {
         if (e instanceof Error && /UNIQUE|PRIMARY KEY/i.test(e.message)) throw conflict(`break-glass grant ${g.id} already exists`);

@@ -147,6 +147,7 @@ export const breakGlassGrants = sqliteTable('break_glass_grants', {
   revokedBy: text('revoked_by'),
   reviewedBy: text('reviewed_by'),
   reviewedAt: integer('reviewed_at'),
+  decisionComment: text('decision_comment'),
 }, (t) => [index('break_glass_user').on(t.user, t.createdAt), index('break_glass_serial').on(t.serial)]);
 
 /** Append-only, hash-chained audit log. */

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { AppError } from '../../server/shared/errors.js';
 import type { SlackMessage, WebhookNotifier } from '../../server/people/webhook.js';
+import { createBreakGlassService } from '../../server/people/break-glass.js';
+import { silentLogger } from '../../server/shared/log.js';
+import { createBreakGlassRepo } from '../../server/store/break-glass.js';
 import { makeHost, makePolicy, startHarness, type Harness } from './support.js';
 
 async function refusal(p: Promise<unknown>): Promise<AppError> {
@@ -216,6 +219,12 @@ describe('BreakGlassService.eligibility', () => {
     const { grant } = await h.breakGlass.request(base);
     await h.breakGlass.deny(grant.id, 'secops', 'not now');
     expect((await h.breakGlass.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({ id: grant.id, comment: 'not now', revokedBy: 'secops' });
+    // the comment is stored with the grant: a restarted server (a new service on the same database) still shows it
+    const restarted = createBreakGlassService({
+      repo: createBreakGlassRepo(h.opened.db), audit: h.audit, clock: h.clock, log: silentLogger(), policy: () => h.policy,
+      grants: { add: () => undefined, remove: () => undefined }, deviceKnown: async () => true,
+    });
+    expect((await restarted.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({ id: grant.id, comment: 'not now', decisionComment: 'not now' });
     h.clock.advance(1000);
     await h.breakGlass.request(base);
     expect((await h.breakGlass.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.equal(undefined);

@@ -8,7 +8,7 @@ import type { BreakGlassGrant } from '../../server/domain/types.js';
 const grant: BreakGlassGrant = {
   id: 'bg_1', serial: 'C02XX', user: 'alice', resource: 'prod-db', tier: 'high', reason: 'INC-1 <script> & more',
   durationMs: 3_600_000, status: 'pending', createdAt: 0, activatedAt: null, expiresAt: null, requestedBy: 'alice',
-  approvedBy: null, revokedBy: null, reviewedBy: null, reviewedAt: null,
+  approvedBy: null, revokedBy: null, reviewedBy: null, reviewedAt: null, decisionComment: null,
 };
 
 /** A local webhook receiver answering the given statuses in turn (then 200). */

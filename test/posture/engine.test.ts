@@ -64,7 +64,7 @@ function grant(over: Partial<BreakGlassGrant> = {}): BreakGlassGrant {
   return {
     id: 'bg1', serial: 'C02MAC', user: 'alice', resource: 'prod-db', tier: 'high', reason: 'incident 42', durationMs: 2 * HOUR,
     status: 'active', createdAt: T0, activatedAt: T0, expiresAt: T0 + 2 * HOUR, requestedBy: 'alice', approvedBy: null,
-    revokedBy: null, reviewedBy: null, reviewedAt: null, ...over,
+    revokedBy: null, reviewedBy: null, reviewedAt: null, decisionComment: null, ...over,
   };
 }
 

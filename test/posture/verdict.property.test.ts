@@ -51,7 +51,7 @@ function build(s: Scenario) {
   const grants: BreakGlassGrant[] = s.grant ? [{
     id: 'g', serial: 'SER', user: s.grant.user, resource: 'r', tier: s.grant.tier, reason: 'why', durationMs: HOUR, status: 'active',
     createdAt: T0 - HOUR, activatedAt: T0 - HOUR, expiresAt: T0 + s.grant.expiresIn, requestedBy: s.grant.user,
-    approvedBy: null, revokedBy: null, reviewedBy: null, reviewedAt: null,
+    approvedBy: null, revokedBy: null, reviewedBy: null, reviewedAt: null, decisionComment: null,
   }] : [];
   return { checks, pol, h, states, grants };
 }

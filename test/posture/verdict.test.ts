@@ -54,7 +54,7 @@ describe('computeVerdict', () => {
 describe('findGrant', () => {
   const g: BreakGlassGrant = {
     id: 'g', serial: 'S1', user: 'alice', resource: 'r', tier: 't', reason: 'x', durationMs: HOUR, status: 'active', createdAt: T0,
-    activatedAt: T0 + MIN, expiresAt: T0 + HOUR, requestedBy: 'alice', approvedBy: null, revokedBy: null, reviewedBy: null, reviewedAt: null,
+    activatedAt: T0 + MIN, expiresAt: T0 + HOUR, requestedBy: 'alice', approvedBy: null, revokedBy: null, reviewedBy: null, reviewedAt: null, decisionComment: null,
   };
   const cases: Array<[string, number, boolean]> = [
     ['before activation', T0, false], ['at activation', T0 + MIN, true], ['just before expiry', T0 + HOUR - 1, true], ['at expiry', T0 + HOUR, false],

@@ -6,7 +6,7 @@ import type { BreakGlassGrant } from '../../server/domain/types.js';
 const grant = (over: Partial<BreakGlassGrant> = {}): BreakGlassGrant => ({
   id: 'g1', serial: 'C02XX', user: 'alice', resource: 'prod-db', tier: 'high', reason: 'Paging incident INC-1',
   durationMs: 3_600_000, status: 'active', createdAt: 1000, activatedAt: 1000, expiresAt: 3_601_000,
-  requestedBy: 'alice', approvedBy: null, revokedBy: null, reviewedBy: null, reviewedAt: null, ...over,
+  requestedBy: 'alice', approvedBy: null, revokedBy: null, reviewedBy: null, reviewedAt: null, decisionComment: null, ...over,
 });
 
 describe('createBreakGlassRepo', () => {
@@ -14,7 +14,7 @@ describe('createBreakGlassRepo', () => {
 
   it('round-trips a grant with every field', async () => {
     const repo = createBreakGlassRepo(db.opened.db);
-    const g = grant({ approvedBy: 'root', reviewedBy: 'sec', reviewedAt: 5000 });
+    const g = grant({ approvedBy: 'root', reviewedBy: 'sec', reviewedAt: 5000, decisionComment: 'ok for INC-1' });
     await repo.insert(g);
     expect(await repo.get('g1')).to.deep.equal(g);
     expect(await repo.get('nope')).to.equal(undefined);
@@ -31,8 +31,8 @@ describe('createBreakGlassRepo', () => {
   it('updates only the mutable fields and returns the updated grant', async () => {
     const repo = createBreakGlassRepo(db.opened.db);
     await repo.insert(grant({ status: 'pending', activatedAt: null, expiresAt: null }));
-    const updated = await repo.update('g1', { status: 'active', activatedAt: 2000, expiresAt: 9000, approvedBy: 'root', user: 'mallory' });
-    expect(updated).to.include({ status: 'active', activatedAt: 2000, expiresAt: 9000, approvedBy: 'root', user: 'alice' });
+    const updated = await repo.update('g1', { status: 'active', activatedAt: 2000, expiresAt: 9000, approvedBy: 'root', decisionComment: 'go ahead', user: 'mallory' });
+    expect(updated).to.include({ status: 'active', activatedAt: 2000, expiresAt: 9000, approvedBy: 'root', decisionComment: 'go ahead', user: 'alice' });
     expect(await repo.update('missing', { status: 'revoked' })).to.equal(undefined);
   });
 

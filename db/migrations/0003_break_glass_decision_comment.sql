@@ -1,0 +1,1 @@
+ALTER TABLE `break_glass_grants` ADD `decision_comment` text;
