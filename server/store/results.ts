@@ -22,7 +22,7 @@ import type { IngestBatch, IngestOutcome, LatestResult, ResultUpdate, Row } from
 import { errorMessage, unavailable } from '../shared/errors.js';
 import { parseJson } from './rows.js';
 
-interface Stored { rows: string; observed_at: number; epoch: number; counter: number; error: string | null }
+interface Stored { rows: string; observed_at: number; epoch: number; counter: number; error: string | null; updated_at: number }
 interface Pending { batch: IngestBatch; resolve: (o: IngestOutcome) => void; reject: (e: unknown) => void }
 
 /** Canonical identity of a row (column order does not matter). */
@@ -33,10 +33,16 @@ export function rowKey(row: Row): string {
   return s;
 }
 
-/** Applies one update to the previous set; returns undefined when the update must be skipped. */
-export function applyUpdate(prev: { rows: Row[]; observedAt: number; epoch: number; counter: number } | undefined, u: ResultUpdate): Row[] | undefined {
+/**
+ * Applies one update to the previous set; returns undefined when the update must be skipped.
+ * `prev.updatedAt` (when the server received it) bounds the previous result's time: an agent whose clock
+ * runs ahead stamps its results in the future, and a recheck answered later (stamped on arrival) must
+ * still replace them, as the posture engine already orders them (effectiveObservedAt).
+ */
+export function applyUpdate(prev: { rows: Row[]; observedAt: number; epoch: number; counter: number; updatedAt?: number } | undefined, u: ResultUpdate): Row[] | undefined {
   const at = u.unixTime * 1000;
-  if (prev && at < prev.observedAt) return undefined; // out of order: never overwrite newer
+  const prevAt = prev && prev.updatedAt !== undefined && prev.updatedAt > 0 ? Math.min(prev.observedAt, prev.updatedAt) : prev?.observedAt;
+  if (prev && prevAt !== undefined && at < prevAt) return undefined; // out of order: never overwrite newer
   if (u.error !== undefined) return prev?.rows ?? [];
   if (u.mode === 'snapshot') return u.added;
   // differential
@@ -82,7 +88,7 @@ export interface ResultRepoOptions {
 }
 
 export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOptions): ResultRepo {
-  const getMeta = sqlite.prepare<[number, string], Omit<Stored, 'rows'>>('SELECT observed_at, epoch, counter, error FROM latest_results WHERE host_id = ? AND query_key = ?');
+  const getMeta = sqlite.prepare<[number, string], Omit<Stored, 'rows'>>('SELECT observed_at, epoch, counter, error, updated_at FROM latest_results WHERE host_id = ? AND query_key = ?');
   const getRows = sqlite.prepare<[number, string], { rows: string }>('SELECT rows FROM latest_results WHERE host_id = ? AND query_key = ?');
   const upsert = sqlite.prepare(`INSERT INTO latest_results (host_id, query_key, rows, observed_at, epoch, counter, error, updated_at)
     VALUES (@hostId, @queryKey, @rows, @observedAt, @epoch, @counter, @error, @updatedAt)
@@ -102,7 +108,7 @@ export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOpti
       // the previous rows are read only when the update needs them (differentials, errors): a snapshot
       // replaces the set and only needs the time for the out-of-order check
       const hostId = batch.hostId;
-      const prev = s ? { get rows() { return parseJson<Row[]>(getRows.get(hostId, u.queryKey)?.rows ?? '[]', []); }, observedAt: s.observed_at, epoch: s.epoch, counter: s.counter } : undefined;
+      const prev = s ? { get rows() { return parseJson<Row[]>(getRows.get(hostId, u.queryKey)?.rows ?? '[]', []); }, observedAt: s.observed_at, epoch: s.epoch, counter: s.counter, updatedAt: s.updated_at } : undefined;
       const rows = applyUpdate(prev, u);
       if (!rows) { out.skipped++; continue; }
       const latest: LatestResult = {

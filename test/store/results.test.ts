@@ -79,6 +79,21 @@ describe('createResultRepo (ingestBatch)', () => {
     expect((await r.latestForHost(a)).map((l) => l.queryKey)).to.deep.equal(['p/q1', 'p/q2']);
   });
 
+  it('orders results by when they were received when an agent stamps them in the future (clock ahead)', async () => {
+    const a = await host('A');
+    const r = repo({ fsync: false });
+    // the agent's clock runs an hour ahead: its failing result is stamped T0 + 1 h, received at T0
+    await r.ingestBatch({ hostId: a, receivedAt: T0, results: [snap('p/os', 'failing', T0 / 1000 + 3600)], statuses: [] });
+    // a recheck answered a minute later is stamped on arrival: it is newer and must replace it
+    const later = await r.ingestBatch({ hostId: a, receivedAt: T0 + 60_000, results: [snap('p/os', 'fixed', T0 / 1000 + 60)], statuses: [] });
+    expect(later.skipped).to.equal(0);
+    expect((await r.latestForHost(a))[0]?.rows).to.deep.equal([{ version: 'fixed' }]);
+    // a result stamped before what is stored (and received after it) is still out of order
+    const stale = await r.ingestBatch({ hostId: a, receivedAt: T0 + 120_000, results: [snap('p/os', 'old', T0 / 1000 + 30)], statuses: [] });
+    expect(stale.skipped).to.equal(1);
+    expect((await r.latestForHost(a))[0]?.rows).to.deep.equal([{ version: 'fixed' }]);
+  });
+
   it('latestSince returns the sets of the named queries stored at or after a time, through the updated_at index', async () => {
     const a = await host('A');
     const r = repo({ fsync: false });
