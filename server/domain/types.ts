@@ -204,6 +204,15 @@ export interface LatestResult {
   updatedAt: number;
 }
 
+/**
+ * The time a result counts as observed at: the agent's run time, capped by when the server received it
+ * (an agent whose clock runs ahead cannot stamp results in the future). The store orders updates by it
+ * and the posture engine evaluates freshness by it.
+ */
+export function effectiveObservedAt(r: Pick<LatestResult, 'observedAt' | 'updatedAt'>): number {
+  return Number.isFinite(r.updatedAt) && r.updatedAt > 0 ? Math.min(r.observedAt, r.updatedAt) : r.observedAt;
+}
+
 export interface IngestOutcome {
   /** Sets that changed or were re-observed by this batch (skipped out-of-order updates excluded). */
   latest: LatestResult[];

@@ -17,8 +17,10 @@
  * Everything is synchronous; the event loop makes each call atomic with respect to the others.
  */
 import type { CheckStateRepo, HostRepo } from '../domain/ports.js';
-import type {
-  BreakGlassGrant, CheckDef, CheckState, CheckStateColumns, CheckStatus, Host, LatestResult, Policy, ResourceMode,
+import {
+  effectiveObservedAt,
+  type BreakGlassGrant, type CheckDef, type CheckState, type CheckStateColumns, type CheckStatus, type Host, type LatestResult,
+  type Policy, type ResourceMode,
 } from '../domain/types.js';
 import type {
   BundleDevice, BundleGrant, Decision, VerdictBundle, VerdictBundleSnapshot, VerdictLookup, VerdictReason, VerdictSource,
@@ -28,7 +30,7 @@ import { sha256Hex } from '../shared/crypto.js';
 import { invalid } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { compilePass, type PassPredicate } from './cel.js';
-import { effectiveObservedAt, evaluateCheck } from './evaluate-check.js';
+import { evaluateCheck } from './evaluate-check.js';
 import { isoTime } from './iso-time.js';
 import {
   assembleVerdict, deviceReason, findGrant, missingReason, sortReasons, staleReason, stateReason,

@@ -15,7 +15,7 @@
  *   `unknown` in between does not reset it); a `pass` clears it.
  * - `lastPassedAt` is the observedAt of the latest `pass`, kept through later failures.
  */
-import type { CheckDef, CheckState, CheckStatus, LatestResult, Row } from '../domain/types.js';
+import { effectiveObservedAt, type CheckDef, type CheckState, type CheckStatus, type LatestResult, type Row } from '../domain/types.js';
 import { errorMessage } from '../shared/errors.js';
 import type { PassPredicate } from './cel.js';
 import { interpolate } from './message.js';
@@ -47,11 +47,6 @@ export function trimRows(rows: readonly Row[]): Row[] {
     out.push(r);
   }
   return out;
-}
-
-/** The time a result counts as observed at: agent run time, capped by the server receive time. */
-export function effectiveObservedAt(latest: LatestResult): number {
-  return Number.isFinite(latest.updatedAt) && latest.updatedAt > 0 ? Math.min(latest.observedAt, latest.updatedAt) : latest.observedAt;
 }
 
 export function evaluateCheck(

@@ -18,7 +18,7 @@
 import type Database from 'better-sqlite3';
 import fs from 'node:fs';
 import type { ResultRepo } from '../domain/ports.js';
-import type { IngestBatch, IngestOutcome, LatestResult, ResultUpdate, Row } from '../domain/types.js';
+import { effectiveObservedAt, type IngestBatch, type IngestOutcome, type LatestResult, type ResultUpdate, type Row } from '../domain/types.js';
 import { errorMessage, unavailable } from '../shared/errors.js';
 import { parseJson } from './rows.js';
 
@@ -34,15 +34,13 @@ export function rowKey(row: Row): string {
 }
 
 /**
- * Applies one update to the previous set; returns undefined when the update must be skipped.
- * `prev.updatedAt` (when the server received it) bounds the previous result's time: an agent whose clock
- * runs ahead stamps its results in the future, and a recheck answered later (stamped on arrival) must
- * still replace them, as the posture engine already orders them (effectiveObservedAt).
+ * Applies one update to the previous set; returns undefined when the update must be skipped. The stored
+ * set's time is its effective one (capped by its arrival), so a recheck answered after a result an agent
+ * stamped in the future still replaces it.
  */
-export function applyUpdate(prev: { rows: Row[]; observedAt: number; epoch: number; counter: number; updatedAt?: number } | undefined, u: ResultUpdate): Row[] | undefined {
+export function applyUpdate(prev: { rows: Row[]; observedAt: number; updatedAt: number; epoch: number; counter: number } | undefined, u: ResultUpdate): Row[] | undefined {
   const at = u.unixTime * 1000;
-  const prevAt = prev && prev.updatedAt !== undefined && prev.updatedAt > 0 ? Math.min(prev.observedAt, prev.updatedAt) : prev?.observedAt;
-  if (prev && prevAt !== undefined && at < prevAt) return undefined; // out of order: never overwrite newer
+  if (prev && at < effectiveObservedAt(prev)) return undefined; // out of order: never overwrite newer
   if (u.error !== undefined) return prev?.rows ?? [];
   if (u.mode === 'snapshot') return u.added;
   // differential
