@@ -65,8 +65,8 @@ export interface Eligibility {
   usage: LimitUsage;
   active: BreakGlassGrant | undefined;
   pending: BreakGlassGrant | undefined;
-  /** The most recent grant declined by an approver within the window, with the approver's comment. */
-  declined: (BreakGlassGrant & { comment: string | null }) | undefined;
+  /** The most recent grant declined by an approver within the window (its decisionComment says why). */
+  declined: BreakGlassGrant | undefined;
 }
 
 export interface FrequentUser {
@@ -300,10 +300,7 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
       const pending = forHere.find((g) => g.status === 'pending' && !pendingExpired(g, now));
       // Only when the newest request here was declined (newest first).
       const lastDenied = forHere[0]?.status === 'denied' ? forHere[0] : undefined;
-      let declined: Eligibility['declined'];
-      if (lastDenied && !active && !pending) {
-        declined = { ...lastDenied, comment: lastDenied.decisionComment };
-      }
+      const declined = lastDenied && !active && !pending ? lastDenied : undefined;
       return {
         resource, resourceTitle: res.title ?? res.name, tier: res.tier, approval: approvalFor(policy, res.tier),
         maxDurationMs: policy.breakGlass.maxDurationMs, usage: limitUsage(policy, inWindow, now), active, pending, declined,

@@ -195,7 +195,7 @@ function bgSection(v: DeviceView, o: PageOptions, now: number): SafeHtml {
     <div class="details-body">
     ${f?.refusal ? html`<div class="error-summary" id="error-summary" role="alert" tabindex="-1"><h3>We couldn't give you emergency access</h3><p>${f.refusal}</p><p>Fixing the items above still works${o.help.text || o.help.url ? ', or ask for help below' : ''}.</p></div>` : ''}
     ${f && f.errors.length > 0 ? html`<div class="error-summary" id="error-summary" role="alert" tabindex="-1"><h3>There is a problem</h3><ul>${f.errors.map((x) => html`<li><a href="#bg-${x.field}">${x.message}</a></li>`)}</ul></div>` : ''}
-    ${e.declined ? html`<div class="notice warn"><p><strong>Your last request was declined${e.declined.revokedBy ? ` by ${e.declined.revokedBy}` : ''}.</strong>${e.declined.comment ? html` Their comment: “${e.declined.comment}”` : ''}</p></div>` : ''}
+    ${e.declined ? html`<div class="notice warn"><p><strong>Your last request was declined${e.declined.revokedBy ? ` by ${e.declined.revokedBy}` : ''}.</strong>${e.declined.decisionComment ? html` Their comment: “${e.declined.decisionComment}”` : ''}</p></div>` : ''}
     <p>Use this only when you must get in before you can fix your laptop, for example during an incident. It gives you access to ${r} (and other resources at the same security level) for a limited time.</p>
     ${atLimit ? html`<p class="notice warn">You have used all ${e.usage.limit} emergency accesses allowed in ${windowText}.${e.usage.nextAt !== null ? ` The next one is possible on ${dayDate(e.usage.nextAt, now)} at ${clockTime(e.usage.nextAt)}.` : ''}</p>` : html`
     <form method="post" action="/device/break-glass" id="bg-form" novalidate>

@@ -218,13 +218,13 @@ describe('BreakGlassService.eligibility', () => {
     const base = { serial: 'C02XX', user: 'alice', resource: 'prod-db', reason: 'Paging incident INC-1', durationMs: HOUR, requestedBy: 'alice' };
     const { grant } = await h.breakGlass.request(base);
     await h.breakGlass.deny(grant.id, 'secops', 'not now');
-    expect((await h.breakGlass.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({ id: grant.id, comment: 'not now', revokedBy: 'secops' });
+    expect((await h.breakGlass.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({ id: grant.id, decisionComment: 'not now', revokedBy: 'secops' });
     // the comment is stored with the grant: a restarted server (a new service on the same database) still shows it
     const restarted = createBreakGlassService({
       repo: createBreakGlassRepo(h.opened.db), audit: h.audit, clock: h.clock, log: silentLogger(), policy: () => h.policy,
       grants: { add: () => undefined, remove: () => undefined }, deviceKnown: async () => true,
     });
-    expect((await restarted.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({ id: grant.id, comment: 'not now', decisionComment: 'not now' });
+    expect((await restarted.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({ id: grant.id, decisionComment: 'not now', revokedBy: 'secops' });
     h.clock.advance(1000);
     await h.breakGlass.request(base);
     expect((await h.breakGlass.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.equal(undefined);
