@@ -167,8 +167,10 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
         if (q.kind === 'recheck') {
           const queryKey = deps.checkQueryKey(q.ref);
           if (!queryKey) continue;
+          // stamped in whole seconds like osquery's own results, so a scheduled run in the same second
+          // after this answer is not taken for an older one
           updates.push({
-            queryKey, mode: 'snapshot', unixTime: now / 1000, epoch: 0, counter: 0, added: rows, removed: [],
+            queryKey, mode: 'snapshot', unixTime: Math.floor(now / 1000), epoch: 0, counter: 0, added: rows, removed: [],
             ...(status !== 0 ? { error: message || `query failed with status ${status}` } : {}),
           });
         }

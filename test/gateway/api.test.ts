@@ -400,7 +400,8 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       }
       expect([...byCheck.keys()]).to.have.members(['macos_firewall', 'macos_screen_lock']);
 
-      clock.advance(5000);
+      // the answer lands mid-second (osquery stamps its own results in whole seconds)
+      clock.advance(5000 + (1700 - (clock.now() % 1000)) % 1000);
       const queries: Record<string, unknown> = {};
       const statuses: Record<string, number> = {};
       for (const [check, id] of byCheck) {
@@ -414,6 +415,10 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       expect(v.reasons).to.deep.equal([]);
       const empty = await d.agent.post('/distributed/read', {});
       expect((empty.json as { queries: object }).queries).to.deep.equal({});
+      // a scheduled run later in that same second (stamped in whole seconds) is not older than the answer
+      clock.advance(100);
+      await d.report({ failing: ['macos_firewall'], unixTime: Math.floor(nowSec()) });
+      expect((await verdict(d.serial, 'prod-db')).reasons.map((r) => r.check)).to.deep.equal(['macos_firewall']);
     });
 
     it('answers 404 for an unknown host', async () => {
