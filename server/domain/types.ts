@@ -202,15 +202,50 @@ export interface LatestResult {
   counter: number;
   error: string | null;
   updatedAt: number;
+  /**
+   * Arrival order: a sequence the store assigns to every set it stores (increasing in commit order, kept
+   * in the database so that it holds across restarts and, later, across instances). 0 for sets stored
+   * before the sequence existed.
+   */
+  seq: number;
 }
 
 /**
  * The time a result counts as observed at: the agent's run time, capped by when the server received it
- * (an agent whose clock runs ahead cannot stamp results in the future). The store orders updates by it
- * and the posture engine evaluates freshness by it.
+ * (an agent whose clock runs ahead cannot stamp results in the future). The posture engine evaluates
+ * freshness by it; results are ordered by its second, then by arrival (`compareResultOrder`).
  */
 export function effectiveObservedAt(r: Pick<LatestResult, 'observedAt' | 'updatedAt'>): number {
   return Number.isFinite(r.updatedAt) && r.updatedAt > 0 ? Math.min(r.observedAt, r.updatedAt) : r.observedAt;
+}
+
+/**
+ * Where a result stands among the results of its (device, query): the second it was observed in (the
+ * agent's run time capped by arrival, `effectiveObservedAt`), then its arrival `seq`. Seconds, because
+ * osquery stamps its results in whole seconds and so does a recheck answer; arrival within a second,
+ * because "the same second" says nothing about which came first. A total order, kept by the store and
+ * followed by the posture engine.
+ */
+export interface ResultOrder {
+  /** Epoch seconds; NaN when nothing was observed yet. */
+  second: number;
+  /** Arrival sequence; NaN when not known (a check state persisted before the sequence existed). */
+  seq: number;
+}
+
+export const resultOrderOf = (r: Pick<LatestResult, 'observedAt' | 'updatedAt' | 'seq'>): ResultOrder =>
+  ({ second: Math.floor(effectiveObservedAt(r) / 1000), seq: r.seq });
+
+/**
+ * Negative when `a` is older than `b`, positive when newer, 0 when neither is known to be (the same
+ * result, or an unknown side). Nothing observed (`b.second` NaN) is older than anything.
+ */
+export function compareResultOrder(a: ResultOrder, b: ResultOrder): number {
+  if (Number.isNaN(b.second)) return Number.isNaN(a.second) ? 0 : 1;
+  if (Number.isNaN(a.second)) return -1;
+  if (a.second !== b.second) return a.second - b.second;
+  if (Number.isNaN(a.seq) || Number.isNaN(b.seq)) return 0;
+  return a.seq - b.seq;
 }
 
 export interface IngestOutcome {
@@ -243,6 +278,7 @@ export interface CheckStateColumns {
   observedAt: Float64Array;
   firstFailedAt: Float64Array;
   lastPassedAt: Float64Array;
+  resultSeq: Float64Array;
   /** By state index: the message of each state whose status is fail. */
   message: Map<number, string>;
   /** By state index: the error of each state whose status is error. */
@@ -261,6 +297,8 @@ export interface CheckState {
   firstFailedAt: number | null;
   lastPassedAt: number | null;
   error: string | null;
+  /** The arrival `seq` of the result evaluated (LatestResult.seq); null before any, or when not known. */
+  resultSeq: number | null;
 }
 
 /** Reasons are a closed vocabulary (plus check ids, which name the failing check). */

@@ -81,7 +81,7 @@ function resultsFor(host: Host, checks: readonly CheckDef[], now: number, round:
   return checks.map((c, j) => {
     const failing = (host.id * 31 + j * 7 + round) % 23 === 0;
     const rows = failing ? [] : [{ n: String(j), version: `14.${(host.id + j + round) % 7}.1` }];
-    return { hostId: host.id, queryKey: `bench/${c.id}`, rows, observedAt: now, epoch: 0, counter: round, error: null, updatedAt: now };
+    return { hostId: host.id, queryKey: `bench/${c.id}`, rows, observedAt: now, epoch: 0, counter: round, error: null, updatedAt: now, seq: round };
   });
 }
 

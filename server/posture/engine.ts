@@ -5,7 +5,7 @@
  * Memory layout per device (about 1.5 KB with 15 checks: ~150 MB of heap for 100k devices; measured by
  * `benchEvaluations`):
  * - `codes`   number[n]   status code (0 unknown, 1 pass, 2 fail, 3 error) | APPLICABLE bit (small ints)
- * - `times`   number[3n]  observedAt, firstFailedAt, lastPassedAt per check (NaN = none; unboxed doubles)
+ * - `times`   number[4n]  observedAt, firstFailedAt, lastPassedAt, result seq per check (NaN = none; unboxed doubles)
  * - `reasons` array[n]    the precomputed reason of each check that has data and does not pass
  * - `tiers`  one record per tier: the sorted non-passing reasons and the oldest observedAt among the
  *   tier's required applicable checks, so freshness at decision time is one comparison; only when that
@@ -18,7 +18,7 @@
  */
 import type { CheckStateRepo, HostRepo } from '../domain/ports.js';
 import {
-  effectiveObservedAt,
+  compareResultOrder, resultOrderOf,
   type BreakGlassGrant, type CheckDef, type CheckState, type CheckStateColumns, type CheckStatus, type Host, type LatestResult,
   type Policy, type ResourceMode,
 } from '../domain/types.js';
@@ -50,6 +50,10 @@ const STATUS_OF: readonly CheckStatus[] = ['unknown', 'pass', 'fail', 'error'];
 const T_OBSERVED = 0;
 const T_FAILED = 1;
 const T_PASSED = 2;
+/** The arrival seq of the result evaluated (with observedAt's second, the result order). */
+const T_SEQ = 3;
+/** Slots of `times` per check. */
+const T_SLOTS = 4;
 const EMPTY: readonly VerdictReason[] = Object.freeze([]);
 const UNKNOWN_DEVICE: readonly VerdictReason[] = Object.freeze([deviceReason('unknown_device')]);
 const SERIAL_CONFLICT: readonly VerdictReason[] = Object.freeze([deviceReason('serial_conflict')]);
@@ -189,7 +193,7 @@ function tierRecord(model: Model, t: TierModel, rec: Pick<HostRec, 'codes' | 'ti
     }
     const code = rec.codes[idx] ?? 0;
     if ((code & APPLICABLE) === 0) continue;
-    const obs = rec.times[idx * 3 + T_OBSERVED] ?? NaN;
+    const obs = rec.times[idx * T_SLOTS + T_OBSERVED] ?? NaN;
     if (obs < oldest) oldest = obs;
     if ((code & STATUS_MASK) !== S_PASS) (reasons ??= []).push(rec.reasons[idx] ?? model.checks[idx]?.unknownReason ?? missingReason(t.requiredIds[k] ?? ''));
   }
@@ -223,17 +227,18 @@ function emptyRec(id: number, info: DeviceInfo, n: number): HostRec {
   const reasons: Array<VerdictReason | undefined> = [];
   for (let i = 0; i < n; i++) {
     codes.push(0);
-    times.push(NaN, NaN, NaN);
+    times.push(NaN, NaN, NaN, NaN);
     reasons.push(undefined);
   }
   return { id, info, codes, times, reasons, tiers: [], bundleJson: undefined };
 }
 
-function setState(rec: HostRec, idx: number, s: Pick<CheckState, 'status' | 'observedAt' | 'firstFailedAt' | 'lastPassedAt'>, reason: VerdictReason | undefined): void {
+function setState(rec: HostRec, idx: number, s: Pick<CheckState, 'status' | 'observedAt' | 'firstFailedAt' | 'lastPassedAt' | 'resultSeq'>, reason: VerdictReason | undefined): void {
   rec.codes[idx] = ((rec.codes[idx] ?? 0) & APPLICABLE) | CODE_OF[s.status];
-  rec.times[idx * 3 + T_OBSERVED] = numOrNaN(s.observedAt);
-  rec.times[idx * 3 + T_FAILED] = numOrNaN(s.firstFailedAt);
-  rec.times[idx * 3 + T_PASSED] = numOrNaN(s.lastPassedAt);
+  rec.times[idx * T_SLOTS + T_OBSERVED] = numOrNaN(s.observedAt);
+  rec.times[idx * T_SLOTS + T_FAILED] = numOrNaN(s.firstFailedAt);
+  rec.times[idx * T_SLOTS + T_PASSED] = numOrNaN(s.lastPassedAt);
+  rec.times[idx * T_SLOTS + T_SEQ] = numOrNaN(s.resultSeq);
   rec.reasons[idx] = reason;
 }
 
@@ -255,7 +260,7 @@ function remapRec(old: HostRec, oldModel: Model, model: Model, layout: Int32Arra
     if (!c || i < 0) continue;
     if (!same) {
       rec.codes[j] = (old.codes[i] ?? 0) & STATUS_MASK;
-      for (let k = 0; k < 3; k++) rec.times[j * 3 + k] = old.times[i * 3 + k] ?? NaN;
+      for (let k = 0; k < T_SLOTS; k++) rec.times[j * T_SLOTS + k] = old.times[i * T_SLOTS + k] ?? NaN;
     }
     const r = old.reasons[i];
     rec.reasons[j] = r && (r.title !== c.def.title || r.remediation_url !== (c.def.remediationUrl ?? null))
@@ -279,7 +284,7 @@ function staleReasons(model: Model, t: TierModel, rec: HostRec, base: readonly V
     if (idx < 0) continue;
     const code = rec.codes[idx] ?? 0;
     if ((code & APPLICABLE) === 0 || (code & STATUS_MASK) !== S_PASS) continue;
-    const obs = rec.times[idx * 3 + T_OBSERVED] ?? NaN;
+    const obs = rec.times[idx * T_SLOTS + T_OBSERVED] ?? NaN;
     const c = model.checks[idx];
     if (c && now - obs > t.maxAgeMs) (stale ??= []).push(staleReason(c.def, obs, t.maxAgeMs));
   }
@@ -495,7 +500,7 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
       indexSerial(s, rec);
       fresh.set(host.id, rec);
     }
-    const { hostId, check, status, observedAt, firstFailedAt, lastPassedAt } = cols;
+    const { hostId, check, status, observedAt, firstFailedAt, lastPassedAt, resultSeq } = cols;
     for (let i = 0; i < cols.length; i++) {
       const rec = fresh.get(hostId[i] ?? NaN);
       const idx = idxOf[check[i] ?? 0] ?? -1;
@@ -503,9 +508,10 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
       const code = status[i] ?? S_UNKNOWN;
       const obs = observedAt[i] ?? NaN;
       rec.codes[idx] = ((rec.codes[idx] ?? 0) & APPLICABLE) | code;
-      rec.times[idx * 3 + T_OBSERVED] = obs;
-      rec.times[idx * 3 + T_FAILED] = firstFailedAt[i] ?? NaN;
-      rec.times[idx * 3 + T_PASSED] = lastPassedAt[i] ?? NaN;
+      rec.times[idx * T_SLOTS + T_OBSERVED] = obs;
+      rec.times[idx * T_SLOTS + T_FAILED] = firstFailedAt[i] ?? NaN;
+      rec.times[idx * T_SLOTS + T_PASSED] = lastPassedAt[i] ?? NaN;
+      rec.times[idx * T_SLOTS + T_SEQ] = resultSeq[i] ?? NaN;
       const c = m.checks[idx];
       rec.reasons[idx] = code === S_UNKNOWN || code === S_PASS || !c ? undefined : stateReason(c.def, {
         status: STATUS_OF[code] ?? 'unknown', message: cols.message.get(i) ?? c.def.message,
@@ -588,9 +594,11 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
       const idx = m.byQueryKey.get(l.queryKey) ?? m.byId.get(l.queryKey);
       const c = idx === undefined ? undefined : m.checks[idx];
       if (idx === undefined || !c) continue;
-      const o = idx * 3;
+      const o = idx * T_SLOTS;
       const prevObserved = rec.times[o + T_OBSERVED] ?? NaN;
-      if (effectiveObservedAt(l) < prevObserved) continue; // an older result than the one evaluated: never overwrite
+      const prevSeq = rec.times[o + T_SEQ] ?? NaN;
+      // an older result than the one evaluated (callbacks of separate commits can arrive out of order): never overwrite
+      if (compareResultOrder(resultOrderOf(l), { second: Math.floor(prevObserved / 1000), seq: prevSeq }) < 0) continue;
       const prev = { firstFailedAt: nullIfNaN(rec.times[o + T_FAILED]), lastPassedAt: nullIfNaN(rec.times[o + T_PASSED]) };
       const next = evaluateCheck(c.def, c.pass, l, prev, host.id);
       const reason = stateReason(c.def, next);
@@ -599,6 +607,7 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
         && prevObserved === numOrNaN(next.observedAt)
         && nullIfNaN(rec.times[o + T_FAILED]) === next.firstFailedAt
         && nullIfNaN(rec.times[o + T_PASSED]) === next.lastPassedAt
+        && nullIfNaN(rec.times[o + T_SEQ]) === next.resultSeq
         && rec.reasons[idx]?.message === reason?.message;
       if (same) continue;
       setState(rec, idx, next, reason);
@@ -717,7 +726,7 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
       const c = m.checks[idx];
       const code = rec.codes[idx] ?? 0;
       if (!c || (code & APPLICABLE) === 0 || out.includes(c.def.id)) return;
-      const obs = rec.times[idx * 3 + T_OBSERVED] ?? NaN;
+      const obs = rec.times[idx * T_SLOTS + T_OBSERVED] ?? NaN;
       if ((code & STATUS_MASK) !== S_PASS || now - obs > maxAgeMs) out.push(c.def.id);
     };
     if (tier !== undefined) {
@@ -747,7 +756,7 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
         return;
       }
       const code = rec.codes[idx] ?? 0;
-      const o = idx * 3;
+      const o = idx * T_SLOTS;
       const obs = nullIfNaN(rec.times[o + T_OBSERVED]);
       const ff = nullIfNaN(rec.times[o + T_FAILED]);
       const lp = nullIfNaN(rec.times[o + T_PASSED]);

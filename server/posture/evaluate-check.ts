@@ -61,7 +61,7 @@ export function evaluateCheck(
   if (!latest) {
     return {
       hostId, checkId: def.id, status: 'unknown', observed: [], message: interpolate(def.message, undefined),
-      observedAt: null, firstFailedAt: keptFailed, lastPassedAt: keptPassed, error: null,
+      observedAt: null, firstFailedAt: keptFailed, lastPassedAt: keptPassed, error: null, resultSeq: null,
     };
   }
   const observedAt = effectiveObservedAt(latest);
@@ -69,7 +69,7 @@ export function evaluateCheck(
     return {
       hostId, checkId: def.id, status: 'error', observed: [], message: interpolate(def.message, undefined),
       observedAt, firstFailedAt: keptFailed, lastPassedAt: keptPassed,
-      error: cut(latest.error || 'the agent could not run the query', OBSERVED_LIMITS.errorChars),
+      error: cut(latest.error || 'the agent could not run the query', OBSERVED_LIMITS.errorChars), resultSeq: latest.seq,
     };
   }
   let status: CheckStatus;
@@ -97,5 +97,6 @@ export function evaluateCheck(
     firstFailedAt: status === 'pass' ? null : status === 'fail' ? (keptFailed ?? observedAt) : keptFailed,
     lastPassedAt: status === 'pass' ? Math.max(keptPassed ?? observedAt, observedAt) : keptPassed,
     error,
+    resultSeq: latest.seq,
   };
 }

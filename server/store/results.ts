@@ -18,11 +18,11 @@
 import type Database from 'better-sqlite3';
 import fs from 'node:fs';
 import type { ResultRepo } from '../domain/ports.js';
-import { effectiveObservedAt, type IngestBatch, type IngestOutcome, type LatestResult, type ResultUpdate, type Row } from '../domain/types.js';
+import { resultOrderOf, type IngestBatch, type IngestOutcome, type LatestResult, type ResultUpdate, type Row } from '../domain/types.js';
 import { errorMessage, unavailable } from '../shared/errors.js';
 import { parseJson } from './rows.js';
 
-interface Stored { rows: string; observed_at: number; epoch: number; counter: number; error: string | null; updated_at: number }
+interface Stored { rows: string; observed_at: number; epoch: number; counter: number; error: string | null; updated_at: number; seq: number }
 interface Pending { batch: IngestBatch; resolve: (o: IngestOutcome) => void; reject: (e: unknown) => void }
 
 /** Canonical identity of a row (column order does not matter). */
@@ -34,13 +34,21 @@ export function rowKey(row: Row): string {
 }
 
 /**
- * Applies one update to the previous set; returns undefined when the update must be skipped. The stored
- * set's time is its effective one (capped by its arrival), so a recheck answered after a result an agent
- * stamped in the future still replaces it.
+ * Applies one update to the previous set; returns undefined when the update must be skipped.
+ *
+ * Order (`compareResultOrder`): the second a result was observed in, capped by the second it arrived in
+ * (an agent clock running ahead cannot stamp the future), then arrival. An update observed in an earlier
+ * second than the stored set is older and skipped; one in the same second arrived after it (the store
+ * gives it the next `seq`) and replaces it. So a recheck answer, stamped in whole seconds on arrival,
+ * replaces a failing result that arrived earlier in that second, however far ahead its agent's clock was.
  */
-export function applyUpdate(prev: { rows: Row[]; observedAt: number; updatedAt: number; epoch: number; counter: number } | undefined, u: ResultUpdate): Row[] | undefined {
+export function applyUpdate(
+  prev: { rows: Row[]; observedAt: number; updatedAt: number; epoch: number; counter: number; seq: number } | undefined,
+  u: ResultUpdate,
+  receivedAt: number,
+): Row[] | undefined {
   const at = u.unixTime * 1000;
-  if (prev && at < effectiveObservedAt(prev)) return undefined; // out of order: never overwrite newer
+  if (prev && Math.min(u.unixTime, Math.floor(receivedAt / 1000)) < resultOrderOf(prev).second) return undefined; // older: never overwrite newer
   if (u.error !== undefined) return prev?.rows ?? [];
   if (u.mode === 'snapshot') return u.added;
   // differential
@@ -86,12 +94,16 @@ export interface ResultRepoOptions {
 }
 
 export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOptions): ResultRepo {
-  const getMeta = sqlite.prepare<[number, string], Omit<Stored, 'rows'>>('SELECT observed_at, epoch, counter, error, updated_at FROM latest_results WHERE host_id = ? AND query_key = ?');
+  const getMeta = sqlite.prepare<[number, string], Omit<Stored, 'rows'>>('SELECT observed_at, epoch, counter, error, updated_at, seq FROM latest_results WHERE host_id = ? AND query_key = ?');
   const getRows = sqlite.prepare<[number, string], { rows: string }>('SELECT rows FROM latest_results WHERE host_id = ? AND query_key = ?');
-  const upsert = sqlite.prepare(`INSERT INTO latest_results (host_id, query_key, rows, observed_at, epoch, counter, error, updated_at)
-    VALUES (@hostId, @queryKey, @rows, @observedAt, @epoch, @counter, @error, @updatedAt)
+  const upsert = sqlite.prepare(`INSERT INTO latest_results (host_id, query_key, rows, observed_at, epoch, counter, error, updated_at, seq)
+    VALUES (@hostId, @queryKey, @rows, @observedAt, @epoch, @counter, @error, @updatedAt, @seq)
     ON CONFLICT (host_id, query_key) DO UPDATE SET rows = excluded.rows, observed_at = excluded.observed_at, epoch = excluded.epoch,
-      counter = excluded.counter, error = excluded.error, updated_at = excluded.updated_at`);
+      counter = excluded.counter, error = excluded.error, updated_at = excluded.updated_at, seq = excluded.seq`);
+  // the arrival sequence lives in the database: it keeps counting across restarts (and, on a shared
+  // database, across instances); taken inside the batch's write transaction, so it follows commit order
+  const nextSeq = sqlite.prepare<[], number>(`INSERT INTO sequences (name, value) VALUES ('latest_results', 1)
+    ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`).pluck();
   const insertStatus = sqlite.prepare(`INSERT INTO status_logs (host_id, unix_time, severity, filename, line, message, version, received_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   const pruneStatus = sqlite.prepare(`DELETE FROM status_logs WHERE host_id = ? AND id <= (
@@ -106,12 +118,12 @@ export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOpti
       // the previous rows are read only when the update needs them (differentials, errors): a snapshot
       // replaces the set and only needs the time for the out-of-order check
       const hostId = batch.hostId;
-      const prev = s ? { get rows() { return parseJson<Row[]>(getRows.get(hostId, u.queryKey)?.rows ?? '[]', []); }, observedAt: s.observed_at, epoch: s.epoch, counter: s.counter, updatedAt: s.updated_at } : undefined;
-      const rows = applyUpdate(prev, u);
+      const prev = s ? { get rows() { return parseJson<Row[]>(getRows.get(hostId, u.queryKey)?.rows ?? '[]', []); }, observedAt: s.observed_at, epoch: s.epoch, counter: s.counter, updatedAt: s.updated_at, seq: s.seq } : undefined;
+      const rows = applyUpdate(prev, u, batch.receivedAt);
       if (!rows) { out.skipped++; continue; }
       const latest: LatestResult = {
         hostId: batch.hostId, queryKey: u.queryKey, rows, observedAt: u.unixTime * 1000, epoch: u.epoch,
-        counter: u.counter, error: u.error ?? null, updatedAt: batch.receivedAt,
+        counter: u.counter, error: u.error ?? null, updatedAt: batch.receivedAt, seq: nextSeq.get() ?? 0,
       };
       upsert.run({ ...latest, rows: JSON.stringify(rows) });
       out.rowsApplied += u.added.length + u.removed.length;
@@ -168,13 +180,13 @@ export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOpti
     },
     async latestForHost(hostId) {
       return sqlite.prepare<[number], Stored & { query_key: string; updated_at: number }>(
-        'SELECT query_key, rows, observed_at, epoch, counter, error, updated_at FROM latest_results WHERE host_id = ? ORDER BY query_key',
+        'SELECT query_key, rows, observed_at, epoch, counter, error, updated_at, seq FROM latest_results WHERE host_id = ? ORDER BY query_key',
       ).all(hostId).map((r) => toLatest(hostId, r));
     },
     async latestForQueries(keys) {
       if (!keys.length) return [];
       const stmt = sqlite.prepare<string[], Stored & { host_id: number; query_key: string; updated_at: number }>(
-        `SELECT host_id, query_key, rows, observed_at, epoch, counter, error, updated_at FROM latest_results WHERE query_key IN (${keys.map(() => '?').join(',')})`,
+        `SELECT host_id, query_key, rows, observed_at, epoch, counter, error, updated_at, seq FROM latest_results WHERE query_key IN (${keys.map(() => '?').join(',')})`,
       );
       return stmt.all(...keys).map((r) => toLatest(r.host_id, r));
     },
@@ -183,7 +195,7 @@ export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOpti
       // `+query_key` keeps SQLite on the updated_at index (a range of recent rows) instead of the
       // query_key index, which would visit every host's row of every check
       const stmt = sqlite.prepare<unknown[], Stored & { host_id: number; query_key: string; updated_at: number }>(
-        `SELECT host_id, query_key, rows, observed_at, epoch, counter, error, updated_at FROM latest_results WHERE updated_at >= ? AND +query_key IN (${keys.map(() => '?').join(',')})`,
+        `SELECT host_id, query_key, rows, observed_at, epoch, counter, error, updated_at, seq FROM latest_results WHERE updated_at >= ? AND +query_key IN (${keys.map(() => '?').join(',')})`,
       );
       return stmt.all(since, ...keys).map((r) => toLatest(r.host_id, r));
     },
@@ -196,5 +208,5 @@ export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOpti
 }
 
 function toLatest(hostId: number, r: Stored & { query_key: string; updated_at: number }): LatestResult {
-  return { hostId, queryKey: r.query_key, rows: parseJson<Row[]>(r.rows, []), observedAt: r.observed_at, epoch: r.epoch, counter: r.counter, error: r.error, updatedAt: r.updated_at };
+  return { hostId, queryKey: r.query_key, rows: parseJson<Row[]>(r.rows, []), observedAt: r.observed_at, epoch: r.epoch, counter: r.counter, error: r.error, updatedAt: r.updated_at, seq: r.seq };
 }

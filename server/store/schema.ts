@@ -66,6 +66,8 @@ export const latestResults = sqliteTable('latest_results', {
   counter: integer('counter').notNull(),
   error: text('error'),
   updatedAt: integer('updated_at').notNull(),
+  /** Arrival order (from `sequences`, name 'latest_results'): orders results observed in the same second. */
+  seq: integer('seq').notNull().default(0),
 }, (t) => [
   primaryKey({ columns: [t.hostId, t.queryKey] }),
   index('latest_results_query').on(t.queryKey),
@@ -95,6 +97,8 @@ export const checkStates = sqliteTable('check_states', {
   firstFailedAt: integer('first_failed_at'),
   lastPassedAt: integer('last_passed_at'),
   error: text('error'),
+  /** latest_results.seq of the result this state was evaluated from. */
+  resultSeq: integer('result_seq'),
 }, (t) => [primaryKey({ columns: [t.hostId, t.checkId] })]);
 
 export const distributedQueries = sqliteTable('distributed_queries', {
@@ -161,6 +165,12 @@ export const auditLog = sqliteTable('audit_log', {
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
 }, (t) => [index('audit_type').on(t.type), index('audit_serial').on(t.serial)]);
+
+/** Counters kept in the database (not in a process), so they hold across restarts and instances. */
+export const sequences = sqliteTable('sequences', {
+  name: text('name').primaryKey(),
+  value: integer('value').notNull(),
+});
 
 export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),

@@ -82,7 +82,7 @@ export class FakeEngine {
     m.set(checkId, {
       hostId, checkId, status, observed: [], message, observedAt,
       firstFailedAt: status === 'fail' ? (prev?.firstFailedAt ?? observedAt) : null,
-      lastPassedAt: status === 'pass' ? observedAt : (prev?.lastPassedAt ?? null), error: status === 'error' ? 'boom' : null,
+      lastPassedAt: status === 'pass' ? observedAt : (prev?.lastPassedAt ?? null), error: status === 'error' ? 'boom' : null, resultSeq: null,
     });
     this.states.set(hostId, m);
   }

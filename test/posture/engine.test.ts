@@ -292,6 +292,32 @@ describe('createPostureEngine', () => {
       expect(f.v('C02MAC', 'prod-db').decision).to.equal('allow');
     });
 
+    it('follows the arrival seq within a second: a same-second result delivered late never overwrites a later one', () => {
+      const f = fixture();
+      f.report(mac, {}, T0);
+      // two results of the firewall in the same second: the passing one arrived last (seq 9), but the
+      // commit of the failing one (seq 8) is delivered to the engine after it
+      expect(f.engine.onResults(mac, [latest(1, 'posture/firewall', GOOD['firewall']!, T0 + 1000, { seq: 9 })]).changed).to.have.length(1);
+      const late = f.engine.onResults(mac, [latest(1, 'posture/firewall', [], T0 + 1400, { updatedAt: T0 + 1400, seq: 8 })]);
+      expect(late.changed).to.deep.equal([]);
+      expect(f.v('C02MAC', 'prod-db').decision).to.equal('allow');
+      // a later arrival in that second wins
+      const next = f.engine.onResults(mac, [latest(1, 'posture/firewall', [], T0 + 1000, { seq: 10 })]);
+      expect(next.changed.map((s) => [s.checkId, s.status, s.resultSeq])).to.deep.equal([['firewall', 'fail', 10]]);
+      expect(f.v('C02MAC', 'prod-db').decision).to.equal('deny');
+    });
+
+    it('orders a future-stamped result by the second it arrived in, so a later recheck in that second replaces it', () => {
+      const f = fixture();
+      f.report(mac, {}, T0);
+      // stamped 5 s ahead, arrived at T0 + 1.3 s
+      f.engine.onResults(mac, [latest(1, 'posture/firewall', [], T0 + 6000, { updatedAt: T0 + 1300, seq: 20 })]);
+      expect(f.v('C02MAC', 'prod-db').decision).to.equal('deny');
+      // the recheck answer, stamped in whole seconds at T0 + 1 s, arrived after it
+      f.engine.onResults(mac, [latest(1, 'posture/firewall', GOOD['firewall']!, T0 + 1000, { updatedAt: T0 + 1700, seq: 21 })]);
+      expect(f.v('C02MAC', 'prod-db').decision).to.equal('allow');
+    });
+
     it('accepts the bare check id as the query key and ignores unrelated queries', () => {
       const f = fixture();
       f.report(mac);

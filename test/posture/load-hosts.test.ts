@@ -18,7 +18,8 @@ export function toColumns(states: readonly CheckState[], checkIds: readonly stri
   const n = kept.length;
   const cols: CheckStateColumns = {
     length: n, hostId: new Float64Array(n), check: new Uint16Array(n), status: new Uint8Array(n),
-    observedAt: new Float64Array(n), firstFailedAt: new Float64Array(n), lastPassedAt: new Float64Array(n), message: new Map(), error: new Map(),
+    observedAt: new Float64Array(n), firstFailedAt: new Float64Array(n), lastPassedAt: new Float64Array(n), resultSeq: new Float64Array(n),
+    message: new Map(), error: new Map(),
   };
   kept.forEach((s, i) => {
     cols.hostId[i] = s.hostId;
@@ -27,6 +28,7 @@ export function toColumns(states: readonly CheckState[], checkIds: readonly stri
     cols.observedAt[i] = s.observedAt ?? NaN;
     cols.firstFailedAt[i] = s.firstFailedAt ?? NaN;
     cols.lastPassedAt[i] = s.lastPassedAt ?? NaN;
+    cols.resultSeq[i] = s.resultSeq ?? NaN;
     if (s.status === 'fail') cols.message.set(i, s.message);
     if (s.status === 'error' && s.error !== null) cols.error.set(i, s.error);
   });
@@ -58,12 +60,12 @@ function scenario(raw: Array<typeof hostArb extends fc.Arbitrary<infer H> ? H : 
       hostId: i + 1, checkId: id, status: st.status, observed: [{ v: '1' }], message: `${id} failed on h${i}`, observedAt,
       firstFailedAt: st.status === 'fail' && observedAt !== null ? observedAt - (st.failedFor ?? 0) : null,
       lastPassedAt: st.status === 'pass' ? observedAt : st.failedFor === undefined ? null : T0 - 3 * HOUR,
-      error: st.status === 'error' ? `boom ${i}` : null,
+      error: st.status === 'error' ? `boom ${i}` : null, resultSeq: observedAt === null ? null : i * 10 + k,
     });
   }));
   // a state of a check no pack defines, and one of a host that is not stored: both ignored
-  states.push({ hostId: 1, checkId: 'gone', status: 'fail', observed: [], message: 'x', observedAt: T0, firstFailedAt: T0, lastPassedAt: null, error: null });
-  states.push({ hostId: 999, checkId: 'c0', status: 'fail', observed: [], message: 'x', observedAt: T0, firstFailedAt: T0, lastPassedAt: null, error: null });
+  states.push({ hostId: 1, checkId: 'gone', status: 'fail', observed: [], message: 'x', observedAt: T0, firstFailedAt: T0, lastPassedAt: null, error: null, resultSeq: null });
+  states.push({ hostId: 999, checkId: 'c0', status: 'fail', observed: [], message: 'x', observedAt: T0, firstFailedAt: T0, lastPassedAt: null, error: null, resultSeq: null });
   return { hosts, states };
 }
 

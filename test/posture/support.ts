@@ -23,13 +23,13 @@ export function host(id: number, serial: string, over: Partial<Host> = {}): Host
 }
 
 export function latest(hostId: number, queryKey: string, rows: Row[], observedAt: number, over: Partial<LatestResult> = {}): LatestResult {
-  return { hostId, queryKey, rows, observedAt, epoch: 0, counter: 0, error: null, updatedAt: observedAt, ...over };
+  return { hostId, queryKey, rows, observedAt, epoch: 0, counter: 0, error: null, updatedAt: observedAt, seq: 0, ...over };
 }
 
 export function state(hostId: number, checkId: string, status: CheckState['status'], observedAt: number | null, over: Partial<CheckState> = {}): CheckState {
   return {
     hostId, checkId, status, observed: [], message: `${checkId} is not OK`, observedAt,
-    firstFailedAt: status === 'fail' ? observedAt : null, lastPassedAt: status === 'pass' ? observedAt : null, error: null, ...over,
+    firstFailedAt: status === 'fail' ? observedAt : null, lastPassedAt: status === 'pass' ? observedAt : null, error: null, resultSeq: null, ...over,
   };
 }
 

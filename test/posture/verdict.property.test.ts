@@ -45,7 +45,7 @@ function build(s: Scenario) {
     states.push({
       hostId: 1, checkId: id, status: st.status, observed: [], message: `${id} failed`, observedAt,
       firstFailedAt: st.status === 'fail' ? observedAt : null, lastPassedAt: st.status === 'pass' ? observedAt : null,
-      error: st.status === 'error' ? 'boom' : null,
+      error: st.status === 'error' ? 'boom' : null, resultSeq: null,
     });
   });
   const grants: BreakGlassGrant[] = s.grant ? [{

@@ -70,8 +70,9 @@ describe('simulated fleet against the real server', function () {
     const serial = fleet.agent(i).serial;
     expect((await verdict(serial))['decision']).to.equal('deny');
     // Scheduled queries run every 3 s at this time scale: stop them and send what is buffered, so only
-    // the recheck's distributed query can bring the fixed result (a scheduled run could win the race,
-    // and a buffered pre-fix line stamped on the simulated clock, ahead of real time, would look newer).
+    // the recheck's distributed query can bring the fixed result (a scheduled run could win the race).
+    // Buffered pre-fix lines are stamped on the simulated clock, ahead of real time: they count in the
+    // second they arrived in, so the recheck answer, arriving later, replaces them.
     fleet.pauseSchedules();
     await fleet.flushAll();
     fleet.fix(i);

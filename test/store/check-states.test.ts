@@ -19,7 +19,7 @@ async function enroll(db: ReturnType<typeof useTempSqlite>['opened']['db'], seri
 
 const st = (hostId: number, checkId: string, status: CheckState['status'], over: Partial<CheckState> = {}): CheckState => ({
   hostId, checkId, status, observed: [{ version: '14.4' }], message: `${checkId} message`, observedAt: T0,
-  firstFailedAt: status === 'fail' ? T0 - 1000 : null, lastPassedAt: status === 'pass' ? T0 : null, error: status === 'error' ? 'no such table' : null, ...over,
+  firstFailedAt: status === 'fail' ? T0 - 1000 : null, lastPassedAt: status === 'pass' ? T0 : null, error: status === 'error' ? 'no such table' : null, resultSeq: 7, ...over,
 });
 
 describe('createCheckStateRepo columns', () => {

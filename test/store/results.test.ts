@@ -94,6 +94,35 @@ describe('createResultRepo (ingestBatch)', () => {
     expect((await r.latestForHost(a))[0]?.rows).to.deep.equal([{ version: 'fixed' }]);
   });
 
+  it('orders by the observed second, then arrival: a same-second recheck beats a future-stamped result, both ways', async () => {
+    const a = await host('A');
+    const r = repo({ fsync: false });
+    const S = T0 / 1000;
+    // a failing result stamped 5 s in the future arrives at .300; the recheck answer (stamped S) at .700
+    const failing = await r.ingestBatch({ hostId: a, receivedAt: T0 + 300, results: [snap('p/fw', 'off', S + 5)], statuses: [] });
+    const fixed = await r.ingestBatch({ hostId: a, receivedAt: T0 + 700, results: [snap('p/fw', 'on', S)], statuses: [] });
+    expect(fixed.skipped).to.equal(0);
+    expect(fixed.latest[0]!.seq).to.be.greaterThan(failing.latest[0]!.seq);
+    expect((await r.latestForHost(a)).find((l) => l.queryKey === 'p/fw')?.rows).to.deep.equal([{ version: 'on' }]);
+    // the other way: a failing scheduled result of the same second arriving after the passing answer wins
+    const again = await r.ingestBatch({ hostId: a, receivedAt: T0 + 900, results: [snap('p/fw', 'off', S)], statuses: [] });
+    expect(again.skipped).to.equal(0);
+    expect((await r.latestForHost(a)).find((l) => l.queryKey === 'p/fw')?.rows).to.deep.equal([{ version: 'off' }]);
+    // and a result of the previous second arriving last is older
+    const older = await r.ingestBatch({ hostId: a, receivedAt: T0 + 950, results: [snap('p/fw', 'on', S - 1)], statuses: [] });
+    expect(older.skipped).to.equal(1);
+  });
+
+  it('keeps the arrival sequence in the database: it keeps counting after a reopen', async () => {
+    const a = await host('A');
+    const first = await repo({ fsync: false }).ingestBatch(batch(a, snap('p/os', '1'), snap('p/fw', '1')));
+    expect(first.latest.map((l) => l.seq)).to.deep.equal([1, 2]);
+    tmp.reopen();
+    const after = await repo({ fsync: false }).ingestBatch(batch(a, snap('p/os', '2')));
+    expect(after.latest[0]!.seq).to.equal(3);
+    expect((await repo({ fsync: false }).latestForHost(a)).map((l) => [l.queryKey, l.seq])).to.deep.equal([['p/fw', 2], ['p/os', 3]]);
+  });
+
   it('latestSince returns the sets of the named queries stored at or after a time, through the updated_at index', async () => {
     const a = await host('A');
     const r = repo({ fsync: false });
