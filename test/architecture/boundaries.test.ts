@@ -82,7 +82,9 @@ describe('architecture', () => {
   it('finds the imports it checks (the scanner works)', () => {
     expect(edges.length).to.be.greaterThan(30);
     expect(edges.some((e) => e.from === 'osquery' && e.to === 'domain')).to.equal(true);
-    expect(imports.some((i) => i.file === 'store/open.ts' && i.specifier === 'drizzle-orm/better-sqlite3')).to.equal(true);
+    expect(imports.some((i) => i.file === 'store/open.ts' && i.specifier === 'drizzle-orm/better-sqlite3')).to.equal(
+      true,
+    );
     expect(imports.some((i) => i.file === 'cli/main.ts' && i.kind === 'dynamic')).to.equal(true);
   });
 
@@ -99,16 +101,20 @@ describe('architecture', () => {
   });
 
   it('only main.ts and the CLI/bench roots import the store and http assembly', () => {
-    const bad = edges.filter((e) => (e.to === 'store' || e.to === 'http') && !['main', 'cli', 'bench'].includes(e.from));
+    const bad = edges.filter(
+      (e) => (e.to === 'store' || e.to === 'http') && !['main', 'cli', 'bench'].includes(e.from),
+    );
     expect(bad.map((e) => `${e.file}: ${e.from} -> ${e.to}`)).to.deep.equal([]);
   });
 
   it('keeps the gateway decision path free of the posture engine, osquery and admin', () => {
-    const bad = edges.filter((e) => e.from === 'gateway' && ['posture', 'osquery', 'admin', 'control', 'store'].includes(e.to));
+    const bad = edges.filter(
+      (e) => e.from === 'gateway' && ['posture', 'osquery', 'admin', 'control', 'store'].includes(e.to),
+    );
     expect(bad).to.deep.equal([]);
   });
 
-  it('fails on a violation: reports exactly the fixture tree’s forbidden edge, side-effect import, re-export and package', () => {
+  it('fails on a violation: reports exactly the fixture’s bad edge, side-effect import, re-export, package', () => {
     const fixture = checkBoundaries(FIXTURE, RULES);
     expect(fixture.violations).to.have.members([
       "gateway/decide.ts:3: import '../posture/engine.js': gateway may not import posture",
@@ -137,7 +143,7 @@ describe('architecture', () => {
       "type E = import('p-import-type').E;",
       "import f = require('p-require');",
       "// import 'p-comment';",
-      "const g = \"import 'p-string'\";",
+      'const g = "import \'p-string\'";',
     ].join('\n');
     expect(importsOfSource('x/y.ts', text).map((i) => `${i.line} ${i.kind} ${i.specifier}`)).to.deep.equal([
       '1 import p-default',

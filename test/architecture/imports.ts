@@ -70,7 +70,8 @@ function specifierOf(node: ts.Node): { kind: ImportKind; specifier: string } | u
     const spec = stringArg(node.arguments);
     if (spec === undefined) return undefined;
     if (node.expression.kind === ts.SyntaxKind.ImportKeyword) return { kind: 'dynamic', specifier: spec };
-    if (ts.isIdentifier(node.expression) && node.expression.text === 'require') return { kind: 'require', specifier: spec };
+    if (ts.isIdentifier(node.expression) && node.expression.text === 'require')
+      return { kind: 'require', specifier: spec };
   }
   return undefined;
 }

@@ -34,7 +34,9 @@ describe('http/errors', () => {
       status: 500,
       body: { error: { code: 'internal', message: 'internal error' } },
     });
-    expect(JSON.stringify(renderApiError(new AppError('unavailable', 'fsync of /data failed')).body)).to.not.include('/data');
+    expect(JSON.stringify(renderApiError(new AppError('unavailable', 'fsync of /data failed')).body)).to.not.include(
+      '/data',
+    );
   });
 
   it('turns body-parser errors into invalid or too_large, and passes details of a 4xx', () => {

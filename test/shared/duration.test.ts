@@ -6,11 +6,7 @@ import { AppError } from '../../server/shared/errors.js';
 describe('shared/duration', () => {
   it('parseDuration reads seconds, minutes, hours and days', () => {
     expect(['1s', '15m', '2h', '7d', '90m'].map(parseDuration)).to.deep.equal([
-      1000,
-      900_000,
-      7_200_000,
-      604_800_000,
-      5_400_000,
+      1000, 900_000, 7_200_000, 604_800_000, 5_400_000,
     ]);
   });
 
@@ -29,9 +25,9 @@ describe('shared/duration', () => {
   });
 
   it('formatDuration picks the largest whole unit, else rounds to seconds', () => {
-    expect([86_400_000, 172_800_000, 3_600_000, 5_400_000, 60_000, 1000, 1500, 59_999, 0].map(formatDuration)).to.deep.equal(
-      ['1d', '2d', '1h', '90m', '1m', '1s', '2s', '60s', '0s'],
-    );
+    expect(
+      [86_400_000, 172_800_000, 3_600_000, 5_400_000, 60_000, 1000, 1500, 59_999, 0].map(formatDuration),
+    ).to.deep.equal(['1d', '2d', '1h', '90m', '1m', '1s', '2s', '60s', '0s']);
   });
 
   it('formatDuration and parseDuration round-trip whole units', () => {

@@ -49,7 +49,7 @@ export function auditContract(factory: StoreFactory): void {
       expect(verifyChain(all).ok).to.equal(true);
     });
 
-    it('list() filters by type (a trailing * for a prefix), actor, serial, time range, afterSeq and limit', async () => {
+    it('list() filters by type (trailing * for a prefix), actor, serial, time range, afterSeq and limit', async () => {
       const repo = t.store.audit;
       await repo.append([
         { at: 100, type: 'a', actor: 'alice', serial: 'S1', data: {} },

@@ -33,7 +33,13 @@ export function breakGlassContract(factory: StoreFactory): void {
         decisionComment: 'go ahead',
         user: 'mallory',
       });
-      const want = { status: 'active', activatedAt: 2000, expiresAt: 9000, approvedBy: 'root', decisionComment: 'go ahead' };
+      const want = {
+        status: 'active',
+        activatedAt: 2000,
+        expiresAt: 9000,
+        approvedBy: 'root',
+        decisionComment: 'go ahead',
+      };
       expect(updated).to.include({ ...want, user: 'alice' });
       expect(await t.store.breakGlass.get('g1')).to.deep.equal(updated);
     });

@@ -24,7 +24,11 @@ export function carvesContract(factory: StoreFactory): void {
     it('begin() starts a session that get() returns with no block received', async () => {
       const a = await enrollHost(t.store, 'A');
       await t.store.carves.begin(session('s1', a));
-      expect(await t.store.carves.get('s1')).to.deep.equal({ ...session('s1', a), blocksReceived: 0, completedAt: null });
+      expect(await t.store.carves.get('s1')).to.deep.equal({
+        ...session('s1', a),
+        blocksReceived: 0,
+        completedAt: null,
+      });
     });
 
     it('get() and data() return undefined for an unknown session', async () => {
@@ -35,12 +39,15 @@ export function carvesContract(factory: StoreFactory): void {
     it('addBlock() counts each block once, ignoring a duplicate, and returns the carve after the write', async () => {
       const a = await enrollHost(t.store, 'A');
       await t.store.carves.begin(session('s1', a));
-      expect(await t.store.carves.addBlock('s1', 1, Buffer.from('5678'), T0 + 1)).to.include({ blocksReceived: 1, completedAt: null });
+      expect(await t.store.carves.addBlock('s1', 1, Buffer.from('5678'), T0 + 1)).to.include({
+        blocksReceived: 1,
+        completedAt: null,
+      });
       const dup = await t.store.carves.addBlock('s1', 1, Buffer.from('XXXX'), T0 + 2);
       expect(dup).to.include({ blocksReceived: 1, completedAt: null });
     });
 
-    it('completes when every block arrived, at the time of the last, and data() assembles them by block id', async () => {
+    it('completes when every block arrived, at the last one’s time; data() assembles them by block id', async () => {
       const a = await enrollHost(t.store, 'A');
       await t.store.carves.begin(session('s1', a));
       await t.store.carves.addBlock('s1', 2, Buffer.from('90'), T0 + 1);

@@ -41,7 +41,12 @@ export function hostsContract(factory: StoreFactory): void {
         );
         expect(again.reenrolled).to.equal(true);
         expect(again.revokedNodeKeyHash).to.equal(`hash-C02A-${T0}`);
-        expect(again.host).to.include({ id: first.host.id, hostname: 'renamed', enrolledAt: T0, lastSeenAt: T0 + 3000 });
+        expect(again.host).to.include({
+          id: first.host.id,
+          hostname: 'renamed',
+          enrolledAt: T0,
+          lastSeenAt: T0 + 3000,
+        });
         expect(await t.store.hosts.findByNodeKeyHash(`hash-C02A-${T0}`)).to.equal(undefined);
         expect((await t.store.hosts.findByNodeKeyHash(`hash-C02A-${T0 + 3000}`))?.id).to.equal(first.host.id);
         expect(await t.store.hosts.details(first.host.id)).to.deep.equal({ os_version: { version: '15.0' } });
@@ -79,7 +84,10 @@ export function hostsContract(factory: StoreFactory): void {
       });
 
       it('details() returns the host details reported at enrollment', async () => {
-        const details = { system_info: { hardware_serial: 'C02A', cpu_brand: 'M3 "Pro"' }, os_version: { major: '14' } };
+        const details = {
+          system_info: { hardware_serial: 'C02A', cpu_brand: 'M3 "Pro"' },
+          os_version: { major: '14' },
+        };
         const id = await enrollHost(t.store, 'C02A', { details });
         expect(await t.store.hosts.details(id)).to.deep.equal(details);
       });
@@ -204,8 +212,18 @@ export function hostsContract(factory: StoreFactory): void {
         await t.store.results.ingestBatch({ ...batch(id, T0, snapshot('p/os', '14.4')), statuses: [status] });
         await t.store.results.ingestBatch(batch(other, T0, snapshot('p/os', '13.1')));
         await t.store.checkStates.putMany([checkState(id, 'os', 'pass'), checkState(other, 'os', 'pass')]);
-        await t.store.distributed.enqueue([{ id: 'q1', hostId: id, sql: 'SELECT 1', kind: 'live', ref: 'c1', createdAt: T0 }]);
-        const carve = { hostId: id, carveId: 'c', requestId: 'r', blockCount: 2, blockSize: 4, carveSize: 8, createdAt: T0 };
+        await t.store.distributed.enqueue([
+          { id: 'q1', hostId: id, sql: 'SELECT 1', kind: 'live', ref: 'c1', createdAt: T0 },
+        ]);
+        const carve = {
+          hostId: id,
+          carveId: 'c',
+          requestId: 'r',
+          blockCount: 2,
+          blockSize: 4,
+          carveSize: 8,
+          createdAt: T0,
+        };
         await t.store.carves.begin({ ...carve, sessionId: 's1' });
         await t.store.hosts.unenroll(id);
         expect(await t.store.results.latestForHost(id)).to.deep.equal([]);

@@ -35,10 +35,12 @@ export function resultsContract(factory: StoreFactory): void {
         expect(await t.store.results.latestForHost(a)).to.deep.equal(out.latest);
       });
 
-      it('applies a differential to the stored set, removing rows as a multiset whatever their column order', async () => {
+      it('applies a differential to the stored set, removing rows as a multiset, any column order', async () => {
         const a = await enrollHost(t.store, 'A');
         const x = { name: 'x', path: '/x' };
-        await t.store.results.ingestBatch(batch(a, T0, diff('p/apps', 0, { added: [x, x, { name: 'y', path: '/y' }] })));
+        await t.store.results.ingestBatch(
+          batch(a, T0, diff('p/apps', 0, { added: [x, x, { name: 'y', path: '/y' }] })),
+        );
         const out = await t.store.results.ingestBatch(
           batch(a, T0, diff('p/apps', 1, { removed: [{ path: '/x', name: 'x' }], added: [{ name: 'z', path: '/z' }] })),
         );
@@ -54,7 +56,9 @@ export function resultsContract(factory: StoreFactory): void {
         const a = await enrollHost(t.store, 'A');
         const rows = async () => (await t.store.results.latestForHost(a))[0]?.rows;
         await t.store.results.ingestBatch(batch(a, T0, diff('p/apps', 0, { added: [{ n: '1' }, { n: '2' }] })));
-        await t.store.results.ingestBatch(batch(a, T0 + 1000, diff('p/apps', 0, { added: [{ n: '3' }], unixTime: S + 1 })));
+        await t.store.results.ingestBatch(
+          batch(a, T0 + 1000, diff('p/apps', 0, { added: [{ n: '3' }], unixTime: S + 1 })),
+        );
         expect(await rows()).to.deep.equal([{ n: '3' }]);
         await t.store.results.ingestBatch(
           batch(a, T0 + 2000, diff('p/apps', 5, { added: [{ n: '4' }], epoch: 9, unixTime: S + 2 })),
@@ -62,7 +66,7 @@ export function resultsContract(factory: StoreFactory): void {
         expect(await rows()).to.deep.equal([{ n: '4' }]);
       });
 
-      it('skips a replayed differential (same run time and epoch, counter not newer): replays are idempotent', async () => {
+      it('skips a replayed differential (same run time and epoch, counter not newer): replays are no-ops', async () => {
         const a = await enrollHost(t.store, 'A');
         await t.store.results.ingestBatch(batch(a, T0, diff('p/apps', 0, { added: [{ n: '1' }] })));
         const change = diff('p/apps', 1, { added: [{ n: '2' }] });
@@ -113,7 +117,9 @@ export function resultsContract(factory: StoreFactory): void {
       it('commits concurrent batches of many hosts, each set with its own increasing seq', async () => {
         const ids: number[] = [];
         for (let i = 0; i < 12; i += 1) ids.push(await enrollHost(t.store, `H${i}`));
-        const outs = await Promise.all(ids.map((id) => t.store.results.ingestBatch(batch(id, T0, snapshot('p/os', `${id}`)))));
+        const outs = await Promise.all(
+          ids.map((id) => t.store.results.ingestBatch(batch(id, T0, snapshot('p/os', `${id}`)))),
+        );
         const seqs = outs.map((o) => o.latest[0]?.seq);
         expect(new Set(seqs).size).to.equal(ids.length);
         const stored = await t.store.results.latestForQueries(['p/os']);
@@ -137,7 +143,7 @@ export function resultsContract(factory: StoreFactory): void {
         expect((await r.latestForHost(a))[0]?.rows).to.deep.equal([{ version: 'fixed' }]);
       });
 
-      it('orders by the observed second, then arrival: a same-second recheck beats a future-stamped result', async () => {
+      it('orders by the observed second, then arrival: a same-second recheck beats a future stamp', async () => {
         const a = await enrollHost(t.store, 'A');
         const r = t.store.results;
         const fw = async () => (await r.latestForHost(a)).find((l) => l.queryKey === 'p/fw')?.rows;
@@ -175,7 +181,9 @@ export function resultsContract(factory: StoreFactory): void {
     describe('reads', () => {
       it('latestForHost() returns the sets of a host in query key order; none for an unknown host', async () => {
         const a = await enrollHost(t.store, 'A');
-        await t.store.results.ingestBatch(batch(a, T0, snapshot('p/zz', '1'), snapshot('a/b', '2'), snapshot('p/aa', '3')));
+        await t.store.results.ingestBatch(
+          batch(a, T0, snapshot('p/zz', '1'), snapshot('a/b', '2'), snapshot('p/aa', '3')),
+        );
         expect((await t.store.results.latestForHost(a)).map((l) => l.queryKey)).to.deep.equal(['a/b', 'p/aa', 'p/zz']);
         expect(await t.store.results.latestForHost(424_242)).to.deep.equal([]);
       });
@@ -183,7 +191,9 @@ export function resultsContract(factory: StoreFactory): void {
       it('latestForQueries() returns the sets of the named queries of every host, and none for no names', async () => {
         const a = await enrollHost(t.store, 'A');
         const b = await enrollHost(t.store, 'B');
-        await t.store.results.ingestBatch(batch(a, T0, snapshot('p/os', 'a'), snapshot('p/fw', 'a'), snapshot('p/x', 'a')));
+        await t.store.results.ingestBatch(
+          batch(a, T0, snapshot('p/os', 'a'), snapshot('p/fw', 'a'), snapshot('p/x', 'a')),
+        );
         await t.store.results.ingestBatch(batch(b, T0, snapshot('p/os', 'b')));
         const got = await t.store.results.latestForQueries(['p/os', 'p/fw', 'p/none']);
         expect(got.map((l) => [l.hostId, l.queryKey, l.rows])).to.have.deep.members([
@@ -201,7 +211,10 @@ export function resultsContract(factory: StoreFactory): void {
         await r.ingestBatch(batch(a, T0 + 60_000, snapshot('p/os', '2', S + 60), snapshot('p/other', '2', S + 60)));
         const since = await r.latestSince(T0 + 1, ['p/os', 'p/fw']);
         expect(since.map((l) => [l.queryKey, l.rows])).to.deep.equal([['p/os', [{ version: '2' }]]]);
-        expect((await r.latestSince(T0, ['p/os', 'p/fw'])).map((l) => l.queryKey).sort()).to.deep.equal(['p/fw', 'p/os']);
+        expect((await r.latestSince(T0, ['p/os', 'p/fw'])).map((l) => l.queryKey).sort()).to.deep.equal([
+          'p/fw',
+          'p/os',
+        ]);
         expect(await r.latestSince(T0, [])).to.deep.equal([]);
       });
     });

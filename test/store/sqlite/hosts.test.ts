@@ -22,9 +22,14 @@ describe('SQLite host_seen', () => {
     const a = (await repo.enroll(rec('A', T0))).host;
     const gone = (await repo.enroll(rec('GONE', T0))).host;
     await repo.unenroll(gone.id);
-    await repo.touch([{ id: gone.id, at: T0 + 10_000 }, { id: a.id, at: T0 + 10_000 }]);
+    await repo.touch([
+      { id: gone.id, at: T0 + 10_000 },
+      { id: a.id, at: T0 + 10_000 },
+    ]);
     expect((await repo.get(a.id))?.lastSeenAt).to.equal(T0 + 10_000);
-    expect(tmp.opened.sqlite.prepare('SELECT host_id FROM host_seen ORDER BY host_id').pluck().all()).to.deep.equal([a.id]);
+    expect(tmp.opened.sqlite.prepare('SELECT host_id FROM host_seen ORDER BY host_id').pluck().all()).to.deep.equal([
+      a.id,
+    ]);
   });
 });
 
@@ -35,15 +40,21 @@ describe('migration 0001 (host_seen)', () => {
       // the database as the first migration left it, with hosts stored
       const first = path.join(dir, 'first');
       fs.mkdirSync(path.join(first, 'meta'), { recursive: true });
-      const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
+      const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as {
+        entries: Array<{ tag: string }>;
+      };
       const tag = journal.entries[0]?.tag ?? '';
       fs.copyFileSync(path.join(MIGRATIONS_DIR, `${tag}.sql`), path.join(first, `${tag}.sql`));
-      fs.writeFileSync(path.join(first, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, 1) }));
+      fs.writeFileSync(
+        path.join(first, 'meta/_journal.json'),
+        JSON.stringify({ ...journal, entries: journal.entries.slice(0, 1) }),
+      );
       const file = path.join(dir, 'old.db');
       const old = new Database(file);
       migrate(drizzle(old), { migrationsFolder: first });
-      const insert = old.prepare(`INSERT INTO hosts (serial, hardware_uuid, host_identifier, hostname, platform, os_platform, os_name, os_version,
-        osquery_version, hardware_vendor, hardware_model, details, node_key_hash, enroll_secret_name, enrolled_at, last_seen_at)
+      const insert = old.prepare(`INSERT INTO hosts (serial, hardware_uuid, host_identifier, hostname, platform,
+          os_platform, os_name, os_version, osquery_version, hardware_vendor, hardware_model, details, node_key_hash,
+          enroll_secret_name, enrolled_at, last_seen_at)
         VALUES (?, ?, ?, 'h', 'linux', 'ubuntu', 'Ubuntu', '24.04', '5.12.1', 'v', 'm', '{}', ?, 'default', ?, ?)`);
       insert.run('S1', 'U1', 'S1', 'k1', T0, T0 + 111);
       insert.run('S2', 'U2', 'S2', 'k2', T0, T0 + 222);
@@ -52,8 +63,11 @@ describe('migration 0001 (host_seen)', () => {
       const opened = openSqlite(file);
       try {
         const hosts = await createHostRepo(opened.db).list();
-        expect(hosts.map((h) => [h.serial, h.lastSeenAt])).to.deep.equal([['S1', T0 + 111], ['S2', T0 + 222]]);
-        const cols = opened.sqlite.prepare('SELECT name FROM pragma_table_info(\'hosts\')').pluck().all();
+        expect(hosts.map((h) => [h.serial, h.lastSeenAt])).to.deep.equal([
+          ['S1', T0 + 111],
+          ['S2', T0 + 222],
+        ]);
+        const cols = opened.sqlite.prepare("SELECT name FROM pragma_table_info('hosts')").pluck().all();
         expect(cols).to.not.include('last_seen_at');
       } finally {
         opened.sqlite.close();

@@ -18,19 +18,44 @@ describe('SQLite ingest (createResultRepo)', () => {
   const host = async (serial: string): Promise<number> =>
     (await createHostRepo(tmp.opened.db).enroll(enrollRecord(serial))).host.id;
   const snap = (queryKey: string, version: string, unixTime = T0 / 1000): ResultUpdate => ({
-    queryKey, mode: 'snapshot', unixTime, epoch: 0, counter: 0, added: [{ version }], removed: [],
+    queryKey,
+    mode: 'snapshot',
+    unixTime,
+    epoch: 0,
+    counter: 0,
+    added: [{ version }],
+    removed: [],
   });
-  const batch = (hostId: number, ...results: ResultUpdate[]): IngestBatch => ({ hostId, receivedAt: T0, results, statuses: [] });
-  const repo = (over: Partial<ResultRepoOptions> = {}) => createResultRepo(tmp.opened.sqlite, { statusLogsPerHost: 10, queueMax: 100, fsync: true, ...over });
+  const batch = (hostId: number, ...results: ResultUpdate[]): IngestBatch => ({
+    hostId,
+    receivedAt: T0,
+    results,
+    statuses: [],
+  });
+  const repo = (over: Partial<ResultRepoOptions> = {}) =>
+    createResultRepo(tmp.opened.sqlite, { statusLogsPerHost: 10, queueMax: 100, fsync: true, ...over });
 
   it('commits concurrent batches together and acknowledges each only after the WAL flush', async () => {
     const a = await host('A');
     const b = await host('B');
     let flushes = 0;
-    let release!: () => void;
-    const r = repo({ syncWal: () => { flushes++; return new Promise<void>((resolve) => { release = resolve; }); } });
+    let release: () => void = () => undefined;
+    const r = repo({
+      syncWal: () => {
+        flushes++;
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      },
+    });
     let acked = 0;
-    const both = [r.ingestBatch(batch(a, snap('p/os', '14.4'))), r.ingestBatch(batch(b, snap('p/os', '13.1')))].map((p) => p.then((o) => { acked++; return o; }));
+    const both = [r.ingestBatch(batch(a, snap('p/os', '14.4'))), r.ingestBatch(batch(b, snap('p/os', '13.1')))].map(
+      (p) =>
+        p.then((o) => {
+          acked++;
+          return o;
+        }),
+    );
     await new Promise((res) => setTimeout(res, 30));
     // committed (readable) but not acknowledged while the flush runs
     expect(flushes).to.equal(1);
@@ -45,7 +70,10 @@ describe('SQLite ingest (createResultRepo)', () => {
   it('answers unavailable when the WAL cannot be flushed, so the agent keeps and resends its batch', async () => {
     const a = await host('A');
     const r = repo({ syncWal: () => Promise.reject(new Error('EIO')) });
-    const err = await r.ingestBatch(batch(a, snap('p/os', '14.4'))).then(() => null, (e: unknown) => e);
+    const err = await r.ingestBatch(batch(a, snap('p/os', '14.4'))).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(AppError);
     expect((err as AppError).code).to.equal('unavailable');
     expect((err as AppError).message).to.match(/write-ahead log.*EIO.*retry/);
@@ -70,8 +98,11 @@ describe('SQLite ingest (createResultRepo)', () => {
     expect(first.latest.map((l) => l.seq)).to.deep.equal([1, 2]);
     tmp.reopen();
     const after = await repo({ fsync: false }).ingestBatch(batch(a, snap('p/os', '2')));
-    expect(after.latest[0]!.seq).to.equal(3);
-    expect((await repo({ fsync: false }).latestForHost(a)).map((l) => [l.queryKey, l.seq])).to.deep.equal([['p/fw', 2], ['p/os', 3]]);
+    expect(after.latest[0]?.seq).to.equal(3);
+    expect((await repo({ fsync: false }).latestForHost(a)).map((l) => [l.queryKey, l.seq])).to.deep.equal([
+      ['p/fw', 2],
+      ['p/os', 3],
+    ]);
   });
 
   it('latestSince reads through the updated_at index, not the query_key one', () => {
@@ -89,7 +120,10 @@ describe('SQLite ingest (createResultRepo)', () => {
     await sync();
     fs.renameSync(`${tmp.opened.sqlite.name}-wal`, `${tmp.opened.sqlite.name}-moved`);
     try {
-      const err = await sync().then(() => null, (e: unknown) => e as NodeJS.ErrnoException);
+      const err = await sync().then(
+        () => null,
+        (e: unknown) => e as NodeJS.ErrnoException,
+      );
       expect(err?.code).to.equal('ENOENT');
     } finally {
       fs.renameSync(`${tmp.opened.sqlite.name}-moved`, `${tmp.opened.sqlite.name}-wal`);
