@@ -1,0 +1,123 @@
+/** The DistributedRepo contract: the queue of distributed queries per host, resends, answers, campaigns. */
+import { expect } from 'chai';
+import type { DistributedQuery } from '../../../server/domain/types.js';
+import { useStore, enrollHost, T0, type StoreFactory } from './support.js';
+
+type Queued = Omit<DistributedQuery, 'sentAt' | 'completedAt'>;
+
+const query = (id: string, hostId: number, over: Partial<Queued> = {}): Queued => ({
+  id,
+  hostId,
+  sql: `SELECT '${id}'`,
+  kind: 'live',
+  ref: 'campaign-1',
+  createdAt: T0,
+  ...over,
+});
+
+const answer = (rows: unknown[] = [{ n: '1' }]) => ({ rows, status: 0, message: '' });
+
+export function distributedContract(factory: StoreFactory): void {
+  describe('distributed queries (DistributedRepo)', () => {
+    const t = useStore(factory);
+
+    it('takePending() returns the queued queries of a host oldest first and marks them sent', async () => {
+      const a = await enrollHost(t.store, 'A');
+      const b = await enrollHost(t.store, 'B');
+      await t.store.distributed.enqueue([
+        query('q2', a, { createdAt: T0 + 2 }),
+        query('q1', a, { createdAt: T0 + 1, kind: 'recheck', ref: 'disk' }),
+        query('qb', b),
+      ]);
+      const taken = await t.store.distributed.takePending(a, T0 + 10, 60_000);
+      expect(taken).to.deep.equal([
+        { ...query('q1', a, { createdAt: T0 + 1, kind: 'recheck', ref: 'disk' }), sentAt: T0 + 10, completedAt: null },
+        { ...query('q2', a, { createdAt: T0 + 2 }), sentAt: T0 + 10, completedAt: null },
+      ]);
+    });
+
+    it('takePending() does not hand out a sent query again until resendAfterMs has passed unanswered', async () => {
+      const a = await enrollHost(t.store, 'A');
+      await t.store.distributed.enqueue([query('q1', a)]);
+      expect(await t.store.distributed.takePending(a, T0, 60_000)).to.have.length(1);
+      expect(await t.store.distributed.takePending(a, T0 + 30_000, 60_000)).to.deep.equal([]);
+      expect(await t.store.distributed.takePending(a, T0 + 60_000, 60_000)).to.deep.equal([]);
+      const resent = await t.store.distributed.takePending(a, T0 + 60_001, 60_000);
+      expect(resent.map((q) => [q.id, q.sentAt])).to.deep.equal([['q1', T0 + 60_001]]);
+    });
+
+    it('takePending() returns nothing for a host without queries', async () => {
+      const a = await enrollHost(t.store, 'A');
+      expect(await t.store.distributed.takePending(a, T0, 1000)).to.deep.equal([]);
+    });
+
+    it('enqueue() ignores a query id already queued (idempotent) and an empty list', async () => {
+      const a = await enrollHost(t.store, 'A');
+      await t.store.distributed.enqueue([query('q1', a)]);
+      await t.store.distributed.enqueue([query('q1', a, { sql: 'SELECT 2' })]);
+      await t.store.distributed.enqueue([]);
+      const taken = await t.store.distributed.takePending(a, T0, 1000);
+      expect(taken.map((q) => [q.id, q.sql])).to.deep.equal([['q1', "SELECT 'q1'"]]);
+    });
+
+    it('hasPending() and pendingHostIds() follow the queries not yet answered, sent or not', async () => {
+      const a = await enrollHost(t.store, 'A');
+      const b = await enrollHost(t.store, 'B');
+      const c = await enrollHost(t.store, 'C');
+      expect(await t.store.distributed.hasPending(a)).to.equal(false);
+      await t.store.distributed.enqueue([query('qa', a), query('qb1', b), query('qb2', b)]);
+      await t.store.distributed.takePending(a, T0, 60_000);
+      expect(await t.store.distributed.hasPending(a)).to.equal(true);
+      expect(await t.store.distributed.hasPending(c)).to.equal(false);
+      expect((await t.store.distributed.pendingHostIds()).sort((x, y) => x - y)).to.deep.equal([a, b]);
+      await t.store.distributed.complete(a, 'qa', answer(), T0 + 5);
+      expect(await t.store.distributed.hasPending(a)).to.equal(false);
+      expect(await t.store.distributed.pendingHostIds()).to.deep.equal([b]);
+    });
+
+    it('complete() records the answer, returns the completed query, and it is never handed out again', async () => {
+      const a = await enrollHost(t.store, 'A');
+      await t.store.distributed.enqueue([query('q1', a)]);
+      await t.store.distributed.takePending(a, T0 + 1, 60_000);
+      const done = await t.store.distributed.complete(a, 'q1', answer(), T0 + 7);
+      expect(done).to.deep.include({ ...query('q1', a), completedAt: T0 + 7 });
+      expect(await t.store.distributed.takePending(a, T0 + 999_999, 1)).to.deep.equal([]);
+    });
+
+    it('complete() returns undefined for an unknown id and for the id of another host’s query', async () => {
+      const a = await enrollHost(t.store, 'A');
+      const b = await enrollHost(t.store, 'B');
+      await t.store.distributed.enqueue([query('qa', a)]);
+      expect(await t.store.distributed.complete(a, 'nope', answer(), T0)).to.equal(undefined);
+      expect(await t.store.distributed.complete(b, 'qa', answer(), T0)).to.equal(undefined);
+      expect(await t.store.distributed.hasPending(a)).to.equal(true);
+    });
+
+    it('campaignResults() lists a campaign’s queries by host, answered or not, with rows and status', async () => {
+      const a = await enrollHost(t.store, 'A');
+      const b = await enrollHost(t.store, 'B');
+      const c = await enrollHost(t.store, 'C');
+      await t.store.distributed.enqueue([
+        query('c1_b', b),
+        query('c1_a', a),
+        query('c1_c', c),
+        query('other', a, { ref: 'campaign-2' }),
+      ]);
+      await t.store.distributed.complete(a, 'c1_a', answer([{ user: 'root' }, { user: 'alice' }]), T0 + 10);
+      await t.store.distributed.complete(c, 'c1_c', { rows: [], status: 1, message: 'no such table: users' }, T0 + 11);
+      expect(await t.store.distributed.campaignResults('campaign-1')).to.deep.equal([
+        {
+          hostId: a,
+          id: 'c1_a',
+          status: 0,
+          message: '',
+          rows: [{ user: 'root' }, { user: 'alice' }],
+          completedAt: T0 + 10,
+        },
+        { hostId: b, id: 'c1_b', status: null, message: null, rows: null, completedAt: null },
+        { hostId: c, id: 'c1_c', status: 1, message: 'no such table: users', rows: [], completedAt: T0 + 11 },
+      ]);
+      expect(await t.store.distributed.campaignResults('nope')).to.deep.equal([]);
+    });
+  });
+}
