@@ -1,6 +1,6 @@
 /**
  * Where one device stands, check by check, from the engine's records: the remediation page's tier
- * report (every required check of a tier, failing first) and
+ * report (every required check of a tier, failing first, times as epoch ms for the page to format) and
  * the recheck list (the applicable required checks that do not pass or are stale).
  */
 import type { CheckStatus } from '../domain/types.js';
@@ -10,7 +10,6 @@ import {
   type HostRec,
 } from './host-record.js';
 import type { CheckModel, TierModel } from './model.js';
-import { isoTime } from './iso-time.js';
 import { missingReason, staleReason } from './verdict.js';
 
 /** One row of the remediation page: a required check of a tier and where the device stands. */
@@ -21,9 +20,12 @@ export interface TierCheckReport {
   /** The reason's message when the check does not pass; null when it passes or does not apply. */
   message: string | null;
   remediation_url: string | null;
-  observed_at: string | null;
-  first_failed_at: string | null;
-  last_passed_at: string | null;
+  /** Epoch ms of the result evaluated; null when none. */
+  observed_at: number | null;
+  /** Epoch ms of the first failure of the current failing streak; null when none. */
+  first_failed_at: number | null;
+  /** Epoch ms of the latest passing result; null when none. */
+  last_passed_at: number | null;
 }
 
 const RANK: Record<TierCheckReport['status'], number> = {
@@ -34,12 +36,9 @@ function reportRow(c: CheckModel, t: TierModel, rec: HostRec, idx: number, now: 
   const code = rec.codes[idx] ?? 0;
   const o = idx * T_SLOTS;
   const obs = nullIfNaN(rec.times[o + T_OBSERVED]);
-  const ff = nullIfNaN(rec.times[o + T_FAILED]);
-  const lp = nullIfNaN(rec.times[o + T_PASSED]);
   const base = {
-    check: c.def.id, title: c.def.title, remediation_url: c.def.remediationUrl ?? null,
-    observed_at: obs === null ? null : isoTime(obs), first_failed_at: ff === null ? null : isoTime(ff),
-    last_passed_at: lp === null ? null : isoTime(lp),
+    check: c.def.id, title: c.def.title, remediation_url: c.def.remediationUrl ?? null, observed_at: obs,
+    first_failed_at: nullIfNaN(rec.times[o + T_FAILED]), last_passed_at: nullIfNaN(rec.times[o + T_PASSED]),
   };
   if ((code & APPLICABLE) === 0) return { ...base, status: 'not_applicable', message: null };
   const status = STATUS_OF[code & STATUS_MASK] ?? 'unknown';

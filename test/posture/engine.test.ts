@@ -419,7 +419,10 @@ describe('createPostureEngine', () => {
       f.report(mac, { os_version: [{ version: '12.1' }] });
       const rows = f.engine.tierReport('C02MAC', 'high', f.clock.now()) ?? [];
       expect(rows.map((r) => `${r.check}:${r.status}`)).to.deep.equal(['os_version:fail', 'disk_encryption:pass', 'firewall:pass', 'bitlocker:not_applicable']);
-      expect(rows[0]).to.deep.include({ message: 'Your macOS is 12.1; we need 12.4 or later.', first_failed_at: '2026-11-27T12:00:00.000Z' });
+      expect(rows[0]).to.deep.include({
+        message: 'Your macOS is 12.1; we need 12.4 or later.', observed_at: T0, first_failed_at: T0, last_passed_at: null,
+      });
+      expect(rows[1]).to.deep.include({ observed_at: T0, first_failed_at: null, last_passed_at: T0 });
       expect(f.engine.tierReport('NOPE', 'high', T0)).to.equal(undefined);
     });
   });
