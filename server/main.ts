@@ -107,7 +107,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   const audit = createAuditService({ repo: store.audit, clock, log });
 
   const linkTtlMs = config.linkTtlSeconds * 1000;
-  const engine = createPostureEngine({ clock, log, store: { hosts: store.hosts, checkStates: store.checkStates } });
+  const engine = createPostureEngine({ clock, log });
 
   let osq: ReturnType<typeof createOsqueryService> | undefined;
   const control = createControlPlane({

@@ -43,8 +43,9 @@ export interface TierReportRow {
   status: string;
   message: string | null;
   remediation_url: string | null;
-  observed_at: string | null;
-  first_failed_at: string | null;
+  /** Epoch ms. */
+  observed_at: number | null;
+  first_failed_at: number | null;
 }
 
 export interface PeopleDeps {
@@ -237,7 +238,7 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
       items.push({
         id: row.check, title: row.title, status: reasonStatus(row.status),
         message: row.message ?? reason?.message ?? '', remediationUrl: row.remediation_url ?? reason?.remediation_url ?? null,
-        observedAt: parseTime(row.observed_at), firstFailedAt: parseTime(row.first_failed_at), fixedAt: null, severity: 'medium',
+        observedAt: row.observed_at, firstFailedAt: row.first_failed_at, fixedAt: null, severity: 'medium',
       });
     });
     const index = new Map(items.map((c, i) => [c.id, i]));

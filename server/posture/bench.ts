@@ -93,7 +93,7 @@ export function buildBenchEngine(hosts: number, checkCount: number, clock: Manua
 }
 
 function loadFleet(fleet: readonly Host[], checks: readonly CheckDef[], clock: ManualClock): PostureEngine {
-  const engine = createPostureEngine({ clock, log: silentLogger(), remediationLink: (s) => `https://tg.example/device?s=${s}` });
+  const engine = createPostureEngine({ clock, log: silentLogger() });
   engine.setPolicy(syntheticPolicy(checks), checks, simpleApplies);
   for (const h of fleet) engine.onResults(h, resultsFor(h, checks, clock.now(), 0));
   return engine;

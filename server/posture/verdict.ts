@@ -17,11 +17,13 @@
  * is the granting side's call); otherwise monitor mode allows, and enforce mode denies. The reasons
  * are always reported, and `would_deny` stays true under monitor mode and break glass.
  *
- * `computeVerdict` is the reference implementation from full check states; the engine computes the same
- * verdict from its precomputed records using the builders exported here (a test holds them equal).
+ * The engine computes the verdict from its precomputed records with the builders exported here;
+ * test/posture/reference-verdict.ts computes it from full check states with the same builders, and a
+ * property test holds the two equal. `remediation_page` is always null here: the signed link is added
+ * by the gateway's view of the engine (main.ts), which holds the signing key.
  */
 import type {
-  BreakGlassGrant, CheckDef, CheckState, DeviceReason, Host, Platform, ReasonStatus, Resource, Tier,
+  BreakGlassGrant, CheckDef, CheckState, DeviceReason, Host, Platform, ReasonStatus, Resource,
 } from '../domain/types.js';
 import type { BreakGlassRef, Verdict, VerdictDevice, VerdictReason } from '../domain/verdict.js';
 import { isoTime, isoTimeFlat } from './iso-time.js';
@@ -29,9 +31,6 @@ import { formatDuration } from '../shared/duration.js';
 
 /** Platform matching of a check against a device (osquery semantics; implemented in server/packs/platform.ts). */
 export type AppliesFn = (check: CheckDef, host: Pick<Host, 'platform' | 'osPlatform'>) => boolean;
-
-/** Builds the signed remediation-page link for a denied device (people area); null when unavailable. */
-export type RemediationLinkFn = (serial: string, user: string | null, now: number) => string | null;
 
 /** The device facts a verdict shows. */
 export interface DeviceInfo {
@@ -70,13 +69,17 @@ export function sortReasons(reasons: VerdictReason[]): VerdictReason[] {
 export const UNKNOWN_MESSAGE = 'No result for this check has been received from this device yet.';
 
 /** The reason a check state gives, or undefined when it passes. */
-export function stateReason(def: CheckDef, state: Pick<CheckState, 'status' | 'message' | 'observedAt' | 'error'> | undefined): VerdictReason | undefined {
+export function stateReason(
+  def: CheckDef, state: Pick<CheckState, 'status' | 'message' | 'observedAt' | 'error'> | undefined,
+): VerdictReason | undefined {
   const status: ReasonStatus = state?.status ?? 'unknown';
   if (status === 'pass') return undefined;
   const observedAt = state?.observedAt ?? null;
   let message: string;
   if (status === 'fail') message = state?.message ?? def.message;
-  else if (status === 'error') message = `This check could not be evaluated on this device: ${state?.error ?? 'unknown error'}`;
+  else if (status === 'error') {
+    message = `This check could not be evaluated on this device: ${state?.error ?? 'unknown error'}`;
+  }
   else message = UNKNOWN_MESSAGE;
   return Object.freeze({
     check: def.id, status: status as VerdictReason['status'], title: def.title, message,
@@ -88,7 +91,8 @@ export function staleReason(def: CheckDef, observedAt: number, maxAgeMs: number)
   const at = isoTime(observedAt);
   return {
     check: def.id, status: 'stale', title: def.title,
-    message: `The latest result for this check (from ${at}) is older than this resource allows (${formatDuration(maxAgeMs)}).`,
+    message: `The latest result for this check (from ${at}) is older than this resource allows `
+      + `(${formatDuration(maxAgeMs)}).`,
     remediation_url: def.remediationUrl ?? null, observed_at: at,
   };
 }
@@ -140,7 +144,6 @@ export interface AssembleInput {
   oldestObservedAt: number;
   grant: BreakGlassGrant | undefined;
   now: number;
-  remediationLink?: RemediationLinkFn | undefined;
 }
 
 /** Turns posture reasons into the SPEC §4 verdict (monitor mode, break glass, device, ages). */
@@ -168,67 +171,8 @@ export function assembleVerdict(i: AssembleInput): Verdict {
     reasons: i.reasons,
     break_glass: breakGlass,
     device,
-    remediation_page: wouldDeny && i.remediationLink ? i.remediationLink(i.serial, i.user, i.now) : null,
+    remediation_page: null,
     evaluated_at: isoTime(i.now),
     data_age_seconds: Number.isFinite(oldest) ? Math.max(0, Math.floor((i.now - oldest) / 1000)) : null,
   };
-}
-
-export interface ComputeVerdictInput {
-  serial: string;
-  user: string | null;
-  resource: Resource;
-  /** The resource's tier; undefined when the policy does not define it (→ deny, `missing`). */
-  tier: Tier | undefined;
-  /** Every device reporting this serial (0: unknown device; more than 1: serial conflict). */
-  devices: readonly DeviceInfo[];
-  /** The device's check states by check id. */
-  states: ReadonlyMap<string, CheckState>;
-  /** Loaded check definitions by id. */
-  checks: ReadonlyMap<string, CheckDef>;
-  applies: AppliesFn;
-  grants?: readonly BreakGlassGrant[];
-  now: number;
-  remediationLink?: RemediationLinkFn;
-}
-
-/** The reference decision from full check states (also used for dry runs and tests). */
-export function computeVerdict(i: ComputeVerdictInput): Verdict {
-  const tierName = i.resource.tier;
-  const device = latestDevice(i.devices);
-  const base = { serial: i.serial, user: i.user, resource: i.resource, tier: tierName, now: i.now, remediationLink: i.remediationLink };
-  if (!device) {
-    return assembleVerdict({ ...base, device: undefined, reasons: [deviceReason('unknown_device')], oldestObservedAt: NaN,
-      grant: findGrant(i.grants, i.serial, i.user, tierName, i.now) });
-  }
-  if (i.devices.length > 1 || device.serialConflict) {
-    return assembleVerdict({ ...base, device, reasons: [deviceReason('serial_conflict')], oldestObservedAt: NaN, grant: undefined });
-  }
-  const reasons: VerdictReason[] = [];
-  let oldest = Infinity;
-  if (!i.tier) reasons.push(missingReason(tierName));
-  for (const id of i.tier?.checks ?? []) {
-    const def = i.checks.get(id);
-    if (!def) {
-      reasons.push(missingReason(id));
-      continue;
-    }
-    if (!i.applies(def, device)) continue;
-    const state = i.states.get(id);
-    if (state?.observedAt !== null && state?.observedAt !== undefined) oldest = Math.min(oldest, state.observedAt);
-    const r = stateReason(def, state);
-    if (r) reasons.push(r);
-    else if (state?.observedAt !== null && state?.observedAt !== undefined && i.now - state.observedAt > (i.tier?.maxAgeMs ?? 0)) {
-      reasons.push(staleReason(def, state.observedAt, i.tier?.maxAgeMs ?? 0));
-    }
-  }
-  return assembleVerdict({ ...base, device, reasons: sortReasons(reasons), oldestObservedAt: oldest,
-    grant: findGrant(i.grants, i.serial, i.user, tierName, i.now) });
-}
-
-/** The most recently seen of the devices reporting a serial. */
-export function latestDevice<T extends { lastSeenAt: number }>(devices: readonly T[]): T | undefined {
-  let best: T | undefined;
-  for (const d of devices) if (!best || d.lastSeenAt > best.lastSeenAt) best = d;
-  return best;
 }

@@ -170,6 +170,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       const v = await verdict(d.serial, 'wiki', 'bob');
       expect(v).to.include({ decision: 'allow', enforced: false, would_deny: true, resource: 'wiki', tier: 'low', user: 'bob' });
       expect(v.reasons.map((r) => [r.check, r.status])).to.deep.equal([['macos_filevault', 'fail']]);
+      expect(v.remediation_page, 'a link whenever the posture would deny, monitor mode too').to.match(/\/device\?t=.+/);
     });
 
     it('denies an unknown device with reason unknown_device', async () => {

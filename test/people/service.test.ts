@@ -13,13 +13,12 @@ describe('createPeopleService', () => {
   const link = { serial: 'C02XX', user: 'alice', resource: 'prod-db', expiresAt: START + 1_800_000 };
 
   it('uses the engine tier report when given: skips checks that do not apply, keeps fail before stale before unknown', async () => {
-    const iso = (ms: number) => new Date(ms).toISOString();
     const rows: TierReportRow[] = [
-      { check: 'disk_encryption', title: 'Disk encryption is on', status: 'pass', message: null, remediation_url: null, observed_at: iso(START - 1000), first_failed_at: null },
+      { check: 'disk_encryption', title: 'Disk encryption is on', status: 'pass', message: null, remediation_url: null, observed_at: START - 1000, first_failed_at: null },
       { check: 'gatekeeper', title: 'Gatekeeper is on', status: 'not_applicable', message: null, remediation_url: null, observed_at: null, first_failed_at: null },
       { check: 'os_version', title: 'macOS is up to date', status: 'missing', message: 'no data yet', remediation_url: null, observed_at: null, first_failed_at: null },
-      { check: 'screen_lock', title: 'Screen lock is on', status: 'stale', message: 'old', remediation_url: null, observed_at: iso(START - 3_600_000), first_failed_at: null },
-      { check: 'firewall', title: 'Firewall is on', status: 'fail', message: 'Turn on the firewall.', remediation_url: 'https://example.com/fw', observed_at: iso(START - 2000), first_failed_at: iso(START - 86_400_000) },
+      { check: 'screen_lock', title: 'Screen lock is on', status: 'stale', message: 'old', remediation_url: null, observed_at: START - 3_600_000, first_failed_at: null },
+      { check: 'firewall', title: 'Firewall is on', status: 'fail', message: 'Turn on the firewall.', remediation_url: 'https://example.com/fw', observed_at: START - 2000, first_failed_at: START - 86_400_000 },
     ];
     const calls: Array<[string, string]> = [];
     const svc = createPeopleService({ ...h.deps, tierReport: (serial, tier) => { calls.push([serial, tier]); return rows; } });

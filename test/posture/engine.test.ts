@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import type { BreakGlassGrant, CheckState, Host } from '../../server/domain/types.js';
+import type { BreakGlassGrant, CheckDef, CheckState, Host } from '../../server/domain/types.js';
 import type { Verdict, VerdictBundle, VerdictLookup } from '../../server/domain/verdict.js';
 import { createPostureEngine, type PostureEngine } from '../../server/posture/engine.js';
 import { ManualClock } from '../../server/shared/clock.js';
 import { AppError } from '../../server/shared/errors.js';
 import { silentLogger } from '../../server/shared/log.js';
-import { applies, checkDef, HOUR, host, latest, MIN, policy, resource, state, T0, tier } from './support.js';
+import { applies, checkDef, HOUR, host, latest, loadStates, MIN, policy, resource, state, T0, tier } from './support.js';
 
 const CHECKS = [
   checkDef('os_version', {
@@ -43,9 +43,7 @@ interface Fixture {
 
 function fixture(): Fixture {
   const clock = new ManualClock(T0);
-  const engine = createPostureEngine({
-    clock, log: silentLogger(), remediationLink: (serial, user) => `https://tg.example/device?serial=${serial}&user=${user ?? ''}`,
-  });
+  const engine = createPostureEngine({ clock, log: silentLogger() });
   engine.setPolicy(POLICY, CHECKS, applies);
   const report = (h: Host, rows: Partial<typeof GOOD> = {}, at = clock.now()) =>
     engine.onResults(h, CHECKS.map((c) => latest(h.id, `posture/${c.id}`, rows[c.id] ?? GOOD[c.id] ?? [], at)));
@@ -81,11 +79,12 @@ describe('createPostureEngine', () => {
       });
     });
 
-    it('denies a failing check with its interpolated message and the remediation page', () => {
+    // The remediation link is the gateway's (it holds the signing key): test/gateway/api.test.ts covers it.
+    it('denies a failing check with its interpolated message, and leaves the remediation link to the gateway', () => {
       const f = fixture();
       f.report(mac, { os_version: [{ version: '12.1' }] });
       const v = f.v('C02MAC', 'prod-db');
-      expect(v).to.deep.include({ decision: 'deny', would_deny: true, remediation_page: 'https://tg.example/device?serial=C02MAC&user=alice' });
+      expect(v).to.deep.include({ decision: 'deny', would_deny: true, remediation_page: null });
       expect(v.reasons).to.deep.equal([{
         check: 'os_version', status: 'fail', title: 'macOS is up to date', message: 'Your macOS is 12.1; we need 12.4 or later.',
         remediation_url: 'https://docs.example/os', observed_at: '2026-11-27T12:00:00.000Z',
@@ -168,7 +167,7 @@ describe('createPostureEngine', () => {
       const v = f.v('C02MAC', 'wiki');
       expect(v).to.deep.include({ decision: 'allow', enforced: false, would_deny: true });
       expect(v.reasons.map((r) => r.check)).to.deep.equal(['osquery_healthy']);
-      expect(v.remediation_page).to.be.a('string');
+      expect(v.remediation_page).to.equal(null);
     });
 
     it('denies an unknown device', () => {
@@ -332,14 +331,14 @@ describe('createPostureEngine', () => {
     });
   });
 
-  describe('loadHost', () => {
+  describe('loadHosts', () => {
     it('rebuilds verdicts from stored check states', () => {
       const f = fixture();
       const states: CheckState[] = [
         state(1, 'disk_encryption', 'pass', T0), state(1, 'firewall', 'fail', T0, { message: 'Firewall is off.' }),
         state(1, 'os_version', 'pass', T0), state(1, 'unknown_check', 'fail', T0),
       ];
-      f.engine.loadHost(mac, states);
+      loadStates(f.engine, [mac], states);
       const v = f.v('C02MAC', 'prod-db');
       expect(v.reasons.map((r) => [r.check, r.message])).to.deep.equal([['firewall', 'Firewall is off.']]);
     });
@@ -420,7 +419,10 @@ describe('createPostureEngine', () => {
       f.report(mac, { os_version: [{ version: '12.1' }] });
       const rows = f.engine.tierReport('C02MAC', 'high', f.clock.now()) ?? [];
       expect(rows.map((r) => `${r.check}:${r.status}`)).to.deep.equal(['os_version:fail', 'disk_encryption:pass', 'firewall:pass', 'bitlocker:not_applicable']);
-      expect(rows[0]).to.deep.include({ message: 'Your macOS is 12.1; we need 12.4 or later.', first_failed_at: '2026-11-27T12:00:00.000Z' });
+      expect(rows[0]).to.deep.include({
+        message: 'Your macOS is 12.1; we need 12.4 or later.', observed_at: T0, first_failed_at: T0, last_passed_at: null,
+      });
+      expect(rows[1]).to.deep.include({ observed_at: T0, first_failed_at: null, last_passed_at: T0 });
       expect(f.engine.tierReport('NOPE', 'high', T0)).to.equal(undefined);
     });
   });
@@ -514,36 +516,53 @@ describe('createPostureEngine', () => {
     });
   });
 
-  describe('invalidate', () => {
-    it('recomputes from memory when no store is wired', async () => {
+  describe('dryRun and setPolicy', () => {
+    // One answer to "did this check's definition change": what a swap re-evaluates is what a dry run
+    // reports. A check moved to another pack has another query key, so its stored result is another's.
+    const edits: Array<[string, (c: CheckDef) => CheckDef, boolean]> = [
+      ['its SQL', (c) => ({ ...c, sql: 'SELECT 2 AS firewall;' }), true],
+      ['its pass expression', (c) => ({ ...c, pass: 'size(rows) > 1' }), true],
+      ['its message', (c) => ({ ...c, message: 'Turn the firewall on.' }), true],
+      ['its pack', (c) => ({ ...c, pack: 'other' }), true],
+      ['its title', (c) => ({ ...c, title: 'Firewall' }), false],
+      ['its remediation link', (c) => ({ ...c, remediationUrl: 'https://docs.example/fw' }), false],
+      ['its platform', (c) => ({ ...c, platform: 'linux' }), false],
+      ['nothing', (c) => ({ ...c }), false],
+    ];
+    for (const [what, edit, changed] of edits) {
+      it(`agree that a check is ${changed ? '' : 'not '}changed when ${what} changes`, () => {
+        const f = fixture();
+        f.report(mac);
+        const proposed = CHECKS.map((c) => (c.id === 'firewall' ? edit(c) : c));
+        const dry = f.engine.dryRun(POLICY, f.clock.now(), proposed).changed_checks;
+        const swap = f.engine.setPolicy(POLICY, proposed, applies).reevaluate;
+        expect(dry).to.deep.equal(changed ? ['firewall'] : []);
+        expect(swap.map((r) => r.checkId)).to.deep.equal(dry);
+        const fw = proposed.find((c) => c.id === 'firewall');
+        if (changed) expect(swap[0]?.queryKey).to.equal(`${fw?.pack ?? ''}/firewall`);
+      });
+    }
+    it('agree that a new check is changed', () => {
+      const f = fixture();
+      const proposed = [...CHECKS, checkDef('screen_lock')];
+      expect(f.engine.dryRun(POLICY, T0, proposed).changed_checks).to.deep.equal(['screen_lock']);
+      expect(f.engine.setPolicy(POLICY, proposed, applies).reevaluate).to.deep.equal([
+        { checkId: 'screen_lock', queryKey: 'posture/screen_lock' },
+      ]);
+    });
+  });
+
+  describe('removeHost', () => {
+    it('forgets a device: its serial is unknown again, and the rest stays', () => {
       const f = fixture();
       f.report(mac, { firewall: [] });
-      const before = f.engine.bundle().etag;
-      await f.engine.invalidate();
-      await f.engine.invalidate('C02MAC');
-      expect(f.v('C02MAC', 'prod-db').reasons.map((r) => r.check)).to.deep.equal(['firewall']);
-      expect(f.engine.bundle().etag).to.equal(before);
-    });
-
-    it('re-reads a serial from the store', async () => {
-      const clock = new ManualClock(T0);
-      const stored: { hosts: Host[]; states: CheckState[] } = { hosts: [mac], states: [state(1, 'firewall', 'pass', T0), state(1, 'disk_encryption', 'pass', T0)] };
-      const engine = createPostureEngine({
-        clock, log: silentLogger(),
-        store: {
-          hosts: { findBySerial: async (s) => stored.hosts.filter((h) => h.serial === s), list: async (flt) => stored.hosts.slice(flt?.offset ?? 0, (flt?.offset ?? 0) + (flt?.limit ?? 100)) },
-          checkStates: { forHost: async (id) => stored.states.filter((s) => s.hostId === id), all: async () => stored.states },
-        },
-      });
-      engine.setPolicy(POLICY, CHECKS, applies);
-      await engine.invalidate();
-      expect(engine.verdict('C02MAC', 'staging', null, T0)).to.have.nested.property('verdict.decision', 'allow');
-      stored.states = [state(1, 'firewall', 'fail', T0), state(1, 'disk_encryption', 'pass', T0)];
-      await engine.invalidate('C02MAC');
-      expect(engine.verdict('C02MAC', 'staging', null, T0)).to.have.nested.property('verdict.decision', 'deny');
-      stored.hosts = [];
-      await engine.invalidate('C02MAC');
-      expect(engine.verdict('C02MAC', 'staging', null, T0)).to.have.nested.property('verdict.reasons[0].check', 'unknown_device');
+      f.report(win);
+      f.engine.removeHost('C02MAC');
+      expect(f.v('C02MAC', 'prod-db').reasons.map((r) => r.check)).to.deep.equal(['unknown_device']);
+      expect(f.engine.failingOrStaleChecks('C02MAC', T0)).to.deep.equal([]);
+      expect(f.engine.tierReport('C02MAC', 'high', T0)).to.equal(undefined);
+      expect(f.engine.stats()).to.deep.include({ hosts: 1, serials: 1 });
+      expect(f.v('WIN123', 'prod-db').decision).to.equal('allow');
     });
   });
 });

@@ -1,39 +1,19 @@
 /**
- * engine.loadHosts (the warm start's bulk load from check-state columns) must build exactly what
- * loadHost builds host by host from full CheckState objects: same verdicts, reports, rechecks, bundle.
+ * engine.loadHosts (the warm start's bulk load from check-state columns): one bulk load of the whole
+ * fleet, with the columns read for the store's view of the check ids, builds exactly what loading the
+ * hosts one at a time builds (same verdicts, reports, rechecks, bundle), and its verdicts are those the
+ * reference computes from the full CheckState objects.
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { CHECK_STATUSES, type CheckDef, type CheckState, type CheckStateColumns, type CheckStatus, type Host, type Platform } from '../../server/domain/types.js';
+import type { CheckDef, CheckState, CheckStatus, Host, Platform } from '../../server/domain/types.js';
 import { createPostureEngine, type PostureEngine } from '../../server/posture/engine.js';
 import { ManualClock } from '../../server/shared/clock.js';
 import { silentLogger } from '../../server/shared/log.js';
-import { applies, checkDef, HOUR, host, MIN, policy, resource, T0, tier } from './support.js';
+import { computeVerdict } from './reference-verdict.js';
+import { applies, checkDef, HOUR, host, MIN, policy, resource, T0, tier, toColumns } from './support.js';
 
 const IDS = ['c0', 'c1', 'c2', 'c3', 'c4'];
-
-/** The columns CheckStateRepo.columns returns for `states`, read for `checkIds`. */
-export function toColumns(states: readonly CheckState[], checkIds: readonly string[]): CheckStateColumns {
-  const kept = states.filter((s) => checkIds.includes(s.checkId));
-  const n = kept.length;
-  const cols: CheckStateColumns = {
-    length: n, hostId: new Float64Array(n), check: new Uint16Array(n), status: new Uint8Array(n),
-    observedAt: new Float64Array(n), firstFailedAt: new Float64Array(n), lastPassedAt: new Float64Array(n), resultSeq: new Float64Array(n),
-    message: new Map(), error: new Map(),
-  };
-  kept.forEach((s, i) => {
-    cols.hostId[i] = s.hostId;
-    cols.check[i] = checkIds.indexOf(s.checkId);
-    cols.status[i] = CHECK_STATUSES.indexOf(s.status);
-    cols.observedAt[i] = s.observedAt ?? NaN;
-    cols.firstFailedAt[i] = s.firstFailedAt ?? NaN;
-    cols.lastPassedAt[i] = s.lastPassedAt ?? NaN;
-    cols.resultSeq[i] = s.resultSeq ?? NaN;
-    if (s.status === 'fail') cols.message.set(i, s.message);
-    if (s.status === 'error' && s.error !== null) cols.error.set(i, s.error);
-  });
-  return cols;
-}
 
 const hostArb = fc.record({
   serial: fc.constantFrom('A', 'B', 'C', 'D', 'E'),
@@ -69,21 +49,24 @@ function scenario(raw: Array<typeof hostArb extends fc.Arbitrary<infer H> ? H : 
   return { hosts, states };
 }
 
+const POLICY = policy(
+  [tier('strict', 15 * MIN, ['c0', 'c1', 'c2', 'ghost']), tier('basic', HOUR, ['c3', 'c4'])],
+  [resource('prod', 'strict'), resource('wiki', 'basic', 'monitor'), resource('lost', 'nope')],
+);
+const SERIALS = ['A', 'B', 'C', 'D', 'E', 'Z'];
+const RESOURCES = ['prod', 'wiki', 'lost'];
+const TIMES = [T0, T0 + 20 * MIN, T0 + 2 * HOUR];
+
 function engineWith(checks: CheckDef[]): PostureEngine {
   const engine = createPostureEngine({ clock: new ManualClock(T0), log: silentLogger() });
-  engine.setPolicy(policy(
-    [tier('strict', 15 * MIN, ['c0', 'c1', 'c2', 'ghost']), tier('basic', HOUR, ['c3', 'c4'])],
-    [resource('prod', 'strict'), resource('wiki', 'basic', 'monitor'), resource('lost', 'nope')],
-  ), checks, applies);
+  engine.setPolicy(POLICY, checks, applies);
   return engine;
 }
 
 function observe(engine: PostureEngine) {
   const out: unknown[] = [];
-  for (const serial of ['A', 'B', 'C', 'D', 'E', 'Z']) {
-    for (const res of ['prod', 'wiki', 'lost']) {
-      for (const now of [T0, T0 + 20 * MIN, T0 + 2 * HOUR]) out.push(engine.verdict(serial, res, 'alice', now));
-    }
+  for (const serial of SERIALS) {
+    for (const res of RESOURCES) for (const now of TIMES) out.push(engine.verdict(serial, res, 'alice', now));
     out.push(engine.tierReport(serial, 'strict', T0), engine.tierReport(serial, 'basic', T0 + 30 * MIN));
     out.push(engine.failingOrStaleChecks(serial, T0), engine.failingOrStaleChecks(serial, T0 + HOUR, 'basic'));
   }
@@ -94,16 +77,41 @@ function observe(engine: PostureEngine) {
 describe('posture/engine loadHosts', () => {
   const checks: CheckDef[] = IDS.map((id, i) => checkDef(id, { platform: [undefined, 'darwin', 'linux', 'windows,linux', undefined][i] }));
 
-  it('builds the same verdicts, reports and bundle as loadHost host by host', () => {
+  it('builds the same verdicts, reports and bundle in one bulk load as host by host', () => {
     fc.assert(fc.property(fc.array(hostArb, { minLength: 1, maxLength: 8 }), (raw) => {
       const { hosts, states } = scenario(raw);
       const one = engineWith(checks);
-      for (const h of hosts) one.loadHost(h, states.filter((s) => s.hostId === h.id));
+      for (const h of hosts) one.loadHosts([h], toColumns(states.filter((s) => s.hostId === h.id), IDS), IDS);
       const bulk = engineWith(checks);
       // the columns are read for the store's view of the check ids (any order, plus one no pack defines)
       const ids = ['gone', ...[...IDS].reverse()];
       bulk.loadHosts(hosts, toColumns(states, ids), ids);
       expect(observe(bulk)).to.deep.equal(observe(one));
+    }), { numRuns: 200 });
+  });
+
+  it('gives the verdicts the reference computes from the full check states', () => {
+    fc.assert(fc.property(fc.array(hostArb, { minLength: 1, maxLength: 8 }), (raw) => {
+      const { hosts, states } = scenario(raw);
+      const ids = ['gone', ...[...IDS].reverse()];
+      const engine = engineWith(checks);
+      engine.loadHosts(hosts, toColumns(states, ids), ids);
+      for (const serial of SERIALS) {
+        const devices = hosts.filter((h) => h.serial === serial);
+        const only = devices.length === 1 ? devices[0] : undefined;
+        const mine = new Map(states.filter((s) => s.hostId === only?.id).map((s) => [s.checkId, s]));
+        for (const res of RESOURCES) {
+          const r = POLICY.resources[res] ?? resource(res, 'nope');
+          for (const now of TIMES) {
+            const reference = computeVerdict({
+              serial, user: 'alice', resource: r, tier: POLICY.tiers[r.tier], devices, states: mine,
+              checks: new Map(checks.map((c) => [c.id, c])), applies, now,
+            });
+            expect(engine.verdict(serial, res, 'alice', now), `${serial} ${res} ${now}`)
+              .to.deep.equal({ kind: 'verdict', verdict: reference });
+          }
+        }
+      }
     }), { numRuns: 200 });
   });
 

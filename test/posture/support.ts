@@ -1,5 +1,12 @@
-/** Builders shared by the posture tests (plain data, no I/O). */
-import type { CheckDef, CheckState, Host, LatestResult, Policy, Resource, Row, Tier } from '../../server/domain/types.js';
+/**
+ * Builders shared by the posture tests (plain data, no I/O), and `loadStates`: stored check states
+ * into an engine through the warm start's entry point (PostureEngine.loadHosts).
+ */
+import {
+  CHECK_STATUSES, type CheckDef, type CheckState, type CheckStateColumns, type Host, type LatestResult, type Policy,
+  type Resource, type Row, type Tier,
+} from '../../server/domain/types.js';
+import type { PostureEngine } from '../../server/posture/engine.js';
 import type { AppliesFn } from '../../server/posture/verdict.js';
 
 export const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
@@ -52,3 +59,35 @@ export function policy(tiers: Tier[], resources: Resource[]): Policy {
 
 /** A simple stand-in for osquery platform matching: a comma list of platform families. */
 export const applies: AppliesFn = (c, h) => c.platform === undefined || c.platform.split(',').includes(h.platform);
+
+/** The columns CheckStateRepo.columns returns for `states`, read for `checkIds`. */
+export function toColumns(states: readonly CheckState[], checkIds: readonly string[]): CheckStateColumns {
+  const kept = states.filter((s) => checkIds.includes(s.checkId));
+  const n = kept.length;
+  const cols: CheckStateColumns = {
+    length: n, hostId: new Float64Array(n), check: new Uint16Array(n), status: new Uint8Array(n),
+    observedAt: new Float64Array(n), firstFailedAt: new Float64Array(n), lastPassedAt: new Float64Array(n),
+    resultSeq: new Float64Array(n), message: new Map(), error: new Map(),
+  };
+  kept.forEach((s, i) => {
+    cols.hostId[i] = s.hostId;
+    cols.check[i] = checkIds.indexOf(s.checkId);
+    cols.status[i] = CHECK_STATUSES.indexOf(s.status);
+    cols.observedAt[i] = s.observedAt ?? NaN;
+    cols.firstFailedAt[i] = s.firstFailedAt ?? NaN;
+    cols.lastPassedAt[i] = s.lastPassedAt ?? NaN;
+    cols.resultSeq[i] = s.resultSeq ?? NaN;
+    if (s.status === 'fail') cols.message.set(i, s.message);
+    if (s.status === 'error' && s.error !== null) cols.error.set(i, s.error);
+  });
+  return cols;
+}
+
+/**
+ * Loads `hosts` with their stored `states` as the warm start does (control/runtime.ts warmStart): the
+ * store's columns read for the engine's check ids, then PostureEngine.loadHosts.
+ */
+export function loadStates(engine: Pick<PostureEngine, 'checks' | 'loadHosts'>, hosts: readonly Host[], states: readonly CheckState[]): void {
+  const ids = engine.checks().map((c) => c.id);
+  engine.loadHosts(hosts, toColumns(states, ids), ids);
+}

@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { BreakGlassGrant, CheckDef, CheckState, CheckStatus, Platform } from '../../server/domain/types.js';
 import { createPostureEngine } from '../../server/posture/engine.js';
-import { computeVerdict } from '../../server/posture/verdict.js';
 import { ManualClock } from '../../server/shared/clock.js';
 import { silentLogger } from '../../server/shared/log.js';
-import { applies, checkDef, HOUR, host, MIN, policy, resource, T0, tier } from './support.js';
+import { computeVerdict } from './reference-verdict.js';
+import { applies, checkDef, HOUR, host, loadStates, MIN, policy, resource, T0, tier } from './support.js';
 
 const IDS = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'];
 const platformArb = fc.constantFrom<Platform>('darwin', 'windows', 'linux');
@@ -62,7 +62,7 @@ describe('posture verdict properties', () => {
       const { checks, pol, h, states } = build({ ...s, mode: 'enforce' });
       const engine = createPostureEngine({ clock: new ManualClock(T0), log: silentLogger() });
       engine.setPolicy(pol, checks, applies);
-      if (s.known) engine.loadHost(h, states);
+      if (s.known) loadStates(engine, [h], states);
       const out = engine.verdict('SER', 'r', 'alice', T0);
       if (out.kind !== 'verdict') throw new Error('resource must exist');
       const bad = !s.known || h.serialConflict || s.required.some((id) => {
@@ -82,15 +82,15 @@ describe('posture verdict properties', () => {
     fc.assert(fc.property(scenarioArb, fc.integer({ min: 0, max: 2 * HOUR }), (s, later) => {
       const { checks, pol, h, states, grants } = build(s);
       const now = T0 + later;
-      const engine = createPostureEngine({ clock: new ManualClock(T0), log: silentLogger(), remediationLink: (serial) => `link:${serial}` });
+      const engine = createPostureEngine({ clock: new ManualClock(T0), log: silentLogger() });
       engine.setPolicy(pol, checks, applies);
       engine.setActiveGrants(grants);
-      if (s.known) engine.loadHost(h, states);
+      if (s.known) loadStates(engine, [h], states);
       const fromEngine = engine.verdict('SER', 'r', 'alice', now);
       const reference = computeVerdict({
         serial: 'SER', user: 'alice', resource: pol.resources.r ?? resource('r', 't'), tier: pol.tiers.t,
         devices: s.known ? [{ ...h }] : [], states: new Map(states.map((x) => [x.checkId, x])),
-        checks: new Map(checks.map((c) => [c.id, c])), applies, grants, now, remediationLink: (serial) => `link:${serial}`,
+        checks: new Map(checks.map((c) => [c.id, c])), applies, grants, now,
       });
       expect(fromEngine).to.deep.equal({ kind: 'verdict', verdict: reference });
     }), { numRuns: 500 });
@@ -102,7 +102,7 @@ describe('posture verdict properties', () => {
       const engine = createPostureEngine({ clock: new ManualClock(T0), log: silentLogger() });
       engine.setPolicy(pol, checks, applies);
       engine.setActiveGrants(grants);
-      if (s.known) engine.loadHost(h, states);
+      if (s.known) loadStates(engine, [h], states);
       const out = engine.verdict('SER', 'r', 'alice', T0);
       if (out.kind !== 'verdict') throw new Error('resource must exist');
       const v = out.verdict;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { BreakGlassGrant, CheckState } from '../../server/domain/types.js';
-import { computeVerdict, findGrant, sortReasons, type ComputeVerdictInput, type DeviceInfo } from '../../server/posture/verdict.js';
+import { findGrant, sortReasons, type DeviceInfo } from '../../server/posture/verdict.js';
+import { computeVerdict, type ComputeVerdictInput } from './reference-verdict.js';
 import { applies, checkDef, HOUR, MIN, resource, state, T0, tier } from './support.js';
 
 const CHECKS = [checkDef('a'), checkDef('b'), checkDef('win_only', { platform: 'windows' })];
@@ -14,7 +15,7 @@ function input(states: CheckState[], over: Partial<ComputeVerdictInput> = {}): C
   };
 }
 
-describe('computeVerdict', () => {
+describe('computeVerdict (the reference decision)', () => {
   const pass = (id: string, age = 0) => state(1, id, 'pass', T0 - age);
   const cases: Array<[string, ComputeVerdictInput, 'allow' | 'deny', boolean, string[]]> = [
     ['every applicable check passes', input([pass('a'), pass('b')]), 'allow', false, []],
@@ -44,10 +45,10 @@ describe('computeVerdict', () => {
     expect(computeVerdict(input([pass('a', 90_000), pass('b', 1000)])).data_age_seconds).to.equal(90);
   });
 
-  it('asks for the remediation link only when the posture would deny', () => {
-    const link = (s: string, u: string | null) => `link:${s}:${u ?? ''}`;
-    expect(computeVerdict(input([pass('a'), pass('b')], { remediationLink: link })).remediation_page).to.equal(null);
-    expect(computeVerdict(input([pass('a')], { remediationLink: link })).remediation_page).to.equal('link:S1:alice');
+  // The signed link is added by the gateway's view of the engine (test/gateway/api.test.ts covers it).
+  it('leaves the remediation link to the gateway, allowed or denied', () => {
+    expect(computeVerdict(input([pass('a'), pass('b')])).remediation_page).to.equal(null);
+    expect(computeVerdict(input([pass('a')])).remediation_page).to.equal(null);
   });
 });
 

@@ -1,0 +1,55 @@
+/**
+ * The verdict lookup, the product's hot path: a map lookup of the serial, the tier record, one
+ * freshness comparison (the stale checks are named only when it says stale), the break-glass overlay,
+ * then the SPEC §4 verdict. Allocates nothing but the verdict it returns. `remediation_page` is null
+ * here: the gateway adds the signed link (it holds the key).
+ */
+import type { VerdictLookup, VerdictReason } from '../domain/verdict.js';
+import type { State } from './fleet.js';
+import type { GrantIndex } from './grants.js';
+import { latestRec, staleReasons, type HostRec } from './host-record.js';
+import { assembleVerdict, deviceReason, type DeviceInfo } from './verdict.js';
+
+const UNKNOWN_DEVICE: readonly VerdictReason[] = Object.freeze([deviceReason('unknown_device')]);
+const SERIAL_CONFLICT: readonly VerdictReason[] = Object.freeze([deviceReason('serial_conflict')]);
+
+export function lookupVerdict(
+  s: State, grants: GrantIndex, serial: string, resourceName: string, user: string | null, now: number,
+): VerdictLookup {
+  const m = s.model;
+  const res = m.resources.get(resourceName);
+  if (!res) return { kind: 'unknown_resource', resource: resourceName };
+  const recs = s.bySerial.get(serial);
+  let device: DeviceInfo | undefined;
+  let reasons: readonly VerdictReason[];
+  let oldest = Infinity;
+  let grantable = true;
+  if (!recs || recs.length === 0) {
+    device = undefined;
+    reasons = UNKNOWN_DEVICE;
+  } else if (recs.length > 1 || recs[0]?.info.serialConflict) {
+    device = latestRec(recs)?.info;
+    reasons = SERIAL_CONFLICT;
+    oldest = NaN;
+    grantable = false;
+  } else {
+    const rec = recs[0] as HostRec;
+    device = rec.info;
+    reasons = res.missingTier;
+    const t = m.tiers[res.tierIdx];
+    const tr = rec.tiers[res.tierIdx];
+    if (t && tr) {
+      oldest = tr.oldest;
+      if (now - oldest > t.maxAgeMs) reasons = staleReasons(m, t, rec, tr.reasons, now);
+      else reasons = tr.reasons;
+    }
+  }
+  if (!recs || recs.length === 0) oldest = NaN;
+  const grant = grantable && reasons.length > 0 && user !== null ? grants.find(serial, user, res.tier, now) : undefined;
+  return {
+    kind: 'verdict',
+    verdict: assembleVerdict({
+      serial, user, resource: res, tier: res.tier, device, reasons, oldestObservedAt: oldest, grant, now,
+    }),
+  };
+}
