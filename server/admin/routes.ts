@@ -4,7 +4,7 @@
  */
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import type { CarveRepo, EnrollSecretRepo, HostRepo, ResultRepo, TokenRepo } from '../domain/ports.js';
+import type { AuditRecorder, CarveRepo, EnrollSecretRepo, HostRepo, ResultRepo, TokenRepo } from '../domain/ports.js';
 import type { CheckState, Host, Role } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import { isoOf } from '../shared/clock.js';
@@ -12,10 +12,6 @@ import { invalid, notFound } from '../shared/errors.js';
 import { parseDuration } from '../shared/duration.js';
 import { mintEnrollSecret, mintToken } from '../control/credentials.js';
 import { liveQueryBody, parseBody, policyBody, secretCreateBody, tokenCreateBody } from './schemas.js';
-
-export interface AuditSink {
-  record(e: { type: string; actor: string; serial?: string | null; data?: unknown }): Promise<unknown>;
-}
 
 export interface HostSummary {
   /** Decision per resource, computed now from the precomputed verdicts. */
@@ -46,7 +42,7 @@ export interface AdminDeps {
   };
   liveQuery(input: { sql: string; serials?: string[]; platform?: string }, actor: string): Promise<{ id: string; hosts: number }>;
   liveQueryResults(id: string): Promise<unknown>;
-  audit: AuditSink;
+  audit: Pick<AuditRecorder, 'record'>;
   onTokensChanged(): void;
   requireRole: (...roles: Role[]) => Middleware;
   clock: Clock;

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { Store } from '../domain/ports.js';
+import type { AuditRecorder, Store } from '../domain/ports.js';
 import type { CheckDef, CheckState, Host, LatestResult, Pack, Policy } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
@@ -23,16 +23,11 @@ import { loadPolicy, parsePolicy } from '../packs/policy.js';
 import type { PackLoadError } from '../packs/errors.js';
 import type { PostureEngine } from '../posture/engine.js';
 
-export interface AuditLike {
-  record(e: { type: string; actor: string; serial?: string | null; data?: unknown }): Promise<unknown>;
-  decisionChanged(c: { serial: string; tier: string; from: 'allow' | 'deny' | null; to: 'allow' | 'deny'; reasons?: readonly string[] }): void;
-}
-
 export interface ControlDeps {
   packsDir: string;
   store: Store;
   engine: PostureEngine;
-  audit: AuditLike;
+  audit: Pick<AuditRecorder, 'record' | 'decisionChanged'>;
   clock: Clock;
   log: Logger;
   compile: CompileOptions;

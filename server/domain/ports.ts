@@ -1,6 +1,7 @@
 /**
- * Store ports. Async and batch-shaped so a PostgreSQL implementation can slot in later; the SQLite
- * implementation lives in server/store and is the only code that knows about SQL.
+ * The ports: the store's repositories (async and batch-shaped so a PostgreSQL implementation can slot in
+ * later; the SQLite implementation lives in server/store and is the only code that knows about SQL), and
+ * the services several modules share through an interface: the audit recorder.
  */
 import type {
   ApiToken, AuditEntry, BreakGlassGrant, CheckState, CheckStateColumns, DistributedQuery, EnrollSecret, GrantStatus, Host,
@@ -152,4 +153,51 @@ export interface Store {
   /** True when the database answers (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+// ───────────────────────────── audit recorder ─────────────────────────────
+
+/** Every event type Trustgate records in the audit log. */
+export type AuditEventType =
+  // admin mutations (admin API, CLI, first start)
+  | 'admin.bootstrap' | 'admin.apply'
+  | 'admin.token.created' | 'admin.token.revoked' | 'admin.secret.created' | 'admin.secret.revoked'
+  | 'admin.pack.put' | 'admin.pack.deleted' | 'admin.policy.put' | 'admin.query' | 'admin.host.unenrolled'
+  // devices
+  | 'host.enrolled' | 'host.recheck' | 'decision.changed'
+  // break glass (SPEC §6)
+  | 'break_glass.requested' | 'break_glass.refused' | 'break_glass.approved' | 'break_glass.denied'
+  | 'break_glass.cancelled' | 'break_glass.used' | 'break_glass.expired' | 'break_glass.revoked'
+  | 'break_glass.reviewed';
+
+export interface AuditEvent {
+  type: AuditEventType;
+  /** Who did it: a token name, a user, `host:<serial>`, or `system`. */
+  actor: string;
+  serial?: string | null;
+  data?: unknown;
+  /** Defaults to the recorder's clock. */
+  at?: number;
+}
+
+/** A device's decision for a tier changed (recorded as `decision.changed`, actor `system`). */
+export interface DecisionChange {
+  serial: string;
+  tier: string;
+  from: 'allow' | 'deny' | null;
+  to: 'allow' | 'deny';
+  reasons?: readonly string[];
+  at?: number;
+}
+
+/** Records audit events into the append-only, hash-chained log. Users take the methods they need. */
+export interface AuditRecorder {
+  /** Appends one entry. Throws when the store fails: a mutation that cannot be audited should fail. */
+  record(event: AuditEvent): Promise<unknown>;
+  /** Like `record` but never throws (failures are logged): background paths. */
+  tryRecord(event: AuditEvent): Promise<unknown>;
+  /** Buffers a background event; appended with others a few times a second. Never throws. */
+  later(event: AuditEvent): void;
+  /** `later` of a `decision.changed` event. */
+  decisionChanged(change: DecisionChange): void;
 }
