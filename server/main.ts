@@ -30,6 +30,7 @@ import { failureRenderer, renderApiError } from './http/errors.js';
 import { adminRouter } from './admin/routes.js';
 import { createPostureEngine } from './posture/engine.js';
 import { createControlPlane } from './control/runtime.js';
+import { createCredentials } from './control/credentials.js';
 import { bootstrap, osquerydFlags } from './control/bootstrap.js';
 import { createAuditService } from './audit/service.js';
 import { auditRouter } from './audit/routes.js';
@@ -134,6 +135,9 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   for (const id of await store.distributed.pendingHostIds()) osq.notePending(id);
 
   const auth = createTokenAuth({ tokens: store.tokens, clock });
+  const credentials = createCredentials({
+    tokens: store.tokens, secrets: store.secrets, audit, clock, tokenRevoked: auth.invalidate,
+  });
   const webhook = createWebhookNotifier({ log, fetch: (url, init) => fetch(url, init) });
   const breakGlass = createBreakGlassService({
     repo: store.breakGlass, grants: { add: (g) => engine.addGrant(g), remove: (id) => engine.removeGrant(id) }, audit, clock, log,
@@ -149,7 +153,8 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     log, metrics, maxBodyBytes: config.maxBodyBytes, ready: () => store.ping(),
     routers: [
       adminRouter({
-        hosts: store.hosts, results: store.results, checkStates: (id) => store.checkStates.forHost(id), tokens: store.tokens, secrets: store.secrets, carves: store.carves,
+        hosts: store.hosts, results: store.results, checkStates: (id) => store.checkStates.forHost(id),
+        tokens: store.tokens, secrets: store.secrets, credentials, carves: store.carves,
         summary: (host, now) => {
           const decisions: Record<string, { decision: 'allow' | 'deny'; would_deny: boolean; reasons: string[] }> = {};
           for (const name of Object.keys(control.policy()?.resources ?? {})) {
@@ -159,8 +164,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
           return { decisions, failing: Object.values(decisions).some((d) => d.would_deny) };
         },
         recheck: control.recheck, unenroll: control.unenroll, packs: control.packs, policy: control.policyApi,
-        liveQuery: control.liveQuery, liveQueryResults: control.liveQueryResults, audit, onTokensChanged: auth.invalidate,
-        requireRole: auth.requireRole, clock,
+        liveQuery: control.liveQuery, liveQueryResults: control.liveQueryResults, requireRole: auth.requireRole, clock,
       }),
       auditRouter({ audit }, auth.requireRole),
       breakGlassRouter({ breakGlass, hmacKey: boot.linkKey, clock, log }, auth.requireRole),

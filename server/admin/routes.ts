@@ -4,13 +4,12 @@
  */
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import type { AuditRecorder, CarveRepo, EnrollSecretRepo, HostRepo, ResultRepo, TokenRepo } from '../domain/ports.js';
+import type { CarveRepo, EnrollSecretRepo, HostRepo, ResultRepo, TokenRepo } from '../domain/ports.js';
 import type { CheckState, Host, Role } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import { isoOf } from '../shared/clock.js';
 import { invalid, notFound } from '../shared/errors.js';
-import { parseDuration } from '../shared/duration.js';
-import { mintEnrollSecret, mintToken } from '../control/credentials.js';
+import type { Credentials } from '../control/credentials.js';
 import { liveQueryBody, parseBody, policyBody, secretCreateBody, tokenCreateBody } from './schemas.js';
 
 export interface HostSummary {
@@ -23,8 +22,10 @@ export interface AdminDeps {
   hosts: Pick<HostRepo, 'list' | 'findBySerial' | 'details'>;
   results: Pick<ResultRepo, 'statusLogs' | 'latestForHost'>;
   checkStates(hostId: number): Promise<CheckState[]>;
-  tokens: Pick<TokenRepo, 'create' | 'list' | 'revoke'>;
-  secrets: Pick<EnrollSecretRepo, 'create' | 'list' | 'revoke'>;
+  tokens: Pick<TokenRepo, 'list'>;
+  secrets: Pick<EnrollSecretRepo, 'list'>;
+  /** Creates and revokes tokens and enroll secrets, audited. */
+  credentials: Credentials;
   carves: Pick<CarveRepo, 'list' | 'get' | 'data'>;
   summary(host: Host, now: number): HostSummary;
   recheck(serial: string, actor: string): Promise<{ queued: string[] }>;
@@ -42,8 +43,6 @@ export interface AdminDeps {
   };
   liveQuery(input: { sql: string; serials?: string[]; platform?: string }, actor: string): Promise<{ id: string; hosts: number }>;
   liveQueryResults(id: string): Promise<unknown>;
-  audit: Pick<AuditRecorder, 'record'>;
-  onTokensChanged(): void;
   requireRole: (...roles: Role[]) => Middleware;
   clock: Clock;
 }
@@ -207,15 +206,13 @@ export function adminRouter(deps: AdminDeps): Router {
   });
   r.post('/enroll-secrets', admin, async (ctx) => {
     const b = parseBody(secretCreateBody, ctx.request.body, 'enroll secret');
-    const now = deps.clock.now();
-    const { secret, record } = await mintEnrollSecret(deps.secrets, { name: b.name, expiresAt: b.expires_in ? now + parseDuration(b.expires_in) : null, at: now });
-    await deps.audit.record({ type: 'admin.secret.created', actor: actorOf(ctx), data: { name: record.name, expires_at: record.expiresAt } });
+    const input = { name: b.name, ...(b.expires_in ? { expiresIn: b.expires_in } : {}) };
+    const { secret, record } = await deps.credentials.createEnrollSecret(input, actorOf(ctx));
     ctx.status = 201;
     ctx.body = { name: record.name, secret, expires_at: record.expiresAt === null ? null : isoOf(record.expiresAt) };
   });
   r.delete('/enroll-secrets/:name', admin, async (ctx) => {
-    if (!(await deps.secrets.revoke(ctx.params.name!, deps.clock.now()))) throw notFound(`active enroll secret "${ctx.params.name}"`);
-    await deps.audit.record({ type: 'admin.secret.revoked', actor: actorOf(ctx), data: { name: ctx.params.name } });
+    await deps.credentials.revokeEnrollSecret(ctx.params.name ?? '', actorOf(ctx));
     ctx.status = 204;
   });
 
@@ -225,15 +222,12 @@ export function adminRouter(deps: AdminDeps): Router {
   });
   r.post('/tokens', admin, async (ctx) => {
     const b = parseBody(tokenCreateBody, ctx.request.body, 'token');
-    const { token, record } = await mintToken(deps.tokens, { name: b.name, role: b.role, at: deps.clock.now() });
-    await deps.audit.record({ type: 'admin.token.created', actor: actorOf(ctx), data: { id: record.id, name: record.name, role: record.role } });
+    const { token, record } = await deps.credentials.createToken({ name: b.name, role: b.role }, actorOf(ctx));
     ctx.status = 201;
     ctx.body = { id: record.id, name: record.name, role: record.role, token };
   });
   r.delete('/tokens/:id', admin, async (ctx) => {
-    if (!(await deps.tokens.revoke(ctx.params.id!, deps.clock.now()))) throw notFound(`active token "${ctx.params.id}"`);
-    deps.onTokensChanged();
-    await deps.audit.record({ type: 'admin.token.revoked', actor: actorOf(ctx), data: { token: ctx.params.id } });
+    await deps.credentials.revokeToken(ctx.params.id ?? '', actorOf(ctx));
     ctx.status = 204;
   });
   return r;

@@ -9,11 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { CONFIG_FLAGS, SETTING_DOCS, loadConfig, type Config } from '../config/load.js';
 import { AppError, errorMessage } from '../shared/errors.js';
-import { parseDuration } from '../shared/duration.js';
 import { isoOf, systemClock } from '../shared/clock.js';
 import { createLogger } from '../shared/log.js';
 import { createSqliteStore } from '../store/index.js';
-import { mintEnrollSecret, mintToken } from '../control/credentials.js';
+import { createCredentials, type Credentials } from '../control/credentials.js';
 import { createControlPlane } from '../control/runtime.js';
 import { createPostureEngine } from '../posture/engine.js';
 import { createAuditService } from '../audit/service.js';
@@ -89,25 +88,29 @@ async function openLocal(cfg: Readonly<Config>) {
   return { store, engine, control, audit, hosts };
 }
 
-async function tokenCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
-  const sub = need(a, 1, 'token subcommand (create|revoke|list)');
+/** Credentials on the server's store, audited as the CLI's user. */
+function openCredentials(cfg: Readonly<Config>): { store: Store; credentials: Credentials } {
   const store = openStore(cfg);
   const audit = createAuditService({ repo: store.audit, clock: systemClock, log: createLogger('silent') });
+  return { store, credentials: createCredentials({ tokens: store.tokens, secrets: store.secrets, audit, clock: systemClock }) };
+}
+
+async function tokenCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
+  const sub = need(a, 1, 'token subcommand (create|revoke|list)');
+  const { store, credentials } = openCredentials(cfg);
   try {
     if (sub === 'create') {
       const role = (a.flags.role ?? '') as Role;
       const name = a.flags.name ?? '';
       if (!role || !name) throw new UsageError('token create needs --role admin|gateway|viewer and --name NAME');
-      const { token, record } = await mintToken(store.tokens, { name, role, at: systemClock.now() });
-      await audit.record({ type: 'admin.token.created', actor: actor(), data: { id: record.id, name, role } });
+      const { token, record } = await credentials.createToken({ name, role }, actor());
       if (a.bools.has('json')) out(JSON.stringify({ token, id: record.id, name, role }));
       else out(`Token "${name}" (role ${role}, id ${record.id}) — shown once, store it now:\n${token}`);
       return 0;
     }
     if (sub === 'revoke') {
       const which = need(a, 2, 'token name or id');
-      if (!(await store.tokens.revoke(which, systemClock.now()))) throw new AppError('not_found', `no active token "${which}"`);
-      await audit.record({ type: 'admin.token.revoked', actor: actor(), data: { token: which } });
+      await credentials.revokeToken(which, actor());
       out(a.bools.has('json') ? JSON.stringify({ revoked: which }) : `Revoked token ${which} (the server stops accepting it within 5 seconds).`);
       return 0;
     }
@@ -125,16 +128,15 @@ async function tokenCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
 
 async function secretCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
   const sub = need(a, 1, 'secret subcommand (create|list|revoke)');
-  const store = openStore(cfg);
-  const audit = createAuditService({ repo: store.audit, clock: systemClock, log: createLogger('silent') });
+  const { store, credentials } = openCredentials(cfg);
   try {
-    const now = systemClock.now();
     if (sub === 'create') {
       const name = a.positionals[2] ?? a.flags.name;
       if (!name) throw new UsageError('secret create needs a NAME');
-      const expiresAt = a.flags['expires-in'] ? now + parseDuration(a.flags['expires-in']) : null;
-      const { secret, record } = await mintEnrollSecret(store.secrets, { name, expiresAt, at: now, ...(a.flags.value ? { value: a.flags.value } : {}) });
-      await audit.record({ type: 'admin.secret.created', actor: actor(), data: { name, expires_at: expiresAt } });
+      const expiresIn = a.flags['expires-in'];
+      const input = { name, ...(expiresIn ? { expiresIn } : {}), ...(a.flags.value ? { value: a.flags.value } : {}) };
+      const { secret, record } = await credentials.createEnrollSecret(input, actor());
+      const expiresAt = record.expiresAt;
       if (a.bools.has('json')) out(JSON.stringify({ name: record.name, secret, expires_at: expiresAt === null ? null : isoOf(expiresAt) }));
       else out(`Enroll secret "${name}"${expiresAt ? ` (expires ${isoOf(expiresAt)})` : ''} — shown once; put it in the agents' --enroll_secret_path file:\n${secret}`);
       return 0;
@@ -147,8 +149,7 @@ async function secretCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
     }
     if (sub === 'revoke') {
       const name = need(a, 2, 'secret NAME');
-      if (!(await store.secrets.revoke(name, now))) throw new AppError('not_found', `no active enroll secret "${name}"`);
-      await audit.record({ type: 'admin.secret.revoked', actor: actor(), data: { name } });
+      await credentials.revokeEnrollSecret(name, actor());
       out(a.bools.has('json') ? JSON.stringify({ revoked: name }) : `Revoked enroll secret ${name}: new enrollments with it are refused; enrolled hosts keep their node keys.`);
       return 0;
     }
