@@ -10,6 +10,8 @@ import type { Clock } from '../shared/clock.js';
 import { isoOf } from '../shared/clock.js';
 import { invalid, notFound } from '../shared/errors.js';
 import type { Credentials } from '../control/credentials.js';
+import type { HostOperations } from '../control/operations.js';
+import type { PacksApi } from '../control/packs-api.js';
 import { liveQueryBody, parseBody, policyBody, secretCreateBody, tokenCreateBody } from './schemas.js';
 
 export interface HostSummary {
@@ -28,21 +30,12 @@ export interface AdminDeps {
   credentials: Credentials;
   carves: Pick<CarveRepo, 'list' | 'get' | 'data'>;
   summary(host: Host, now: number): HostSummary;
-  recheck(serial: string, actor: string): Promise<{ queued: string[] }>;
-  unenroll(serial: string, actor: string): Promise<number>;
-  packs: {
-    list(): Array<{ name: string; source: string; queries: number; checks: string[] }>;
-    get(name: string): unknown;
-    put(name: string, text: string, actor: string): Promise<{ checks: string[] }>;
-    remove(name: string, actor: string): Promise<void>;
-  };
-  policy: {
-    get(): unknown;
-    put(text: string, format: 'yaml' | 'json', actor: string): Promise<void>;
-    dryRun(text: string, format: 'yaml' | 'json'): unknown;
-  };
-  liveQuery(input: { sql: string; serials?: string[]; platform?: string }, actor: string): Promise<{ id: string; hosts: number }>;
-  liveQueryResults(id: string): Promise<unknown>;
+  recheck: HostOperations['recheck'];
+  unenroll: HostOperations['unenroll'];
+  packs: PacksApi['packs'];
+  policy: PacksApi['policy'];
+  liveQuery: HostOperations['liveQuery'];
+  liveQueryResults: HostOperations['liveQueryResults'];
   requireRole: (...roles: Role[]) => Middleware;
   clock: Clock;
 }

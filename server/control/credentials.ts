@@ -38,9 +38,12 @@ export async function mintEnrollSecret(
   checkName(input.name, 'enroll secret');
   const secret = input.value ?? randomSecret(32);
   if (secret.trim() !== secret || secret.length < 16) {
-    throw invalid('an enroll secret must be at least 16 characters without surrounding whitespace (osquery trims the file)');
+    throw invalid(
+      'an enroll secret must be at least 16 characters without surrounding whitespace (osquery trims the file)',
+    );
   }
-  const record = await secrets.create({ name: input.name, hash: sha256Hex(secret), expiresAt: input.expiresAt, at: input.at });
+  const { name, expiresAt, at } = input;
+  const record = await secrets.create({ name, hash: sha256Hex(secret), expiresAt, at });
   return { secret, record };
 }
 
