@@ -36,7 +36,7 @@ import { failureRenderer, renderApiError } from './http/errors.js';
 import { adminRouter } from './admin/routes.js';
 import { createPostureEngine } from './posture/engine.js';
 import { createEvaluation } from './control/evaluation.js';
-import { createRuntimeModel } from './control/model.js';
+import { createRuntimeModel, watchPacksDir } from './control/model.js';
 import { createInProcessWork } from './control/work.js';
 import { createHostOperations } from './control/operations.js';
 import { createPacksApi } from './control/packs-api.js';
@@ -245,22 +245,8 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   seenTimer.unref();
   work.start(); // picks up work queued by the CLI every 2 s
   // packs/ and policy.yaml are the source of truth (GitOps, `trustgate apply`): reload when they change
-  let reloadTimer: NodeJS.Timeout | undefined;
-  const reload = () => {
-    clearTimeout(reloadTimer);
-    reloadTimer = setTimeout(() => {
-      void model.reload().catch((e: unknown) => {
-        log.error({ event: 'packs.reload_failed', err: e }, 'reload failed; keeping the running packs and policy');
-      });
-    }, 300);
-  };
-  let watcher: fs.FSWatcher | undefined;
-  try {
-    watcher = fs.watch(config.packsDir, reload);
-  } catch (e) {
-    log.warn({ event: 'packs.watch_unavailable', err: e }, 'cannot watch the packs directory; send SIGHUP to reload');
-  }
-  const onHup = () => reload();
+  const packsWatch = watchPacksDir(model, log);
+  const onHup = () => packsWatch.reload();
   process.on('SIGHUP', onHup);
 
   const url = `https://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
@@ -295,8 +281,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     url, port, config, store, caFile: tls.ca, enrollSecretFile: boot.enrollSecretFile, adminToken: boot.adminToken,
     async stop() {
       clearInterval(seenTimer);
-      clearTimeout(reloadTimer);
-      watcher?.close();
+      packsWatch.stop();
       process.off('SIGHUP', onHup);
       work.stop();
       breakGlass.stop();

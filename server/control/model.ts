@@ -3,7 +3,7 @@
  * their checks, the query-name resolver, the policy, the compiled config per platform and the gateway's
  * host → resource rules, loads them from the packs directory (`reload`: start, file changes, SIGHUP) and
  * installs new ones (the packs/policy API). Installing swaps the posture engine's policy and evaluates
- * the stored results of the checks the swap changed again.
+ * the stored results of the checks the swap changed again. `watchPacksDir` reloads when the files change.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -147,5 +147,37 @@ export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
     queryKeyOf: (name) => resolver.queryKeyOf(name) ?? name,
     checkQueryKey: (id) => resolver.queryKeyOfCheck(id),
     resourceForHost: (host) => hostRules.get(host),
+  };
+}
+
+/**
+ * Reloads the model when files in its packs dir change (debounced: one reload 300 ms after the last
+ * change), and on `reload()` (SIGHUP). A failed reload keeps the running packs and policy.
+ */
+export function watchPacksDir(model: Pick<RuntimeModel, 'packsDir' | 'reload'>, log: Logger): {
+  reload(): void;
+  stop(): void;
+} {
+  let timer: NodeJS.Timeout | undefined;
+  const reload = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      void model.reload().catch((e: unknown) => {
+        log.error({ event: 'packs.reload_failed', err: e }, 'reload failed; keeping the running packs and policy');
+      });
+    }, 300);
+  };
+  let watcher: fs.FSWatcher | undefined;
+  try {
+    watcher = fs.watch(model.packsDir, reload);
+  } catch (e) {
+    log.warn({ event: 'packs.watch_unavailable', err: e }, 'cannot watch the packs directory; send SIGHUP to reload');
+  }
+  return {
+    reload,
+    stop() {
+      clearTimeout(timer);
+      watcher?.close();
+    },
   };
 }
