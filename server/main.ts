@@ -2,13 +2,19 @@
  * Composition root: the only place that wires concrete objects together.
  *
  *   osquery agent ──HTTPS──▶ osquery/handler ─▶ osquery/service ─▶ store.results.ingestBatch (durable)
- *                                                      │
- *                                                      ▼
- *                                   control.onResults ─▶ posture engine (in-memory verdicts)
- *                                                      │                    ▲
- *                               check states (write-behind), audit          │ map lookup
- *                                                                           │
- *   gateway (nginx/Caddy) ──HTTPS──▶ gateway/routes ─────────────────────────┘
+ *                                                 │        │
+ *                    distributed/read, /write     │        ▼
+ *   control/work (pending queries, attention) ◀───┘   control/evaluation.onResults ─▶ posture engine
+ *      ▲ enqueue, attend                                   │                        (in-memory verdicts)
+ *   control/operations: recheck, live query,       check states (write-behind),           ▲
+ *   unenroll (drops the node key), page view       decision changes (audit)               │ map lookup
+ *                                                                                          │
+ *   gateway (nginx/Caddy) ──HTTPS──▶ gateway/handler ─────────────────────────────────────┘
+ *
+ * Everything is built once, in dependency order, from what was built before it (nothing is bound late):
+ * store → audit → bootstrap → engine → evaluation → runtime model (startup reload) → warm start →
+ * work + node-key cache → operations, packs API → osquery service → auth, credentials, break glass →
+ * routes and handlers → listen → timers (last-seen flush, work sync, packs reload).
  */
 import https from 'node:https';
 import fs from 'node:fs';
@@ -23,13 +29,18 @@ import { createSqliteStore } from './store/index.js';
 import { ensureTls } from './http/tls.js';
 import { createApp } from './http/app.js';
 import { createTokenAuth } from './http/auth.js';
-import { createOsqueryService } from './osquery/service.js';
+import { createNodeKeyCache, createOsqueryService } from './osquery/service.js';
 import { createOsqueryHandler } from './osquery/handler.js';
 import { createGatewayHandler } from './gateway/handler.js';
 import { failureRenderer, renderApiError } from './http/errors.js';
 import { adminRouter } from './admin/routes.js';
 import { createPostureEngine } from './posture/engine.js';
-import { createControlPlane } from './control/runtime.js';
+import { createEvaluation } from './control/evaluation.js';
+import { createRuntimeModel, watchPacksDir } from './control/model.js';
+import { createInProcessWork } from './control/work.js';
+import { createHostOperations } from './control/operations.js';
+import { createPacksApi } from './control/packs-api.js';
+import { createCredentials } from './control/credentials.js';
 import { bootstrap, osquerydFlags } from './control/bootstrap.js';
 import { createAuditService } from './audit/service.js';
 import { auditRouter } from './audit/routes.js';
@@ -45,7 +56,10 @@ import type { VerdictSource } from './domain/verdict.js';
  * posture would deny, and reports break-glass use (audited once per grant). Both happen off the plain
  * allow path, which stays a lookup.
  */
-function gatewayVerdicts(source: VerdictSource, opts: { key: string; publicUrl: string; ttlMs: number; noteUse(grantId: string): void }): VerdictSource {
+function gatewayVerdicts(
+  source: VerdictSource,
+  opts: { key: string; publicUrl: string; ttlMs: number; noteUse(grantId: string): void },
+): VerdictSource {
   // A denied device's gateway asks again on every request: a signed link is reused while it has more
   // than half its lifetime left, so every link handed out stays valid for at least ttl/2.
   const links = new Map<string, { url: string; expiresAt: number }>();
@@ -66,13 +80,11 @@ function gatewayVerdicts(source: VerdictSource, opts: { key: string; publicUrl: 
       if (out.kind !== 'verdict' || !out.verdict.would_deny) return out;
       if (out.verdict.break_glass) opts.noteUse(out.verdict.break_glass.id);
       if (out.verdict.remediation_page) return out;
-      return { kind: 'verdict', verdict: { ...out.verdict, remediation_page: linkFor(serial, resource, user ?? '', now) } };
+      const remediationPage = linkFor(serial, resource, user ?? '', now);
+      return { kind: 'verdict', verdict: { ...out.verdict, remediation_page: remediationPage } };
     },
   };
 }
-
-/** How long after a person opens the remediation page their device is asked to poll fast. */
-const PAGE_ATTENTION_MS = 10 * 60_000;
 
 export interface StartOptions {
   clock?: Clock;
@@ -95,72 +107,91 @@ export interface RunningServer {
 export async function startServer(config: Readonly<Config>, opts: StartOptions = {}): Promise<RunningServer> {
   const t0 = performance.now();
   const clock = opts.clock ?? systemClock;
-  const own = opts.log ? undefined : createServerLogger(config.logLevel);
-  const log = opts.log ?? own!.log;
+  // a given logger is the caller's to flush
+  const logger = opts.log ? { log: opts.log, flush: () => undefined } : createServerLogger(config.logLevel);
+  const { log } = logger;
   const print = opts.print ?? ((s: string) => process.stderr.write(`${s}\n`));
   const metrics = createMetrics();
 
   const tls = ensureTls(config.certsDir);
-  if (tls.generated) log.info({ event: 'tls.generated', dir: config.certsDir }, 'generated a dev CA and server certificate');
-  const store = createSqliteStore(config.dbPath, { statusLogsPerHost: config.statusLogsPerHost, ingestQueueMax: config.ingestQueueMax, durableFsync: config.durableFsync });
-  const boot = await bootstrap(store, config.dataDir, clock.now());
+  if (tls.generated) {
+    log.info({ event: 'tls.generated', dir: config.certsDir }, 'generated a dev CA and server certificate');
+  }
+  const { statusLogsPerHost, ingestQueueMax, durableFsync } = config;
+  const store = createSqliteStore(config.dbPath, { statusLogsPerHost, ingestQueueMax, durableFsync });
   const audit = createAuditService({ repo: store.audit, clock, log });
+  const boot = await bootstrap(
+    { settings: store.settings, secrets: store.secrets, tokens: store.tokens, audit }, config.dataDir, clock.now(),
+  );
 
   const linkTtlMs = config.linkTtlSeconds * 1000;
   const engine = createPostureEngine({ clock, log });
 
-  let osq: ReturnType<typeof createOsqueryService> | undefined;
-  const control = createControlPlane({
-    packsDir: config.packsDir, store, engine, audit, clock, log,
-    compile: { distributedInterval: config.distributedInterval, loggerTlsPeriod: config.loggerTlsPeriod },
-    notePending: (id) => osq?.notePending(id),
-    invalidateNodeKey: (h) => osq?.invalidateNodeKey(h),
+  // the control plane, in dependency order: evaluation ← runtime model ← warm start ← operations
+  const evaluation = createEvaluation({
+    engine, hosts: store.hosts, results: store.results, checkStates: store.checkStates, settings: store.settings,
+    audit, clock, log,
   });
-
-  const { hosts, caughtUp } = await control.warmStart({ catchUp: true });
+  const model = createRuntimeModel({
+    packsDir: config.packsDir, engine, results: store.results, evaluation, log,
+    compile: { distributedInterval: config.distributedInterval, loggerTlsPeriod: config.loggerTlsPeriod },
+  });
+  await model.reload({ startup: true });
+  const { hosts, caughtUp } = await evaluation.warmStart({ catchUp: true });
   metrics.hostsEnrolled.set(hosts.length);
 
-  osq = createOsqueryService({
-    hosts: store.hosts, secrets: store.secrets, results: store.results, distributed: store.distributed, carves: store.carves,
-    configFor: control.configFor, queryKeyOf: control.queryKeyOf, checkQueryKey: control.checkQueryKey,
-    onResults: (host, latest) => control.onResults(host, latest),
-    onEnrolled: async (host, reenrolled) => {
-      engine.updateHost(host);
-      if (!reenrolled) metrics.hostsEnrolled.inc();
-      audit.later({ type: 'host.enrolled', actor: `host:${host.serial}`, serial: host.serial, data: { host_id: host.id, hostname: host.hostname, platform: host.platform, reenrolled, enroll_secret: host.enrollSecretName, serial_conflict: host.serialConflict } });
-    },
+  // shared by the osquery surface and the operations: pending work + attention, cached node keys
+  const work = createInProcessWork({ distributed: store.distributed, log });
+  await work.sync();
+  const nodeKeys = createNodeKeyCache(clock);
+  const ops = createHostOperations({
+    hosts: store.hosts, campaigns: store.distributed, work, nodeKeys, engine, model, audit, clock, log, metrics,
+  });
+  const packsApi = createPacksApi({ model, engine, audit, clock });
+
+  const osq = createOsqueryService({
+    hosts: store.hosts, secrets: store.secrets, results: store.results, work, nodeKeys, carves: store.carves,
+    configFor: model.configFor, queryKeyOf: model.queryKeyOf, checkQueryKey: model.checkQueryKey,
+    onResults: evaluation.onResults, onEnrolled: ops.enrolled,
     clock, log, metrics,
   });
-  for (const id of await store.distributed.pendingHostIds()) osq.notePending(id);
 
   const auth = createTokenAuth({ tokens: store.tokens, clock });
+  const credentials = createCredentials({
+    tokens: store.tokens, secrets: store.secrets, audit, clock, tokenRevoked: auth.invalidate,
+  });
   const webhook = createWebhookNotifier({ log, fetch: (url, init) => fetch(url, init) });
   const breakGlass = createBreakGlassService({
-    repo: store.breakGlass, grants: { add: (g) => engine.addGrant(g), remove: (id) => engine.removeGrant(id) }, audit, clock, log,
-    policy: () => engine.policy() ?? control.policy()!,
+    repo: store.breakGlass, audit, clock, log,
+    grants: { add: (g) => engine.addGrant(g), remove: (id) => engine.removeGrant(id) },
+    policy: () => engine.policy() ?? model.policy(),
     deviceKnown: async (serial) => (await store.hosts.findBySerial(serial)).length > 0,
     webhook,
   });
   await breakGlass.load();
   breakGlass.start();
-  const verdicts = gatewayVerdicts(engine, { key: boot.linkKey, publicUrl: config.publicUrl, ttlMs: linkTtlMs, noteUse: (id) => breakGlass.noteUse(id) });
+  const verdicts = gatewayVerdicts(engine, {
+    key: boot.linkKey, publicUrl: config.publicUrl, ttlMs: linkTtlMs, noteUse: (id) => breakGlass.noteUse(id),
+  });
 
   const app = createApp({
     log, metrics, maxBodyBytes: config.maxBodyBytes, ready: () => store.ping(),
     routers: [
       adminRouter({
-        hosts: store.hosts, results: store.results, checkStates: (id) => store.checkStates.forHost(id), tokens: store.tokens, secrets: store.secrets, carves: store.carves,
+        hosts: store.hosts, results: store.results, checkStates: (id) => store.checkStates.forHost(id),
+        tokens: store.tokens, secrets: store.secrets, credentials, carves: store.carves,
         summary: (host, now) => {
           const decisions: Record<string, { decision: 'allow' | 'deny'; would_deny: boolean; reasons: string[] }> = {};
-          for (const name of Object.keys(control.policy()?.resources ?? {})) {
+          for (const name of Object.keys(model.policy().resources)) {
             const v = engine.verdict(host.serial, name, null, now);
-            if (v.kind === 'verdict') decisions[name] = { decision: v.verdict.decision, would_deny: v.verdict.would_deny, reasons: v.verdict.reasons.map((r) => r.check) };
+            if (v.kind !== 'verdict') continue;
+            const { decision, would_deny, reasons } = v.verdict;
+            decisions[name] = { decision, would_deny, reasons: reasons.map((r) => r.check) };
           }
           return { decisions, failing: Object.values(decisions).some((d) => d.would_deny) };
         },
-        recheck: control.recheck, unenroll: control.unenroll, packs: control.packs, policy: control.policyApi,
-        liveQuery: control.liveQuery, liveQueryResults: control.liveQueryResults, audit, onTokensChanged: auth.invalidate,
-        requireRole: auth.requireRole, clock,
+        recheck: ops.recheck, unenroll: ops.unenroll, packs: packsApi.packs, policy: packsApi.policy,
+        liveQuery: ops.liveQuery, liveQueryResults: ops.liveQueryResults, requireRole: auth.requireRole, clock,
       }),
       auditRouter({ audit }, auth.requireRole),
       breakGlassRouter({ breakGlass, hmacKey: boot.linkKey, clock, log }, auth.requireRole),
@@ -171,18 +202,29 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
         },
         hostBySerial: async (serial) => (await store.hosts.findBySerial(serial))[0],
         tierReport: (serial, tier, now) => engine.tierReport(serial, tier, now),
-        recheck: control.recheck,
+        recheck: ops.recheck,
         // while a person has the page open, the agent polls every 5 s (10 minutes from the last view)
-        onPageView: (serial) => void store.hosts.findBySerial(serial).then((hs) => hs.forEach((h) => osq!.attend(h.id, clock.now() + PAGE_ATTENTION_MS))).catch(() => undefined),
+        onPageView: (serial) => void ops.pageViewed(serial),
         breakGlass, clock, log, hmacKey: boot.linkKey, publicUrl: config.publicUrl,
-        policy: () => control.policy()!,
-        ...(config.helpText || config.helpUrl ? { help: { ...(config.helpText ? { text: config.helpText } : {}), ...(config.helpUrl ? { url: config.helpUrl } : {}) } } : {}),
+        policy: () => model.policy(),
+        ...(config.helpText || config.helpUrl ? {
+          help: {
+            ...(config.helpText ? { text: config.helpText } : {}),
+            ...(config.helpUrl ? { url: config.helpUrl } : {}),
+          },
+        } : {}),
       }),
     ],
   });
 
-  const gateway = createGatewayHandler({ verdicts, resourceForHost: control.resourceForHost, authorize: auth.authorize, authorizeCached: auth.authorizeCached, renderError: renderApiError, clock, log, metrics });
-  const osquery = createOsqueryHandler({ svc: osq, maxBodyBytes: config.maxBodyBytes, renderError: failureRenderer('osquery', log.child({ component: 'osquery' })), metrics });
+  const gateway = createGatewayHandler({
+    verdicts, resourceForHost: model.resourceForHost, authorize: auth.authorize, authorizeCached: auth.authorizeCached,
+    renderError: renderApiError, clock, log, metrics,
+  });
+  const osquery = createOsqueryHandler({
+    svc: osq, maxBodyBytes: config.maxBodyBytes, metrics,
+    renderError: failureRenderer('osquery', log.child({ component: 'osquery' })),
+  });
   const koa = app.callback();
   const server = https.createServer({
     cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key), minVersion: 'TLSv1.2',
@@ -197,37 +239,39 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   });
   const port = (server.address() as AddressInfo).port;
 
-  const seenTimer = setInterval(() => void osq!.flushSeen().catch((e: unknown) => log.error({ err: e }, 'last-seen flush failed')), 1000);
-  const pendingTimer = setInterval(() => void store.distributed.pendingHostIds().then((ids) => ids.forEach((id) => osq!.notePending(id))).catch(() => undefined), 2000);
+  const seenTimer = setInterval(() => {
+    void osq.flushSeen().catch((e: unknown) => log.error({ err: e }, 'last-seen flush failed'));
+  }, 1000);
   seenTimer.unref();
+  work.start(); // picks up work queued by the CLI every 2 s
   // packs/ and policy.yaml are the source of truth (GitOps, `trustgate apply`): reload when they change
-  let reloadTimer: NodeJS.Timeout | undefined;
-  const reload = () => {
-    clearTimeout(reloadTimer);
-    reloadTimer = setTimeout(() => void control.reload().catch((e: unknown) => log.error({ event: 'packs.reload_failed', err: e }, 'reload failed; keeping the running packs and policy')), 300);
-  };
-  let watcher: fs.FSWatcher | undefined;
-  try {
-    watcher = fs.watch(config.packsDir, reload);
-  } catch (e) {
-    log.warn({ event: 'packs.watch_unavailable', err: e }, 'cannot watch the packs directory; send SIGHUP to reload');
-  }
-  const onHup = () => reload();
+  const packsWatch = watchPacksDir(model, log);
+  const onHup = () => packsWatch.reload();
   process.on('SIGHUP', onHup);
-  pendingTimer.unref();
 
   const url = `https://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
-  log.info({ event: 'server.ready', url, publicUrl: config.publicUrl, hosts: hosts.length, startupMs: Math.round(performance.now() - t0) }, 'trustgate ready');
-  if (caughtUp) log.info({ event: 'posture.caught_up', results: caughtUp }, 're-evaluated results stored after the last persisted check states');
+  const startupMs = Math.round(performance.now() - t0);
+  log.info({ event: 'server.ready', url, publicUrl: config.publicUrl, hosts: hosts.length, startupMs },
+    'trustgate ready');
+  if (caughtUp) {
+    log.info({ event: 'posture.caught_up', results: caughtUp },
+      're-evaluated results stored after the last persisted check states');
+  }
   if (boot.firstStart) {
+    const flags = osquerydFlags({
+      host: config.publicUrl.replace(/^https?:\/\//, '').split(':')[0] ?? os.hostname(), port,
+      caFile: tls.ca ?? '<your CA bundle>', secretFile: boot.enrollSecretFile,
+    });
     print([
       '',
       '┌─ Trustgate first start ───────────────────────────────────────────────',
-      boot.adminToken ? `│ Admin API token (shown once, stored only as a hash):\n│   ${boot.adminToken}` : '│ (admin tokens already existed; none created)',
+      boot.adminToken
+        ? `│ Admin API token (shown once, stored only as a hash):\n│   ${boot.adminToken}`
+        : '│ (admin tokens already existed; none created)',
       `│ Enroll secret: ${boot.enrollSecretFile}`,
       tls.ca ? `│ Dev CA for agents and browsers: ${tls.ca}` : '│ TLS: using the provided server certificate',
       '│ Start osqueryd with these flags (also in osquery-examples/osquery.flags):',
-      ...osquerydFlags({ host: config.publicUrl.replace(/^https?:\/\//, '').split(':')[0] ?? os.hostname(), port, caFile: tls.ca ?? '<your CA bundle>', secretFile: boot.enrollSecretFile }).split('\n').map((l) => `│   ${l}`),
+      ...flags.split('\n').map((l) => `│   ${l}`),
       '└───────────────────────────────────────────────────────────────────────',
       '',
     ].join('\n'));
@@ -237,20 +281,19 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     url, port, config, store, caFile: tls.ca, enrollSecretFile: boot.enrollSecretFile, adminToken: boot.adminToken,
     async stop() {
       clearInterval(seenTimer);
-      clearTimeout(reloadTimer);
-      watcher?.close();
+      packsWatch.stop();
       process.off('SIGHUP', onHup);
-      clearInterval(pendingTimer);
+      work.stop();
       breakGlass.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await osq!.flushSeen().catch(() => undefined);
-      await control.flushStates();
+      await osq.flushSeen().catch(() => undefined);
+      await evaluation.flush();
       await audit.flush();
       await store.close();
-      own?.flush();
+      logger.flush();
     },
   };
 }

@@ -9,13 +9,10 @@ import type { CheckState, Host, Role } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import { isoOf } from '../shared/clock.js';
 import { invalid, notFound } from '../shared/errors.js';
-import { parseDuration } from '../shared/duration.js';
-import { mintEnrollSecret, mintToken } from '../control/credentials.js';
+import type { Credentials } from '../control/credentials.js';
+import type { HostOperations } from '../control/operations.js';
+import type { PacksApi } from '../control/packs-api.js';
 import { liveQueryBody, parseBody, policyBody, secretCreateBody, tokenCreateBody } from './schemas.js';
-
-export interface AuditSink {
-  record(e: { type: string; actor: string; serial?: string | null; data?: unknown }): Promise<unknown>;
-}
 
 export interface HostSummary {
   /** Decision per resource, computed now from the precomputed verdicts. */
@@ -27,27 +24,18 @@ export interface AdminDeps {
   hosts: Pick<HostRepo, 'list' | 'findBySerial' | 'details'>;
   results: Pick<ResultRepo, 'statusLogs' | 'latestForHost'>;
   checkStates(hostId: number): Promise<CheckState[]>;
-  tokens: Pick<TokenRepo, 'create' | 'list' | 'revoke'>;
-  secrets: Pick<EnrollSecretRepo, 'create' | 'list' | 'revoke'>;
+  tokens: Pick<TokenRepo, 'list'>;
+  secrets: Pick<EnrollSecretRepo, 'list'>;
+  /** Creates and revokes tokens and enroll secrets, audited. */
+  credentials: Credentials;
   carves: Pick<CarveRepo, 'list' | 'get' | 'data'>;
   summary(host: Host, now: number): HostSummary;
-  recheck(serial: string, actor: string): Promise<{ queued: string[] }>;
-  unenroll(serial: string, actor: string): Promise<number>;
-  packs: {
-    list(): Array<{ name: string; source: string; queries: number; checks: string[] }>;
-    get(name: string): unknown;
-    put(name: string, text: string, actor: string): Promise<{ checks: string[] }>;
-    remove(name: string, actor: string): Promise<void>;
-  };
-  policy: {
-    get(): unknown;
-    put(text: string, format: 'yaml' | 'json', actor: string): Promise<void>;
-    dryRun(text: string, format: 'yaml' | 'json'): unknown;
-  };
-  liveQuery(input: { sql: string; serials?: string[]; platform?: string }, actor: string): Promise<{ id: string; hosts: number }>;
-  liveQueryResults(id: string): Promise<unknown>;
-  audit: AuditSink;
-  onTokensChanged(): void;
+  recheck: HostOperations['recheck'];
+  unenroll: HostOperations['unenroll'];
+  packs: PacksApi['packs'];
+  policy: PacksApi['policy'];
+  liveQuery: HostOperations['liveQuery'];
+  liveQueryResults: HostOperations['liveQueryResults'];
   requireRole: (...roles: Role[]) => Middleware;
   clock: Clock;
 }
@@ -211,15 +199,13 @@ export function adminRouter(deps: AdminDeps): Router {
   });
   r.post('/enroll-secrets', admin, async (ctx) => {
     const b = parseBody(secretCreateBody, ctx.request.body, 'enroll secret');
-    const now = deps.clock.now();
-    const { secret, record } = await mintEnrollSecret(deps.secrets, { name: b.name, expiresAt: b.expires_in ? now + parseDuration(b.expires_in) : null, at: now });
-    await deps.audit.record({ type: 'admin.secret.created', actor: actorOf(ctx), data: { name: record.name, expires_at: record.expiresAt } });
+    const input = { name: b.name, ...(b.expires_in ? { expiresIn: b.expires_in } : {}) };
+    const { secret, record } = await deps.credentials.createEnrollSecret(input, actorOf(ctx));
     ctx.status = 201;
     ctx.body = { name: record.name, secret, expires_at: record.expiresAt === null ? null : isoOf(record.expiresAt) };
   });
   r.delete('/enroll-secrets/:name', admin, async (ctx) => {
-    if (!(await deps.secrets.revoke(ctx.params.name!, deps.clock.now()))) throw notFound(`active enroll secret "${ctx.params.name}"`);
-    await deps.audit.record({ type: 'admin.secret.revoked', actor: actorOf(ctx), data: { name: ctx.params.name } });
+    await deps.credentials.revokeEnrollSecret(ctx.params.name ?? '', actorOf(ctx));
     ctx.status = 204;
   });
 
@@ -229,15 +215,12 @@ export function adminRouter(deps: AdminDeps): Router {
   });
   r.post('/tokens', admin, async (ctx) => {
     const b = parseBody(tokenCreateBody, ctx.request.body, 'token');
-    const { token, record } = await mintToken(deps.tokens, { name: b.name, role: b.role, at: deps.clock.now() });
-    await deps.audit.record({ type: 'admin.token.created', actor: actorOf(ctx), data: { id: record.id, name: record.name, role: record.role } });
+    const { token, record } = await deps.credentials.createToken({ name: b.name, role: b.role }, actorOf(ctx));
     ctx.status = 201;
     ctx.body = { id: record.id, name: record.name, role: record.role, token };
   });
   r.delete('/tokens/:id', admin, async (ctx) => {
-    if (!(await deps.tokens.revoke(ctx.params.id!, deps.clock.now()))) throw notFound(`active token "${ctx.params.id}"`);
-    deps.onTokensChanged();
-    await deps.audit.record({ type: 'admin.token.revoked', actor: actorOf(ctx), data: { token: ctx.params.id } });
+    await deps.credentials.revokeToken(ctx.params.id ?? '', actorOf(ctx));
     ctx.status = 204;
   });
   return r;

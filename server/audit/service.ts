@@ -1,38 +1,14 @@
 /**
- * The audit service: records events (break glass, admin mutations, enrollments, decision changes) into
- * the append-only, hash-chained log, lists them, and verifies the chain.
+ * The audit service: implements the audit recorder port (domain/ports.ts: break glass, admin mutations,
+ * enrollments, decision changes, with typed event names) over the append-only, hash-chained log, buffers
+ * background events, lists entries and verifies the chain.
  */
-import type { AuditRepo } from '../domain/ports.js';
+import type { AuditEvent, AuditRecorder, AuditRepo, DecisionChange } from '../domain/ports.js';
 import type { AuditEntry } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { chainHead, verifyChain, type ChainAnchor, type ChainResult } from './chain.js';
-
-/** Event types written by Trustgate. Other areas may add `admin.*` types of their own. */
-export const AUDIT_TYPES = {
-  breakGlassRequested: 'break_glass.requested',
-  breakGlassRefused: 'break_glass.refused',
-  breakGlassApproved: 'break_glass.approved',
-  breakGlassDenied: 'break_glass.denied',
-  breakGlassCancelled: 'break_glass.cancelled',
-  breakGlassUsed: 'break_glass.used',
-  breakGlassExpired: 'break_glass.expired',
-  breakGlassRevoked: 'break_glass.revoked',
-  breakGlassReviewed: 'break_glass.reviewed',
-  hostEnrolled: 'host.enrolled',
-  decisionChanged: 'decision.changed',
-} as const;
-
-export interface AuditEvent {
-  type: string;
-  /** Who did it: a token name, a user, or `system`. */
-  actor: string;
-  serial?: string | null;
-  data?: unknown;
-  /** Defaults to the clock's now. */
-  at?: number;
-}
 
 export interface AuditFilter {
   type?: string;
@@ -44,16 +20,7 @@ export interface AuditFilter {
   afterSeq?: number;
 }
 
-export interface DecisionChange {
-  serial: string;
-  tier: string;
-  from: 'allow' | 'deny' | null;
-  to: 'allow' | 'deny';
-  reasons?: readonly string[];
-  at?: number;
-}
-
-export interface AuditService {
+export interface AuditService extends AuditRecorder {
   /** Appends one entry. Throws when the store fails: a mutation that cannot be audited should fail. */
   record(event: AuditEvent): Promise<AuditEntry>;
   /** Appends several entries atomically, chained in order. */
@@ -131,7 +98,7 @@ export function createAuditService(deps: AuditDeps): AuditService {
     later,
     flush,
     decisionChanged: (c) => later({
-      type: AUDIT_TYPES.decisionChanged, actor: 'system', serial: c.serial, ...(c.at !== undefined ? { at: c.at } : {}),
+      type: 'decision.changed', actor: 'system', serial: c.serial, ...(c.at !== undefined ? { at: c.at } : {}),
       data: { tier: c.tier, from: c.from, to: c.to, reasons: c.reasons ?? [] },
     }),
     list: (filter = {}) => deps.repo.list(filter),

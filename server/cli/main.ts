@@ -9,12 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { CONFIG_FLAGS, SETTING_DOCS, loadConfig, type Config } from '../config/load.js';
 import { AppError, errorMessage } from '../shared/errors.js';
-import { parseDuration } from '../shared/duration.js';
 import { isoOf, systemClock } from '../shared/clock.js';
 import { createLogger } from '../shared/log.js';
 import { createSqliteStore } from '../store/index.js';
-import { mintEnrollSecret, mintToken } from '../control/credentials.js';
-import { createControlPlane } from '../control/runtime.js';
+import { createCredentials, type Credentials } from '../control/credentials.js';
+import { createEvaluation } from '../control/evaluation.js';
+import { createRuntimeModel, policyFileOf } from '../control/model.js';
+import { createHostOperations } from '../control/operations.js';
+import { createInProcessWork } from '../control/work.js';
+import { createNodeKeyCache } from '../osquery/service.js';
 import { createPostureEngine } from '../posture/engine.js';
 import { createAuditService } from '../audit/service.js';
 import { importFleetPolicies } from '../packs/fleet-import.js';
@@ -73,41 +76,57 @@ function openStore(cfg: Readonly<Config>): Store {
   return createSqliteStore(cfg.dbPath, { durableFsync: cfg.durableFsync });
 }
 
-/** An in-process view of the server's state (same pure engine, same data) for read commands. */
+/**
+ * An in-process view of the server's state (same pure engine, same data) for read commands. Work it
+ * queues (recheck) goes to the store, where the running server picks it up within seconds.
+ */
 async function openLocal(cfg: Readonly<Config>) {
   const store = openStore(cfg);
+  const clock = systemClock;
   const log = createLogger('silent');
-  const audit = createAuditService({ repo: store.audit, clock: systemClock, log });
-  const engine = createPostureEngine({ clock: systemClock, log });
-  const control = createControlPlane({
-    packsDir: cfg.packsDir, store, engine, audit, clock: systemClock, log,
-    compile: {}, notePending: () => undefined, invalidateNodeKey: () => undefined,
+  const audit = createAuditService({ repo: store.audit, clock, log });
+  const engine = createPostureEngine({ clock, log });
+  const evaluation = createEvaluation({
+    engine, hosts: store.hosts, results: store.results, checkStates: store.checkStates, settings: store.settings,
+    audit, clock, log,
   });
-  const { hosts } = await control.warmStart({ catchUp: false });
+  const model = createRuntimeModel({
+    packsDir: cfg.packsDir, engine, results: store.results, evaluation, compile: {}, log,
+  });
+  await model.reload({ startup: true });
+  const { hosts } = await evaluation.warmStart({ catchUp: false });
   const grants = await store.breakGlass.list({ status: 'active' });
-  engine.setActiveGrants(grants.filter((g) => (g.expiresAt ?? 0) > systemClock.now()));
-  return { store, engine, control, audit, hosts };
+  engine.setActiveGrants(grants.filter((g) => (g.expiresAt ?? 0) > clock.now()));
+  const ops = createHostOperations({
+    hosts: store.hosts, campaigns: store.distributed, engine, model, audit, clock, log,
+    work: createInProcessWork({ distributed: store.distributed, log }), nodeKeys: createNodeKeyCache(clock),
+  });
+  return { store, engine, model, ops, audit, hosts };
+}
+
+/** Credentials on the server's store, audited as the CLI's user. */
+function openCredentials(cfg: Readonly<Config>): { store: Store; credentials: Credentials } {
+  const store = openStore(cfg);
+  const audit = createAuditService({ repo: store.audit, clock: systemClock, log: createLogger('silent') });
+  return { store, credentials: createCredentials({ tokens: store.tokens, secrets: store.secrets, audit, clock: systemClock }) };
 }
 
 async function tokenCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
   const sub = need(a, 1, 'token subcommand (create|revoke|list)');
-  const store = openStore(cfg);
-  const audit = createAuditService({ repo: store.audit, clock: systemClock, log: createLogger('silent') });
+  const { store, credentials } = openCredentials(cfg);
   try {
     if (sub === 'create') {
       const role = (a.flags.role ?? '') as Role;
       const name = a.flags.name ?? '';
       if (!role || !name) throw new UsageError('token create needs --role admin|gateway|viewer and --name NAME');
-      const { token, record } = await mintToken(store.tokens, { name, role, at: systemClock.now() });
-      await audit.record({ type: 'admin.token.created', actor: actor(), data: { id: record.id, name, role } });
+      const { token, record } = await credentials.createToken({ name, role }, actor());
       if (a.bools.has('json')) out(JSON.stringify({ token, id: record.id, name, role }));
       else out(`Token "${name}" (role ${role}, id ${record.id}) — shown once, store it now:\n${token}`);
       return 0;
     }
     if (sub === 'revoke') {
       const which = need(a, 2, 'token name or id');
-      if (!(await store.tokens.revoke(which, systemClock.now()))) throw new AppError('not_found', `no active token "${which}"`);
-      await audit.record({ type: 'admin.token.revoked', actor: actor(), data: { token: which } });
+      await credentials.revokeToken(which, actor());
       out(a.bools.has('json') ? JSON.stringify({ revoked: which }) : `Revoked token ${which} (the server stops accepting it within 5 seconds).`);
       return 0;
     }
@@ -125,16 +144,15 @@ async function tokenCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
 
 async function secretCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
   const sub = need(a, 1, 'secret subcommand (create|list|revoke)');
-  const store = openStore(cfg);
-  const audit = createAuditService({ repo: store.audit, clock: systemClock, log: createLogger('silent') });
+  const { store, credentials } = openCredentials(cfg);
   try {
-    const now = systemClock.now();
     if (sub === 'create') {
       const name = a.positionals[2] ?? a.flags.name;
       if (!name) throw new UsageError('secret create needs a NAME');
-      const expiresAt = a.flags['expires-in'] ? now + parseDuration(a.flags['expires-in']) : null;
-      const { secret, record } = await mintEnrollSecret(store.secrets, { name, expiresAt, at: now, ...(a.flags.value ? { value: a.flags.value } : {}) });
-      await audit.record({ type: 'admin.secret.created', actor: actor(), data: { name, expires_at: expiresAt } });
+      const expiresIn = a.flags['expires-in'];
+      const input = { name, ...(expiresIn ? { expiresIn } : {}), ...(a.flags.value ? { value: a.flags.value } : {}) };
+      const { secret, record } = await credentials.createEnrollSecret(input, actor());
+      const expiresAt = record.expiresAt;
       if (a.bools.has('json')) out(JSON.stringify({ name: record.name, secret, expires_at: expiresAt === null ? null : isoOf(expiresAt) }));
       else out(`Enroll secret "${name}"${expiresAt ? ` (expires ${isoOf(expiresAt)})` : ''} — shown once; put it in the agents' --enroll_secret_path file:\n${secret}`);
       return 0;
@@ -147,8 +165,7 @@ async function secretCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
     }
     if (sub === 'revoke') {
       const name = need(a, 2, 'secret NAME');
-      if (!(await store.secrets.revoke(name, now))) throw new AppError('not_found', `no active enroll secret "${name}"`);
-      await audit.record({ type: 'admin.secret.revoked', actor: actor(), data: { name } });
+      await credentials.revokeEnrollSecret(name, actor());
       out(a.bools.has('json') ? JSON.stringify({ revoked: name }) : `Revoked enroll secret ${name}: new enrollments with it are refused; enrolled hosts keep their node keys.`);
       return 0;
     }
@@ -162,7 +179,7 @@ async function hostsCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
   const local = await openLocal(cfg);
   try {
     const now = systemClock.now();
-    const resources = Object.keys(local.control.policy()?.resources ?? {});
+    const resources = Object.keys(local.model.policy().resources);
     let rows = local.hosts.filter((h) => !a.flags.platform || h.platform === a.flags.platform).map((h) => {
       const decisions = Object.fromEntries(resources.map((r) => {
         const v = local.engine.verdict(h.serial, r, null, now);
@@ -217,7 +234,10 @@ async function verdictCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
   const local = await openLocal(cfg);
   try {
     const v = local.engine.verdict(serial, resource, a.flags.user ?? null, systemClock.now());
-    if (v.kind === 'unknown_resource') throw new AppError('not_found', `unknown resource "${resource}"; known: ${Object.keys(local.control.policy()?.resources ?? {}).join(', ')}`);
+    if (v.kind === 'unknown_resource') {
+      const known = Object.keys(local.model.policy().resources).join(', ');
+      throw new AppError('not_found', `unknown resource "${resource}"; known: ${known}`);
+    }
     const vd = v.verdict;
     if (a.bools.has('json')) out(JSON.stringify(vd, null, 2));
     else {
@@ -235,7 +255,7 @@ async function recheckCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
   const serial = need(a, 1, 'SERIAL');
   const local = await openLocal(cfg);
   try {
-    const r = await local.control.recheck(serial, actor());
+    const r = await local.ops.recheck(serial, actor());
     if (a.bools.has('json')) out(JSON.stringify({ serial, queued: r.queued }));
     else out(r.queued.length ? `Queued ${r.queued.length} check(s) for ${serial}: ${r.queued.join(', ')}.\nThe agent gets them at its next distributed poll and then polls every 5 s until answered.` : `Nothing to recheck: every required check of ${serial} passes and is fresh.`);
     return 0;
@@ -249,7 +269,6 @@ async function applyCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
   const { loadPackFile } = await import('../packs/load.js');
   const { mergePackResults } = await import('../packs/load.js');
   const { loadPolicy } = await import('../packs/policy.js');
-  const { policyFileOf } = await import('../control/runtime.js');
   const files = fs.statSync(src).isDirectory() ? fs.readdirSync(src).map((f) => path.join(src, f)).filter((f) => /\.(json|conf|ya?ml)$/.test(f)) : [src];
   const isPolicy = (f: string) => /^policy\.(ya?ml|json)$/.test(path.basename(f));
   const packFiles = files.filter((f) => !isPolicy(f) && /\.(json|conf)$/.test(f));

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Store } from '../domain/ports.js';
+import type { AuditRecorder, EnrollSecretRepo, SettingsRepo, TokenRepo } from '../domain/ports.js';
 import { randomSecret } from '../shared/crypto.js';
 import { mintEnrollSecret, mintToken } from './credentials.js';
 
@@ -25,25 +25,39 @@ function readOrCreateSecretFile(file: string, make: () => string): { value: stri
   return { value, created: true };
 }
 
-export async function bootstrap(store: Store, dataDir: string, now: number): Promise<BootstrapResult> {
+export interface BootstrapDeps {
+  settings: Pick<SettingsRepo, 'get' | 'set'>;
+  secrets: Pick<EnrollSecretRepo, 'list' | 'create'>;
+  tokens: Pick<TokenRepo, 'list' | 'create'>;
+  audit: Pick<AuditRecorder, 'record'>;
+}
+
+export async function bootstrap(deps: BootstrapDeps, dataDir: string, now: number): Promise<BootstrapResult> {
   const enrollSecretFile = path.join(dataDir, 'enroll_secret');
   const linkKey = readOrCreateSecretFile(path.join(dataDir, 'link.key'), () => randomSecret(32)).value;
-  const done = await store.settings.get('bootstrapped_at');
+  const done = await deps.settings.get('bootstrapped_at');
   if (done) return { firstStart: false, enrollSecretFile, linkKey };
 
-  if ((await store.secrets.list()).length === 0) {
+  if ((await deps.secrets.list()).length === 0) {
     const { value } = readOrCreateSecretFile(enrollSecretFile, () => randomSecret(32));
-    await mintEnrollSecret(store.secrets, { name: 'default', expiresAt: null, at: now, value });
+    await mintEnrollSecret(deps.secrets, { name: 'default', expiresAt: null, at: now, value });
   }
   let adminToken: string | undefined;
-  if ((await store.tokens.list()).length === 0) adminToken = (await mintToken(store.tokens, { name: 'bootstrap-admin', role: 'admin', at: now })).token;
-  await store.settings.set('bootstrapped_at', String(now));
-  await store.audit.append([{ at: now, type: 'admin.bootstrap', actor: 'system', serial: null, data: { enroll_secret: 'default', admin_token: adminToken ? 'bootstrap-admin' : null } }]);
+  if ((await deps.tokens.list()).length === 0) {
+    adminToken = (await mintToken(deps.tokens, { name: 'bootstrap-admin', role: 'admin', at: now })).token;
+  }
+  await deps.settings.set('bootstrapped_at', String(now));
+  await deps.audit.record({
+    type: 'admin.bootstrap', actor: 'system', at: now,
+    data: { enroll_secret: 'default', admin_token: adminToken ? 'bootstrap-admin' : null },
+  });
   return { firstStart: true, enrollSecretFile, linkKey, ...(adminToken ? { adminToken } : {}) };
 }
 
 /** The exact osqueryd flags an agent needs for this server. */
-export function osquerydFlags(opts: { host: string; port: number; caFile: string; secretFile: string; prefix?: string }): string {
+export function osquerydFlags(
+  opts: { host: string; port: number; caFile: string; secretFile: string; prefix?: string },
+): string {
   const p = opts.prefix ?? '/api/v1/osquery';
   return [
     `--tls_hostname=${opts.host}:${opts.port}`,

@@ -1,6 +1,8 @@
 /**
- * Store ports. Async and batch-shaped so a PostgreSQL implementation can slot in later; the SQLite
- * implementation lives in server/store and is the only code that knows about SQL.
+ * The ports: the store's repositories (async and batch-shaped so a PostgreSQL implementation can slot in
+ * later; the SQLite implementation lives in server/store and is the only code that knows about SQL), and
+ * the few services several modules share through an interface: the audit recorder, pending distributed
+ * work with attention, and the node-key cache.
  */
 import type {
   ApiToken, AuditEntry, BreakGlassGrant, CheckState, CheckStateColumns, DistributedQuery, EnrollSecret, GrantStatus, Host,
@@ -152,4 +154,91 @@ export interface Store {
   /** True when the database answers (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+// ───────────────────────────── audit recorder ─────────────────────────────
+
+/** Every event type Trustgate records in the audit log. */
+export type AuditEventType =
+  // admin mutations (admin API, CLI, first start)
+  | 'admin.bootstrap' | 'admin.apply'
+  | 'admin.token.created' | 'admin.token.revoked' | 'admin.secret.created' | 'admin.secret.revoked'
+  | 'admin.pack.put' | 'admin.pack.deleted' | 'admin.policy.put' | 'admin.query' | 'admin.host.unenrolled'
+  // devices
+  | 'host.enrolled' | 'host.recheck' | 'decision.changed'
+  // break glass (SPEC §6)
+  | 'break_glass.requested' | 'break_glass.refused' | 'break_glass.approved' | 'break_glass.denied'
+  | 'break_glass.cancelled' | 'break_glass.used' | 'break_glass.expired' | 'break_glass.revoked'
+  | 'break_glass.reviewed';
+
+export interface AuditEvent {
+  type: AuditEventType;
+  /** Who did it: a token name, a user, `host:<serial>`, or `system`. */
+  actor: string;
+  serial?: string | null;
+  data?: unknown;
+  /** Defaults to the recorder's clock. */
+  at?: number;
+}
+
+/** A device's decision for a tier changed (recorded as `decision.changed`, actor `system`). */
+export interface DecisionChange {
+  serial: string;
+  tier: string;
+  from: 'allow' | 'deny' | null;
+  to: 'allow' | 'deny';
+  reasons?: readonly string[];
+  at?: number;
+}
+
+/** Records audit events into the append-only, hash-chained log. Users take the methods they need. */
+export interface AuditRecorder {
+  /** Appends one entry. Throws when the store fails: a mutation that cannot be audited should fail. */
+  record(event: AuditEvent): Promise<unknown>;
+  /** Like `record` but never throws (failures are logged): background paths. */
+  tryRecord(event: AuditEvent): Promise<unknown>;
+  /** Buffers a background event; appended with others a few times a second. Never throws. */
+  later(event: AuditEvent): void;
+  /** `later` of a `decision.changed` event. */
+  decisionChanged(change: DecisionChange): void;
+}
+
+// ───────────────────────────── distributed work and attention ─────────────────────────────
+
+/** What one distributed/read answers a host: queries to run (id → SQL), and how long to poll fast. */
+export interface DistributedPoll {
+  queries: Record<string, string>;
+  /** Seconds the agent should check in every 5 s (osquery `accelerate`); absent when not needed. */
+  accelerate?: number;
+}
+
+/**
+ * The one owner of pending distributed work (rechecks, live queries) and of attention (a person has the
+ * device's remediation page open, so it should poll fast). The control plane queues and attends; the
+ * osquery surface polls and completes. A database can back it: with several instances, a person's page
+ * may be open on one instance while the agent polls another.
+ */
+export interface DistributedWork {
+  /** Queues queries durably; each host's next poll gets them. */
+  enqueue(items: ReadonlyArray<Omit<DistributedQuery, 'sentAt' | 'completedAt'>>): Promise<void>;
+  /** A person is looking at the host: its polls are answered with `accelerate` until `untilMs`. */
+  attend(hostId: number, untilMs: number): Promise<void>;
+  /** The host's distributed/read: queries not yet sent (or due again) are marked sent and returned. */
+  poll(hostId: number, now: number): Promise<DistributedPoll>;
+  /** Records the answer of one query; undefined for an unknown id. */
+  complete(hostId: number, id: string, answer: { rows: unknown[]; status: number; message: string }, at: number):
+    Promise<DistributedQuery | undefined>;
+}
+
+// ───────────────────────────── node keys ─────────────────────────────
+
+/**
+ * Hosts by node-key hash, cached so a check-in authenticates without a store read. The osquery surface
+ * fills it; whoever revokes a node key (unenroll, re-enroll) drops it at once. Per process: with several
+ * instances, a key revoked on one stays usable on another until its entry expires.
+ */
+export interface NodeKeyCache {
+  get(hash: string): Host | undefined;
+  set(hash: string, host: Host): void;
+  delete(hash: string): void;
 }

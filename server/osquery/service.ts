@@ -1,9 +1,13 @@
 /**
  * The osquery TLS remote API as a service: enroll → config → log → distributed → carve.
- * Transport-free: routes.ts adapts HTTP to these calls. Every write is acknowledged only after the
- * store has durably committed it (the store group-commits concurrent batches).
+ * Transport-free: handler.ts adapts HTTP to these calls. Every write is acknowledged only after the
+ * store has durably committed it (the store group-commits concurrent batches). It calls out, never back
+ * in: pending queries and attention come from the DistributedWork port, cached node keys from a
+ * NodeKeyCache that unenroll drops keys from, packs and posture from functions it is given.
  */
-import type { CarveRepo, DistributedRepo, EnrollSecretRepo, HostRepo, ResultRepo } from '../domain/ports.js';
+import type {
+  CarveRepo, DistributedPoll, DistributedWork, EnrollSecretRepo, HostRepo, NodeKeyCache, ResultRepo,
+} from '../domain/ports.js';
 import type { Host, IngestBatch, LatestResult, ResultUpdate } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
@@ -18,7 +22,10 @@ export interface OsqueryDeps {
   hosts: Pick<HostRepo, 'enroll' | 'findByNodeKeyHash' | 'touch'>;
   secrets: Pick<EnrollSecretRepo, 'active'>;
   results: Pick<ResultRepo, 'ingestBatch'>;
-  distributed: Pick<DistributedRepo, 'takePending' | 'complete' | 'hasPending'>;
+  /** Pending distributed queries and attention (shared with the control plane). */
+  work: Pick<DistributedWork, 'poll' | 'complete'>;
+  /** Hosts by node-key hash (shared with unenroll, which drops keys). */
+  nodeKeys: NodeKeyCache;
   carves: CarveRepo;
   /** Compiled config JSON text for a host (packs filtered by platform, checks stripped). */
   configFor(host: Host): string;
@@ -32,10 +39,6 @@ export interface OsqueryDeps {
   clock: Clock;
   log: Logger;
   metrics?: Metrics;
-  /** Seconds of `accelerate` sent while a recheck is pending. */
-  accelerateSeconds?: number;
-  /** A sent distributed query without an answer is sent again after this long. */
-  resendAfterMs?: number;
 }
 
 export interface OsqueryService {
@@ -43,28 +46,22 @@ export interface OsqueryService {
   authenticate(nodeKey: string | undefined): Promise<Host>;
   config(host: Host): string;
   log(host: Host, body: LogBody): Promise<{ rows: number; skipped: number }>;
-  distributedRead(host: Host): Promise<{ queries: Record<string, string>; accelerate?: number }>;
+  distributedRead(host: Host): Promise<DistributedPoll>;
   distributedWrite(host: Host, body: DistributedWriteBody): Promise<void>;
   carveBegin(host: Host, body: CarveBeginBody): Promise<{ sessionId: string }>;
   carveBlock(body: CarveBlockBody): Promise<void>;
-  /** Hosts with queued distributed queries (skip the store on empty polls). */
-  notePending(hostId: number): void;
-  /** Asks the host to poll fast (osquery `accelerate`) until `untilMs`: a person is fixing it right now. */
-  attend(hostId: number, untilMs: number): void;
-  /** Drops cached node keys (all, or one hash). */
-  invalidateNodeKey(hash?: string): void;
   /** Writes batched last-seen times. */
   flushSeen(): Promise<void>;
 }
 
+/** The node-key cache the osquery surface expects: ten minutes per entry, at most 500,000 entries. */
+export function createNodeKeyCache(clock: Clock): NodeKeyCache {
+  return new TtlCache<string, Host>(10 * 60_000, () => clock.now(), 500_000);
+}
+
 export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
-  const { clock, log } = deps;
-  const nodeKeys = new TtlCache<string, Host>(10 * 60_000, () => clock.now(), 500_000);
-  const pendingHosts = new Set<number>();
-  const attending = new Map<number, number>();
+  const { clock, log, nodeKeys } = deps;
   const seen = new Map<number, number>();
-  const accelerate = deps.accelerateSeconds ?? 120;
-  const resendAfterMs = deps.resendAfterMs ?? 5 * 60_000;
 
   function markSeen(host: Host): void {
     const now = clock.now();
@@ -133,23 +130,8 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
       return commit(host, batch, 'log');
     },
 
-    async distributedRead(host) {
-      const now = clock.now();
-      let attendFor: number | undefined;
-      const until = attending.get(host.id);
-      if (until !== undefined) {
-        if (until > now) attendFor = Math.ceil((until - now) / 1000);
-        else attending.delete(host.id);
-      }
-      if (!pendingHosts.has(host.id)) return attendFor ? { queries: {}, accelerate: attendFor } : { queries: {} };
-      const items = await deps.distributed.takePending(host.id, now, resendAfterMs);
-      if (!(await deps.distributed.hasPending(host.id))) pendingHosts.delete(host.id);
-      const queries: Record<string, string> = {};
-      for (const q of items) queries[q.id] = q.sql;
-      const out: { queries: Record<string, string>; accelerate?: number } = { queries };
-      if (items.some((q) => q.kind === 'recheck')) out.accelerate = Math.max(accelerate, attendFor ?? 0);
-      else if (attendFor) out.accelerate = attendFor;
-      return out;
+    distributedRead(host) {
+      return deps.work.poll(host.id, clock.now());
     },
 
     async distributedWrite(host, body) {
@@ -159,7 +141,7 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
         const rows = Array.isArray(raw) ? raw.map(toRow) : [];
         const status = toInt(body.statuses?.[id], 0);
         const message = body.messages?.[id] ?? '';
-        const q = await deps.distributed.complete(host.id, id, { rows, status, message }, now);
+        const q = await deps.work.complete(host.id, id, { rows, status, message }, now);
         if (!q) {
           log.debug({ event: 'distributed.unknown_id', hostId: host.id, id }, 'result for an unknown distributed query id ignored');
           continue;
@@ -199,19 +181,6 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
       if (data.length > carve.blockSize) throw invalid('block larger than block_size');
       const after = await deps.carves.addBlock(body.session_id, blockId, data, clock.now());
       if (after.completedAt !== null && carve.completedAt === null) log.info({ event: 'carve.complete', carveId: carve.carveId, sessionId: carve.sessionId }, 'carve complete');
-    },
-
-    notePending(hostId) {
-      pendingHosts.add(hostId);
-    },
-
-    attend(hostId, untilMs) {
-      if (untilMs > (attending.get(hostId) ?? 0)) attending.set(hostId, untilMs);
-    },
-
-    invalidateNodeKey(hash) {
-      if (hash) nodeKeys.delete(hash);
-      else nodeKeys.clear();
     },
 
     async flushSeen() {

@@ -3,7 +3,7 @@
  * audited; requests and decisions notify the optional webhook in the background; active grants are pushed
  * to the posture engine's overlay (injected) so verdicts allow with `break_glass`.
  */
-import type { BreakGlassRepo } from '../domain/ports.js';
+import type { AuditRecorder, BreakGlassRepo } from '../domain/ports.js';
 import type { BreakGlassGrant, GrantStatus, Policy } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import { randomId } from '../shared/crypto.js';
@@ -20,16 +20,10 @@ export interface GrantOverlay {
   remove(grantId: string): void;
 }
 
-/** The narrow audit dependency (AuditService satisfies it). */
-export interface AuditSink {
-  record(e: { type: string; actor: string; serial?: string | null; data?: unknown; at?: number }): Promise<unknown>;
-  tryRecord(e: { type: string; actor: string; serial?: string | null; data?: unknown; at?: number }): Promise<unknown>;
-}
-
 export interface BreakGlassDeps {
   repo: BreakGlassRepo;
   grants: GrantOverlay;
-  audit: AuditSink;
+  audit: Pick<AuditRecorder, 'record' | 'tryRecord'>;
   clock: Clock;
   log: Logger;
   policy(): Policy;

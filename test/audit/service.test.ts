@@ -12,8 +12,8 @@ describe('createAuditService', () => {
 
   it('records events with the clock time and verifies the chain', async () => {
     const audit = createAuditService({ repo: createAuditRepo(db.opened.db), clock, log: silentLogger() });
-    const e = await audit.record({ type: 'token.created', actor: 'root', data: { name: 'ci', role: 'gateway' } });
-    expect(e).to.include({ seq: 1, at: clock.now(), type: 'token.created', actor: 'root', serial: null });
+    const e = await audit.record({ type: 'admin.token.created', actor: 'root', data: { name: 'ci', role: 'gateway' } });
+    expect(e).to.include({ seq: 1, at: clock.now(), type: 'admin.token.created', actor: 'root', serial: null });
     audit.decisionChanged({ serial: 'C02', tier: 'high', from: 'allow', to: 'deny', reasons: ['firewall'] });
     expect(await audit.list({ type: 'decision.changed' }), 'buffered until flushed').to.have.length(0);
     await audit.flush();
@@ -26,7 +26,7 @@ describe('createAuditService', () => {
 
   it('reports the first bad entry when a stored row was altered', async () => {
     const audit = createAuditService({ repo: createAuditRepo(db.opened.db), clock, log: silentLogger() });
-    await audit.recordMany([{ type: 'a', actor: 'x' }, { type: 'b', actor: 'y' }, { type: 'c', actor: 'z' }]);
+    await audit.recordMany([{ type: 'admin.token.created', actor: 'x' }, { type: 'admin.token.revoked', actor: 'y' }, { type: 'admin.apply', actor: 'z' }]);
     db.opened.sqlite.prepare(`UPDATE audit_log SET actor = 'mallory' WHERE seq = 2`).run();
     expect(await audit.verify()).to.include({ ok: false, seq: 2 });
   });
@@ -34,9 +34,9 @@ describe('createAuditService', () => {
   it('tryRecord logs instead of throwing when the store fails', async () => {
     const broken: AuditRepo = { append: async () => { throw new Error('disk full'); }, list: async () => [], all: async () => [] };
     const audit = createAuditService({ repo: broken, clock, log: silentLogger() });
-    expect(await audit.tryRecord({ type: 'x', actor: 'y' })).to.equal(undefined);
+    expect(await audit.tryRecord({ type: 'admin.apply', actor: 'y' })).to.equal(undefined);
     let thrown: unknown;
-    try { await audit.record({ type: 'x', actor: 'y' }); } catch (e) { thrown = e; }
+    try { await audit.record({ type: 'admin.apply', actor: 'y' }); } catch (e) { thrown = e; }
     expect(thrown).to.be.instanceOf(Error);
   });
 });

@@ -457,7 +457,7 @@ describe('/api/v1/audit', () => {
   afterEach(async () => h.close());
 
   it('filters entries by type, actor, serial and time, and verifies the chain', async () => {
-    await h.audit.record({ type: 'token.created', actor: 'root', data: { name: 'ci' } });
+    await h.audit.record({ type: 'admin.token.created', actor: 'root', data: { name: 'ci' } });
     h.clock.advance(MIN);
     await h.audit.record({ type: 'break_glass.requested', actor: 'alice', serial: 'C02XX', data: {} });
     h.clock.advance(MIN);
@@ -467,7 +467,7 @@ describe('/api/v1/audit', () => {
     expect((await get('?serial=C02XX&type=break_glass.approved')).entries.map((e) => e.seq)).to.deep.equal([3]);
     expect((await get(`?since=${new Date(START + MIN).toISOString()}&until=${START + MIN}`)).entries.map((e) => e.seq)).to.deep.equal([2]);
     const first = (await get('?limit=1')).entries[0];
-    expect(first).to.include({ seq: 1, at: new Date(START).toISOString(), type: 'token.created', actor: 'root' });
+    expect(first).to.include({ seq: 1, at: new Date(START).toISOString(), type: 'admin.token.created', actor: 'root' });
     expect(first?.prev_hash).to.equal('0'.repeat(64));
     const verify = await (await fetch(`${h.url}/api/v1/audit/verify`, { headers: { authorization: 'Bearer admin' } })).json();
     expect(verify).to.deep.include({ ok: true, count: 3 });

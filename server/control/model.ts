@@ -1,0 +1,183 @@
+/**
+ * The runtime model: what the server currently believes about packs and policy. It owns the packs and
+ * their checks, the query-name resolver, the policy, the compiled config per platform and the gateway's
+ * host → resource rules, loads them from the packs directory (`reload`: start, file changes, SIGHUP) and
+ * installs new ones (the packs/policy API). Installing swaps the posture engine's policy and evaluates
+ * the stored results of the checks the swap changed again. `watchPacksDir` reloads when the files change.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ResultRepo } from '../domain/ports.js';
+import type { CheckDef, Host, Pack, Policy } from '../domain/types.js';
+import type { Logger } from '../shared/log.js';
+import { unavailable } from '../shared/errors.js';
+import { loadPacksDir } from '../packs/load.js';
+import { compileConfig, createQueryResolver, type QueryResolver, type CompileOptions } from '../packs/compile.js';
+import { checkPlatform } from '../packs/platform.js';
+import { loadPolicy } from '../packs/policy.js';
+import type { PackLoadError } from '../packs/errors.js';
+import type { PostureEngine } from '../posture/engine.js';
+import type { Evaluation } from './evaluation.js';
+
+/** The policy file of a packs dir: policy.yaml, or policy.json when only that exists. */
+export function policyFileOf(packsDir: string): string {
+  for (const name of ['policy.yaml', 'policy.yml', 'policy.json']) {
+    const f = path.join(packsDir, name);
+    if (fs.existsSync(f)) return f;
+  }
+  return path.join(packsDir, 'policy.yaml');
+}
+
+/** Whether a check runs on a host (osquery's platform rules). */
+export const appliesTo = (c: CheckDef, h: Pick<Host, 'platform' | 'osPlatform'>): boolean =>
+  checkPlatform(c.platform, h);
+
+export interface RuntimeModelDeps {
+  packsDir: string;
+  engine: Pick<PostureEngine, 'setPolicy'>;
+  results: Pick<ResultRepo, 'latestForQueries'>;
+  /** Evaluates the stored results of changed checks again. */
+  evaluation: Pick<Evaluation, 'refeed'>;
+  compile: CompileOptions;
+  log: Logger;
+}
+
+export interface RuntimeModel {
+  readonly packsDir: string;
+  /**
+   * Loads packs and policy from the packs dir and installs them; refused files are logged and skipped, a
+   * refused policy keeps the last good one (at start, with none yet, it throws). At start the engine's
+   * states come from the store instead of evaluating results again (see Evaluation.warmStart).
+   */
+  reload(opts?: { startup?: boolean }): Promise<{ errors: PackLoadError[] }>;
+  /** Installs a pack set and policy (validated by the caller) and evaluates what changed. */
+  install(packs: readonly Pack[], checks: readonly CheckDef[], policy: Policy): Promise<void>;
+  packs(): readonly Pack[];
+  checks(): readonly CheckDef[];
+  /** The installed policy; `unavailable` before the first load (the server loads before it serves). */
+  policy(): Policy;
+  /** Where the policy lives in the packs dir. */
+  policyFile(): string;
+  /** Compiled config JSON text for a host (packs filtered by platform, checks stripped), cached per platform. */
+  configFor(host: Host): string;
+  /** Result log `name` → canonical query key. */
+  queryKeyOf(logName: string): string;
+  /** Check id → its query key (recheck answers). */
+  checkQueryKey(checkId: string): string | undefined;
+  /** Gateway host name (lower case) → resource, from the policy's `hosts` rules. */
+  resourceForHost(host: string): string | undefined;
+}
+
+export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
+  const { engine, log, packsDir } = deps;
+  let packs: readonly Pack[] = [];
+  let checks: readonly CheckDef[] = [];
+  let resolver: QueryResolver = createQueryResolver([]);
+  let policy: Policy | undefined;
+  let configCache = new Map<string, string>();
+  let hostRules = new Map<string, string>();
+
+  async function install(nextPacks: readonly Pack[], nextChecks: readonly CheckDef[], nextPolicy: Policy,
+    reevaluate = true): Promise<void> {
+    packs = nextPacks;
+    checks = nextChecks;
+    resolver = createQueryResolver(packs);
+    policy = nextPolicy;
+    configCache = new Map();
+    hostRules = new Map();
+    for (const r of Object.values(nextPolicy.resources)) {
+      for (const h of r.hosts) hostRules.set(h.toLowerCase(), r.name);
+    }
+    const swap = engine.setPolicy(nextPolicy, nextChecks, appliesTo);
+    if (reevaluate && swap.reevaluate.length) {
+      await deps.evaluation.refeed(await deps.results.latestForQueries(swap.reevaluate.map((r) => r.queryKey)));
+    }
+  }
+
+  function logLoadProblems(errors: readonly PackLoadError[], warnings: readonly PackLoadError[]): void {
+    for (const e of errors) {
+      log.error({ event: 'packs.refused', file: e.file, location: e.location, problem: e.problem }, e.message);
+    }
+    for (const w of warnings) {
+      log.warn({ event: 'packs.warning', file: w.file, location: w.location, problem: w.problem }, w.message);
+    }
+  }
+
+  async function reload(opts: { startup?: boolean } = {}): Promise<{ errors: PackLoadError[] }> {
+    const loaded = loadPacksDir(packsDir);
+    logLoadProblems(loaded.errors, loaded.warnings);
+    const file = policyFileOf(packsDir);
+    let nextPolicy: Policy;
+    try {
+      nextPolicy = loadPolicy(file, loaded.checks.map((c) => c.id));
+    } catch (e) {
+      const problem = e instanceof Error ? e.message : String(e);
+      log.error({ event: 'policy.refused', file, problem }, 'policy refused; keeping the last good policy');
+      if (!policy) throw e;
+      nextPolicy = policy;
+    }
+    await install(loaded.packs, loaded.checks, nextPolicy, !opts.startup);
+    log.info({
+      event: 'packs.loaded', packs: packs.length, checks: checks.length, refused: loaded.errors.length,
+      tiers: Object.keys(nextPolicy.tiers), resources: Object.keys(nextPolicy.resources),
+    }, 'packs and policy loaded');
+    return { errors: loaded.errors };
+  }
+
+  return {
+    packsDir,
+    reload,
+    install: (p, c, pol) => install(p, c, pol),
+    packs: () => packs,
+    checks: () => checks,
+    policy() {
+      if (!policy) throw unavailable('no policy is loaded yet');
+      return policy;
+    },
+    policyFile: () => policyFileOf(packsDir),
+    configFor(host) {
+      const key = `${host.platform}\u0000${host.osPlatform}`;
+      let text = configCache.get(key);
+      if (text === undefined) {
+        text = JSON.stringify({ ...compileConfig(host, packs, deps.compile), node_invalid: false });
+        configCache.set(key, text);
+      }
+      return text;
+    },
+    queryKeyOf: (name) => resolver.queryKeyOf(name) ?? name,
+    checkQueryKey: (id) => resolver.queryKeyOfCheck(id),
+    resourceForHost: (host) => hostRules.get(host),
+  };
+}
+
+/**
+ * Reloads the model when files in its packs dir change (debounced: one reload 300 ms after the last
+ * change), and on `reload()` (SIGHUP). A failed reload keeps the running packs and policy.
+ */
+export function watchPacksDir(model: Pick<RuntimeModel, 'packsDir' | 'reload'>, log: Logger): {
+  reload(): void;
+  stop(): void;
+} {
+  let timer: NodeJS.Timeout | undefined;
+  const reload = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      void model.reload().catch((e: unknown) => {
+        log.error({ event: 'packs.reload_failed', err: e }, 'reload failed; keeping the running packs and policy');
+      });
+    }, 300);
+  };
+  let watcher: fs.FSWatcher | undefined;
+  try {
+    watcher = fs.watch(model.packsDir, reload);
+  } catch (e) {
+    log.warn({ event: 'packs.watch_unavailable', err: e }, 'cannot watch the packs directory; send SIGHUP to reload');
+  }
+  return {
+    reload,
+    stop() {
+      clearTimeout(timer);
+      watcher?.close();
+    },
+  };
+}

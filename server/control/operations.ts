@@ -1,0 +1,133 @@
+/**
+ * Operations on devices that span modules, each audited: enrollment's aftermath, recheck (queue the
+ * failing and stale checks), live queries and their results, unenroll (the node key stops working at
+ * once), and a person's view of the remediation page (the device polls fast for a while). Queued work and
+ * attention go through the DistributedWork port, which the osquery surface polls.
+ */
+import type { AuditRecorder, DistributedRepo, DistributedWork, HostRepo, NodeKeyCache } from '../domain/ports.js';
+import type { CheckDef, Host } from '../domain/types.js';
+import type { Clock } from '../shared/clock.js';
+import { randomId } from '../shared/crypto.js';
+import { notFound } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import type { Metrics } from '../shared/metrics.js';
+import type { PostureEngine } from '../posture/engine.js';
+import { appliesTo, type RuntimeModel } from './model.js';
+
+/** How long after a person opens the remediation page their device is asked to poll fast. */
+export const PAGE_ATTENTION_MS = 10 * 60_000;
+
+export interface HostOperationsDeps {
+  hosts: Pick<HostRepo, 'findBySerial' | 'list' | 'get' | 'unenroll'>;
+  campaigns: Pick<DistributedRepo, 'campaignResults'>;
+  work: Pick<DistributedWork, 'enqueue' | 'attend'>;
+  nodeKeys: Pick<NodeKeyCache, 'delete'>;
+  engine: Pick<PostureEngine, 'failingOrStaleChecks' | 'removeHost' | 'updateHost'>;
+  model: Pick<RuntimeModel, 'checks'>;
+  audit: Pick<AuditRecorder, 'record' | 'later'>;
+  clock: Clock;
+  log: Logger;
+  metrics?: Pick<Metrics, 'hostsEnrolled'>;
+}
+
+export interface HostOperations {
+  /** An agent enrolled (or re-enrolled): the engine learns the host; audited in the background. */
+  enrolled(host: Host, reenrolled: boolean): void;
+  /** Queues the device's failing and stale checks; its agent gets them with `accelerate`. */
+  recheck(serial: string, actor: string): Promise<{ queued: string[] }>;
+  /** Queues SQL for the hosts named by serial, or every host (of a platform): a live-query campaign. */
+  liveQuery(input: { sql: string; serials?: string[]; platform?: string }, actor: string):
+    Promise<{ id: string; hosts: number }>;
+  /** The campaign's answers so far, per host. */
+  liveQueryResults(id: string): Promise<unknown>;
+  /** Removes every host with this serial; their node keys stop working at once. Returns how many. */
+  unenroll(serial: string, actor: string): Promise<number>;
+  /** A person opened the device's remediation page: it polls fast for PAGE_ATTENTION_MS. Never rejects. */
+  pageViewed(serial: string): Promise<void>;
+}
+
+export function createHostOperations(deps: HostOperationsDeps): HostOperations {
+  const { hosts, work, engine, audit, clock, log } = deps;
+
+  return {
+    enrolled(host, reenrolled) {
+      engine.updateHost(host);
+      if (!reenrolled) deps.metrics?.hostsEnrolled.inc();
+      audit.later({
+        type: 'host.enrolled', actor: `host:${host.serial}`, serial: host.serial,
+        data: {
+          host_id: host.id, hostname: host.hostname, platform: host.platform, reenrolled,
+          enroll_secret: host.enrollSecretName, serial_conflict: host.serialConflict,
+        },
+      });
+    },
+
+    async recheck(serial, actor) {
+      const found = await hosts.findBySerial(serial);
+      if (!found.length) throw notFound(`host with serial "${serial}"`);
+      const now = clock.now();
+      const checks = deps.model.checks();
+      const ids = engine.failingOrStaleChecks(serial, now);
+      const defs = ids.map((id) => checks.find((c) => c.id === id)).filter((c): c is CheckDef => c !== undefined);
+      const items = found.flatMap((h) => defs.filter((d) => appliesTo(d, h)).map((d) => ({
+        id: `tg_recheck_${d.id}_${randomId(6)}`, hostId: h.id, sql: d.sql, kind: 'recheck' as const, ref: d.id,
+        createdAt: now,
+      })));
+      await work.enqueue(items);
+      const queued = defs.map((d) => d.id);
+      log.info({ event: 'host.recheck', serial, actor, checks: queued }, 'recheck queued');
+      await audit.record({ type: 'host.recheck', actor, serial, data: { checks: queued } });
+      return { queued: [...new Set(items.map((i) => i.ref))] };
+    },
+
+    async liveQuery(input, actor) {
+      let targets: Host[];
+      if (input.serials?.length) targets = (await Promise.all(input.serials.map((s) => hosts.findBySerial(s)))).flat();
+      else targets = await hosts.list(input.platform ? { platform: input.platform } : {});
+      if (!targets.length) throw notFound('matching hosts');
+      const id = `tg_live_${randomId(8)}`;
+      const now = clock.now();
+      await work.enqueue(targets.map((h) => ({
+        id: `${id}_${h.id}`, hostId: h.id, sql: input.sql, kind: 'live' as const, ref: id, createdAt: now,
+      })));
+      await audit.record({ type: 'admin.query', actor, data: { id, sql: input.sql, hosts: targets.length } });
+      return { id, hosts: targets.length };
+    },
+
+    async liveQueryResults(id) {
+      const rows = await deps.campaigns.campaignResults(id);
+      if (!rows.length) throw notFound(`live query "${id}"`);
+      const serials = new Map<number, string>();
+      for (const r of rows) {
+        if (!serials.has(r.hostId)) serials.set(r.hostId, (await hosts.get(r.hostId))?.serial ?? '');
+      }
+      return {
+        id, hosts: rows.length, answered: rows.filter((r) => r.completedAt !== null).length,
+        results: rows.map((r) => ({
+          serial: serials.get(r.hostId), status: r.status, message: r.message, rows: r.rows,
+          completed_at: r.completedAt === null ? null : new Date(r.completedAt).toISOString(),
+        })),
+      };
+    },
+
+    async unenroll(serial, actor) {
+      const found = await hosts.findBySerial(serial);
+      for (const h of found) {
+        const hash = await hosts.unenroll(h.id);
+        if (hash) deps.nodeKeys.delete(hash);
+        engine.removeHost(serial, h.id);
+      }
+      await audit.record({ type: 'admin.host.unenrolled', actor, serial, data: { hosts: found.length } });
+      return found.length;
+    },
+
+    async pageViewed(serial) {
+      try {
+        const until = clock.now() + PAGE_ATTENTION_MS;
+        for (const h of await hosts.findBySerial(serial)) await work.attend(h.id, until);
+      } catch (e) {
+        log.warn({ event: 'page.attention_failed', serial, err: e }, 'could not ask the device to poll fast');
+      }
+    },
+  };
+}
