@@ -15,7 +15,7 @@ import { formatDuration, parseDuration } from '../shared/duration.js';
 import { AppError, HTTP_STATUS, errorMessage, forbidden, invalid, isAppError, unauthenticated } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { PAGE_CSS, PAGE_JS } from './assets.js';
-import type { BreakGlassService } from './break-glass.js';
+import type { BreakGlassService } from '../breakglass/service.js';
 import { csrfTokenFor, verifyDeviceLink, type DeviceLink } from './link.js';
 import { durationChoices, renderContent, renderDevicePage, renderErrorPage, renderExpiredPage, renderInvalidPage, statusPayload, type FormState, type Help, type Notice, type PageOptions } from './render.js';
 import { breakGlassBody, breakGlassForm, cancelForm, check, decisionBody, linkForm, parse } from './schemas.js';

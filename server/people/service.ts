@@ -8,7 +8,7 @@ import type { Clock } from '../shared/clock.js';
 import { sha256Hex } from '../shared/crypto.js';
 import { conflict, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import type { BreakGlassService, Eligibility } from './break-glass.js';
+import type { BreakGlassService, Eligibility } from '../breakglass/service.js';
 import type { DeviceLink } from './link.js';
 
 type Awaitable<T> = T | Promise<T>;

@@ -19,7 +19,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   gateway: ['domain', 'shared'], // the decision path: a lookup over precomputed verdicts, never the engine or koa
   store: ['domain', 'shared'],
   audit: ['domain', 'shared'],
-  people: ['domain', 'shared', 'audit'],
+  breakglass: ['domain', 'shared'],
+  people: ['domain', 'shared', 'breakglass'],
   osquery: ['domain', 'shared'],
   control: ['domain', 'shared', 'packs', 'posture'],
   admin: ['domain', 'shared', 'control'],

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { AppError } from '../../server/shared/errors.js';
-import type { SlackMessage, WebhookNotifier } from '../../server/people/webhook.js';
-import { createBreakGlassService } from '../../server/people/break-glass.js';
+import type { SlackMessage, WebhookNotifier } from '../../server/breakglass/webhook.js';
+import { createBreakGlassService } from '../../server/breakglass/service.js';
 import { silentLogger } from '../../server/shared/log.js';
 import { createBreakGlassRepo } from '../../server/store/break-glass.js';
-import { makeHost, makePolicy, startHarness, type Harness } from './support.js';
+import { makeHost, makePolicy, startHarness, type Harness } from '../people/support.js';
 
 async function refusal(p: Promise<unknown>): Promise<AppError> {
   try {
