@@ -26,7 +26,7 @@ import { createTokenAuth } from './http/auth.js';
 import { createOsqueryService } from './osquery/service.js';
 import { createOsqueryHandler } from './osquery/handler.js';
 import { createGatewayHandler } from './gateway/handler.js';
-import { failureRenderer, renderApiError } from './http/errors.js';
+import { failureRenderer } from './http/errors.js';
 import { adminRouter } from './admin/routes.js';
 import { createPostureEngine } from './posture/engine.js';
 import { createControlPlane } from './control/runtime.js';
@@ -35,8 +35,9 @@ import { createAuditService } from './audit/service.js';
 import { auditRouter } from './audit/routes.js';
 import { createBreakGlassService } from './breakglass/service.js';
 import { createWebhookNotifier } from './breakglass/webhook.js';
-import { signDeviceLink, deviceLinkUrl } from './people/link.js';
-import { peopleRouter, breakGlassRouter } from './people/routes.js';
+import { breakGlassRouter } from './breakglass/routes.js';
+import { signDeviceLink, deviceLinkUrl, verifyDeviceLink } from './people/link.js';
+import { createPeoplePages } from './people/routes.js';
 import type { VerdictSource } from './domain/verdict.js';
 
 
@@ -145,8 +146,22 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   breakGlass.start();
   const verdicts = gatewayVerdicts(engine, { key: boot.linkKey, publicUrl: config.publicUrl, ttlMs: linkTtlMs, noteUse: (id) => breakGlass.noteUse(id) });
 
+  const people = createPeoplePages({
+    verdict: (serial, resource, user, now) => {
+      const v = engine.verdict(serial, resource, user, now);
+      return v.kind === 'verdict' ? v.verdict : undefined;
+    },
+    hostBySerial: async (serial) => (await store.hosts.findBySerial(serial))[0],
+    tierReport: (serial, tier, now) => engine.tierReport(serial, tier, now),
+    recheck: control.recheck,
+    // while a person has the page open, the agent polls every 5 s (10 minutes from the last view)
+    onPageView: (serial) => void store.hosts.findBySerial(serial).then((hs) => hs.forEach((h) => osq!.attend(h.id, clock.now() + PAGE_ATTENTION_MS))).catch(() => undefined),
+    breakGlass, clock, log, hmacKey: boot.linkKey, publicUrl: config.publicUrl,
+    policy: () => control.policy()!,
+    ...(config.helpText || config.helpUrl ? { help: { ...(config.helpText ? { text: config.helpText } : {}), ...(config.helpUrl ? { url: config.helpUrl } : {}) } } : {}),
+  });
   const app = createApp({
-    log, metrics, maxBodyBytes: config.maxBodyBytes, ready: () => store.ping(),
+    log, metrics, maxBodyBytes: config.maxBodyBytes, ready: () => store.ping(), pages: people.failures,
     routers: [
       adminRouter({
         hosts: store.hosts, results: store.results, checkStates: (id) => store.checkStates.forHost(id), tokens: store.tokens, secrets: store.secrets, carves: store.carves,
@@ -163,25 +178,12 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
         requireRole: auth.requireRole, clock,
       }),
       auditRouter({ audit }, auth.requireRole),
-      breakGlassRouter({ breakGlass, hmacKey: boot.linkKey, clock, log }, auth.requireRole),
-      peopleRouter({
-        verdict: (serial, resource, user, now) => {
-          const v = engine.verdict(serial, resource, user, now);
-          return v.kind === 'verdict' ? v.verdict : undefined;
-        },
-        hostBySerial: async (serial) => (await store.hosts.findBySerial(serial))[0],
-        tierReport: (serial, tier, now) => engine.tierReport(serial, tier, now),
-        recheck: control.recheck,
-        // while a person has the page open, the agent polls every 5 s (10 minutes from the last view)
-        onPageView: (serial) => void store.hosts.findBySerial(serial).then((hs) => hs.forEach((h) => osq!.attend(h.id, clock.now() + PAGE_ATTENTION_MS))).catch(() => undefined),
-        breakGlass, clock, log, hmacKey: boot.linkKey, publicUrl: config.publicUrl,
-        policy: () => control.policy()!,
-        ...(config.helpText || config.helpUrl ? { help: { ...(config.helpText ? { text: config.helpText } : {}), ...(config.helpUrl ? { url: config.helpUrl } : {}) } } : {}),
-      }),
+      breakGlassRouter({ breakGlass, verifyLink: (token) => verifyDeviceLink(token, boot.linkKey, clock.now()) }, auth.requireRole),
+      people.router,
     ],
   });
 
-  const gateway = createGatewayHandler({ verdicts, resourceForHost: control.resourceForHost, authorize: auth.authorize, authorizeCached: auth.authorizeCached, renderError: renderApiError, clock, log, metrics });
+  const gateway = createGatewayHandler({ verdicts, resourceForHost: control.resourceForHost, authorize: auth.authorize, authorizeCached: auth.authorizeCached, renderError: failureRenderer('api', log.child({ component: 'gateway' })), clock, log, metrics });
   const osquery = createOsqueryHandler({ svc: osq, maxBodyBytes: config.maxBodyBytes, renderError: failureRenderer('osquery', log.child({ component: 'osquery' })), metrics });
   const koa = app.callback();
   const server = https.createServer({
