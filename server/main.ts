@@ -178,7 +178,9 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
         requireRole: auth.requireRole, clock,
       }),
       auditRouter({ audit }, auth.requireRole),
-      breakGlassRouter({ breakGlass, verifyLink: (token) => verifyDeviceLink(token, boot.linkKey, clock.now()) }, auth.requireRole),
+      breakGlassRouter({
+        breakGlass, verifyLink: (token) => verifyDeviceLink(token, boot.linkKey, clock.now()),
+      }, auth.requireRole),
       people.router,
     ],
   });

@@ -79,7 +79,10 @@ export function breakGlassRouter(deps: BreakGlassRouteDeps, requireRole: Require
     const token: unknown = ctx.get(LINK_HEADER) || fromBody;
     if (token === undefined || token === '') return admin(ctx, next);
     const res = deps.verifyLink(token);
-    if (!res.ok) throw unauthenticated(res.reason === 'expired' ? 'link expired: open the resource again to get a new one' : 'invalid link token');
+    if (!res.ok) {
+      throw unauthenticated(res.reason === 'expired' ? 'link expired: open the resource again to get a new one'
+        : 'invalid link token');
+    }
     ctx.state.link = res.link;
     return next();
   };
@@ -124,13 +127,16 @@ export function breakGlassRouter(deps: BreakGlassRouteDeps, requireRole: Require
       ctx.body = {
         frequent: list.map((f) => ({
           user: f.user, count: f.count, limit: f.limit, window: formatDuration(f.windowMs),
-          last_at: new Date(f.lastAt).toISOString(), last_reasons: f.lastReasons, serials: f.serials, at_limit: f.count >= f.limit,
+          last_at: new Date(f.lastAt).toISOString(), last_reasons: f.lastReasons, serials: f.serials,
+          at_limit: f.count >= f.limit,
         })),
       };
       return;
     }
     const status = one(q, 'status');
-    if (status !== undefined && !isGrantStatus(status)) throw invalid(`status must be one of ${GRANT_STATUSES.join(', ')}`);
+    if (status !== undefined && !isGrantStatus(status)) {
+      throw invalid(`status must be one of ${GRANT_STATUSES.join(', ')}`);
+    }
     const since = one(q, 'since');
     let sinceMs: number | undefined;
     if (since !== undefined) {

@@ -108,7 +108,8 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
     return d;
   }
 
-  const fail = (res: ServerResponse, path: string, err: unknown): void => sendFailure(res, deps.renderError(err, { path }));
+  const fail = (res: ServerResponse, path: string, err: unknown): void =>
+    sendFailure(res, deps.renderError(err, { path }));
 
   /** Answers an authorized request (synchronously: a lookup and a write). */
   function respond(req: IncomingMessage, res: ServerResponse, path: string, query: string): void {

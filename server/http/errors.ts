@@ -32,10 +32,16 @@ export function normalizeError(err: unknown): unknown {
   if (err instanceof AppError) return err;
   const e: HttpLikeError = typeof err === 'object' && err !== null ? err : {};
   const status = e.status ?? e.statusCode;
-  if (status === 413 || e.type === 'entity.too.large') return new AppError('too_large', 'request body is larger than the configured limit');
-  if (status === 415) return new AppError('invalid', 'unsupported content type or encoding: send application/json (optionally gzip)');
+  if (status === 413 || e.type === 'entity.too.large') {
+    return new AppError('too_large', 'request body is larger than the configured limit');
+  }
+  if (status === 415) {
+    return new AppError('invalid', 'unsupported content type or encoding: send application/json (optionally gzip)');
+  }
   if (status === 400) return new AppError('invalid', `malformed request body: ${e.message ?? 'invalid JSON'}`);
-  if (status !== undefined && status >= 400 && status < 500) return new AppError(status === 404 ? 'not_found' : 'invalid', e.message ?? 'bad request');
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new AppError(status === 404 ? 'not_found' : 'invalid', e.message ?? 'bad request');
+  }
   return err;
 }
 
@@ -64,7 +70,9 @@ export function surfaceOf(path: string): Surface {
 
 /** The JSON body of a failure on a surface (pages answer JSON like the API when they answer JSON). */
 export function failureBody(surface: Surface, f: Failure): Record<string, unknown> {
-  if (surface === 'osquery') return f.code === 'unauthenticated' ? { node_invalid: true, error: f.message } : { error: f.message };
+  if (surface === 'osquery') {
+    return f.code === 'unauthenticated' ? { node_invalid: true, error: f.message } : { error: f.message };
+  }
   const e = f.err instanceof AppError ? f.err : undefined;
   return {
     error: {
@@ -86,9 +94,14 @@ export function failureHeaders(surface: Surface, f: Failure): Record<string, str
 }
 
 /** The one log line of a failed request: 5xx at error with the cause, 4xx at info with the reason. */
-export function logFailure(log: Logger, raw: unknown, f: Failure, where: { reqId?: string | undefined; path: string }): void {
-  if (f.status >= 500) log.error({ event: 'http.error', ...where, err: raw }, 'request failed');
-  else log.info({ event: 'http.rejected', ...where, status: f.status, code: f.code, reason: f.message }, 'request rejected');
+type Where = { reqId?: string | undefined; path: string };
+
+export function logFailure(log: Logger, raw: unknown, f: Failure, where: Where): void {
+  if (f.status >= 500) {
+    log.error({ event: 'http.error', ...where, err: raw }, 'request failed');
+    return;
+  }
+  log.info({ event: 'http.rejected', ...where, status: f.status, code: f.code, reason: f.message }, 'request rejected');
 }
 
 /** What the bare-Node handlers (gateway, osquery) call on failure: renders for their surface and logs once. */

@@ -79,7 +79,8 @@ export function createOsqueryHandler(deps: OsqueryHandlerDeps): OsqueryHandler {
     try {
       if (!route) throw new AppError('not_found', `no such endpoint: ${req.method ?? ''} ${path}`);
       if (req.method !== 'POST') {
-        throw new AppError('method_not_allowed', `${req.method ?? ''} is not allowed on ${path}: osquery endpoints take POST`, undefined, { allow: POST_ONLY });
+        const why = `${req.method ?? ''} is not allowed on ${path}: osquery endpoints take POST`;
+        throw new AppError('method_not_allowed', why, undefined, { allow: POST_ONLY });
       }
       const out = await route[1](await readJsonBody(req, deps.maxBodyBytes), req);
       // config is already JSON text (compiled once per platform and packs version)
@@ -89,7 +90,8 @@ export function createOsqueryHandler(deps: OsqueryHandlerDeps): OsqueryHandler {
       if (endpoint) metrics?.requests.inc({ endpoint, outcome: 'error' });
       const reqId = randomUUID();
       // a body left unread (refused before or while reading it) must not be parsed as the next request
-      const extra: Record<string, string> = req.complete ? { 'X-Request-Id': reqId } : { 'X-Request-Id': reqId, Connection: 'close' };
+      const extra: Record<string, string> = { 'X-Request-Id': reqId };
+      if (!req.complete) extra.Connection = 'close';
       sendFailure(res, deps.renderError(raw, { reqId, path }), extra);
     }
   }

@@ -19,8 +19,8 @@ import { badLink, PageError } from './failure.js';
 import { csrfTokenFor, verifyDeviceLink, type DeviceLink } from './link.js';
 import { createLiveChannels } from './live.js';
 import {
-  durationChoices, renderContent, renderDevicePage, renderErrorPage, renderExpiredPage, renderInvalidPage, statusPayload,
-  type FormState, type Help, type Notice,
+  durationChoices, renderContent, renderDevicePage, renderErrorPage, renderExpiredPage, renderInvalidPage,
+  statusPayload, type FormState, type Help, type Notice,
 } from './render.js';
 import { breakGlassForm, cancelForm, check, linkForm, type LinkForm } from './schemas.js';
 import { createPeopleService, type PeopleDeps, type PeopleService } from './service.js';
@@ -59,15 +59,19 @@ const pageUrl = (token: string, query = ''): string => `/device?t=${encodeURICom
 function noticeOf(query: Context['query']): { notice?: Notice } {
   const m = typeof query.m === 'string' ? query.m : '';
   const wait = Number(query.w);
+  const waitS = Number.isFinite(wait) && wait > 0 ? Math.min(Math.round(wait), 900) : 15;
   const notice: Notice | undefined = m === 'recheck' ? { kind: 'recheck_started' }
-    : m === 'wait' ? { kind: 'recheck_wait', waitS: Number.isFinite(wait) && wait > 0 ? Math.min(Math.round(wait), 900) : 15 }
+    : m === 'wait' ? { kind: 'recheck_wait', waitS }
       : m === 'recheck_failed' ? { kind: 'recheck_failed' }
         : m === 'cancelled' ? { kind: 'bg_cancelled' } : undefined;
   return notice ? { notice } : {};
 }
 
+const UNKNOWN_LAPTOP = "We don't recognise this laptop, so we can't give it emergency access.";
+
 /** A refusal of the recheck cool-down: the seconds to wait; undefined for any other failure. */
-const coolDownOf = (e: unknown): number | undefined => (isAppError(e) && e.code === 'conflict' ? e.retryAfterS ?? 15 : undefined);
+const coolDownOf = (e: unknown): number | undefined =>
+  (isAppError(e) && e.code === 'conflict' ? e.retryAfterS ?? 15 : undefined);
 
 export interface PeoplePages {
   router: Router;
@@ -104,7 +108,9 @@ export function createPeoplePages(deps: PeopleDeps, svc: PeopleService = createP
   }
 
   /** A form post's fields and link, once the fields, the link and the per-link CSRF token check out. */
-  function posted<T extends LinkForm>(ctx: Context, form: ValidateFunction<T>, typed?: (body: T) => string): { body: T; link: DeviceLink } {
+  function posted<T extends LinkForm>(
+    ctx: Context, form: ValidateFunction<T>, typed?: (body: T) => string,
+  ): { body: T; link: DeviceLink } {
     const body: unknown = ctx.request.body;
     if (!check(form, body)) throw badLink('invalid', 'This form is incomplete. Reload the page and try again.');
     const { link } = linkOf(ctx, body.t, typed?.(body));
@@ -114,11 +120,16 @@ export function createPeoplePages(deps: PeopleDeps, svc: PeopleService = createP
     return { body, link };
   }
 
+  const pageOptions = (token: string) => ({
+    token, csrf: csrfTokenFor(token, deps.hmacKey), help, formKey: randomId(12),
+  });
+
+  type PageExtra = { notice?: Notice; form?: FormState };
   /** The page for a link, with a notice or the emergency-access form's state. */
-  async function pageHtml(link: DeviceLink, token: string, extra: { notice?: Notice; form?: FormState } = {}): Promise<string> {
+  async function pageHtml(link: DeviceLink, token: string, extra: PageExtra = {}): Promise<string> {
     const now = deps.clock.now();
     const view = await svc.view(link);
-    return renderDevicePage(view, { token, csrf: csrfTokenFor(token, deps.hmacKey), help, formKey: randomId(12), ...extra }, now).html;
+    return renderDevicePage(view, { ...pageOptions(token), ...extra }, now).html;
   }
 
   async function renderFailure(failure: { err: unknown }, ctx: Context): Promise<string> {
@@ -168,7 +179,7 @@ export function createPeoplePages(deps: PeopleDeps, svc: PeopleService = createP
     const { link, token } = linkOf(ctx, ctx.query.t);
     const now = deps.clock.now();
     const view = await svc.view(link);
-    const parts = renderContent(view, { token, csrf: csrfTokenFor(token, deps.hmacKey), help, formKey: randomId(12) }, now);
+    const parts = renderContent(view, pageOptions(token), now);
     ctx.body = { version: view.version, checks: parts.checks.value, emergency: parts.emergency.value };
   });
 
@@ -182,7 +193,9 @@ export function createPeoplePages(deps: PeopleDeps, svc: PeopleService = createP
       out = await svc.recheck(link);
     } catch (e) {
       const waitS = coolDownOf(e);
-      if (waitS === undefined) deps.log.warn({ event: 'people.recheck_failed', err: errorMessage(e) }, 'recheck from the page failed');
+      if (waitS === undefined) {
+        deps.log.warn({ event: 'people.recheck_failed', err: errorMessage(e) }, 'recheck from the page failed');
+      }
       if (wantsJson(ctx)) throw waitS === undefined ? recheckFailed(e) : e;
       seeOther(ctx, pageUrl(body.t, waitS === undefined ? '&m=recheck_failed' : `&m=wait&w=${waitS}`));
       return;
@@ -200,22 +213,24 @@ export function createPeoplePages(deps: PeopleDeps, svc: PeopleService = createP
     const reason = (body.reason ?? '').trim();
     const duration = body.duration ?? '';
     const form: FormState = { reason: body.reason ?? '', duration, errors: [] };
-    const formError = (code: AppError['code'], message: string) => new PageError(code, message, { kind: 'form', link, token: body.t, form });
-    if (reason.length === 0) form.errors.push({ field: 'reason', message: 'Enter a reason: your IT team needs to know why.' });
-    else if (reason.length < 10) form.errors.push({ field: 'reason', message: 'Give a little more detail: at least 10 characters.' });
+    const formError = (code: AppError['code'], message: string) =>
+      new PageError(code, message, { kind: 'form', link, token: body.t, form });
+    const reasonError = reason.length === 0 ? 'Enter a reason: your IT team needs to know why.'
+      : reason.length < 10 ? 'Give a little more detail: at least 10 characters.' : undefined;
+    if (reasonError) form.errors.push({ field: 'reason', message: reasonError });
     const choice = durationChoices(deps.policy().breakGlass.maxDurationMs).find((c) => c.value === duration);
     if (!choice) form.errors.push({ field: 'duration', message: 'Choose how long you need access.' });
     const [first] = form.errors;
     if (first || !choice) throw formError('invalid', first?.message ?? 'Choose how long you need access.');
     try {
       await deps.breakGlass.request({
-        serial: link.serial, user: link.user, resource: link.resource, reason, durationMs: choice.ms, requestedBy: link.user,
-        ...(body.idempotency_key ? { idempotencyKey: body.idempotency_key } : {}),
+        serial: link.serial, user: link.user, resource: link.resource, reason, durationMs: choice.ms,
+        requestedBy: link.user, ...(body.idempotency_key ? { idempotencyKey: body.idempotency_key } : {}),
       });
     } catch (e) {
       if (!isAppError(e) || e.code === 'unavailable') throw e;
       if (e.code === 'invalid') form.errors.push({ field: 'reason', message: e.message });
-      else form.refusal = e.code === 'not_found' ? "We don't recognise this laptop, so we can't give it emergency access." : e.message;
+      else form.refusal = e.code === 'not_found' ? UNKNOWN_LAPTOP : e.message;
       throw formError(e.code, e.message);
     }
     seeOther(ctx, pageUrl(body.t));

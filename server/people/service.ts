@@ -206,13 +206,14 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
       .filter((r) => r.check !== 'unknown_device' && r.check !== 'serial_conflict')
       .map((r): CheckItem => ({
         id: r.check, title: r.title ?? r.check, status: reasonStatus(r.status), message: r.message ?? '',
-        remediationUrl: r.remediation_url ?? null, observedAt: parseTime(r.observed_at), firstFailedAt: null, fixedAt: null,
+        remediationUrl: r.remediation_url ?? null, observedAt: parseTime(r.observed_at),
+        firstFailedAt: null, fixedAt: null,
       }))
       .sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.title.localeCompare(b.title));
   }
 
-  function tierItems(link: DeviceLink, tierName: string | undefined, reasons: readonly PeopleReason[], now: number): CheckItem[] {
-    const report = tierName !== undefined ? deps.tierReport(link.serial, tierName, now) : undefined;
+  function tierItems(link: DeviceLink, tier: string | undefined, reasons: readonly PeopleReason[], now: number) {
+    const report = tier !== undefined ? deps.tierReport(link.serial, tier, now) : undefined;
     return report ? checksFromReport(report, reasons) : checksFromReasons(reasons);
   }
 

@@ -97,7 +97,9 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
 }
 
 /** Writes a JSON answer (never cached): status, the JSON text, extra headers. */
-export function sendJson(res: ServerResponse, status: number, body: string, headers?: Readonly<Record<string, string>>): void {
+type Headers = Readonly<Record<string, string>>;
+
+export function sendJson(res: ServerResponse, status: number, body: string, headers?: Headers): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
@@ -111,20 +113,19 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
 }
 
 /** Writes a 200 JSON answer. */
-export const sendOk = (res: ServerResponse, body: string, headers?: Readonly<Record<string, string>>): void =>
-  sendJson(res, 200, body, headers);
+export const sendOk = (res: ServerResponse, body: string, headers?: Headers): void => sendJson(res, 200, body, headers);
 
 /** A failure as a bare handler sends it: status, JSON text and headers, all chosen by the renderer. */
 export interface RenderedFailure {
   status: number;
   body: string;
-  headers: Readonly<Record<string, string>>;
+  headers: Headers;
 }
 
 /** Renders (and logs, once) any thrown value for one surface; `where` names the request in the log line. */
 export type FailureRenderer = (raw: unknown, where: { reqId?: string; path: string }) => RenderedFailure;
 
 /** Sends a rendered failure, with the handler's own transport headers (request id, Connection). */
-export function sendFailure(res: ServerResponse, failure: RenderedFailure, extra?: Readonly<Record<string, string>>): void {
+export function sendFailure(res: ServerResponse, failure: RenderedFailure, extra?: Headers): void {
   sendJson(res, failure.status, failure.body, { ...failure.headers, ...extra });
 }

@@ -43,7 +43,8 @@ export const notFound = (what: string) => new AppError('not_found', `${what} not
 export const conflict = (message: string, details?: unknown) => new AppError('conflict', message, details);
 export const forbidden = (message: string) => new AppError('forbidden', message);
 export const unauthenticated = (message: string) => new AppError('unauthenticated', message);
-export const unavailable = (message: string, options?: AppErrorOptions) => new AppError('unavailable', message, undefined, options);
+export const unavailable = (message: string, options?: AppErrorOptions) =>
+  new AppError('unavailable', message, undefined, options);
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
 

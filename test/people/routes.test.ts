@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { csrfOf, makeHost, postForm, START, startHarness, type Harness } from './support.js';
 
 const MIN = 60_000;
+/** What the page's script sends: it asks for JSON only. */
+const JSON_ONLY = { accept: 'application/json' };
 
 describe('remediation page routes', () => {
   let h: Harness;
@@ -113,7 +115,7 @@ describe('remediation page routes', () => {
       expect(text).to.contain('Continue to Production database');
     });
 
-    it('links the stylesheet and the script by content-hashed names and serves them with a year-long immutable cache', async () => {
+    it('links the stylesheet and script by content-hashed names, served with a year-long immutable cache', async () => {
       const { text } = await page(h.link());
       const css = /<link rel="stylesheet" href="(\/device\/assets\/page\.[0-9a-f]{16}\.css)">/.exec(text)?.[1];
       const js = /<script src="(\/device\/assets\/page\.[0-9a-f]{16}\.js)" defer><\/script>/.exec(text)?.[1];
@@ -142,7 +144,8 @@ describe('remediation page routes', () => {
 
     it('loads no inline script or style (the CSP allows only its own files)', async () => {
       const { res, text } = await page(h.link());
-      expect(res.headers.get('content-security-policy')).to.contain("default-src 'none'").and.contain("style-src 'self'");
+      const csp = res.headers.get('content-security-policy');
+      expect(csp).to.contain("default-src 'none'").and.contain("style-src 'self'");
       expect(text).to.not.match(/<script(?![^>]*\ssrc=)[^>]*>/);
       expect(text).to.not.match(/<style|\sstyle="|\son[a-z]+="/);
     });
@@ -172,6 +175,9 @@ describe('remediation page routes', () => {
       const b = await postForm(`${h.url}/device/recheck`, { t, csrf }, { accept: 'application/json' });
       expect(b.status).to.equal(409);
       expect(b.headers.get('retry-after')).to.equal('10');
+      expect(await b.json()).to.deep.equal({
+        error: { code: 'conflict', message: 'You can check again in 10 s.', retry_after_s: 10 },
+      });
       h.clock.advance(10_000);
       expect((await postForm(`${h.url}/device/recheck`, { t, csrf }, { accept: 'application/json' })).status).to.equal(202);
     });
@@ -228,7 +234,58 @@ describe('remediation page routes', () => {
     it('answers 410 on the status endpoint once the link expired', async () => {
       const t = h.link({ expiresAt: START + 1000 });
       h.clock.advance(1000);
-      expect((await fetch(`${h.url}/device/status?t=${encodeURIComponent(t)}`)).status).to.equal(410);
+      const res = await fetch(`${h.url}/device/status?t=${encodeURIComponent(t)}`);
+      expect(res.status).to.equal(410);
+      expect(await res.json()).to.deep.equal({
+        error: { code: 'expired', message: 'This link has expired. Open the app again to get a new one.' },
+      });
+    });
+
+    it('answers the page’s script JSON for a bad link or form, and the page itself HTML with no data', async () => {
+      const forged = `${h.link().slice(0, -4)}AAAA`;
+      const json = await fetch(`${h.url}/device/status?t=${encodeURIComponent(forged)}`);
+      expect(json.status).to.equal(403);
+      expect(await json.json()).to.deep.equal({ error: { code: 'forbidden', message: "This link doesn't work." } });
+      const missing = await postForm(`${h.url}/device/recheck`, { csrf: 'x' }, JSON_ONLY);
+      expect(missing.status).to.equal(400);
+      expect(await missing.json()).to.deep.equal({
+        error: { code: 'invalid', message: 'This form is incomplete. Reload the page and try again.' },
+      });
+      const csrf = await postForm(`${h.url}/device/recheck`, { t: h.link(), csrf: 'x'.repeat(32) }, JSON_ONLY);
+      expect(await csrf.json()).to.deep.equal({
+        error: { code: 'forbidden', message: 'This form has expired. Reload the page and try again.' },
+      });
+      const page = await postForm(`${h.url}/device/recheck`, { csrf: 'x' });
+      expect(page.status).to.equal(400);
+      expect(page.headers.get('content-type')).to.contain('text/html');
+      expect(page.headers.get('content-security-policy')).to.contain("script-src 'self'");
+      expect(await page.text()).to.contain("This link doesn't work");
+    });
+
+    it('tells the script (503) or the plain page (303 back with a notice) when a recheck cannot be queued', async () => {
+      const t = h.link();
+      const csrf = csrfOf((await page(t)).text);
+      h.queue.fails = true;
+      const json = await postForm(`${h.url}/device/recheck`, { t, csrf }, JSON_ONLY);
+      expect(json.status).to.equal(503);
+      const message = "We couldn't ask your laptop to check again just now. Try again in a moment.";
+      expect(await json.json()).to.deep.equal({ error: { code: 'unavailable', message } });
+      const plain = await postForm(`${h.url}/device/recheck`, { t, csrf });
+      expect(plain.status).to.equal(303);
+      expect(plain.headers.get('location')).to.equal(`/device?t=${encodeURIComponent(t)}&m=recheck_failed`);
+      const notice = (await page(t, '&m=recheck_failed')).text;
+      expect(notice).to.contain("We couldn't ask your laptop to check again just now.");
+    });
+
+    it('sends the plain page back with how long to wait when it rechecks inside the cool-down', async () => {
+      const t = h.link();
+      const csrf = csrfOf((await page(t)).text);
+      expect((await postForm(`${h.url}/device/recheck`, { t, csrf })).status).to.equal(303);
+      h.clock.advance(4000);
+      const again = await postForm(`${h.url}/device/recheck`, { t, csrf });
+      expect(again.status).to.equal(303);
+      expect(again.headers.get('location')).to.equal(`/device?t=${encodeURIComponent(t)}&m=wait&w=11`);
+      expect((await page(t, '&m=wait&w=11')).text).to.contain('You can check again in 11 s.');
     });
   });
 
@@ -371,6 +428,10 @@ describe('remediation page routes', () => {
       }
       const fifth = await fetch(`${h.url}/device/events?t=${encodeURIComponent(t)}`);
       expect(fifth.status).to.equal(503);
+      expect(fifth.headers.get('retry-after')).to.equal('30');
+      expect(await fifth.json()).to.deep.equal({
+        error: { code: 'unavailable', message: 'Too many live connections; use /device/status.', retry_after_s: 30 },
+      });
       open[0]?.abort();
       let status = 0;
       for (let i = 0; i < 50 && status !== 200; i += 1) {

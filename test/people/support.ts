@@ -94,7 +94,7 @@ export interface Harness {
   /** Enrolls a device (stored, then loaded into the engine); the first gets id 1. */
   addHost(h: Omit<Host, 'id'>): Promise<Host>;
   /** Puts one check of a device in a state, as stored check states load (message: the check's own by default). */
-  setState(hostId: number, checkId: string, status: CheckState['status'], observedAt: number, message?: string): Promise<void>;
+  setState(hostId: number, checkId: string, status: CheckState['status'], at: number, message?: string): Promise<void>;
   /** The verdict the gateway would give now. */
   verdict(serial: string, resource: string, user: string): PeopleVerdict | undefined;
   link(over?: Partial<{ serial: string; user: string; resource: string; expiresAt: number }>): string;
@@ -105,7 +105,9 @@ export interface Harness {
 export const fakeRequireRole = (...roles: Role[]): Middleware => async (ctx, next) => {
   const m = /^Bearer (admin|viewer|gateway)$/.exec(ctx.get('authorization'));
   const role = m?.[1];
-  if (role !== 'admin' && role !== 'viewer' && role !== 'gateway') throw new AppError('unauthenticated', 'missing or unknown token');
+  if (role !== 'admin' && role !== 'viewer' && role !== 'gateway') {
+    throw new AppError('unauthenticated', 'missing or unknown token');
+  }
   if (!roles.includes(role)) throw new AppError('forbidden', `role ${role} may not do this`);
   ctx.state.actor = { name: `${role}-token`, role };
   await next();
@@ -156,10 +158,11 @@ export async function startHarness(opts: { policy?: Policy; webhook?: WebhookNot
   const people = createPeopleService(deps);
   const pages = createPeoplePages(deps, people);
   const app = createApp({
-    log, metrics: createMetrics({ defaults: false }), maxBodyBytes: 1024 * 1024, ready: async () => true, pages: pages.failures,
+    log, metrics: createMetrics({ defaults: false }), maxBodyBytes: 1024 * 1024, ready: async () => true,
+    pages: pages.failures,
     routers: [
       auditRouter({ audit }, fakeRequireRole),
-      breakGlassRouter({ breakGlass, verifyLink: (token) => verifyDeviceLink(token, HMAC_KEY, clock.now()) }, fakeRequireRole),
+      breakGlassRouter({ breakGlass, verifyLink: (t) => verifyDeviceLink(t, HMAC_KEY, clock.now()) }, fakeRequireRole),
       pages.router,
     ],
   });
@@ -173,7 +176,8 @@ export async function startHarness(opts: { policy?: Policy; webhook?: WebhookNot
     dir, store, clock, policy, engine, audit, breakGlass, grants, people, deps, queue, verdict,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     async addHost(host) {
-      const { host: enrolled } = await store.hosts.enroll({ ...host, details: {}, nodeKeyHash: `key-${host.serial}`, at: host.enrolledAt });
+      const record = { ...host, details: {}, nodeKeyHash: `key-${host.serial}`, at: host.enrolledAt };
+      const { host: enrolled } = await store.hosts.enroll(record);
       await load(enrolled);
       return enrolled;
     },
@@ -182,9 +186,10 @@ export async function startHarness(opts: { policy?: Policy; webhook?: WebhookNot
       if (!host) throw new Error(`no host ${hostId}: addHost first`);
       const prev = (await store.checkStates.forHost(hostId)).find((s) => s.checkId === checkId);
       await store.checkStates.putMany([{
-        hostId, checkId, status, observed: [], message: message ?? CHECKS.find((c) => c.id === checkId)?.message ?? '', observedAt,
-        firstFailedAt: status === 'fail' ? (prev?.firstFailedAt ?? observedAt) : null,
-        lastPassedAt: status === 'pass' ? observedAt : (prev?.lastPassedAt ?? null), error: status === 'error' ? 'boom' : null, resultSeq: null,
+        hostId, checkId, status, observed: [], message: message ?? CHECKS.find((c) => c.id === checkId)?.message ?? '',
+        observedAt, firstFailedAt: status === 'fail' ? (prev?.firstFailedAt ?? observedAt) : null,
+        lastPassedAt: status === 'pass' ? observedAt : (prev?.lastPassedAt ?? null),
+        error: status === 'error' ? 'boom' : null, resultSeq: null,
       }]);
       await load(host);
     },

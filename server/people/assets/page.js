@@ -31,6 +31,11 @@
  * @property {string} emergency
  */
 
+/**
+ * A failure of the page's JSON answers (http/errors.ts): the message is written for the person.
+ * @typedef {{ error?: { code?: string; message?: string } }} ErrorBody
+ */
+
 (function () {
   'use strict';
   const doc = document;
@@ -252,7 +257,7 @@
         headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
         body: formBody(form),
       })
-        .then((r) => r.json().then((/** @type {{ error?: { message?: string } } | null} */ body) => ({ status: r.status, body })))
+        .then((r) => r.json().then((/** @type {ErrorBody | null} */ body) => ({ status: r.status, body })))
         .then((res) => {
           if (res.status === 202) {
             start();
@@ -275,7 +280,9 @@
     const submit = $('bg-submit');
     const label = () => {
       const checked = form.querySelector('input[name=duration]:checked');
-      if (checked instanceof HTMLElement && submit) submit.textContent = `${submit.dataset.verb} ${checked.dataset.label} of access`;
+      if (checked instanceof HTMLElement && submit) {
+        submit.textContent = `${submit.dataset.verb} ${checked.dataset.label} of access`;
+      }
     };
     form.addEventListener('change', label);
     label();
