@@ -93,9 +93,9 @@ export function failureHeaders(surface: Surface, f: Failure): Record<string, str
   return headers;
 }
 
-/** The one log line of a failed request: 5xx at error with the cause, 4xx at info with the reason. */
 type Where = { reqId?: string | undefined; path: string };
 
+/** The one log line of a failed request: 5xx at error with the cause, 4xx at info with the reason. */
 export function logFailure(log: Logger, raw: unknown, f: Failure, where: Where): void {
   if (f.status >= 500) {
     log.error({ event: 'http.error', ...where, err: raw }, 'request failed');

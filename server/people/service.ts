@@ -1,7 +1,8 @@
 /**
- * The people's side (SPEC §6): builds what the remediation page shows for a signed link (device, every
- * check of the resource's tier, decision, recheck progress, emergency-access options) and runs the
- * page's actions (recheck with cool-down, break glass). HTTP lives in routes.ts, HTML in render.ts.
+ * The remediation page's service (SPEC §6): builds what the page shows for a signed link (device, every
+ * check of the resource's tier from the posture engine's tier report, decision, recheck progress,
+ * emergency-access options from the breakglass module) and runs its recheck with a cool-down. HTTP lives
+ * in routes.ts, HTML in render.ts.
  */
 import type { Host, Policy } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
