@@ -32,7 +32,7 @@ import { createTokenAuth } from './http/auth.js';
 import { createNodeKeyCache, createOsqueryService } from './osquery/service.js';
 import { createOsqueryHandler } from './osquery/handler.js';
 import { createGatewayHandler } from './gateway/handler.js';
-import { failureRenderer, renderApiError } from './http/errors.js';
+import { failureRenderer } from './http/errors.js';
 import { adminRouter } from './admin/routes.js';
 import { createPostureEngine } from './posture/engine.js';
 import { createEvaluation } from './control/evaluation.js';
@@ -44,10 +44,11 @@ import { createCredentials } from './control/credentials.js';
 import { bootstrap, osquerydFlags } from './control/bootstrap.js';
 import { createAuditService } from './audit/service.js';
 import { auditRouter } from './audit/routes.js';
-import { createBreakGlassService } from './people/break-glass.js';
-import { createWebhookNotifier } from './people/webhook.js';
-import { signDeviceLink, deviceLinkUrl } from './people/link.js';
-import { peopleRouter, breakGlassRouter } from './people/routes.js';
+import { createBreakGlassService } from './breakglass/service.js';
+import { createWebhookNotifier } from './breakglass/webhook.js';
+import { breakGlassRouter } from './breakglass/routes.js';
+import { signDeviceLink, deviceLinkUrl, verifyDeviceLink } from './people/link.js';
+import { createPeoplePages } from './people/routes.js';
 import type { VerdictSource } from './domain/verdict.js';
 
 
@@ -174,8 +175,27 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     key: boot.linkKey, publicUrl: config.publicUrl, ttlMs: linkTtlMs, noteUse: (id) => breakGlass.noteUse(id),
   });
 
+  const people = createPeoplePages({
+    verdict: (serial, resource, user, now) => {
+      const v = engine.verdict(serial, resource, user, now);
+      return v.kind === 'verdict' ? v.verdict : undefined;
+    },
+    hostBySerial: async (serial) => (await store.hosts.findBySerial(serial))[0],
+    tierReport: (serial, tier, now) => engine.tierReport(serial, tier, now),
+    recheck: ops.recheck,
+    // while a person has the page open, the agent polls every 5 s (10 minutes from the last view)
+    onPageView: (serial) => void ops.pageViewed(serial),
+    breakGlass, clock, log, hmacKey: boot.linkKey, publicUrl: config.publicUrl,
+    policy: () => model.policy(),
+    ...(config.helpText || config.helpUrl ? {
+      help: {
+        ...(config.helpText ? { text: config.helpText } : {}),
+        ...(config.helpUrl ? { url: config.helpUrl } : {}),
+      },
+    } : {}),
+  });
   const app = createApp({
-    log, metrics, maxBodyBytes: config.maxBodyBytes, ready: () => store.ping(),
+    log, metrics, maxBodyBytes: config.maxBodyBytes, ready: () => store.ping(), pages: people.failures,
     routers: [
       adminRouter({
         hosts: store.hosts, results: store.results, checkStates: (id) => store.checkStates.forHost(id),
@@ -194,32 +214,16 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
         liveQuery: ops.liveQuery, liveQueryResults: ops.liveQueryResults, requireRole: auth.requireRole, clock,
       }),
       auditRouter({ audit }, auth.requireRole),
-      breakGlassRouter({ breakGlass, hmacKey: boot.linkKey, clock, log }, auth.requireRole),
-      peopleRouter({
-        verdict: (serial, resource, user, now) => {
-          const v = engine.verdict(serial, resource, user, now);
-          return v.kind === 'verdict' ? v.verdict : undefined;
-        },
-        hostBySerial: async (serial) => (await store.hosts.findBySerial(serial))[0],
-        tierReport: (serial, tier, now) => engine.tierReport(serial, tier, now),
-        recheck: ops.recheck,
-        // while a person has the page open, the agent polls every 5 s (10 minutes from the last view)
-        onPageView: (serial) => void ops.pageViewed(serial),
-        breakGlass, clock, log, hmacKey: boot.linkKey, publicUrl: config.publicUrl,
-        policy: () => model.policy(),
-        ...(config.helpText || config.helpUrl ? {
-          help: {
-            ...(config.helpText ? { text: config.helpText } : {}),
-            ...(config.helpUrl ? { url: config.helpUrl } : {}),
-          },
-        } : {}),
-      }),
+      breakGlassRouter({
+        breakGlass, verifyLink: (token) => verifyDeviceLink(token, boot.linkKey, clock.now()),
+      }, auth.requireRole),
+      people.router,
     ],
   });
 
   const gateway = createGatewayHandler({
     verdicts, resourceForHost: model.resourceForHost, authorize: auth.authorize, authorizeCached: auth.authorizeCached,
-    renderError: renderApiError, clock, log, metrics,
+    renderError: failureRenderer('api', log.child({ component: 'gateway' })), clock, log, metrics,
   });
   const osquery = createOsqueryHandler({
     svc: osq, maxBodyBytes: config.maxBodyBytes, metrics,

@@ -2,7 +2,8 @@
  * The gateway API (role `gateway`): verdict JSON, forward-auth and the bundle. It runs on the bare
  * Node request, in front of the koa app, because it is the hot path: parse the query or headers,
  * authenticate (cached), one map lookup in the precomputed verdicts, decide(), write. Every other path
- * falls through to koa. Errors render exactly like the rest of the API (the renderer is injected).
+ * falls through to koa. Failures go through the API's one renderer (status table, body, headers and the
+ * log line: http/errors.ts, injected).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { VerdictLookup, VerdictSource } from '../domain/verdict.js';
@@ -11,7 +12,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import { AppError, invalid } from '../shared/errors.js';
-import { sendJson as send } from '../shared/bare-http.js';
+import { sendFailure, sendJson, sendOk, type FailureRenderer } from '../shared/bare-http.js';
 import { decide, denyDecision, type ForwardAuthDecision } from './decide.js';
 
 export interface GatewayDeps {
@@ -22,8 +23,8 @@ export interface GatewayDeps {
   authorize(header: string | undefined, roles: readonly Role[]): Promise<unknown>;
   /** The same check answered from the token cache: undefined when the token is not cached (then use authorize). */
   authorizeCached?(header: string | undefined, roles: readonly Role[]): unknown;
-  /** The API's error rendering (status table and body), shared with the koa surfaces. */
-  renderError(err: unknown): { status: number; body: unknown };
+  /** The API's failure rendering (status table, body, headers, the log line), shared with the koa surfaces. */
+  renderError: FailureRenderer;
   clock: Clock;
   log: Logger;
   metrics?: Metrics;
@@ -107,27 +108,25 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
     return d;
   }
 
-  function fail(res: ServerResponse, path: string, err: unknown): void {
-    const { status, body } = deps.renderError(err);
-    if (status >= 500) log.error({ event: 'http.error', err, path }, 'gateway request failed');
-    send(res, status, JSON.stringify(body), status === 401 ? { 'WWW-Authenticate': 'Bearer' } : undefined);
-  }
+  const fail = (res: ServerResponse, path: string, err: unknown): void =>
+    sendFailure(res, deps.renderError(err, { path }));
 
   /** Answers an authorized request (synchronously: a lookup and a write). */
   function respond(req: IncomingMessage, res: ServerResponse, path: string, query: string): void {
     try {
       if (path === '/api/v1/verdict') {
-        send(res, 200, verdict(new URLSearchParams(query)));
+        sendOk(res, verdict(new URLSearchParams(query)));
       } else if (path === '/api/v1/authz') {
         const d = authz(req);
-        send(res, d.status, `{"decision":"${d.headers['X-Trustgate-Decision']}"}`, d.headers);
+        // the forward-auth answer: 200 allow / 403 deny is the decision itself, not a failure
+        sendJson(res, d.status, `{"decision":"${d.headers['X-Trustgate-Decision']}"}`, d.headers);
       } else {
         const snap = deps.verdicts.bundle();
         if (req.headers['if-none-match'] === snap.etag) {
           res.statusCode = 304;
           res.setHeader('ETag', snap.etag);
           res.end();
-        } else send(res, 200, snap.json, { ETag: snap.etag });
+        } else sendOk(res, snap.json, { ETag: snap.etag });
       }
     } catch (err) {
       fail(res, path, err);

@@ -1,6 +1,6 @@
 /**
  * Koa assembly: request context → error boundary → body parser (size-limited, gzip-aware) → routes.
- * Routers arrive fully built; this file only orders them.
+ * Routers arrive fully built, and so does the pages' failure rendering; this file only orders them.
  */
 import Koa from 'koa';
 import Router from '@koa/router';
@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import { AppError } from '../shared/errors.js';
-import { errorBoundary, surfaceOf } from './errors.js';
+import { errorBoundary, statusFor, surfaceOf, type PageFailures } from './errors.js';
 
 export interface AppDeps {
   log: Logger;
@@ -17,6 +17,8 @@ export interface AppDeps {
   maxBodyBytes: number;
   ready: () => Promise<boolean>;
   routers: Router[];
+  /** How the pages (server-rendered HTML) render a failure; without it they answer JSON like the API. */
+  pages?: PageFailures;
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -31,7 +33,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
-  app.use(errorBoundary(deps.log));
+  app.use(errorBoundary(deps.log, deps.pages));
   app.use(bodyParser({
     enableTypes: ['json', 'form'],
     jsonLimit: `${deps.maxBodyBytes}b`,
@@ -45,7 +47,8 @@ export function createApp(deps: AppDeps): Koa {
   base.get('/healthz', (ctx) => { ctx.body = { status: 'ok' }; });
   base.get('/readyz', async (ctx) => {
     const ok = await deps.ready();
-    ctx.status = ok ? 200 : 503;
+    // a probe's answer, not a failure: the body says why (no error envelope)
+    ctx.status = ok ? 200 : statusFor('unavailable');
     ctx.body = { status: ok ? 'ready' : 'unavailable' };
   });
   base.get('/metrics', async (ctx) => {
@@ -56,7 +59,7 @@ export function createApp(deps: AppDeps): Koa {
   for (const r of deps.routers) app.use(r.routes()).use(r.allowedMethods({ throw: false }));
 
   app.use(async (ctx) => {
-    if (ctx.status === 404 && ctx.body === undefined) {
+    if (ctx.status === statusFor('not_found') && ctx.body === undefined) {
       const surface = surfaceOf(ctx.path);
       if (surface !== 'page') throw new AppError('not_found', `no such endpoint: ${ctx.method} ${ctx.path}`);
     }

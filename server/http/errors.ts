@@ -1,30 +1,63 @@
 /**
- * The one error boundary and renderer (statuses come from HTTP_STATUS in shared/errors.ts). Each surface
- * renders its own body:
- * - osquery: `{node_invalid: true}` for unknown keys, `{error}` for everything else (osquery ignores
- *   the status; a body without "error" would read as success and drop the agent's buffered logs);
- * - JSON APIs: `{error: {code, message}}`;
- * - pages: rendered by the people module (it catches its own errors).
- * Messages are exposed for 4xx only; 5xx send a fixed text and log the cause.
+ * The one failure path of every surface. Handlers and services throw AppErrors (shared/errors.ts) that
+ * carry a code; this file is the only place that knows failure statuses (STATUS below) and renders:
+ * - osquery: `{error}`, plus `node_invalid: true` for unknown node keys (osquery ignores the status; a
+ *   body without "error" would read as success and drop the agent's buffered logs);
+ * - the JSON APIs and the pages' JSON answers: `{error: {code, message}}` (with `details` and
+ *   `retry_after_s` when the error carries them);
+ * - the pages' HTML: the page module's own renderer (PageFailures, injected into the boundary).
+ * Headers that go with a failure come from the error too: WWW-Authenticate (API 401), Retry-After, Allow.
+ * An AppError's message is written for the client and is sent (a 4xx, or 503 unavailable: "retry later");
+ * anything else (a bug, a driver error) is a 500 with a fixed text, and only the log has the cause.
+ *
+ * The koa app uses errorBoundary; the bare-Node handlers (gateway, osquery) get a FailureRenderer.
  */
 import type { Context, Next } from 'koa';
-import { AppError, HTTP_STATUS } from '../shared/errors.js';
+import type { FailureRenderer, RenderedFailure } from '../shared/bare-http.js';
+import { AppError, type ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 
-export const statusOf = (err: unknown): number => (err instanceof AppError ? HTTP_STATUS[err.code] : 500);
+/** The only code → HTTP status table. */
+const STATUS: Readonly<Record<ErrorCode | 'internal', number>> = {
+  invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, method_not_allowed: 405, conflict: 409,
+  expired: 410, too_large: 413, internal: 500, unavailable: 503,
+};
 
-interface HttpLikeError { status?: number; statusCode?: number; type?: string; expose?: boolean; message?: string }
+export const statusFor = (code: ErrorCode | 'internal'): number => STATUS[code];
 
-/** Turns body-parser / koa HttpErrors into AppErrors so they render like the rest. */
+interface HttpLikeError { status?: number; statusCode?: number; type?: string; message?: string }
+
+/** Turns body-parser / koa HttpErrors (which carry a status) into AppErrors so they render like the rest. */
 export function normalizeError(err: unknown): unknown {
   if (err instanceof AppError) return err;
-  const e = (typeof err === 'object' && err !== null ? err : {}) as HttpLikeError;
+  const e: HttpLikeError = typeof err === 'object' && err !== null ? err : {};
   const status = e.status ?? e.statusCode;
-  if (status === 413 || e.type === 'entity.too.large') return new AppError('too_large', 'request body is larger than the configured limit');
-  if (status === 415) return new AppError('invalid', 'unsupported content type or encoding: send application/json (optionally gzip)');
+  if (status === 413 || e.type === 'entity.too.large') {
+    return new AppError('too_large', 'request body is larger than the configured limit');
+  }
+  if (status === 415) {
+    return new AppError('invalid', 'unsupported content type or encoding: send application/json (optionally gzip)');
+  }
   if (status === 400) return new AppError('invalid', `malformed request body: ${e.message ?? 'invalid JSON'}`);
-  if (status !== undefined && status >= 400 && status < 500) return new AppError(status === 404 ? 'not_found' : 'invalid', e.message ?? 'bad request');
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new AppError(status === 404 ? 'not_found' : 'invalid', e.message ?? 'bad request');
+  }
   return err;
+}
+
+/** A failure as every renderer sees it: the normalized error, its code and status, the text a client may see. */
+export interface Failure {
+  err: unknown;
+  code: ErrorCode | 'internal';
+  status: number;
+  /** The AppError's message; a fixed text for anything else (the cause is only logged). */
+  message: string;
+}
+
+export function failureOf(raw: unknown): Failure {
+  const err = normalizeError(raw);
+  const code = err instanceof AppError ? err.code : 'internal';
+  return { err, code, status: statusFor(code), message: err instanceof AppError ? err.message : 'internal error' };
 }
 
 export type Surface = 'osquery' | 'api' | 'page';
@@ -35,64 +68,92 @@ export function surfaceOf(path: string): Surface {
   return 'page';
 }
 
-export function renderError(surface: Surface, err: unknown, status: number): Record<string, unknown> {
-  const message = status < 500 && err instanceof AppError ? err.message : 'internal error';
-  if (surface === 'osquery') return status === 401 ? { node_invalid: true, error: message } : { error: message };
-  const code = err instanceof AppError ? err.code : 'internal';
-  const details = status < 500 && err instanceof AppError && err.details !== undefined ? { details: err.details } : {};
-  return { error: { code, message, ...details } };
-}
-
-/** Status and JSON body of an API error (for handlers outside koa, e.g. the gateway fast path). */
-export function renderApiError(raw: unknown): { status: number; body: Record<string, unknown> } {
-  return renderFor('api', raw);
-}
-
-/** Status and body of an error on a JSON surface (for handlers outside koa). */
-export function renderFor(surface: Exclude<Surface, 'page'>, raw: unknown): { status: number; body: Record<string, unknown> } {
-  const err = normalizeError(raw);
-  const status = statusOf(err);
-  return { status, body: renderError(surface, err, status) };
-}
-
-/** The one log line of a failed request: 5xx at error with the cause, 4xx at info with the reason. */
-export function logFailure(log: Logger, raw: unknown, status: number, fields: { reqId?: string; path: string }): void {
-  const err = normalizeError(raw);
-  if (status >= 500) log.error({ event: 'http.error', ...fields, err: raw }, 'request failed');
-  else log.info({ event: 'http.rejected', ...fields, status, code: err instanceof AppError ? err.code : undefined, reason: err instanceof AppError ? err.message : undefined }, 'request rejected');
-}
-
-/** What handlers outside koa call on failure: renders for the surface and logs the one line. */
-export type FailureRenderer = (raw: unknown, where: { reqId?: string; path: string }) => { status: number; body: Record<string, unknown> };
-
-export function failureRenderer(surface: Exclude<Surface, 'page'>, log: Logger): FailureRenderer {
-  return (raw, where) => {
-    const out = renderFor(surface, raw);
-    logFailure(log, raw, out.status, where);
-    return out;
+/** The JSON body of a failure on a surface (pages answer JSON like the API when they answer JSON). */
+export function failureBody(surface: Surface, f: Failure): Record<string, unknown> {
+  if (surface === 'osquery') {
+    return f.code === 'unauthenticated' ? { node_invalid: true, error: f.message } : { error: f.message };
+  }
+  const e = f.err instanceof AppError ? f.err : undefined;
+  return {
+    error: {
+      code: f.code, message: f.message,
+      ...(e?.details !== undefined ? { details: e.details } : {}),
+      ...(e?.retryAfterS !== undefined ? { retry_after_s: e.retryAfterS } : {}),
+    },
   };
 }
 
-export function errorBoundary(log: Logger) {
+export function failureHeaders(surface: Surface, f: Failure): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (f.code === 'unauthenticated' && surface === 'api') headers['WWW-Authenticate'] = 'Bearer';
+  if (f.err instanceof AppError) {
+    if (f.err.retryAfterS !== undefined) headers['Retry-After'] = String(f.err.retryAfterS);
+    if (f.err.allow) headers.Allow = f.err.allow.join(', ');
+  }
+  return headers;
+}
+
+type Where = { reqId?: string | undefined; path: string };
+
+/** The one log line of a failed request: 5xx at error with the cause, 4xx at info with the reason. */
+export function logFailure(log: Logger, raw: unknown, f: Failure, where: Where): void {
+  if (f.status >= 500) {
+    log.error({ event: 'http.error', ...where, err: raw }, 'request failed');
+    return;
+  }
+  log.info({ event: 'http.rejected', ...where, status: f.status, code: f.code, reason: f.message }, 'request rejected');
+}
+
+/** What the bare-Node handlers (gateway, osquery) call on failure: renders for their surface and logs once. */
+export function failureRenderer(surface: 'osquery' | 'api', log: Logger): FailureRenderer {
+  return (raw, where): RenderedFailure => {
+    const f = failureOf(raw);
+    logFailure(log, raw, f, where);
+    return { status: f.status, body: JSON.stringify(failureBody(surface, f)), headers: failureHeaders(surface, f) };
+  };
+}
+
+/** How the pages render their failures (the people module provides it; see createPeoplePages). */
+export interface PageFailures {
+  /** True when this request gets the JSON body (the page's script, its JSON endpoints). */
+  wantsJson(ctx: Context): boolean;
+  /** The HTML of a failure page; may set page headers on ctx. The status is already chosen. */
+  html(f: Failure, ctx: Context): Promise<string> | string;
+}
+
+async function renderInto(ctx: Context, raw: unknown, log: Logger, pages: PageFailures | undefined): Promise<void> {
+  const surface = surfaceOf(ctx.path);
+  const reqId = typeof ctx.state.reqId === 'string' ? ctx.state.reqId : undefined;
+  let f = failureOf(raw);
+  logFailure(log, raw, f, { reqId, path: ctx.path });
+  let html: string | undefined;
+  if (surface === 'page' && pages && !pages.wantsJson(ctx)) {
+    try {
+      html = await pages.html(f, ctx);
+    } catch (again) {
+      // the failure page itself failed (for example it shows the device and the store is down)
+      f = failureOf(again);
+      logFailure(log, again, f, { reqId, path: ctx.path });
+      html = await pages.html(f, ctx);
+    }
+  }
+  ctx.status = f.status;
+  ctx.set(failureHeaders(surface, f));
+  if (html !== undefined) {
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = html;
+  } else {
+    ctx.body = failureBody(surface, f);
+  }
+}
+
+/** The koa app's error boundary: every thrown value of every koa route is rendered here. */
+export function errorBoundary(log: Logger, pages?: PageFailures) {
   return async function errorBoundaryMiddleware(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
     } catch (raw) {
-      const err = normalizeError(raw);
-      const status = statusOf(err);
-      logFailure(log, raw, status, { reqId: ctx.state.reqId as string | undefined, path: ctx.path });
-      ctx.status = status;
-      const surface = surfaceOf(ctx.path);
-      if (surface === 'page') {
-        ctx.type = 'text/html; charset=utf-8';
-        ctx.body = `<!doctype html><meta charset="utf-8"><title>Trustgate</title><p>${status >= 500 ? 'Something went wrong.' : escapeHtml(err instanceof AppError ? err.message : 'Request failed')}</p>`;
-      } else {
-        ctx.body = renderError(surface, err, status);
-      }
-      if (status === 401 && surface === 'api') ctx.set('WWW-Authenticate', 'Bearer');
+      await renderInto(ctx, raw, log, pages);
     }
   };
 }
-
-export const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

@@ -6,23 +6,23 @@
  * id; everything else by node key (body `node_key`, or `Authorization: NodeKey <key>` from osquery ≥ 5.23).
  *
  * Every answer is JSON. Failures always carry "error" (osquery reads a body without it as success and
- * would drop its buffered logs), unknown node keys add `node_invalid: true`; statuses come from the one
- * table in http/errors.ts (injected, as for the gateway).
+ * would drop its buffered logs), unknown node keys add `node_invalid: true`; statuses, bodies and headers
+ * come from the one failure renderer in http/errors.ts (injected, as for the gateway).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Host } from '../domain/types.js';
 import type { Metrics } from '../shared/metrics.js';
 import { AppError } from '../shared/errors.js';
-import { readJsonBody, sendJson as send } from '../shared/bare-http.js';
+import { readJsonBody, sendFailure, sendOk, type FailureRenderer } from '../shared/bare-http.js';
 import type { OsqueryService } from './service.js';
 import { carveBeginBody, carveBlockBody, distributedWriteBody, enrollBody, logBody, nodeKeyBody, parse } from './schemas.js';
 
 export interface OsqueryHandlerDeps {
   svc: OsqueryService;
   maxBodyBytes: number;
-  /** The API's failure rendering for the osquery surface (status table, body, the log line). */
-  renderError(raw: unknown, where: { reqId: string; path: string }): { status: number; body: Record<string, unknown> };
+  /** The failure rendering of the osquery surface (status table, body, headers, the log line). */
+  renderError: FailureRenderer;
   metrics?: Metrics;
 }
 
@@ -31,6 +31,7 @@ export type OsqueryHandler = (req: IncomingMessage, res: ServerResponse) => bool
 
 const PREFIXES = ['/api/v1/osquery/', '/api/osquery/'] as const;
 const NODE_KEY_HEADER = /^NodeKey\s+(\S+)$/i;
+const POST_ONLY = ['POST'] as const;
 
 type Endpoint = (body: unknown, req: IncomingMessage) => Promise<unknown> | unknown;
 
@@ -77,20 +78,21 @@ export function createOsqueryHandler(deps: OsqueryHandlerDeps): OsqueryHandler {
     const endpoint = route?.[0];
     try {
       if (!route) throw new AppError('not_found', `no such endpoint: ${req.method ?? ''} ${path}`);
-      if (req.method !== 'POST') throw new AppError('method_not_allowed', `${req.method ?? ''} is not allowed on ${path}: osquery endpoints take POST`);
+      if (req.method !== 'POST') {
+        const why = `${req.method ?? ''} is not allowed on ${path}: osquery endpoints take POST`;
+        throw new AppError('method_not_allowed', why, undefined, { allow: POST_ONLY });
+      }
       const out = await route[1](await readJsonBody(req, deps.maxBodyBytes), req);
       // config is already JSON text (compiled once per platform and packs version)
-      send(res, 200, typeof out === 'string' ? out : JSON.stringify(out));
+      sendOk(res, typeof out === 'string' ? out : JSON.stringify(out));
       if (endpoint) metrics?.requests.inc({ endpoint, outcome: 'ok' });
     } catch (raw) {
       if (endpoint) metrics?.requests.inc({ endpoint, outcome: 'error' });
       const reqId = randomUUID();
-      const { status, body } = deps.renderError(raw, { reqId, path });
-      const extra: Record<string, string> = { 'X-Request-Id': reqId };
-      if (status === 405) extra.Allow = 'POST';
       // a body left unread (refused before or while reading it) must not be parsed as the next request
+      const extra: Record<string, string> = { 'X-Request-Id': reqId };
       if (!req.complete) extra.Connection = 'close';
-      send(res, status, JSON.stringify(body), extra);
+      sendFailure(res, deps.renderError(raw, { reqId, path }), extra);
     }
   }
 

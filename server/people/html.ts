@@ -1,4 +1,5 @@
 /** Tiny HTML helpers: escaping tagged templates, a safe Markdown subset for admin-written messages, times. */
+import { escapeHtml } from '../shared/escape.js';
 
 export class SafeHtml {
   constructor(readonly value: string) {}
@@ -8,11 +9,6 @@ export class SafeHtml {
 }
 
 export const raw = (s: string): SafeHtml => new SafeHtml(s);
-
-/** Escapes text and double-quoted attribute values (every attribute in our templates is double-quoted). */
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 type Part = SafeHtml | string | number | null | undefined | false | readonly Part[];
 

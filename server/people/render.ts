@@ -2,6 +2,7 @@
  * Server-rendered HTML of the remediation page (UX.md §2): every state, readable without JavaScript.
  * All dynamic text goes through the escaping `html` template; admin-written messages through `markdown`.
  */
+import { PAGE_CSS, PAGE_JS } from './assets.js';
 import type { DeviceLink } from './link.js';
 import type { CheckItem, DeviceView, ItemStatus, PageState } from './service.js';
 import { clockTime, dayDate, hostOf, html, humanDuration, markdown, plural, raw, relAbs, safeUrl, whenAbsolute, type SafeHtml } from './html.js';
@@ -277,8 +278,8 @@ function layout(opts: { title: string; body: SafeHtml; footer: SafeHtml; mainAtt
 <meta name="robots" content="noindex">
 <title>${opts.title}</title>
 <link rel="icon" href="${raw(FAVICON)}">
-<link rel="stylesheet" href="/device/assets/page.css">
-<script src="/device/assets/page.js" defer></script>
+<link rel="stylesheet" href="${PAGE_CSS.path}">
+<script src="${PAGE_JS.path}" defer></script>
 </head><body>
 <a class="skip" href="#main">Skip to content</a>
 <header class="top"><div class="wrap"><span class="brand"><span class="logo" aria-hidden="true"></span>Trustgate</span><span class="top-sub">Device check</span></div></header>

@@ -1,7 +1,5 @@
-/** ajv schemas for every body the people routes accept (form posts and the break-glass API). */
+/** ajv schemas for the remediation page's form posts (recheck, emergency access, cancel). */
 import { Ajv, type JSONSchemaType, type ValidateFunction } from 'ajv';
-import { DURATION_PATTERN } from '../shared/duration.js';
-import { invalid } from '../shared/errors.js';
 
 const ajv = new Ajv({ allErrors: true });
 
@@ -18,20 +16,6 @@ export interface BreakGlassForm extends LinkForm {
 
 export interface CancelForm extends LinkForm {
   id: string;
-}
-
-export interface BreakGlassBody {
-  serial?: string;
-  user?: string;
-  resource?: string;
-  reason: string;
-  duration: string;
-  token?: string;
-  idempotency_key?: string;
-}
-
-export interface DecisionBody {
-  comment?: string;
 }
 
 const str = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max } as const);
@@ -52,31 +36,11 @@ const cancelFormSchema: JSONSchemaType<CancelForm> = {
   properties: { t: str(4096), csrf: str(100), id: str(100) },
 };
 
-const breakGlassBodySchema: JSONSchemaType<BreakGlassBody> = {
-  type: 'object', additionalProperties: false, required: ['reason', 'duration'],
-  properties: {
-    serial: optStr(200), user: optStr(320), resource: optStr(200),
-    reason: str(2000), duration: { type: 'string', pattern: DURATION_PATTERN, maxLength: 20 },
-    token: optStr(4096), idempotency_key: optStr(100),
-  },
-};
-
-const decisionBodySchema: JSONSchemaType<DecisionBody> = {
-  type: 'object', additionalProperties: false, properties: { comment: optStr(2000, 0) },
-};
-
 export const linkForm = ajv.compile(linkFormSchema);
 export const breakGlassForm = ajv.compile(breakGlassFormSchema);
 export const cancelForm = ajv.compile(cancelFormSchema);
-export const breakGlassBody = ajv.compile(breakGlassBodySchema);
-export const decisionBody = ajv.compile(decisionBodySchema);
 
-/** Validates `input` or throws AppError('invalid') naming the problems. */
-export function parse<T>(v: ValidateFunction<T>, input: unknown, what = 'body'): T {
-  if (v(input)) return input;
-  throw invalid(`invalid ${what}: ${ajv.errorsText(v.errors, { dataVar: what })}`);
-}
-
+/** True when `input` is a valid T (the routes answer an incomplete form with the "link doesn't work" page). */
 export function check<T>(v: ValidateFunction<T>, input: unknown): input is T {
   return v(input);
 }

@@ -1,14 +1,15 @@
 /**
- * The people's side (SPEC §6): builds what the remediation page shows for a signed link (device, every
- * check of the resource's tier, decision, recheck progress, emergency-access options) and runs the
- * page's actions (recheck with cool-down, break glass). HTTP lives in routes.ts, HTML in render.ts.
+ * The remediation page's service (SPEC §6): builds what the page shows for a signed link (device, every
+ * check of the resource's tier from the posture engine's tier report, decision, recheck progress,
+ * emergency-access options from the breakglass module) and runs its recheck with a cool-down. HTTP lives
+ * in routes.ts, HTML in render.ts.
  */
-import type { CheckDef, CheckState, Host, Policy } from '../domain/types.js';
+import type { Host, Policy } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import { sha256Hex } from '../shared/crypto.js';
-import { conflict, errorMessage } from '../shared/errors.js';
+import { AppError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import type { BreakGlassService, Eligibility } from './break-glass.js';
+import type { BreakGlassService, Eligibility } from '../breakglass/service.js';
 import type { DeviceLink } from './link.js';
 
 type Awaitable<T> = T | Promise<T>;
@@ -54,14 +55,10 @@ export interface PeopleDeps {
   /** The enrolled device with this serial (the first, if several), or undefined. */
   hostBySerial(serial: string): Awaitable<Host | undefined>;
   /**
-   * Preferred: every required check of a tier and where the device stands, from the posture engine's
-   * memory (PostureEngine.tierReport fits). When absent, `tierChecks` + `checkStates` are used instead.
+   * Every required check of a tier and where the device stands, from the posture engine's memory
+   * (PostureEngine.tierReport fits); undefined when the engine knows no such tier or device.
    */
-  tierReport?(serial: string, tier: string, now: number): readonly TierReportRow[] | undefined;
-  /** Fallback: the checks of the resource's tier that apply to this host's platform. */
-  tierChecks?(resource: string, host: Host): Awaitable<readonly CheckDef[]>;
-  /** Fallback: the stored check states of a host. */
-  checkStates?(hostId: number): Awaitable<readonly CheckState[]>;
+  tierReport(serial: string, tier: string, now: number): readonly TierReportRow[] | undefined;
   /**
    * A person opened the page for this device: the agent may be asked to poll fast (osquery `accelerate`)
    * while they fix things, so a later Recheck is picked up within seconds instead of at the next
@@ -102,7 +99,6 @@ export interface CheckItem {
   firstFailedAt: number | null;
   /** Set when a recheck showed this check fixed. */
   fixedAt: number | null;
-  severity: string;
 }
 
 export type RecheckPhase = 'idle' | 'waiting' | 'answered' | 'no_answer';
@@ -158,7 +154,6 @@ export interface RecheckResult {
 }
 
 const ORDER: Record<ItemStatus, number> = { fail: 0, stale: 1, error: 2, unknown: 3, pass: 4 };
-const SEVERITY: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 function reasonStatus(s: string): ItemStatus {
   if (s === 'fail' || s === 'stale' || s === 'error' || s === 'pass') return s;
@@ -171,10 +166,6 @@ const parseTime = (s: string | null | undefined): number | null => {
   return Number.isNaN(t) ? null : t;
 };
 
-/** `{{column}}` from the first observed row (the engine usually interpolates; this covers the fallback path). */
-const fillTemplate = (message: string, row: Readonly<Record<string, string>> | undefined): string =>
-  message.replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (_m, key: string) => row?.[key] ?? 'unknown');
-
 /** True when a result observed at `observedAt` (often whole seconds) answers a request made at `requestedAt`. */
 const answers = (observedAt: number | null, requestedAt: number): boolean =>
   observedAt !== null && observedAt >= Math.floor(requestedAt / 1000) * 1000;
@@ -183,7 +174,6 @@ export interface PeopleService {
   view(link: DeviceLink): Promise<DeviceView>;
   /** Queues a recheck for the link's device; refuses (conflict) inside the cool-down. */
   recheck(link: DeviceLink): Promise<{ queued: string[]; requestedAt: number; availableAt: number }>;
-  deps: PeopleDeps;
 }
 
 export function createPeopleService(deps: PeopleDeps): PeopleService {
@@ -196,39 +186,6 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
     for (const [k, r] of rechecks) if (r.requestedAt < now - 15 * 60_000) rechecks.delete(k);
   }
 
-  function buildChecks(policy: Policy, defs: readonly CheckDef[], states: readonly CheckState[], reasons: readonly PeopleReason[], maxAgeMs: number | null, now: number): CheckItem[] {
-    const stateOf = new Map(states.map((s) => [s.checkId, s]));
-    const reasonOf = new Map(reasons.map((r) => [r.check, r]));
-    const items: CheckItem[] = [];
-    const seen = new Set<string>();
-    for (const def of defs) {
-      seen.add(def.id);
-      const st = stateOf.get(def.id);
-      const reason = reasonOf.get(def.id);
-      let status: ItemStatus;
-      if (!st) status = 'unknown';
-      else if (st.status === 'pass') status = maxAgeMs !== null && st.observedAt !== null && st.observedAt < now - maxAgeMs ? 'stale' : 'pass';
-      else status = reasonStatus(st.status);
-      if (reason) status = reasonStatus(reason.status);
-      items.push({
-        id: def.id, title: def.title, status,
-        message: (st && st.status !== 'pass' && st.message) || reason?.message || fillTemplate(def.message, st?.observed[0]),
-        remediationUrl: def.remediationUrl ?? reason?.remediation_url ?? null,
-        observedAt: st?.observedAt ?? parseTime(reason?.observed_at), firstFailedAt: st?.firstFailedAt ?? null,
-        fixedAt: null, severity: def.severity,
-      });
-    }
-    for (const r of reasons) {
-      if (seen.has(r.check) || r.check === 'unknown_device' || r.check === 'serial_conflict') continue;
-      items.push({
-        id: r.check, title: r.title ?? r.check, status: reasonStatus(r.status), message: r.message ?? '',
-        remediationUrl: r.remediation_url ?? null, observedAt: parseTime(r.observed_at), firstFailedAt: null, fixedAt: null, severity: 'medium',
-      });
-    }
-    void policy;
-    return items.sort((a, b) => ORDER[a.status] - ORDER[b.status] || (SEVERITY[a.severity] ?? 2) - (SEVERITY[b.severity] ?? 2) || a.title.localeCompare(b.title));
-  }
-
   function checksFromReport(rows: readonly TierReportRow[], reasons: readonly PeopleReason[]): CheckItem[] {
     const reasonOf = new Map(reasons.map((r) => [r.check, r]));
     const items: CheckItem[] = [];
@@ -238,21 +195,28 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
       items.push({
         id: row.check, title: row.title, status: reasonStatus(row.status),
         message: row.message ?? reason?.message ?? '', remediationUrl: row.remediation_url ?? reason?.remediation_url ?? null,
-        observedAt: row.observed_at, firstFailedAt: row.first_failed_at, fixedAt: null, severity: 'medium',
+        observedAt: row.observed_at, firstFailedAt: row.first_failed_at, fixedAt: null,
       });
     });
     const index = new Map(items.map((c, i) => [c.id, i]));
     return items.sort((a, b) => ORDER[a.status] - ORDER[b.status] || (index.get(a.id) ?? 0) - (index.get(b.id) ?? 0));
   }
 
-  async function tierItems(link: DeviceLink, host: Host, tierName: string | undefined, policy: Policy, reasons: readonly PeopleReason[], maxAgeMs: number | null, now: number): Promise<CheckItem[]> {
-    const report = deps.tierReport && tierName !== undefined ? deps.tierReport(link.serial, tierName, now) : undefined;
-    if (report) return checksFromReport(report, reasons);
-    const [defs, states] = await Promise.all([
-      deps.tierChecks ? deps.tierChecks(link.resource, host) : [],
-      deps.checkStates ? deps.checkStates(host.id) : [],
-    ]);
-    return buildChecks(policy, defs, states, reasons, maxAgeMs, now);
+  /** Without a report (the engine knows no such tier or device): the verdict's reasons as they stand. */
+  function checksFromReasons(reasons: readonly PeopleReason[]): CheckItem[] {
+    return reasons
+      .filter((r) => r.check !== 'unknown_device' && r.check !== 'serial_conflict')
+      .map((r): CheckItem => ({
+        id: r.check, title: r.title ?? r.check, status: reasonStatus(r.status), message: r.message ?? '',
+        remediationUrl: r.remediation_url ?? null, observedAt: parseTime(r.observed_at),
+        firstFailedAt: null, fixedAt: null,
+      }))
+      .sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.title.localeCompare(b.title));
+  }
+
+  function tierItems(link: DeviceLink, tier: string | undefined, reasons: readonly PeopleReason[], now: number) {
+    const report = tier !== undefined ? deps.tierReport(link.serial, tier, now) : undefined;
+    return report ? checksFromReport(report, reasons) : checksFromReasons(reasons);
   }
 
   async function view(link: DeviceLink): Promise<DeviceView> {
@@ -280,7 +244,7 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
       const recheck: RecheckView = { phase: 'idle', requestedAt: null, availableAt, fixed: [], still: [] };
       return finish({ ...base, state: 'unknown_device', checks: [], lastReportAt: null, recheck, grantExpiresAt: null });
     }
-    const checks = await tierItems(link, host, res?.tier, policy, verdict?.reasons ?? [], maxAgeMs, now);
+    const checks = tierItems(link, res?.tier, verdict?.reasons ?? [], now);
     const observed = checks.map((c) => c.observedAt).filter((t): t is number => t !== null);
     const lastReportAt = observed.length > 0 ? Math.max(...observed) : null;
 
@@ -346,7 +310,7 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
     const prev = rechecks.get(key);
     if (prev && now < prev.requestedAt + cooldown) {
       const wait = Math.ceil((prev.requestedAt + cooldown - now) / 1000);
-      throw conflict(`You can check again in ${wait} s.`, { retry_after_s: wait, available_at: prev.requestedAt + cooldown });
+      throw new AppError('conflict', `You can check again in ${wait} s.`, undefined, { retryAfterS: wait });
     }
     const before = await view(link);
     const failingBefore = before.checks.filter((c) => c.status !== 'pass').map((c) => c.id);
@@ -365,5 +329,5 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
     }
   }
 
-  return { view, recheck, deps };
+  return { view, recheck };
 }

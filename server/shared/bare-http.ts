@@ -1,5 +1,7 @@
 /**
- * JSON in and out for the handlers that run on the bare Node request (the osquery API, the gateway).
+ * JSON in and out for the handlers that run on the bare Node request (the osquery API, the gateway),
+ * and the shape of their failures: the handlers receive a FailureRenderer (http/errors.ts, injected by
+ * main.ts) and send what it renders, so the status table and the bodies stay in one place.
  *
  * Request bodies (`readJsonBody`) follow the same contract as the koa body parser: every body is JSON
  * whatever its content type, `gzip`/`deflate` content encodings are accepted, the size limit applies
@@ -24,24 +26,29 @@ function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const done = (err: unknown, buf?: Buffer) => {
+    const stop = () => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
-      if (err) reject(err);
-      else resolve(buf!);
+    };
+    const fail = (err: AppError) => {
+      stop();
+      reject(err);
     };
     const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) {
         req.resume(); // discard the rest; the response closes the connection
-        done(tooLarge(limit));
+        fail(tooLarge(limit));
         return;
       }
       chunks.push(c);
     };
-    const onEnd = () => done(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    const onError = (e: Error) => done(invalid(`request body could not be read: ${e.message}`));
+    const onEnd = () => {
+      stop();
+      resolve(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    const onError = (e: Error) => fail(invalid(`request body could not be read: ${e.message}`));
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
@@ -90,10 +97,35 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
 }
 
 /** Writes a JSON answer (never cached): status, the JSON text, extra headers. */
-export function sendJson(res: ServerResponse, status: number, body: string, headers?: Record<string, string>): void {
+type Headers = Readonly<Record<string, string>>;
+
+export function sendJson(res: ServerResponse, status: number, body: string, headers?: Headers): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
-  if (headers) for (const k in headers) res.setHeader(k, headers[k]!);
+  if (headers) {
+    for (const k in headers) {
+      const v = headers[k];
+      if (v !== undefined) res.setHeader(k, v);
+    }
+  }
   res.end(body);
+}
+
+/** Writes a 200 JSON answer. */
+export const sendOk = (res: ServerResponse, body: string, headers?: Headers): void => sendJson(res, 200, body, headers);
+
+/** A failure as a bare handler sends it: status, JSON text and headers, all chosen by the renderer. */
+export interface RenderedFailure {
+  status: number;
+  body: string;
+  headers: Headers;
+}
+
+/** Renders (and logs, once) any thrown value for one surface; `where` names the request in the log line. */
+export type FailureRenderer = (raw: unknown, where: { reqId?: string; path: string }) => RenderedFailure;
+
+/** Sends a rendered failure, with the handler's own transport headers (request id, Connection). */
+export function sendFailure(res: ServerResponse, failure: RenderedFailure, extra?: Headers): void {
+  sendJson(res, failure.status, failure.body, { ...failure.headers, ...extra });
 }

@@ -1,32 +1,40 @@
 /**
- * The closed family of application errors. Domain code throws these with a *code*; the one table of
- * HTTP statuses is HTTP_STATUS below (used by http/errors.ts and the people pages), and each surface
- * (osquery, admin, gateway, people) renders its own body.
+ * The closed family of application errors. Handlers and services throw these with a *code*, never an
+ * HTTP status: the one code → status table is in http/errors.ts, and each surface (osquery, the JSON
+ * APIs, the pages) renders its own body from the code and the message.
  */
 export type ErrorCode =
   | 'invalid' // malformed or wrongly typed input
   | 'unauthenticated' // missing/unknown credentials (osquery: node_invalid)
-  | 'forbidden' // authenticated but not allowed (role, policy refusal)
+  | 'forbidden' // authenticated but not allowed (role, policy refusal, a forged link)
   | 'not_found'
   | 'method_not_allowed' // the path exists, the method does not
-  | 'conflict' // state conflict, duplicate, policy limit reached
+  | 'conflict' // state conflict, duplicate, policy limit reached, a cool-down not over
+  | 'expired' // was valid, is no longer (a signed link past its expiry)
   | 'too_large' // body over the configured limit
-  | 'unavailable'; // temporarily unable (queue full, store busy): retry later
+  | 'unavailable'; // temporarily unable (queue full, store busy, too many live channels): retry later
 
-/** The only code → HTTP status table. */
-export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
-  invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, method_not_allowed: 405, conflict: 409, too_large: 413, unavailable: 503,
-};
+export interface AppErrorOptions {
+  cause?: unknown;
+  /** When a retry can succeed, in seconds (a cool-down, a full queue): sent as `Retry-After`. */
+  retryAfterS?: number;
+  /** The methods the path takes (method_not_allowed): sent as `Allow`. */
+  allow?: readonly string[];
+}
 
 export class AppError extends Error {
   override readonly name = 'AppError';
+  readonly retryAfterS: number | undefined;
+  readonly allow: readonly string[] | undefined;
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
-    options?: { cause?: unknown },
+    options: AppErrorOptions = {},
   ) {
-    super(message, options);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.retryAfterS = options.retryAfterS;
+    this.allow = options.allow;
   }
 }
 
@@ -35,7 +43,8 @@ export const notFound = (what: string) => new AppError('not_found', `${what} not
 export const conflict = (message: string, details?: unknown) => new AppError('conflict', message, details);
 export const forbidden = (message: string) => new AppError('forbidden', message);
 export const unauthenticated = (message: string) => new AppError('unauthenticated', message);
-export const unavailable = (message: string) => new AppError('unavailable', message);
+export const unavailable = (message: string, options?: AppErrorOptions) =>
+  new AppError('unavailable', message, undefined, options);
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
 

@@ -32,8 +32,8 @@ const ALLOWED: BoundaryRules['modules'] = {
   gateway: ['domain', 'shared'], // the decision path: a lookup over precomputed verdicts, never the engine or koa
   store: ['domain', 'shared'],
   audit: ['domain', 'shared'],
-  breakglass: ['domain', 'shared', 'audit'],
-  people: ['domain', 'shared', 'audit', 'breakglass'],
+  breakglass: ['domain', 'shared'],
+  people: ['domain', 'shared', 'breakglass'],
   osquery: ['domain', 'shared'],
   control: ['domain', 'shared', 'packs', 'posture'],
   admin: ['domain', 'shared', 'control'],

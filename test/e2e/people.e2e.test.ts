@@ -280,7 +280,7 @@ describe('remediation page in Chromium (people e2e)', function () {
 });
 
 /**
- * Every state of UX §2.2 rendered by the real page code over a fake posture engine, at phone and laptop
+ * Every state of UX §2.2 rendered by the real page code over the real posture engine, at phone and laptop
  * width: screenshots for review, plus the layout rules that hold in every state (one H1, a live region,
  * no horizontal scroll at 360 px, 44 px buttons).
  */
@@ -297,10 +297,10 @@ describe('remediation page states at 360 and 1280 px (people e2e)', function () 
   after(async () => browser?.close());
   beforeEach(async () => {
     h = await startHarness();
-    h.engine.addHost(makeHost('C02XX', 1));
-    h.engine.setState(1, 'disk_encryption', 'pass', START - MIN);
-    h.engine.setState(1, 'firewall', 'fail', START - 2 * MIN, 'Turn on the firewall:\n1. Open System Settings\n2. Go to Network, then Firewall\n3. Switch it on');
-    h.engine.setState(1, 'os_version', 'fail', START - 3 * 86_400_000, 'Your macOS is 12.1; we need 14.4 or later.');
+    await h.addHost(makeHost('C02XX'));
+    await h.setState(1, 'disk_encryption', 'pass', START - MIN);
+    await h.setState(1, 'firewall', 'fail', START - 2 * MIN, 'Turn on the firewall:\n1. Open System Settings\n2. Go to Network, then Firewall\n3. Switch it on');
+    await h.setState(1, 'os_version', 'fail', START - 3 * 86_400_000, 'Your macOS is 12.1; we need 14.4 or later.');
   });
   afterEach(async () => h.close());
 
@@ -308,18 +308,18 @@ describe('remediation page states at 360 and 1280 px (people e2e)', function () 
     const page = await (await fetch(`${h.url}/device?t=${encodeURIComponent(t)}`)).text();
     await postForm(`${h.url}/device/recheck`, { t, csrf: csrfOf(page) });
   };
-  const passAll = () => { for (const id of ['disk_encryption', 'firewall', 'os_version']) h.engine.setState(1, id, 'pass', h.clock.now()); };
+  const passAll = async () => { for (const id of ['disk_encryption', 'firewall', 'os_version']) await h.setState(1, id, 'pass', h.clock.now()); };
 
   const STATES: Array<[string, () => Promise<string>]> = [
     ['denied', async () => h.link()],
     ['checking', async () => { const t = h.link(); await recheck(t); return t; }],
-    ['partly-fixed', async () => { const t = h.link(); await recheck(t); h.clock.advance(5000); h.engine.setState(1, 'firewall', 'pass', h.clock.now()); h.engine.setState(1, 'os_version', 'fail', h.clock.now()); return t; }],
-    ['still-failing', async () => { const t = h.link(); await recheck(t); h.clock.advance(5000); h.engine.setState(1, 'firewall', 'fail', h.clock.now()); h.engine.setState(1, 'os_version', 'fail', h.clock.now()); return t; }],
+    ['partly-fixed', async () => { const t = h.link(); await recheck(t); h.clock.advance(5000); await h.setState(1, 'firewall', 'pass', h.clock.now()); await h.setState(1, 'os_version', 'fail', h.clock.now()); return t; }],
+    ['still-failing', async () => { const t = h.link(); await recheck(t); h.clock.advance(5000); await h.setState(1, 'firewall', 'fail', h.clock.now()); await h.setState(1, 'os_version', 'fail', h.clock.now()); return t; }],
     ['no-answer', async () => { const t = h.link(); await recheck(t); h.clock.advance(121_000); return t; }],
-    ['restored', async () => { passAll(); return h.link(); }],
-    ['stale', async () => { passAll(); h.clock.advance(20 * MIN); return h.link(); }],
-    ['couldnt-check', async () => { passAll(); h.engine.setState(1, 'firewall', 'error', h.clock.now()); return h.link(); }],
-    ['heads-up', async () => { h.engine.setState(1, 'osquery_healthy', 'fail', h.clock.now()); return h.link({ resource: 'docs' }); }],
+    ['restored', async () => { await passAll(); return h.link(); }],
+    ['stale', async () => { await passAll(); h.clock.advance(20 * MIN); return h.link(); }],
+    ['couldnt-check', async () => { await passAll(); await h.setState(1, 'firewall', 'error', h.clock.now()); return h.link(); }],
+    ['heads-up', async () => { await h.setState(1, 'osquery_healthy', 'fail', h.clock.now()); return h.link({ resource: 'docs' }); }],
     ['granted', async () => { await h.breakGlass.request({ serial: 'C02XX', user: 'alice', resource: 'wiki', reason: 'Paging incident INC-1', durationMs: 3_600_000, requestedBy: 'alice' }); return h.link({ resource: 'wiki' }); }],
     ['pending', async () => { await h.breakGlass.request({ serial: 'C02XX', user: 'alice', resource: 'prod-db', reason: 'Paging incident INC-1', durationMs: 3_600_000, requestedBy: 'alice' }); return h.link(); }],
     ['never-tier', async () => h.link({ resource: 'vault' })],

@@ -3,9 +3,11 @@ import { PAGE_CSS } from '../../server/people/assets.js';
 
 /** The page's colour tokens for one scheme, read from the stylesheet itself. */
 function tokens(scheme: 'light' | 'dark'): Record<string, string> {
-  const light = /:root\{([^}]*)\}/.exec(PAGE_CSS)?.[1] ?? '';
-  const dark = /prefers-color-scheme:dark\)\{:root\{([^}]*)\}/.exec(PAGE_CSS)?.[1] ?? '';
-  const parse = (block: string) => Object.fromEntries([...block.matchAll(/--([a-z-]+):(#[0-9a-f]{6})/gi)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  const css = PAGE_CSS.body;
+  const light = /^:root\s*\{([^}]*)\}/m.exec(css)?.[1] ?? '';
+  const dark = /prefers-color-scheme:\s*dark\)\s*\{\s*:root\s*\{([^}]*)\}/.exec(css)?.[1] ?? '';
+  const parse = (block: string) =>
+    Object.fromEntries([...block.matchAll(/--([a-z-]+):\s*(#[0-9a-f]{6})/gi)].map((m) => [m[1] ?? '', m[2] ?? '']));
   return scheme === 'light' ? parse(light) : { ...parse(light), ...parse(dark) };
 }
 

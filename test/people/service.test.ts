@@ -7,7 +7,7 @@ describe('createPeopleService', () => {
   let h: Harness;
   beforeEach(async () => {
     h = await startHarness();
-    h.engine.addHost(makeHost('C02XX', 1));
+    await h.addHost(makeHost('C02XX'));
   });
   afterEach(async () => h.close());
   const link = { serial: 'C02XX', user: 'alice', resource: 'prod-db', expiresAt: START + 1_800_000 };
@@ -33,46 +33,46 @@ describe('createPeopleService', () => {
   });
 
   it('reports no problems and restored when everything passes and the verdict allows', async () => {
-    for (const id of ['disk_encryption', 'firewall', 'os_version']) h.engine.setState(1, id, 'pass', START - 1000);
+    for (const id of ['disk_encryption', 'firewall', 'os_version']) await h.setState(1, id, 'pass', START - 1000);
     const v = await createPeopleService(h.deps).view(link);
     expect(v.state).to.equal('restored');
     expect(v.checks.every((c) => c.status === 'pass')).to.equal(true);
   });
 
   it('restores the previous recheck slot when queueing fails, so the person can try again at once', async () => {
-    h.engine.setState(1, 'firewall', 'fail', START - 1000);
-    h.engine.recheckFails = true;
+    await h.setState(1, 'firewall', 'fail', START - 1000);
+    h.queue.fails = true;
     const svc = createPeopleService(h.deps);
     let failed = false;
     try { await svc.recheck(link); } catch { failed = true; }
     expect(failed).to.equal(true);
-    h.engine.recheckFails = false;
+    h.queue.fails = false;
     expect((await svc.recheck(link)).requestedAt).to.equal(START);
   });
 
   it('reports each recheck outcome once, with the time from the click (fix → access)', async () => {
-    h.engine.setState(1, 'firewall', 'fail', START - 1000);
-    h.engine.setState(1, 'disk_encryption', 'pass', START - 1000);
-    h.engine.setState(1, 'os_version', 'pass', START - 1000);
+    await h.setState(1, 'firewall', 'fail', START - 1000);
+    await h.setState(1, 'disk_encryption', 'pass', START - 1000);
+    await h.setState(1, 'os_version', 'pass', START - 1000);
     const results: unknown[] = [];
     const svc = createPeopleService({ ...h.deps, onRecheckResult: (r) => results.push(r) });
     await svc.recheck(link);
     await svc.view(link);
     expect(results).to.deep.equal([]);
     h.clock.advance(7000);
-    h.engine.setState(1, 'firewall', 'pass', h.clock.now());
+    await h.setState(1, 'firewall', 'pass', h.clock.now());
     await svc.view(link);
     await svc.view(link);
     expect(results).to.deep.equal([{ serial: 'C02XX', resource: 'prod-db', outcome: 'restored', ms: 7000 }]);
   });
 
   it('changes the version only when something shown changes', async () => {
-    h.engine.setState(1, 'firewall', 'fail', START - 1000);
+    await h.setState(1, 'firewall', 'fail', START - 1000);
     const svc = createPeopleService(h.deps);
     const a = (await svc.view(link)).version;
     h.clock.advance(1000);
     expect((await svc.view(link)).version).to.equal(a);
-    h.engine.setState(1, 'firewall', 'pass', h.clock.now());
+    await h.setState(1, 'firewall', 'pass', h.clock.now());
     expect((await svc.view(link)).version).to.not.equal(a);
   });
 });

@@ -1,28 +1,36 @@
 /**
- * Test harness for the people area: real SQLite repos (temp dir), real audit + break-glass services, and a
- * small fake posture engine (check states in memory, verdicts computed from them, a break-glass overlay).
+ * Test harness for the people's side (the remediation page) and break glass: the real SQLite store (temp
+ * dir), the real audit and break-glass services, the real posture engine, and the real koa app (its error
+ * boundary and the page's failure rendering) with the page, break-glass and audit routers.
+ *
+ * A device's standing is set as the warm start loads it: check states are stored, then the engine loads
+ * the host from the stored columns (PostureEngine.loadHosts), so a test can put a check in any state at
+ * any time. Fakes are left only where a test injects behaviour: the recheck queue (records calls, can
+ * fail), bearer auth (`Bearer admin|viewer|gateway`) and the webhook.
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
 import type { Middleware } from 'koa';
 import { createAuditService, type AuditService } from '../../server/audit/service.js';
 import { auditRouter } from '../../server/audit/routes.js';
+import { breakGlassRouter } from '../../server/breakglass/routes.js';
+import { createBreakGlassService, type BreakGlassService } from '../../server/breakglass/service.js';
+import type { WebhookNotifier } from '../../server/breakglass/webhook.js';
+import type { Store } from '../../server/domain/ports.js';
 import type { BreakGlassGrant, CheckDef, CheckState, Host, Policy, Role } from '../../server/domain/types.js';
-import { createBreakGlassService, type BreakGlassService } from '../../server/people/break-glass.js';
-import { signDeviceLink } from '../../server/people/link.js';
-import { breakGlassRouter, peopleRouter } from '../../server/people/routes.js';
+import { createApp } from '../../server/http/app.js';
+import { signDeviceLink, verifyDeviceLink } from '../../server/people/link.js';
+import { createPeoplePages } from '../../server/people/routes.js';
 import { createPeopleService, type PeopleDeps, type PeopleService, type PeopleVerdict } from '../../server/people/service.js';
-import type { WebhookNotifier } from '../../server/people/webhook.js';
+import { createPostureEngine, type PostureEngine } from '../../server/posture/engine.js';
 import { ManualClock } from '../../server/shared/clock.js';
-import { AppError, isAppError } from '../../server/shared/errors.js';
+import { AppError } from '../../server/shared/errors.js';
 import { silentLogger } from '../../server/shared/log.js';
-import { createAuditRepo } from '../../server/store/audit.js';
-import { createBreakGlassRepo } from '../../server/store/break-glass.js';
-import { openSqlite, type Opened } from '../../server/store/open.js';
+import { createMetrics } from '../../server/shared/metrics.js';
+import { createSqliteStore } from '../../server/store/index.js';
 
 export const HMAC_KEY = 'test-hmac-key-0123456789abcdef';
 export const START = Date.UTC(2026, 10, 27, 14, 0, 0);
@@ -54,75 +62,41 @@ export function makePolicy(over: Partial<Policy['breakGlass']> = {}): Policy {
 export const CHECKS: CheckDef[] = [
   { id: 'disk_encryption', pack: 'posture', sql: 'select 1', intervalSeconds: 300, snapshot: true, title: 'Disk encryption is on', message: 'Turn on FileVault.', remediationUrl: 'https://support.apple.com/guide/mac-help/filevault', severity: 'high' },
   { id: 'firewall', pack: 'posture', sql: 'select 1', intervalSeconds: 300, snapshot: true, title: 'Firewall is on', message: 'Turn on the firewall:\n1. Open System Settings\n2. Network → Firewall\n3. Switch it on', remediationUrl: 'https://support.apple.com/guide/mac-help/firewall', severity: 'high' },
-  { id: 'os_version', pack: 'posture', sql: 'select 1', intervalSeconds: 300, snapshot: true, title: 'macOS is up to date', message: 'Your macOS is {{version}}; we need 14.4 or later.', severity: 'medium' },
+  { id: 'os_version', pack: 'posture', sql: 'select 1', intervalSeconds: 300, snapshot: true, title: 'macOS is up to date', message: 'Your macOS is 12.1; we need 14.4 or later.', severity: 'medium' },
   { id: 'osquery_healthy', pack: 'posture', sql: 'select 1', intervalSeconds: 300, snapshot: true, title: 'Device agent is healthy', message: 'Restart the agent.', severity: 'low' },
 ];
+const CHECK_IDS = CHECKS.map((c) => c.id);
 
-export function makeHost(serial = 'C02XX', id = 1): Host {
+/** A device as it enrolls (the store assigns the id). */
+export function makeHost(serial = 'C02XX'): Omit<Host, 'id'> {
   return {
-    id, serial, hardwareUuid: `uuid-${serial}`, hostIdentifier: `${serial}-id`, hostname: 'alice-mbp', platform: 'darwin',
+    serial, hardwareUuid: `uuid-${serial}`, hostIdentifier: `${serial}-id`, hostname: 'alice-mbp', platform: 'darwin',
     osPlatform: 'darwin', osName: 'macOS', osVersion: '14.5', osqueryVersion: '5.12.0', hardwareVendor: 'Apple Inc.',
     hardwareModel: 'MacBook Pro', enrolledAt: START - 86_400_000, lastSeenAt: START - 60_000, serialConflict: false, enrollSecretName: 'default',
   };
 }
 
-/** A fake posture engine: check states per host, verdicts computed from them, plus the grant overlay. */
-export class FakeEngine {
-  hosts = new Map<string, Host>();
-  states = new Map<number, Map<string, CheckState>>();
-  grants = new Map<string, BreakGlassGrant>();
-  rechecks: Array<{ serial: string; actor: string }> = [];
-  recheckFails = false;
-  constructor(private policy: () => Policy) {}
-
-  addHost(h: Host): void { this.hosts.set(h.serial, h); this.states.set(h.id, new Map()); }
-  setState(hostId: number, checkId: string, status: CheckState['status'], observedAt: number, message = ''): void {
-    const m = this.states.get(hostId) ?? new Map<string, CheckState>();
-    const prev = m.get(checkId);
-    m.set(checkId, {
-      hostId, checkId, status, observed: [], message, observedAt,
-      firstFailedAt: status === 'fail' ? (prev?.firstFailedAt ?? observedAt) : null,
-      lastPassedAt: status === 'pass' ? observedAt : (prev?.lastPassedAt ?? null), error: status === 'error' ? 'boom' : null, resultSeq: null,
-    });
-    this.states.set(hostId, m);
-  }
-  tierChecks(resource: string): CheckDef[] {
-    const res = this.policy().resources[resource];
-    const tier = res ? this.policy().tiers[res.tier] : undefined;
-    return CHECKS.filter((c) => tier?.checks.includes(c.id));
-  }
-  verdict(serial: string, resource: string, user: string, now: number): PeopleVerdict | undefined {
-    const policy = this.policy();
-    const res = policy.resources[resource];
-    if (!res) return undefined;
-    const tier = policy.tiers[res.tier];
-    const host = this.hosts.get(serial);
-    const grant = [...this.grants.values()].find((g) => g.serial === serial && g.user === user && g.tier === res.tier && (g.expiresAt ?? 0) > now);
-    const bg = grant ? { id: grant.id, expires_at: new Date(grant.expiresAt ?? 0).toISOString(), reason: grant.reason } : null;
-    if (!host || !tier) return { decision: bg ? 'allow' : 'deny', reasons: [{ check: 'unknown_device', status: 'missing' }], break_glass: bg };
-    const reasons = [];
-    for (const def of this.tierChecks(resource)) {
-      const st = this.states.get(host.id)?.get(def.id);
-      const status = !st ? 'missing' : st.status !== 'pass' ? st.status : (st.observedAt ?? 0) < now - tier.maxAgeMs ? 'stale' : 'pass';
-      if (status !== 'pass') reasons.push({ check: def.id, status, title: def.title, message: st?.message || def.message, observed_at: st?.observedAt ? new Date(st.observedAt).toISOString() : null });
-    }
-    const wouldDeny = reasons.length > 0;
-    const decision = bg || !wouldDeny || res.mode === 'monitor' ? 'allow' : 'deny';
-    return { decision, enforced: res.mode === 'enforce', would_deny: res.mode === 'monitor' && wouldDeny, tier: res.tier, reasons, break_glass: bg };
-  }
-}
-
 export interface Harness {
   dir: string;
-  opened: Opened;
+  store: Store;
   clock: ManualClock;
   policy: Policy;
-  engine: FakeEngine;
+  engine: PostureEngine;
   audit: AuditService;
   breakGlass: BreakGlassService;
+  /** The grant overlay as the break-glass service drives it (the engine gets the same calls). */
+  grants: Map<string, BreakGlassGrant>;
   people: PeopleService;
   deps: PeopleDeps;
   url: string;
+  /** The recheck queue's fake: what the page queued; set `fails` to make queueing fail. */
+  queue: { rechecks: Array<{ serial: string; actor: string }>; fails: boolean };
+  /** Enrolls a device (stored, then loaded into the engine); the first gets id 1. */
+  addHost(h: Omit<Host, 'id'>): Promise<Host>;
+  /** Puts one check of a device in a state, as stored check states load (message: the check's own by default). */
+  setState(hostId: number, checkId: string, status: CheckState['status'], at: number, message?: string): Promise<void>;
+  /** The verdict the gateway would give now. */
+  verdict(serial: string, resource: string, user: string): PeopleVerdict | undefined;
   link(over?: Partial<{ serial: string; user: string; resource: string; expiresAt: number }>): string;
   close(): Promise<void>;
 }
@@ -130,70 +104,103 @@ export interface Harness {
 /** Fake requireRole: `Authorization: Bearer admin|viewer|gateway` authenticates as that role. */
 export const fakeRequireRole = (...roles: Role[]): Middleware => async (ctx, next) => {
   const m = /^Bearer (admin|viewer|gateway)$/.exec(ctx.get('authorization'));
-  if (!m) throw new AppError('unauthenticated', 'missing or unknown token');
-  const role = m[1] as Role;
+  const role = m?.[1];
+  if (role !== 'admin' && role !== 'viewer' && role !== 'gateway') {
+    throw new AppError('unauthenticated', 'missing or unknown token');
+  }
   if (!roles.includes(role)) throw new AppError('forbidden', `role ${role} may not do this`);
   ctx.state.actor = { name: `${role}-token`, role };
   await next();
 };
 
-const STATUS: Record<string, number> = { invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, conflict: 409, too_large: 413, unavailable: 503 };
-
 export async function startHarness(opts: { policy?: Policy; webhook?: WebhookNotifier; live?: boolean } = {}): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-people-'));
-  const opened = openSqlite(path.join(dir, 'test.db'));
+  const store = createSqliteStore(path.join(dir, 'test.db'), { durableFsync: false });
   const clock = new ManualClock(START);
   const policy = opts.policy ?? makePolicy();
   const log = silentLogger();
-  const engine = new FakeEngine(() => policy);
-  const audit = createAuditService({ repo: createAuditRepo(opened.db), clock, log });
+  const engine = createPostureEngine({ clock, log });
+  engine.setPolicy(policy, CHECKS, () => true);
+  const grants = new Map<string, BreakGlassGrant>();
+  const audit = createAuditService({ repo: store.audit, clock, log });
   let n = 0;
   const breakGlass = createBreakGlassService({
-    repo: createBreakGlassRepo(opened.db), audit, clock, log, policy: () => policy,
-    grants: { add: (g) => engine.grants.set(g.id, g), remove: (id) => engine.grants.delete(id) },
-    deviceKnown: (serial) => engine.hosts.has(serial),
+    repo: store.breakGlass, audit, clock, log, policy: () => policy,
+    grants: {
+      add: (g) => { grants.set(g.id, g); engine.addGrant(g); },
+      remove: (id) => { grants.delete(id); engine.removeGrant(id); },
+    },
+    deviceKnown: async (serial) => (await store.hosts.findBySerial(serial)).length > 0,
     newId: () => `bg_${++n}`,
     ...(opts.webhook ? { webhook: opts.webhook } : {}),
   });
+
+  const queue: Harness['queue'] = { rechecks: [], fails: false };
+  const verdict = (serial: string, resource: string, user: string): PeopleVerdict | undefined => {
+    const v = engine.verdict(serial, resource, user, clock.now());
+    return v.kind === 'verdict' ? v.verdict : undefined;
+  };
   const deps: PeopleDeps = {
-    verdict: (s, r, u, now) => engine.verdict(s, r, u, now),
-    hostBySerial: (s) => engine.hosts.get(s),
-    checkStates: (id) => [...(engine.states.get(id)?.values() ?? [])],
-    tierChecks: (r) => engine.tierChecks(r),
+    verdict,
+    hostBySerial: async (serial) => (await store.hosts.findBySerial(serial))[0],
+    tierReport: (serial, tier, now) => engine.tierReport(serial, tier, now),
     recheck: async (serial, actor) => {
-      if (engine.recheckFails) throw new Error('queue down');
-      engine.rechecks.push({ serial, actor });
-      const host = engine.hosts.get(serial);
-      const failing = [...(host ? engine.states.get(host.id)?.values() ?? [] : [])].filter((s) => s.status !== 'pass').map((s) => s.checkId);
-      return { queued: failing };
+      if (queue.fails) throw new Error('queue down');
+      queue.rechecks.push({ serial, actor });
+      const host = (await store.hosts.findBySerial(serial))[0];
+      const states = host ? await store.checkStates.forHost(host.id) : [];
+      return { queued: states.filter((s) => s.status !== 'pass').map((s) => s.checkId).sort() };
     },
     breakGlass, clock, log, hmacKey: HMAC_KEY, publicUrl: 'https://trustgate.test', policy: () => policy,
     help: { text: 'Ask #it-help on Slack', url: 'https://help.example.com/device' },
     livePollMs: opts.live ? 50 : 1000,
   };
   const people = createPeopleService(deps);
-  const app = new Koa();
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (e) {
-      ctx.status = isAppError(e) ? STATUS[e.code] ?? 500 : 500;
-      ctx.body = { error: { code: isAppError(e) ? e.code : 'internal', message: e instanceof Error ? e.message : String(e) } };
-    }
+  const pages = createPeoplePages(deps, people);
+  const app = createApp({
+    log, metrics: createMetrics({ defaults: false }), maxBodyBytes: 1024 * 1024, ready: async () => true,
+    pages: pages.failures,
+    routers: [
+      auditRouter({ audit }, fakeRequireRole),
+      breakGlassRouter({ breakGlass, verifyLink: (t) => verifyDeviceLink(t, HMAC_KEY, clock.now()) }, fakeRequireRole),
+      pages.router,
+    ],
   });
-  for (const r of [peopleRouter(deps, people), breakGlassRouter(deps, fakeRequireRole), auditRouter({ audit }, fakeRequireRole)]) {
-    app.use(r.routes()).use(r.allowedMethods());
-  }
   const server = http.createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  /** Loads a stored device into the engine from the stored check-state columns (the warm start's path). */
+  const load = async (host: Host) => engine.loadHosts([host], await store.checkStates.columns(CHECK_IDS), CHECK_IDS);
+
   return {
-    dir, opened, clock, policy, engine, audit, breakGlass, people, deps, url,
-    link: (over = {}) => signDeviceLink({ serial: over.serial ?? 'C02XX', user: over.user ?? 'alice', resource: over.resource ?? 'prod-db' }, HMAC_KEY, over.expiresAt ?? clock.now() + 30 * 60_000),
+    dir, store, clock, policy, engine, audit, breakGlass, grants, people, deps, queue, verdict,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async addHost(host) {
+      const record = { ...host, details: {}, nodeKeyHash: `key-${host.serial}`, at: host.enrolledAt };
+      const { host: enrolled } = await store.hosts.enroll(record);
+      await load(enrolled);
+      return enrolled;
+    },
+    async setState(hostId, checkId, status, observedAt, message) {
+      const host = await store.hosts.get(hostId);
+      if (!host) throw new Error(`no host ${hostId}: addHost first`);
+      const prev = (await store.checkStates.forHost(hostId)).find((s) => s.checkId === checkId);
+      await store.checkStates.putMany([{
+        hostId, checkId, status, observed: [], message: message ?? CHECKS.find((c) => c.id === checkId)?.message ?? '',
+        observedAt, firstFailedAt: status === 'fail' ? (prev?.firstFailedAt ?? observedAt) : null,
+        lastPassedAt: status === 'pass' ? observedAt : (prev?.lastPassedAt ?? null),
+        error: status === 'error' ? 'boom' : null, resultSeq: null,
+      }]);
+      await load(host);
+    },
+    link: (over = {}) => signDeviceLink(
+      { serial: over.serial ?? 'C02XX', user: over.user ?? 'alice', resource: over.resource ?? 'prod-db' },
+      HMAC_KEY, over.expiresAt ?? clock.now() + 30 * 60_000,
+    ),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      opened.sqlite.close();
+      await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

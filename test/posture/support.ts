@@ -84,7 +84,7 @@ export function toColumns(states: readonly CheckState[], checkIds: readonly stri
 }
 
 /**
- * Loads `hosts` with their stored `states` as the warm start does (control/runtime.ts warmStart): the
+ * Loads `hosts` with their stored `states` as the warm start does (control/evaluation.ts warmStart): the
  * store's columns read for the engine's check ids, then PostureEngine.loadHosts.
  */
 export function loadStates(engine: Pick<PostureEngine, 'checks' | 'loadHosts'>, hosts: readonly Host[], states: readonly CheckState[]): void {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { breakGlassMessage, createWebhookNotifier } from '../../server/people/webhook.js';
+import { breakGlassMessage, createWebhookNotifier } from '../../server/breakglass/webhook.js';
 import { silentLogger } from '../../server/shared/log.js';
 import type { BreakGlassGrant } from '../../server/domain/types.js';
 

@@ -6,6 +6,7 @@
 import type { BreakGlassGrant } from '../domain/types.js';
 import { errorMessage } from '../shared/errors.js';
 import { formatDuration } from '../shared/duration.js';
+import { escapeMrkdwn } from '../shared/escape.js';
 import type { Logger } from '../shared/log.js';
 
 export interface SlackMessage {
@@ -80,9 +81,6 @@ export function createWebhookNotifier(deps: WebhookDeps): WebhookNotifier {
   };
 }
 
-/** Slack mrkdwn escaping for text we did not write (reasons, names). */
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 export type BreakGlassEvent = 'requested' | 'approved' | 'denied' | 'revoked';
 
 /** The Slack-compatible message for a break-glass event. */
@@ -99,14 +97,14 @@ export function breakGlassMessage(event: BreakGlassEvent, g: BreakGlassGrant, op
     revoked: `:no_entry_sign: Emergency access for ${g.user} to ${what} revoked by ${opts.actor}`,
   }[event];
   const fields = [
-    `*Reason:* ${esc(g.reason)}`,
-    `*Device:* ${esc(g.serial)}   *Grant:* ${g.id}   *Status:* ${g.status}`,
-    ...(opts.comment ? [`*Comment:* ${esc(opts.comment)}`] : []),
+    `*Reason:* ${escapeMrkdwn(g.reason)}`,
+    `*Device:* ${escapeMrkdwn(g.serial)}   *Grant:* ${g.id}   *Status:* ${g.status}`,
+    ...(opts.comment ? [`*Comment:* ${escapeMrkdwn(opts.comment)}`] : []),
   ];
   return {
-    text: esc(head),
+    text: escapeMrkdwn(head),
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: esc(head) } },
+      { type: 'section', text: { type: 'mrkdwn', text: escapeMrkdwn(head) } },
       { type: 'section', text: { type: 'mrkdwn', text: fields.join('\n') } },
       { type: 'context', elements: [{ type: 'mrkdwn', text: `Trustgate break glass · ${event}` }] },
     ],

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import { AppError } from '../../server/shared/errors.js';
-import type { SlackMessage, WebhookNotifier } from '../../server/people/webhook.js';
-import { createBreakGlassService } from '../../server/people/break-glass.js';
+import type { SlackMessage, WebhookNotifier } from '../../server/breakglass/webhook.js';
+import { createBreakGlassService } from '../../server/breakglass/service.js';
 import { silentLogger } from '../../server/shared/log.js';
-import { createBreakGlassRepo } from '../../server/store/break-glass.js';
-import { makeHost, makePolicy, startHarness, type Harness } from './support.js';
+import { makeHost, makePolicy, startHarness, type Harness } from '../people/support.js';
 
 async function refusal(p: Promise<unknown>): Promise<AppError> {
   try {
@@ -29,7 +28,7 @@ describe('createBreakGlassService', () => {
   beforeEach(async () => {
     sent.length = 0;
     h = await startHarness({ policy: makePolicy({ webhook: 'https://hooks.example.com/x' }), webhook });
-    h.engine.addHost(makeHost('C02XX', 1));
+    await h.addHost(makeHost('C02XX'));
   });
   afterEach(async () => h.close());
 
@@ -37,7 +36,7 @@ describe('createBreakGlassService', () => {
     const { grant, created } = await req();
     expect(created).to.equal(true);
     expect(grant).to.include({ status: 'active', tier: 'medium', activatedAt: h.clock.now(), expiresAt: h.clock.now() + HOUR, requestedBy: 'alice' });
-    expect(h.engine.grants.get(grant.id)).to.deep.equal(grant);
+    expect(h.grants.get(grant.id)).to.deep.equal(grant);
     const audit = await h.audit.list({ type: 'break_glass.requested' });
     expect(audit).to.have.length(1);
     expect(audit[0]).to.include({ actor: 'alice', serial: 'C02XX' });
@@ -49,11 +48,11 @@ describe('createBreakGlassService', () => {
   it('creates a pending grant on an approval-required tier, active only after an admin approves', async () => {
     const { grant } = await req({ resource: 'prod-db' });
     expect(grant).to.include({ status: 'pending', activatedAt: null, expiresAt: null });
-    expect(h.engine.grants.size).to.equal(0);
+    expect(h.grants.size).to.equal(0);
     h.clock.advance(60_000);
     const approved = await h.breakGlass.approve(grant.id, 'secops', 'ok for INC-123');
     expect(approved).to.include({ status: 'active', approvedBy: 'secops', activatedAt: h.clock.now(), expiresAt: h.clock.now() + HOUR });
-    expect(h.engine.grants.has(grant.id)).to.equal(true);
+    expect(h.grants.has(grant.id)).to.equal(true);
     expect((await h.audit.list({ type: 'break_glass.approved' }))[0]).to.include({ actor: 'secops' });
     expect(sent.map((s) => s.message.text)).to.satisfy((t: string[]) => t[0]?.includes('needs approval') && t[1]?.includes('approved by secops'));
     expect((await refusal(h.breakGlass.approve(grant.id, 'secops'))).code).to.equal('conflict');
@@ -120,7 +119,7 @@ describe('createBreakGlassService', () => {
     const expired = await h.breakGlass.sweep();
     expect(expired.map((g) => g.id)).to.deep.equal([grant.id]);
     expect((await h.breakGlass.get(grant.id))?.status).to.equal('expired');
-    expect(h.engine.grants.size).to.equal(0);
+    expect(h.grants.size).to.equal(0);
     expect(await h.audit.list({ type: 'break_glass.expired' })).to.have.length(1);
   });
 
@@ -136,7 +135,7 @@ describe('createBreakGlassService', () => {
     h.clock.advance(60_000);
     const revoked = await h.breakGlass.revoke(grant.id, 'secops', 'laptop reported stolen');
     expect(revoked).to.include({ status: 'revoked', revokedBy: 'secops', expiresAt: h.clock.now() });
-    expect(h.engine.grants.size).to.equal(0);
+    expect(h.grants.size).to.equal(0);
     expect((await refusal(h.breakGlass.revoke(grant.id, 'secops'))).code).to.equal('conflict');
     const reviewed = await h.breakGlass.review(grant.id, 'auditor');
     expect(reviewed).to.include({ reviewedBy: 'auditor', reviewedAt: h.clock.now() });
@@ -165,10 +164,10 @@ describe('createBreakGlassService', () => {
   it('reloads active grants into the overlay at startup and expires those that ended while down', async () => {
     const { grant: a } = await req();
     const { grant: b } = await req({ durationMs: 4 * HOUR });
-    h.engine.grants.clear();
+    h.grants.clear();
     h.clock.advance(2 * HOUR);
     await h.breakGlass.load();
-    expect([...h.engine.grants.keys()]).to.deep.equal([b.id]);
+    expect([...h.grants.keys()]).to.deep.equal([b.id]);
     expect((await h.breakGlass.get(a.id))?.status).to.equal('expired');
   });
 
@@ -204,7 +203,7 @@ describe('BreakGlassService.eligibility', () => {
 
   it('still finds an active grant older than a short limit window', async () => {
     h = await startHarness({ policy: makePolicy({ limit: { count: 3, windowMs: HOUR } }) });
-    h.engine.addHost(makeHost('C02XX', 1));
+    await h.addHost(makeHost('C02XX'));
     const { grant } = await h.breakGlass.request({ serial: 'C02XX', user: 'alice', resource: 'wiki', reason: 'Paging incident INC-1', durationMs: 4 * HOUR, requestedBy: 'alice' });
     h.clock.advance(3 * HOUR);
     const e = await h.breakGlass.eligibility('C02XX', 'alice', 'wiki');
@@ -214,14 +213,14 @@ describe('BreakGlassService.eligibility', () => {
 
   it('shows a decline only while it is the newest request for this device and tier', async () => {
     h = await startHarness();
-    h.engine.addHost(makeHost('C02XX', 1));
+    await h.addHost(makeHost('C02XX'));
     const base = { serial: 'C02XX', user: 'alice', resource: 'prod-db', reason: 'Paging incident INC-1', durationMs: HOUR, requestedBy: 'alice' };
     const { grant } = await h.breakGlass.request(base);
     await h.breakGlass.deny(grant.id, 'secops', 'not now');
     expect((await h.breakGlass.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({ id: grant.id, decisionComment: 'not now', revokedBy: 'secops' });
     // the comment is stored with the grant: a restarted server (a new service on the same database) still shows it
     const restarted = createBreakGlassService({
-      repo: createBreakGlassRepo(h.opened.db), audit: h.audit, clock: h.clock, log: silentLogger(), policy: () => h.policy,
+      repo: h.store.breakGlass, audit: h.audit, clock: h.clock, log: silentLogger(), policy: () => h.policy,
       grants: { add: () => undefined, remove: () => undefined }, deviceKnown: async () => true,
     });
     expect((await restarted.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({ id: grant.id, decisionComment: 'not now', revokedBy: 'secops' });

@@ -9,7 +9,7 @@ import type { Clock } from '../shared/clock.js';
 import { randomId } from '../shared/crypto.js';
 import { AppError, conflict, errorMessage, invalid, notFound } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import { approvalFor, decideBreakGlass, limitUsage, type LimitUsage } from './break-glass-policy.js';
+import { approvalFor, decideBreakGlass, limitUsage, type LimitUsage } from './policy.js';
 import { breakGlassMessage, type BreakGlassEvent, type WebhookNotifier } from './webhook.js';
 
 type Awaitable<T> = T | Promise<T>;
