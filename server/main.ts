@@ -51,7 +51,6 @@ import { signDeviceLink, deviceLinkUrl, verifyDeviceLink } from './people/link.j
 import { createPeoplePages } from './people/routes.js';
 import type { VerdictSource } from './domain/verdict.js';
 
-
 /**
  * The gateway's view of the engine: adds the signed remediation-page link (SPEC §4/§6) to verdicts whose
  * posture would deny, and reports break-glass use (audited once per grant). Both happen off the plain
@@ -122,7 +121,9 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   const store = createSqliteStore(config.dbPath, { statusLogsPerHost, ingestQueueMax, durableFsync });
   const audit = createAuditService({ repo: store.audit, clock, log });
   const boot = await bootstrap(
-    { settings: store.settings, secrets: store.secrets, tokens: store.tokens, audit }, config.dataDir, clock.now(),
+    { settings: store.settings, secrets: store.secrets, tokens: store.tokens, audit },
+    config.dataDir,
+    clock.now(),
   );
 
   const linkTtlMs = config.linkTtlSeconds * 1000;
@@ -130,11 +131,21 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
 
   // the control plane, in dependency order: evaluation ← runtime model ← warm start ← operations
   const evaluation = createEvaluation({
-    engine, hosts: store.hosts, results: store.results, checkStates: store.checkStates, settings: store.settings,
-    audit, clock, log,
+    engine,
+    hosts: store.hosts,
+    results: store.results,
+    checkStates: store.checkStates,
+    settings: store.settings,
+    audit,
+    clock,
+    log,
   });
   const model = createRuntimeModel({
-    packsDir: config.packsDir, engine, results: store.results, evaluation, log,
+    packsDir: config.packsDir,
+    engine,
+    results: store.results,
+    evaluation,
+    log,
     compile: { distributedInterval: config.distributedInterval, loggerTlsPeriod: config.loggerTlsPeriod },
   });
   await model.reload({ startup: true });
@@ -146,24 +157,50 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   await work.sync();
   const nodeKeys = createNodeKeyCache(clock);
   const ops = createHostOperations({
-    hosts: store.hosts, campaigns: store.distributed, work, nodeKeys, engine, model, audit, clock, log, metrics,
+    hosts: store.hosts,
+    campaigns: store.distributed,
+    work,
+    nodeKeys,
+    engine,
+    model,
+    audit,
+    clock,
+    log,
+    metrics,
   });
   const packsApi = createPacksApi({ model, engine, audit, clock });
 
   const osq = createOsqueryService({
-    hosts: store.hosts, secrets: store.secrets, results: store.results, work, nodeKeys, carves: store.carves,
-    configFor: model.configFor, queryKeyOf: model.queryKeyOf, checkQueryKey: model.checkQueryKey,
-    onResults: evaluation.onResults, onEnrolled: ops.enrolled,
-    clock, log, metrics,
+    hosts: store.hosts,
+    secrets: store.secrets,
+    results: store.results,
+    work,
+    nodeKeys,
+    carves: store.carves,
+    configFor: model.configFor,
+    queryKeyOf: model.queryKeyOf,
+    checkQueryKey: model.checkQueryKey,
+    onResults: evaluation.onResults,
+    onEnrolled: ops.enrolled,
+    clock,
+    log,
+    metrics,
   });
 
   const auth = createTokenAuth({ tokens: store.tokens, clock });
   const credentials = createCredentials({
-    tokens: store.tokens, secrets: store.secrets, audit, clock, tokenRevoked: auth.invalidate,
+    tokens: store.tokens,
+    secrets: store.secrets,
+    audit,
+    clock,
+    tokenRevoked: auth.invalidate,
   });
   const webhook = createWebhookNotifier({ log, fetch: (url, init) => fetch(url, init) });
   const breakGlass = createBreakGlassService({
-    repo: store.breakGlass, audit, clock, log,
+    repo: store.breakGlass,
+    audit,
+    clock,
+    log,
     grants: { add: (g) => engine.addGrant(g), remove: (id) => engine.removeGrant(id) },
     policy: () => engine.policy() ?? model.policy(),
     deviceKnown: async (serial) => (await store.hosts.findBySerial(serial)).length > 0,
@@ -172,7 +209,10 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   await breakGlass.load();
   breakGlass.start();
   const verdicts = gatewayVerdicts(engine, {
-    key: boot.linkKey, publicUrl: config.publicUrl, ttlMs: linkTtlMs, noteUse: (id) => breakGlass.noteUse(id),
+    key: boot.linkKey,
+    publicUrl: config.publicUrl,
+    ttlMs: linkTtlMs,
+    noteUse: (id) => breakGlass.noteUse(id),
   });
 
   const people = createPeoplePages({
@@ -185,21 +225,36 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     recheck: ops.recheck,
     // while a person has the page open, the agent polls every 5 s (10 minutes from the last view)
     onPageView: (serial) => void ops.pageViewed(serial),
-    breakGlass, clock, log, hmacKey: boot.linkKey, publicUrl: config.publicUrl,
+    breakGlass,
+    clock,
+    log,
+    hmacKey: boot.linkKey,
+    publicUrl: config.publicUrl,
     policy: () => model.policy(),
-    ...(config.helpText || config.helpUrl ? {
-      help: {
-        ...(config.helpText ? { text: config.helpText } : {}),
-        ...(config.helpUrl ? { url: config.helpUrl } : {}),
-      },
-    } : {}),
+    ...(config.helpText || config.helpUrl
+      ? {
+          help: {
+            ...(config.helpText ? { text: config.helpText } : {}),
+            ...(config.helpUrl ? { url: config.helpUrl } : {}),
+          },
+        }
+      : {}),
   });
   const app = createApp({
-    log, metrics, maxBodyBytes: config.maxBodyBytes, ready: () => store.ping(), pages: people.failures,
+    log,
+    metrics,
+    maxBodyBytes: config.maxBodyBytes,
+    ready: () => store.ping(),
+    pages: people.failures,
     routers: [
       adminRouter({
-        hosts: store.hosts, results: store.results, checkStates: (id) => store.checkStates.forHost(id),
-        tokens: store.tokens, secrets: store.secrets, credentials, carves: store.carves,
+        hosts: store.hosts,
+        results: store.results,
+        checkStates: (id) => store.checkStates.forHost(id),
+        tokens: store.tokens,
+        secrets: store.secrets,
+        credentials,
+        carves: store.carves,
         summary: (host, now) => {
           const decisions: Record<string, { decision: 'allow' | 'deny'; would_deny: boolean; reasons: string[] }> = {};
           for (const name of Object.keys(model.policy().resources)) {
@@ -210,32 +265,57 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
           }
           return { decisions, failing: Object.values(decisions).some((d) => d.would_deny) };
         },
-        recheck: ops.recheck, unenroll: ops.unenroll, packs: packsApi.packs, policy: packsApi.policy,
-        liveQuery: ops.liveQuery, liveQueryResults: ops.liveQueryResults, requireRole: auth.requireRole, clock,
+        recheck: ops.recheck,
+        unenroll: ops.unenroll,
+        packs: packsApi.packs,
+        policy: packsApi.policy,
+        liveQuery: ops.liveQuery,
+        liveQueryResults: ops.liveQueryResults,
+        requireRole: auth.requireRole,
+        clock,
       }),
       auditRouter({ audit }, auth.requireRole),
-      breakGlassRouter({
-        breakGlass, verifyLink: (token) => verifyDeviceLink(token, boot.linkKey, clock.now()),
-      }, auth.requireRole),
+      breakGlassRouter(
+        {
+          breakGlass,
+          verifyLink: (token) => verifyDeviceLink(token, boot.linkKey, clock.now()),
+        },
+        auth.requireRole,
+      ),
       people.router,
     ],
   });
 
   const gateway = createGatewayHandler({
-    verdicts, resourceForHost: model.resourceForHost, authorize: auth.authorize, authorizeCached: auth.authorizeCached,
-    renderError: failureRenderer('api', log.child({ component: 'gateway' })), clock, log, metrics,
+    verdicts,
+    resourceForHost: model.resourceForHost,
+    authorize: auth.authorize,
+    authorizeCached: auth.authorizeCached,
+    renderError: failureRenderer('api', log.child({ component: 'gateway' })),
+    clock,
+    log,
+    metrics,
   });
   const osquery = createOsqueryHandler({
-    svc: osq, maxBodyBytes: config.maxBodyBytes, metrics,
+    svc: osq,
+    maxBodyBytes: config.maxBodyBytes,
+    metrics,
     renderError: failureRenderer('osquery', log.child({ component: 'osquery' })),
   });
   const koa = app.callback();
-  const server = https.createServer({
-    cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key), minVersion: 'TLSv1.2',
-    keepAliveTimeout: 75_000, headersTimeout: 20_000, requestTimeout: 60_000,
-  }, (req, res) => {
-    if (!gateway(req, res) && !osquery(req, res)) void koa(req, res);
-  });
+  const server = https.createServer(
+    {
+      cert: fs.readFileSync(tls.cert),
+      key: fs.readFileSync(tls.key),
+      minVersion: 'TLSv1.2',
+      keepAliveTimeout: 75_000,
+      headersTimeout: 20_000,
+      requestTimeout: 60_000,
+    },
+    (req, res) => {
+      if (!gateway(req, res) && !osquery(req, res)) void koa(req, res);
+    },
+  );
   server.maxHeadersCount = 100;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -255,34 +335,48 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
 
   const url = `https://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
   const startupMs = Math.round(performance.now() - t0);
-  log.info({ event: 'server.ready', url, publicUrl: config.publicUrl, hosts: hosts.length, startupMs },
-    'trustgate ready');
+  log.info(
+    { event: 'server.ready', url, publicUrl: config.publicUrl, hosts: hosts.length, startupMs },
+    'trustgate ready',
+  );
   if (caughtUp) {
-    log.info({ event: 'posture.caught_up', results: caughtUp },
-      're-evaluated results stored after the last persisted check states');
+    log.info(
+      { event: 'posture.caught_up', results: caughtUp },
+      're-evaluated results stored after the last persisted check states',
+    );
   }
   if (boot.firstStart) {
     const flags = osquerydFlags({
-      host: config.publicUrl.replace(/^https?:\/\//, '').split(':')[0] ?? os.hostname(), port,
-      caFile: tls.ca ?? '<your CA bundle>', secretFile: boot.enrollSecretFile,
+      host: config.publicUrl.replace(/^https?:\/\//, '').split(':')[0] ?? os.hostname(),
+      port,
+      caFile: tls.ca ?? '<your CA bundle>',
+      secretFile: boot.enrollSecretFile,
     });
-    print([
-      '',
-      '┌─ Trustgate first start ───────────────────────────────────────────────',
-      boot.adminToken
-        ? `│ Admin API token (shown once, stored only as a hash):\n│   ${boot.adminToken}`
-        : '│ (admin tokens already existed; none created)',
-      `│ Enroll secret: ${boot.enrollSecretFile}`,
-      tls.ca ? `│ Dev CA for agents and browsers: ${tls.ca}` : '│ TLS: using the provided server certificate',
-      '│ Start osqueryd with these flags (also in osquery-examples/osquery.flags):',
-      ...flags.split('\n').map((l) => `│   ${l}`),
-      '└───────────────────────────────────────────────────────────────────────',
-      '',
-    ].join('\n'));
+    print(
+      [
+        '',
+        '┌─ Trustgate first start ───────────────────────────────────────────────',
+        boot.adminToken
+          ? `│ Admin API token (shown once, stored only as a hash):\n│   ${boot.adminToken}`
+          : '│ (admin tokens already existed; none created)',
+        `│ Enroll secret: ${boot.enrollSecretFile}`,
+        tls.ca ? `│ Dev CA for agents and browsers: ${tls.ca}` : '│ TLS: using the provided server certificate',
+        '│ Start osqueryd with these flags (also in osquery-examples/osquery.flags):',
+        ...flags.split('\n').map((l) => `│   ${l}`),
+        '└───────────────────────────────────────────────────────────────────────',
+        '',
+      ].join('\n'),
+    );
   }
 
   return {
-    url, port, config, store, caFile: tls.ca, enrollSecretFile: boot.enrollSecretFile, adminToken: boot.adminToken,
+    url,
+    port,
+    config,
+    store,
+    caFile: tls.ca,
+    enrollSecretFile: boot.enrollSecretFile,
+    adminToken: boot.adminToken,
     async stop() {
       clearInterval(seenTimer);
       packsWatch.stop();

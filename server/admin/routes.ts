@@ -44,28 +44,46 @@ const actorOf = (ctx: Context): string => (ctx.state.actor as { name: string } |
 
 function hostJson(h: Host) {
   return {
-    serial: h.serial, hardware_uuid: h.hardwareUuid, hostname: h.hostname, platform: h.platform, os_platform: h.osPlatform,
-    os_name: h.osName, os_version: h.osVersion, osquery_version: h.osqueryVersion, hardware_vendor: h.hardwareVendor,
-    hardware_model: h.hardwareModel, host_identifier: h.hostIdentifier, enrolled_at: isoOf(h.enrolledAt), last_seen_at: isoOf(h.lastSeenAt),
-    serial_conflict: h.serialConflict, enroll_secret: h.enrollSecretName,
+    serial: h.serial,
+    hardware_uuid: h.hardwareUuid,
+    hostname: h.hostname,
+    platform: h.platform,
+    os_platform: h.osPlatform,
+    os_name: h.osName,
+    os_version: h.osVersion,
+    osquery_version: h.osqueryVersion,
+    hardware_vendor: h.hardwareVendor,
+    hardware_model: h.hardwareModel,
+    host_identifier: h.hostIdentifier,
+    enrolled_at: isoOf(h.enrolledAt),
+    last_seen_at: isoOf(h.lastSeenAt),
+    serial_conflict: h.serialConflict,
+    enroll_secret: h.enrollSecretName,
   };
 }
 
 const stateJson = (s: CheckState) => ({
-  check: s.checkId, status: s.status, message: s.message, observed: s.observed, error: s.error,
-  observed_at: s.observedAt === null ? null : isoOf(s.observedAt), first_failed_at: s.firstFailedAt === null ? null : isoOf(s.firstFailedAt),
+  check: s.checkId,
+  status: s.status,
+  message: s.message,
+  observed: s.observed,
+  error: s.error,
+  observed_at: s.observedAt === null ? null : isoOf(s.observedAt),
+  first_failed_at: s.firstFailedAt === null ? null : isoOf(s.firstFailedAt),
   last_passed_at: s.lastPassedAt === null ? null : isoOf(s.lastPassedAt),
 });
 
 function text(v: unknown, name: string, max = 256): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length > max) throw invalid(`query parameter "${name}" must be a string of at most ${max} characters`);
+  if (typeof v !== 'string' || v.length > max)
+    throw invalid(`query parameter "${name}" must be a string of at most ${max} characters`);
   return v;
 }
 function int(v: unknown, name: string, dflt: number, max: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > max) throw invalid(`query parameter "${name}" must be an integer between 0 and ${max}`);
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    throw invalid(`query parameter "${name}" must be an integer between 0 and ${max}`);
   return n;
 }
 
@@ -84,16 +102,23 @@ export function adminRouter(deps: AdminDeps): Router {
   r.get('/hosts', read, async (ctx) => {
     const q = ctx.query;
     const status = text(q.status, 'status');
-    if (status !== undefined && status !== 'failing' && status !== 'passing') throw invalid('status must be "failing" or "passing"');
+    if (status !== undefined && status !== 'failing' && status !== 'passing')
+      throw invalid('status must be "failing" or "passing"');
     const platform = text(q.platform, 'platform');
     const search = text(q.search, 'search');
     const limit = int(q.limit, 'limit', 1000, 100_000);
     const offset = int(q.offset, 'offset', 0, 10_000_000);
     const now = deps.clock.now();
-    const hosts = await deps.hosts.list({ ...(platform ? { platform } : {}), ...(search ? { search } : {}), ...(status ? {} : { limit, offset }) });
+    const hosts = await deps.hosts.list({
+      ...(platform ? { platform } : {}),
+      ...(search ? { search } : {}),
+      ...(status ? {} : { limit, offset }),
+    });
     let rows = hosts.map((h) => ({ host: h, summary: deps.summary(h, now) }));
     if (status) rows = rows.filter((x) => x.summary.failing === (status === 'failing')).slice(offset, offset + limit);
-    ctx.body = { hosts: rows.map((x) => ({ ...hostJson(x.host), failing: x.summary.failing, decisions: x.summary.decisions })) };
+    ctx.body = {
+      hosts: rows.map((x) => ({ ...hostJson(x.host), failing: x.summary.failing, decisions: x.summary.decisions })),
+    };
   });
   r.get('/hosts/:serial', read, async (ctx) => {
     const hosts = await deps.hosts.findBySerial(ctx.params.serial!);
@@ -115,12 +140,29 @@ export function adminRouter(deps: AdminDeps): Router {
     const h = await oneHost(ctx.params.serial!);
     const query = text(ctx.query.query, 'query', 1024);
     const latest = (await deps.results.latestForHost(h.id)).filter((l) => query === undefined || l.queryKey === query);
-    ctx.body = { serial: h.serial, results: latest.map((l) => ({ query: l.queryKey, rows: l.rows, observed_at: isoOf(l.observedAt), epoch: l.epoch, counter: l.counter, error: l.error, updated_at: isoOf(l.updatedAt) })) };
+    ctx.body = {
+      serial: h.serial,
+      results: latest.map((l) => ({
+        query: l.queryKey,
+        rows: l.rows,
+        observed_at: isoOf(l.observedAt),
+        epoch: l.epoch,
+        counter: l.counter,
+        error: l.error,
+        updated_at: isoOf(l.updatedAt),
+      })),
+    };
   });
   r.get('/hosts/:serial/status-logs', read, async (ctx) => {
     const h = await oneHost(ctx.params.serial!);
     const limit = int(ctx.query.limit, 'limit', 100, 10_000);
-    ctx.body = { serial: h.serial, status_logs: (await deps.results.statusLogs(h.id, limit)).map((s) => ({ ...s, received_at: isoOf(s.receivedAt) })) };
+    ctx.body = {
+      serial: h.serial,
+      status_logs: (await deps.results.statusLogs(h.id, limit)).map((s) => ({
+        ...s,
+        received_at: isoOf(s.receivedAt),
+      })),
+    };
   });
   r.post('/hosts/:serial/recheck', admin, async (ctx) => {
     await oneHost(ctx.params.serial!);
@@ -135,7 +177,9 @@ export function adminRouter(deps: AdminDeps): Router {
   });
 
   // ── packs
-  r.get('/packs', read, (ctx) => { ctx.body = { packs: deps.packs.list() }; });
+  r.get('/packs', read, (ctx) => {
+    ctx.body = { packs: deps.packs.list() };
+  });
   r.get('/packs/:name', read, (ctx) => {
     const p = deps.packs.get(ctx.params.name!);
     if (p === undefined) throw notFound(`pack "${ctx.params.name}"`);
@@ -143,7 +187,8 @@ export function adminRouter(deps: AdminDeps): Router {
   });
   r.put('/packs/:name', admin, async (ctx) => {
     const body = ctx.request.body;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('send the pack as a JSON object in osquery pack format');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw invalid('send the pack as a JSON object in osquery pack format');
     const out = await deps.packs.put(ctx.params.name!, JSON.stringify(body, null, 2), actorOf(ctx));
     ctx.body = { name: ctx.params.name, checks: out.checks };
   });
@@ -153,11 +198,16 @@ export function adminRouter(deps: AdminDeps): Router {
   });
 
   // ── policy
-  r.get('/policy', read, (ctx) => { ctx.body = deps.policy.get(); });
+  r.get('/policy', read, (ctx) => {
+    ctx.body = deps.policy.get();
+  });
   const policyText = (body: unknown): { text: string; format: 'yaml' | 'json' } => {
-    if (typeof body === 'object' && body !== null && !('text' in body) && !('policy' in body)) return { text: JSON.stringify(body), format: 'json' };
+    if (typeof body === 'object' && body !== null && !('text' in body) && !('policy' in body))
+      return { text: JSON.stringify(body), format: 'json' };
     const b = parseBody(policyBody, body, 'policy body');
-    return b.text !== undefined ? { text: b.text, format: b.format ?? 'yaml' } : { text: JSON.stringify(b.policy), format: 'json' };
+    return b.text !== undefined
+      ? { text: b.text, format: b.format ?? 'yaml' }
+      : { text: JSON.stringify(b.policy), format: 'json' };
   };
   r.put('/policy', admin, async (ctx) => {
     const p = policyText(ctx.request.body);
@@ -176,11 +226,19 @@ export function adminRouter(deps: AdminDeps): Router {
     ctx.status = 201;
     ctx.body = out;
   });
-  r.get('/queries/:id', read, async (ctx) => { ctx.body = await deps.liveQueryResults(ctx.params.id!); });
+  r.get('/queries/:id', read, async (ctx) => {
+    ctx.body = await deps.liveQueryResults(ctx.params.id!);
+  });
 
   // ── carves
   r.get('/carves', read, async (ctx) => {
-    ctx.body = { carves: (await deps.carves.list()).map((c) => ({ ...c, createdAt: isoOf(c.createdAt), completedAt: c.completedAt === null ? null : isoOf(c.completedAt) })) };
+    ctx.body = {
+      carves: (await deps.carves.list()).map((c) => ({
+        ...c,
+        createdAt: isoOf(c.createdAt),
+        completedAt: c.completedAt === null ? null : isoOf(c.completedAt),
+      })),
+    };
   });
   r.get('/carves/:session/data', admin, async (ctx) => {
     const c = await deps.carves.get(ctx.params.session!);
@@ -195,7 +253,14 @@ export function adminRouter(deps: AdminDeps): Router {
 
   // ── enroll secrets
   r.get('/enroll-secrets', read, async (ctx) => {
-    ctx.body = { secrets: (await deps.secrets.list()).map((s) => ({ name: s.name, created_at: isoOf(s.createdAt), expires_at: s.expiresAt === null ? null : isoOf(s.expiresAt), revoked_at: s.revokedAt === null ? null : isoOf(s.revokedAt) })) };
+    ctx.body = {
+      secrets: (await deps.secrets.list()).map((s) => ({
+        name: s.name,
+        created_at: isoOf(s.createdAt),
+        expires_at: s.expiresAt === null ? null : isoOf(s.expiresAt),
+        revoked_at: s.revokedAt === null ? null : isoOf(s.revokedAt),
+      })),
+    };
   });
   r.post('/enroll-secrets', admin, async (ctx) => {
     const b = parseBody(secretCreateBody, ctx.request.body, 'enroll secret');
@@ -211,7 +276,16 @@ export function adminRouter(deps: AdminDeps): Router {
 
   // ── API tokens
   r.get('/tokens', admin, async (ctx) => {
-    ctx.body = { tokens: (await deps.tokens.list()).map((t) => ({ id: t.id, name: t.name, role: t.role, created_at: isoOf(t.createdAt), revoked_at: t.revokedAt === null ? null : isoOf(t.revokedAt), last_used_at: t.lastUsedAt === null ? null : isoOf(t.lastUsedAt) })) };
+    ctx.body = {
+      tokens: (await deps.tokens.list()).map((t) => ({
+        id: t.id,
+        name: t.name,
+        role: t.role,
+        created_at: isoOf(t.createdAt),
+        revoked_at: t.revokedAt === null ? null : isoOf(t.revokedAt),
+        last_used_at: t.lastUsedAt === null ? null : isoOf(t.lastUsedAt),
+      })),
+    };
   });
   r.post('/tokens', admin, async (ctx) => {
     const b = parseBody(tokenCreateBody, ctx.request.body, 'token');

@@ -36,23 +36,39 @@ export function verifyChain(entries: readonly AuditEntry[], anchor?: ChainAnchor
   for (const e of entries) {
     if (e.seq !== expectedSeq) {
       return e.seq > expectedSeq
-        ? { ok: false, seq: expectedSeq, problem: `entry ${expectedSeq} is missing (removed); the next entry is ${e.seq}` }
+        ? {
+            ok: false,
+            seq: expectedSeq,
+            problem: `entry ${expectedSeq} is missing (removed); the next entry is ${e.seq}`,
+          }
         : { ok: false, seq: e.seq, problem: `entry ${e.seq} is out of order or duplicated (expected ${expectedSeq})` };
     }
     if (e.prevHash !== prevHash) {
-      return { ok: false, seq: e.seq, problem: `entry ${e.seq} does not chain to entry ${e.seq - 1} (prev_hash mismatch: an earlier entry was altered or replaced)` };
+      return {
+        ok: false,
+        seq: e.seq,
+        problem: `entry ${e.seq} does not chain to entry ${e.seq - 1} (prev_hash mismatch: an earlier entry was altered or replaced)`,
+      };
     }
     if (hashAuditEntry(e) !== e.hash) {
       return { ok: false, seq: e.seq, problem: `entry ${e.seq} was altered (its hash does not match its content)` };
     }
     if (anchor && e.seq === anchor.seq && e.hash !== anchor.hash) {
-      return { ok: false, seq: e.seq, problem: `entry ${e.seq} differs from the recorded head (the log was rewritten from here)` };
+      return {
+        ok: false,
+        seq: e.seq,
+        problem: `entry ${e.seq} differs from the recorded head (the log was rewritten from here)`,
+      };
     }
     prevHash = e.hash;
     expectedSeq += 1;
   }
   if (anchor && anchor.seq >= expectedSeq) {
-    return { ok: false, seq: expectedSeq, problem: `entries ${expectedSeq}..${anchor.seq} are missing: the log ends before the recorded head (truncated)` };
+    return {
+      ok: false,
+      seq: expectedSeq,
+      problem: `entries ${expectedSeq}..${anchor.seq} are missing: the log ends before the recorded head (truncated)`,
+    };
   }
   return { ok: true, count: entries.length };
 }

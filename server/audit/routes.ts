@@ -48,16 +48,26 @@ export function parseTime(name: string, text: string): number {
 
 export function auditEntryJson(e: AuditEntry): Record<string, unknown> {
   return {
-    seq: e.seq, at: new Date(e.at).toISOString(), type: e.type, actor: e.actor, serial: e.serial,
-    data: e.data, prev_hash: e.prevHash, hash: e.hash,
+    seq: e.seq,
+    at: new Date(e.at).toISOString(),
+    type: e.type,
+    actor: e.actor,
+    serial: e.serial,
+    data: e.data,
+    prev_hash: e.prevHash,
+    hash: e.hash,
   };
 }
 
-export function auditRouter(deps: { audit: Pick<AuditService, 'list' | 'verifyWithHead'> }, requireRole: RequireRole): Router {
+export function auditRouter(
+  deps: { audit: Pick<AuditService, 'list' | 'verifyWithHead'> },
+  requireRole: RequireRole,
+): Router {
   const r = new Router();
   r.get('/api/v1/audit', requireRole('admin', 'viewer'), async (ctx) => {
     const q: unknown = { ...ctx.query };
-    if (!validateQuery(q)) throw invalid(`invalid query: ${ajv.errorsText(validateQuery.errors, { dataVar: 'query' })}`);
+    if (!validateQuery(q))
+      throw invalid(`invalid query: ${ajv.errorsText(validateQuery.errors, { dataVar: 'query' })}`);
     const limit = q.limit ?? 100;
     const entries = await deps.audit.list({
       ...(q.type !== undefined ? { type: q.type } : {}),

@@ -54,8 +54,15 @@ export interface AuditDeps {
 }
 
 export function createAuditService(deps: AuditDeps): AuditService {
-  const toRow = (e: AuditEvent) => ({ at: e.at ?? deps.clock.now(), type: e.type, actor: e.actor, serial: e.serial ?? null, data: e.data ?? null });
-  const recordMany = async (events: readonly AuditEvent[]): Promise<AuditEntry[]> => deps.repo.append(events.map(toRow));
+  const toRow = (e: AuditEvent) => ({
+    at: e.at ?? deps.clock.now(),
+    type: e.type,
+    actor: e.actor,
+    serial: e.serial ?? null,
+    data: e.data ?? null,
+  });
+  const recordMany = async (events: readonly AuditEvent[]): Promise<AuditEntry[]> =>
+    deps.repo.append(events.map(toRow));
   const record = async (event: AuditEvent): Promise<AuditEntry> => {
     const [entry] = await recordMany([event]);
     if (!entry) throw new Error('audit append returned no entry');
@@ -80,7 +87,15 @@ export function createAuditService(deps: AuditDeps): AuditService {
     try {
       await recordMany(events);
     } catch (e) {
-      deps.log.error({ event: 'audit.write_failed', count: events.length, types: [...new Set(events.map((x) => x.type))], err: errorMessage(e) }, 'audit write failed');
+      deps.log.error(
+        {
+          event: 'audit.write_failed',
+          count: events.length,
+          types: [...new Set(events.map((x) => x.type))],
+          err: errorMessage(e),
+        },
+        'audit write failed',
+      );
     }
   };
   const later = (event: AuditEvent): void => {
@@ -97,10 +112,14 @@ export function createAuditService(deps: AuditDeps): AuditService {
     tryRecord,
     later,
     flush,
-    decisionChanged: (c) => later({
-      type: 'decision.changed', actor: 'system', serial: c.serial, ...(c.at !== undefined ? { at: c.at } : {}),
-      data: { tier: c.tier, from: c.from, to: c.to, reasons: c.reasons ?? [] },
-    }),
+    decisionChanged: (c) =>
+      later({
+        type: 'decision.changed',
+        actor: 'system',
+        serial: c.serial,
+        ...(c.at !== undefined ? { at: c.at } : {}),
+        data: { tier: c.tier, from: c.from, to: c.to, reasons: c.reasons ?? [] },
+      }),
     list: (filter = {}) => deps.repo.list(filter),
     verify: async (anchor) => verifyChain(await deps.repo.all(), anchor),
     head: async () => chainHead(await deps.repo.all()),

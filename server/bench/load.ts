@@ -30,31 +30,57 @@ export interface LoadSpec {
   headerSets?: Array<Record<string, string>>;
 }
 
-export interface LoadResult { rps: number; p50: number; p99: number; non2xx: number }
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
 
 /** The p-th percentile (nearest rank) of sorted values; NaN when there are none. */
 export const percentile = (sorted: readonly number[], p: number): number =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN : Number.NaN;
+  sorted.length
+    ? (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN)
+    : Number.NaN;
 
 function rotation(spec: LoadSpec): () => { path: string; headers: Record<string, string> } {
   let k = 0;
   return () => {
     const i = k++;
     const extra = spec.headerSets?.length ? spec.headerSets[i % spec.headerSets.length] : undefined;
-    return { path: spec.paths[i % spec.paths.length] ?? '/', headers: extra ? { ...spec.headers, ...extra } : spec.headers };
+    return {
+      path: spec.paths[i % spec.paths.length] ?? '/',
+      headers: extra ? { ...spec.headers, ...extra } : spec.headers,
+    };
   };
 }
 
 async function cannon(spec: LoadSpec): Promise<LoadResult> {
   const next = rotation(spec);
   const r = await autocannon({
-    url: spec.url, connections: 32, duration: spec.seconds, headers: spec.headers,
-    requests: [{ method: 'GET', setupRequest: (req) => { const n = next(); return { ...req, path: n.path, headers: { ...(req.headers ?? {}), ...n.headers } }; } }],
+    url: spec.url,
+    connections: 32,
+    duration: spec.seconds,
+    headers: spec.headers,
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (req) => {
+          const n = next();
+          return { ...req, path: n.path, headers: { ...(req.headers ?? {}), ...n.headers } };
+        },
+      },
+    ],
   });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
 }
 
-async function openLoop(agent: https.Agent, spec: LoadSpec, seconds: number, next: ReturnType<typeof rotation>): Promise<LoadResult> {
+async function openLoop(
+  agent: https.Agent,
+  spec: LoadSpec,
+  seconds: number,
+  next: ReturnType<typeof rotation>,
+): Promise<LoadResult> {
   const rate = spec.rate ?? 1000;
   const latencies: number[] = [];
   let non2xx = 0;
@@ -114,7 +140,10 @@ export function runLoadHere(spec: LoadSpec): Promise<LoadResult> {
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   // `--import tsx` resolves from the working directory: the repository root
   const root = fileURLToPath(new URL('../..', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => {
     out += c.toString('utf8');
@@ -139,12 +168,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     input += c.toString('utf8');
   });
   process.stdin.on('end', () => {
-    runLoadHere(JSON.parse(input) as LoadSpec).then((r) => {
-      process.stdout.write(JSON.stringify(r));
-      process.exit(0);
-    }, (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
+    runLoadHere(JSON.parse(input) as LoadSpec).then(
+      (r) => {
+        process.stdout.write(JSON.stringify(r));
+        process.exit(0);
+      },
+      (e: unknown) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
   });
 }

@@ -42,8 +42,30 @@ export interface Durations {
   fixMinutesMax: number;
 }
 
-export const FULL: Durations = { phase: 10, http: 10, tls: 3, fixes: 20, enrollTimeout: 2400, outageHosts: 20_000, outageRuns: 5, fixSpread: 60, fixMinutesMin: 1, fixMinutesMax: 2 };
-export const QUICK: Durations = { phase: 1, http: 1, tls: 0.5, fixes: 2, enrollTimeout: 60, outageHosts: 200, outageRuns: 3, fixSpread: 1, fixMinutesMin: 0, fixMinutesMax: 0 };
+export const FULL: Durations = {
+  phase: 10,
+  http: 10,
+  tls: 3,
+  fixes: 20,
+  enrollTimeout: 2400,
+  outageHosts: 20_000,
+  outageRuns: 5,
+  fixSpread: 60,
+  fixMinutesMin: 1,
+  fixMinutesMax: 2,
+};
+export const QUICK: Durations = {
+  phase: 1,
+  http: 1,
+  tls: 0.5,
+  fixes: 2,
+  enrollTimeout: 60,
+  outageHosts: 200,
+  outageRuns: 3,
+  fixSpread: 1,
+  fixMinutesMin: 0,
+  fixMinutesMax: 0,
+};
 
 /** Request rate of the fixed-rate verdict run (latency at a steady load, not at saturation). */
 export const VERDICT_FIXED_RATE = 2000;
@@ -148,30 +170,48 @@ export function pausableClock(): { now(): number; pause(): void; resume(): void 
 }
 
 /** Runs `op` for hosts 0..n-1 round-robin with `concurrency` workers for `seconds`; returns how many completed. */
-export async function closedLoop(n: number, concurrency: number, seconds: number, op: (i: number) => Promise<void>): Promise<number> {
+export async function closedLoop(
+  n: number,
+  concurrency: number,
+  seconds: number,
+  op: (i: number) => Promise<void>,
+): Promise<number> {
   let next = 0;
   let done = 0;
   const end = Date.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < end) {
-      const i = next++ % n;
-      await op(i);
-      done++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        const i = next++ % n;
+        await op(i);
+        done++;
+      }
+    }),
+  );
   return done;
 }
 
 /** Runs `op` once for every host 0..n-1 with `concurrency` workers. */
 export async function eachOnce(n: number, concurrency: number, op: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, async () => {
-    while (next < n) await op(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, concurrency) }, async () => {
+      while (next < n) await op(next++);
+    }),
+  );
 }
 
 const canonicalRows = (rows: ReadonlyArray<Record<string, unknown>>): string =>
-  rows.map((r) => JSON.stringify(Object.keys(r).sort().map((k) => [k, String(r[k] ?? '')]))).sort().join('\n');
+  rows
+    .map((r) =>
+      JSON.stringify(
+        Object.keys(r)
+          .sort()
+          .map((k) => [k, String(r[k] ?? '')]),
+      ),
+    )
+    .sort()
+    .join('\n');
 
 /** The server's query key for a logged name: `pack/<pack>/<query>` → `<pack>/<query>`. */
 export const queryKeyOfLogName = (name: string): string => (name.startsWith('pack/') ? name.slice(5) : name);
@@ -184,7 +224,8 @@ export function countLost(dbPath: string, fleet: Fleet, hosts: number): { checke
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
     const ids = new Map<string, number>();
-    for (const r of db.prepare('SELECT id, serial FROM hosts').all() as Array<{ id: number; serial: string }>) ids.set(r.serial, r.id);
+    for (const r of db.prepare('SELECT id, serial FROM hosts').all() as Array<{ id: number; serial: string }>)
+      ids.set(r.serial, r.id);
     const stmt = db.prepare('SELECT rows, observed_at FROM latest_results WHERE host_id = ? AND query_key = ?');
     let checked = 0;
     let lost = 0;
@@ -215,7 +256,13 @@ export function countLost(dbPath: string, fleet: Fleet, hosts: number): { checke
   }
 }
 
-async function tlsRate(host: string, port: number, caPem: string, seconds: number, resume: boolean): Promise<{ perSec: number; resumedShare: number }> {
+async function tlsRate(
+  host: string,
+  port: number,
+  caPem: string,
+  seconds: number,
+  resume: boolean,
+): Promise<{ perSec: number; resumedShare: number }> {
   let session: Buffer | undefined;
   if (resume) {
     session = await new Promise<Buffer | undefined>((resolve) => {
@@ -231,14 +278,23 @@ async function tlsRate(host: string, port: number, caPem: string, seconds: numbe
     });
   }
   let resumed = 0;
-  const n = await closedLoop(1, 16, seconds, () => new Promise<void>((resolve) => {
-    const s = tls.connect({ host, port, ca: caPem, servername: 'localhost', ...(session ? { session } : {}) }, () => {
-      if (s.isSessionReused()) resumed++;
-      s.destroy();
-      resolve();
-    });
-    s.on('error', () => resolve());
-  }));
+  const n = await closedLoop(
+    1,
+    16,
+    seconds,
+    () =>
+      new Promise<void>((resolve) => {
+        const s = tls.connect(
+          { host, port, ca: caPem, servername: 'localhost', ...(session ? { session } : {}) },
+          () => {
+            if (s.isSessionReused()) resumed++;
+            s.destroy();
+            resolve();
+          },
+        );
+        s.on('error', () => resolve());
+      }),
+  );
   return { perSec: n / seconds, resumedShare: n ? resumed / n : 0 };
 }
 
@@ -259,13 +315,21 @@ async function startBareServer(certsDir: string): Promise<{ url: string; stop():
   return { url: `https://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
-interface Reply { status: number; json: unknown; text: string }
+interface Reply {
+  status: number;
+  json: unknown;
+  text: string;
+}
 
 function request(url: string, caPem: string, method: string, token: string | null, body?: unknown): Promise<Reply> {
   return new Promise((resolve) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string> = { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
-    if (payload) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(payload.length) });
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    };
+    if (payload)
+      Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(payload.length) });
     const req = https.request(url, { method, ca: caPem, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -285,7 +349,8 @@ function request(url: string, caPem: string, method: string, token: string | nul
   });
 }
 
-const decisionOf = (j: unknown): string => (typeof j === 'object' && j !== null && 'decision' in j ? String((j as { decision: unknown }).decision) : '');
+const decisionOf = (j: unknown): string =>
+  typeof j === 'object' && j !== null && 'decision' in j ? String((j as { decision: unknown }).decision) : '';
 
 /**
  * Collects the bench process's own garbage before a latency phase (with `--expose-gc`, as `npm run
@@ -304,7 +369,16 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
   const server: ServerProcess = await startServerProcess({ env: opts.serverEnv ?? {} });
   const clock = pausableClock();
   const transport: Transport = createHttpTransport({ url: server.url, caPem: server.caPem, maxSockets: 64 });
-  const fleet = createFleet({ hosts: n, transport, enrollSecret: server.enrollSecret, clock, seed: opts.seed ?? 1, trackAcks: true, driftPerHour: 0, timeScale: 1 });
+  const fleet = createFleet({
+    hosts: n,
+    transport,
+    enrollSecret: server.enrollSecret,
+    clock,
+    seed: opts.seed ?? 1,
+    trackAcks: true,
+    driftPerHour: 0,
+    timeScale: 1,
+  });
   /** Connections of the hosts measured in the fix → access phase (their own, see there). */
   const ownTransports: Transport[] = [];
   const waitQuiet = async (): Promise<void> => {
@@ -326,7 +400,10 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     const enrollPerSec = st.enrolled / enrollSeconds;
     const enrolled = st.enrolled;
     // Hosts whose enrollment failed sleep on the fleet's clock before retrying: let it run if needed.
-    const settled = await Promise.race([starting.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000))]);
+    const settled = await Promise.race([
+      starting.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 30_000)),
+    ]);
     if (!settled) {
       clock.resume();
       await Promise.race([starting, new Promise((r) => setTimeout(r, 120_000))]);
@@ -398,13 +475,21 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     log(`[${n}] verdict and authz load`);
     const serials = Array.from({ length: Math.min(n, 1000) }, (_, i) => fleet.agent(i).serial);
     const auth = { authorization: `Bearer ${server.gatewayToken}` };
-    const verdictPaths = serials.map((sn) => `/api/v1/verdict?serial=${encodeURIComponent(sn)}&resource=prod-db&user=alice`);
+    const verdictPaths = serials.map(
+      (sn) => `/api/v1/verdict?serial=${encodeURIComponent(sn)}&resource=prod-db&user=alice`,
+    );
     const load = { url: server.url, caPem: server.caPem, seconds: d.http, headers: auth };
     await settle();
     const verdict = await runLoad({ ...load, kind: 'cannon', paths: verdictPaths });
     const authz = await runLoad({
-      ...load, kind: 'cannon', paths: ['/api/v1/authz'],
-      headerSets: serials.map((sn) => ({ 'x-device-serial': sn, 'x-forwarded-user': 'alice', 'x-trustgate-resource': 'prod-db' })),
+      ...load,
+      kind: 'cannon',
+      paths: ['/api/v1/authz'],
+      headerSets: serials.map((sn) => ({
+        'x-device-serial': sn,
+        'x-forwarded-user': 'alice',
+        'x-trustgate-resource': 'prod-db',
+      })),
     });
     await settle();
     const verdictFixed = await runLoad({ ...load, kind: 'paced', rate: VERDICT_FIXED_RATE, paths: verdictPaths });
@@ -427,7 +512,9 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     const paceT0 = performance.now();
     const paceReads0 = eps().read.ok;
     const paceLogs0 = eps().log.ok;
-    const failing = Array.from({ length: n }, (_, i) => i).filter((i) => fleet.agent(i).facets.length > 0).slice(0, 2 * d.fixes);
+    const failing = Array.from({ length: n }, (_, i) => i)
+      .filter((i) => fleet.agent(i).facets.length > 0)
+      .slice(0, 2 * d.fixes);
     // The measured hosts talk over their own connections, as every real agent does: behind the
     // simulator's shared pool of 64 they would wait for the rest of the simulated fleet, not the server.
     for (const i of failing) {
@@ -437,45 +524,59 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     }
     const viaPage: number[] = [];
     const viaAdmin: number[] = [];
-    const verdictUrl = (serial: string) => `${server.url}/api/v1/verdict?serial=${encodeURIComponent(serial)}&resource=prod-db`;
+    const verdictUrl = (serial: string) =>
+      `${server.url}/api/v1/verdict?serial=${encodeURIComponent(serial)}&resource=prod-db`;
     /** Polls the verdict until allow (at most 3 minutes); records seconds since `start`. */
     const awaitAllow = async (serial: string, start: number, into: number[]): Promise<void> => {
       const end = start + 180_000;
       while (Date.now() < end) {
-        if (decisionOf((await request(verdictUrl(serial), server.caPem, 'GET', server.gatewayToken)).json) === 'allow') {
+        if (
+          decisionOf((await request(verdictUrl(serial), server.caPem, 'GET', server.gatewayToken)).json) === 'allow'
+        ) {
           into.push((Date.now() - start) / 1000);
           return;
         }
         await new Promise((r) => setTimeout(r, 250));
       }
     };
-    await Promise.all(failing.map(async (i, j) => {
-      // Denials happen at random moments relative to each host's polling phase.
-      await new Promise((r) => setTimeout(r, ((j * 7919) % 1000) / 1000 * d.fixSpread * 1000));
-      const serial = fleet.agent(i).serial;
-      const denied = (await request(verdictUrl(serial), server.caPem, 'GET', server.gatewayToken)).json as { decision?: string; remediation_page?: string | null } | null;
-      if (denied?.decision !== 'deny') return;
-      if (j % 2 === 1) {
-        // An admin asks for the recheck; nobody has the page open, so the agent polls at its own pace.
+    await Promise.all(
+      failing.map(async (i, j) => {
+        // Denials happen at random moments relative to each host's polling phase.
+        await new Promise((r) => setTimeout(r, (((j * 7919) % 1000) / 1000) * d.fixSpread * 1000));
+        const serial = fleet.agent(i).serial;
+        const denied = (await request(verdictUrl(serial), server.caPem, 'GET', server.gatewayToken)).json as {
+          decision?: string;
+          remediation_page?: string | null;
+        } | null;
+        if (denied?.decision !== 'deny') return;
+        if (j % 2 === 1) {
+          // An admin asks for the recheck; nobody has the page open, so the agent polls at its own pace.
+          fleet.fix(i);
+          const start = Date.now();
+          await request(
+            `${server.url}/api/v1/hosts/${encodeURIComponent(serial)}/recheck`,
+            server.caPem,
+            'POST',
+            server.adminToken,
+            {},
+          );
+          return awaitAllow(serial, start, viaAdmin);
+        }
+        // The person follows the link on the deny, reads the page, fixes the device, presses Recheck.
+        const link = denied.remediation_page;
+        if (!link) return;
+        const page = await request(link, server.caPem, 'GET', null);
+        const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1];
+        const t = new URL(link).searchParams.get('t');
+        if (!csrf || !t) return;
+        const fixing = d.fixMinutesMin + (((j * 104_729) % 1000) / 1000) * (d.fixMinutesMax - d.fixMinutesMin);
+        await new Promise((r) => setTimeout(r, fixing * 60_000));
         fleet.fix(i);
         const start = Date.now();
-        await request(`${server.url}/api/v1/hosts/${encodeURIComponent(serial)}/recheck`, server.caPem, 'POST', server.adminToken, {});
-        return awaitAllow(serial, start, viaAdmin);
-      }
-      // The person follows the link on the deny, reads the page, fixes the device, presses Recheck.
-      const link = denied.remediation_page;
-      if (!link) return;
-      const page = await request(link, server.caPem, 'GET', null);
-      const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1];
-      const t = new URL(link).searchParams.get('t');
-      if (!csrf || !t) return;
-      const fixing = d.fixMinutesMin + ((j * 104_729) % 1000) / 1000 * (d.fixMinutesMax - d.fixMinutesMin);
-      await new Promise((r) => setTimeout(r, fixing * 60_000));
-      fleet.fix(i);
-      const start = Date.now();
-      await request(`${server.url}/device/recheck`, server.caPem, 'POST', null, { t, csrf });
-      return awaitAllow(serial, start, viaPage);
-    }));
+        await request(`${server.url}/device/recheck`, server.caPem, 'POST', null, { t, csrf });
+        return awaitAllow(serial, start, viaPage);
+      }),
+    );
     viaPage.sort((a, b) => a - b);
     viaAdmin.sort((a, b) => a - b);
     const paceSeconds = (performance.now() - paceT0) / 1000;
@@ -516,26 +617,69 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     const perHostMsPerSec = readMs / 60 + (batchMs * queriesPerHost) / 300;
     const hostsPerCore = 1000 / perHostMsPerSec;
     return {
-      hosts: n, enrollPerSec, enrollSeconds, enrolled, cpuMsPerStart: cpuPerStart, rssMiB, peakRssMiB,
-      readsPerSec: reads / d.phase, readP50, readP99, cpuMsPer1kReads: readMs * 1000,
-      firstReportSeconds, firstReportBatchesPerSec: firstBatches / firstReportSeconds, firstReportRowsPerSec: firstRows / firstReportSeconds,
-      firstReportP50, firstReportP99, cpuMsPer1kFirstReports: firstBatches ? (firstCpu / firstBatches) * 1000 : Number.NaN,
-      batchesPerSec: batches / logSeconds, rowsPerSec: rows / logSeconds, linesPerBatch: batches ? lines / batches : 0, logP50, logP99,
-      cpuMsPer1kBatches: batchMs * 1000, queriesPerHost, hostsPerCore, impliedCoresFor100k: 100_000 / hostsPerCore, cores,
-      paceCores, paceSeconds, paceReadsPerSec, paceLogsPerSec,
-      resultSetsChecked: lost.checked, resultsLost: lost.lost,
-      tlsFullPerSec: full.perSec, tlsResumedPerSec: resumed.perSec, tlsResumedShare: resumed.resumedShare,
-      verdictRps: verdict.rps, verdictP50: verdict.p50, verdictP99: verdict.p99,
-      verdictFixedRate: verdictFixed.rps, verdictFixedP50: verdictFixed.p50, verdictFixedP99: verdictFixed.p99,
-      bareFixedP50: bareFixed.p50, bareFixedP99: bareFixed.p99,
-      authzRps: authz.rps, authzP50: authz.p50, authzP99: authz.p99,
-      bareRps: bare.rps, bareP50: bare.p50, bareP99: bare.p99,
-      evaluationsPerSec: evals.evaluationsPerSecond, evaluationsNote: `server/posture benchEvaluations, ${evals.hosts} hosts × ${evals.checks} checks`,
+      hosts: n,
+      enrollPerSec,
+      enrollSeconds,
+      enrolled,
+      cpuMsPerStart: cpuPerStart,
+      rssMiB,
+      peakRssMiB,
+      readsPerSec: reads / d.phase,
+      readP50,
+      readP99,
+      cpuMsPer1kReads: readMs * 1000,
+      firstReportSeconds,
+      firstReportBatchesPerSec: firstBatches / firstReportSeconds,
+      firstReportRowsPerSec: firstRows / firstReportSeconds,
+      firstReportP50,
+      firstReportP99,
+      cpuMsPer1kFirstReports: firstBatches ? (firstCpu / firstBatches) * 1000 : Number.NaN,
+      batchesPerSec: batches / logSeconds,
+      rowsPerSec: rows / logSeconds,
+      linesPerBatch: batches ? lines / batches : 0,
+      logP50,
+      logP99,
+      cpuMsPer1kBatches: batchMs * 1000,
+      queriesPerHost,
+      hostsPerCore,
+      impliedCoresFor100k: 100_000 / hostsPerCore,
+      cores,
+      paceCores,
+      paceSeconds,
+      paceReadsPerSec,
+      paceLogsPerSec,
+      resultSetsChecked: lost.checked,
+      resultsLost: lost.lost,
+      tlsFullPerSec: full.perSec,
+      tlsResumedPerSec: resumed.perSec,
+      tlsResumedShare: resumed.resumedShare,
+      verdictRps: verdict.rps,
+      verdictP50: verdict.p50,
+      verdictP99: verdict.p99,
+      verdictFixedRate: verdictFixed.rps,
+      verdictFixedP50: verdictFixed.p50,
+      verdictFixedP99: verdictFixed.p99,
+      bareFixedP50: bareFixed.p50,
+      bareFixedP99: bareFixed.p99,
+      authzRps: authz.rps,
+      authzP50: authz.p50,
+      authzP99: authz.p99,
+      bareRps: bare.rps,
+      bareP50: bare.p50,
+      bareP99: bare.p99,
+      evaluationsPerSec: evals.evaluationsPerSecond,
+      evaluationsNote: `server/posture benchEvaluations, ${evals.hosts} hosts × ${evals.checks} checks`,
       coldStartMs,
-      fixAccessP50: percentile(viaPage, 50), fixAccessP95: percentile(viaPage, 95), fixAccessMeasured: viaPage.length,
-      adminFixAccessP50: percentile(viaAdmin, 50), adminFixAccessP95: percentile(viaAdmin, 95), adminFixAccessMeasured: viaAdmin.length,
-      outageBatches: eps().log.ok - logOk0 + (eps().log.failed - logFail0), outageErrors: eps().log.failed - logFail0,
-      outageLost: outageLost.lost, outageDrainSeconds,
+      fixAccessP50: percentile(viaPage, 50),
+      fixAccessP95: percentile(viaPage, 95),
+      fixAccessMeasured: viaPage.length,
+      adminFixAccessP50: percentile(viaAdmin, 50),
+      adminFixAccessP95: percentile(viaAdmin, 95),
+      adminFixAccessMeasured: viaAdmin.length,
+      outageBatches: eps().log.ok - logOk0 + (eps().log.failed - logFail0),
+      outageErrors: eps().log.failed - logFail0,
+      outageLost: outageLost.lost,
+      outageDrainSeconds,
     };
   } finally {
     await fleet.stop();
@@ -545,4 +689,3 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     await server.stop();
   }
 }
-

@@ -79,8 +79,20 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
   const port = await freePort();
   // Settings go as flags (they win over any TRUSTGATE_* in the environment); `env` adds extra ones.
   const args = [
-    '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--certs-dir', certsDir,
-    '--packs-dir', path.join(REPO_ROOT, 'packs'), '--log-level', 'warn', '--public-url', `https://127.0.0.1:${port}`,
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--data-dir',
+    dataDir,
+    '--certs-dir',
+    certsDir,
+    '--packs-dir',
+    path.join(REPO_ROOT, 'packs'),
+    '--log-level',
+    'warn',
+    '--public-url',
+    `https://127.0.0.1:${port}`,
   ];
   const env: Record<string, string> = { ...(opts.env ?? {}) };
   const url = `https://127.0.0.1:${port}`;
@@ -89,7 +101,11 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
   let nodeArgs = [...SERVER_NODE_ARGS, ...(opts.nodeArgs ?? [])];
   const launch = async (): Promise<number> => {
     const t0 = performance.now();
-    child = spawn(process.execPath, [...nodeArgs, path.join(REPO_ROOT, 'server/cli/bin.js'), 'serve', ...args], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(process.execPath, [...nodeArgs, path.join(REPO_ROOT, 'server/cli/bin.js'), 'serve', ...args], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child.stderr?.on('data', (c: Buffer) => {
       tail = (tail + c.toString('utf8')).slice(-4000);
     });
@@ -123,7 +139,16 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
     get pid() {
       return child.pid ?? 0;
     },
-    url, port, dataDir, certsDir, dbPath, caPem, enrollSecret, adminToken: admin.token, gatewayToken: gateway.token, readyMs,
+    url,
+    port,
+    dataDir,
+    certsDir,
+    dbPath,
+    caPem,
+    enrollSecret,
+    adminToken: admin.token,
+    gatewayToken: gateway.token,
+    readyMs,
     stop: stopChild,
     async restart(extra, args) {
       await stopChild();

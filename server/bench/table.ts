@@ -25,7 +25,14 @@ export function fmt(v: number | string | null | undefined, unit = ''): string {
   if (typeof v === 'string') return v;
   if (!Number.isFinite(v)) return 'n/a';
   const abs = Math.abs(v);
-  const s = abs >= 100_000 ? Math.round(v).toLocaleString('en-US') : abs >= 100 ? String(Math.round(v)) : abs >= 10 ? v.toFixed(1) : v.toFixed(2);
+  const s =
+    abs >= 100_000
+      ? Math.round(v).toLocaleString('en-US')
+      : abs >= 100
+        ? String(Math.round(v))
+        : abs >= 10
+          ? v.toFixed(1)
+          : v.toFixed(2);
   return unit ? `${s} ${unit}` : s;
 }
 
@@ -48,7 +55,16 @@ export function renderTable(rows: readonly BenchRow[], sizes: readonly number[])
     judge(r, sizes),
   ]);
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const line = (c: string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(widths[i] ?? 0) : x.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (c: string[]): string =>
+    c
+      .map((x, i) => (i === 0 ? x.padEnd(widths[i] ?? 0) : x.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   const notes = rows.filter((r) => r.note).map((r) => `  * ${r.name}: ${r.note}`);
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line), ...(notes.length ? ['', 'Notes:', ...notes] : [])].join('\n');
+  return [
+    line(headers),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...cells.map(line),
+    ...(notes.length ? ['', 'Notes:', ...notes] : []),
+  ].join('\n');
 }

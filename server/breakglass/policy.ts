@@ -25,7 +25,8 @@ export interface LimitUsage {
 /** How much of the rolling window's allowance `userGrants` (any order) uses at `now`. */
 export function limitUsage(policy: Policy, userGrants: readonly BreakGlassGrant[], now: number): LimitUsage {
   const { count, windowMs } = policy.breakGlass.limit;
-  const inWindow = userGrants.filter((g) => countsAgainstLimit(g) && g.createdAt > now - windowMs)
+  const inWindow = userGrants
+    .filter((g) => countsAgainstLimit(g) && g.createdAt > now - windowMs)
     .sort((a, b) => a.createdAt - b.createdAt);
   const used = inWindow.length;
   let nextAt: number | null = null;
@@ -49,21 +50,34 @@ export function decideBreakGlass(input: {
 }): BreakGlassDecision {
   const { policy, now } = input;
   const res = policy.resources[input.resource];
-  if (!res) return { ok: false, code: 'not_found', why: 'unknown_resource', message: `resource "${input.resource}" not found` };
+  if (!res)
+    return { ok: false, code: 'not_found', why: 'unknown_resource', message: `resource "${input.resource}" not found` };
   const title = res.title ?? res.name;
   const approval = approvalFor(policy, res.tier);
   if (approval === 'never') {
-    return { ok: false, code: 'forbidden', why: 'tier_never', message: `Emergency access is not available for ${title}: your IT team does not allow it for this kind of resource.` };
+    return {
+      ok: false,
+      code: 'forbidden',
+      why: 'tier_never',
+      message: `Emergency access is not available for ${title}: your IT team does not allow it for this kind of resource.`,
+    };
   }
   const max = policy.breakGlass.maxDurationMs;
   if (input.durationMs > max) {
-    return { ok: false, code: 'forbidden', why: 'duration', message: `The longest emergency access allowed is ${formatDuration(max)}; ${formatDuration(input.durationMs)} was requested.` };
+    return {
+      ok: false,
+      code: 'forbidden',
+      why: 'duration',
+      message: `The longest emergency access allowed is ${formatDuration(max)}; ${formatDuration(input.durationMs)} was requested.`,
+    };
   }
   const usage = limitUsage(policy, input.userGrants, now);
   if (usage.used >= usage.limit) {
     const next = usage.nextAt !== null ? ` The next one is possible on ${dateOf(usage.nextAt)}.` : '';
     return {
-      ok: false, code: 'conflict', why: 'limit',
+      ok: false,
+      code: 'conflict',
+      why: 'limit',
       message: `Emergency access limit reached: ${usage.used} of ${usage.limit} used in the last ${formatDuration(usage.windowMs)}.${next}`,
       ...(usage.nextAt !== null ? { nextAt: usage.nextAt } : {}),
     };

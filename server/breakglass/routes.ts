@@ -42,11 +42,25 @@ type Handler = RouterMiddleware<BreakGlassState>;
 export function grantJson(g: BreakGlassGrant, uses?: number): Record<string, unknown> {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
-    id: g.id, status: g.status, serial: g.serial, user: g.user, resource: g.resource, tier: g.tier, reason: g.reason,
-    duration: formatDuration(g.durationMs), duration_ms: g.durationMs, created_at: iso(g.createdAt),
-    activated_at: iso(g.activatedAt), expires_at: iso(g.expiresAt), requested_by: g.requestedBy,
-    approved_by: g.approvedBy, revoked_by: g.revokedBy, reviewed_by: g.reviewedBy, reviewed_at: iso(g.reviewedAt),
-    decision_comment: g.decisionComment, ...(uses !== undefined ? { uses } : {}),
+    id: g.id,
+    status: g.status,
+    serial: g.serial,
+    user: g.user,
+    resource: g.resource,
+    tier: g.tier,
+    reason: g.reason,
+    duration: formatDuration(g.durationMs),
+    duration_ms: g.durationMs,
+    created_at: iso(g.createdAt),
+    activated_at: iso(g.activatedAt),
+    expires_at: iso(g.expiresAt),
+    requested_by: g.requestedBy,
+    approved_by: g.approvedBy,
+    revoked_by: g.revokedBy,
+    reviewed_by: g.reviewedBy,
+    reviewed_at: iso(g.reviewedAt),
+    decision_comment: g.decisionComment,
+    ...(uses !== undefined ? { uses } : {}),
   };
 }
 
@@ -80,8 +94,9 @@ export function breakGlassRouter(deps: BreakGlassRouteDeps, requireRole: Require
     if (token === undefined || token === '') return admin(ctx, next);
     const res = deps.verifyLink(token);
     if (!res.ok) {
-      throw unauthenticated(res.reason === 'expired' ? 'link expired: open the resource again to get a new one'
-        : 'invalid link token');
+      throw unauthenticated(
+        res.reason === 'expired' ? 'link expired: open the resource again to get a new one' : 'invalid link token',
+      );
     }
     ctx.state.link = res.link;
     return next();
@@ -106,7 +121,10 @@ export function breakGlassRouter(deps: BreakGlassRouteDeps, requireRole: Require
       requestedBy = actorName(ctx.state);
     }
     const { grant, created } = await deps.breakGlass.request({
-      ...subject, reason: body.reason, durationMs: parseDuration(body.duration), requestedBy,
+      ...subject,
+      reason: body.reason,
+      durationMs: parseDuration(body.duration),
+      requestedBy,
       ...(body.idempotency_key ? { idempotencyKey: body.idempotency_key } : {}),
     });
     ctx.status = created ? 201 : 200;
@@ -126,8 +144,13 @@ export function breakGlassRouter(deps: BreakGlassRouteDeps, requireRole: Require
       });
       ctx.body = {
         frequent: list.map((f) => ({
-          user: f.user, count: f.count, limit: f.limit, window: formatDuration(f.windowMs),
-          last_at: new Date(f.lastAt).toISOString(), last_reasons: f.lastReasons, serials: f.serials,
+          user: f.user,
+          count: f.count,
+          limit: f.limit,
+          window: formatDuration(f.windowMs),
+          last_at: new Date(f.lastAt).toISOString(),
+          last_reasons: f.lastReasons,
+          serials: f.serials,
           at_limit: f.count >= f.limit,
         })),
       };
@@ -147,7 +170,8 @@ export function breakGlassRouter(deps: BreakGlassRouteDeps, requireRole: Require
     const serial = one(q, 'serial');
     const grants = await deps.breakGlass.list({
       ...(status !== undefined ? { status } : {}),
-      ...(user !== undefined ? { user } : {}), ...(serial !== undefined ? { serial } : {}),
+      ...(user !== undefined ? { user } : {}),
+      ...(serial !== undefined ? { serial } : {}),
       ...(sinceMs !== undefined ? { since: sinceMs } : {}),
     });
     ctx.body = { grants: grants.map((g) => grantJson(g, deps.breakGlass.uses(g.id))) };
@@ -160,19 +184,41 @@ export function breakGlassRouter(deps: BreakGlassRouteDeps, requireRole: Require
   });
 
   type Decide = (id: string, actor: string, comment: string | undefined) => Promise<BreakGlassGrant>;
-  const decision = (fn: Decide): Handler => async (ctx) => {
-    const raw: unknown = ctx.request.body;
-    const body = parse(decisionBody, raw === undefined || raw === null || raw === '' ? {} : raw);
-    const comment = body.comment?.trim() || undefined;
-    ctx.body = grantJson(await fn(ctx.params.id ?? '', actorName(ctx.state), comment));
-  };
+  const decision =
+    (fn: Decide): Handler =>
+    async (ctx) => {
+      const raw: unknown = ctx.request.body;
+      const body = parse(decisionBody, raw === undefined || raw === null || raw === '' ? {} : raw);
+      const comment = body.comment?.trim() || undefined;
+      ctx.body = grantJson(await fn(ctx.params.id ?? '', actorName(ctx.state), comment));
+    };
 
-  r.post('/api/v1/break-glass/:id/approve', admin, formBody, decision((id, a, c) => deps.breakGlass.approve(id, a, c)));
-  r.post('/api/v1/break-glass/:id/deny', admin, formBody, decision((id, a, c) => {
-    if (!c) throw invalid('comment is required when declining: the person sees it');
-    return deps.breakGlass.deny(id, a, c);
-  }));
-  r.post('/api/v1/break-glass/:id/revoke', admin, formBody, decision((id, a, c) => deps.breakGlass.revoke(id, a, c)));
-  r.post('/api/v1/break-glass/:id/review', admin, formBody, decision((id, a, c) => deps.breakGlass.review(id, a, c)));
+  r.post(
+    '/api/v1/break-glass/:id/approve',
+    admin,
+    formBody,
+    decision((id, a, c) => deps.breakGlass.approve(id, a, c)),
+  );
+  r.post(
+    '/api/v1/break-glass/:id/deny',
+    admin,
+    formBody,
+    decision((id, a, c) => {
+      if (!c) throw invalid('comment is required when declining: the person sees it');
+      return deps.breakGlass.deny(id, a, c);
+    }),
+  );
+  r.post(
+    '/api/v1/break-glass/:id/revoke',
+    admin,
+    formBody,
+    decision((id, a, c) => deps.breakGlass.revoke(id, a, c)),
+  );
+  r.post(
+    '/api/v1/break-glass/:id/review',
+    admin,
+    formBody,
+    decision((id, a, c) => deps.breakGlass.review(id, a, c)),
+  );
   return r;
 }

@@ -19,20 +19,28 @@ export interface DecisionBody {
   comment?: string;
 }
 
-const str = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max } as const);
-const optStr = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max, nullable: true } as const);
+const str = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max }) as const;
+const optStr = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max, nullable: true }) as const;
 
 const breakGlassBodySchema: JSONSchemaType<BreakGlassBody> = {
-  type: 'object', additionalProperties: false, required: ['reason', 'duration'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['reason', 'duration'],
   properties: {
-    serial: optStr(200), user: optStr(320), resource: optStr(200),
-    reason: str(2000), duration: { type: 'string', pattern: DURATION_PATTERN, maxLength: 20 },
-    token: optStr(4096), idempotency_key: optStr(100),
+    serial: optStr(200),
+    user: optStr(320),
+    resource: optStr(200),
+    reason: str(2000),
+    duration: { type: 'string', pattern: DURATION_PATTERN, maxLength: 20 },
+    token: optStr(4096),
+    idempotency_key: optStr(100),
   },
 };
 
 const decisionBodySchema: JSONSchemaType<DecisionBody> = {
-  type: 'object', additionalProperties: false, properties: { comment: optStr(2000, 0) },
+  type: 'object',
+  additionalProperties: false,
+  properties: { comment: optStr(2000, 0) },
 };
 
 export const breakGlassBody = ajv.compile(breakGlassBodySchema);

@@ -117,12 +117,27 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
     const url = deps.policy().breakGlass.webhook;
     if (!url || !deps.webhook) return;
     const title = deps.policy().resources[g.resource]?.title;
-    void deps.webhook.send(url, breakGlassMessage(event, g, { actor, ...(comment ? { comment } : {}), ...(title ? { resourceTitle: title } : {}) }));
+    void deps.webhook.send(
+      url,
+      breakGlassMessage(event, g, {
+        actor,
+        ...(comment ? { comment } : {}),
+        ...(title ? { resourceTitle: title } : {}),
+      }),
+    );
   }
 
   const grantData = (g: BreakGlassGrant, extra: Record<string, unknown> = {}) => ({
-    id: g.id, user: g.user, resource: g.resource, tier: g.tier, status: g.status, reason: g.reason,
-    duration_ms: g.durationMs, expires_at: g.expiresAt, requested_by: g.requestedBy, ...extra,
+    id: g.id,
+    user: g.user,
+    resource: g.resource,
+    tier: g.tier,
+    status: g.status,
+    reason: g.reason,
+    duration_ms: g.durationMs,
+    expires_at: g.expiresAt,
+    requested_by: g.requestedBy,
+    ...extra,
   });
 
   async function mustGet(id: string): Promise<BreakGlassGrant> {
@@ -145,8 +160,17 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
     const wasPending = g.status === 'pending';
     const out = await update(g.id, { status: 'expired' });
     if (!wasPending) deps.grants.remove(g.id);
-    await deps.audit.tryRecord({ type: 'break_glass.expired', actor: 'system', serial: g.serial, at: now, data: grantData(out, { was: wasPending ? 'pending' : 'active' }) });
-    deps.log.info({ event: 'break_glass.expired', id: g.id, user: g.user, serial: g.serial }, 'break-glass grant expired');
+    await deps.audit.tryRecord({
+      type: 'break_glass.expired',
+      actor: 'system',
+      serial: g.serial,
+      at: now,
+      data: grantData(out, { was: wasPending ? 'pending' : 'active' }),
+    });
+    deps.log.info(
+      { event: 'break_glass.expired', id: g.id, user: g.user, serial: g.serial },
+      'break-glass grant expired',
+    );
     return out;
   }
 
@@ -168,15 +192,23 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
     return exclusive(async () => {
       const now = deps.clock.now();
       for (const [k, v] of idempotent) if (v.at < now - 3_600_000) idempotent.delete(k);
-      const idemKey = input.idempotencyKey ? `${input.serial}\u0000${input.user}\u0000${input.idempotencyKey}` : undefined;
+      const idemKey = input.idempotencyKey
+        ? `${input.serial}\u0000${input.user}\u0000${input.idempotencyKey}`
+        : undefined;
       if (idemKey) {
         const prior = idempotent.get(idemKey);
         const g = prior ? await deps.repo.get(prior.id) : undefined;
         if (g) return { grant: g, created: false };
       }
-      if (input.user.trim() === '') throw invalid('Emergency access needs the user it is for; open the resource through your company sign-in to get a link that names you.');
+      if (input.user.trim() === '')
+        throw invalid(
+          'Emergency access needs the user it is for; open the resource through your company sign-in to get a link that names you.',
+        );
       const reason = input.reason.trim();
-      if (reason.length < 10) throw invalid('Please give a reason of at least 10 characters (for example: "Paging incident INC-123, need read access to logs").');
+      if (reason.length < 10)
+        throw invalid(
+          'Please give a reason of at least 10 characters (for example: "Paging incident INC-123, need read access to logs").',
+        );
       if (!Number.isInteger(input.durationMs) || input.durationMs <= 0) throw invalid('duration must be positive');
       const policy = deps.policy();
       const windowMs = policy.breakGlass.limit.windowMs;
@@ -185,8 +217,18 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
       if (!d.ok) {
         if (d.why !== 'unknown_resource') {
           await deps.audit.record({
-            type: 'break_glass.refused', actor: input.requestedBy, serial: input.serial, at: now,
-            data: { user: input.user, resource: input.resource, reason, duration_ms: input.durationMs, why: d.why, message: d.message },
+            type: 'break_glass.refused',
+            actor: input.requestedBy,
+            serial: input.serial,
+            at: now,
+            data: {
+              user: input.user,
+              resource: input.resource,
+              reason,
+              duration_ms: input.durationMs,
+              why: d.why,
+              message: d.message,
+            },
           });
         }
         throw new AppError(d.code, d.message, { why: d.why, ...(d.nextAt !== undefined ? { next_at: d.nextAt } : {}) });
@@ -194,17 +236,45 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
       if (!(await deps.deviceKnown(input.serial))) throw notFound(`device ${input.serial}`);
       const active = d.approval === 'none';
       const grant: BreakGlassGrant = {
-        id: newId(), serial: input.serial, user: input.user, resource: input.resource, tier: d.tier, reason,
-        durationMs: input.durationMs, status: active ? 'active' : 'pending', createdAt: now,
-        activatedAt: active ? now : null, expiresAt: active ? now + input.durationMs : null,
-        requestedBy: input.requestedBy, approvedBy: null, revokedBy: null, reviewedBy: null, reviewedAt: null,
+        id: newId(),
+        serial: input.serial,
+        user: input.user,
+        resource: input.resource,
+        tier: d.tier,
+        reason,
+        durationMs: input.durationMs,
+        status: active ? 'active' : 'pending',
+        createdAt: now,
+        activatedAt: active ? now : null,
+        expiresAt: active ? now + input.durationMs : null,
+        requestedBy: input.requestedBy,
+        approvedBy: null,
+        revokedBy: null,
+        reviewedBy: null,
+        reviewedAt: null,
         decisionComment: null,
       };
       await deps.repo.insert(grant);
-      await deps.audit.record({ type: 'break_glass.requested', actor: input.requestedBy, serial: grant.serial, at: now, data: grantData(grant, { approval: d.approval }) });
+      await deps.audit.record({
+        type: 'break_glass.requested',
+        actor: input.requestedBy,
+        serial: grant.serial,
+        at: now,
+        data: grantData(grant, { approval: d.approval }),
+      });
       if (active) deps.grants.add(grant);
       if (idemKey) idempotent.set(idemKey, { id: grant.id, at: now });
-      deps.log.info({ event: 'break_glass.requested', id: grant.id, user: grant.user, serial: grant.serial, resource: grant.resource, status: grant.status }, 'break-glass requested');
+      deps.log.info(
+        {
+          event: 'break_glass.requested',
+          id: grant.id,
+          user: grant.user,
+          serial: grant.serial,
+          resource: grant.resource,
+          status: grant.status,
+        },
+        'break-glass requested',
+      );
       notify('requested', grant, input.requestedBy);
       return { grant, created: true };
     });
@@ -215,47 +285,94 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
 
   return {
     request,
-    approve: (id, actor, comment) => decide(id, async (g, now) => {
-      if (pendingExpired(g, now)) {
-        await expire(g, now);
-        throw conflict(`break-glass grant ${id} expired before it was approved`);
-      }
-      if (g.status !== 'pending') throw conflict(`break-glass grant ${id} is ${g.status}, not pending`);
-      const out = await update(id, { status: 'active', activatedAt: now, expiresAt: now + g.durationMs, approvedBy: actor, decisionComment: comment ?? null });
-      await deps.audit.record({ type: 'break_glass.approved', actor, serial: g.serial, at: now, data: grantData(out, { comment: comment ?? null }) });
-      deps.grants.add(out);
-      notify('approved', out, actor, comment);
-      return out;
-    }),
-    deny: (id, actor, comment) => decide(id, async (g, now) => {
-      if (g.status !== 'pending') throw conflict(`break-glass grant ${id} is ${g.status}, not pending`);
-      const out = await update(id, { status: 'denied', revokedBy: actor, decisionComment: comment });
-      await deps.audit.record({ type: 'break_glass.denied', actor, serial: g.serial, at: now, data: grantData(out, { comment }) });
-      notify('denied', out, actor, comment);
-      return out;
-    }),
-    revoke: (id, actor, comment) => decide(id, async (g, now) => {
-      if (g.status !== 'active' && g.status !== 'pending') throw conflict(`break-glass grant ${id} is ${g.status}; only active or pending grants can be revoked`);
-      const out = await update(id, { status: 'revoked', revokedBy: actor, ...(g.status === 'active' ? { expiresAt: Math.min(g.expiresAt ?? now, now) } : {}) });
-      deps.grants.remove(id);
-      await deps.audit.record({ type: 'break_glass.revoked', actor, serial: g.serial, at: now, data: grantData(out, { comment: comment ?? null, was: g.status }) });
-      notify('revoked', out, actor, comment);
-      return out;
-    }),
-    review: (id, actor, comment) => decide(id, async (g, now) => {
-      if (g.status === 'pending') throw conflict(`break-glass grant ${id} is still pending: approve or decline it first`);
-      if (g.reviewedBy !== null) throw conflict(`break-glass grant ${id} was already reviewed by ${g.reviewedBy}`);
-      const out = await update(id, { reviewedBy: actor, reviewedAt: now });
-      await deps.audit.record({ type: 'break_glass.reviewed', actor, serial: g.serial, at: now, data: grantData(out, { comment: comment ?? null }) });
-      return out;
-    }),
-    cancel: (id, user) => decide(id, async (g, now) => {
-      if (g.user !== user) throw notFound(`break-glass grant ${id}`);
-      if (g.status !== 'pending') throw conflict(`break-glass grant ${id} is ${g.status}, not pending`);
-      const out = await update(id, { status: 'revoked', revokedBy: user });
-      await deps.audit.record({ type: 'break_glass.cancelled', actor: user, serial: g.serial, at: now, data: grantData(out) });
-      return out;
-    }),
+    approve: (id, actor, comment) =>
+      decide(id, async (g, now) => {
+        if (pendingExpired(g, now)) {
+          await expire(g, now);
+          throw conflict(`break-glass grant ${id} expired before it was approved`);
+        }
+        if (g.status !== 'pending') throw conflict(`break-glass grant ${id} is ${g.status}, not pending`);
+        const out = await update(id, {
+          status: 'active',
+          activatedAt: now,
+          expiresAt: now + g.durationMs,
+          approvedBy: actor,
+          decisionComment: comment ?? null,
+        });
+        await deps.audit.record({
+          type: 'break_glass.approved',
+          actor,
+          serial: g.serial,
+          at: now,
+          data: grantData(out, { comment: comment ?? null }),
+        });
+        deps.grants.add(out);
+        notify('approved', out, actor, comment);
+        return out;
+      }),
+    deny: (id, actor, comment) =>
+      decide(id, async (g, now) => {
+        if (g.status !== 'pending') throw conflict(`break-glass grant ${id} is ${g.status}, not pending`);
+        const out = await update(id, { status: 'denied', revokedBy: actor, decisionComment: comment });
+        await deps.audit.record({
+          type: 'break_glass.denied',
+          actor,
+          serial: g.serial,
+          at: now,
+          data: grantData(out, { comment }),
+        });
+        notify('denied', out, actor, comment);
+        return out;
+      }),
+    revoke: (id, actor, comment) =>
+      decide(id, async (g, now) => {
+        if (g.status !== 'active' && g.status !== 'pending')
+          throw conflict(`break-glass grant ${id} is ${g.status}; only active or pending grants can be revoked`);
+        const out = await update(id, {
+          status: 'revoked',
+          revokedBy: actor,
+          ...(g.status === 'active' ? { expiresAt: Math.min(g.expiresAt ?? now, now) } : {}),
+        });
+        deps.grants.remove(id);
+        await deps.audit.record({
+          type: 'break_glass.revoked',
+          actor,
+          serial: g.serial,
+          at: now,
+          data: grantData(out, { comment: comment ?? null, was: g.status }),
+        });
+        notify('revoked', out, actor, comment);
+        return out;
+      }),
+    review: (id, actor, comment) =>
+      decide(id, async (g, now) => {
+        if (g.status === 'pending')
+          throw conflict(`break-glass grant ${id} is still pending: approve or decline it first`);
+        if (g.reviewedBy !== null) throw conflict(`break-glass grant ${id} was already reviewed by ${g.reviewedBy}`);
+        const out = await update(id, { reviewedBy: actor, reviewedAt: now });
+        await deps.audit.record({
+          type: 'break_glass.reviewed',
+          actor,
+          serial: g.serial,
+          at: now,
+          data: grantData(out, { comment: comment ?? null }),
+        });
+        return out;
+      }),
+    cancel: (id, user) =>
+      decide(id, async (g, now) => {
+        if (g.user !== user) throw notFound(`break-glass grant ${id}`);
+        if (g.status !== 'pending') throw conflict(`break-glass grant ${id} is ${g.status}, not pending`);
+        const out = await update(id, { status: 'revoked', revokedBy: user });
+        await deps.audit.record({
+          type: 'break_glass.cancelled',
+          actor: user,
+          serial: g.serial,
+          at: now,
+          data: grantData(out),
+        });
+        return out;
+      }),
     get: (id) => deps.repo.get(id),
     list: (filter) => deps.repo.list(filter),
     async frequent(opts = {}) {
@@ -274,8 +391,13 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
       for (const [user, gs] of byUser) {
         if (gs.length < min) continue;
         out.push({
-          user, count: gs.length, windowMs, limit: policy.breakGlass.limit.count, lastAt: gs[0]?.createdAt ?? 0,
-          lastReasons: gs.slice(0, 3).map((g) => g.reason), serials: [...new Set(gs.map((g) => g.serial))],
+          user,
+          count: gs.length,
+          windowMs,
+          limit: policy.breakGlass.limit.count,
+          lastAt: gs[0]?.createdAt ?? 0,
+          lastReasons: gs.slice(0, 3).map((g) => g.reason),
+          serials: [...new Set(gs.map((g) => g.serial))],
         });
       }
       return out.sort((a, b) => b.count - a.count || b.lastAt - a.lastAt);
@@ -287,7 +409,10 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
       const now = deps.clock.now();
       const windowMs = policy.breakGlass.limit.windowMs;
       // Far enough back for the window, and for a grant approved late in its pending time that is still running.
-      const mine = await deps.repo.list({ user, since: now - Math.max(windowMs, pendingTtl + policy.breakGlass.maxDurationMs) });
+      const mine = await deps.repo.list({
+        user,
+        since: now - Math.max(windowMs, pendingTtl + policy.breakGlass.maxDurationMs),
+      });
       const inWindow = mine.filter((g) => g.createdAt > now - windowMs);
       const forHere = mine.filter((g) => g.serial === serial && g.tier === res.tier);
       const active = forHere.find((g) => g.status === 'active' && (g.expiresAt ?? 0) > now);
@@ -296,18 +421,37 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
       const lastDenied = forHere[0]?.status === 'denied' ? forHere[0] : undefined;
       const declined = lastDenied && !active && !pending ? lastDenied : undefined;
       return {
-        resource, resourceTitle: res.title ?? res.name, tier: res.tier, approval: approvalFor(policy, res.tier),
-        maxDurationMs: policy.breakGlass.maxDurationMs, usage: limitUsage(policy, inWindow, now), active, pending, declined,
+        resource,
+        resourceTitle: res.title ?? res.name,
+        tier: res.tier,
+        approval: approvalFor(policy, res.tier),
+        maxDurationMs: policy.breakGlass.maxDurationMs,
+        usage: limitUsage(policy, inWindow, now),
+        active,
+        pending,
+        declined,
       };
     },
     noteUse(grantId, info = {}) {
       const n = used.get(grantId) ?? 0;
       used.set(grantId, n + 1);
       if (n > 0) return;
-      void deps.repo.get(grantId).then((g) => deps.audit.tryRecord({
-        type: 'break_glass.used', actor: g?.user ?? 'unknown', serial: g?.serial ?? info.serial ?? null,
-        data: { id: grantId, resource: info.resource ?? g?.resource ?? null },
-      })).catch((e: unknown) => deps.log.error({ event: 'break_glass.use_audit_failed', err: errorMessage(e) }, 'could not audit break-glass use'));
+      void deps.repo
+        .get(grantId)
+        .then((g) =>
+          deps.audit.tryRecord({
+            type: 'break_glass.used',
+            actor: g?.user ?? 'unknown',
+            serial: g?.serial ?? info.serial ?? null,
+            data: { id: grantId, resource: info.resource ?? g?.resource ?? null },
+          }),
+        )
+        .catch((e: unknown) =>
+          deps.log.error(
+            { event: 'break_glass.use_audit_failed', err: errorMessage(e) },
+            'could not audit break-glass use',
+          ),
+        );
     },
     uses: (grantId) => used.get(grantId) ?? 0,
     sweep,
@@ -318,7 +462,9 @@ export function createBreakGlassService(deps: BreakGlassDeps): BreakGlassService
     start() {
       if (timer) return;
       timer = setInterval(() => {
-        sweep().catch((e: unknown) => deps.log.error({ event: 'break_glass.sweep_failed', err: errorMessage(e) }, 'break-glass sweep failed'));
+        sweep().catch((e: unknown) =>
+          deps.log.error({ event: 'break_glass.sweep_failed', err: errorMessage(e) }, 'break-glass sweep failed'),
+        );
       }, deps.sweepEveryMs ?? 5000);
       timer.unref();
     },

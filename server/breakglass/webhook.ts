@@ -15,7 +15,10 @@ export interface SlackMessage {
 }
 
 /** The subset of the global fetch the notifier needs (inject a fake or the real one). */
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<{ ok: boolean; status: number }>;
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
+) => Promise<{ ok: boolean; status: number }>;
 
 export interface WebhookNotifier {
   /** Starts delivery in the background; the returned promise resolves to true once delivered (never rejects). */
@@ -36,7 +39,10 @@ export interface WebhookDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => { setTimeout(resolve, ms).unref(); });
+const realSleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
 
 export function createWebhookNotifier(deps: WebhookDeps): WebhookNotifier {
   const attempts = deps.attempts ?? 5;
@@ -50,10 +56,16 @@ export function createWebhookNotifier(deps: WebhookDeps): WebhookNotifier {
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
       try {
         const res = await deps.fetch(url, {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(timeoutMs),
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(timeoutMs),
         });
         if (res.ok) return true;
-        deps.log.warn({ event: 'webhook.failed', attempt, status: res.status }, 'break-glass webhook answered an error');
+        deps.log.warn(
+          { event: 'webhook.failed', attempt, status: res.status },
+          'break-glass webhook answered an error',
+        );
         // 4xx other than 408/429 will not get better by retrying.
         if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) break;
       } catch (e) {
@@ -84,14 +96,19 @@ export function createWebhookNotifier(deps: WebhookDeps): WebhookNotifier {
 export type BreakGlassEvent = 'requested' | 'approved' | 'denied' | 'revoked';
 
 /** The Slack-compatible message for a break-glass event. */
-export function breakGlassMessage(event: BreakGlassEvent, g: BreakGlassGrant, opts: { actor: string; comment?: string; resourceTitle?: string }): SlackMessage {
+export function breakGlassMessage(
+  event: BreakGlassEvent,
+  g: BreakGlassGrant,
+  opts: { actor: string; comment?: string; resourceTitle?: string },
+): SlackMessage {
   const what = opts.resourceTitle ? `${opts.resourceTitle} (${g.resource})` : g.resource;
   const dur = formatDuration(g.durationMs);
   const until = g.expiresAt !== null ? ` until ${new Date(g.expiresAt).toISOString()}` : '';
   const head = {
-    requested: g.status === 'pending'
-      ? `:rotating_light: Emergency access requested by ${g.user} for ${what} (${dur}, tier ${g.tier}) — needs approval`
-      : `:rotating_light: Emergency access granted to ${g.user} for ${what} (${dur}, tier ${g.tier})${until}`,
+    requested:
+      g.status === 'pending'
+        ? `:rotating_light: Emergency access requested by ${g.user} for ${what} (${dur}, tier ${g.tier}) — needs approval`
+        : `:rotating_light: Emergency access granted to ${g.user} for ${what} (${dur}, tier ${g.tier})${until}`,
     approved: `:white_check_mark: Emergency access for ${g.user} to ${what} approved by ${opts.actor}${until}`,
     denied: `:no_entry: Emergency access for ${g.user} to ${what} declined by ${opts.actor}`,
     revoked: `:no_entry_sign: Emergency access for ${g.user} to ${what} revoked by ${opts.actor}`,

@@ -39,20 +39,64 @@ const SETTINGS = {
   port: { env: 'TRUSTGATE_PORT', flag: 'port', schema: { type: 'integer', minimum: 0, maximum: 65535, default: 8443 } },
   host: { env: 'TRUSTGATE_HOST', flag: 'host', schema: { type: 'string', minLength: 1, default: '0.0.0.0' } },
   dataDir: { env: 'TRUSTGATE_DATA_DIR', flag: 'data-dir', schema: { type: 'string', minLength: 1, default: './data' } },
-  packsDir: { env: 'TRUSTGATE_PACKS_DIR', flag: 'packs-dir', schema: { type: 'string', minLength: 1, default: './packs' } },
-  certsDir: { env: 'TRUSTGATE_CERTS_DIR', flag: 'certs-dir', schema: { type: 'string', minLength: 1, default: './certs' } },
+  packsDir: {
+    env: 'TRUSTGATE_PACKS_DIR',
+    flag: 'packs-dir',
+    schema: { type: 'string', minLength: 1, default: './packs' },
+  },
+  certsDir: {
+    env: 'TRUSTGATE_CERTS_DIR',
+    flag: 'certs-dir',
+    schema: { type: 'string', minLength: 1, default: './certs' },
+  },
   publicUrl: { env: 'TRUSTGATE_PUBLIC_URL', flag: 'public-url', schema: { type: 'string', pattern: '^https?://' } },
-  logLevel: { env: 'TRUSTGATE_LOG_LEVEL', flag: 'log-level', schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } },
-  maxBodyBytes: { env: 'TRUSTGATE_MAX_BODY_BYTES', flag: 'max-body-bytes', schema: { type: 'integer', minimum: 1024, default: 8 * 1024 * 1024 } },
-  statusLogsPerHost: { env: 'TRUSTGATE_STATUS_LOGS_PER_HOST', flag: 'status-logs-per-host', schema: { type: 'integer', minimum: 0, default: 100 } },
-  distributedInterval: { env: 'TRUSTGATE_DISTRIBUTED_INTERVAL', flag: 'distributed-interval', schema: { type: 'integer', minimum: 1, default: 60 } },
-  loggerTlsPeriod: { env: 'TRUSTGATE_LOGGER_TLS_PERIOD', flag: 'logger-tls-period', schema: { type: 'integer', minimum: 1, default: 10 } },
-  configRefresh: { env: 'TRUSTGATE_CONFIG_REFRESH', flag: 'config-refresh', schema: { type: 'integer', minimum: 0, default: 300 } },
-  ingestQueueMax: { env: 'TRUSTGATE_INGEST_QUEUE_MAX', flag: 'ingest-queue-max', schema: { type: 'integer', minimum: 1, default: 2000 } },
-  linkTtlSeconds: { env: 'TRUSTGATE_LINK_TTL_SECONDS', flag: 'link-ttl-seconds', schema: { type: 'integer', minimum: 30, default: 900 } },
+  logLevel: {
+    env: 'TRUSTGATE_LOG_LEVEL',
+    flag: 'log-level',
+    schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+  },
+  maxBodyBytes: {
+    env: 'TRUSTGATE_MAX_BODY_BYTES',
+    flag: 'max-body-bytes',
+    schema: { type: 'integer', minimum: 1024, default: 8 * 1024 * 1024 },
+  },
+  statusLogsPerHost: {
+    env: 'TRUSTGATE_STATUS_LOGS_PER_HOST',
+    flag: 'status-logs-per-host',
+    schema: { type: 'integer', minimum: 0, default: 100 },
+  },
+  distributedInterval: {
+    env: 'TRUSTGATE_DISTRIBUTED_INTERVAL',
+    flag: 'distributed-interval',
+    schema: { type: 'integer', minimum: 1, default: 60 },
+  },
+  loggerTlsPeriod: {
+    env: 'TRUSTGATE_LOGGER_TLS_PERIOD',
+    flag: 'logger-tls-period',
+    schema: { type: 'integer', minimum: 1, default: 10 },
+  },
+  configRefresh: {
+    env: 'TRUSTGATE_CONFIG_REFRESH',
+    flag: 'config-refresh',
+    schema: { type: 'integer', minimum: 0, default: 300 },
+  },
+  ingestQueueMax: {
+    env: 'TRUSTGATE_INGEST_QUEUE_MAX',
+    flag: 'ingest-queue-max',
+    schema: { type: 'integer', minimum: 1, default: 2000 },
+  },
+  linkTtlSeconds: {
+    env: 'TRUSTGATE_LINK_TTL_SECONDS',
+    flag: 'link-ttl-seconds',
+    schema: { type: 'integer', minimum: 30, default: 900 },
+  },
   durableFsync: { env: 'TRUSTGATE_DURABLE_FSYNC', flag: 'durable-fsync', schema: { type: 'boolean', default: true } },
   helpText: { env: 'TRUSTGATE_HELP_TEXT', flag: 'help-text', schema: { type: 'string', maxLength: 200 } },
-  helpUrl: { env: 'TRUSTGATE_HELP_URL', flag: 'help-url', schema: { type: 'string', pattern: '^(https?|mailto|slack):' } },
+  helpUrl: {
+    env: 'TRUSTGATE_HELP_URL',
+    flag: 'help-url',
+    schema: { type: 'string', pattern: '^(https?|mailto|slack):' },
+  },
 } as const;
 
 type Key = keyof typeof SETTINGS;
@@ -64,12 +108,20 @@ const validate = ajv.compile({
   properties: Object.fromEntries(Object.entries(SETTINGS).map(([k, s]) => [k, s.schema])),
 });
 
-export const SETTING_DOCS = Object.entries(SETTINGS).map(([key, s]) => ({ key, env: s.env, flag: `--${s.flag}`, default: 'default' in s.schema ? s.schema.default : undefined }));
+export const SETTING_DOCS = Object.entries(SETTINGS).map(([key, s]) => ({
+  key,
+  env: s.env,
+  flag: `--${s.flag}`,
+  default: 'default' in s.schema ? s.schema.default : undefined,
+}));
 
 /** Flags the config loader understands (for the CLI parser): `--port 9000` or `--port=9000`. */
 export const CONFIG_FLAGS: ReadonlySet<string> = new Set(Object.values(SETTINGS).map((s) => s.flag));
 
-export function loadConfig(env: Readonly<Record<string, string | undefined>>, flags: Readonly<Record<string, string>> = {}): Readonly<Config> {
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  flags: Readonly<Record<string, string>> = {},
+): Readonly<Config> {
   const raw: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(SETTINGS) as Array<[Key, (typeof SETTINGS)[Key]]>) {
     const v = flags[s.flag] ?? env[s.env];

@@ -48,16 +48,22 @@ export async function bootstrap(deps: BootstrapDeps, dataDir: string, now: numbe
   }
   await deps.settings.set('bootstrapped_at', String(now));
   await deps.audit.record({
-    type: 'admin.bootstrap', actor: 'system', at: now,
+    type: 'admin.bootstrap',
+    actor: 'system',
+    at: now,
     data: { enroll_secret: 'default', admin_token: adminToken ? 'bootstrap-admin' : null },
   });
   return { firstStart: true, enrollSecretFile, linkKey, ...(adminToken ? { adminToken } : {}) };
 }
 
 /** The exact osqueryd flags an agent needs for this server. */
-export function osquerydFlags(
-  opts: { host: string; port: number; caFile: string; secretFile: string; prefix?: string },
-): string {
+export function osquerydFlags(opts: {
+  host: string;
+  port: number;
+  caFile: string;
+  secretFile: string;
+  prefix?: string;
+}): string {
   const p = opts.prefix ?? '/api/v1/osquery';
   return [
     `--tls_hostname=${opts.host}:${opts.port}`,

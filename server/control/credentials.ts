@@ -87,7 +87,10 @@ export function createCredentials(deps: CredentialDeps): Credentials {
       const at = clock.now();
       const expiresAt = input.expiresIn ? at + parseDuration(input.expiresIn) : null;
       const minted = await mintEnrollSecret(deps.secrets, {
-        name: input.name, expiresAt, at, ...(input.value !== undefined ? { value: input.value } : {}),
+        name: input.name,
+        expiresAt,
+        at,
+        ...(input.value !== undefined ? { value: input.value } : {}),
       });
       const { name, expiresAt: expires } = minted.record;
       await audit.record({ type: 'admin.secret.created', actor, data: { name, expires_at: expires } });

@@ -77,8 +77,12 @@ export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
   let configCache = new Map<string, string>();
   let hostRules = new Map<string, string>();
 
-  async function install(nextPacks: readonly Pack[], nextChecks: readonly CheckDef[], nextPolicy: Policy,
-    reevaluate = true): Promise<void> {
+  async function install(
+    nextPacks: readonly Pack[],
+    nextChecks: readonly CheckDef[],
+    nextPolicy: Policy,
+    reevaluate = true,
+  ): Promise<void> {
     packs = nextPacks;
     checks = nextChecks;
     resolver = createQueryResolver(packs);
@@ -109,7 +113,10 @@ export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
     const file = policyFileOf(packsDir);
     let nextPolicy: Policy;
     try {
-      nextPolicy = loadPolicy(file, loaded.checks.map((c) => c.id));
+      nextPolicy = loadPolicy(
+        file,
+        loaded.checks.map((c) => c.id),
+      );
     } catch (e) {
       const problem = e instanceof Error ? e.message : String(e);
       log.error({ event: 'policy.refused', file, problem }, 'policy refused; keeping the last good policy');
@@ -117,10 +124,17 @@ export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
       nextPolicy = policy;
     }
     await install(loaded.packs, loaded.checks, nextPolicy, !opts.startup);
-    log.info({
-      event: 'packs.loaded', packs: packs.length, checks: checks.length, refused: loaded.errors.length,
-      tiers: Object.keys(nextPolicy.tiers), resources: Object.keys(nextPolicy.resources),
-    }, 'packs and policy loaded');
+    log.info(
+      {
+        event: 'packs.loaded',
+        packs: packs.length,
+        checks: checks.length,
+        refused: loaded.errors.length,
+        tiers: Object.keys(nextPolicy.tiers),
+        resources: Object.keys(nextPolicy.resources),
+      },
+      'packs and policy loaded',
+    );
     return { errors: loaded.errors };
   }
 
@@ -154,7 +168,10 @@ export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
  * Reloads the model when files in its packs dir change (debounced: one reload 300 ms after the last
  * change), and on `reload()` (SIGHUP). A failed reload keeps the running packs and policy.
  */
-export function watchPacksDir(model: Pick<RuntimeModel, 'packsDir' | 'reload'>, log: Logger): {
+export function watchPacksDir(
+  model: Pick<RuntimeModel, 'packsDir' | 'reload'>,
+  log: Logger,
+): {
   reload(): void;
   stop(): void;
 } {

@@ -36,8 +36,10 @@ export interface HostOperations {
   /** Queues the device's failing and stale checks; its agent gets them with `accelerate`. */
   recheck(serial: string, actor: string): Promise<{ queued: string[] }>;
   /** Queues SQL for the hosts named by serial, or every host (of a platform): a live-query campaign. */
-  liveQuery(input: { sql: string; serials?: string[]; platform?: string }, actor: string):
-    Promise<{ id: string; hosts: number }>;
+  liveQuery(
+    input: { sql: string; serials?: string[]; platform?: string },
+    actor: string,
+  ): Promise<{ id: string; hosts: number }>;
   /** The campaign's answers so far, per host. */
   liveQueryResults(id: string): Promise<unknown>;
   /** Removes every host with this serial; their node keys stop working at once. Returns how many. */
@@ -54,10 +56,16 @@ export function createHostOperations(deps: HostOperationsDeps): HostOperations {
       engine.updateHost(host);
       if (!reenrolled) deps.metrics?.hostsEnrolled.inc();
       audit.later({
-        type: 'host.enrolled', actor: `host:${host.serial}`, serial: host.serial,
+        type: 'host.enrolled',
+        actor: `host:${host.serial}`,
+        serial: host.serial,
         data: {
-          host_id: host.id, hostname: host.hostname, platform: host.platform, reenrolled,
-          enroll_secret: host.enrollSecretName, serial_conflict: host.serialConflict,
+          host_id: host.id,
+          hostname: host.hostname,
+          platform: host.platform,
+          reenrolled,
+          enroll_secret: host.enrollSecretName,
+          serial_conflict: host.serialConflict,
         },
       });
     },
@@ -69,10 +77,18 @@ export function createHostOperations(deps: HostOperationsDeps): HostOperations {
       const checks = deps.model.checks();
       const ids = engine.failingOrStaleChecks(serial, now);
       const defs = ids.map((id) => checks.find((c) => c.id === id)).filter((c): c is CheckDef => c !== undefined);
-      const items = found.flatMap((h) => defs.filter((d) => appliesTo(d, h)).map((d) => ({
-        id: `tg_recheck_${d.id}_${randomId(6)}`, hostId: h.id, sql: d.sql, kind: 'recheck' as const, ref: d.id,
-        createdAt: now,
-      })));
+      const items = found.flatMap((h) =>
+        defs
+          .filter((d) => appliesTo(d, h))
+          .map((d) => ({
+            id: `tg_recheck_${d.id}_${randomId(6)}`,
+            hostId: h.id,
+            sql: d.sql,
+            kind: 'recheck' as const,
+            ref: d.id,
+            createdAt: now,
+          })),
+      );
       await work.enqueue(items);
       const queued = defs.map((d) => d.id);
       log.info({ event: 'host.recheck', serial, actor, checks: queued }, 'recheck queued');
@@ -87,9 +103,16 @@ export function createHostOperations(deps: HostOperationsDeps): HostOperations {
       if (!targets.length) throw notFound('matching hosts');
       const id = `tg_live_${randomId(8)}`;
       const now = clock.now();
-      await work.enqueue(targets.map((h) => ({
-        id: `${id}_${h.id}`, hostId: h.id, sql: input.sql, kind: 'live' as const, ref: id, createdAt: now,
-      })));
+      await work.enqueue(
+        targets.map((h) => ({
+          id: `${id}_${h.id}`,
+          hostId: h.id,
+          sql: input.sql,
+          kind: 'live' as const,
+          ref: id,
+          createdAt: now,
+        })),
+      );
       await audit.record({ type: 'admin.query', actor, data: { id, sql: input.sql, hosts: targets.length } });
       return { id, hosts: targets.length };
     },
@@ -102,9 +125,14 @@ export function createHostOperations(deps: HostOperationsDeps): HostOperations {
         if (!serials.has(r.hostId)) serials.set(r.hostId, (await hosts.get(r.hostId))?.serial ?? '');
       }
       return {
-        id, hosts: rows.length, answered: rows.filter((r) => r.completedAt !== null).length,
+        id,
+        hosts: rows.length,
+        answered: rows.filter((r) => r.completedAt !== null).length,
         results: rows.map((r) => ({
-          serial: serials.get(r.hostId), status: r.status, message: r.message, rows: r.rows,
+          serial: serials.get(r.hostId),
+          status: r.status,
+          message: r.message,
+          rows: r.rows,
           completed_at: r.completedAt === null ? null : new Date(r.completedAt).toISOString(),
         })),
       };

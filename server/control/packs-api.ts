@@ -48,17 +48,21 @@ function required(policy: Policy, pick: (checkId: string) => boolean): Array<{ t
 
 export function createPacksApi(deps: PacksApiDeps): PacksApi {
   const { model, audit } = deps;
-  const packFiles = (name: string): string[] => ['.json', '.conf']
-    .map((ext) => path.join(model.packsDir, `${name}${ext}`))
-    .filter((f) => fs.existsSync(f));
+  const packFiles = (name: string): string[] =>
+    ['.json', '.conf'].map((ext) => path.join(model.packsDir, `${name}${ext}`)).filter((f) => fs.existsSync(f));
   const checkIds = (): string[] => model.checks().map((c) => c.id);
 
   return {
     packs: {
-      list: () => model.packs().map((p) => ({
-        name: p.name, source: path.basename(p.source), queries: Object.keys(p.queries).length,
-        checks: Object.entries(p.queries).filter(([, q]) => q.check).map(([n]) => n),
-      })),
+      list: () =>
+        model.packs().map((p) => ({
+          name: p.name,
+          source: path.basename(p.source),
+          queries: Object.keys(p.queries).length,
+          checks: Object.entries(p.queries)
+            .filter(([, q]) => q.check)
+            .map(([n]) => n),
+        })),
       get(name) {
         const p = model.packs().find((x) => x.name === name);
         if (!p) return undefined;
@@ -95,7 +99,12 @@ export function createPacksApi(deps: PacksApiDeps): PacksApi {
       async remove(name, actor) {
         const files = packFiles(name);
         if (!files.length || !model.packs().some((p) => p.name === name)) throw notFound(`pack "${name}"`);
-        const removed = new Set(model.checks().filter((c) => c.pack === name).map((c) => c.id));
+        const removed = new Set(
+          model
+            .checks()
+            .filter((c) => c.pack === name)
+            .map((c) => c.id),
+        );
         const policy = model.policy();
         const needed = required(policy, (c) => removed.has(c)).map((r) => r.check);
         if (needed.length) {
@@ -103,7 +112,11 @@ export function createPacksApi(deps: PacksApiDeps): PacksApi {
         }
         for (const f of files) fs.rmSync(f);
         const rest = model.checks().filter((c) => c.pack !== name);
-        await model.install(model.packs().filter((p) => p.name !== name), rest, policy);
+        await model.install(
+          model.packs().filter((p) => p.name !== name),
+          rest,
+          policy,
+        );
         await audit.record({ type: 'admin.pack.deleted', actor, data: { name } });
       },
     },

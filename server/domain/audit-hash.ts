@@ -18,7 +18,8 @@ export function canonicalJson(value: unknown): string {
   if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : 'null';
   if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
   if (typeof value === 'bigint') return JSON.stringify(value.toString());
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v))).join(',')}]`;
   if (typeof value === 'object') {
     const withJson = value as { toJSON?: () => unknown };
     if (typeof withJson.toJSON === 'function') return canonicalJson(withJson.toJSON());
@@ -38,8 +39,15 @@ export type HashedFields = Pick<AuditEntry, 'seq' | 'at' | 'type' | 'actor' | 's
 
 /** The hash of one entry: SHA-256 hex over the canonical JSON of every field except `hash`. */
 export function hashAuditEntry(e: HashedFields): string {
-  return sha256Hex(canonicalJson({
-    seq: e.seq, at: e.at, type: e.type, actor: e.actor, serial: e.serial, data: e.data ?? null, prev_hash: e.prevHash,
-  }));
+  return sha256Hex(
+    canonicalJson({
+      seq: e.seq,
+      at: e.at,
+      type: e.type,
+      actor: e.actor,
+      serial: e.serial,
+      data: e.data ?? null,
+      prev_hash: e.prevHash,
+    }),
+  );
 }
-

@@ -5,14 +5,39 @@
  * work with attention, and the node-key cache.
  */
 import type {
-  ApiToken, AuditEntry, BreakGlassGrant, CheckState, CheckStateColumns, DistributedQuery, EnrollSecret, GrantStatus, Host,
-  HostDetails, IngestBatch, IngestOutcome, LatestResult, Role, StatusLog,
+  ApiToken,
+  AuditEntry,
+  BreakGlassGrant,
+  CheckState,
+  CheckStateColumns,
+  DistributedQuery,
+  EnrollSecret,
+  GrantStatus,
+  Host,
+  HostDetails,
+  IngestBatch,
+  IngestOutcome,
+  LatestResult,
+  Role,
+  StatusLog,
 } from './types.js';
 
 /** What an enrollment records: the host's reported facts, plus the new node key's hash. */
-export type EnrollRecord = Pick<Host,
-  'serial' | 'hardwareUuid' | 'hostIdentifier' | 'hostname' | 'platform' | 'osPlatform' | 'osName' | 'osVersion'
-  | 'osqueryVersion' | 'hardwareVendor' | 'hardwareModel' | 'enrollSecretName'> & {
+export type EnrollRecord = Pick<
+  Host,
+  | 'serial'
+  | 'hardwareUuid'
+  | 'hostIdentifier'
+  | 'hostname'
+  | 'platform'
+  | 'osPlatform'
+  | 'osName'
+  | 'osVersion'
+  | 'osqueryVersion'
+  | 'hardwareVendor'
+  | 'hardwareModel'
+  | 'enrollSecretName'
+> & {
   details: HostDetails;
   nodeKeyHash: string;
   at: number;
@@ -92,9 +117,25 @@ export interface DistributedRepo {
   /** Hosts that have queries not yet answered (to warm the in-memory pending set at start). */
   pendingHostIds(): Promise<number[]>;
   /** Records the answer of one query (rows or error) and completes it. Unknown ids return undefined. */
-  complete(hostId: number, id: string, answer: { rows: unknown[]; status: number; message: string }, at: number): Promise<DistributedQuery | undefined>;
+  complete(
+    hostId: number,
+    id: string,
+    answer: { rows: unknown[]; status: number; message: string },
+    at: number,
+  ): Promise<DistributedQuery | undefined>;
   /** Live-query campaign results. */
-  campaignResults(ref: string): Promise<Array<{ hostId: number; id: string; status: number | null; message: string | null; rows: unknown[] | null; completedAt: number | null }>>;
+  campaignResults(
+    ref: string,
+  ): Promise<
+    Array<{
+      hostId: number;
+      id: string;
+      status: number | null;
+      message: string | null;
+      rows: unknown[] | null;
+      completedAt: number | null;
+    }>
+  >;
 }
 
 export interface Carve {
@@ -129,7 +170,15 @@ export interface BreakGlassRepo {
 export interface AuditRepo {
   /** Appends entries, chaining each to the previous hash inside one transaction. */
   append(entries: ReadonlyArray<Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>>): Promise<AuditEntry[]>;
-  list(filter?: { type?: string; actor?: string; serial?: string; since?: number; until?: number; limit?: number; afterSeq?: number }): Promise<AuditEntry[]>;
+  list(filter?: {
+    type?: string;
+    actor?: string;
+    serial?: string;
+    since?: number;
+    until?: number;
+    limit?: number;
+    afterSeq?: number;
+  }): Promise<AuditEntry[]>;
   /** Every entry in order, for chain verification. */
   all(): Promise<AuditEntry[]>;
 }
@@ -161,14 +210,30 @@ export interface Store {
 /** Every event type Trustgate records in the audit log. */
 export type AuditEventType =
   // admin mutations (admin API, CLI, first start)
-  | 'admin.bootstrap' | 'admin.apply'
-  | 'admin.token.created' | 'admin.token.revoked' | 'admin.secret.created' | 'admin.secret.revoked'
-  | 'admin.pack.put' | 'admin.pack.deleted' | 'admin.policy.put' | 'admin.query' | 'admin.host.unenrolled'
+  | 'admin.bootstrap'
+  | 'admin.apply'
+  | 'admin.token.created'
+  | 'admin.token.revoked'
+  | 'admin.secret.created'
+  | 'admin.secret.revoked'
+  | 'admin.pack.put'
+  | 'admin.pack.deleted'
+  | 'admin.policy.put'
+  | 'admin.query'
+  | 'admin.host.unenrolled'
   // devices
-  | 'host.enrolled' | 'host.recheck' | 'decision.changed'
+  | 'host.enrolled'
+  | 'host.recheck'
+  | 'decision.changed'
   // break glass (SPEC §6)
-  | 'break_glass.requested' | 'break_glass.refused' | 'break_glass.approved' | 'break_glass.denied'
-  | 'break_glass.cancelled' | 'break_glass.used' | 'break_glass.expired' | 'break_glass.revoked'
+  | 'break_glass.requested'
+  | 'break_glass.refused'
+  | 'break_glass.approved'
+  | 'break_glass.denied'
+  | 'break_glass.cancelled'
+  | 'break_glass.used'
+  | 'break_glass.expired'
+  | 'break_glass.revoked'
   | 'break_glass.reviewed';
 
 export interface AuditEvent {
@@ -226,8 +291,12 @@ export interface DistributedWork {
   /** The host's distributed/read: queries not yet sent (or due again) are marked sent and returned. */
   poll(hostId: number, now: number): Promise<DistributedPoll>;
   /** Records the answer of one query; undefined for an unknown id. */
-  complete(hostId: number, id: string, answer: { rows: unknown[]; status: number; message: string }, at: number):
-    Promise<DistributedQuery | undefined>;
+  complete(
+    hostId: number,
+    id: string,
+    answer: { rows: unknown[]; status: number; message: string },
+    at: number,
+  ): Promise<DistributedQuery | undefined>;
 }
 
 // ───────────────────────────── node keys ─────────────────────────────

@@ -233,8 +233,10 @@ export interface ResultOrder {
   seq: number;
 }
 
-export const resultOrderOf = (r: Pick<LatestResult, 'observedAt' | 'updatedAt' | 'seq'>): ResultOrder =>
-  ({ second: Math.floor(effectiveObservedAt(r) / 1000), seq: r.seq });
+export const resultOrderOf = (r: Pick<LatestResult, 'observedAt' | 'updatedAt' | 'seq'>): ResultOrder => ({
+  second: Math.floor(effectiveObservedAt(r) / 1000),
+  seq: r.seq,
+});
 
 /**
  * Negative when `a` is older than `b`, positive when newer, 0 when neither is known to be (the same

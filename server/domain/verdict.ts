@@ -56,9 +56,7 @@ export interface Verdict {
 }
 
 /** A verdict, or the typed not-found for a resource the policy does not name (→ 404 / forward-auth deny). */
-export type VerdictLookup =
-  | { kind: 'verdict'; verdict: Verdict }
-  | { kind: 'unknown_resource'; resource: string };
+export type VerdictLookup = { kind: 'verdict'; verdict: Verdict } | { kind: 'unknown_resource'; resource: string };
 
 // ───────────────────────────── bundle (GET /api/v1/verdicts/bundle) ─────────────────────────────
 

@@ -73,13 +73,34 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
     if (out.kind === 'verdict') {
       const v = out.verdict;
       metrics?.decisions.inc({ resource, decision: v.decision, mode: v.enforced ? 'enforce' : 'monitor' });
-      log.info({
-        event: 'gateway.decision', serial, user, resource, decision: v.decision, would_deny: v.would_deny,
-        reasons: v.reasons.map((x) => `${x.check}:${x.status}`), break_glass: v.break_glass?.id ?? null, latencyMs,
-      }, 'decision');
+      log.info(
+        {
+          event: 'gateway.decision',
+          serial,
+          user,
+          resource,
+          decision: v.decision,
+          would_deny: v.would_deny,
+          reasons: v.reasons.map((x) => `${x.check}:${x.status}`),
+          break_glass: v.break_glass?.id ?? null,
+          latencyMs,
+        },
+        'decision',
+      );
     } else {
       metrics?.decisions.inc({ resource: '(unknown)', decision: 'deny', mode: 'none' });
-      log.info({ event: 'gateway.decision', serial, user, resource, decision: 'deny', reasons: ['unknown_resource'], latencyMs }, 'decision');
+      log.info(
+        {
+          event: 'gateway.decision',
+          serial,
+          user,
+          resource,
+          decision: 'deny',
+          reasons: ['unknown_resource'],
+          latencyMs,
+        },
+        'decision',
+      );
     }
     metrics?.decisionSeconds.observe(latencyMs / 1000);
     return out;
@@ -89,7 +110,8 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
     const serial = required(q, 'serial');
     const resource = required(q, 'resource');
     const out = lookup(serial, resource, param(q, 'user'));
-    if (out.kind === 'unknown_resource') throw new AppError('not_found', `unknown resource "${resource}": resources are defined in policy.yaml`);
+    if (out.kind === 'unknown_resource')
+      throw new AppError('not_found', `unknown resource "${resource}": resources are defined in policy.yaml`);
     return JSON.stringify(out.verdict);
   }
 
@@ -98,13 +120,26 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
     const user = header(req, 'x-forwarded-user') || header(req, 'x-auth-request-user') || null;
     let resource = header(req, 'x-trustgate-resource');
     if (!resource) {
-      const host = header(req, 'x-forwarded-host').split(',')[0]?.trim().replace(/:\d+$/, '') || hostOfUrl(header(req, 'x-original-url')) || '';
+      const host =
+        header(req, 'x-forwarded-host').split(',')[0]?.trim().replace(/:\d+$/, '') ||
+        hostOfUrl(header(req, 'x-original-url')) ||
+        '';
       resource = (host && deps.resourceForHost(host.toLowerCase())) || '';
     }
     if (serial && resource) return decide(lookup(serial, resource, user));
     const d = denyDecision(serial ? 'unknown_resource' : 'no_device_serial');
     metrics?.decisions.inc({ resource: resource || '(none)', decision: 'deny', mode: 'none' });
-    log.info({ event: 'gateway.decision', serial: serial || null, user, resource: resource || null, decision: 'deny', reasons: [d.headers['X-Trustgate-Reasons']] }, 'decision');
+    log.info(
+      {
+        event: 'gateway.decision',
+        serial: serial || null,
+        user,
+        resource: resource || null,
+        decision: 'deny',
+        reasons: [d.headers['X-Trustgate-Reasons']],
+      },
+      'decision',
+    );
     return d;
   }
 
@@ -133,7 +168,12 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
     }
   }
 
-  async function authorizeThenRespond(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
+  async function authorizeThenRespond(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: string,
+  ): Promise<void> {
     try {
       await deps.authorize(req.headers.authorization, GATEWAY);
     } catch (err) {

@@ -34,17 +34,21 @@ export function createApp(deps: AppDeps): Koa {
     await next();
   });
   app.use(errorBoundary(deps.log, deps.pages));
-  app.use(bodyParser({
-    enableTypes: ['json', 'form'],
-    jsonLimit: `${deps.maxBodyBytes}b`,
-    formLimit: `${Math.min(deps.maxBodyBytes, 1024 * 1024)}b`,
-    strict: true,
-    // osquery sends application/json; treat every /api body as JSON whatever the content type says
-    detectJSON: (ctx) => ctx.path.startsWith('/api/'),
-  }));
+  app.use(
+    bodyParser({
+      enableTypes: ['json', 'form'],
+      jsonLimit: `${deps.maxBodyBytes}b`,
+      formLimit: `${Math.min(deps.maxBodyBytes, 1024 * 1024)}b`,
+      strict: true,
+      // osquery sends application/json; treat every /api body as JSON whatever the content type says
+      detectJSON: (ctx) => ctx.path.startsWith('/api/'),
+    }),
+  );
 
   const base = new Router();
-  base.get('/healthz', (ctx) => { ctx.body = { status: 'ok' }; });
+  base.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
   base.get('/readyz', async (ctx) => {
     const ok = await deps.ready();
     // a probe's answer, not a failure: the body says why (no error envelope)

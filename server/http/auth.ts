@@ -35,7 +35,11 @@ export interface TokenAuth {
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
-export function createTokenAuth(deps: { tokens: Pick<TokenRepo, 'findActiveByHash' | 'markUsed'>; clock: Clock; cacheTtlMs?: number }): TokenAuth {
+export function createTokenAuth(deps: {
+  tokens: Pick<TokenRepo, 'findActiveByHash' | 'markUsed'>;
+  clock: Clock;
+  cacheTtlMs?: number;
+}): TokenAuth {
   const cache = new TtlCache<string, ApiToken | null>(deps.cacheTtlMs ?? 5_000, () => deps.clock.now(), 10_000);
   const lastMarked = new Map<number, number>();
 
@@ -65,8 +69,14 @@ export function createTokenAuth(deps: { tokens: Pick<TokenRepo, 'findActiveByHas
   }
 
   function check(actor: Actor | undefined, roles: readonly Role[]): Actor {
-    if (!actor) throw unauthenticated('missing or invalid bearer token: send "Authorization: Bearer <token>" (create one with `trustgate token create`)');
-    if (actor.role !== 'admin' && !roles.includes(actor.role)) throw forbidden(`this endpoint needs role ${roles.join(' or ')}; the token "${actor.name}" has role ${actor.role}`);
+    if (!actor)
+      throw unauthenticated(
+        'missing or invalid bearer token: send "Authorization: Bearer <token>" (create one with `trustgate token create`)',
+      );
+    if (actor.role !== 'admin' && !roles.includes(actor.role))
+      throw forbidden(
+        `this endpoint needs role ${roles.join(' or ')}; the token "${actor.name}" has role ${actor.role}`,
+      );
     return actor;
   }
 

@@ -19,13 +19,26 @@ import type { Logger } from '../shared/log.js';
 
 /** The only code → HTTP status table. */
 const STATUS: Readonly<Record<ErrorCode | 'internal', number>> = {
-  invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, method_not_allowed: 405, conflict: 409,
-  expired: 410, too_large: 413, internal: 500, unavailable: 503,
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  expired: 410,
+  too_large: 413,
+  internal: 500,
+  unavailable: 503,
 };
 
 export const statusFor = (code: ErrorCode | 'internal'): number => STATUS[code];
 
-interface HttpLikeError { status?: number; statusCode?: number; type?: string; message?: string }
+interface HttpLikeError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  message?: string;
+}
 
 /** Turns body-parser / koa HttpErrors (which carry a status) into AppErrors so they render like the rest. */
 export function normalizeError(err: unknown): unknown {
@@ -76,7 +89,8 @@ export function failureBody(surface: Surface, f: Failure): Record<string, unknow
   const e = f.err instanceof AppError ? f.err : undefined;
   return {
     error: {
-      code: f.code, message: f.message,
+      code: f.code,
+      message: f.message,
       ...(e?.details !== undefined ? { details: e.details } : {}),
       ...(e?.retryAfterS !== undefined ? { retry_after_s: e.retryAfterS } : {}),
     },

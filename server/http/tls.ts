@@ -35,7 +35,11 @@ function writeSecret(file: string, content: string): void {
 }
 
 /** Generates a dev CA + server certificate into `dir`. Returns the PEMs. */
-export function generateDevCerts(dir: string, names: string[] = defaultNames(), now = new Date()): { caPem: string; certPem: string; keyPem: string } {
+export function generateDevCerts(
+  dir: string,
+  names: string[] = defaultNames(),
+  now = new Date(),
+): { caPem: string; certPem: string; keyPem: string } {
   fs.mkdirSync(dir, { recursive: true });
   const ca = newKeyPair();
   const caCert = forge.pki.createCertificate();
@@ -43,7 +47,10 @@ export function generateDevCerts(dir: string, names: string[] = defaultNames(), 
   caCert.serialNumber = serial();
   caCert.validity.notBefore = new Date(now.getTime() - 60_000);
   caCert.validity.notAfter = new Date(now.getTime() + 5 * 365 * 86_400_000);
-  const caSubject = [{ name: 'commonName', value: `Trustgate dev CA (${os.hostname()})` }, { name: 'organizationName', value: 'Trustgate' }];
+  const caSubject = [
+    { name: 'commonName', value: `Trustgate dev CA (${os.hostname()})` },
+    { name: 'organizationName', value: 'Trustgate' },
+  ];
   caCert.setSubject(caSubject);
   caCert.setIssuer(caSubject);
   caCert.setExtensions([

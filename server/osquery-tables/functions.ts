@@ -166,7 +166,8 @@ function inCidrBlock(cidr: SqlValue, ip: SqlValue): number {
     return v4 >= first && v4 <= last ? 1 : 0;
   }
   const net = parseIpv6(netText);
-  if (net === null || prefix < 0 || prefix > 128 || v6 === null) throw new Error('CIDR for IP address v6 cannot be parsed');
+  if (net === null || prefix < 0 || prefix > 128 || v6 === null)
+    throw new Error('CIDR for IP address v6 cannot be parsed');
   const hostBits = BigInt(128 - prefix);
   return v6 >> hostBits === net >> hostBits ? 1 : 0;
 }
@@ -228,16 +229,33 @@ export function compareVersions(left: string, right: string, collation: VersionC
 
 const isPrintable = (s: string): boolean => Buffer.from(s, 'utf8').every((b) => b > 0x1f && b < 0x7f);
 
-const hashFn = (algo: 'md5' | 'sha1' | 'sha256') => (v: SqlValue): string | null => {
-  if (v === null) return null;
-  return createHash(algo).update(Buffer.isBuffer(v) ? v : String(v)).digest('hex');
-};
+const hashFn =
+  (algo: 'md5' | 'sha1' | 'sha256') =>
+  (v: SqlValue): string | null => {
+    if (v === null) return null;
+    return createHash(algo)
+      .update(Buffer.isBuffer(v) ? v : String(v))
+      .digest('hex');
+  };
 
 /** Names of the osquery SQL functions registered by `registerOsqueryFunctions`. */
 export const OSQUERY_FUNCTIONS = [
-  'split', 'regex_split', 'regex_match', 'inet_aton', 'concat', 'concat_ws', 'md5', 'sha1', 'sha256',
-  'to_base64', 'from_base64', 'conditional_to_base64', 'in_cidr_block', 'parent_directory',
-  'version_compare', 'sleep',
+  'split',
+  'regex_split',
+  'regex_match',
+  'inet_aton',
+  'concat',
+  'concat_ws',
+  'md5',
+  'sha1',
+  'sha256',
+  'to_base64',
+  'from_base64',
+  'conditional_to_base64',
+  'in_cidr_block',
+  'parent_directory',
+  'version_compare',
+  'sleep',
 ] as const;
 
 /**
@@ -249,7 +267,8 @@ export function registerOsqueryFunctions(db: Database.Database, platform: Platfo
   const regexCache = new Map<string, RegExp>();
   const det = { deterministic: true } as const;
 
-  const splitWith = (splitter: (input: string, token: string) => string[]) =>
+  const splitWith =
+    (splitter: (input: string, token: string) => string[]) =>
     (input: SqlValue, token: SqlValue, index: SqlValue): string | null => {
       if (input === null || token === null || index === null) return null;
       const tok = textOf(token) ?? '';
@@ -259,7 +278,11 @@ export function registerOsqueryFunctions(db: Database.Database, platform: Platfo
       return i >= 0 && i < pieces.length ? (pieces[i] ?? null) : null;
     };
   db.function('split', det, splitWith(osquerySplit));
-  db.function('regex_split', det, splitWith((input, tok) => regexSplit(input, compileRegex(tok, regexCache, 'g'))));
+  db.function(
+    'regex_split',
+    det,
+    splitWith((input, tok) => regexSplit(input, compileRegex(tok, regexCache, 'g'))),
+  );
 
   db.function('regex_match', det, (input: SqlValue, pattern: SqlValue, index: SqlValue): string | null => {
     if (input === null || pattern === null || index === null) return null;
@@ -289,7 +312,9 @@ export function registerOsqueryFunctions(db: Database.Database, platform: Platfo
   db.function('sha256', det, hashFn('sha256'));
 
   db.function('to_base64', det, (v: SqlValue) => (v === null ? null : Buffer.from(textOf(v) ?? '').toString('base64')));
-  db.function('from_base64', det, (v: SqlValue) => (v === null ? null : Buffer.from(textOf(v) ?? '', 'base64').toString('utf8')));
+  db.function('from_base64', det, (v: SqlValue) =>
+    v === null ? null : Buffer.from(textOf(v) ?? '', 'base64').toString('utf8'),
+  );
   db.function('conditional_to_base64', det, (v: SqlValue) => {
     const t = textOf(v);
     if (t === null) return null;

@@ -135,7 +135,10 @@ export function tableDdl(table: TableSpec): string[] {
  * A database with one empty table per osquery table available on `platform`, typed from the schema,
  * with osquery's extra SQL functions registered. Pass `db` to add the tables to an existing database.
  */
-export function createTablesDb(platform: Platform, db: Database.Database = new Database(':memory:')): Database.Database {
+export function createTablesDb(
+  platform: Platform,
+  db: Database.Database = new Database(':memory:'),
+): Database.Database {
   registerOsqueryFunctions(db, platform);
   const tables = tablesFor(platform);
   const names = new Set(tables.map((t) => t.name));

@@ -16,7 +16,15 @@ import type { Metrics } from '../shared/metrics.js';
 import { AppError } from '../shared/errors.js';
 import { readJsonBody, sendFailure, sendOk, type FailureRenderer } from '../shared/bare-http.js';
 import type { OsqueryService } from './service.js';
-import { carveBeginBody, carveBlockBody, distributedWriteBody, enrollBody, logBody, nodeKeyBody, parse } from './schemas.js';
+import {
+  carveBeginBody,
+  carveBlockBody,
+  distributedWriteBody,
+  enrollBody,
+  logBody,
+  nodeKeyBody,
+  parse,
+} from './schemas.js';
 
 export interface OsqueryHandlerDeps {
   svc: OsqueryService;
@@ -47,34 +55,75 @@ export function createOsqueryHandler(deps: OsqueryHandlerDeps): OsqueryHandler {
 
   // endpoint name (metrics label) and handler, by the path after the prefix
   const routes = new Map<string, [string, Endpoint]>([
-    ['enroll', ['enroll', async (body) => {
-      const { nodeKey } = await svc.enroll(parse(enrollBody, body, 'enroll request'));
-      return { node_key: nodeKey, node_invalid: false };
-    }]],
+    [
+      'enroll',
+      [
+        'enroll',
+        async (body) => {
+          const { nodeKey } = await svc.enroll(parse(enrollBody, body, 'enroll request'));
+          return { node_key: nodeKey, node_invalid: false };
+        },
+      ],
+    ],
     ['config', ['config', async (body, req) => svc.config(await node(req, body))]],
-    ['log', ['log', async (body, req) => {
-      const host = await node(req, body);
-      await svc.log(host, parse(logBody, body, 'log request'));
-      return {};
-    }]],
-    ['distributed/read', ['distributed_read', async (body, req) => ({ ...(await svc.distributedRead(await node(req, body))), node_invalid: false })]],
-    ['distributed/write', ['distributed_write', async (body, req) => {
-      const host = await node(req, body);
-      await svc.distributedWrite(host, parse(distributedWriteBody, body, 'distributed write'));
-      return {};
-    }]],
-    ['carve/begin', ['carve_begin', async (body, req) => {
-      const host = await node(req, body);
-      const { sessionId } = await svc.carveBegin(host, parse(carveBeginBody, body, 'carve begin'));
-      return { session_id: sessionId, success: true };
-    }]],
-    ['carve/block', ['carve_block', async (body) => {
-      await svc.carveBlock(parse(carveBlockBody, body, 'carve block'));
-      return { success: true };
-    }]],
+    [
+      'log',
+      [
+        'log',
+        async (body, req) => {
+          const host = await node(req, body);
+          await svc.log(host, parse(logBody, body, 'log request'));
+          return {};
+        },
+      ],
+    ],
+    [
+      'distributed/read',
+      [
+        'distributed_read',
+        async (body, req) => ({ ...(await svc.distributedRead(await node(req, body))), node_invalid: false }),
+      ],
+    ],
+    [
+      'distributed/write',
+      [
+        'distributed_write',
+        async (body, req) => {
+          const host = await node(req, body);
+          await svc.distributedWrite(host, parse(distributedWriteBody, body, 'distributed write'));
+          return {};
+        },
+      ],
+    ],
+    [
+      'carve/begin',
+      [
+        'carve_begin',
+        async (body, req) => {
+          const host = await node(req, body);
+          const { sessionId } = await svc.carveBegin(host, parse(carveBeginBody, body, 'carve begin'));
+          return { session_id: sessionId, success: true };
+        },
+      ],
+    ],
+    [
+      'carve/block',
+      [
+        'carve_block',
+        async (body) => {
+          await svc.carveBlock(parse(carveBlockBody, body, 'carve block'));
+          return { success: true };
+        },
+      ],
+    ],
   ]);
 
-  async function handle(req: IncomingMessage, res: ServerResponse, path: string, route: [string, Endpoint] | undefined): Promise<void> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    route: [string, Endpoint] | undefined,
+  ): Promise<void> {
     const endpoint = route?.[0];
     try {
       if (!route) throw new AppError('not_found', `no such endpoint: ${req.method ?? ''} ${path}`);

@@ -20,7 +20,8 @@ export const toInt = (v: unknown, fallback = 0): number => {
 /** Row values normalised to strings (numerics mode sends numbers; NULL-ish becomes ""). */
 export function toRow(o: Record<string, unknown>): Row {
   const r: Row = {};
-  for (const [k, v] of Object.entries(o)) r[k] = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  for (const [k, v] of Object.entries(o))
+    r[k] = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   return r;
 }
 const rows = (v: Array<Record<string, unknown>> | '' | undefined): Row[] => (Array.isArray(v) ? v.map(toRow) : []);
@@ -34,7 +35,12 @@ export function normalizeResults(data: readonly unknown[], queryKeyOf: (name: st
   const groups = new Map<string, ResultUpdate>();
   data.forEach((item, i) => {
     const line = parse(resultLine, item, `result log line data[${i}]`);
-    const base = { queryKey: queryKeyOf(line.name), unixTime: toInt(line.unixTime), epoch: toInt(line.epoch), counter: toInt(line.counter) };
+    const base = {
+      queryKey: queryKeyOf(line.name),
+      unixTime: toInt(line.unixTime),
+      epoch: toInt(line.epoch),
+      counter: toInt(line.counter),
+    };
     if (line.diffResults !== undefined) {
       out.push({ ...base, mode: 'diff', added: rows(line.diffResults.added), removed: rows(line.diffResults.removed) });
     } else if (line.snapshot !== undefined) {
@@ -62,22 +68,33 @@ export function normalizeStatuses(data: readonly unknown[]): StatusLog[] {
   return data.map((item, i) => {
     const s = parse(statusLine, item, `status log line data[${i}]`);
     return {
-      unixTime: toInt(s.unixTime), severity: toInt(s.severity), filename: s.filename ?? '', line: toInt(s.line),
-      message: (s.message ?? '').slice(0, 8192), version: s.version ?? '',
+      unixTime: toInt(s.unixTime),
+      severity: toInt(s.severity),
+      filename: s.filename ?? '',
+      line: toInt(s.line),
+      message: (s.message ?? '').slice(0, 8192),
+      version: s.version ?? '',
     };
   });
 }
 
 /** Serials that vendors ship as placeholders: never a device identity. */
-const PLACEHOLDER_SERIAL = /^(|0+|none|null|n\/a|na|default string|not specified|not applicable|system serial number|to be filled by o\.e\.m\.|chassis serial number|0123456789|123456789|serial)$/i;
-const str = (v: unknown): string => (typeof v === 'string' ? v.replace(/\u0000/g, '').trim() : typeof v === 'number' ? String(v) : '');
+const PLACEHOLDER_SERIAL =
+  /^(|0+|none|null|n\/a|na|default string|not specified|not applicable|system serial number|to be filled by o\.e\.m\.|chassis serial number|0123456789|123456789|serial)$/i;
+const str = (v: unknown): string =>
+  typeof v === 'string' ? v.replace(/\u0000/g, '').trim() : typeof v === 'number' ? String(v) : '';
 
 export function platformOf(osPlatform: string, buildPlatform: string, platformType: string): Platform {
   const p = `${osPlatform} ${buildPlatform}`.toLowerCase();
   if (p.includes('darwin') || p.includes('macos')) return 'darwin';
   if (p.includes('windows')) return 'windows';
   if (p.includes('freebsd')) return 'freebsd';
-  if (/linux|ubuntu|debian|rhel|centos|fedora|amzn|arch|suse|gentoo|alpine|manjaro|rocky|alma|oracle|kali|pop|mint/.test(p)) return 'linux';
+  if (
+    /linux|ubuntu|debian|rhel|centos|fedora|amzn|arch|suse|gentoo|alpine|manjaro|rocky|alma|oracle|kali|pop|mint/.test(
+      p,
+    )
+  )
+    return 'linux';
   const mask = Number(platformType);
   if (Number.isInteger(mask) && mask > 0) {
     if (mask & 16) return 'darwin';

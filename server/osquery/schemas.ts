@@ -10,7 +10,12 @@ const ajv = new Ajv({ allErrors: false, strict: false });
 
 const numLike = { type: ['integer', 'number', 'string'] } as const;
 const stringMap = { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } } as const;
-const rowList = { anyOf: [{ type: 'array', items: { type: 'object' } }, { type: 'string', maxLength: 0 }] } as const;
+const rowList = {
+  anyOf: [
+    { type: 'array', items: { type: 'object' } },
+    { type: 'string', maxLength: 0 },
+  ],
+} as const;
 
 export interface EnrollBody {
   enroll_secret: string;
@@ -31,17 +36,28 @@ export const enrollBody = ajv.compile<EnrollBody>({
   },
 });
 
-export interface NodeKeyBody { node_key?: string }
+export interface NodeKeyBody {
+  node_key?: string;
+}
 export const nodeKeyBody = ajv.compile<NodeKeyBody>({ type: 'object', properties: { node_key: { type: 'string' } } });
 
-export interface LogBody { node_key?: string; log_type: 'result' | 'status' | 'snapshot'; data: unknown[] | '' }
+export interface LogBody {
+  node_key?: string;
+  log_type: 'result' | 'status' | 'snapshot';
+  data: unknown[] | '';
+}
 export const logBody = ajv.compile<LogBody>({
   type: 'object',
   required: ['log_type', 'data'],
   properties: {
     node_key: { type: 'string' },
     log_type: { enum: ['result', 'status', 'snapshot'] },
-    data: { anyOf: [{ type: 'array', items: { type: 'object' } }, { type: 'string', maxLength: 0 }] },
+    data: {
+      anyOf: [
+        { type: 'array', items: { type: 'object' } },
+        { type: 'string', maxLength: 0 },
+      ],
+    },
   },
 });
 
@@ -83,7 +99,14 @@ export interface StatusLine {
 }
 export const statusLine = ajv.compile<StatusLine>({
   type: 'object',
-  properties: { unixTime: numLike, severity: numLike, filename: { type: 'string' }, line: numLike, message: { type: 'string' }, version: { type: 'string' } },
+  properties: {
+    unixTime: numLike,
+    severity: numLike,
+    filename: { type: 'string' },
+    line: numLike,
+    message: { type: 'string' },
+    version: { type: 'string' },
+  },
 });
 
 export interface DistributedWriteBody {
@@ -105,18 +128,42 @@ export const distributedWriteBody = ajv.compile<DistributedWriteBody>({
   },
 });
 
-export interface CarveBeginBody { node_key?: string; block_count: number | string; block_size: number | string; carve_size: number | string; carve_id: string; request_id?: string }
+export interface CarveBeginBody {
+  node_key?: string;
+  block_count: number | string;
+  block_size: number | string;
+  carve_size: number | string;
+  carve_id: string;
+  request_id?: string;
+}
 export const carveBeginBody = ajv.compile<CarveBeginBody>({
   type: 'object',
   required: ['block_count', 'block_size', 'carve_size', 'carve_id'],
-  properties: { node_key: { type: 'string' }, block_count: numLike, block_size: numLike, carve_size: numLike, carve_id: { type: 'string', minLength: 1 }, request_id: { type: 'string' } },
+  properties: {
+    node_key: { type: 'string' },
+    block_count: numLike,
+    block_size: numLike,
+    carve_size: numLike,
+    carve_id: { type: 'string', minLength: 1 },
+    request_id: { type: 'string' },
+  },
 });
 
-export interface CarveBlockBody { block_id: number | string; session_id: string; request_id?: string; data: string }
+export interface CarveBlockBody {
+  block_id: number | string;
+  session_id: string;
+  request_id?: string;
+  data: string;
+}
 export const carveBlockBody = ajv.compile<CarveBlockBody>({
   type: 'object',
   required: ['block_id', 'session_id', 'data'],
-  properties: { block_id: numLike, session_id: { type: 'string', minLength: 1 }, request_id: { type: 'string' }, data: { type: 'string' } },
+  properties: {
+    block_id: numLike,
+    session_id: { type: 'string', minLength: 1 },
+    request_id: { type: 'string' },
+    data: { type: 'string' },
+  },
 });
 
 function describe(errors: ErrorObject[] | null | undefined): string {

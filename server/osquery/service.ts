@@ -6,7 +6,13 @@
  * NodeKeyCache that unenroll drops keys from, packs and posture from functions it is given.
  */
 import type {
-  CarveRepo, DistributedPoll, DistributedWork, EnrollSecretRepo, HostRepo, NodeKeyCache, ResultRepo,
+  CarveRepo,
+  DistributedPoll,
+  DistributedWork,
+  EnrollSecretRepo,
+  HostRepo,
+  NodeKeyCache,
+  ResultRepo,
 } from '../domain/ports.js';
 import type { Host, IngestBatch, LatestResult, ResultUpdate } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
@@ -92,15 +98,37 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
       let matched: string | undefined;
       for (const s of secrets) if (matchesHash(body.enroll_secret, s.hash) && matched === undefined) matched = s.name;
       if (matched === undefined) {
-        log.warn({ event: 'host.enroll_refused', hostIdentifier: body.host_identifier }, 'enroll refused: invalid enroll secret');
+        log.warn(
+          { event: 'host.enroll_refused', hostIdentifier: body.host_identifier },
+          'enroll refused: invalid enroll secret',
+        );
         throw unauthenticated('invalid enroll secret');
       }
       const facts = enrollFacts(body);
-      if (!facts.serial) throw invalid('enroll request has no usable device identity (host_identifier, system_info.uuid or hardware_serial)');
+      if (!facts.serial)
+        throw invalid(
+          'enroll request has no usable device identity (host_identifier, system_info.uuid or hardware_serial)',
+        );
       const nodeKey = randomSecret(32);
-      const outcome = await deps.hosts.enroll({ ...facts, nodeKeyHash: sha256Hex(nodeKey), enrollSecretName: matched, at: now });
+      const outcome = await deps.hosts.enroll({
+        ...facts,
+        nodeKeyHash: sha256Hex(nodeKey),
+        enrollSecretName: matched,
+        at: now,
+      });
       if (outcome.revokedNodeKeyHash) nodeKeys.delete(outcome.revokedNodeKeyHash);
-      log.info({ event: 'host.enrolled', serial: outcome.host.serial, hostId: outcome.host.id, platform: outcome.host.platform, reenrolled: outcome.reenrolled, secret: matched, serialConflict: outcome.host.serialConflict }, 'host enrolled');
+      log.info(
+        {
+          event: 'host.enrolled',
+          serial: outcome.host.serial,
+          hostId: outcome.host.id,
+          platform: outcome.host.platform,
+          reenrolled: outcome.reenrolled,
+          secret: matched,
+          serialConflict: outcome.host.serialConflict,
+        },
+        'host enrolled',
+      );
       await deps.onEnrolled(outcome.host, outcome.reenrolled);
       return { nodeKey, host: outcome.host };
     },
@@ -143,7 +171,10 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
         const message = body.messages?.[id] ?? '';
         const q = await deps.work.complete(host.id, id, { rows, status, message }, now);
         if (!q) {
-          log.debug({ event: 'distributed.unknown_id', hostId: host.id, id }, 'result for an unknown distributed query id ignored');
+          log.debug(
+            { event: 'distributed.unknown_id', hostId: host.id, id },
+            'result for an unknown distributed query id ignored',
+          );
           continue;
         }
         if (q.kind === 'recheck') {
@@ -152,23 +183,44 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
           // stamped in whole seconds like osquery's own results, so a scheduled run in the same second
           // after this answer is not taken for an older one
           updates.push({
-            queryKey, mode: 'snapshot', unixTime: Math.floor(now / 1000), epoch: 0, counter: 0, added: rows, removed: [],
+            queryKey,
+            mode: 'snapshot',
+            unixTime: Math.floor(now / 1000),
+            epoch: 0,
+            counter: 0,
+            added: rows,
+            removed: [],
             ...(status !== 0 ? { error: message || `query failed with status ${status}` } : {}),
           });
         }
       }
-      if (updates.length) await commit(host, { hostId: host.id, receivedAt: now, results: updates, statuses: [] }, 'distributed_write');
+      if (updates.length)
+        await commit(host, { hostId: host.id, receivedAt: now, results: updates, statuses: [] }, 'distributed_write');
     },
 
     async carveBegin(host, body) {
       const blockCount = toInt(body.block_count, -1);
       const blockSize = toInt(body.block_size, -1);
       const carveSize = toInt(body.carve_size, -1);
-      if (blockCount < 0 || blockSize <= 0 || carveSize < 0 || blockCount > 1_000_000) throw invalid('carve sizes must be non-negative integers (block_size > 0)');
-      if (blockCount !== Math.ceil(carveSize / blockSize)) throw invalid(`block_count ${blockCount} does not match ceil(carve_size / block_size)`);
+      if (blockCount < 0 || blockSize <= 0 || carveSize < 0 || blockCount > 1_000_000)
+        throw invalid('carve sizes must be non-negative integers (block_size > 0)');
+      if (blockCount !== Math.ceil(carveSize / blockSize))
+        throw invalid(`block_count ${blockCount} does not match ceil(carve_size / block_size)`);
       const sessionId = randomId(16);
-      await deps.carves.begin({ sessionId, hostId: host.id, carveId: body.carve_id, requestId: body.request_id ?? '', blockCount, blockSize, carveSize, createdAt: clock.now() });
-      log.info({ event: 'carve.begin', hostId: host.id, carveId: body.carve_id, blockCount, carveSize }, 'carve started');
+      await deps.carves.begin({
+        sessionId,
+        hostId: host.id,
+        carveId: body.carve_id,
+        requestId: body.request_id ?? '',
+        blockCount,
+        blockSize,
+        carveSize,
+        createdAt: clock.now(),
+      });
+      log.info(
+        { event: 'carve.begin', hostId: host.id, carveId: body.carve_id, blockCount, carveSize },
+        'carve started',
+      );
       return { sessionId };
     },
 
@@ -176,11 +228,13 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
       const carve = await deps.carves.get(body.session_id);
       if (!carve) throw unauthenticated('unknown carve session');
       const blockId = toInt(body.block_id, -1);
-      if (blockId < 0 || blockId >= carve.blockCount) throw invalid(`block_id ${String(body.block_id)} out of range 0..${carve.blockCount - 1}`);
+      if (blockId < 0 || blockId >= carve.blockCount)
+        throw invalid(`block_id ${String(body.block_id)} out of range 0..${carve.blockCount - 1}`);
       const data = Buffer.from(body.data, 'base64');
       if (data.length > carve.blockSize) throw invalid('block larger than block_size');
       const after = await deps.carves.addBlock(body.session_id, blockId, data, clock.now());
-      if (after.completedAt !== null && carve.completedAt === null) log.info({ event: 'carve.complete', carveId: carve.carveId, sessionId: carve.sessionId }, 'carve complete');
+      if (after.completedAt !== null && carve.completedAt === null)
+        log.info({ event: 'carve.complete', carveId: carve.carveId, sessionId: carve.sessionId }, 'carve complete');
     },
 
     async flushSeen() {

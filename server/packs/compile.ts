@@ -51,7 +51,8 @@ export function defaultOptions(options: CompileOptions = {}): Record<string, Opt
   };
 }
 
-const byKey = <T>(entries: Array<[string, T]>): Array<[string, T]> => entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+const byKey = <T>(entries: Array<[string, T]>): Array<[string, T]> =>
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /** A JSON-safe deep copy with object keys sorted (so equal input gives byte-identical output). */
 function canonical(value: unknown): unknown {
@@ -78,7 +79,11 @@ function compileQuery(q: PackQuery): Record<string, unknown> {
  * client-side rules, pack and query level), with every `check` extension stripped. Deterministic: the
  * same input always serializes to the same bytes. Throws AppError('invalid') above osquery's size limit.
  */
-export function compileConfig(host: Pick<Host, 'platform' | 'osPlatform'>, packs: readonly Pack[], options: CompileOptions = {}): OsqueryConfig {
+export function compileConfig(
+  host: Pick<Host, 'platform' | 'osPlatform'>,
+  packs: readonly Pack[],
+  options: CompileOptions = {},
+): OsqueryConfig {
   const compiledPacks: Record<string, CompiledPack> = {};
   const sorted = [...packs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const pack of sorted) {
@@ -96,10 +101,14 @@ export function compileConfig(host: Pick<Host, 'platform' | 'osPlatform'>, packs
   const bytes = Buffer.byteLength(JSON.stringify(config));
   const limit = options.maxBytes ?? OSQUERY_MAX_CONFIG_BYTES;
   if (bytes > limit) {
-    throw new AppError('invalid', `the osquery config for this host is ${bytes} bytes, over osquery's limit of ${limit} bytes: split or trim the packs`, {
-      bytes,
-      limit,
-    });
+    throw new AppError(
+      'invalid',
+      `the osquery config for this host is ${bytes} bytes, over osquery's limit of ${limit} bytes: split or trim the packs`,
+      {
+        bytes,
+        limit,
+      },
+    );
   }
   return config;
 }

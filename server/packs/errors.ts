@@ -13,13 +13,31 @@ export interface PackLoadError {
 }
 
 export function syntaxError(file: string, line: number, column: number, problem: string): PackLoadError {
-  return { file, location: `${line}:${column}`, problem, message: `${file}:${line}:${column}: ${problem}`, line, column };
+  return {
+    file,
+    location: `${line}:${column}`,
+    problem,
+    message: `${file}:${line}:${column}: ${problem}`,
+    line,
+    column,
+  };
 }
 
-export function structureError(file: string, path: string, problem: string, at?: { line: number; column: number }): PackLoadError {
+export function structureError(
+  file: string,
+  path: string,
+  problem: string,
+  at?: { line: number; column: number },
+): PackLoadError {
   const shown = path === '' ? '/' : path;
   const where = at ? ` (line ${at.line}:${at.column})` : '';
-  const err: PackLoadError = { file, location: shown, problem, message: `${file}: ${shown}${where}: ${problem}`, path: shown };
+  const err: PackLoadError = {
+    file,
+    location: shown,
+    problem,
+    message: `${file}: ${shown}${where}: ${problem}`,
+    path: shown,
+  };
   if (at) {
     err.line = at.line;
     err.column = at.column;

@@ -34,7 +34,10 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim
 /** Fleet platform list ("darwin, linux", "windows", "chrome", "") → an osquery platform string. */
 export function fleetPlatformToOsquery(platform: unknown): { platform?: string; unsupported: boolean } {
   const raw = typeof platform === 'string' ? platform : '';
-  const parts = raw.split(',').map((p) => p.trim().toLowerCase()).filter((p) => p !== '');
+  const parts = raw
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .filter((p) => p !== '');
   if (parts.length === 0) return { unsupported: false };
   const mapped = new Set<string>();
   for (const p of parts) {
@@ -75,7 +78,8 @@ function policiesOf(text: string): { policies: Array<Record<string, unknown>>; s
     if (value === null || value === undefined) return;
     const take = (items: unknown[], where: string): void => {
       items.forEach((item, j) => {
-        if (isRecord(item) && 'path' in item && !('query' in item)) skipped.push(`${where}[${j}]: a reference to ${String(item.path)} (import that file instead)`);
+        if (isRecord(item) && 'path' in item && !('query' in item))
+          skipped.push(`${where}[${j}]: a reference to ${String(item.path)} (import that file instead)`);
         else if (isRecord(item)) policies.push(item);
         else skipped.push(`${where}[${j}]: not a policy object`);
       });
@@ -126,7 +130,10 @@ export function importFleetPoliciesDetailed(yamlText: string, options: FleetImpo
     queries[id] = q;
   }
   if (Object.keys(queries).length === 0) {
-    throw new AppError('invalid', `no Fleet policies found to import${skipped.length ? ` (${skipped.length} skipped: ${skipped.slice(0, 3).join('; ')})` : ''}`);
+    throw new AppError(
+      'invalid',
+      `no Fleet policies found to import${skipped.length ? ` (${skipped.length} skipped: ${skipped.slice(0, 3).join('; ')})` : ''}`,
+    );
   }
   // Round-trip through the pack parser: the result must be a pack Trustgate itself accepts.
   const parsed = parsePackText(name, JSON.stringify({ queries }), source);

@@ -14,7 +14,8 @@ export interface StrippedText {
   origin: number[];
 }
 
-const isTrimSpace = (ch: string): boolean => ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\v' || ch === '\f';
+const isTrimSpace = (ch: string): boolean =>
+  ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\v' || ch === '\f';
 
 export function stripConfigComments(original: string): StrippedText {
   // 1. Join backslash-newline continuations.
@@ -84,7 +85,10 @@ export function findJsonSyntaxError(text: string): JsonSyntaxProblem | undefined
   let i = 0;
   const describe = (): string => (i >= text.length ? 'end of input' : `${JSON.stringify(text[i])}`);
   class Fail extends Error {
-    constructor(readonly at: number, msg: string) {
+    constructor(
+      readonly at: number,
+      msg: string,
+    ) {
       super(msg);
     }
   }
@@ -202,8 +206,7 @@ export function findJsonSyntaxError(text: string): JsonSyntaxProblem | undefined
 }
 
 export type ParsedConfigText =
-  | { ok: true; value: unknown }
-  | { ok: false; line: number; column: number; message: string };
+  { ok: true; value: unknown } | { ok: false; line: number; column: number; message: string };
 
 /** Strips comments the osquery way, parses JSON, and on failure reports line:column in the original text. */
 export function parseConfigText(original: string): ParsedConfigText {

@@ -53,7 +53,12 @@ export function loadPacksDir(dir: string): PacksLoadResult {
       .sort();
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
-    return { packs: [], checks: [], errors: [fileError(dir, `cannot read the packs directory: ${reason}`)], warnings: [] };
+    return {
+      packs: [],
+      checks: [],
+      errors: [fileError(dir, `cannot read the packs directory: ${reason}`)],
+      warnings: [],
+    };
   }
   const merged = mergePackResults(names.map((n) => loadPackFile(join(dir, n))));
   merged.warnings.push(...sqlWarnings(merged.packs));
@@ -74,7 +79,13 @@ export function sqlWarnings(packs: readonly Pack[]): PackLoadError[] {
         const v = validateSql(q.query, platform);
         if (!v.ok) {
           const what = q.check ? `check "${name}"` : `query "${name}"`;
-          out.push(structureError(pack.source, joinPointer('', 'queries', name, 'query'), `pack "${pack.name}" ${what} cannot run on ${platform}: ${v.error}`));
+          out.push(
+            structureError(
+              pack.source,
+              joinPointer('', 'queries', name, 'query'),
+              `pack "${pack.name}" ${what} cannot run on ${platform}: ${v.error}`,
+            ),
+          );
         }
       }
     }
@@ -96,7 +107,9 @@ export function mergePackResults(results: PackParseResult[]): PacksLoadResult {
     for (const pack of r.packs) {
       const prior = byName.get(pack.name);
       if (prior) {
-        errors.push(structureError(pack.source, '', `duplicate pack name "${pack.name}": already loaded from ${prior.source}`));
+        errors.push(
+          structureError(pack.source, '', `duplicate pack name "${pack.name}": already loaded from ${prior.source}`),
+        );
         continue;
       }
       byName.set(pack.name, pack);
@@ -106,7 +119,9 @@ export function mergePackResults(results: PackParseResult[]): PacksLoadResult {
   const { errors: dupErrors } = collectChecks(candidates);
   // A pack with a clashing check id is refused as a whole (its file is broken), keeping the first one.
   const refused = new Set(dupErrors.map((e) => e.file));
-  const packs = candidates.filter((p) => !refused.has(p.source) || !dupErrors.some((e) => e.file === p.source && packHasCheckIn(p, e)));
+  const packs = candidates.filter(
+    (p) => !refused.has(p.source) || !dupErrors.some((e) => e.file === p.source && packHasCheckIn(p, e)),
+  );
   errors.push(...dupErrors);
   const { checks } = collectChecks(packs);
   return { packs, checks, errors, warnings };

@@ -79,7 +79,8 @@ function buildPack(name: string, raw: unknown, base: string, ctx: Ctx): Pack | u
   const np = nameProblem('pack', name);
   if (np) ctx.errors.push(structureError(ctx.file, base, np));
   if (!validatePackDoc(raw)) {
-    for (const p of describeAjvErrors(validatePackDoc.errors, base)) ctx.errors.push(structureError(ctx.file, p.path, p.message));
+    for (const p of describeAjvErrors(validatePackDoc.errors, base))
+      ctx.errors.push(structureError(ctx.file, p.path, p.message));
   }
   if (!isRecord(raw) || ctx.errors.length > before) return undefined;
 
@@ -90,7 +91,13 @@ function buildPack(name: string, raw: unknown, base: string, ctx: Ctx): Pack | u
     else if (key === 'discovery' && Array.isArray(value)) {
       const strings = value.filter((d): d is string => typeof d === 'string');
       if (strings.length !== value.length) {
-        ctx.warnings.push(structureError(ctx.file, joinPointer(base, 'discovery'), 'non-string discovery entries are ignored (as osquery does)'));
+        ctx.warnings.push(
+          structureError(
+            ctx.file,
+            joinPointer(base, 'discovery'),
+            'non-string discovery entries are ignored (as osquery does)',
+          ),
+        );
       }
       pack.discovery = strings;
     } else pack[key] = value;
@@ -106,26 +113,43 @@ function buildPack(name: string, raw: unknown, base: string, ctx: Ctx): Pack | u
     if (!isRecord(qraw)) continue; // already reported by the schema
     const qp = nameProblem('query', qname);
     if (qname === '' || (qp && qraw.check !== undefined)) {
-      ctx.errors.push(structureError(ctx.file, qpath, qraw.check !== undefined ? `check id "${qname}" must not contain '/'` : (qp ?? 'invalid query name')));
+      ctx.errors.push(
+        structureError(
+          ctx.file,
+          qpath,
+          qraw.check !== undefined ? `check id "${qname}" must not contain '/'` : (qp ?? 'invalid query name'),
+        ),
+      );
       continue;
     }
     if (qp) {
       // Third-party packs (osquery's ossec-rootkit) use '/' in query names. Pack names never hold '/', so
       // `pack/<pack>/<query>` still splits unambiguously at the first '/' after the pack name.
-      ctx.warnings.push(structureError(ctx.file, qpath, `query name "${qname}" contains '/': allowed, but avoid it in your own packs`));
+      ctx.warnings.push(
+        structureError(ctx.file, qpath, `query name "${qname}" contains '/': allowed, but avoid it in your own packs`),
+      );
     }
     const q: PackQuery = { query: String(qraw.query) };
     for (const [key, value] of Object.entries(qraw)) {
       if (key === 'query') continue;
       if (key === 'interval' || key === 'shard' || key === 'startup_priority') q[key] = toInt(value);
-      else if (key === 'snapshot' || key === 'removed' || key === 'denylist' || key === 'blacklist') q[key] = toBool(value);
+      else if (key === 'snapshot' || key === 'removed' || key === 'denylist' || key === 'blacklist')
+        q[key] = toBool(value);
       else q[key] = value;
       if (!KNOWN_QUERY_KEYS.has(key)) {
-        ctx.warnings.push(structureError(ctx.file, joinPointer(qpath, key), `unknown query key "${key}" (osquery ignores it)`));
+        ctx.warnings.push(
+          structureError(ctx.file, joinPointer(qpath, key), `unknown query key "${key}" (osquery ignores it)`),
+        );
       }
     }
     if (q.interval !== undefined && (q.interval < 1 || q.interval > MAX_QUERY_INTERVAL)) {
-      ctx.errors.push(structureError(ctx.file, joinPointer(qpath, 'interval'), `must be a whole number of seconds from 1 to ${MAX_QUERY_INTERVAL}`));
+      ctx.errors.push(
+        structureError(
+          ctx.file,
+          joinPointer(qpath, 'interval'),
+          `must be a whole number of seconds from 1 to ${MAX_QUERY_INTERVAL}`,
+        ),
+      );
     }
     if (q.shard !== undefined && q.shard > 100) {
       ctx.errors.push(structureError(ctx.file, joinPointer(qpath, 'shard'), 'must be a whole number from 0 to 100'));
@@ -193,7 +217,17 @@ export function collectChecks(packs: Pack[]): { checks: CheckDef[]; errors: Pack
   return { checks, errors };
 }
 
-const CONFIG_KEYS_PASSED_OVER = ['options', 'file_paths', 'file_accesses', 'exclude_paths', 'decorators', 'views', 'yara', 'events', 'auto_table_construction'];
+const CONFIG_KEYS_PASSED_OVER = [
+  'options',
+  'file_paths',
+  'file_accesses',
+  'exclude_paths',
+  'decorators',
+  'views',
+  'yara',
+  'events',
+  'auto_table_construction',
+];
 
 /**
  * Parses pack text. `name` is the pack name for a plain pack file and for a config's `schedule`;
@@ -235,7 +269,9 @@ export function parsePackText(name: string, text: string, source: string): PackP
       const pack = buildPack(name, { queries: doc.schedule }, '', ctx);
       // buildPack reports paths as /queries/<q>; a schedule's queries live under /schedule/<q>.
       const relocate = (e: PackLoadError): PackLoadError =>
-        e.path?.startsWith('/queries/') ? structureError(source, `/schedule${e.path.slice('/queries'.length)}`, e.problem) : e;
+        e.path?.startsWith('/queries/')
+          ? structureError(source, `/schedule${e.path.slice('/queries'.length)}`, e.problem)
+          : e;
       ctx.errors.splice(e0, ctx.errors.length - e0, ...ctx.errors.slice(e0).map(relocate));
       ctx.warnings.splice(w0, ctx.warnings.length - w0, ...ctx.warnings.slice(w0).map(relocate));
       if (pack) packs.push(pack);
@@ -249,7 +285,11 @@ export function parsePackText(name: string, text: string, source: string): PackP
         const base = joinPointer('', 'packs', pname);
         if (typeof praw === 'string') {
           ctx.warnings.push(
-            structureError(source, base, `pack "${pname}" refers to "${praw}" (a path); osquery's TLS config plugin cannot load it, so it is skipped`),
+            structureError(
+              source,
+              base,
+              `pack "${pname}" refers to "${praw}" (a path); osquery's TLS config plugin cannot load it, so it is skipped`,
+            ),
           );
           continue;
         }
@@ -258,7 +298,9 @@ export function parsePackText(name: string, text: string, source: string): PackP
           continue;
         }
         if (hasSchedule && pname === name) {
-          ctx.errors.push(structureError(source, base, `pack "${pname}" has the same name as this file's schedule pack`));
+          ctx.errors.push(
+            structureError(source, base, `pack "${pname}" has the same name as this file's schedule pack`),
+          );
           continue;
         }
         const pack = buildPack(pname, praw, base, ctx);
@@ -271,7 +313,12 @@ export function parsePackText(name: string, text: string, source: string): PackP
   }
   const ignored = Object.keys(doc).filter((k) => CONFIG_KEYS_PASSED_OVER.includes(k));
   if (ignored.length > 0) {
-    ctx.warnings.push(fileError(source, `config keys ${ignored.map((k) => `"${k}"`).join(', ')} are not served to agents (only packs are)`));
+    ctx.warnings.push(
+      fileError(
+        source,
+        `config keys ${ignored.map((k) => `"${k}"`).join(', ')} are not served to agents (only packs are)`,
+      ),
+    );
   }
   return done(packs);
 }

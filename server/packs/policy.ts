@@ -93,7 +93,10 @@ type Locator = (pointer: string) => { line: number; column: number } | undefined
 
 function yamlLocator(root: YamlNode | null | undefined, counter: LineCounter): Locator {
   return (pointer) => {
-    const keys = pointer.split('/').slice(1).map((k) => k.replaceAll('~1', '/').replaceAll('~0', '~'));
+    const keys = pointer
+      .split('/')
+      .slice(1)
+      .map((k) => k.replaceAll('~1', '/').replaceAll('~0', '~'));
     let node: unknown = root;
     let at: number | undefined = (root as { range?: [number, number, number] } | null | undefined)?.range?.[0];
     for (const key of keys) {
@@ -113,14 +116,23 @@ function yamlLocator(root: YamlNode | null | undefined, counter: LineCounter): L
 }
 
 /** Parses the text into a document, reporting YAML/JSON syntax errors with line:column. */
-function parseText(text: string, format: PolicyFormat, source: string): { doc: unknown; locate: Locator } | PackLoadError {
+function parseText(
+  text: string,
+  format: PolicyFormat,
+  source: string,
+): { doc: unknown; locate: Locator } | PackLoadError {
   if (format === 'json') {
     try {
       return { doc: JSON.parse(text) as unknown, locate: () => undefined };
     } catch (e) {
       const p = findJsonSyntaxError(text);
       const { line, column } = lineColumnOf(text, p?.offset ?? text.length);
-      return syntaxError(source, line, column, `invalid JSON: ${p?.message ?? (e instanceof Error ? e.message : 'syntax error')}`);
+      return syntaxError(
+        source,
+        line,
+        column,
+        `invalid JSON: ${p?.message ?? (e instanceof Error ? e.message : 'syntax error')}`,
+      );
     }
   }
   const counter = new LineCounter();
@@ -135,7 +147,10 @@ function parseText(text: string, format: PolicyFormat, source: string): { doc: u
 }
 
 function refuse(source: string, problems: PackLoadError[]): never {
-  const head = problems.slice(0, 10).map((p) => p.message).join('; ');
+  const head = problems
+    .slice(0, 10)
+    .map((p) => p.message)
+    .join('; ');
   const more = problems.length > 10 ? ` (and ${problems.length - 10} more)` : '';
   throw new AppError('invalid', `policy refused: ${head}${more}`, { file: source, errors: problems });
 }
@@ -170,19 +185,28 @@ export function parsePolicy(text: string, format: PolicyFormat, checkIds: Iterab
   const tiers: Record<string, Tier> = {};
   for (const [name, t] of Object.entries(doc.tiers)) {
     t.checks.forEach((id, i) => {
-      if (!known.has(id)) problems.push(at(joinPointer('', 'tiers', name, 'checks', i), `unknown check "${id}" (no loaded pack defines a check with this id)`));
+      if (!known.has(id))
+        problems.push(
+          at(
+            joinPointer('', 'tiers', name, 'checks', i),
+            `unknown check "${id}" (no loaded pack defines a check with this id)`,
+          ),
+        );
     });
     tiers[name] = { name, maxAgeMs: parseDuration(t.max_age), checks: [...t.checks] };
   }
   const resources: Record<string, Resource> = {};
   const hostOwner = new Map<string, string>();
   for (const [name, r] of Object.entries(doc.resources)) {
-    if (!(r.tier in doc.tiers)) problems.push(at(joinPointer('', 'resources', name, 'tier'), `unknown tier "${r.tier}"`));
+    if (!(r.tier in doc.tiers))
+      problems.push(at(joinPointer('', 'resources', name, 'tier'), `unknown tier "${r.tier}"`));
     for (const [i, h] of (r.hosts ?? []).entries()) {
       const host = h.toLowerCase();
       const owner = hostOwner.get(host);
       if (owner !== undefined && owner !== name) {
-        problems.push(at(joinPointer('', 'resources', name, 'hosts', i), `host "${h}" is already mapped to resource "${owner}"`));
+        problems.push(
+          at(joinPointer('', 'resources', name, 'hosts', i), `host "${h}" is already mapped to resource "${owner}"`),
+        );
       }
       hostOwner.set(host, name);
     }
@@ -193,7 +217,8 @@ export function parsePolicy(text: string, format: PolicyFormat, checkIds: Iterab
   const bg = doc.break_glass ?? {};
   const approval: Record<string, Approval> = {};
   for (const [tier, a] of Object.entries(bg.approval ?? {})) {
-    if (!(tier in doc.tiers)) problems.push(at(joinPointer('', 'break_glass', 'approval', tier), `unknown tier "${tier}"`));
+    if (!(tier in doc.tiers))
+      problems.push(at(joinPointer('', 'break_glass', 'approval', tier), `unknown tier "${tier}"`));
     approval[tier] = a;
   }
   for (const tier of Object.keys(doc.tiers)) approval[tier] ??= DEFAULT_APPROVAL;

@@ -12,7 +12,13 @@ export const MAX_QUERY_INTERVAL = 604800;
 
 const numericString = { type: 'string', pattern: '^[0-9]+$' } as const;
 /** JSON::valueToBool: a boolean, a string ("true"/"t" are true), or a number (non-zero is true). */
-const boolish = { anyOf: [{ type: 'boolean' }, { type: 'string', pattern: '^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[TtFf])$' }, { type: 'integer' }] } as const;
+const boolish = {
+  anyOf: [
+    { type: 'boolean' },
+    { type: 'string', pattern: '^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[TtFf])$' },
+    { type: 'integer' },
+  ],
+} as const;
 
 export const checkSchema = {
   type: 'object',
@@ -98,7 +104,9 @@ export function describeAjvErrors(errors: ErrorObject[] | null | undefined, base
       path = `${path}/${propertyName.replaceAll('~', '~0').replaceAll('/', '~1')}`;
       message = `invalid name "${propertyName}": use letters, digits, ".", "_" and "-", starting with a letter or digit`;
     } else if (e.keyword === 'anyOf') {
-      const key = decodeURIComponent(path.split('/').pop() ?? '').replaceAll('~1', '/').replaceAll('~0', '~');
+      const key = decodeURIComponent(path.split('/').pop() ?? '')
+        .replaceAll('~1', '/')
+        .replaceAll('~0', '~');
       message = FRIENDLY[key] ?? 'has the wrong type';
     } else if (e.keyword === 'additionalProperties') {
       const extra = String((e.params as { additionalProperty?: unknown }).additionalProperty);

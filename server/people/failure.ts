@@ -15,7 +15,12 @@ export type PageProblem =
   | { kind: 'form'; link: DeviceLink; token: string; form: FormState };
 
 export class PageError extends AppError {
-  constructor(code: ErrorCode, message: string, readonly problem: PageProblem, options?: AppErrorOptions) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly problem: PageProblem,
+    options?: AppErrorOptions,
+  ) {
     super(code, message, undefined, options);
   }
 }

@@ -118,7 +118,9 @@ export const dayDate = (ms: number, now: number): string => {
 
 /** "14:02 UTC" today, else "25 Nov, 14:02 UTC". */
 export const whenAbsolute = (ms: number, now: number): string =>
-  new Date(ms).toISOString().slice(0, 10) === new Date(now).toISOString().slice(0, 10) ? clockTime(ms) : `${dayDate(ms, now)}, ${clockTime(ms)}`;
+  new Date(ms).toISOString().slice(0, 10) === new Date(now).toISOString().slice(0, 10)
+    ? clockTime(ms)
+    : `${dayDate(ms, now)}, ${clockTime(ms)}`;
 
 export function relative(ms: number, now: number): string {
   const s = Math.round((now - ms) / 1000);

@@ -24,10 +24,14 @@ export type LinkCheck =
 export const DEVICE_LINK_TTL_MS = 30 * 60_000;
 
 const VERSION = 'v1';
-const sign = (key: string | Buffer, payload: string): string => hmacSha256(key, `trustgate-device-link.${VERSION}.${payload}`).toString('base64url');
+const sign = (key: string | Buffer, payload: string): string =>
+  hmacSha256(key, `trustgate-device-link.${VERSION}.${payload}`).toString('base64url');
 
 export function signDeviceLink(subject: DeviceLinkSubject, key: string | Buffer, expiresAt: number): string {
-  const payload = Buffer.from(JSON.stringify({ s: subject.serial, u: subject.user, r: subject.resource, e: Math.floor(expiresAt) }), 'utf8').toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify({ s: subject.serial, u: subject.user, r: subject.resource, e: Math.floor(expiresAt) }),
+    'utf8',
+  ).toString('base64url');
   return `${VERSION}.${payload}.${sign(key, payload)}`;
 }
 
@@ -46,7 +50,8 @@ export function verifyDeviceLink(token: unknown, key: string | Buffer, now: numb
   }
   if (typeof parsed !== 'object' || parsed === null) return { ok: false, reason: 'invalid' };
   const p = parsed as Record<string, unknown>;
-  if (typeof p.s !== 'string' || typeof p.u !== 'string' || typeof p.r !== 'string' || typeof p.e !== 'number') return { ok: false, reason: 'invalid' };
+  if (typeof p.s !== 'string' || typeof p.u !== 'string' || typeof p.r !== 'string' || typeof p.e !== 'number')
+    return { ok: false, reason: 'invalid' };
   const link: DeviceLink = { serial: p.s, user: p.u, resource: p.r, expiresAt: p.e };
   return now >= link.expiresAt ? { ok: false, reason: 'expired', link } : { ok: true, link };
 }

@@ -89,7 +89,9 @@ export function createLiveChannels(deps: LiveDeps): LiveChannels {
         busy = false;
       }
     };
-    const timer = setInterval(() => { void tick(); }, deps.pollMs);
+    const timer = setInterval(() => {
+      void tick();
+    }, deps.pollMs);
     const close = () => {
       if (closed) return;
       closed = true;

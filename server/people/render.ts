@@ -5,7 +5,20 @@
 import { PAGE_CSS, PAGE_JS } from './assets.js';
 import type { DeviceLink } from './link.js';
 import type { CheckItem, DeviceView, ItemStatus, PageState } from './service.js';
-import { clockTime, dayDate, hostOf, html, humanDuration, markdown, plural, raw, relAbs, safeUrl, whenAbsolute, type SafeHtml } from './html.js';
+import {
+  clockTime,
+  dayDate,
+  hostOf,
+  html,
+  humanDuration,
+  markdown,
+  plural,
+  raw,
+  relAbs,
+  safeUrl,
+  whenAbsolute,
+  type SafeHtml,
+} from './html.js';
 
 export interface Help {
   text?: string;
@@ -53,7 +66,12 @@ const DURATION_PRESETS = [30 * 60_000, 60 * 60_000, 2 * 3_600_000, 4 * 3_600_000
 export function durationChoices(maxMs: number): Array<{ value: string; ms: number; label: string }> {
   const picks = DURATION_PRESETS.filter((d) => d <= maxMs);
   if (picks.length === 0 || (picks[picks.length - 1] ?? 0) < maxMs) picks.push(maxMs);
-  return picks.map((ms) => ({ value: ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`, ms, label: humanDuration(ms) }));
+  return picks.map((ms) => ({
+    value:
+      ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`,
+    ms,
+    label: humanDuration(ms),
+  }));
 }
 
 const problemsOf = (v: DeviceView) => v.checks.filter((c) => c.status !== 'pass');
@@ -66,23 +84,52 @@ export function headline(v: DeviceView): { h1: string; title: string } {
   const fails = probs.filter((c) => c.status === 'fail' || c.status === 'stale').length;
   const t = (s: string) => `${s} · ${r} · Trustgate`;
   const denyHead = (): { h1: string; title: string } => {
-    if (fails > 0) return { h1: `Fix ${plural(n, 'thing', 'things')} to open ${r}`, title: t(`${plural(n, 'fix', 'fixes')} needed`) };
-    if (probs.some((c) => c.status === 'stale')) return { h1: 'We need a fresh check of your laptop', title: t('Fresh check needed') };
+    if (fails > 0)
+      return {
+        h1: `Fix ${plural(n, 'thing', 'things')} to open ${r}`,
+        title: t(`${plural(n, 'fix', 'fixes')} needed`),
+      };
+    if (probs.some((c) => c.status === 'stale'))
+      return { h1: 'We need a fresh check of your laptop', title: t('Fresh check needed') };
     if (n > 0) return { h1: "We couldn't check your laptop", title: t("Couldn't check") };
     return { h1: `We couldn't confirm your laptop is ready to open ${r}`, title: t('Access paused') };
   };
   switch (v.state) {
-    case 'deny': case 'checking': return denyHead();
-    case 'stale': return { h1: 'We need a fresh check of your laptop', title: t('Fresh check needed') };
-    case 'cant_check': return { h1: "We couldn't check your laptop", title: t("Couldn't check") };
-    case 'partly_fixed': return { h1: `${plural(n, 'thing', 'things')} left to fix`, title: t(`${plural(n, 'fix', 'fixes')} left`) };
-    case 'still_failing': return { h1: n === 1 ? `${probs[0]?.title ?? 'One check'}: still needs fixing` : `${n} things still need fixing`, title: t('Still needs fixing') };
-    case 'no_answer': return { h1: "Your laptop didn't answer", title: t('No answer from your laptop') };
-    case 'restored': return { h1: `You're all set. You can open ${r} again`, title: t('Access restored') };
-    case 'heads_up': return { h1: `You're in, but ${plural(n, 'fix is', 'fixes are')} needed`, title: t(`${plural(n, 'fix', 'fixes')} needed soon`) };
-    case 'granted': return { h1: v.grantExpiresAt !== null ? `Emergency access until ${clockTime(v.grantExpiresAt)}` : 'Emergency access granted', title: t('Emergency access') };
-    case 'pending': return { h1: 'Waiting for approval', title: t('Waiting for approval') };
-    case 'unknown_device': return { h1: "We don't recognise this laptop", title: t('Unknown laptop') };
+    case 'deny':
+    case 'checking':
+      return denyHead();
+    case 'stale':
+      return { h1: 'We need a fresh check of your laptop', title: t('Fresh check needed') };
+    case 'cant_check':
+      return { h1: "We couldn't check your laptop", title: t("Couldn't check") };
+    case 'partly_fixed':
+      return { h1: `${plural(n, 'thing', 'things')} left to fix`, title: t(`${plural(n, 'fix', 'fixes')} left`) };
+    case 'still_failing':
+      return {
+        h1: n === 1 ? `${probs[0]?.title ?? 'One check'}: still needs fixing` : `${n} things still need fixing`,
+        title: t('Still needs fixing'),
+      };
+    case 'no_answer':
+      return { h1: "Your laptop didn't answer", title: t('No answer from your laptop') };
+    case 'restored':
+      return { h1: `You're all set. You can open ${r} again`, title: t('Access restored') };
+    case 'heads_up':
+      return {
+        h1: `You're in, but ${plural(n, 'fix is', 'fixes are')} needed`,
+        title: t(`${plural(n, 'fix', 'fixes')} needed soon`),
+      };
+    case 'granted':
+      return {
+        h1:
+          v.grantExpiresAt !== null
+            ? `Emergency access until ${clockTime(v.grantExpiresAt)}`
+            : 'Emergency access granted',
+        title: t('Emergency access'),
+      };
+    case 'pending':
+      return { h1: 'Waiting for approval', title: t('Waiting for approval') };
+    case 'unknown_device':
+      return { h1: "We don't recognise this laptop", title: t('Unknown laptop') };
   }
 }
 
@@ -90,14 +137,24 @@ export function headline(v: DeviceView): { h1: string; title: string } {
 export function statusText(v: DeviceView, now: number): string {
   const title = (id: string) => v.checks.find((c) => c.id === id)?.title ?? id;
   switch (v.state) {
-    case 'checking': return 'Checking your laptop… usually under 30 seconds.';
-    case 'no_answer': return v.recheck.requestedAt !== null ? `We asked your laptop at ${clockTime(v.recheck.requestedAt)} and got no answer.` : 'We got no answer from your laptop.';
-    case 'partly_fixed': return `Fixed: ${v.recheck.fixed.map(title).join(', ')}. Still needs fixing: ${v.recheck.still.map(title).join(', ')}.`;
-    case 'still_failing': return `We checked again at ${clockTime(lastAnswerAt(v) ?? now)}; nothing changed yet.`;
-    case 'restored': return v.recheck.phase === 'answered' ? "You're good — access restored." : '';
-    case 'granted': return 'Emergency access is on.';
-    case 'pending': return 'Your request was sent for approval. This page updates by itself.';
-    default: return '';
+    case 'checking':
+      return 'Checking your laptop… usually under 30 seconds.';
+    case 'no_answer':
+      return v.recheck.requestedAt !== null
+        ? `We asked your laptop at ${clockTime(v.recheck.requestedAt)} and got no answer.`
+        : 'We got no answer from your laptop.';
+    case 'partly_fixed':
+      return `Fixed: ${v.recheck.fixed.map(title).join(', ')}. Still needs fixing: ${v.recheck.still.map(title).join(', ')}.`;
+    case 'still_failing':
+      return `We checked again at ${clockTime(lastAnswerAt(v) ?? now)}; nothing changed yet.`;
+    case 'restored':
+      return v.recheck.phase === 'answered' ? "You're good — access restored." : '';
+    case 'granted':
+      return 'Emergency access is on.';
+    case 'pending':
+      return 'Your request was sent for approval. This page updates by itself.';
+    default:
+      return '';
   }
 }
 
@@ -114,15 +171,19 @@ function badge(s: ItemStatus): SafeHtml {
 function checkItem(c: CheckItem, v: DeviceView, now: number): SafeHtml {
   const doc = safeUrl(c.remediationUrl);
   let body: SafeHtml;
-  if (c.status === 'error') body = html`<p>We couldn't run this check on your laptop. This isn't something you did: check again, and if it keeps happening, contact your IT team with the reference below.</p>`;
-  else if (c.status === 'unknown') body = html`<p>We haven't received this check from your laptop yet. Make sure it's awake and online, then check again.</p>`;
-  else if (c.status === 'stale') body = html`<p>This was last checked ${c.observedAt !== null ? relAbs(c.observedAt, now) : 'a while ago'}; ${v.resourceTitle} needs a check from the last ${v.maxAgeMs !== null ? humanDuration(v.maxAgeMs) : 'few minutes'}. Use “Recheck now” below.</p>`;
+  if (c.status === 'error')
+    body = html`<p>We couldn't run this check on your laptop. This isn't something you did: check again, and if it keeps happening, contact your IT team with the reference below.</p>`;
+  else if (c.status === 'unknown')
+    body = html`<p>We haven't received this check from your laptop yet. Make sure it's awake and online, then check again.</p>`;
+  else if (c.status === 'stale')
+    body = html`<p>This was last checked ${c.observedAt !== null ? relAbs(c.observedAt, now) : 'a while ago'}; ${v.resourceTitle} needs a check from the last ${v.maxAgeMs !== null ? humanDuration(v.maxAgeMs) : 'few minutes'}. Use “Recheck now” below.</p>`;
   else if (c.status === 'fail') body = markdown(c.message);
   else body = html``;
   const meta: string[] = [];
   if (c.fixedAt !== null) meta.push(`Fixed ${clockTime(c.fixedAt)}`);
   else if (c.observedAt !== null) meta.push(`Checked ${whenAbsolute(c.observedAt, now)}`);
-  if (c.status === 'fail' && c.firstFailedAt !== null) meta.push(`Needing a fix since ${whenAbsolute(c.firstFailedAt, now).replace(/, \d\d:\d\d UTC$/, '')}`);
+  if (c.status === 'fail' && c.firstFailedAt !== null)
+    meta.push(`Needing a fix since ${whenAbsolute(c.firstFailedAt, now).replace(/, \d\d:\d\d UTC$/, '')}`);
   return html`<li class="check is-${c.status}" id="check-${c.id}">
   <div class="check-head"><h3>${c.title}</h3>${badge(c.status)}</div>
   ${c.status !== 'pass' ? html`<div class="msg">${body}</div>` : ''}
@@ -134,18 +195,28 @@ function checkItem(c: CheckItem, v: DeviceView, now: number): SafeHtml {
 function recheckBlock(v: DeviceView, o: PageOptions, now: number): SafeHtml {
   const waiting = v.state === 'checking';
   const coolS = Math.max(0, Math.ceil((v.recheck.availableAt - now) / 1000));
-  const label = v.state === 'no_answer' ? 'Try again' : v.state === 'stale' ? 'Check now' : v.state === 'cant_check' ? 'Check again' : 'Recheck now';
-  const steps = waiting ? html`<ol class="steps" aria-label="Progress">
+  const label =
+    v.state === 'no_answer'
+      ? 'Try again'
+      : v.state === 'stale'
+        ? 'Check now'
+        : v.state === 'cant_check'
+          ? 'Check again'
+          : 'Recheck now';
+  const steps = waiting
+    ? html`<ol class="steps" aria-label="Progress">
     <li class="done"><span aria-hidden="true">✓</span> Asked your laptop to check again</li>
     <li class="current">Waiting for your laptop to answer <span class="elapsed" data-since="${v.recheck.requestedAt ?? now}"></span></li>
     <li>Updating your access</li>
   </ol>
-  <p class="hint nojs-only">Reload in about 30 seconds to see the result. <a href="/device?t=${encodeURIComponent(o.token)}">See result</a></p>` : '';
-  const hint = v.state === 'still_failing'
-    ? html`<p class="hint">Some changes need a restart or a minute to apply. If it keeps failing, contact your IT team and give them the reference below.</p>`
-    : v.state === 'no_answer'
-      ? html`<p class="hint">Make sure your laptop is awake, online, and that the device agent is running${o.help.url ? html` (<a href="${o.help.url}" rel="noreferrer noopener">how to check</a>)` : ''}. Then try again.</p>`
-      : html`<p class="hint">Fixed something? Ask your laptop to check again; it usually takes under 30 seconds.</p>`;
+  <p class="hint nojs-only">Reload in about 30 seconds to see the result. <a href="/device?t=${encodeURIComponent(o.token)}">See result</a></p>`
+    : '';
+  const hint =
+    v.state === 'still_failing'
+      ? html`<p class="hint">Some changes need a restart or a minute to apply. If it keeps failing, contact your IT team and give them the reference below.</p>`
+      : v.state === 'no_answer'
+        ? html`<p class="hint">Make sure your laptop is awake, online, and that the device agent is running${o.help.url ? html` (<a href="${o.help.url}" rel="noreferrer noopener">how to check</a>)` : ''}. Then try again.</p>`
+        : html`<p class="hint">Fixed something? Ask your laptop to check again; it usually takes under 30 seconds.</p>`;
   return html`<section class="recheck" aria-labelledby="recheck-h">
   <h2 id="recheck-h" class="sr-only">Check again</h2>
   ${hint}
@@ -198,7 +269,10 @@ function bgSection(v: DeviceView, o: PageOptions, now: number): SafeHtml {
     ${f && f.errors.length > 0 ? html`<div class="error-summary" id="error-summary" role="alert" tabindex="-1"><h3>There is a problem</h3><ul>${f.errors.map((x) => html`<li><a href="#bg-${x.field}">${x.message}</a></li>`)}</ul></div>` : ''}
     ${e.declined ? html`<div class="notice warn"><p><strong>Your last request was declined${e.declined.revokedBy ? ` by ${e.declined.revokedBy}` : ''}.</strong>${e.declined.decisionComment ? html` Their comment: “${e.declined.decisionComment}”` : ''}</p></div>` : ''}
     <p>Use this only when you must get in before you can fix your laptop, for example during an incident. It gives you access to ${r} (and other resources at the same security level) for a limited time.</p>
-    ${atLimit ? html`<p class="notice warn">You have used all ${e.usage.limit} emergency accesses allowed in ${windowText}.${e.usage.nextAt !== null ? ` The next one is possible on ${dayDate(e.usage.nextAt, now)} at ${clockTime(e.usage.nextAt)}.` : ''}</p>` : html`
+    ${
+      atLimit
+        ? html`<p class="notice warn">You have used all ${e.usage.limit} emergency accesses allowed in ${windowText}.${e.usage.nextAt !== null ? ` The next one is possible on ${dayDate(e.usage.nextAt, now)} at ${clockTime(e.usage.nextAt)}.` : ''}</p>`
+        : html`
     <form method="post" action="/device/break-glass" id="bg-form" novalidate>
       <input type="hidden" name="t" value="${o.token}">
       <input type="hidden" name="csrf" value="${o.csrf}">
@@ -221,7 +295,8 @@ function bgSection(v: DeviceView, o: PageOptions, now: number): SafeHtml {
         ${e.approval === 'required' ? html`<li>Someone from your IT/security team must approve it first.</li>` : ''}
       </ul>
       <button type="submit" class="btn" id="bg-submit" data-verb="${verb}">${verb} ${chosenLabel} of access</button>
-    </form>`}
+    </form>`
+    }
     </div>
   </details>
 </section>`;
@@ -230,10 +305,14 @@ function bgSection(v: DeviceView, o: PageOptions, now: number): SafeHtml {
 function noticeBlock(n: Notice | undefined): SafeHtml {
   if (!n) return html``;
   switch (n.kind) {
-    case 'recheck_wait': return html`<p class="notice">You can check again in ${n.waitS} s.</p>`;
-    case 'recheck_failed': return html`<p class="notice warn">We couldn't ask your laptop to check again just now. Try again in a moment.</p>`;
-    case 'bg_cancelled': return html`<p class="notice">Your emergency access request was cancelled.</p>`;
-    default: return html``;
+    case 'recheck_wait':
+      return html`<p class="notice">You can check again in ${n.waitS} s.</p>`;
+    case 'recheck_failed':
+      return html`<p class="notice warn">We couldn't ask your laptop to check again just now. Try again in a moment.</p>`;
+    case 'bg_cancelled':
+      return html`<p class="notice">Your emergency access request was cancelled.</p>`;
+    default:
+      return html``;
   }
 }
 
@@ -253,25 +332,34 @@ export function renderContent(v: DeviceView, o: PageOptions, now: number): { che
   } else if (v.state === 'heads_up') {
     lead = html`<div class="card"><p>You can open ${r} now, but your laptop needs ${plural(problems.length, 'fix', 'fixes')}. Soon this will be required.</p></div>`;
   }
-  const todo = problems.length > 0 ? html`<section aria-labelledby="todo-h">
+  const todo =
+    problems.length > 0
+      ? html`<section aria-labelledby="todo-h">
     <h2 id="todo-h">${v.state === 'restored' || v.state === 'granted' || v.state === 'heads_up' ? 'Still to fix' : 'What needs fixing'}</h2>
     <ul class="checks">${problems.map((c) => checkItem(c, v, now))}</ul>
-  </section>` : '';
-  const showRecheck = v.state !== 'restored' && v.state !== 'unknown_device' && (problems.length > 0 || v.decision === 'deny');
-  const passedBlock = passed.length > 0 ? html`<details class="passed">
+  </section>`
+      : '';
+  const showRecheck =
+    v.state !== 'restored' && v.state !== 'unknown_device' && (problems.length > 0 || v.decision === 'deny');
+  const passedBlock =
+    passed.length > 0
+      ? html`<details class="passed">
     <summary>${plural(passed.length, 'check', 'checks')} passed</summary>
     <ul class="checks compact">${passed.map((c) => checkItem(c, v, now))}</ul>
-  </details>` : '';
+  </details>`
+      : '';
   return {
     checks: html`${noticeBlock(o.notice)}${lead}${todo}${showRecheck ? recheckBlock(v, o, now) : ''}${passedBlock}`,
     emergency: bgSection(v, o, now),
   };
 }
 
-const FAVICON = 'data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22 viewBox=%220 0 16 16%22%3E%3Crect width=%2216%22 height=%2216%22 rx=%224%22 fill=%22%231f4fd1%22/%3E%3C/svg%3E';
+const FAVICON =
+  'data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22 viewBox=%220 0 16 16%22%3E%3Crect width=%2216%22 height=%2216%22 rx=%224%22 fill=%22%231f4fd1%22/%3E%3C/svg%3E';
 
 function layout(opts: { title: string; body: SafeHtml; footer: SafeHtml; mainAttrs?: SafeHtml }): string {
-  return `<!doctype html>${html`<html lang="en"><head>
+  return `<!doctype html>${
+    html`<html lang="en"><head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
@@ -287,7 +375,8 @@ function layout(opts: { title: string; body: SafeHtml; footer: SafeHtml; mainAtt
 ${opts.body}
 </main>
 <footer class="wrap foot">${opts.footer}</footer>
-</body></html>`.value}`;
+</body></html>`.value
+  }`;
 }
 
 function footer(help: Help, extra: { ref?: string; expiresAt?: number; now: number }): SafeHtml {
@@ -309,9 +398,14 @@ export function renderDevicePage(v: DeviceView, o: PageOptions, now: number): { 
 <div class="card"><p>We have no record of a laptop with this serial number, so we can't let it open ${v.resourceTitle} yet. It needs to be set up with your organisation's device agent first.</p>
 ${guide ? html`<p><a class="btn primary" href="${guide}" rel="noreferrer noopener">How to set up your laptop</a></p>` : ''}
 <p>Give your IT team this serial number: <code class="serial">${v.link.serial}</code> (for IT).</p></div>`;
-    return { html: layout({ title, body, footer: footer(o.help, { ref: v.ref, expiresAt: v.link.expiresAt, now }) }), title };
+    return {
+      html: layout({ title, body, footer: footer(o.help, { ref: v.ref, expiresAt: v.link.expiresAt, now }) }),
+      title,
+    };
   }
-  const device = h ? [h.hardwareModel || h.osName || 'Your laptop', h.hostname].filter((s) => s).join(' · ') : 'Your laptop';
+  const device = h
+    ? [h.hardwareModel || h.osName || 'Your laptop', h.hostname].filter((s) => s).join(' · ')
+    : 'Your laptop';
   const content = renderContent(v, o, now);
   const body = html`<h1 id="h1">${h1}</h1>
 <p class="context">${device}${who ? ` · ${who}` : ''} · serial <span class="serial">${v.link.serial}</span> <span class="muted">(for IT)</span></p>
@@ -320,21 +414,42 @@ ${guide ? html`<p><a class="btn primary" href="${guide}" rel="noreferrer noopene
 <div id="checks-area">${content.checks}</div>
 <div id="bg-area">${content.emergency}</div>`;
   const attrs = html`data-token="${o.token}" data-state="${v.state}" data-version="${v.version}"`;
-  return { html: layout({ title, body, footer: footer(o.help, { ref: v.ref, expiresAt: v.link.expiresAt, now }), mainAttrs: attrs }), title };
+  return {
+    html: layout({
+      title,
+      body,
+      footer: footer(o.help, { ref: v.ref, expiresAt: v.link.expiresAt, now }),
+      mainAttrs: attrs,
+    }),
+    title,
+  };
 }
 
 export function lastReportLine(v: DeviceView, now: number): string {
-  return v.lastReportAt !== null ? `Last report from your laptop: ${relAbs(v.lastReportAt, now)}` : 'We have not received a report from your laptop yet.';
+  return v.lastReportAt !== null
+    ? `Last report from your laptop: ${relAbs(v.lastReportAt, now)}`
+    : 'We have not received a report from your laptop yet.';
 }
 
 /** "This link has expired" (valid signature, past expiry): offers a way back, keeps typed text. */
-export function renderExpiredPage(link: DeviceLink, resourceTitle: string, resourceUrl: string | null, help: Help, now: number, typed?: string): string {
+export function renderExpiredPage(
+  link: DeviceLink,
+  resourceTitle: string,
+  resourceUrl: string | null,
+  help: Help,
+  now: number,
+  typed?: string,
+): string {
   const body = html`<h1>This link has expired</h1>
 <div class="card"><p>For your security, links to this page work for a short time only; this one stopped working ${relAbs(link.expiresAt, now)}.</p>
 <p>Open ${resourceTitle} again to get a new link.</p>
 ${resourceUrl ? html`<p><a class="btn primary" href="${resourceUrl}" rel="noreferrer">Open ${resourceTitle}</a></p>` : ''}</div>
-${typed ? html`<div class="card"><h2>What you typed</h2><p>So you don't lose it, here is the text you entered. Copy it before you leave this page.</p>
-<label for="typed">Your reason</label><textarea id="typed" readonly rows="3">${typed}</textarea></div>` : ''}`;
+${
+  typed
+    ? html`<div class="card"><h2>What you typed</h2><p>So you don't lose it, here is the text you entered. Copy it before you leave this page.</p>
+<label for="typed">Your reason</label><textarea id="typed" readonly rows="3">${typed}</textarea></div>`
+    : ''
+}`;
   return layout({ title: 'Link expired · Trustgate', body, footer: footer(help, { now }) });
 }
 
@@ -364,7 +479,12 @@ export function statusPayload(v: DeviceView, now: number): Record<string, unknow
     status_text: statusText(v, now),
     last_report: lastReportLine(v, now),
     last_report_at: v.lastReportAt !== null ? new Date(v.lastReportAt).toISOString() : null,
-    checks: v.checks.map((c) => ({ id: c.id, title: c.title, status: c.status, observed_at: c.observedAt !== null ? new Date(c.observedAt).toISOString() : null })),
+    checks: v.checks.map((c) => ({
+      id: c.id,
+      title: c.title,
+      status: c.status,
+      observed_at: c.observedAt !== null ? new Date(c.observedAt).toISOString() : null,
+    })),
     recheck: {
       phase: v.recheck.phase,
       requested_at: v.recheck.requestedAt,
@@ -372,8 +492,11 @@ export function statusPayload(v: DeviceView, now: number): Record<string, unknow
       fixed: v.recheck.fixed,
       still: v.recheck.still,
     },
-    break_glass: v.breakGlass?.active ? { id: v.breakGlass.active.id, status: 'active', expires_at: v.breakGlass.active.expiresAt }
-      : v.breakGlass?.pending ? { id: v.breakGlass.pending.id, status: 'pending', expires_at: null } : null,
+    break_glass: v.breakGlass?.active
+      ? { id: v.breakGlass.active.id, status: 'active', expires_at: v.breakGlass.active.expiresAt }
+      : v.breakGlass?.pending
+        ? { id: v.breakGlass.pending.id, status: 'pending', expires_at: null }
+        : null,
     server_now: now,
     link_expires_at: v.link.expiresAt,
   };

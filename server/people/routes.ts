@@ -19,14 +19,23 @@ import { badLink, PageError } from './failure.js';
 import { csrfTokenFor, verifyDeviceLink, type DeviceLink } from './link.js';
 import { createLiveChannels } from './live.js';
 import {
-  durationChoices, renderContent, renderDevicePage, renderErrorPage, renderExpiredPage, renderInvalidPage,
-  statusPayload, type FormState, type Help, type Notice,
+  durationChoices,
+  renderContent,
+  renderDevicePage,
+  renderErrorPage,
+  renderExpiredPage,
+  renderInvalidPage,
+  statusPayload,
+  type FormState,
+  type Help,
+  type Notice,
 } from './render.js';
 import { breakGlassForm, cancelForm, check, linkForm, type LinkForm } from './schemas.js';
 import { createPeopleService, type PeopleDeps, type PeopleService } from './service.js';
 
-const CSP = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
-  + "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+  "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 function pageHeaders(ctx: Context): void {
   ctx.set('Referrer-Policy', 'no-referrer');
@@ -60,10 +69,16 @@ function noticeOf(query: Context['query']): { notice?: Notice } {
   const m = typeof query.m === 'string' ? query.m : '';
   const wait = Number(query.w);
   const waitS = Number.isFinite(wait) && wait > 0 ? Math.min(Math.round(wait), 900) : 15;
-  const notice: Notice | undefined = m === 'recheck' ? { kind: 'recheck_started' }
-    : m === 'wait' ? { kind: 'recheck_wait', waitS }
-      : m === 'recheck_failed' ? { kind: 'recheck_failed' }
-        : m === 'cancelled' ? { kind: 'bg_cancelled' } : undefined;
+  const notice: Notice | undefined =
+    m === 'recheck'
+      ? { kind: 'recheck_started' }
+      : m === 'wait'
+        ? { kind: 'recheck_wait', waitS }
+        : m === 'recheck_failed'
+          ? { kind: 'recheck_failed' }
+          : m === 'cancelled'
+            ? { kind: 'bg_cancelled' }
+            : undefined;
   return notice ? { notice } : {};
 }
 
@@ -71,7 +86,7 @@ const UNKNOWN_LAPTOP = "We don't recognise this laptop, so we can't give it emer
 
 /** A refusal of the recheck cool-down: the seconds to wait; undefined for any other failure. */
 const coolDownOf = (e: unknown): number | undefined =>
-  (isAppError(e) && e.code === 'conflict' ? e.retryAfterS ?? 15 : undefined);
+  isAppError(e) && e.code === 'conflict' ? (e.retryAfterS ?? 15) : undefined;
 
 export interface PeoplePages {
   router: Router;
@@ -86,8 +101,11 @@ export function createPeoplePages(deps: PeopleDeps, svc: PeopleService = createP
   const r = new Router();
   const help: Help = deps.help ?? {};
   const live = createLiveChannels({
-    clock: deps.clock, log: deps.log, view: (link) => svc.view(link),
-    pollMs: deps.livePollMs ?? 1000, maxTotal: deps.maxLiveChannels ?? 2000,
+    clock: deps.clock,
+    log: deps.log,
+    view: (link) => svc.view(link),
+    pollMs: deps.livePollMs ?? 1000,
+    maxTotal: deps.maxLiveChannels ?? 2000,
   });
 
   /** The link a token names, or a PageError: missing (invalid), forged (forbidden), resource gone, expired. */
@@ -109,7 +127,9 @@ export function createPeoplePages(deps: PeopleDeps, svc: PeopleService = createP
 
   /** A form post's fields and link, once the fields, the link and the per-link CSRF token check out. */
   function posted<T extends LinkForm>(
-    ctx: Context, form: ValidateFunction<T>, typed?: (body: T) => string,
+    ctx: Context,
+    form: ValidateFunction<T>,
+    typed?: (body: T) => string,
   ): { body: T; link: DeviceLink } {
     const body: unknown = ctx.request.body;
     if (!check(form, body)) throw badLink('invalid', 'This form is incomplete. Reload the page and try again.');
@@ -121,7 +141,10 @@ export function createPeoplePages(deps: PeopleDeps, svc: PeopleService = createP
   }
 
   const pageOptions = (token: string) => ({
-    token, csrf: csrfTokenFor(token, deps.hmacKey), help, formKey: randomId(12),
+    token,
+    csrf: csrfTokenFor(token, deps.hmacKey),
+    help,
+    formKey: randomId(12),
   });
 
   type PageExtra = { notice?: Notice; form?: FormState };
@@ -137,15 +160,18 @@ export function createPeoplePages(deps: PeopleDeps, svc: PeopleService = createP
     const now = deps.clock.now();
     const problem = failure.err instanceof PageError ? failure.err.problem : undefined;
     switch (problem?.kind) {
-      case 'bad_link': return renderInvalidPage(help, now);
+      case 'bad_link':
+        return renderInvalidPage(help, now);
       case 'expired': {
         const resource = deps.policy().resources[problem.link.resource];
         const host = resource?.hosts[0];
         const title = resource?.title ?? problem.link.resource;
         return renderExpiredPage(problem.link, title, host ? `https://${host}/` : null, help, now, problem.typed);
       }
-      case 'form': return pageHtml(problem.link, problem.token, { form: problem.form });
-      default: return renderErrorPage(help, now);
+      case 'form':
+        return pageHtml(problem.link, problem.token, { form: problem.form });
+      default:
+        return renderErrorPage(help, now);
     }
   }
 
@@ -215,8 +241,12 @@ export function createPeoplePages(deps: PeopleDeps, svc: PeopleService = createP
     const form: FormState = { reason: body.reason ?? '', duration, errors: [] };
     const formError = (code: AppError['code'], message: string) =>
       new PageError(code, message, { kind: 'form', link, token: body.t, form });
-    const reasonError = reason.length === 0 ? 'Enter a reason: your IT team needs to know why.'
-      : reason.length < 10 ? 'Give a little more detail: at least 10 characters.' : undefined;
+    const reasonError =
+      reason.length === 0
+        ? 'Enter a reason: your IT team needs to know why.'
+        : reason.length < 10
+          ? 'Give a little more detail: at least 10 characters.'
+          : undefined;
     if (reasonError) form.errors.push({ field: 'reason', message: reasonError });
     const choice = durationChoices(deps.policy().breakGlass.maxDurationMs).find((c) => c.value === duration);
     if (!choice) form.errors.push({ field: 'duration', message: 'Choose how long you need access.' });
@@ -224,8 +254,13 @@ export function createPeoplePages(deps: PeopleDeps, svc: PeopleService = createP
     if (first || !choice) throw formError('invalid', first?.message ?? 'Choose how long you need access.');
     try {
       await deps.breakGlass.request({
-        serial: link.serial, user: link.user, resource: link.resource, reason, durationMs: choice.ms,
-        requestedBy: link.user, ...(body.idempotency_key ? { idempotencyKey: body.idempotency_key } : {}),
+        serial: link.serial,
+        user: link.user,
+        resource: link.resource,
+        reason,
+        durationMs: choice.ms,
+        requestedBy: link.user,
+        ...(body.idempotency_key ? { idempotencyKey: body.idempotency_key } : {}),
       });
     } catch (e) {
       if (!isAppError(e) || e.code === 'unavailable') throw e;

@@ -18,21 +18,33 @@ export interface CancelForm extends LinkForm {
   id: string;
 }
 
-const str = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max } as const);
-const optStr = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max, nullable: true } as const);
+const str = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max }) as const;
+const optStr = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max, nullable: true }) as const;
 
 const linkFormSchema: JSONSchemaType<LinkForm> = {
-  type: 'object', additionalProperties: true, required: ['t', 'csrf'],
+  type: 'object',
+  additionalProperties: true,
+  required: ['t', 'csrf'],
   properties: { t: str(4096), csrf: str(100) },
 };
 
 const breakGlassFormSchema: JSONSchemaType<BreakGlassForm> = {
-  type: 'object', additionalProperties: false, required: ['t', 'csrf'],
-  properties: { t: str(4096), csrf: str(100), reason: optStr(2000, 0), duration: optStr(20, 0), idempotency_key: optStr(100) },
+  type: 'object',
+  additionalProperties: false,
+  required: ['t', 'csrf'],
+  properties: {
+    t: str(4096),
+    csrf: str(100),
+    reason: optStr(2000, 0),
+    duration: optStr(20, 0),
+    idempotency_key: optStr(100),
+  },
 };
 
 const cancelFormSchema: JSONSchemaType<CancelForm> = {
-  type: 'object', additionalProperties: false, required: ['t', 'csrf', 'id'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['t', 'csrf', 'id'],
   properties: { t: str(4096), csrf: str(100), id: str(100) },
 };
 

@@ -113,8 +113,18 @@ export interface RecheckView {
 }
 
 export type PageState =
-  | 'deny' | 'stale' | 'cant_check' | 'checking' | 'partly_fixed' | 'still_failing' | 'no_answer'
-  | 'restored' | 'heads_up' | 'granted' | 'pending' | 'unknown_device';
+  | 'deny'
+  | 'stale'
+  | 'cant_check'
+  | 'checking'
+  | 'partly_fixed'
+  | 'still_failing'
+  | 'no_answer'
+  | 'restored'
+  | 'heads_up'
+  | 'granted'
+  | 'pending'
+  | 'unknown_device';
 
 export interface DeviceView {
   state: PageState;
@@ -193,9 +203,14 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
       if (row.status === 'not_applicable') return;
       const reason = reasonOf.get(row.check);
       items.push({
-        id: row.check, title: row.title, status: reasonStatus(row.status),
-        message: row.message ?? reason?.message ?? '', remediationUrl: row.remediation_url ?? reason?.remediation_url ?? null,
-        observedAt: row.observed_at, firstFailedAt: row.first_failed_at, fixedAt: null,
+        id: row.check,
+        title: row.title,
+        status: reasonStatus(row.status),
+        message: row.message ?? reason?.message ?? '',
+        remediationUrl: row.remediation_url ?? reason?.remediation_url ?? null,
+        observedAt: row.observed_at,
+        firstFailedAt: row.first_failed_at,
+        fixedAt: null,
       });
     });
     const index = new Map(items.map((c, i) => [c.id, i]));
@@ -207,9 +222,14 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
     return reasons
       .filter((r) => r.check !== 'unknown_device' && r.check !== 'serial_conflict')
       .map((r): CheckItem => ({
-        id: r.check, title: r.title ?? r.check, status: reasonStatus(r.status), message: r.message ?? '',
-        remediationUrl: r.remediation_url ?? null, observedAt: parseTime(r.observed_at),
-        firstFailedAt: null, fixedAt: null,
+        id: r.check,
+        title: r.title ?? r.check,
+        status: reasonStatus(r.status),
+        message: r.message ?? '',
+        remediationUrl: r.remediation_url ?? null,
+        observedAt: parseTime(r.observed_at),
+        firstFailedAt: null,
+        fixedAt: null,
       }))
       .sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.title.localeCompare(b.title));
   }
@@ -237,12 +257,26 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
     const rec = rechecks.get(keyOf(link));
     const availableAt = rec ? rec.requestedAt + cooldown : now;
     const base = {
-      link, resourceTitle, resourceUrl, host, maxAgeMs, breakGlass, evaluatedAt: now,
-      decision: verdict?.decision ?? ('deny' as const), wouldDeny: verdict?.would_deny === true,
+      link,
+      resourceTitle,
+      resourceUrl,
+      host,
+      maxAgeMs,
+      breakGlass,
+      evaluatedAt: now,
+      decision: verdict?.decision ?? ('deny' as const),
+      wouldDeny: verdict?.would_deny === true,
     };
     if (!host) {
       const recheck: RecheckView = { phase: 'idle', requestedAt: null, availableAt, fixed: [], still: [] };
-      return finish({ ...base, state: 'unknown_device', checks: [], lastReportAt: null, recheck, grantExpiresAt: null });
+      return finish({
+        ...base,
+        state: 'unknown_device',
+        checks: [],
+        lastReportAt: null,
+        recheck,
+        grantExpiresAt: null,
+      });
     }
     const checks = tierItems(link, res?.tier, verdict?.reasons ?? [], now);
     const observed = checks.map((c) => c.observedAt).filter((t): t is number => t !== null);
@@ -255,7 +289,9 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
       const tierIds = new Set(checks.map((c) => c.id));
       let watch = rec.queued.filter((id) => tierIds.has(id));
       if (watch.length === 0) watch = rec.failingBefore;
-      const answered = verdict?.decision === 'allow' || watch.every((id) => answers(byId.get(id)?.observedAt ?? null, rec.requestedAt));
+      const answered =
+        verdict?.decision === 'allow' ||
+        watch.every((id) => answers(byId.get(id)?.observedAt ?? null, rec.requestedAt));
       const phase: RecheckPhase = answered ? 'answered' : now - rec.requestedAt >= timeout ? 'no_answer' : 'waiting';
       const fixed = answered ? rec.failingBefore.filter((id) => byId.get(id)?.status === 'pass') : [];
       const still = answered ? rec.failingBefore.filter((id) => byId.get(id)?.status !== 'pass') : [];
@@ -266,9 +302,13 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
       recheck = { phase, requestedAt: rec.requestedAt, availableAt, fixed, still };
       if (phase !== 'waiting' && !rec.reported) {
         rec.reported = true;
-        const outcome: RecheckResult['outcome'] = phase === 'no_answer' ? 'no_answer' : verdict?.decision === 'allow' ? 'restored' : 'answered';
+        const outcome: RecheckResult['outcome'] =
+          phase === 'no_answer' ? 'no_answer' : verdict?.decision === 'allow' ? 'restored' : 'answered';
         const ms = now - rec.requestedAt;
-        deps.log.info({ event: 'people.recheck_result', serial: link.serial, resource: link.resource, outcome, ms, fixed, still }, 'recheck from the remediation page finished');
+        deps.log.info(
+          { event: 'people.recheck_result', serial: link.serial, resource: link.resource, outcome, ms, fixed, still },
+          'recheck from the remediation page finished',
+        );
         deps.onRecheckResult?.({ serial: link.serial, resource: link.resource, outcome, ms });
       }
     }
@@ -293,14 +333,26 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
 
   function finish(v: Omit<DeviceView, 'ref' | 'version'>): DeviceView {
     const essence = {
-      state: v.state, decision: v.decision, wouldDeny: v.wouldDeny,
+      state: v.state,
+      decision: v.decision,
+      wouldDeny: v.wouldDeny,
       checks: v.checks.map((c) => [c.id, c.status, c.observedAt, c.message]),
       recheck: [v.recheck.phase, v.recheck.requestedAt, v.recheck.fixed, v.recheck.still],
-      grant: [v.breakGlass?.active?.id, v.breakGlass?.active?.expiresAt, v.breakGlass?.pending?.id, v.breakGlass?.declined?.id, v.grantExpiresAt],
+      grant: [
+        v.breakGlass?.active?.id,
+        v.breakGlass?.active?.expiresAt,
+        v.breakGlass?.pending?.id,
+        v.breakGlass?.declined?.id,
+        v.grantExpiresAt,
+      ],
       lastReportAt: v.lastReportAt,
     };
     const version = sha256Hex(JSON.stringify(essence)).slice(0, 16);
-    const ref = sha256Hex(`${v.link.serial}|${v.link.user}|${v.link.resource}|${v.state}|${Math.floor(v.evaluatedAt / 60_000)}`).slice(0, 8).toUpperCase();
+    const ref = sha256Hex(
+      `${v.link.serial}|${v.link.user}|${v.link.resource}|${v.state}|${Math.floor(v.evaluatedAt / 60_000)}`,
+    )
+      .slice(0, 8)
+      .toUpperCase();
     return { ...v, ref, version };
   }
 
@@ -319,7 +371,10 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
     try {
       const { queued } = await deps.recheck(link.serial, `${link.user} (remediation page)`);
       rechecks.set(key, { requestedAt: now, queued, failingBefore });
-      deps.log.info({ event: 'people.recheck', serial: link.serial, user: link.user, resource: link.resource, queued }, 'recheck requested from the remediation page');
+      deps.log.info(
+        { event: 'people.recheck', serial: link.serial, user: link.user, resource: link.resource, queued },
+        'recheck requested from the remediation page',
+      );
       return { queued, requestedAt: now, availableAt: now + cooldown };
     } catch (e) {
       if (prev) rechecks.set(key, prev);

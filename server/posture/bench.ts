@@ -70,10 +70,22 @@ const simpleApplies: AppliesFn = (c, h) => c.platform === undefined || c.platfor
 export function syntheticHost(i: number, now: number): Host {
   const platform = PLATFORMS[i % 3] ?? 'linux';
   return {
-    id: i + 1, serial: `SER${String(i).padStart(7, '0')}`, hardwareUuid: `uuid-${i}`, hostIdentifier: `host-${i}`,
-    hostname: `host-${i}.corp.example`, platform, osPlatform: platform, osName: platform, osVersion: '1.0',
-    osqueryVersion: '5.12.1', hardwareVendor: 'vendor', hardwareModel: 'model', enrolledAt: now, lastSeenAt: now,
-    serialConflict: false, enrollSecretName: 'default',
+    id: i + 1,
+    serial: `SER${String(i).padStart(7, '0')}`,
+    hardwareUuid: `uuid-${i}`,
+    hostIdentifier: `host-${i}`,
+    hostname: `host-${i}.corp.example`,
+    platform,
+    osPlatform: platform,
+    osName: platform,
+    osVersion: '1.0',
+    osqueryVersion: '5.12.1',
+    hardwareVendor: 'vendor',
+    hardwareModel: 'model',
+    enrolledAt: now,
+    lastSeenAt: now,
+    serialConflict: false,
+    enrollSecretName: 'default',
   };
 }
 
@@ -81,12 +93,26 @@ function resultsFor(host: Host, checks: readonly CheckDef[], now: number, round:
   return checks.map((c, j) => {
     const failing = (host.id * 31 + j * 7 + round) % 23 === 0;
     const rows = failing ? [] : [{ n: String(j), version: `14.${(host.id + j + round) % 7}.1` }];
-    return { hostId: host.id, queryKey: `bench/${c.id}`, rows, observedAt: now, epoch: 0, counter: round, error: null, updatedAt: now, seq: round };
+    return {
+      hostId: host.id,
+      queryKey: `bench/${c.id}`,
+      rows,
+      observedAt: now,
+      epoch: 0,
+      counter: round,
+      error: null,
+      updatedAt: now,
+      seq: round,
+    };
   });
 }
 
 /** A loaded engine over a synthetic fleet (exported for other benchmarks that need a realistic posture state). */
-export function buildBenchEngine(hosts: number, checkCount: number, clock: ManualClock): { engine: PostureEngine; fleet: Host[]; checks: CheckDef[] } {
+export function buildBenchEngine(
+  hosts: number,
+  checkCount: number,
+  clock: ManualClock,
+): { engine: PostureEngine; fleet: Host[]; checks: CheckDef[] } {
   const checks = syntheticChecks(checkCount);
   const fleet = Array.from({ length: hosts }, (_, i) => syntheticHost(i, clock.now()));
   return { engine: loadFleet(fleet, checks, clock), fleet, checks };
@@ -139,9 +165,14 @@ export function benchEvaluations(opts: PostureBenchOptions = {}): PostureBenchRe
   }
   const lookMs = performance.now() - t1;
   return {
-    hosts: hostCount, checks: checkCount,
-    evaluations, evaluationsPerSecond: Math.round(evaluations / (evalMs / 1000)),
-    lookups, lookupsPerSecond: Math.round(lookups / (lookMs / 1000)),
-    heapMiB: Math.round(heapMiB), rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), allowRatio: allowed / Math.max(1, lookups),
+    hosts: hostCount,
+    checks: checkCount,
+    evaluations,
+    evaluationsPerSecond: Math.round(evaluations / (evalMs / 1000)),
+    lookups,
+    lookupsPerSecond: Math.round(lookups / (lookMs / 1000)),
+    heapMiB: Math.round(heapMiB),
+    rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+    allowRatio: allowed / Math.max(1, lookups),
   };
 }

@@ -25,7 +25,11 @@ function deviceJson(m: Model, serial: string, recs: readonly HostRec[]): string 
   const conflict = recs.length > 1 || rec.info.serialConflict;
   if (!conflict && rec.bundleJson !== undefined) return rec.bundleJson;
   const dev: BundleDevice = {
-    serial, hostname: rec.info.hostname, platform: rec.info.platform, serial_conflict: conflict, tiers: {},
+    serial,
+    hostname: rec.info.hostname,
+    platform: rec.info.platform,
+    serial_conflict: conflict,
+    tiers: {},
   };
   if (!conflict) {
     m.tiers.forEach((t, i) => {
@@ -82,8 +86,9 @@ function buildBundle(s: State, grants: GrantIndex, now: number): Built {
   }
   const bg = activeGrants(grants, now);
   // Assembled by hand so unchanged devices reuse their cached JSON; same key order as VerdictBundle.
-  const json = `{"tiers":${JSON.stringify(tiers)},"resources":${JSON.stringify(resources)},`
-    + `"checks":${JSON.stringify(checks)},"devices":[${devices.join(',')}],"break_glass":${JSON.stringify(bg.list)}}`;
+  const json =
+    `{"tiers":${JSON.stringify(tiers)},"resources":${JSON.stringify(resources)},` +
+    `"checks":${JSON.stringify(checks)},"devices":[${devices.join(',')}],"break_glass":${JSON.stringify(bg.list)}}`;
   return { snapshot: { etag: `"${sha256Hex(json).slice(0, 32)}"`, json }, validUntil: bg.validUntil };
 }
 
@@ -91,8 +96,14 @@ export function createBundleCache(): BundleCache {
   let cached: (Built & { state: State; changes: number; grantChanges: number }) | undefined;
   return {
     get(s, grants, now) {
-      if (cached && cached.state === s && cached.changes === s.changes && cached.grantChanges === grants.changes
-        && now < cached.validUntil) return cached.snapshot;
+      if (
+        cached &&
+        cached.state === s &&
+        cached.changes === s.changes &&
+        cached.grantChanges === grants.changes &&
+        now < cached.validUntil
+      )
+        return cached.snapshot;
       const { snapshot, validUntil } = buildBundle(s, grants, now);
       cached = { snapshot, validUntil, state: s, changes: s.changes, grantChanges: grants.changes };
       return snapshot;

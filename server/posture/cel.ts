@@ -92,7 +92,12 @@ export function compilePass(expr: string, checkId: string): PassPredicate {
   try {
     parsed = passEnvironment().parse(expr);
   } catch (e) {
-    throw new AppError('invalid', `check "${checkId}": pass expression does not parse: ${errorMessage(e)}`, { check: checkId }, { cause: e });
+    throw new AppError(
+      'invalid',
+      `check "${checkId}": pass expression does not parse: ${errorMessage(e)}`,
+      { check: checkId },
+      { cause: e },
+    );
   }
   const checked = parsed.check();
   if (!checked.valid) {
@@ -100,7 +105,11 @@ export function compilePass(expr: string, checkId: string): PassPredicate {
     throw new AppError('invalid', `check "${checkId}": pass expression is invalid: ${why}`, { check: checkId });
   }
   if (checked.type !== 'bool' && checked.type !== 'dyn') {
-    throw new AppError('invalid', `check "${checkId}": pass expression must return bool, not ${checked.type ?? 'unknown'}`, { check: checkId });
+    throw new AppError(
+      'invalid',
+      `check "${checkId}": pass expression must return bool, not ${checked.type ?? 'unknown'}`,
+      { check: checkId },
+    );
   }
   return (rows) => {
     const value: unknown = parsed({ rows });

@@ -57,7 +57,8 @@ function decisionsUnder(s: State, now: number): Map<string, Map<string, boolean>
 }
 
 function compareResource(
-  name: string, serials: readonly string[],
+  name: string,
+  serials: readonly string[],
   before: { res: ResourceModel | undefined; allowed: Map<string, boolean> | undefined },
   after: { res: ResourceModel | undefined; allowed: Map<string, boolean> | undefined },
 ): DryRunResource {
@@ -74,9 +75,15 @@ function compareResource(
     if (!wasAllowed && isAllowed) newlyAllowed.push(serial);
   }
   return {
-    resource: name, tier_before: before.res?.tier ?? null, tier_after: after.res?.tier ?? null,
-    mode_before: before.res?.mode ?? null, mode_after: after.res?.mode ?? null,
-    newly_denied: newlyDenied, newly_allowed: newlyAllowed, denied_before: deniedBefore, denied_after: deniedAfter,
+    resource: name,
+    tier_before: before.res?.tier ?? null,
+    tier_after: after.res?.tier ?? null,
+    mode_before: before.res?.mode ?? null,
+    mode_after: after.res?.mode ?? null,
+    newly_denied: newlyDenied,
+    newly_allowed: newlyAllowed,
+    denied_before: deniedBefore,
+    denied_after: deniedAfter,
   };
 }
 
@@ -85,7 +92,11 @@ function compareResource(
  * `now`. Throws `invalid` when the proposal does not compile.
  */
 export function dryRun(
-  cur: State, policy: Policy, now: number, checks?: readonly CheckDef[], applies?: AppliesFn,
+  cur: State,
+  policy: Policy,
+  now: number,
+  checks?: readonly CheckDef[],
+  applies?: AppliesFn,
 ): DryRunReport {
   const defs = checks ?? cur.model.checks.map((c) => c.def);
   const model = buildModel(policy, defs, applies ?? cur.model.applies, cur.model);
@@ -94,9 +105,14 @@ export function dryRun(
   const after = decisionsUnder(proposed, now);
   const names = [...new Set([...before.keys(), ...after.keys()])].sort();
   const serials = [...cur.bySerial.keys()].sort();
-  const resources = names.map((name) => compareResource(name, serials,
-    { res: cur.model.resources.get(name), allowed: before.get(name) },
-    { res: model.resources.get(name), allowed: after.get(name) }));
+  const resources = names.map((name) =>
+    compareResource(
+      name,
+      serials,
+      { res: cur.model.resources.get(name), allowed: before.get(name) },
+      { res: model.resources.get(name), allowed: after.get(name) },
+    ),
+  );
   const changed = changedChecks(cur.model, model).map((def) => def.id);
   return { evaluated_at: isoTime(now), devices: cur.bySerial.size, resources, changed_checks: changed };
 }

@@ -80,10 +80,18 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
     state = next;
     hasPolicy = true;
     const m = next.model;
-    log.info({
-      event: 'posture.policy_applied', checks: m.checks.length, tiers: m.tiers.length, resources: m.resources.size,
-      hosts: next.byId.size, reevaluate: outcome.reevaluate.length, ms: Math.round(performance.now() - started),
-    }, 'posture policy applied');
+    log.info(
+      {
+        event: 'posture.policy_applied',
+        checks: m.checks.length,
+        tiers: m.tiers.length,
+        resources: m.resources.size,
+        hosts: next.byId.size,
+        reevaluate: outcome.reevaluate.length,
+        ms: Math.round(performance.now() - started),
+      },
+      'posture policy applied',
+    );
     return outcome;
   }
 
@@ -106,8 +114,12 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
     checks: () => state.model.checks.map((c) => c.def),
     policy: () => (hasPolicy ? state.model.policy : undefined),
     stats: () => ({
-      hosts: state.byId.size, serials: state.bySerial.size, checks: state.model.checks.length,
-      tiers: state.model.tiers.length, resources: state.model.resources.size, grants: grants.count(),
+      hosts: state.byId.size,
+      serials: state.bySerial.size,
+      checks: state.model.checks.length,
+      tiers: state.model.tiers.length,
+      resources: state.model.resources.size,
+      grants: grants.count(),
     }),
   };
 }

@@ -15,7 +15,14 @@
  *   `unknown` in between does not reset it); a `pass` clears it.
  * - `lastPassedAt` is the observedAt of the latest `pass`, kept through later failures.
  */
-import { effectiveObservedAt, type CheckDef, type CheckState, type CheckStatus, type LatestResult, type Row } from '../domain/types.js';
+import {
+  effectiveObservedAt,
+  type CheckDef,
+  type CheckState,
+  type CheckStatus,
+  type LatestResult,
+  type Row,
+} from '../domain/types.js';
 import { errorMessage } from '../shared/errors.js';
 import type { PassPredicate } from './cel.js';
 import { interpolate } from './message.js';
@@ -60,16 +67,31 @@ export function evaluateCheck(
   const keptPassed = prev?.lastPassedAt ?? null;
   if (!latest) {
     return {
-      hostId, checkId: def.id, status: 'unknown', observed: [], message: interpolate(def.message, undefined),
-      observedAt: null, firstFailedAt: keptFailed, lastPassedAt: keptPassed, error: null, resultSeq: null,
+      hostId,
+      checkId: def.id,
+      status: 'unknown',
+      observed: [],
+      message: interpolate(def.message, undefined),
+      observedAt: null,
+      firstFailedAt: keptFailed,
+      lastPassedAt: keptPassed,
+      error: null,
+      resultSeq: null,
     };
   }
   const observedAt = effectiveObservedAt(latest);
   if (latest.error !== null && latest.error !== undefined) {
     return {
-      hostId, checkId: def.id, status: 'error', observed: [], message: interpolate(def.message, undefined),
-      observedAt, firstFailedAt: keptFailed, lastPassedAt: keptPassed,
-      error: cut(latest.error || 'the agent could not run the query', OBSERVED_LIMITS.errorChars), resultSeq: latest.seq,
+      hostId,
+      checkId: def.id,
+      status: 'error',
+      observed: [],
+      message: interpolate(def.message, undefined),
+      observedAt,
+      firstFailedAt: keptFailed,
+      lastPassedAt: keptPassed,
+      error: cut(latest.error || 'the agent could not run the query', OBSERVED_LIMITS.errorChars),
+      resultSeq: latest.seq,
     };
   }
   let status: CheckStatus;

@@ -6,8 +6,20 @@
 import type { CheckStateColumns, Host } from '../domain/types.js';
 import type { Model } from './model.js';
 import {
-  APPLICABLE, S_PASS, S_UNKNOWN, STATUS_OF, T_FAILED, T_OBSERVED, T_PASSED, T_SEQ, T_SLOTS,
-  applyApplicability, emptyRec, infoOf, refreshTiers, type HostRec,
+  APPLICABLE,
+  S_PASS,
+  S_UNKNOWN,
+  STATUS_OF,
+  T_FAILED,
+  T_OBSERVED,
+  T_PASSED,
+  T_SEQ,
+  T_SLOTS,
+  applyApplicability,
+  emptyRec,
+  infoOf,
+  refreshTiers,
+  type HostRec,
 } from './host-record.js';
 import { stateReason } from './verdict.js';
 
@@ -63,8 +75,13 @@ export function upsertHost(s: State, host: Host): HostRec {
     applyApplicability(s.model, rec);
     refreshTiers(s.model, rec);
   }
-  if (old.serial !== info.serial || old.platform !== info.platform || old.osPlatform !== info.osPlatform
-    || old.hostname !== info.hostname || old.serialConflict !== info.serialConflict) {
+  if (
+    old.serial !== info.serial ||
+    old.platform !== info.platform ||
+    old.osPlatform !== info.osPlatform ||
+    old.hostname !== info.hostname ||
+    old.serialConflict !== info.serialConflict
+  ) {
     rec.bundleJson = undefined;
     s.changes++;
   }
@@ -100,8 +117,13 @@ function freshRecords(s: State, hosts: readonly Host[], first: Host): Map<number
       templates.set(key, (codes = t.codes));
     }
     const rec: HostRec = {
-      id: host.id, info, codes: codes.slice(), times: blank.times.slice(), reasons: blank.reasons.slice(),
-      tiers: [], bundleJson: undefined,
+      id: host.id,
+      info,
+      codes: codes.slice(),
+      times: blank.times.slice(),
+      reasons: blank.reasons.slice(),
+      tiers: [],
+      bundleJson: undefined,
     };
     s.byId.set(host.id, rec);
     indexSerial(s, rec);
@@ -115,7 +137,10 @@ function freshRecords(s: State, hosts: readonly Host[], first: Host): Map<number
  * CheckStateRepo.columns) that belong to it. A host loaded again starts over from `cols`.
  */
 export function loadHosts(
-  s: State, hosts: readonly Host[], cols: CheckStateColumns, checkIds: readonly string[],
+  s: State,
+  hosts: readonly Host[],
+  cols: CheckStateColumns,
+  checkIds: readonly string[],
 ): void {
   const first = hosts[0];
   if (!first) return;
@@ -135,10 +160,15 @@ export function loadHosts(
     rec.times[idx * T_SLOTS + T_PASSED] = lastPassedAt[i] ?? NaN;
     rec.times[idx * T_SLOTS + T_SEQ] = resultSeq[i] ?? NaN;
     const c = m.checks[idx];
-    rec.reasons[idx] = code === S_UNKNOWN || code === S_PASS || !c ? undefined : stateReason(c.def, {
-      status: STATUS_OF[code] ?? 'unknown', message: cols.message.get(i) ?? c.def.message,
-      observedAt: Number.isNaN(obs) ? null : obs, error: cols.error.get(i) ?? null,
-    });
+    rec.reasons[idx] =
+      code === S_UNKNOWN || code === S_PASS || !c
+        ? undefined
+        : stateReason(c.def, {
+            status: STATUS_OF[code] ?? 'unknown',
+            message: cols.message.get(i) ?? c.def.message,
+            observedAt: Number.isNaN(obs) ? null : obs,
+            error: cols.error.get(i) ?? null,
+          });
   }
   for (const rec of fresh.values()) refreshTiers(m, rec);
   s.changes++;

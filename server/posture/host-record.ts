@@ -56,13 +56,18 @@ export interface HostRec {
 }
 
 export type CheckStateTimes = Pick<
-  CheckState, 'status' | 'observedAt' | 'firstFailedAt' | 'lastPassedAt' | 'resultSeq'
+  CheckState,
+  'status' | 'observedAt' | 'firstFailedAt' | 'lastPassedAt' | 'resultSeq'
 >;
 
 export function infoOf(host: Host): DeviceInfo {
   return {
-    serial: host.serial, hostname: host.hostname, platform: host.platform, osPlatform: host.osPlatform,
-    lastSeenAt: host.lastSeenAt, serialConflict: host.serialConflict,
+    serial: host.serial,
+    hostname: host.hostname,
+    platform: host.platform,
+    osPlatform: host.osPlatform,
+    lastSeenAt: host.lastSeenAt,
+    serialConflict: host.serialConflict,
   };
 }
 
@@ -134,7 +139,11 @@ export function tierDenies(rec: TierRec, t: TierModel, now: number): boolean {
 
 /** `base` plus a `stale` reason for each passing required check older than the tier allows, sorted. */
 export function staleReasons(
-  model: Model, t: TierModel, rec: HostRec, base: readonly VerdictReason[], now: number,
+  model: Model,
+  t: TierModel,
+  rec: HostRec,
+  base: readonly VerdictReason[],
+  now: number,
 ): readonly VerdictReason[] {
   let stale: VerdictReason[] | undefined;
   for (let k = 0; k < t.required.length; k++) {

@@ -14,7 +14,12 @@ const UNKNOWN_DEVICE: readonly VerdictReason[] = Object.freeze([deviceReason('un
 const SERIAL_CONFLICT: readonly VerdictReason[] = Object.freeze([deviceReason('serial_conflict')]);
 
 export function lookupVerdict(
-  s: State, grants: GrantIndex, serial: string, resourceName: string, user: string | null, now: number,
+  s: State,
+  grants: GrantIndex,
+  serial: string,
+  resourceName: string,
+  user: string | null,
+  now: number,
 ): VerdictLookup {
   const m = s.model;
   const res = m.resources.get(resourceName);
@@ -49,7 +54,15 @@ export function lookupVerdict(
   return {
     kind: 'verdict',
     verdict: assembleVerdict({
-      serial, user, resource: res, tier: res.tier, device, reasons, oldestObservedAt: oldest, grant, now,
+      serial,
+      user,
+      resource: res,
+      tier: res.tier,
+      device,
+      reasons,
+      oldestObservedAt: oldest,
+      grant,
+      now,
     }),
   };
 }

@@ -59,8 +59,13 @@ export const checkQueryKey = (def: Pick<CheckDef, 'pack' | 'id'>): string => `${
  * and platform are not here: a swap carries them over without re-evaluating.
  */
 export function checkDefinitionChanged(prev: CheckDef | undefined, next: CheckDef): boolean {
-  return !prev || prev.sql !== next.sql || prev.pass !== next.pass || prev.message !== next.message
-    || prev.pack !== next.pack;
+  return (
+    !prev ||
+    prev.sql !== next.sql ||
+    prev.pass !== next.pass ||
+    prev.message !== next.message ||
+    prev.pack !== next.pack
+  );
 }
 
 /** The checks of `next` whose definition changed since `prev` (checkDefinitionChanged), in load order. */
@@ -104,7 +109,10 @@ function indexChecks(checks: readonly CheckModel[]): Pick<Model, 'byId' | 'byQue
  * duplicate check id: the caller keeps its current model.
  */
 export function buildModel(
-  policy: Policy, checkDefs: readonly CheckDef[], applies: AppliesFn, previous?: Model,
+  policy: Policy,
+  checkDefs: readonly CheckDef[],
+  applies: AppliesFn,
+  previous?: Model,
 ): Model {
   const checks = compileChecks(checkDefs, previous);
   const { byId, byQueryKey } = indexChecks(checks);
@@ -137,7 +145,8 @@ export function buildModel(
 }
 
 const EMPTY_POLICY: Policy = {
-  tiers: {}, resources: {},
+  tiers: {},
+  resources: {},
   breakGlass: { maxDurationMs: 0, limit: { count: 0, windowMs: 0 }, approval: {} },
   source: null,
 };

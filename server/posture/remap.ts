@@ -5,9 +5,7 @@
  */
 import type { CheckDef, Policy } from '../domain/types.js';
 import { emptyState, indexSerial, type State } from './fleet.js';
-import {
-  STATUS_MASK, T_SLOTS, applyApplicability, emptyRec, refreshTiers, type HostRec,
-} from './host-record.js';
+import { STATUS_MASK, T_SLOTS, applyApplicability, emptyRec, refreshTiers, type HostRec } from './host-record.js';
 import { buildModel, changedChecks, checkQueryKey, type Model } from './model.js';
 import type { AppliesFn } from './verdict.js';
 
@@ -28,9 +26,14 @@ function remapRec(old: HostRec, model: Model, layout: Int32Array, same: boolean)
   const n = model.checks.length;
   const rec: HostRec = same
     ? {
-      id: old.id, info: old.info, codes: old.codes.slice(), times: old.times.slice(), reasons: old.reasons.slice(),
-      tiers: [], bundleJson: undefined,
-    }
+        id: old.id,
+        info: old.info,
+        codes: old.codes.slice(),
+        times: old.times.slice(),
+        reasons: old.reasons.slice(),
+        tiers: [],
+        bundleJson: undefined,
+      }
     : emptyRec(old.id, old.info, n);
   for (let j = 0; j < n; j++) {
     const c = model.checks[j];
@@ -41,9 +44,10 @@ function remapRec(old: HostRec, model: Model, layout: Int32Array, same: boolean)
       for (let k = 0; k < T_SLOTS; k++) rec.times[j * T_SLOTS + k] = old.times[i * T_SLOTS + k] ?? NaN;
     }
     const r = old.reasons[i];
-    rec.reasons[j] = r && (r.title !== c.def.title || r.remediation_url !== (c.def.remediationUrl ?? null))
-      ? Object.freeze({ ...r, title: c.def.title, remediation_url: c.def.remediationUrl ?? null })
-      : r;
+    rec.reasons[j] =
+      r && (r.title !== c.def.title || r.remediation_url !== (c.def.remediationUrl ?? null))
+        ? Object.freeze({ ...r, title: c.def.title, remediation_url: c.def.remediationUrl ?? null })
+        : r;
   }
   applyApplicability(model, rec);
   refreshTiers(model, rec);
@@ -70,7 +74,10 @@ export function remapState(cur: State, model: Model): State {
  * when the policy does not compile.
  */
 export function swapPolicy(
-  cur: State, policy: Policy, checks: readonly CheckDef[], applies: AppliesFn,
+  cur: State,
+  policy: Policy,
+  checks: readonly CheckDef[],
+  applies: AppliesFn,
 ): { next: State; outcome: PolicySwapOutcome } {
   const model = buildModel(policy, checks, applies, cur.model);
   const next = remapState(cur, model);

@@ -3,16 +3,26 @@
  * (to persist) and the tier decisions that flipped (to audit). A result older than the one evaluated
  * (by the result order: observed second, then arrival seq) never overwrites it.
  */
-import {
-  compareResultOrder, resultOrderOf, type CheckState, type Host, type LatestResult,
-} from '../domain/types.js';
+import { compareResultOrder, resultOrderOf, type CheckState, type Host, type LatestResult } from '../domain/types.js';
 import type { Decision } from '../domain/verdict.js';
 import type { Logger } from '../shared/log.js';
 import { evaluateCheck } from './evaluate-check.js';
 import { upsertHost, type State } from './fleet.js';
 import {
-  CODE_OF, STATUS_MASK, T_FAILED, T_OBSERVED, T_PASSED, T_SEQ, T_SLOTS,
-  nullIfNaN, numOrNaN, refreshTiers, setState, staleReasons, tierDenies, type HostRec,
+  CODE_OF,
+  STATUS_MASK,
+  T_FAILED,
+  T_OBSERVED,
+  T_PASSED,
+  T_SEQ,
+  T_SLOTS,
+  nullIfNaN,
+  numOrNaN,
+  refreshTiers,
+  setState,
+  staleReasons,
+  tierDenies,
+  type HostRec,
 } from './host-record.js';
 import type { Model } from './model.js';
 import { stateReason } from './verdict.js';
@@ -56,8 +66,10 @@ function evaluateInto(m: Model, rec: HostRec, host: Host, latest: readonly Lates
   const changed: CheckState[] = [];
   for (const l of latest) {
     if (l.hostId !== host.id) {
-      log.warn({ event: 'posture.result_host_mismatch', hostId: host.id, resultHostId: l.hostId, queryKey: l.queryKey },
-        'result for another host ignored');
+      log.warn(
+        { event: 'posture.result_host_mismatch', hostId: host.id, resultHostId: l.hostId, queryKey: l.queryKey },
+        'result for another host ignored',
+      );
       continue;
     }
     const idx = m.byQueryKey.get(l.queryKey) ?? m.byId.get(l.queryKey);
@@ -70,17 +82,19 @@ function evaluateInto(m: Model, rec: HostRec, host: Host, latest: readonly Lates
     // never overwrite
     if (compareResultOrder(resultOrderOf(l), { second: Math.floor(prevObserved / 1000), seq: prevSeq }) < 0) continue;
     const prev = {
-      firstFailedAt: nullIfNaN(rec.times[o + T_FAILED]), lastPassedAt: nullIfNaN(rec.times[o + T_PASSED]),
+      firstFailedAt: nullIfNaN(rec.times[o + T_FAILED]),
+      lastPassedAt: nullIfNaN(rec.times[o + T_PASSED]),
     };
     const next = evaluateCheck(c.def, c.pass, l, prev, host.id);
     const reason = stateReason(c.def, next);
     const prevCode = (rec.codes[idx] ?? 0) & STATUS_MASK;
-    const same = prevCode === CODE_OF[next.status]
-      && prevObserved === numOrNaN(next.observedAt)
-      && nullIfNaN(rec.times[o + T_FAILED]) === next.firstFailedAt
-      && nullIfNaN(rec.times[o + T_PASSED]) === next.lastPassedAt
-      && nullIfNaN(rec.times[o + T_SEQ]) === next.resultSeq
-      && rec.reasons[idx]?.message === reason?.message;
+    const same =
+      prevCode === CODE_OF[next.status] &&
+      prevObserved === numOrNaN(next.observedAt) &&
+      nullIfNaN(rec.times[o + T_FAILED]) === next.firstFailedAt &&
+      nullIfNaN(rec.times[o + T_PASSED]) === next.lastPassedAt &&
+      nullIfNaN(rec.times[o + T_SEQ]) === next.resultSeq &&
+      rec.reasons[idx]?.message === reason?.message;
     if (same) continue;
     setState(rec, idx, next, reason);
     changed.push(next);
@@ -90,7 +104,11 @@ function evaluateInto(m: Model, rec: HostRec, host: Host, latest: readonly Lates
 
 /** A host's latest results into the state at `now`: what changed and which tier decisions flipped. */
 export function applyResults(
-  s: State, host: Host, latest: readonly LatestResult[], now: number, log: Logger,
+  s: State,
+  host: Host,
+  latest: readonly LatestResult[],
+  now: number,
+  log: Logger,
 ): ResultsOutcome {
   const rec = upsertHost(s, host);
   const m = s.model;
@@ -106,8 +124,12 @@ export function applyResults(
     const t = m.tiers[i];
     if (!t) return;
     transitions.push({
-      serial: rec.info.serial, hostId: rec.id, tier: t.name,
-      from: before[i] ? 'deny' : 'allow', to: deny ? 'deny' : 'allow', reasons: deny ? reasonIds(m, rec, i, now) : [],
+      serial: rec.info.serial,
+      hostId: rec.id,
+      tier: t.name,
+      from: before[i] ? 'deny' : 'allow',
+      to: deny ? 'deny' : 'allow',
+      reasons: deny ? reasonIds(m, rec, i, now) : [],
     });
   });
   return { changed, transitions };

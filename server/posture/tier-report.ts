@@ -6,7 +6,16 @@
 import type { CheckStatus } from '../domain/types.js';
 import type { State } from './fleet.js';
 import {
-  APPLICABLE, S_PASS, STATUS_MASK, STATUS_OF, T_FAILED, T_OBSERVED, T_PASSED, T_SLOTS, latestRec, nullIfNaN,
+  APPLICABLE,
+  S_PASS,
+  STATUS_MASK,
+  STATUS_OF,
+  T_FAILED,
+  T_OBSERVED,
+  T_PASSED,
+  T_SLOTS,
+  latestRec,
+  nullIfNaN,
   type HostRec,
 } from './host-record.js';
 import type { CheckModel, TierModel } from './model.js';
@@ -29,7 +38,13 @@ export interface TierCheckReport {
 }
 
 const RANK: Record<TierCheckReport['status'], number> = {
-  fail: 0, error: 1, stale: 2, unknown: 3, missing: 4, pass: 5, not_applicable: 6,
+  fail: 0,
+  error: 1,
+  stale: 2,
+  unknown: 3,
+  missing: 4,
+  pass: 5,
+  not_applicable: 6,
 };
 
 function reportRow(c: CheckModel, t: TierModel, rec: HostRec, idx: number, now: number): TierCheckReport {
@@ -37,15 +52,19 @@ function reportRow(c: CheckModel, t: TierModel, rec: HostRec, idx: number, now: 
   const o = idx * T_SLOTS;
   const obs = nullIfNaN(rec.times[o + T_OBSERVED]);
   const base = {
-    check: c.def.id, title: c.def.title, remediation_url: c.def.remediationUrl ?? null, observed_at: obs,
-    first_failed_at: nullIfNaN(rec.times[o + T_FAILED]), last_passed_at: nullIfNaN(rec.times[o + T_PASSED]),
+    check: c.def.id,
+    title: c.def.title,
+    remediation_url: c.def.remediationUrl ?? null,
+    observed_at: obs,
+    first_failed_at: nullIfNaN(rec.times[o + T_FAILED]),
+    last_passed_at: nullIfNaN(rec.times[o + T_PASSED]),
   };
   if ((code & APPLICABLE) === 0) return { ...base, status: 'not_applicable', message: null };
   const status = STATUS_OF[code & STATUS_MASK] ?? 'unknown';
   if (status === 'pass' && obs !== null && now - obs > t.maxAgeMs) {
     return { ...base, status: 'stale', message: staleReason(c.def, obs, t.maxAgeMs).message };
   }
-  const reason = status === 'pass' ? undefined : rec.reasons[idx] ?? c.unknownReason;
+  const reason = status === 'pass' ? undefined : (rec.reasons[idx] ?? c.unknownReason);
   return { ...base, status, message: reason?.message ?? null };
 }
 
@@ -61,11 +80,18 @@ export function tierReport(s: State, serial: string, tierName: string, now: numb
     const c = m.checks[idx];
     if (idx >= 0 && c) return reportRow(c, t, rec, idx, now);
     return {
-      check: id, title: id, status: 'missing', message: missingReason(id).message, remediation_url: null,
-      observed_at: null, first_failed_at: null, last_passed_at: null,
+      check: id,
+      title: id,
+      status: 'missing',
+      message: missingReason(id).message,
+      remediation_url: null,
+      observed_at: null,
+      first_failed_at: null,
+      last_passed_at: null,
     };
   });
-  return rows.map((r, i) => ({ r, i }))
+  return rows
+    .map((r, i) => ({ r, i }))
     .sort((a, b) => RANK[a.r.status] - RANK[b.r.status] || a.i - b.i)
     .map((x) => x.r);
 }

@@ -23,7 +23,14 @@
  * by the gateway's view of the engine (main.ts), which holds the signing key.
  */
 import type {
-  BreakGlassGrant, CheckDef, CheckState, DeviceReason, Host, Platform, ReasonStatus, Resource,
+  BreakGlassGrant,
+  CheckDef,
+  CheckState,
+  DeviceReason,
+  Host,
+  Platform,
+  ReasonStatus,
+  Resource,
 } from '../domain/types.js';
 import type { BreakGlassRef, Verdict, VerdictDevice, VerdictReason } from '../domain/verdict.js';
 import { isoTime, isoTimeFlat } from './iso-time.js';
@@ -43,7 +50,13 @@ export interface DeviceInfo {
 }
 
 const RANK: Record<VerdictReason['status'], number> = {
-  serial_conflict: -2, unknown_device: -1, fail: 0, error: 1, stale: 2, unknown: 3, missing: 4,
+  serial_conflict: -2,
+  unknown_device: -1,
+  fail: 0,
+  error: 1,
+  stale: 2,
+  unknown: 3,
+  missing: 4,
 };
 
 export const reasonRank = (r: VerdictReason): number => RANK[r.status];
@@ -70,7 +83,8 @@ export const UNKNOWN_MESSAGE = 'No result for this check has been received from 
 
 /** The reason a check state gives, or undefined when it passes. */
 export function stateReason(
-  def: CheckDef, state: Pick<CheckState, 'status' | 'message' | 'observedAt' | 'error'> | undefined,
+  def: CheckDef,
+  state: Pick<CheckState, 'status' | 'message' | 'observedAt' | 'error'> | undefined,
 ): VerdictReason | undefined {
   const status: ReasonStatus = state?.status ?? 'unknown';
   if (status === 'pass') return undefined;
@@ -79,42 +93,58 @@ export function stateReason(
   if (status === 'fail') message = state?.message ?? def.message;
   else if (status === 'error') {
     message = `This check could not be evaluated on this device: ${state?.error ?? 'unknown error'}`;
-  }
-  else message = UNKNOWN_MESSAGE;
+  } else message = UNKNOWN_MESSAGE;
   return Object.freeze({
-    check: def.id, status: status as VerdictReason['status'], title: def.title, message,
-    remediation_url: def.remediationUrl ?? null, observed_at: observedAt === null ? null : isoTimeFlat(observedAt),
+    check: def.id,
+    status: status as VerdictReason['status'],
+    title: def.title,
+    message,
+    remediation_url: def.remediationUrl ?? null,
+    observed_at: observedAt === null ? null : isoTimeFlat(observedAt),
   });
 }
 
 export function staleReason(def: CheckDef, observedAt: number, maxAgeMs: number): VerdictReason {
   const at = isoTime(observedAt);
   return {
-    check: def.id, status: 'stale', title: def.title,
-    message: `The latest result for this check (from ${at}) is older than this resource allows `
-      + `(${formatDuration(maxAgeMs)}).`,
-    remediation_url: def.remediationUrl ?? null, observed_at: at,
+    check: def.id,
+    status: 'stale',
+    title: def.title,
+    message:
+      `The latest result for this check (from ${at}) is older than this resource allows ` +
+      `(${formatDuration(maxAgeMs)}).`,
+    remediation_url: def.remediationUrl ?? null,
+    observed_at: at,
   };
 }
 
 export function missingReason(checkId: string): VerdictReason {
   return Object.freeze({
-    check: checkId, status: 'missing', title: checkId,
+    check: checkId,
+    status: 'missing',
+    title: checkId,
     message: 'The policy requires this check, but no loaded pack defines it.',
-    remediation_url: null, observed_at: null,
+    remediation_url: null,
+    observed_at: null,
   });
 }
 
 const DEVICE_REASONS: Record<DeviceReason, VerdictReason> = {
   unknown_device: Object.freeze({
-    check: 'unknown_device', status: 'unknown_device', title: 'Unknown device',
+    check: 'unknown_device',
+    status: 'unknown_device',
+    title: 'Unknown device',
     message: 'This device has never reported to Trustgate. Install and enroll the osquery agent, then try again.',
-    remediation_url: null, observed_at: null,
+    remediation_url: null,
+    observed_at: null,
   }),
   serial_conflict: Object.freeze({
-    check: 'serial_conflict', status: 'serial_conflict', title: 'Serial number conflict',
+    check: 'serial_conflict',
+    status: 'serial_conflict',
+    title: 'Serial number conflict',
     message: 'More than one machine reports this serial number. Access is blocked until an administrator resolves it.',
-    remediation_url: null, observed_at: null,
+    remediation_url: null,
+    observed_at: null,
   }),
 };
 
@@ -122,12 +152,24 @@ export const deviceReason = (r: DeviceReason): VerdictReason => DEVICE_REASONS[r
 
 /** An active grant for this serial + user that covers `tier` at `now` (status active, activated, not expired). */
 export function findGrant(
-  grants: readonly BreakGlassGrant[] | undefined, serial: string, user: string | null, tier: string, now: number,
+  grants: readonly BreakGlassGrant[] | undefined,
+  serial: string,
+  user: string | null,
+  tier: string,
+  now: number,
 ): BreakGlassGrant | undefined {
   if (!grants || user === null) return undefined;
   for (const g of grants) {
-    if (g.status === 'active' && g.serial === serial && g.user === user && g.tier === tier
-      && g.expiresAt !== null && now < g.expiresAt && (g.activatedAt ?? g.createdAt) <= now) return g;
+    if (
+      g.status === 'active' &&
+      g.serial === serial &&
+      g.user === user &&
+      g.tier === tier &&
+      g.expiresAt !== null &&
+      now < g.expiresAt &&
+      (g.activatedAt ?? g.createdAt) <= now
+    )
+      return g;
   }
   return undefined;
 }

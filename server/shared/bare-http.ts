@@ -18,7 +18,8 @@ import { AppError, invalid } from './errors.js';
 
 const SYNC_INFLATE_MAX = 64 * 1024;
 
-const tooLarge = (limit: number): AppError => new AppError('too_large', `request body is larger than the configured limit (${limit} bytes)`);
+const tooLarge = (limit: number): AppError =>
+  new AppError('too_large', `request body is larger than the configured limit (${limit} bytes)`);
 
 function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
@@ -63,7 +64,8 @@ function inflateError(e: unknown, limit: number): AppError {
 async function inflate(buf: Buffer, encoding: string, limit: number): Promise<Buffer> {
   if (encoding === '' || encoding === 'identity') return buf;
   const gzip = encoding === 'gzip' || encoding === 'x-gzip';
-  if (!gzip && encoding !== 'deflate') throw invalid(`unsupported content encoding "${encoding}": send application/json, optionally gzip or deflate`);
+  if (!gzip && encoding !== 'deflate')
+    throw invalid(`unsupported content encoding "${encoding}": send application/json, optionally gzip or deflate`);
   const opts = { maxOutputLength: limit };
   if (buf.length <= SYNC_INFLATE_MAX) {
     try {
@@ -82,7 +84,9 @@ async function inflate(buf: Buffer, encoding: string, limit: number): Promise<Bu
 /** Reads, inflates and parses a JSON object or array body; AppError (invalid / too_large) otherwise. */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const raw = await readRaw(req, limit);
-  const encoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const encoding = String(req.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
   const buf = await inflate(raw, encoding, limit);
   const text = buf.toString('utf8');
   if (text.trim() === '') return {};
@@ -92,7 +96,8 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   } catch (e) {
     throw invalid(`malformed request body: ${(e as Error).message}`);
   }
-  if (typeof value !== 'object' || value === null) throw invalid('malformed request body: the JSON body must be an object');
+  if (typeof value !== 'object' || value === null)
+    throw invalid('malformed request body: the JSON body must be an object');
   return value;
 }
 

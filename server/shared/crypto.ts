@@ -22,4 +22,5 @@ export function matchesHash(presented: string, storedHex: string): boolean {
   return want.length === got.length && timingSafeEqual(got, want);
 }
 
-export const hmacSha256 = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data).digest();
+export const hmacSha256 = (key: string | Buffer, data: string): Buffer =>
+  createHmac('sha256', key).update(data).digest();

@@ -12,7 +12,11 @@ export function parseDuration(text: string): number {
 }
 
 export function formatDuration(ms: number): string {
-  for (const [u, n] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
+  for (const [u, n] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const) {
     if (ms >= n && ms % n === 0) return `${ms / n}${u}`;
   }
   return `${Math.round(ms / 1000)}s`;

@@ -5,8 +5,15 @@ export type LogLevel = LevelWithSilent;
 
 /** Paths that may carry secrets: never logged. */
 export const REDACT_PATHS = [
-  'node_key', '*.node_key', 'enroll_secret', '*.enroll_secret', 'token', '*.token',
-  'req.headers.authorization', 'headers.authorization', 'authorization',
+  'node_key',
+  '*.node_key',
+  'enroll_secret',
+  '*.enroll_secret',
+  'token',
+  '*.token',
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
 ];
 
 /** The one root logger; everything else gets a child. */
@@ -26,5 +33,15 @@ export function createServerLogger(level: LogLevel = 'info'): { log: Logger; flu
   const log = createLogger(level, dest);
   const timer = setInterval(() => dest.flush(), 250);
   timer.unref();
-  return { log, flush: () => { clearInterval(timer); try { dest.flushSync(); } catch { /* stdout closed */ } } };
+  return {
+    log,
+    flush: () => {
+      clearInterval(timer);
+      try {
+        dest.flushSync();
+      } catch {
+        /* stdout closed */
+      }
+    },
+  };
 }

@@ -17,18 +17,41 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
   if (opts.defaults ?? true) collectDefaultMetrics({ register: registry, prefix: 'trustgate_' });
   return {
     registry,
-    requests: new Counter({ name: 'trustgate_requests_total', help: 'Requests by endpoint and outcome', labelNames: ['endpoint', 'outcome'], registers: [registry] }),
+    requests: new Counter({
+      name: 'trustgate_requests_total',
+      help: 'Requests by endpoint and outcome',
+      labelNames: ['endpoint', 'outcome'],
+      registers: [registry],
+    }),
     ingestSeconds: new Histogram({
-      name: 'trustgate_ingest_seconds', help: 'Time from request to durable commit for osquery log and distributed writes',
-      labelNames: ['endpoint'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
+      name: 'trustgate_ingest_seconds',
+      help: 'Time from request to durable commit for osquery log and distributed writes',
+      labelNames: ['endpoint'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
     }),
-    resultRows: new Counter({ name: 'trustgate_result_rows_total', help: 'Result rows applied to the latest-results store', registers: [registry] }),
+    resultRows: new Counter({
+      name: 'trustgate_result_rows_total',
+      help: 'Result rows applied to the latest-results store',
+      registers: [registry],
+    }),
     hostsEnrolled: new Gauge({ name: 'trustgate_hosts_enrolled', help: 'Hosts enrolled', registers: [registry] }),
-    decisions: new Counter({ name: 'trustgate_decisions_total', help: 'Access decisions by resource and outcome', labelNames: ['resource', 'decision', 'mode'], registers: [registry] }),
-    decisionSeconds: new Histogram({
-      name: 'trustgate_decision_seconds', help: 'Time to compute an access decision',
-      buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01], registers: [registry],
+    decisions: new Counter({
+      name: 'trustgate_decisions_total',
+      help: 'Access decisions by resource and outcome',
+      labelNames: ['resource', 'decision', 'mode'],
+      registers: [registry],
     }),
-    ingestQueueRejected: new Counter({ name: 'trustgate_ingest_rejected_total', help: 'Batches refused because the ingest queue was full (agents retry)', registers: [registry] }),
+    decisionSeconds: new Histogram({
+      name: 'trustgate_decision_seconds',
+      help: 'Time to compute an access decision',
+      buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01],
+      registers: [registry],
+    }),
+    ingestQueueRejected: new Counter({
+      name: 'trustgate_ingest_rejected_total',
+      help: 'Batches refused because the ingest queue was full (agents retry)',
+      registers: [registry],
+    }),
   };
 }

@@ -1,7 +1,11 @@
 /** A small map with per-entry expiry, for hot lookups (node keys, API tokens) that can be invalidated. */
 export class TtlCache<K, V> {
   private readonly map = new Map<K, { v: V; exp: number }>();
-  constructor(private readonly ttlMs: number, private readonly now: () => number, private readonly max = 500_000) {}
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+    private readonly max = 500_000,
+  ) {}
   get(k: K): V | undefined {
     const e = this.map.get(k);
     if (!e) return undefined;

@@ -67,13 +67,28 @@ function parse(argv: readonly string[]): Parsed {
   return { flags, bools };
 }
 
-const KNOWN = new Set(['hosts', 'server', 'secret-file', 'ca-file', 'profile', 'failing-share', 'time-scale', 'seed', 'ramp', 'drift', 'concurrency', 'config-refresh', 'duration']);
+const KNOWN = new Set([
+  'hosts',
+  'server',
+  'secret-file',
+  'ca-file',
+  'profile',
+  'failing-share',
+  'time-scale',
+  'seed',
+  'ramp',
+  'drift',
+  'concurrency',
+  'config-refresh',
+  'duration',
+]);
 
 function num(p: Parsed, name: string, dflt: number, min: number, max = Number.POSITIVE_INFINITY): number {
   const raw = p.flags.get(name);
   if (raw === undefined) return dflt;
   const v = Number(raw);
-  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${name} must be a number between ${min} and ${max}`);
+  if (!Number.isFinite(v) || v < min || v > max)
+    throw new Error(`--${name} must be a number between ${min} and ${max}`);
   return v;
 }
 
@@ -83,12 +98,27 @@ export function progressLine(s: FleetStats): string {
 }
 
 export function summary(s: FleetStats): Record<string, unknown> {
-  const ep = Object.fromEntries(Object.entries(s.endpoints).map(([k, e]) => [k, { ok: e.ok, failed: e.failed, p50_ms: round(e.latency.percentile(50)), p99_ms: round(e.latency.percentile(99)) }]));
+  const ep = Object.fromEntries(
+    Object.entries(s.endpoints).map(([k, e]) => [
+      k,
+      { ok: e.ok, failed: e.failed, p50_ms: round(e.latency.percentile(50)), p99_ms: round(e.latency.percentile(99)) },
+    ]),
+  );
   return {
-    hosts: s.hosts, enrolled: s.enrolled, checked_in: s.checkedIn, failing: s.failing, enroll_requests: s.enrollRequests,
-    node_invalid: s.nodeInvalid, result_lines_acked: s.resultLinesAcked, status_lines_acked: s.statusLinesAcked,
-    result_rows_acked: s.resultRowsAcked, buffered_lines: s.bufferedLines, scheduled_queries_run: s.queriesRun,
-    distributed_queries_run: s.distributedRun, drift_events: s.driftEvents, endpoints: ep,
+    hosts: s.hosts,
+    enrolled: s.enrolled,
+    checked_in: s.checkedIn,
+    failing: s.failing,
+    enroll_requests: s.enrollRequests,
+    node_invalid: s.nodeInvalid,
+    result_lines_acked: s.resultLinesAcked,
+    status_lines_acked: s.statusLinesAcked,
+    result_rows_acked: s.resultRowsAcked,
+    buffered_lines: s.bufferedLines,
+    scheduled_queries_run: s.queriesRun,
+    distributed_queries_run: s.distributedRun,
+    drift_events: s.driftEvents,
+    endpoints: ep,
   };
 }
 
@@ -116,10 +146,12 @@ export async function runSimulate(argv: string[], defaults: SimulateDefaults = {
     if (!p.flags.has('hosts')) throw new Error('--hosts is required');
     hosts = Math.floor(num(p, 'hosts', 0, 1, 10_000_000));
     const profile = p.flags.get('profile') ?? 'mixed';
-    if (profile !== 'mixed' && profile !== 'compliant' && profile !== 'failing') throw new Error('--profile must be mixed, compliant or failing');
+    if (profile !== 'mixed' && profile !== 'compliant' && profile !== 'failing')
+      throw new Error('--profile must be mixed, compliant or failing');
     const server = p.flags.get('server') ?? defaults.server ?? 'https://localhost:8443';
     const secretFile = p.flags.get('secret-file') ?? defaults.secretFile ?? 'data/enroll_secret';
-    const caFile = p.flags.get('ca-file') ?? defaults.caFile ?? (fs.existsSync('certs/ca.crt') ? 'certs/ca.crt' : undefined);
+    const caFile =
+      p.flags.get('ca-file') ?? defaults.caFile ?? (fs.existsSync('certs/ca.crt') ? 'certs/ca.crt' : undefined);
     let secret: string;
     try {
       // osquery trims the secret file's contents.
@@ -129,10 +161,17 @@ export async function runSimulate(argv: string[], defaults: SimulateDefaults = {
     }
     const caPem = caFile ? fs.readFileSync(caFile, 'utf8') : undefined;
     duration = num(p, 'duration', 0, 0);
-    const transport = createHttpTransport({ url: server, caPem, maxSockets: Math.floor(num(p, 'concurrency', 64, 1, 4096)) });
+    const transport = createHttpTransport({
+      url: server,
+      caPem,
+      maxSockets: Math.floor(num(p, 'concurrency', 64, 1, 4096)),
+    });
     transportClose.push(() => transport.close());
     fleet = createFleet({
-      hosts, transport, enrollSecret: secret, profile: profile as ProfileMode,
+      hosts,
+      transport,
+      enrollSecret: secret,
+      profile: profile as ProfileMode,
       failingShare: num(p, 'failing-share', 0.25, 0, 1),
       timeScale: num(p, 'time-scale', 1, 0.001, 100_000),
       seed: Math.floor(num(p, 'seed', 1, 0, 2 ** 31)),
@@ -168,7 +207,9 @@ export async function runSimulate(argv: string[], defaults: SimulateDefaults = {
   const out = { ...summary(s), seconds: Math.round((Date.now() - started) / 1000) };
   if (p.bools.has('json')) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   else {
-    process.stdout.write(`simulated ${s.hosts} hosts for ${out.seconds}s: ${s.enrolled} enrolled, ${s.checkedIn} checked in, ${s.failing} failing, ${s.resultLinesAcked} result lines and ${s.statusLinesAcked} status lines acknowledged\n`);
+    process.stdout.write(
+      `simulated ${s.hosts} hosts for ${out.seconds}s: ${s.enrolled} enrolled, ${s.checkedIn} checked in, ${s.failing} failing, ${s.resultLinesAcked} result lines and ${s.statusLinesAcked} status lines acknowledged\n`,
+    );
   }
   const errors = Object.values(s.endpoints).reduce((n, e) => n + e.failed, 0);
   return s.enrolled === 0 && errors > 0 ? 1 : 0;

@@ -119,7 +119,16 @@ export function mergeOptions(base: AgentOptions, raw: unknown): AgentOptions {
   return o;
 }
 
-function readQueries(raw: unknown, pack: string | null, packPlatform: string | undefined, packShard: number | null, packVersion: string | null, discovery: string[], delim: string, defaultInterval: number): Array<ScheduledQuery & { platform: string | undefined }> {
+function readQueries(
+  raw: unknown,
+  pack: string | null,
+  packPlatform: string | undefined,
+  packShard: number | null,
+  packVersion: string | null,
+  discovery: string[],
+  delim: string,
+  defaultInterval: number,
+): Array<ScheduledQuery & { platform: string | undefined }> {
   const out: Array<ScheduledQuery & { platform: string | undefined }> = [];
   if (!isRecord(raw)) return out;
   for (const [name, q] of Object.entries(raw)) {
@@ -130,7 +139,10 @@ function readQueries(raw: unknown, pack: string | null, packPlatform: string | u
     const shard = num(q.shard) ?? packShard;
     out.push({
       logName: pack === null ? name : `pack${delim}${pack}${delim}${name}`,
-      pack, query: name, sql: q.query, interval: Math.floor(interval),
+      pack,
+      query: name,
+      sql: q.query,
+      interval: Math.floor(interval),
       snapshot: bool(q.snapshot) ?? false,
       removed: bool(q.removed) ?? true,
       shard: shard ?? null,
@@ -154,15 +166,28 @@ export function compileConfig(doc: unknown, flags: AgentOptions, text?: string):
       // A string value names a pack file, which the TLS config plugin cannot load: dropped.
       if (!isRecord(p)) continue;
       const discovery = Array.isArray(p.discovery) ? p.discovery.filter((d): d is string => typeof d === 'string') : [];
-      all.push(...readQueries(p.queries, packName, typeof p.platform === 'string' ? p.platform : undefined, num(p.shard) ?? null,
-        typeof p.version === 'string' ? p.version : null, discovery, delim, options.schedule_default_interval));
+      all.push(
+        ...readQueries(
+          p.queries,
+          packName,
+          typeof p.platform === 'string' ? p.platform : undefined,
+          num(p.shard) ?? null,
+          typeof p.version === 'string' ? p.version : null,
+          discovery,
+          delim,
+          options.schedule_default_interval,
+        ),
+      );
     }
   }
   const perPlatform = new Map<SimPlatform, ScheduledQuery[]>();
   const deco = isRecord(body.decorators) ? body.decorators : {};
-  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
+  const strings = (v: unknown): string[] =>
+    Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
   return {
-    hash: createHash('sha1').update(text ?? JSON.stringify(body)).digest('hex'),
+    hash: createHash('sha1')
+      .update(text ?? JSON.stringify(body))
+      .digest('hex'),
     options,
     scheduleFor(platform) {
       let s = perPlatform.get(platform);

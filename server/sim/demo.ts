@@ -47,32 +47,43 @@ async function portFree(port: number): Promise<boolean> {
 
 function getJson(url: string, caPem: string, token: string): Promise<{ status: number; json: unknown }> {
   return new Promise((resolve) => {
-    const req = https.get(url, { ca: caPem, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-        } catch {
-          resolve({ status: res.statusCode ?? 0, json: null });
-        }
-      });
-    });
+    const req = https.get(
+      url,
+      { ca: caPem, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+          } catch {
+            resolve({ status: res.statusCode ?? 0, json: null });
+          }
+        });
+      },
+    );
     req.on('error', () => resolve({ status: 0, json: null }));
   });
 }
 
-const field = (j: unknown, k: string): unknown => (typeof j === 'object' && j !== null && k in j ? (j as Record<string, unknown>)[k] : undefined);
+const field = (j: unknown, k: string): unknown =>
+  typeof j === 'object' && j !== null && k in j ? (j as Record<string, unknown>)[k] : undefined;
 
 export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise<number> {
-  const out = io.print ?? ((line: string): void => {
-    process.stdout.write(`${line}\n`);
-  });
-  const progressOut = io.progress ?? ((text: string): void => {
-    process.stderr.write(text);
-  });
+  const out =
+    io.print ??
+    ((line: string): void => {
+      process.stdout.write(`${line}\n`);
+    });
+  const progressOut =
+    io.progress ??
+    ((text: string): void => {
+      process.stderr.write(text);
+    });
   if (argv.includes('--help') || argv.includes('-h')) {
-    out('Usage: npm run demo -- [--hosts 300] [--time-scale 10] [--port 8443]\nStarts a server on fresh data and a simulated fleet against it.');
+    out(
+      'Usage: npm run demo -- [--hosts 300] [--time-scale 10] [--port 8443]\nStarts a server on fresh data and a simulated fleet against it.',
+    );
     return 0;
   }
   const hosts = Math.floor(flag(argv, 'hosts', 300));
@@ -92,11 +103,26 @@ export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise
   const url = `https://127.0.0.1:${port}`;
   // Settings go as flags: they win over any TRUSTGATE_* variables of the caller's environment.
   const settings = [
-    '--port', String(port), '--host', '127.0.0.1', '--data-dir', path.join(root, 'data'), '--certs-dir', path.join(root, 'certs'),
-    '--packs-dir', path.join(ROOT, 'packs'), '--public-url', url, '--log-level', 'warn',
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--data-dir',
+    path.join(root, 'data'),
+    '--certs-dir',
+    path.join(root, 'certs'),
+    '--packs-dir',
+    path.join(ROOT, 'packs'),
+    '--public-url',
+    url,
+    '--log-level',
+    'warn',
   ];
   out(`Starting Trustgate on ${url} (data in ${root}) …`);
-  const server: ChildProcess = spawn(process.execPath, [BIN, 'serve', ...settings], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const server: ChildProcess = spawn(process.execPath, [BIN, 'serve', ...settings], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   // The server's first-start banner and warnings are kept for a failure report; the tour below replaces them.
   let serverErr = '';
   server.stderr?.on('data', (c: Buffer) => {
@@ -109,7 +135,8 @@ export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise
       process.stderr.write(`the server exited with code ${server.exitCode}\n${serverErr}\n`);
       return 1;
     }
-    if (fs.existsSync(caFile) && (await getJson(`${url}/readyz`, fs.readFileSync(caFile, 'utf8'), '')).status === 200) break;
+    if (fs.existsSync(caFile) && (await getJson(`${url}/readyz`, fs.readFileSync(caFile, 'utf8'), '')).status === 200)
+      break;
     if (Date.now() - started > 60_000) {
       server.kill('SIGTERM');
       process.stderr.write(`the server did not become ready within 60 s\n${serverErr}\n`);
@@ -120,7 +147,11 @@ export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise
   const caPem = fs.readFileSync(caFile, 'utf8');
   const secret = fs.readFileSync(path.join(root, 'data', 'enroll_secret'), 'utf8').trim();
   const token = (role: string): string => {
-    const r = spawnSync(process.execPath, [BIN, 'token', 'create', '--role', role, '--name', `demo-${role}`, '--json', ...settings], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'token', 'create', '--role', role, '--name', `demo-${role}`, '--json', ...settings],
+      { cwd: root, encoding: 'utf8' },
+    );
     const parsed: unknown = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
     const t = field(parsed, 'token');
     if (typeof t !== 'string') throw new Error(`could not create a ${role} token: ${r.stderr}`);
@@ -130,14 +161,25 @@ export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise
   const gatewayToken = token('gateway');
 
   const transport = createHttpTransport({ url, caPem, maxSockets: 32 });
-  const fleet = createFleet({ hosts, transport, enrollSecret: secret, timeScale, rampSeconds: Math.min(10, hosts / 100), driftPerHour: 0.3, seed: 2026 });
+  const fleet = createFleet({
+    hosts,
+    transport,
+    enrollSecret: secret,
+    timeScale,
+    rampSeconds: Math.min(10, hosts / 100),
+    driftPerHour: 0.3,
+    seed: 2026,
+  });
   fleet.start();
-  out(`Simulating ${hosts} osquery hosts (time runs ${timeScale}× faster: posture queries every ${Math.round(300 / timeScale)} s) …`);
+  out(
+    `Simulating ${hosts} osquery hosts (time runs ${timeScale}× faster: posture queries every ${Math.round(300 / timeScale)} s) …`,
+  );
   const progress = setInterval(() => progressOut(`\r${progressLine(fleet.stats())}   `), 1000);
 
   // Wait until the fleet has reported, then print the tour.
   const ready = Date.now();
-  while (fleet.hostsReporting() < hosts * 0.9 && Date.now() - ready < 90_000) await new Promise((r) => setTimeout(r, 500));
+  while (fleet.hostsReporting() < hosts * 0.9 && Date.now() - ready < 90_000)
+    await new Promise((r) => setTimeout(r, 500));
   let good = -1;
   let bad = -1;
   for (let i = 0; i < hosts && (good < 0 || bad < 0); i++) {
@@ -152,7 +194,11 @@ export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise
   lines.push(`  Gateway token:  ${gatewayToken}`, '');
   if (good >= 0) {
     const a = fleet.agent(good);
-    lines.push(`A healthy ${a.platform} laptop (${a.serial}, ${a.profile}):`, `  ${curl(`/api/v1/verdict?serial=${encodeURIComponent(a.serial)}&resource=prod-db&user=alice`, gatewayToken)}`, '');
+    lines.push(
+      `A healthy ${a.platform} laptop (${a.serial}, ${a.profile}):`,
+      `  ${curl(`/api/v1/verdict?serial=${encodeURIComponent(a.serial)}&resource=prod-db&user=alice`, gatewayToken)}`,
+      '',
+    );
   }
   if (bad >= 0) {
     const a = fleet.agent(bad);
@@ -163,15 +209,28 @@ export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise
       await new Promise((r) => setTimeout(r, 500));
       v = await getJson(vurl, caPem, gatewayToken);
     }
-    lines.push(`A failing ${a.platform} laptop (${a.serial}: ${a.facets.join(', ')}):`, `  ${curl(`/api/v1/verdict?serial=${encodeURIComponent(a.serial)}&resource=prod-db&user=alice`, gatewayToken)}`);
+    lines.push(
+      `A failing ${a.platform} laptop (${a.serial}: ${a.facets.join(', ')}):`,
+      `  ${curl(`/api/v1/verdict?serial=${encodeURIComponent(a.serial)}&resource=prod-db&user=alice`, gatewayToken)}`,
+    );
     const page = field(v.json, 'remediation_page');
-    if (typeof page === 'string') lines.push(`  Its remediation page (what alice sees when denied; open it in a browser that trusts the dev CA):`, `  ${page}`);
+    if (typeof page === 'string')
+      lines.push(
+        `  Its remediation page (what alice sees when denied; open it in a browser that trusts the dev CA):`,
+        `  ${page}`,
+      );
     lines.push('');
   }
   lines.push('All hosts, failing ones first:', `  ${curl('/api/v1/hosts', adminToken)}`);
-  lines.push('One host with every check state:', `  ${curl(`/api/v1/hosts/${encodeURIComponent(fleet.agent(Math.max(bad, 0)).serial)}`, adminToken)}`);
+  lines.push(
+    'One host with every check state:',
+    `  ${curl(`/api/v1/hosts/${encodeURIComponent(fleet.agent(Math.max(bad, 0)).serial)}`, adminToken)}`,
+  );
   lines.push('Metrics:', `  curl --cacert ${caFile} ${url}/metrics`, '');
-  lines.push('Hosts drift over time (a firewall turned off, an OS updated). Ctrl-C stops the fleet and the server.', '');
+  lines.push(
+    'Hosts drift over time (a firewall turned off, an OS updated). Ctrl-C stops the fleet and the server.',
+    '',
+  );
   out(lines.join('\n'));
 
   await new Promise<void>((resolve) => {
@@ -202,10 +261,13 @@ export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  runDemo(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  }, (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  });
+  runDemo(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -107,7 +107,10 @@ export function createQueryEngine(): QueryEngine {
         if (isToken(v)) return host && id ? (host.stateValue(v.slice(1)) ?? identityValue(id, v) ?? '') : '';
         return v ?? null;
       });
-      stmtOf(p, `INSERT INTO "${table}" (${names.map((n) => `"${n}"`).join(',')}) VALUES (${names.map(() => '?').join(',')})`).run(...values);
+      stmtOf(
+        p,
+        `INSERT INTO "${table}" (${names.map((n) => `"${n}"`).join(',')}) VALUES (${names.map(() => '?').join(',')})`,
+      ).run(...values);
     }
   };
 
@@ -122,7 +125,14 @@ export function createQueryEngine(): QueryEngine {
       .map(([name]) => name)
       .filter((name) => columns.has(name));
     p = {
-      db, perHostTables, columns, cache: new Map(), interned: new Map(), tick: -1, loadedHost: '', stmts: new Map(),
+      db,
+      perHostTables,
+      columns,
+      cache: new Map(),
+      interned: new Map(),
+      tick: -1,
+      loadedHost: '',
+      stmts: new Map(),
       perHostRe: perHostTables.length ? new RegExp(`\\b(${perHostTables.map(escapeRe).join('|')})\\b`, 'i') : null,
     };
     const filled = p;
@@ -143,10 +153,23 @@ export function createQueryEngine(): QueryEngine {
     const now = new Date(tick * 1000);
     const unix = tick;
     stmtOf(p, 'DELETE FROM "time"').run();
-    stmtOf(p, 'INSERT INTO "time" (weekday, year, month, day, hour, minutes, seconds, timezone, local_timezone, unix_time, timestamp, datetime, iso_8601) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)').run(
-      now.toLocaleString('en-US', { weekday: 'long', timeZone: 'UTC' }), now.getUTCFullYear(), now.getUTCMonth() + 1, now.getUTCDate(),
-      now.getUTCHours(), now.getUTCMinutes(), now.getUTCSeconds(), 'UTC', 'UTC', unix,
-      now.toUTCString(), now.toISOString().replace(/\.\d+Z$/, 'Z'), now.toISOString().replace(/\.\d+Z$/, 'Z'),
+    stmtOf(
+      p,
+      'INSERT INTO "time" (weekday, year, month, day, hour, minutes, seconds, timezone, local_timezone, unix_time, timestamp, datetime, iso_8601) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)',
+    ).run(
+      now.toLocaleString('en-US', { weekday: 'long', timeZone: 'UTC' }),
+      now.getUTCFullYear(),
+      now.getUTCMonth() + 1,
+      now.getUTCDate(),
+      now.getUTCHours(),
+      now.getUTCMinutes(),
+      now.getUTCSeconds(),
+      'UTC',
+      'UTC',
+      unix,
+      now.toUTCString(),
+      now.toISOString().replace(/\.\d+Z$/, 'Z'),
+      now.toISOString().replace(/\.\d+Z$/, 'Z'),
     );
   };
 
@@ -232,7 +255,10 @@ export function createQueryEngine(): QueryEngine {
 }
 
 /** Rows added and removed between two results of a differential query (multiset by row content). */
-export interface RowDiff { added: Row[]; removed: Row[] }
+export interface RowDiff {
+  added: Row[];
+  removed: Row[];
+}
 
 const diffCache = new WeakMap<QueryOutcome, WeakMap<QueryOutcome, RowDiff>>();
 

@@ -10,9 +10,23 @@
  * agents are simulated: sim = t0 + (real − t0)·K, so a time scale K shrinks every interval.
  */
 import type { Row } from '../domain/types.js';
-import { compileConfig, inShard, OSQUERY_DEFAULT_OPTIONS, type AgentOptions, type CompiledConfig, type ScheduledQuery } from './config.js';
+import {
+  compileConfig,
+  inShard,
+  OSQUERY_DEFAULT_OPTIONS,
+  type AgentOptions,
+  type CompiledConfig,
+  type ScheduledQuery,
+} from './config.js';
 import { createQueryEngine, diffOutcomes, type HostRef, type QueryEngine, type QueryOutcome } from './engine.js';
-import { DEFAULT_PLATFORM_MIX, hostIdentity, versionAtLeast, type HostIdentity, type PlatformMix, type SimPlatform } from './identity.js';
+import {
+  DEFAULT_PLATFORM_MIX,
+  hostIdentity,
+  versionAtLeast,
+  type HostIdentity,
+  type PlatformMix,
+  type SimPlatform,
+} from './identity.js';
 import { buildProfiles, DRIFT, osKeyOf, type Profile, type ProfileCatalogue } from './profiles.js';
 import { createRng, hashSeed } from './rng.js';
 import { createHistogram, type Histogram } from './stats.js';
@@ -229,7 +243,12 @@ class Agent implements HostRef {
   resNextOk = 0;
   stNextOk = 0;
   accelerateUntil = 0;
-  pendingWrite: { queries: Record<string, Row[]>; statuses: Record<string, number>; messages: Record<string, string>; stats: Record<string, Record<string, number>> } | null = null;
+  pendingWrite: {
+    queries: Record<string, Row[]>;
+    statuses: Record<string, number>;
+    messages: Record<string, string>;
+    stats: Record<string, Record<string, number>>;
+  } | null = null;
   checkedIn = false;
   started = false;
   hostIdentifier = '';
@@ -253,10 +272,14 @@ class Agent implements HostRef {
   }
   stateValue(token: string): string | undefined {
     switch (token) {
-      case 'config_hash': return this.config?.hash ?? '';
-      case 'config_valid': return this.config ? '1' : '0';
-      case 'osquery_version': return this.osqueryVersion;
-      default: return undefined;
+      case 'config_hash':
+        return this.config?.hash ?? '';
+      case 'config_valid':
+        return this.config ? '1' : '0';
+      case 'osquery_version':
+        return this.osqueryVersion;
+      default:
+        return undefined;
     }
   }
   stateKey(): string {
@@ -287,7 +310,12 @@ export function judge(r: PostResult): 'ok' | 'node_invalid' | 'error' {
 }
 
 /** Picks a host's initial profile from the catalogue according to the mode. */
-export function initialProfile(cat: ProfileCatalogue, id: HostIdentity, mode: ProfileMode, failingShare: number): Profile {
+export function initialProfile(
+  cat: ProfileCatalogue,
+  id: HostIdentity,
+  mode: ProfileMode,
+  failingShare: number,
+): Profile {
   const failing = mode === 'failing' || (mode === 'mixed' && id.profileDraw < failingShare);
   const rng = createRng(hashSeed(id.serial, 'profile'));
   const list = failing ? cat.failing(id.platform) : cat.compliant(id.platform);
@@ -319,7 +347,8 @@ export function createFleet(opts: FleetOptions): Fleet {
   for (let i = 0; i < opts.hosts; i++) {
     const id = idOf(i);
     // A compliant fleet runs a supported osquery everywhere.
-    const version = opts.profile === 'compliant' && !versionAtLeast(id.osqueryVersion, '5.12.0') ? '5.12.1' : id.osqueryVersion;
+    const version =
+      opts.profile === 'compliant' && !versionAtLeast(id.osqueryVersion, '5.12.0') ? '5.12.1' : id.osqueryVersion;
     const a = new Agent(i, initialProfile(catalogue, id, opts.profile ?? 'mixed', failingShare), version, idOf);
     if (opts.trackAcks) a.acked = new Map();
     agents.push(a);
@@ -327,10 +356,26 @@ export function createFleet(opts: FleetOptions): Fleet {
 
   const endpoint = (): EndpointStats => ({ ok: 0, failed: 0, latency: createHistogram() });
   const st = {
-    started: 0, enrolled: 0, checkedIn: 0, enrollRequests: 0, nodeInvalid: 0, resultLinesAcked: 0, statusLinesAcked: 0,
-    resultRowsAcked: 0, queriesRun: 0, distributedRun: 0, driftEvents: 0,
-    firstEnrollAt: null as number | null, allEnrolledAt: null as number | null,
-    endpoints: { enroll: endpoint(), config: endpoint(), log: endpoint(), read: endpoint(), write: endpoint() } as Record<keyof OsqueryPaths, EndpointStats>,
+    started: 0,
+    enrolled: 0,
+    checkedIn: 0,
+    enrollRequests: 0,
+    nodeInvalid: 0,
+    resultLinesAcked: 0,
+    statusLinesAcked: 0,
+    resultRowsAcked: 0,
+    queriesRun: 0,
+    distributedRun: 0,
+    driftEvents: 0,
+    firstEnrollAt: null as number | null,
+    allEnrolledAt: null as number | null,
+    endpoints: {
+      enroll: endpoint(),
+      config: endpoint(),
+      log: endpoint(),
+      read: endpoint(),
+      write: endpoint(),
+    } as Record<keyof OsqueryPaths, EndpointStats>,
   };
 
   let running = false;
@@ -339,7 +384,7 @@ export function createFleet(opts: FleetOptions): Fleet {
   let sleeping = 0;
   let interval: NodeJS.Timeout | null = null;
 
-  const code = (a: Agent, kind: number, gen: number): number => ((a.index * KINDS + kind) * GEN_BITS) + (gen % GEN_BITS);
+  const code = (a: Agent, kind: number, gen: number): number => (a.index * KINDS + kind) * GEN_BITS + (gen % GEN_BITS);
   const at = (a: Agent, kind: number, simMs: number, gen = a.gen): void => {
     if (!running) return;
     wheel.schedule(realOf(simMs), code(a, kind, gen));
@@ -379,7 +424,13 @@ export function createFleet(opts: FleetOptions): Fleet {
     return n;
   };
 
-  const post = async (a: Agent, name: keyof OsqueryPaths, body: unknown, hdrs?: Record<string, string>, gzip = false): Promise<PostResult> => {
+  const post = async (
+    a: Agent,
+    name: keyof OsqueryPaths,
+    body: unknown,
+    hdrs?: Record<string, string>,
+    gzip = false,
+  ): Promise<PostResult> => {
     const r = await (a.transport ?? transport).post(paths[name], body, { headers: hdrs, gzip });
     const e = st.endpoints[name];
     e.latency.record(r.ms);
@@ -409,9 +460,13 @@ export function createFleet(opts: FleetOptions): Fleet {
   const hostIdentifierOf = (a: Agent): string => {
     const id = a.identity();
     switch (opt(a).host_identifier) {
-      case 'uuid': return id.uuid;
-      case 'instance': case 'ephemeral': return id.instanceId;
-      default: return id.hostname;
+      case 'uuid':
+        return id.uuid;
+      case 'instance':
+      case 'ephemeral':
+        return id.instanceId;
+      default:
+        return id.hostname;
     }
   };
 
@@ -439,7 +494,12 @@ export function createFleet(opts: FleetOptions): Fleet {
     const r = await post(a, 'enroll', body);
     // The enroll plugin reads only node_key (or the legacy `id`); node_invalid and error are ignored.
     if (r.ok && isRecord(r.json)) {
-      const key = typeof r.json['node_key'] === 'string' ? r.json['node_key'] : typeof r.json['id'] === 'string' ? r.json['id'] : '';
+      const key =
+        typeof r.json['node_key'] === 'string'
+          ? r.json['node_key']
+          : typeof r.json['id'] === 'string'
+            ? r.json['id']
+            : '';
       if (key !== '') return key;
     }
     return null;
@@ -460,7 +520,13 @@ export function createFleet(opts: FleetOptions): Fleet {
           if (st.enrolled >= agents.length && st.allEnrolledAt === null) st.allEnrolledAt = now;
           return key;
         }
-        addStatus(a, 1, 'tls_enroll.cpp', 102, `Failed enrollment request to ${paths.enroll} (No node key returned from TLS enroll plugin) retrying...`);
+        addStatus(
+          a,
+          1,
+          'tls_enroll.cpp',
+          102,
+          `Failed enrollment request to ${paths.enroll} (No node key returned from TLS enroll plugin) retrying...`,
+        );
         await sleep(a, 0, Math.min(attempt * attempt, flags.tls_enroll_max_interval) * 1000);
       }
       return null;
@@ -481,7 +547,14 @@ export function createFleet(opts: FleetOptions): Fleet {
   };
 
   /** One request through osquery's TLSRequestHelper::go: node key first, node_invalid clears it. */
-  const go = async (a: Agent, name: keyof OsqueryPaths, extra: Record<string, unknown>, attempts: number, slot: number, gzip = false): Promise<PostResult | null> => {
+  const go = async (
+    a: Agent,
+    name: keyof OsqueryPaths,
+    extra: Record<string, unknown>,
+    attempts: number,
+    slot: number,
+    gzip = false,
+  ): Promise<PostResult | null> => {
     for (let i = 1; i <= attempts && running; i++) {
       const key = await getNodeKey(a);
       if (key) {
@@ -508,12 +581,20 @@ export function createFleet(opts: FleetOptions): Fleet {
     }
     if (a.config?.hash === compiled.hash) return;
     const before = new Map<string, { prev: QueryOutcome | null; counter: number; sql: string }>();
-    a.schedule.forEach((q, i) => before.set(q.logName, { prev: a.prev[i] ?? null, counter: a.counters[i] ?? -1, sql: q.sql }));
+    a.schedule.forEach((q, i) =>
+      before.set(q.logName, { prev: a.prev[i] ?? null, counter: a.counters[i] ?? -1, sql: q.sql }),
+    );
     a.config = compiled;
     a.hostIdentifier = hostIdentifierOf(a);
     a.schedule = compiled.scheduleFor(a.profile.platform);
-    a.prev = a.schedule.map((q) => { const b = before.get(q.logName); return b && b.sql === q.sql ? b.prev : null; });
-    a.counters = a.schedule.map((q) => { const b = before.get(q.logName); return b && b.sql === q.sql ? b.counter : -1; });
+    a.prev = a.schedule.map((q) => {
+      const b = before.get(q.logName);
+      return b && b.sql === q.sql ? b.prev : null;
+    });
+    a.counters = a.schedule.map((q) => {
+      const b = before.get(q.logName);
+      return b && b.sql === q.sql ? b.counter : -1;
+    });
     a.ran = new Uint8Array(a.schedule.length);
     a.gen++;
     a.schedule.forEach((q, i) => scheduleQuery(a, i));
@@ -570,9 +651,30 @@ export function createFleet(opts: FleetOptions): Fleet {
       addStatus(a, 2, 'scheduler.cpp', 101, `Error executing scheduled query ${q.logName}: ${out.message}`);
     } else if (q.snapshot) {
       if (o.logger_snapshot_event_type) {
-        for (const row of out.rows) a.results.push({ q, unixTime: now, epoch: o.schedule_epoch, counter: 0, action: 'snapshot', row, rows: null, removedRows: null, outcome: out });
+        for (const row of out.rows)
+          a.results.push({
+            q,
+            unixTime: now,
+            epoch: o.schedule_epoch,
+            counter: 0,
+            action: 'snapshot',
+            row,
+            rows: null,
+            removedRows: null,
+            outcome: out,
+          });
       } else {
-        a.results.push({ q, unixTime: now, epoch: o.schedule_epoch, counter: 0, action: 'snapshot', row: null, rows: out.rows, removedRows: null, outcome: out });
+        a.results.push({
+          q,
+          unixTime: now,
+          epoch: o.schedule_epoch,
+          counter: 0,
+          action: 'snapshot',
+          row: null,
+          rows: out.rows,
+          removedRows: null,
+          outcome: out,
+        });
       }
     } else {
       const prev = a.prev[i] ?? null;
@@ -585,10 +687,42 @@ export function createFleet(opts: FleetOptions): Fleet {
         if (!first) a.counters[i] = (a.counters[i] ?? 0) + 1;
         const counter = a.counters[i] ?? 0;
         if (o.logger_event_type) {
-          for (const row of removed) a.results.push({ q, unixTime: now, epoch: o.schedule_epoch, counter, action: 'removed', row, rows: null, removedRows: null, outcome: out });
-          for (const row of diff.added) a.results.push({ q, unixTime: now, epoch: o.schedule_epoch, counter, action: 'added', row, rows: null, removedRows: null, outcome: out });
+          for (const row of removed)
+            a.results.push({
+              q,
+              unixTime: now,
+              epoch: o.schedule_epoch,
+              counter,
+              action: 'removed',
+              row,
+              rows: null,
+              removedRows: null,
+              outcome: out,
+            });
+          for (const row of diff.added)
+            a.results.push({
+              q,
+              unixTime: now,
+              epoch: o.schedule_epoch,
+              counter,
+              action: 'added',
+              row,
+              rows: null,
+              removedRows: null,
+              outcome: out,
+            });
         } else {
-          a.results.push({ q, unixTime: now, epoch: o.schedule_epoch, counter, action: 'batch', row: null, rows: diff.added, removedRows: removed, outcome: out });
+          a.results.push({
+            q,
+            unixTime: now,
+            epoch: o.schedule_epoch,
+            counter,
+            action: 'batch',
+            row: null,
+            rows: diff.added,
+            removedRows: removed,
+            outcome: out,
+          });
         }
       }
     }
@@ -599,18 +733,32 @@ export function createFleet(opts: FleetOptions): Fleet {
   // ───────────── logger ─────────────
 
   const serializeResult = (a: Agent, it: LogItem): Record<string, unknown> => {
-    const common = { name: it.q.logName, hostIdentifier: a.hostIdentifier, calendarTime: calendarTime(it.unixTime), unixTime: it.unixTime, epoch: it.epoch, counter: it.counter, numerics: false };
+    const common = {
+      name: it.q.logName,
+      hostIdentifier: a.hostIdentifier,
+      calendarTime: calendarTime(it.unixTime),
+      unixTime: it.unixTime,
+      epoch: it.epoch,
+      counter: it.counter,
+      numerics: false,
+    };
     if (it.action === 'snapshot' && it.rows) return { snapshot: it.rows, action: 'snapshot', ...common };
-    if (it.action === 'batch') return { diffResults: { added: it.rows ?? [], removed: it.removedRows ?? [] }, ...common };
+    if (it.action === 'batch')
+      return { diffResults: { added: it.rows ?? [], removed: it.removedRows ?? [] }, ...common };
     return { ...common, columns: it.row ?? {}, action: it.action };
   };
 
   const serializeStatus = (a: Agent, s: StatusItem): Record<string, unknown> => {
     const numeric = versionAtLeast(a.osqueryVersion, '5.10.0');
     return {
-      hostIdentifier: a.hostIdentifier, calendarTime: calendarTime(s.unixTime),
-      unixTime: numeric ? s.unixTime : String(s.unixTime), severity: numeric ? s.severity : String(s.severity),
-      filename: s.filename, line: numeric ? s.line : String(s.line), message: s.message, version: a.osqueryVersion,
+      hostIdentifier: a.hostIdentifier,
+      calendarTime: calendarTime(s.unixTime),
+      unixTime: numeric ? s.unixTime : String(s.unixTime),
+      severity: numeric ? s.severity : String(s.severity),
+      filename: s.filename,
+      line: numeric ? s.line : String(s.line),
+      message: s.message,
+      version: a.osqueryVersion,
     };
   };
 
@@ -642,7 +790,14 @@ export function createFleet(opts: FleetOptions): Fleet {
     const nSt = sendStatuses ? Math.min(a.statuses.length, max - nRes) : 0;
     if (nRes > 0) {
       const items = a.results.slice(0, nRes);
-      const r = await go(a, 'log', { log_type: 'result', data: items.map((it) => serializeResult(a, it)) }, 1, 3, o.logger_tls_compress);
+      const r = await go(
+        a,
+        'log',
+        { log_type: 'result', data: items.map((it) => serializeResult(a, it)) },
+        1,
+        3,
+        o.logger_tls_compress,
+      );
       if (r) {
         // Exactly the lines that were sent are deleted.
         const idx = a.results.indexOf(items[0] as LogItem);
@@ -657,7 +812,14 @@ export function createFleet(opts: FleetOptions): Fleet {
     }
     if (nSt > 0) {
       const items = a.statuses.slice(0, nSt);
-      const r = await go(a, 'log', { log_type: 'status', data: items.map((s) => serializeStatus(a, s)) }, 1, 3, o.logger_tls_compress);
+      const r = await go(
+        a,
+        'log',
+        { log_type: 'status', data: items.map((s) => serializeStatus(a, s)) },
+        1,
+        3,
+        o.logger_tls_compress,
+      );
       if (r) {
         const idx = a.statuses.indexOf(items[0] as StatusItem);
         if (idx >= 0) a.statuses.splice(idx, nSt);
@@ -728,8 +890,14 @@ export function createFleet(opts: FleetOptions): Fleet {
       // Something resolves: encryption finishes, an update installs, a person fixes a setting.
       const fixable = p.facets.filter((f) => DRIFT.resolves.includes(f));
       const f = fixable.length ? rng.pick(fixable) : undefined;
-      if (f === 'os_outdated') next = catalogue.fixed(p).facets.length === 0 && p.facets.length === 1 ? catalogue.fixed(p) : undefined;
-      else if (f) next = catalogue.find(p.platform, osKeyOf(p), p.facets.filter((x) => x !== f));
+      if (f === 'os_outdated')
+        next = catalogue.fixed(p).facets.length === 0 && p.facets.length === 1 ? catalogue.fixed(p) : undefined;
+      else if (f)
+        next = catalogue.find(
+          p.platform,
+          osKeyOf(p),
+          p.facets.filter((x) => x !== f),
+        );
     } else if (p.facets.length === 0) {
       const f = rng.pick(DRIFT.breaks[p.platform]);
       next = catalogue.find(p.platform, osKeyOf(p), [f]);
@@ -836,7 +1004,16 @@ export function createFleet(opts: FleetOptions): Fleet {
 
   const info = (a: Agent): AgentInfo => {
     const id = a.identity();
-    return { index: a.index, serial: id.serial, hostname: id.hostname, platform: id.platform, profile: a.profile.name, facets: a.profile.facets, enrolled: a.nodeKey !== null, buffered: a.results.length + a.statuses.length };
+    return {
+      index: a.index,
+      serial: id.serial,
+      hostname: id.hostname,
+      platform: id.platform,
+      profile: a.profile.name,
+      facets: a.profile.facets,
+      enrolled: a.nodeKey !== null,
+      buffered: a.results.length + a.statuses.length,
+    };
   };
 
   const get = (i: number): Agent => {
@@ -892,11 +1069,23 @@ export function createFleet(opts: FleetOptions): Fleet {
         if (a.profile.facets.length > 0) failing++;
       }
       return {
-        hosts: agents.length, started: st.started, enrolled: st.enrolled, checkedIn: st.checkedIn, failing,
-        enrollRequests: st.enrollRequests, nodeInvalid: st.nodeInvalid, resultLinesAcked: st.resultLinesAcked,
-        statusLinesAcked: st.statusLinesAcked, resultRowsAcked: st.resultRowsAcked, bufferedLines: buffered,
-        queriesRun: st.queriesRun, distributedRun: st.distributedRun, driftEvents: st.driftEvents,
-        endpoints: st.endpoints, firstEnrollAt: st.firstEnrollAt, allEnrolledAt: st.allEnrolledAt,
+        hosts: agents.length,
+        started: st.started,
+        enrolled: st.enrolled,
+        checkedIn: st.checkedIn,
+        failing,
+        enrollRequests: st.enrollRequests,
+        nodeInvalid: st.nodeInvalid,
+        resultLinesAcked: st.resultLinesAcked,
+        statusLinesAcked: st.statusLinesAcked,
+        resultRowsAcked: st.resultRowsAcked,
+        bufferedLines: buffered,
+        queriesRun: st.queriesRun,
+        distributedRun: st.distributedRun,
+        driftEvents: st.driftEvents,
+        endpoints: st.endpoints,
+        firstEnrollAt: st.firstEnrollAt,
+        allEnrolledAt: st.allEnrolledAt,
       };
     },
     agent: (i) => info(get(i)),
@@ -915,7 +1104,9 @@ export function createFleet(opts: FleetOptions): Fleet {
       paused = true;
     },
     async flushAll() {
-      await Promise.all(agents.map((a) => (a.results.length + a.statuses.length > 0 ? track(() => flush(a, true)) : Promise.resolve())));
+      await Promise.all(
+        agents.map((a) => (a.results.length + a.statuses.length > 0 ? track(() => flush(a, true)) : Promise.resolve())),
+      );
     },
     ackedSets(i) {
       return [...(get(i).acked?.values() ?? [])];

@@ -44,7 +44,14 @@ export function createHttpTransport(opts: HttpTransportOptions): Transport {
   }
   let maxSockets = opts.maxSockets ?? 64;
   const agent = secure
-    ? new https.Agent({ keepAlive: true, maxSockets: 4096, maxFreeSockets: 4096, ca: opts.caPem, minVersion: 'TLSv1.2', maxCachedSessions: 1000 })
+    ? new https.Agent({
+        keepAlive: true,
+        maxSockets: 4096,
+        maxFreeSockets: 4096,
+        ca: opts.caPem,
+        minVersion: 'TLSv1.2',
+        maxCachedSessions: 1000,
+      })
     : new http.Agent({ keepAlive: true, maxSockets: 4096, maxFreeSockets: 4096 });
   const timeoutMs = opts.timeoutMs ?? 16_000;
   const prefix = base.pathname.replace(/\/$/, '');
@@ -68,7 +75,12 @@ export function createHttpTransport(opts: HttpTransportOptions): Transport {
       active++;
       return Promise.resolve();
     }
-    return new Promise((resolve) => waiting.push(() => { active++; resolve(); }));
+    return new Promise((resolve) =>
+      waiting.push(() => {
+        active++;
+        resolve();
+      }),
+    );
   };
   const release = (): void => {
     active--;
@@ -91,24 +103,37 @@ export function createHttpTransport(opts: HttpTransportOptions): Transport {
         headers['Content-Encoding'] = 'gzip';
       }
       headers['Content-Length'] = payload.length;
-      const req = mod.request({ protocol: base.protocol, hostname: base.hostname, port: base.port, path: prefix + path, method: 'POST', agent, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const ms = performance.now() - started;
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          // An empty body is treated as {} by osquery.
-          if (text.trim() === '') return resolve({ ok: true, status, json: {}, text, ms });
-          try {
-            const json: unknown = JSON.parse(text);
-            resolve({ ok: true, status, json, text, ms });
-          } catch {
-            resolve({ ok: false, error: 'malformed JSON response', status, ms });
-          }
-        });
-        res.on('error', (e) => resolve({ ok: false, error: e.message, status: res.statusCode ?? 0, ms: performance.now() - started }));
-      });
+      const req = mod.request(
+        {
+          protocol: base.protocol,
+          hostname: base.hostname,
+          port: base.port,
+          path: prefix + path,
+          method: 'POST',
+          agent,
+          headers,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const ms = performance.now() - started;
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            // An empty body is treated as {} by osquery.
+            if (text.trim() === '') return resolve({ ok: true, status, json: {}, text, ms });
+            try {
+              const json: unknown = JSON.parse(text);
+              resolve({ ok: true, status, json, text, ms });
+            } catch {
+              resolve({ ok: false, error: 'malformed JSON response', status, ms });
+            }
+          });
+          res.on('error', (e) =>
+            resolve({ ok: false, error: e.message, status: res.statusCode ?? 0, ms: performance.now() - started }),
+          );
+        },
+      );
       req.setTimeout(timeoutMs, () => req.destroy(new Error('request timed out')));
       req.on('error', (e) => resolve({ ok: false, error: e.message, status: 0, ms: performance.now() - started }));
       req.end(payload);

@@ -18,31 +18,47 @@ type Row = typeof auditLog.$inferSelect;
 
 function toEntry(row: Row): AuditEntry {
   return {
-    seq: row.seq, at: row.at, type: row.type, actor: row.actor, serial: row.serial,
-    data: JSON.parse(row.data) as unknown, prevHash: row.prevHash, hash: row.hash,
+    seq: row.seq,
+    at: row.at,
+    type: row.type,
+    actor: row.actor,
+    serial: row.serial,
+    data: JSON.parse(row.data) as unknown,
+    prevHash: row.prevHash,
+    hash: row.hash,
   };
 }
 
 export function createAuditRepo(db: Db): AuditRepo {
   const appendTx = (entries: ReadonlyArray<Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>>): AuditEntry[] =>
-    db.transaction((tx) => {
-      const head = tx.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
-      let seq = head?.seq ?? 0;
-      let prevHash = head?.hash ?? GENESIS_HASH;
-      const out: AuditEntry[] = [];
-      for (const e of entries) {
-        seq += 1;
-        const dataJson = canonicalJson(e.data);
-        // Hash over the stored (round-tripped) data, so verification of a read-back entry matches.
-        const data = JSON.parse(dataJson) as unknown;
-        const serial = e.serial ?? null;
-        const hash = hashAuditEntry({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prevHash });
-        tx.insert(auditLog).values({ seq, at: e.at, type: e.type, actor: e.actor, serial, data: dataJson, prevHash, hash }).run();
-        out.push({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prevHash, hash });
-        prevHash = hash;
-      }
-      return out;
-    }, { behavior: 'immediate' });
+    db.transaction(
+      (tx) => {
+        const head = tx
+          .select({ seq: auditLog.seq, hash: auditLog.hash })
+          .from(auditLog)
+          .orderBy(desc(auditLog.seq))
+          .limit(1)
+          .get();
+        let seq = head?.seq ?? 0;
+        let prevHash = head?.hash ?? GENESIS_HASH;
+        const out: AuditEntry[] = [];
+        for (const e of entries) {
+          seq += 1;
+          const dataJson = canonicalJson(e.data);
+          // Hash over the stored (round-tripped) data, so verification of a read-back entry matches.
+          const data = JSON.parse(dataJson) as unknown;
+          const serial = e.serial ?? null;
+          const hash = hashAuditEntry({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prevHash });
+          tx.insert(auditLog)
+            .values({ seq, at: e.at, type: e.type, actor: e.actor, serial, data: dataJson, prevHash, hash })
+            .run();
+          out.push({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prevHash, hash });
+          prevHash = hash;
+        }
+        return out;
+      },
+      { behavior: 'immediate' },
+    );
 
   return {
     async append(entries) {
@@ -64,8 +80,13 @@ export function createAuditRepo(db: Db): AuditRepo {
       if (filter.until !== undefined) where.push(lte(auditLog.at, filter.until));
       if (filter.afterSeq !== undefined) where.push(gt(auditLog.seq, filter.afterSeq));
       const limit = Math.min(Math.max(filter.limit ?? 1000, 1), MAX_LIMIT);
-      const rows = db.select().from(auditLog).where(where.length > 0 ? and(...where) : undefined)
-        .orderBy(asc(auditLog.seq)).limit(limit).all();
+      const rows = db
+        .select()
+        .from(auditLog)
+        .where(where.length > 0 ? and(...where) : undefined)
+        .orderBy(asc(auditLog.seq))
+        .limit(limit)
+        .all();
       return rows.map(toEntry);
     },
     async all() {

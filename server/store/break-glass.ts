@@ -10,14 +10,28 @@ type Row = typeof breakGlassGrants.$inferSelect;
 type Insert = typeof breakGlassGrants.$inferInsert;
 
 const STATUSES: readonly GrantStatus[] = ['pending', 'active', 'denied', 'revoked', 'expired'];
-const toStatus = (s: string): GrantStatus => (STATUSES as readonly string[]).includes(s) ? (s as GrantStatus) : 'expired';
+const toStatus = (s: string): GrantStatus =>
+  (STATUSES as readonly string[]).includes(s) ? (s as GrantStatus) : 'expired';
 
 function toGrant(r: Row): BreakGlassGrant {
   return {
-    id: r.id, serial: r.serial, user: r.user, resource: r.resource, tier: r.tier, reason: r.reason,
-    durationMs: r.durationMs, status: toStatus(r.status), createdAt: r.createdAt, activatedAt: r.activatedAt,
-    expiresAt: r.expiresAt, requestedBy: r.requestedBy, approvedBy: r.approvedBy, revokedBy: r.revokedBy,
-    reviewedBy: r.reviewedBy, reviewedAt: r.reviewedAt, decisionComment: r.decisionComment,
+    id: r.id,
+    serial: r.serial,
+    user: r.user,
+    resource: r.resource,
+    tier: r.tier,
+    reason: r.reason,
+    durationMs: r.durationMs,
+    status: toStatus(r.status),
+    createdAt: r.createdAt,
+    activatedAt: r.activatedAt,
+    expiresAt: r.expiresAt,
+    requestedBy: r.requestedBy,
+    approvedBy: r.approvedBy,
+    revokedBy: r.revokedBy,
+    reviewedBy: r.reviewedBy,
+    reviewedAt: r.reviewedAt,
+    decisionComment: r.decisionComment,
   };
 }
 
@@ -40,14 +54,30 @@ export function createBreakGlassRepo(db: Db): BreakGlassRepo {
   return {
     async insert(g) {
       try {
-        db.insert(breakGlassGrants).values({
-          id: g.id, serial: g.serial, user: g.user, resource: g.resource, tier: g.tier, reason: g.reason,
-          durationMs: g.durationMs, status: g.status, createdAt: g.createdAt, activatedAt: g.activatedAt,
-          expiresAt: g.expiresAt, requestedBy: g.requestedBy, approvedBy: g.approvedBy, revokedBy: g.revokedBy,
-          reviewedBy: g.reviewedBy, reviewedAt: g.reviewedAt, decisionComment: g.decisionComment,
-        }).run();
+        db.insert(breakGlassGrants)
+          .values({
+            id: g.id,
+            serial: g.serial,
+            user: g.user,
+            resource: g.resource,
+            tier: g.tier,
+            reason: g.reason,
+            durationMs: g.durationMs,
+            status: g.status,
+            createdAt: g.createdAt,
+            activatedAt: g.activatedAt,
+            expiresAt: g.expiresAt,
+            requestedBy: g.requestedBy,
+            approvedBy: g.approvedBy,
+            revokedBy: g.revokedBy,
+            reviewedBy: g.reviewedBy,
+            reviewedAt: g.reviewedAt,
+            decisionComment: g.decisionComment,
+          })
+          .run();
       } catch (e) {
-        if (e instanceof Error && /UNIQUE|PRIMARY KEY/i.test(e.message)) throw conflict(`break-glass grant ${g.id} already exists`);
+        if (e instanceof Error && /UNIQUE|PRIMARY KEY/i.test(e.message))
+          throw conflict(`break-glass grant ${g.id} already exists`);
         throw e;
       }
     },
@@ -69,8 +99,13 @@ export function createBreakGlassRepo(db: Db): BreakGlassRepo {
       if (filter.user !== undefined) where.push(eq(breakGlassGrants.user, filter.user));
       if (filter.serial !== undefined) where.push(eq(breakGlassGrants.serial, filter.serial));
       if (filter.since !== undefined) where.push(gte(breakGlassGrants.createdAt, filter.since));
-      return db.select().from(breakGlassGrants).where(where.length > 0 ? and(...where) : undefined)
-        .orderBy(desc(breakGlassGrants.createdAt), desc(breakGlassGrants.id)).all().map(toGrant);
+      return db
+        .select()
+        .from(breakGlassGrants)
+        .where(where.length > 0 ? and(...where) : undefined)
+        .orderBy(desc(breakGlassGrants.createdAt), desc(breakGlassGrants.id))
+        .all()
+        .map(toGrant);
     },
   };
 }

@@ -2,17 +2,40 @@ import type Database from 'better-sqlite3';
 import type { Carve, CarveRepo } from '../domain/ports.js';
 import { notFound } from '../shared/errors.js';
 
-interface CRow { session_id: string; host_id: number; carve_id: string; request_id: string; block_count: number; block_size: number; carve_size: number; blocks_received: number; created_at: number; completed_at: number | null }
+interface CRow {
+  session_id: string;
+  host_id: number;
+  carve_id: string;
+  request_id: string;
+  block_count: number;
+  block_size: number;
+  carve_size: number;
+  blocks_received: number;
+  created_at: number;
+  completed_at: number | null;
+}
 const toCarve = (r: CRow): Carve => ({
-  sessionId: r.session_id, hostId: r.host_id, carveId: r.carve_id, requestId: r.request_id, blockCount: r.block_count, blockSize: r.block_size,
-  carveSize: r.carve_size, blocksReceived: r.blocks_received, createdAt: r.created_at, completedAt: r.completed_at,
+  sessionId: r.session_id,
+  hostId: r.host_id,
+  carveId: r.carve_id,
+  requestId: r.request_id,
+  blockCount: r.block_count,
+  blockSize: r.block_size,
+  carveSize: r.carve_size,
+  blocksReceived: r.blocks_received,
+  createdAt: r.created_at,
+  completedAt: r.completed_at,
 });
 
 export function createCarveRepo(sqlite: Database.Database): CarveRepo {
   const get = sqlite.prepare<[string], CRow>('SELECT * FROM carves WHERE session_id = ?');
-  const insertBlock = sqlite.prepare('INSERT OR IGNORE INTO carve_blocks (session_id, block_id, data) VALUES (?, ?, ?)');
+  const insertBlock = sqlite.prepare(
+    'INSERT OR IGNORE INTO carve_blocks (session_id, block_id, data) VALUES (?, ?, ?)',
+  );
   const bump = sqlite.prepare('UPDATE carves SET blocks_received = blocks_received + 1 WHERE session_id = ?');
-  const finish = sqlite.prepare('UPDATE carves SET completed_at = ? WHERE session_id = ? AND completed_at IS NULL AND blocks_received >= block_count');
+  const finish = sqlite.prepare(
+    'UPDATE carves SET completed_at = ? WHERE session_id = ? AND completed_at IS NULL AND blocks_received >= block_count',
+  );
   const addBlock = sqlite.transaction((sessionId: string, blockId: number, data: Buffer, at: number) => {
     if (!get.get(sessionId)) throw notFound('carve session');
     if (insertBlock.run(sessionId, blockId, data).changes > 0) bump.run(sessionId);
@@ -21,8 +44,12 @@ export function createCarveRepo(sqlite: Database.Database): CarveRepo {
   });
   return {
     async begin(c) {
-      sqlite.prepare(`INSERT INTO carves (session_id, host_id, carve_id, request_id, block_count, block_size, carve_size, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(c.sessionId, c.hostId, c.carveId, c.requestId, c.blockCount, c.blockSize, c.carveSize, c.createdAt);
+      sqlite
+        .prepare(
+          `INSERT INTO carves (session_id, host_id, carve_id, request_id, block_count, block_size, carve_size, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(c.sessionId, c.hostId, c.carveId, c.requestId, c.blockCount, c.blockSize, c.carveSize, c.createdAt);
     },
     async get(sessionId) {
       const r = get.get(sessionId);
@@ -34,7 +61,9 @@ export function createCarveRepo(sqlite: Database.Database): CarveRepo {
     async data(sessionId) {
       const c = get.get(sessionId);
       if (!c || c.completed_at === null) return undefined;
-      const blocks = sqlite.prepare<[string], { data: Buffer }>('SELECT data FROM carve_blocks WHERE session_id = ? ORDER BY block_id').all(sessionId);
+      const blocks = sqlite
+        .prepare<[string], { data: Buffer }>('SELECT data FROM carve_blocks WHERE session_id = ? ORDER BY block_id')
+        .all(sessionId);
       return Buffer.concat(blocks.map((b) => b.data));
     },
     async list() {

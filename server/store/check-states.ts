@@ -3,33 +3,78 @@ import type { CheckStateRepo } from '../domain/ports.js';
 import type { CheckState, CheckStateColumns, CheckStatus, Row } from '../domain/types.js';
 import { parseJson } from './rows.js';
 
-interface StateRow { host_id: number; check_id: string; status: string; observed: string; message: string; observed_at: number | null; first_failed_at: number | null; last_passed_at: number | null; error: string | null; result_seq: number | null }
+interface StateRow {
+  host_id: number;
+  check_id: string;
+  status: string;
+  observed: string;
+  message: string;
+  observed_at: number | null;
+  first_failed_at: number | null;
+  last_passed_at: number | null;
+  error: string | null;
+  result_seq: number | null;
+}
 
 const toState = (r: StateRow): CheckState => ({
-  hostId: r.host_id, checkId: r.check_id, status: r.status as CheckStatus, observed: parseJson<Row[]>(r.observed, []), message: r.message,
-  observedAt: r.observed_at, firstFailedAt: r.first_failed_at, lastPassedAt: r.last_passed_at, error: r.error, resultSeq: r.result_seq,
+  hostId: r.host_id,
+  checkId: r.check_id,
+  status: r.status as CheckStatus,
+  observed: parseJson<Row[]>(r.observed, []),
+  message: r.message,
+  observedAt: r.observed_at,
+  firstFailedAt: r.first_failed_at,
+  lastPassedAt: r.last_passed_at,
+  error: r.error,
+  resultSeq: r.result_seq,
 });
 
-type ColumnRow = [number, number, number, number | null, number | null, number | null, string | null, string | null, number | null];
+type ColumnRow = [
+  number,
+  number,
+  number,
+  number | null,
+  number | null,
+  number | null,
+  string | null,
+  string | null,
+  number | null,
+];
 
 function emptyColumns(n: number): CheckStateColumns {
   return {
-    length: n, hostId: new Float64Array(n), check: new Uint16Array(n), status: new Uint8Array(n),
-    observedAt: new Float64Array(n), firstFailedAt: new Float64Array(n), lastPassedAt: new Float64Array(n), resultSeq: new Float64Array(n),
-    message: new Map(), error: new Map(),
+    length: n,
+    hostId: new Float64Array(n),
+    check: new Uint16Array(n),
+    status: new Uint8Array(n),
+    observedAt: new Float64Array(n),
+    firstFailedAt: new Float64Array(n),
+    lastPassedAt: new Float64Array(n),
+    resultSeq: new Float64Array(n),
+    message: new Map(),
+    error: new Map(),
   };
 }
 
 /** The first `n` states of `c` (copies of the numeric columns, so the unused tail is freed). */
 function truncated(c: CheckStateColumns, n: number): CheckStateColumns {
   return {
-    length: n, hostId: c.hostId.slice(0, n), check: c.check.slice(0, n), status: c.status.slice(0, n), observedAt: c.observedAt.slice(0, n),
-    firstFailedAt: c.firstFailedAt.slice(0, n), lastPassedAt: c.lastPassedAt.slice(0, n), resultSeq: c.resultSeq.slice(0, n), message: c.message, error: c.error,
+    length: n,
+    hostId: c.hostId.slice(0, n),
+    check: c.check.slice(0, n),
+    status: c.status.slice(0, n),
+    observedAt: c.observedAt.slice(0, n),
+    firstFailedAt: c.firstFailedAt.slice(0, n),
+    lastPassedAt: c.lastPassedAt.slice(0, n),
+    resultSeq: c.resultSeq.slice(0, n),
+    message: c.message,
+    error: c.error,
   };
 }
 
 export function createCheckStateRepo(sqlite: Database.Database): CheckStateRepo {
-  const upsert = sqlite.prepare(`INSERT INTO check_states (host_id, check_id, status, observed, message, observed_at, first_failed_at, last_passed_at, error, result_seq)
+  const upsert =
+    sqlite.prepare(`INSERT INTO check_states (host_id, check_id, status, observed, message, observed_at, first_failed_at, last_passed_at, error, result_seq)
     VALUES (@hostId, @checkId, @status, @observed, @message, @observedAt, @firstFailedAt, @lastPassedAt, @error, @resultSeq)
     ON CONFLICT (host_id, check_id) DO UPDATE SET status = excluded.status, observed = excluded.observed, message = excluded.message,
       observed_at = excluded.observed_at, first_failed_at = excluded.first_failed_at, last_passed_at = excluded.last_passed_at, error = excluded.error,
@@ -49,10 +94,14 @@ export function createCheckStateRepo(sqlite: Database.Database): CheckStateRepo 
     let stmt = columnReaders.get(key);
     if (!stmt) {
       const marks = checkIds.map(() => '?').join(', ');
-      stmt = sqlite.prepare<string[], ColumnRow>(`SELECT host_id, CASE check_id ${checkIds.map((_, i) => `WHEN ? THEN ${i}`).join(' ')} END,
+      stmt = sqlite
+        .prepare<string[], ColumnRow>(
+          `SELECT host_id, CASE check_id ${checkIds.map((_, i) => `WHEN ? THEN ${i}`).join(' ')} END,
           CASE status WHEN 'pass' THEN 1 WHEN 'fail' THEN 2 WHEN 'error' THEN 3 ELSE 0 END,
           observed_at, first_failed_at, last_passed_at, CASE status WHEN 'fail' THEN message END, CASE status WHEN 'error' THEN error END, result_seq
-        FROM check_states WHERE check_id IN (${marks})`).raw(true);
+        FROM check_states WHERE check_id IN (${marks})`,
+        )
+        .raw(true);
       columnReaders.clear();
       columnReaders.set(key, stmt);
     }
@@ -85,16 +134,33 @@ export function createCheckStateRepo(sqlite: Database.Database): CheckStateRepo 
       if (states.length) putMany.immediate(states);
     },
     async forHost(hostId) {
-      return sqlite.prepare<[number], StateRow>('SELECT * FROM check_states WHERE host_id = ? ORDER BY check_id').all(hostId).map(toState);
+      return sqlite
+        .prepare<[number], StateRow>('SELECT * FROM check_states WHERE host_id = ? ORDER BY check_id')
+        .all(hostId)
+        .map(toState);
     },
     async all(opts = {}) {
-      if (opts.observed ?? true) return sqlite.prepare<[], StateRow>('SELECT * FROM check_states ORDER BY host_id, check_id').all().map(toState);
+      if (opts.observed ?? true)
+        return sqlite.prepare<[], StateRow>('SELECT * FROM check_states ORDER BY host_id, check_id').all().map(toState);
       const none: Row[] = [];
-      return sqlite.prepare<[], Omit<StateRow, 'observed'>>(`SELECT host_id, check_id, status, message, observed_at, first_failed_at, last_passed_at, error, result_seq
-        FROM check_states ORDER BY host_id, check_id`).all().map((r) => ({
-        hostId: r.host_id, checkId: r.check_id, status: r.status as CheckStatus, observed: none, message: r.message,
-        observedAt: r.observed_at, firstFailedAt: r.first_failed_at, lastPassedAt: r.last_passed_at, error: r.error, resultSeq: r.result_seq,
-      }));
+      return sqlite
+        .prepare<[], Omit<StateRow, 'observed'>>(
+          `SELECT host_id, check_id, status, message, observed_at, first_failed_at, last_passed_at, error, result_seq
+        FROM check_states ORDER BY host_id, check_id`,
+        )
+        .all()
+        .map((r) => ({
+          hostId: r.host_id,
+          checkId: r.check_id,
+          status: r.status as CheckStatus,
+          observed: none,
+          message: r.message,
+          observedAt: r.observed_at,
+          firstFailedAt: r.first_failed_at,
+          lastPassedAt: r.last_passed_at,
+          error: r.error,
+          resultSeq: r.result_seq,
+        }));
     },
   };
 }

@@ -22,12 +22,21 @@ export function createEnrollSecretRepo(db: Db): EnrollSecretRepo {
       return db.select().from(enrollSecrets).orderBy(asc(enrollSecrets.id)).all().map(toSecret);
     },
     async active(now) {
-      return db.select().from(enrollSecrets)
-        .where(and(isNull(enrollSecrets.revokedAt), or(isNull(enrollSecrets.expiresAt), gt(enrollSecrets.expiresAt, now))))
-        .all().map((r) => ({ ...toSecret(r), hash: r.hash }));
+      return db
+        .select()
+        .from(enrollSecrets)
+        .where(
+          and(isNull(enrollSecrets.revokedAt), or(isNull(enrollSecrets.expiresAt), gt(enrollSecrets.expiresAt, now))),
+        )
+        .all()
+        .map((r) => ({ ...toSecret(r), hash: r.hash }));
     },
     async revoke(name, at) {
-      const r = db.update(enrollSecrets).set({ revokedAt: at }).where(and(eq(enrollSecrets.name, name), isNull(enrollSecrets.revokedAt))).run();
+      const r = db
+        .update(enrollSecrets)
+        .set({ revokedAt: at })
+        .where(and(eq(enrollSecrets.name, name), isNull(enrollSecrets.revokedAt)))
+        .run();
       return r.changes > 0;
     },
   };
@@ -39,7 +48,11 @@ export function createTokenRepo(db: Db): TokenRepo {
       return toToken(db.insert(apiTokens).values({ name, role, hash, createdAt: at }).returning().get());
     },
     async findActiveByHash(hash) {
-      const r = db.select().from(apiTokens).where(and(eq(apiTokens.hash, hash), isNull(apiTokens.revokedAt))).get();
+      const r = db
+        .select()
+        .from(apiTokens)
+        .where(and(eq(apiTokens.hash, hash), isNull(apiTokens.revokedAt)))
+        .get();
       return r ? toToken(r) : undefined;
     },
     async list() {
@@ -47,7 +60,13 @@ export function createTokenRepo(db: Db): TokenRepo {
     },
     async revoke(nameOrId, at) {
       const byId = /^\d+$/.test(nameOrId) ? eq(apiTokens.id, Number(nameOrId)) : eq(apiTokens.name, nameOrId);
-      return db.update(apiTokens).set({ revokedAt: at }).where(and(byId, isNull(apiTokens.revokedAt))).run().changes > 0;
+      return (
+        db
+          .update(apiTokens)
+          .set({ revokedAt: at })
+          .where(and(byId, isNull(apiTokens.revokedAt)))
+          .run().changes > 0
+      );
     },
     async markUsed(id, at) {
       db.update(apiTokens).set({ lastUsedAt: at }).where(eq(apiTokens.id, id)).run();

@@ -3,25 +3,53 @@ import type { DistributedRepo } from '../domain/ports.js';
 import type { DistributedQuery } from '../domain/types.js';
 import { parseJson } from './rows.js';
 
-interface QRow { id: string; host_id: number; sql: string; kind: string; ref: string; created_at: number; sent_at: number | null; completed_at: number | null; status: number | null; message: string | null; rows: string | null }
+interface QRow {
+  id: string;
+  host_id: number;
+  sql: string;
+  kind: string;
+  ref: string;
+  created_at: number;
+  sent_at: number | null;
+  completed_at: number | null;
+  status: number | null;
+  message: string | null;
+  rows: string | null;
+}
 const toQuery = (r: QRow): DistributedQuery => ({
-  id: r.id, hostId: r.host_id, sql: r.sql, kind: r.kind as DistributedQuery['kind'], ref: r.ref, createdAt: r.created_at, sentAt: r.sent_at, completedAt: r.completed_at,
+  id: r.id,
+  hostId: r.host_id,
+  sql: r.sql,
+  kind: r.kind as DistributedQuery['kind'],
+  ref: r.ref,
+  createdAt: r.created_at,
+  sentAt: r.sent_at,
+  completedAt: r.completed_at,
 });
 
 export function createDistributedRepo(sqlite: Database.Database): DistributedRepo {
-  const insert = sqlite.prepare('INSERT OR IGNORE INTO distributed_queries (id, host_id, sql, kind, ref, created_at) VALUES (@id, @hostId, @sql, @kind, @ref, @createdAt)');
-  const enqueue = sqlite.transaction((items: ReadonlyArray<Omit<DistributedQuery, 'sentAt' | 'completedAt'>>) => { for (const q of items) insert.run(q); });
+  const insert = sqlite.prepare(
+    'INSERT OR IGNORE INTO distributed_queries (id, host_id, sql, kind, ref, created_at) VALUES (@id, @hostId, @sql, @kind, @ref, @createdAt)',
+  );
+  const enqueue = sqlite.transaction((items: ReadonlyArray<Omit<DistributedQuery, 'sentAt' | 'completedAt'>>) => {
+    for (const q of items) insert.run(q);
+  });
   const pending = sqlite.prepare<[number, number], QRow>(
-    'SELECT * FROM distributed_queries WHERE host_id = ? AND completed_at IS NULL AND (sent_at IS NULL OR sent_at < ?) ORDER BY created_at, id');
+    'SELECT * FROM distributed_queries WHERE host_id = ? AND completed_at IS NULL AND (sent_at IS NULL OR sent_at < ?) ORDER BY created_at, id',
+  );
   const markSent = sqlite.prepare('UPDATE distributed_queries SET sent_at = ? WHERE id = ?');
   const take = sqlite.transaction((hostId: number, now: number, resendAfterMs: number) => {
     const rows = pending.all(hostId, now - resendAfterMs);
     for (const r of rows) markSent.run(now, r.id);
     return rows.map((r) => ({ ...toQuery(r), sentAt: now }));
   });
-  const hasPending = sqlite.prepare<[number], { n: number }>('SELECT count(*) AS n FROM distributed_queries WHERE host_id = ? AND completed_at IS NULL');
+  const hasPending = sqlite.prepare<[number], { n: number }>(
+    'SELECT count(*) AS n FROM distributed_queries WHERE host_id = ? AND completed_at IS NULL',
+  );
   const get = sqlite.prepare<[string, number], QRow>('SELECT * FROM distributed_queries WHERE id = ? AND host_id = ?');
-  const complete = sqlite.prepare('UPDATE distributed_queries SET completed_at = ?, status = ?, message = ?, rows = ? WHERE id = ?');
+  const complete = sqlite.prepare(
+    'UPDATE distributed_queries SET completed_at = ?, status = ?, message = ?, rows = ? WHERE id = ?',
+  );
   return {
     async enqueue(items) {
       if (items.length) enqueue.immediate(items);
@@ -39,12 +67,23 @@ export function createDistributedRepo(sqlite: Database.Database): DistributedRep
       return { ...toQuery(r), completedAt: at };
     },
     async pendingHostIds() {
-      return sqlite.prepare<[], { host_id: number }>('SELECT DISTINCT host_id FROM distributed_queries WHERE completed_at IS NULL').all().map((r) => r.host_id);
+      return sqlite
+        .prepare<[], { host_id: number }>('SELECT DISTINCT host_id FROM distributed_queries WHERE completed_at IS NULL')
+        .all()
+        .map((r) => r.host_id);
     },
     async campaignResults(ref) {
-      return sqlite.prepare<[string], QRow>('SELECT * FROM distributed_queries WHERE ref = ? ORDER BY host_id').all(ref).map((r) => ({
-        hostId: r.host_id, id: r.id, status: r.status, message: r.message, rows: r.rows === null ? null : parseJson<unknown[]>(r.rows, []), completedAt: r.completed_at,
-      }));
+      return sqlite
+        .prepare<[string], QRow>('SELECT * FROM distributed_queries WHERE ref = ? ORDER BY host_id')
+        .all(ref)
+        .map((r) => ({
+          hostId: r.host_id,
+          id: r.id,
+          status: r.status,
+          message: r.message,
+          rows: r.rows === null ? null : parseJson<unknown[]>(r.rows, []),
+          completedAt: r.completed_at,
+        }));
     },
   };
 }

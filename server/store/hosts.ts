@@ -15,12 +15,42 @@ const HOST_SELECT = `SELECT h.id, h.serial, h.hardware_uuid, h.host_identifier, 
   h.serial_conflict, h.enroll_secret_name
   FROM hosts h LEFT JOIN host_seen s ON s.host_id = h.id`;
 
-type RawHost = [number, string, string, string, string, string, string, string, string, string, string, string, number, number, number, string];
+type RawHost = [
+  number,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  number,
+  number,
+  number,
+  string,
+];
 
 const fromRaw = (r: RawHost): Host => ({
-  id: r[0], serial: r[1], hardwareUuid: r[2], hostIdentifier: r[3], hostname: r[4], platform: r[5] as Platform, osPlatform: r[6],
-  osName: r[7], osVersion: r[8], osqueryVersion: r[9], hardwareVendor: r[10], hardwareModel: r[11], enrolledAt: r[12],
-  lastSeenAt: r[13], serialConflict: r[14] === 1, enrollSecretName: r[15],
+  id: r[0],
+  serial: r[1],
+  hardwareUuid: r[2],
+  hostIdentifier: r[3],
+  hostname: r[4],
+  platform: r[5] as Platform,
+  osPlatform: r[6],
+  osName: r[7],
+  osVersion: r[8],
+  osqueryVersion: r[9],
+  hardwareVendor: r[10],
+  hardwareModel: r[11],
+  enrolledAt: r[12],
+  lastSeenAt: r[13],
+  serialConflict: r[14] === 1,
+  enrollSecretName: r[15],
 });
 
 export function createHostRepo(db: Db): HostRepo {
@@ -38,22 +68,50 @@ export function createHostRepo(db: Db): HostRepo {
 
   const enrollTx = sqlite.transaction((rec: EnrollRecord): EnrollOutcome => {
     const fields = {
-      hostIdentifier: rec.hostIdentifier, hostname: rec.hostname, platform: rec.platform, osPlatform: rec.osPlatform,
-      osName: rec.osName, osVersion: rec.osVersion, osqueryVersion: rec.osqueryVersion, hardwareVendor: rec.hardwareVendor,
-      hardwareModel: rec.hardwareModel, details: JSON.stringify(rec.details), nodeKeyHash: rec.nodeKeyHash,
+      hostIdentifier: rec.hostIdentifier,
+      hostname: rec.hostname,
+      platform: rec.platform,
+      osPlatform: rec.osPlatform,
+      osName: rec.osName,
+      osVersion: rec.osVersion,
+      osqueryVersion: rec.osqueryVersion,
+      hardwareVendor: rec.hardwareVendor,
+      hardwareModel: rec.hardwareModel,
+      details: JSON.stringify(rec.details),
+      nodeKeyHash: rec.nodeKeyHash,
       enrollSecretName: rec.enrollSecretName,
     };
-    const existing = db.select().from(hosts).where(and(eq(hosts.serial, rec.serial), eq(hosts.hardwareUuid, rec.hardwareUuid))).get();
+    const existing = db
+      .select()
+      .from(hosts)
+      .where(and(eq(hosts.serial, rec.serial), eq(hosts.hardwareUuid, rec.hardwareUuid)))
+      .get();
     if (existing) {
       const row = db.update(hosts).set(fields).where(eq(hosts.id, existing.id)).returning().get();
       seenAt.run(row.id, rec.at);
-      return { host: toHost({ ...row, lastSeenAt: rec.at }), reenrolled: true, revokedNodeKeyHash: existing.nodeKeyHash };
+      return {
+        host: toHost({ ...row, lastSeenAt: rec.at }),
+        reenrolled: true,
+        revokedNodeKeyHash: existing.nodeKeyHash,
+      };
     }
-    const others = db.select({ id: hosts.id }).from(hosts).where(and(eq(hosts.serial, rec.serial), ne(hosts.hardwareUuid, rec.hardwareUuid))).all();
+    const others = db
+      .select({ id: hosts.id })
+      .from(hosts)
+      .where(and(eq(hosts.serial, rec.serial), ne(hosts.hardwareUuid, rec.hardwareUuid)))
+      .all();
     if (others.length > 0) db.update(hosts).set({ serialConflict: 1 }).where(eq(hosts.serial, rec.serial)).run();
-    const row = db.insert(hosts).values({
-      ...fields, serial: rec.serial, hardwareUuid: rec.hardwareUuid, serialConflict: others.length > 0 ? 1 : 0, enrolledAt: rec.at,
-    }).returning().get();
+    const row = db
+      .insert(hosts)
+      .values({
+        ...fields,
+        serial: rec.serial,
+        hardwareUuid: rec.hardwareUuid,
+        serialConflict: others.length > 0 ? 1 : 0,
+        enrolledAt: rec.at,
+      })
+      .returning()
+      .get();
     seenAt.run(row.id, rec.at);
     return { host: toHost({ ...row, lastSeenAt: rec.at }), reenrolled: false, revokedNodeKeyHash: null };
   });
@@ -91,8 +149,11 @@ export function createHostRepo(db: Db): HostRepo {
         params.push(q, q, q);
       }
       const where = conds.length ? ` WHERE ${conds.join(' AND ')}` : '';
-      return sqlite.prepare<Array<string | number>, RawHost>(`${HOST_SELECT}${where} ORDER BY h.id LIMIT ? OFFSET ?`).raw(true)
-        .all(...params, filter.limit ?? -1, filter.offset ?? 0).map(fromRaw);
+      return sqlite
+        .prepare<Array<string | number>, RawHost>(`${HOST_SELECT}${where} ORDER BY h.id LIMIT ? OFFSET ?`)
+        .raw(true)
+        .all(...params, filter.limit ?? -1, filter.offset ?? 0)
+        .map(fromRaw);
     },
     async details(id) {
       const r = db.select({ details: hosts.details }).from(hosts).where(eq(hosts.id, id)).get();
@@ -102,7 +163,11 @@ export function createHostRepo(db: Db): HostRepo {
       if (seen.length) touchMany(seen);
     },
     async unenroll(id) {
-      const r = db.delete(hosts).where(eq(hosts.id, id)).returning({ hash: hosts.nodeKeyHash, serial: hosts.serial }).get();
+      const r = db
+        .delete(hosts)
+        .where(eq(hosts.id, id))
+        .returning({ hash: hosts.nodeKeyHash, serial: hosts.serial })
+        .get();
       if (r) {
         const rest = db.select({ uuid: hosts.hardwareUuid }).from(hosts).where(eq(hosts.serial, r.serial)).all();
         if (rest.length === 1) db.update(hosts).set({ serialConflict: 0 }).where(eq(hosts.serial, r.serial)).run();
@@ -110,7 +175,12 @@ export function createHostRepo(db: Db): HostRepo {
       return r?.hash ?? null;
     },
     async count() {
-      return db.select({ n: sql<number>`count(*)` }).from(hosts).get()?.n ?? 0;
+      return (
+        db
+          .select({ n: sql<number>`count(*)` })
+          .from(hosts)
+          .get()?.n ?? 0
+      );
     },
   };
 }

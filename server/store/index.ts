@@ -23,7 +23,11 @@ export function createSqliteStore(file: string, opts: SqliteStoreOptions = {}): 
     hosts: createHostRepo(db),
     secrets: createEnrollSecretRepo(db),
     tokens: createTokenRepo(db),
-    results: createResultRepo(sqlite, { statusLogsPerHost: opts.statusLogsPerHost ?? 100, queueMax: opts.ingestQueueMax ?? 2000, fsync: opts.durableFsync ?? true }),
+    results: createResultRepo(sqlite, {
+      statusLogsPerHost: opts.statusLogsPerHost ?? 100,
+      queueMax: opts.ingestQueueMax ?? 2000,
+      fsync: opts.durableFsync ?? true,
+    }),
     checkStates: createCheckStateRepo(sqlite),
     distributed: createDistributedRepo(sqlite),
     carves: createCarveRepo(sqlite),

@@ -18,12 +18,31 @@
 import type Database from 'better-sqlite3';
 import fs from 'node:fs';
 import type { ResultRepo } from '../domain/ports.js';
-import { resultOrderOf, type IngestBatch, type IngestOutcome, type LatestResult, type ResultUpdate, type Row } from '../domain/types.js';
+import {
+  resultOrderOf,
+  type IngestBatch,
+  type IngestOutcome,
+  type LatestResult,
+  type ResultUpdate,
+  type Row,
+} from '../domain/types.js';
 import { errorMessage, unavailable } from '../shared/errors.js';
 import { parseJson } from './rows.js';
 
-interface Stored { rows: string; observed_at: number; epoch: number; counter: number; error: string | null; updated_at: number; seq: number }
-interface Pending { batch: IngestBatch; resolve: (o: IngestOutcome) => void; reject: (e: unknown) => void }
+interface Stored {
+  rows: string;
+  observed_at: number;
+  epoch: number;
+  counter: number;
+  error: string | null;
+  updated_at: number;
+  seq: number;
+}
+interface Pending {
+  batch: IngestBatch;
+  resolve: (o: IngestOutcome) => void;
+  reject: (e: unknown) => void;
+}
 
 /** Canonical identity of a row (column order does not matter). */
 export function rowKey(row: Row): string {
@@ -52,10 +71,14 @@ export function applyUpdate(
   if (u.error !== undefined) return prev?.rows ?? [];
   if (u.mode === 'snapshot') return u.added;
   // differential
-  if (prev && at === prev.observedAt && u.epoch === prev.epoch && u.counter <= prev.counter && u.counter !== 0) return undefined; // retried batch
+  if (prev && at === prev.observedAt && u.epoch === prev.epoch && u.counter <= prev.counter && u.counter !== 0)
+    return undefined; // retried batch
   if (!prev || u.counter === 0 || u.epoch !== prev.epoch) return u.added; // counter 0 / new epoch: the full set
   const removed = new Map<string, number>();
-  for (const r of u.removed) { const k = rowKey(r); removed.set(k, (removed.get(k) ?? 0) + 1); }
+  for (const r of u.removed) {
+    const k = rowKey(r);
+    removed.set(k, (removed.get(k) ?? 0) + 1);
+  }
   const out: Row[] = [];
   for (const r of prev.rows) {
     const k = rowKey(r);
@@ -73,12 +96,13 @@ export function applyUpdate(
 export function walSyncer(sqlite: Database.Database): () => Promise<void> {
   if (sqlite.memory) return () => Promise.resolve();
   const wal = `${sqlite.name}-wal`;
-  return () => new Promise<void>((resolve, reject) => {
-    fs.open(wal, 'r+', (openErr, fd) => {
-      if (openErr) return reject(openErr);
-      fs.fsync(fd, (syncErr) => fs.close(fd, () => (syncErr ? reject(syncErr) : resolve())));
+  return () =>
+    new Promise<void>((resolve, reject) => {
+      fs.open(wal, 'r+', (openErr, fd) => {
+        if (openErr) return reject(openErr);
+        fs.fsync(fd, (syncErr) => fs.close(fd, () => (syncErr ? reject(syncErr) : resolve())));
+      });
     });
-  });
 }
 
 /** How long the first batch of a group waits for others before the commit (ms). */
@@ -94,17 +118,27 @@ export interface ResultRepoOptions {
 }
 
 export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOptions): ResultRepo {
-  const getMeta = sqlite.prepare<[number, string], Omit<Stored, 'rows'>>('SELECT observed_at, epoch, counter, error, updated_at, seq FROM latest_results WHERE host_id = ? AND query_key = ?');
-  const getRows = sqlite.prepare<[number, string], { rows: string }>('SELECT rows FROM latest_results WHERE host_id = ? AND query_key = ?');
-  const upsert = sqlite.prepare(`INSERT INTO latest_results (host_id, query_key, rows, observed_at, epoch, counter, error, updated_at, seq)
+  const getMeta = sqlite.prepare<[number, string], Omit<Stored, 'rows'>>(
+    'SELECT observed_at, epoch, counter, error, updated_at, seq FROM latest_results WHERE host_id = ? AND query_key = ?',
+  );
+  const getRows = sqlite.prepare<[number, string], { rows: string }>(
+    'SELECT rows FROM latest_results WHERE host_id = ? AND query_key = ?',
+  );
+  const upsert =
+    sqlite.prepare(`INSERT INTO latest_results (host_id, query_key, rows, observed_at, epoch, counter, error, updated_at, seq)
     VALUES (@hostId, @queryKey, @rows, @observedAt, @epoch, @counter, @error, @updatedAt, @seq)
     ON CONFLICT (host_id, query_key) DO UPDATE SET rows = excluded.rows, observed_at = excluded.observed_at, epoch = excluded.epoch,
       counter = excluded.counter, error = excluded.error, updated_at = excluded.updated_at, seq = excluded.seq`);
   // the arrival sequence lives in the database: it keeps counting across restarts (and, on a shared
   // database, across instances); taken inside the batch's write transaction, so it follows commit order
-  const nextSeq = sqlite.prepare<[], number>(`INSERT INTO sequences (name, value) VALUES ('latest_results', 1)
-    ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`).pluck();
-  const insertStatus = sqlite.prepare(`INSERT INTO status_logs (host_id, unix_time, severity, filename, line, message, version, received_at)
+  const nextSeq = sqlite
+    .prepare<[], number>(
+      `INSERT INTO sequences (name, value) VALUES ('latest_results', 1)
+    ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`,
+    )
+    .pluck();
+  const insertStatus =
+    sqlite.prepare(`INSERT INTO status_logs (host_id, unix_time, severity, filename, line, message, version, received_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   const pruneStatus = sqlite.prepare(`DELETE FROM status_logs WHERE host_id = ? AND id <= (
     SELECT id FROM status_logs WHERE host_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`);
@@ -118,12 +152,33 @@ export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOpti
       // the previous rows are read only when the update needs them (differentials, errors): a snapshot
       // replaces the set and only needs the time for the out-of-order check
       const hostId = batch.hostId;
-      const prev = s ? { get rows() { return parseJson<Row[]>(getRows.get(hostId, u.queryKey)?.rows ?? '[]', []); }, observedAt: s.observed_at, epoch: s.epoch, counter: s.counter, updatedAt: s.updated_at, seq: s.seq } : undefined;
+      const prev = s
+        ? {
+            get rows() {
+              return parseJson<Row[]>(getRows.get(hostId, u.queryKey)?.rows ?? '[]', []);
+            },
+            observedAt: s.observed_at,
+            epoch: s.epoch,
+            counter: s.counter,
+            updatedAt: s.updated_at,
+            seq: s.seq,
+          }
+        : undefined;
       const rows = applyUpdate(prev, u, batch.receivedAt);
-      if (!rows) { out.skipped++; continue; }
+      if (!rows) {
+        out.skipped++;
+        continue;
+      }
       const latest: LatestResult = {
-        hostId: batch.hostId, queryKey: u.queryKey, rows, observedAt: u.unixTime * 1000, epoch: u.epoch,
-        counter: u.counter, error: u.error ?? null, updatedAt: batch.receivedAt, seq: nextSeq.get() ?? 0,
+        hostId: batch.hostId,
+        queryKey: u.queryKey,
+        rows,
+        observedAt: u.unixTime * 1000,
+        epoch: u.epoch,
+        counter: u.counter,
+        error: u.error ?? null,
+        updatedAt: batch.receivedAt,
+        seq: nextSeq.get() ?? 0,
       };
       upsert.run({ ...latest, rows: JSON.stringify(rows) });
       out.rowsApplied += u.added.length + u.removed.length;
@@ -133,7 +188,17 @@ export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOpti
       out.latest.push(latest);
     }
     if (batch.statuses.length && opts.statusLogsPerHost > 0) {
-      for (const st of batch.statuses) insertStatus.run(batch.hostId, st.unixTime, st.severity, st.filename, st.line, st.message, st.version, batch.receivedAt);
+      for (const st of batch.statuses)
+        insertStatus.run(
+          batch.hostId,
+          st.unixTime,
+          st.severity,
+          st.filename,
+          st.line,
+          st.message,
+          st.version,
+          batch.receivedAt,
+        );
       pruneStatus.run(batch.hostId, batch.hostId, opts.statusLogsPerHost);
     }
     return out;
@@ -156,7 +221,11 @@ export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOpti
       items.forEach((p, i) => applied.push([p, outcomes[i]!]));
     } catch {
       for (const p of items) {
-        try { applied.push([p, applyOne.immediate(p.batch)]); } catch (e) { p.reject(e); }
+        try {
+          applied.push([p, applyOne.immediate(p.batch)]);
+        } catch (e) {
+          p.reject(e);
+        }
       }
     }
     if (!applied.length) return;
@@ -165,8 +234,13 @@ export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOpti
       return;
     }
     syncWal().then(
-      () => { for (const [p, o] of applied) p.resolve(o); },
-      (e: unknown) => { for (const [p] of applied) p.reject(unavailable(`could not flush the write-ahead log to disk (${errorMessage(e)}); retry later`)); },
+      () => {
+        for (const [p, o] of applied) p.resolve(o);
+      },
+      (e: unknown) => {
+        for (const [p] of applied)
+          p.reject(unavailable(`could not flush the write-ahead log to disk (${errorMessage(e)}); retry later`));
+      },
     );
   }
 
@@ -175,13 +249,19 @@ export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOpti
       if (queue.length >= opts.queueMax) return Promise.reject(unavailable('ingest queue is full; retry later'));
       return new Promise<IngestOutcome>((resolve, reject) => {
         queue.push({ batch, resolve, reject });
-        if (!scheduled) { scheduled = true; setTimeout(flush, GROUP_COMMIT_WINDOW_MS); }
+        if (!scheduled) {
+          scheduled = true;
+          setTimeout(flush, GROUP_COMMIT_WINDOW_MS);
+        }
       });
     },
     async latestForHost(hostId) {
-      return sqlite.prepare<[number], Stored & { query_key: string; updated_at: number }>(
-        'SELECT query_key, rows, observed_at, epoch, counter, error, updated_at, seq FROM latest_results WHERE host_id = ? ORDER BY query_key',
-      ).all(hostId).map((r) => toLatest(hostId, r));
+      return sqlite
+        .prepare<[number], Stored & { query_key: string; updated_at: number }>(
+          'SELECT query_key, rows, observed_at, epoch, counter, error, updated_at, seq FROM latest_results WHERE host_id = ? ORDER BY query_key',
+        )
+        .all(hostId)
+        .map((r) => toLatest(hostId, r));
     },
     async latestForQueries(keys) {
       if (!keys.length) return [];
@@ -200,13 +280,45 @@ export function createResultRepo(sqlite: Database.Database, opts: ResultRepoOpti
       return stmt.all(since, ...keys).map((r) => toLatest(r.host_id, r));
     },
     async statusLogs(hostId, limit) {
-      return sqlite.prepare<[number, number], { unix_time: number; severity: number; filename: string; line: number; message: string; version: string; received_at: number }>(
-        'SELECT unix_time, severity, filename, line, message, version, received_at FROM status_logs WHERE host_id = ? ORDER BY id DESC LIMIT ?',
-      ).all(hostId, limit).map((r) => ({ unixTime: r.unix_time, severity: r.severity, filename: r.filename, line: r.line, message: r.message, version: r.version, receivedAt: r.received_at }));
+      return sqlite
+        .prepare<
+          [number, number],
+          {
+            unix_time: number;
+            severity: number;
+            filename: string;
+            line: number;
+            message: string;
+            version: string;
+            received_at: number;
+          }
+        >(
+          'SELECT unix_time, severity, filename, line, message, version, received_at FROM status_logs WHERE host_id = ? ORDER BY id DESC LIMIT ?',
+        )
+        .all(hostId, limit)
+        .map((r) => ({
+          unixTime: r.unix_time,
+          severity: r.severity,
+          filename: r.filename,
+          line: r.line,
+          message: r.message,
+          version: r.version,
+          receivedAt: r.received_at,
+        }));
     },
   };
 }
 
 function toLatest(hostId: number, r: Stored & { query_key: string; updated_at: number }): LatestResult {
-  return { hostId, queryKey: r.query_key, rows: parseJson<Row[]>(r.rows, []), observedAt: r.observed_at, epoch: r.epoch, counter: r.counter, error: r.error, updatedAt: r.updated_at, seq: r.seq };
+  return {
+    hostId,
+    queryKey: r.query_key,
+    rows: parseJson<Row[]>(r.rows, []),
+    observedAt: r.observed_at,
+    epoch: r.epoch,
+    counter: r.counter,
+    error: r.error,
+    updatedAt: r.updated_at,
+    seq: r.seq,
+  };
 }

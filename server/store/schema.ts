@@ -4,36 +4,42 @@
  */
 import { sqliteTable, text, integer, blob, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
-export const hosts = sqliteTable('hosts', {
-  id: integer('id').primaryKey({ autoIncrement: true }),
-  serial: text('serial').notNull(),
-  hardwareUuid: text('hardware_uuid').notNull(),
-  hostIdentifier: text('host_identifier').notNull(),
-  hostname: text('hostname').notNull(),
-  platform: text('platform').notNull(),
-  osPlatform: text('os_platform').notNull(),
-  osName: text('os_name').notNull(),
-  osVersion: text('os_version').notNull(),
-  osqueryVersion: text('osquery_version').notNull(),
-  hardwareVendor: text('hardware_vendor').notNull(),
-  hardwareModel: text('hardware_model').notNull(),
-  details: text('details').notNull(), // JSON host_details
-  nodeKeyHash: text('node_key_hash'),
-  enrollSecretName: text('enroll_secret_name').notNull(),
-  serialConflict: integer('serial_conflict').notNull().default(0),
-  enrolledAt: integer('enrolled_at').notNull(),
-}, (t) => [
-  uniqueIndex('hosts_serial_uuid').on(t.serial, t.hardwareUuid),
-  uniqueIndex('hosts_node_key_hash').on(t.nodeKeyHash),
-  index('hosts_serial').on(t.serial),
-]);
+export const hosts = sqliteTable(
+  'hosts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    serial: text('serial').notNull(),
+    hardwareUuid: text('hardware_uuid').notNull(),
+    hostIdentifier: text('host_identifier').notNull(),
+    hostname: text('hostname').notNull(),
+    platform: text('platform').notNull(),
+    osPlatform: text('os_platform').notNull(),
+    osName: text('os_name').notNull(),
+    osVersion: text('os_version').notNull(),
+    osqueryVersion: text('osquery_version').notNull(),
+    hardwareVendor: text('hardware_vendor').notNull(),
+    hardwareModel: text('hardware_model').notNull(),
+    details: text('details').notNull(), // JSON host_details
+    nodeKeyHash: text('node_key_hash'),
+    enrollSecretName: text('enroll_secret_name').notNull(),
+    serialConflict: integer('serial_conflict').notNull().default(0),
+    enrolledAt: integer('enrolled_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('hosts_serial_uuid').on(t.serial, t.hardwareUuid),
+    uniqueIndex('hosts_node_key_hash').on(t.nodeKeyHash),
+    index('hosts_serial').on(t.serial),
+  ],
+);
 
 /**
  * When each host last talked to the server. Apart from `hosts` because it is written for every host seen
  * every second: an update of this narrow row does not rewrite the wide host row and its details JSON.
  */
 export const hostSeen = sqliteTable('host_seen', {
-  hostId: integer('host_id').primaryKey().references(() => hosts.id, { onDelete: 'cascade' }),
+  hostId: integer('host_id')
+    .primaryKey()
+    .references(() => hosts.id, { onDelete: 'cascade' }),
   lastSeenAt: integer('last_seen_at').notNull(),
 });
 
@@ -57,67 +63,93 @@ export const apiTokens = sqliteTable('api_tokens', {
 });
 
 /** Latest result set per (host, query). */
-export const latestResults = sqliteTable('latest_results', {
-  hostId: integer('host_id').notNull().references(() => hosts.id, { onDelete: 'cascade' }),
-  queryKey: text('query_key').notNull(),
-  rows: text('rows').notNull(), // JSON array of rows
-  observedAt: integer('observed_at').notNull(),
-  epoch: integer('epoch').notNull(),
-  counter: integer('counter').notNull(),
-  error: text('error'),
-  updatedAt: integer('updated_at').notNull(),
-  /** Arrival order (from `sequences`, name 'latest_results'): orders results observed in the same second. */
-  seq: integer('seq').notNull().default(0),
-}, (t) => [
-  primaryKey({ columns: [t.hostId, t.queryKey] }),
-  index('latest_results_query').on(t.queryKey),
-  // the startup catch-up reads what changed since the last persisted check states (latestSince)
-  index('latest_results_updated').on(t.updatedAt),
-]);
+export const latestResults = sqliteTable(
+  'latest_results',
+  {
+    hostId: integer('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    queryKey: text('query_key').notNull(),
+    rows: text('rows').notNull(), // JSON array of rows
+    observedAt: integer('observed_at').notNull(),
+    epoch: integer('epoch').notNull(),
+    counter: integer('counter').notNull(),
+    error: text('error'),
+    updatedAt: integer('updated_at').notNull(),
+    /** Arrival order (from `sequences`, name 'latest_results'): orders results observed in the same second. */
+    seq: integer('seq').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.hostId, t.queryKey] }),
+    index('latest_results_query').on(t.queryKey),
+    // the startup catch-up reads what changed since the last persisted check states (latestSince)
+    index('latest_results_updated').on(t.updatedAt),
+  ],
+);
 
-export const statusLogs = sqliteTable('status_logs', {
-  id: integer('id').primaryKey({ autoIncrement: true }),
-  hostId: integer('host_id').notNull().references(() => hosts.id, { onDelete: 'cascade' }),
-  unixTime: integer('unix_time').notNull(),
-  severity: integer('severity').notNull(),
-  filename: text('filename').notNull(),
-  line: integer('line').notNull(),
-  message: text('message').notNull(),
-  version: text('version').notNull(),
-  receivedAt: integer('received_at').notNull(),
-}, (t) => [index('status_logs_host').on(t.hostId, t.id)]);
+export const statusLogs = sqliteTable(
+  'status_logs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    hostId: integer('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    unixTime: integer('unix_time').notNull(),
+    severity: integer('severity').notNull(),
+    filename: text('filename').notNull(),
+    line: integer('line').notNull(),
+    message: text('message').notNull(),
+    version: text('version').notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [index('status_logs_host').on(t.hostId, t.id)],
+);
 
-export const checkStates = sqliteTable('check_states', {
-  hostId: integer('host_id').notNull().references(() => hosts.id, { onDelete: 'cascade' }),
-  checkId: text('check_id').notNull(),
-  status: text('status').notNull(),
-  observed: text('observed').notNull(), // JSON rows
-  message: text('message').notNull(),
-  observedAt: integer('observed_at'),
-  firstFailedAt: integer('first_failed_at'),
-  lastPassedAt: integer('last_passed_at'),
-  error: text('error'),
-  /** latest_results.seq of the result this state was evaluated from. */
-  resultSeq: integer('result_seq'),
-}, (t) => [primaryKey({ columns: [t.hostId, t.checkId] })]);
+export const checkStates = sqliteTable(
+  'check_states',
+  {
+    hostId: integer('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    checkId: text('check_id').notNull(),
+    status: text('status').notNull(),
+    observed: text('observed').notNull(), // JSON rows
+    message: text('message').notNull(),
+    observedAt: integer('observed_at'),
+    firstFailedAt: integer('first_failed_at'),
+    lastPassedAt: integer('last_passed_at'),
+    error: text('error'),
+    /** latest_results.seq of the result this state was evaluated from. */
+    resultSeq: integer('result_seq'),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.checkId] })],
+);
 
-export const distributedQueries = sqliteTable('distributed_queries', {
-  id: text('id').primaryKey(),
-  hostId: integer('host_id').notNull().references(() => hosts.id, { onDelete: 'cascade' }),
-  sql: text('sql').notNull(),
-  kind: text('kind').notNull(),
-  ref: text('ref').notNull(),
-  createdAt: integer('created_at').notNull(),
-  sentAt: integer('sent_at'),
-  completedAt: integer('completed_at'),
-  status: integer('status'),
-  message: text('message'),
-  rows: text('rows'),
-}, (t) => [index('distributed_pending').on(t.hostId, t.completedAt), index('distributed_ref').on(t.ref)]);
+export const distributedQueries = sqliteTable(
+  'distributed_queries',
+  {
+    id: text('id').primaryKey(),
+    hostId: integer('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    sql: text('sql').notNull(),
+    kind: text('kind').notNull(),
+    ref: text('ref').notNull(),
+    createdAt: integer('created_at').notNull(),
+    sentAt: integer('sent_at'),
+    completedAt: integer('completed_at'),
+    status: integer('status'),
+    message: text('message'),
+    rows: text('rows'),
+  },
+  (t) => [index('distributed_pending').on(t.hostId, t.completedAt), index('distributed_ref').on(t.ref)],
+);
 
 export const carves = sqliteTable('carves', {
   sessionId: text('session_id').primaryKey(),
-  hostId: integer('host_id').notNull().references(() => hosts.id, { onDelete: 'cascade' }),
+  hostId: integer('host_id')
+    .notNull()
+    .references(() => hosts.id, { onDelete: 'cascade' }),
   carveId: text('carve_id').notNull(),
   requestId: text('request_id').notNull(),
   blockCount: integer('block_count').notNull(),
@@ -128,43 +160,57 @@ export const carves = sqliteTable('carves', {
   completedAt: integer('completed_at'),
 });
 
-export const carveBlocks = sqliteTable('carve_blocks', {
-  sessionId: text('session_id').notNull().references(() => carves.sessionId, { onDelete: 'cascade' }),
-  blockId: integer('block_id').notNull(),
-  data: blob('data', { mode: 'buffer' }).notNull(),
-}, (t) => [primaryKey({ columns: [t.sessionId, t.blockId] })]);
+export const carveBlocks = sqliteTable(
+  'carve_blocks',
+  {
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => carves.sessionId, { onDelete: 'cascade' }),
+    blockId: integer('block_id').notNull(),
+    data: blob('data', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.blockId] })],
+);
 
-export const breakGlassGrants = sqliteTable('break_glass_grants', {
-  id: text('id').primaryKey(),
-  serial: text('serial').notNull(),
-  user: text('user').notNull(),
-  resource: text('resource').notNull(),
-  tier: text('tier').notNull(),
-  reason: text('reason').notNull(),
-  durationMs: integer('duration_ms').notNull(),
-  status: text('status').notNull(),
-  createdAt: integer('created_at').notNull(),
-  activatedAt: integer('activated_at'),
-  expiresAt: integer('expires_at'),
-  requestedBy: text('requested_by').notNull(),
-  approvedBy: text('approved_by'),
-  revokedBy: text('revoked_by'),
-  reviewedBy: text('reviewed_by'),
-  reviewedAt: integer('reviewed_at'),
-  decisionComment: text('decision_comment'),
-}, (t) => [index('break_glass_user').on(t.user, t.createdAt), index('break_glass_serial').on(t.serial)]);
+export const breakGlassGrants = sqliteTable(
+  'break_glass_grants',
+  {
+    id: text('id').primaryKey(),
+    serial: text('serial').notNull(),
+    user: text('user').notNull(),
+    resource: text('resource').notNull(),
+    tier: text('tier').notNull(),
+    reason: text('reason').notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    status: text('status').notNull(),
+    createdAt: integer('created_at').notNull(),
+    activatedAt: integer('activated_at'),
+    expiresAt: integer('expires_at'),
+    requestedBy: text('requested_by').notNull(),
+    approvedBy: text('approved_by'),
+    revokedBy: text('revoked_by'),
+    reviewedBy: text('reviewed_by'),
+    reviewedAt: integer('reviewed_at'),
+    decisionComment: text('decision_comment'),
+  },
+  (t) => [index('break_glass_user').on(t.user, t.createdAt), index('break_glass_serial').on(t.serial)],
+);
 
 /** Append-only, hash-chained audit log. */
-export const auditLog = sqliteTable('audit_log', {
-  seq: integer('seq').primaryKey(),
-  at: integer('at').notNull(),
-  type: text('type').notNull(),
-  actor: text('actor').notNull(),
-  serial: text('serial'),
-  data: text('data').notNull(), // canonical JSON
-  prevHash: text('prev_hash').notNull(),
-  hash: text('hash').notNull(),
-}, (t) => [index('audit_type').on(t.type), index('audit_serial').on(t.serial)]);
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    seq: integer('seq').primaryKey(),
+    at: integer('at').notNull(),
+    type: text('type').notNull(),
+    actor: text('actor').notNull(),
+    serial: text('serial'),
+    data: text('data').notNull(), // canonical JSON
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [index('audit_type').on(t.type), index('audit_serial').on(t.serial)],
+);
 
 /** Counters kept in the database (not in a process), so they hold across restarts and instances. */
 export const sequences = sqliteTable('sequences', {

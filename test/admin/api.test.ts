@@ -6,10 +6,18 @@ import { enrollFrom, OSQ } from '../osquery/agent.js';
 describe('admin API', function () {
   this.timeout(30_000);
   let ts: TestServer;
-  before(async () => { ts = await startTestServer({ env: { TRUSTGATE_STATUS_LOGS_PER_HOST: '3' } }); });
-  after(async () => { await ts.stop(); });
+  before(async () => {
+    ts = await startTestServer({ env: { TRUSTGATE_STATUS_LOGS_PER_HOST: '3' } });
+  });
+  after(async () => {
+    await ts.stop();
+  });
   const api = (path: string, opts: { token?: string; body?: unknown; method?: string } = {}) =>
-    ts.client.request(`/api/v1${path}`, { token: opts.token ?? ts.adminToken, ...(opts.body !== undefined ? { body: opts.body } : {}), ...(opts.method ? { method: opts.method } : {}) });
+    ts.client.request(`/api/v1${path}`, {
+      token: opts.token ?? ts.adminToken,
+      ...(opts.body !== undefined ? { body: opts.body } : {}),
+      ...(opts.method ? { method: opts.method } : {}),
+    });
 
   describe('authentication', () => {
     it('answers 401 with a JSON error and WWW-Authenticate for a missing or bad token', async () => {
@@ -53,9 +61,14 @@ describe('admin API', function () {
       const list = await api('/enroll-secrets');
       expect(list.text).not.to.contain(secret);
       expect((list.json as { secrets: Array<{ name: string }> }).secrets.map((s) => s.name)).to.include('laptops-2026');
-      await enrollFrom(ts.client, secret, 'enroll-request-linux-ubuntu20.04-osquery5.0.1.json', { serial: 'SEC-1', uuid: 'uuid-sec-1' });
+      await enrollFrom(ts.client, secret, 'enroll-request-linux-ubuntu20.04-osquery5.0.1.json', {
+        serial: 'SEC-1',
+        uuid: 'uuid-sec-1',
+      });
       expect((await api('/enroll-secrets/laptops-2026', { method: 'DELETE' })).status).to.equal(204);
-      const refused = await ts.client.request(`${OSQ}/enroll`, { body: { enroll_secret: secret, host_identifier: 'x' } });
+      const refused = await ts.client.request(`${OSQ}/enroll`, {
+        body: { enroll_secret: secret, host_identifier: 'x' },
+      });
       expect(refused.json).to.deep.include({ node_invalid: true });
     });
 
@@ -68,12 +81,23 @@ describe('admin API', function () {
 
   describe('hosts', () => {
     it('lists, searches and shows a host with its recent status logs (kept to the last N)', async () => {
-      const a = await enrollFrom(ts.client, ts.enrollSecret, 'enroll-request-darwin10.14.6-osquery4.6.0.json', { serial: 'HOSTS-1', uuid: 'uuid-hosts-1' });
-      for (let i = 0; i < 5; i++) await a.post('/log', { log_type: 'status', data: [{ severity: 0, filename: 'x.cpp', line: i, message: `m${i}`, unixTime: 1000 + i }] });
+      const a = await enrollFrom(ts.client, ts.enrollSecret, 'enroll-request-darwin10.14.6-osquery4.6.0.json', {
+        serial: 'HOSTS-1',
+        uuid: 'uuid-hosts-1',
+      });
+      for (let i = 0; i < 5; i++)
+        await a.post('/log', {
+          log_type: 'status',
+          data: [{ severity: 0, filename: 'x.cpp', line: i, message: `m${i}`, unixTime: 1000 + i }],
+        });
       const list = await api('/hosts?search=HOSTS');
       expect((list.json as { hosts: Array<{ serial: string }> }).hosts.map((h) => h.serial)).to.deep.equal(['HOSTS-1']);
       const detail = await api('/hosts/HOSTS-1');
-      const host = (detail.json as { host: { platform: string; status_logs: Array<{ message: string }>; decisions: Record<string, unknown> } }).host;
+      const host = (
+        detail.json as {
+          host: { platform: string; status_logs: Array<{ message: string }>; decisions: Record<string, unknown> };
+        }
+      ).host;
       expect(host.platform).to.equal('darwin');
       expect(host.status_logs.map((s) => s.message)).to.deep.equal(['m4', 'm3', 'm2']);
       expect(host.decisions).to.have.property('prod-db');
@@ -81,7 +105,10 @@ describe('admin API', function () {
     });
 
     it('unenrolls a host: its node key stops working', async () => {
-      const a = await enrollFrom(ts.client, ts.enrollSecret, 'enroll-request-linux-ubuntu20.04-osquery5.0.1.json', { serial: 'GONE-1', uuid: 'uuid-gone-1' });
+      const a = await enrollFrom(ts.client, ts.enrollSecret, 'enroll-request-linux-ubuntu20.04-osquery5.0.1.json', {
+        serial: 'GONE-1',
+        uuid: 'uuid-gone-1',
+      });
       expect((await api('/hosts/GONE-1', { method: 'DELETE' })).status).to.equal(200);
       const r = await a.post('/config', {});
       expect(r.json).to.deep.include({ node_invalid: true });
@@ -89,29 +116,51 @@ describe('admin API', function () {
   });
 
   describe('packs and policy', () => {
-    it('refuses a broken pack with file, location and problem, and installs a valid one into agents\' config', async () => {
-      const bad = await api('/packs/extra', { method: 'PUT', body: { queries: { q: { query: 'SELECT 1', interval: 'soon' } } } });
+    it("refuses a broken pack with file, location and problem, and installs a valid one into agents' config", async () => {
+      const bad = await api('/packs/extra', {
+        method: 'PUT',
+        body: { queries: { q: { query: 'SELECT 1', interval: 'soon' } } },
+      });
       expect(bad.status).to.equal(400);
       expect((bad.json as { error: { message: string } }).error.message).to.match(/extra\.json.*interval/);
-      const good = await api('/packs/extra', { method: 'PUT', body: { platform: 'linux', queries: { uptime_probe: { query: 'SELECT * FROM uptime', interval: 600 } } } });
+      const good = await api('/packs/extra', {
+        method: 'PUT',
+        body: { platform: 'linux', queries: { uptime_probe: { query: 'SELECT * FROM uptime', interval: 600 } } },
+      });
       expect(good.status).to.equal(200);
-      const a = await enrollFrom(ts.client, ts.enrollSecret, 'enroll-request-linux-ubuntu20.04-osquery5.0.1.json', { serial: 'PACK-1', uuid: 'uuid-pack-1' });
+      const a = await enrollFrom(ts.client, ts.enrollSecret, 'enroll-request-linux-ubuntu20.04-osquery5.0.1.json', {
+        serial: 'PACK-1',
+        uuid: 'uuid-pack-1',
+      });
       const cfg = (await a.post('/config', {})).json as { packs: Record<string, unknown> };
       expect(cfg.packs).to.have.property('extra');
-      expect(((await api('/packs')).json as { packs: Array<{ name: string }> }).packs.map((p) => p.name)).to.include('extra');
+      expect(((await api('/packs')).json as { packs: Array<{ name: string }> }).packs.map((p) => p.name)).to.include(
+        'extra',
+      );
       expect((await api('/packs/extra', { method: 'DELETE' })).status).to.equal(204);
     });
 
     it('refuses a policy with an unknown key, naming the path, and keeps the running policy', async () => {
       const before = await api('/policy');
-      const r = await api('/policy', { method: 'PUT', body: { text: 'tiers:\n  low: { max_age: 24h, checks: [osquery_healthy], maxage: 1h }\nresources: {}\n', format: 'yaml' } });
+      const r = await api('/policy', {
+        method: 'PUT',
+        body: {
+          text: 'tiers:\n  low: { max_age: 24h, checks: [osquery_healthy], maxage: 1h }\nresources: {}\n',
+          format: 'yaml',
+        },
+      });
       expect(r.status).to.equal(400);
       expect((r.json as { error: { message: string } }).error.message).to.match(/\/tiers\/low/);
       expect((await api('/policy')).text).to.equal(before.text);
     });
 
     it('dry-runs a proposed policy without changing anything', async () => {
-      const r = await api('/policy/dry-run', { body: { text: 'tiers:\n  low: { max_age: 24h, checks: [osquery_healthy] }\nresources:\n  wiki: { tier: low, mode: enforce }\n', format: 'yaml' } });
+      const r = await api('/policy/dry-run', {
+        body: {
+          text: 'tiers:\n  low: { max_age: 24h, checks: [osquery_healthy] }\nresources:\n  wiki: { tier: low, mode: enforce }\n',
+          format: 'yaml',
+        },
+      });
       expect(r.status).to.equal(200);
       expect(r.json).to.have.property('resources');
     });

@@ -7,7 +7,15 @@ function chain(datas: unknown[]): AuditEntry[] {
   const out: AuditEntry[] = [];
   let prev = GENESIS_HASH;
   datas.forEach((data, i) => {
-    const base = { seq: i + 1, at: 1000 + i, type: 'x.y', actor: 'admin', serial: i % 2 ? 'S1' : null, data, prevHash: prev };
+    const base = {
+      seq: i + 1,
+      at: 1000 + i,
+      type: 'x.y',
+      actor: 'admin',
+      serial: i % 2 ? 'S1' : null,
+      data,
+      prevHash: prev,
+    };
     const e = { ...base, hash: hashAuditEntry(base) };
     out.push(e);
     prev = e.hash;
@@ -17,14 +25,18 @@ function chain(datas: unknown[]): AuditEntry[] {
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops undefined members', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).to.equal('{"a":{"d":[1,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).to.equal(
+      '{"a":{"d":[1,{"y":2,"z":1}]},"b":1}',
+    );
   });
 
   it('is independent of key insertion order and stable across a JSON round trip', () => {
-    fc.assert(fc.property(fc.jsonValue(), (v) => {
-      const once = canonicalJson(v);
-      return canonicalJson(JSON.parse(once)) === once && canonicalJson(JSON.parse(JSON.stringify(v))) === once;
-    }));
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const once = canonicalJson(v);
+        return canonicalJson(JSON.parse(once)) === once && canonicalJson(JSON.parse(JSON.stringify(v))) === once;
+      }),
+    );
   });
 });
 
@@ -35,16 +47,23 @@ describe('verifyChain', () => {
   });
 
   it('names the altered entry when any field of any entry changes', () => {
-    fc.assert(fc.property(fc.integer({ min: 2, max: 12 }), fc.nat(), fc.constantFrom('data', 'actor', 'type', 'at', 'serial'), (n, pick, field) => {
-      const entries = chain(Array.from({ length: n }, (_, i) => ({ i })));
-      const idx = pick % n;
-      const e = entries[idx];
-      if (!e) return false;
-      const altered = { ...e, [field]: field === 'at' ? e.at + 1 : field === 'data' ? { i: -1 } : 'mallory' };
-      entries[idx] = altered;
-      const res = verifyChain(entries);
-      return !res.ok && res.seq === idx + 1;
-    }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 12 }),
+        fc.nat(),
+        fc.constantFrom('data', 'actor', 'type', 'at', 'serial'),
+        (n, pick, field) => {
+          const entries = chain(Array.from({ length: n }, (_, i) => ({ i })));
+          const idx = pick % n;
+          const e = entries[idx];
+          if (!e) return false;
+          const altered = { ...e, [field]: field === 'at' ? e.at + 1 : field === 'data' ? { i: -1 } : 'mallory' };
+          entries[idx] = altered;
+          const res = verifyChain(entries);
+          return !res.ok && res.seq === idx + 1;
+        },
+      ),
+    );
   });
 
   it('names the missing entry when one is removed, including the first', () => {

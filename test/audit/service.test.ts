@@ -26,17 +26,31 @@ describe('createAuditService', () => {
 
   it('reports the first bad entry when a stored row was altered', async () => {
     const audit = createAuditService({ repo: createAuditRepo(db.opened.db), clock, log: silentLogger() });
-    await audit.recordMany([{ type: 'admin.token.created', actor: 'x' }, { type: 'admin.token.revoked', actor: 'y' }, { type: 'admin.apply', actor: 'z' }]);
+    await audit.recordMany([
+      { type: 'admin.token.created', actor: 'x' },
+      { type: 'admin.token.revoked', actor: 'y' },
+      { type: 'admin.apply', actor: 'z' },
+    ]);
     db.opened.sqlite.prepare(`UPDATE audit_log SET actor = 'mallory' WHERE seq = 2`).run();
     expect(await audit.verify()).to.include({ ok: false, seq: 2 });
   });
 
   it('tryRecord logs instead of throwing when the store fails', async () => {
-    const broken: AuditRepo = { append: async () => { throw new Error('disk full'); }, list: async () => [], all: async () => [] };
+    const broken: AuditRepo = {
+      append: async () => {
+        throw new Error('disk full');
+      },
+      list: async () => [],
+      all: async () => [],
+    };
     const audit = createAuditService({ repo: broken, clock, log: silentLogger() });
     expect(await audit.tryRecord({ type: 'admin.apply', actor: 'y' })).to.equal(undefined);
     let thrown: unknown;
-    try { await audit.record({ type: 'admin.apply', actor: 'y' }); } catch (e) { thrown = e; }
+    try {
+      await audit.record({ type: 'admin.apply', actor: 'y' });
+    } catch (e) {
+      thrown = e;
+    }
     expect(thrown).to.be.instanceOf(Error);
   });
 });

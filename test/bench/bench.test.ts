@@ -12,7 +12,8 @@ import type { Fleet } from '../../server/sim/fleet.js';
 
 describe('bench /proc readers', () => {
   it('reads utime+stime from a stat line whose command name holds spaces and parentheses', () => {
-    const stat = '1234 (node (x) y) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 11 0 5000 1000000 2000 18446744073709551615';
+    const stat =
+      '1234 (node (x) y) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 11 0 5000 1000000 2000 18446744073709551615';
     expect(parseStatCpuMs(stat)).to.equal(3000);
   });
 
@@ -29,7 +30,15 @@ describe('bench /proc readers', () => {
 });
 
 describe('bench table', () => {
-  const row: BenchRow = { name: 'verdict p99', unit: 'ms', values: new Map([[1000, 2.5], [100_000, 7.25]]), target: below(5, '< 5 ms') };
+  const row: BenchRow = {
+    name: 'verdict p99',
+    unit: 'ms',
+    values: new Map([
+      [1000, 2.5],
+      [100_000, 7.25],
+    ]),
+    target: below(5, '< 5 ms'),
+  };
 
   it('judges only the largest fleet size against the target', () => {
     expect(judge(row, [1000, 100_000])).to.equal('MISS');
@@ -86,14 +95,19 @@ describe('bench helpers', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-lost-'));
     const file = path.join(dir, 'db.sqlite');
     const db = new Database(file);
-    db.exec('CREATE TABLE hosts (id INTEGER PRIMARY KEY, serial TEXT); CREATE TABLE latest_results (host_id INTEGER, query_key TEXT, rows TEXT, observed_at INTEGER)');
+    db.exec(
+      'CREATE TABLE hosts (id INTEGER PRIMARY KEY, serial TEXT); CREATE TABLE latest_results (host_id INTEGER, query_key TEXT, rows TEXT, observed_at INTEGER)',
+    );
     db.prepare('INSERT INTO hosts VALUES (1, ?), (2, ?)').run('S1', 'S2');
     const ins = db.prepare('INSERT INTO latest_results VALUES (?, ?, ?, ?)');
     ins.run(1, 'p/a', JSON.stringify([{ x: '1', y: '2' }]), 1000_000);
     ins.run(1, 'p/b', JSON.stringify([{ x: '9' }]), 1000_000);
     ins.run(2, 'p/a', JSON.stringify([{ x: '5' }]), 9000_000);
     db.close();
-    const sets: Record<number, Array<{ logName: string; rows: Array<Record<string, string>>; exact: boolean; unixTime: number }>> = {
+    const sets: Record<
+      number,
+      Array<{ logName: string; rows: Array<Record<string, string>>; exact: boolean; unixTime: number }>
+    > = {
       0: [
         { logName: 'pack/p/a', rows: [{ y: '2', x: '1' }], exact: true, unixTime: 1000 }, // same rows, other key order
         { logName: 'pack/p/b', rows: [{ x: '8' }], exact: true, unixTime: 1000 }, // different: lost
@@ -113,7 +127,9 @@ describe('bench helpers', () => {
 
 describe('server node flags', () => {
   it('the bench starts the server with the same node flags as `npm start`', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     expect(SERVER_NODE_ARGS).to.not.be.empty;
     expect(pkg.scripts['start']).to.equal(`node ${SERVER_NODE_ARGS.join(' ')} server/cli/bin.js serve`);
   });
@@ -123,7 +139,9 @@ describe('runAtSize (small fleet, real server process)', function () {
   this.timeout(180_000);
   it('measures every figure of the table at 12 hosts and loses no result', async () => {
     const f = await runAtSize({
-      hosts: 12, cores: os.cpus().length, seed: 3,
+      hosts: 12,
+      cores: os.cpus().length,
+      seed: 3,
       durations: { ...QUICK, phase: 0.5, http: 0.5, tls: 0.3, fixes: 1, outageHosts: 12, outageRuns: 2, fixSpread: 0 },
       // Polling every 2 s keeps the fix → access leg of this test short.
       serverEnv: { TRUSTGATE_DISTRIBUTED_INTERVAL: '2', TRUSTGATE_DURABLE_FSYNC: 'false' },

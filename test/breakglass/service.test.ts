@@ -20,10 +20,23 @@ const HOUR = 3_600_000;
 describe('createBreakGlassService', () => {
   let h: Harness;
   const sent: Array<{ url: string; message: SlackMessage }> = [];
-  const webhook: WebhookNotifier = { send: async (url, message) => { sent.push({ url, message }); return true; }, idle: async () => undefined };
-  const req = (over: Partial<Parameters<Harness['breakGlass']['request']>[0]> = {}) => h.breakGlass.request({
-    serial: 'C02XX', user: 'alice', resource: 'wiki', reason: 'Paging incident INC-123', durationMs: HOUR, requestedBy: 'alice', ...over,
-  });
+  const webhook: WebhookNotifier = {
+    send: async (url, message) => {
+      sent.push({ url, message });
+      return true;
+    },
+    idle: async () => undefined,
+  };
+  const req = (over: Partial<Parameters<Harness['breakGlass']['request']>[0]> = {}) =>
+    h.breakGlass.request({
+      serial: 'C02XX',
+      user: 'alice',
+      resource: 'wiki',
+      reason: 'Paging incident INC-123',
+      durationMs: HOUR,
+      requestedBy: 'alice',
+      ...over,
+    });
 
   beforeEach(async () => {
     sent.length = 0;
@@ -35,7 +48,13 @@ describe('createBreakGlassService', () => {
   it('grants at once on an approval-none tier, pushes the grant to the overlay, audits and notifies', async () => {
     const { grant, created } = await req();
     expect(created).to.equal(true);
-    expect(grant).to.include({ status: 'active', tier: 'medium', activatedAt: h.clock.now(), expiresAt: h.clock.now() + HOUR, requestedBy: 'alice' });
+    expect(grant).to.include({
+      status: 'active',
+      tier: 'medium',
+      activatedAt: h.clock.now(),
+      expiresAt: h.clock.now() + HOUR,
+      requestedBy: 'alice',
+    });
     expect(h.grants.get(grant.id)).to.deep.equal(grant);
     const audit = await h.audit.list({ type: 'break_glass.requested' });
     expect(audit).to.have.length(1);
@@ -51,10 +70,17 @@ describe('createBreakGlassService', () => {
     expect(h.grants.size).to.equal(0);
     h.clock.advance(60_000);
     const approved = await h.breakGlass.approve(grant.id, 'secops', 'ok for INC-123');
-    expect(approved).to.include({ status: 'active', approvedBy: 'secops', activatedAt: h.clock.now(), expiresAt: h.clock.now() + HOUR });
+    expect(approved).to.include({
+      status: 'active',
+      approvedBy: 'secops',
+      activatedAt: h.clock.now(),
+      expiresAt: h.clock.now() + HOUR,
+    });
     expect(h.grants.has(grant.id)).to.equal(true);
     expect((await h.audit.list({ type: 'break_glass.approved' }))[0]).to.include({ actor: 'secops' });
-    expect(sent.map((s) => s.message.text)).to.satisfy((t: string[]) => t[0]?.includes('needs approval') && t[1]?.includes('approved by secops'));
+    expect(sent.map((s) => s.message.text)).to.satisfy(
+      (t: string[]) => t[0]?.includes('needs approval') && t[1]?.includes('approved by secops'),
+    );
     expect((await refusal(h.breakGlass.approve(grant.id, 'secops'))).code).to.equal('conflict');
   });
 
@@ -62,7 +88,10 @@ describe('createBreakGlassService', () => {
     const e = await refusal(req({ resource: 'vault' }));
     expect(e.code).to.equal('forbidden');
     expect(e.message).to.contain('not available for vault');
-    expect((await h.audit.list({ type: 'break_glass.refused' }))[0]?.data).to.include({ why: 'tier_never', resource: 'vault' });
+    expect((await h.audit.list({ type: 'break_glass.refused' }))[0]?.data).to.include({
+      why: 'tier_never',
+      resource: 'vault',
+    });
     expect(await h.breakGlass.list()).to.deep.equal([]);
   });
 
@@ -204,7 +233,14 @@ describe('BreakGlassService.eligibility', () => {
   it('still finds an active grant older than a short limit window', async () => {
     h = await startHarness({ policy: makePolicy({ limit: { count: 3, windowMs: HOUR } }) });
     await h.addHost(makeHost('C02XX'));
-    const { grant } = await h.breakGlass.request({ serial: 'C02XX', user: 'alice', resource: 'wiki', reason: 'Paging incident INC-1', durationMs: 4 * HOUR, requestedBy: 'alice' });
+    const { grant } = await h.breakGlass.request({
+      serial: 'C02XX',
+      user: 'alice',
+      resource: 'wiki',
+      reason: 'Paging incident INC-1',
+      durationMs: 4 * HOUR,
+      requestedBy: 'alice',
+    });
     h.clock.advance(3 * HOUR);
     const e = await h.breakGlass.eligibility('C02XX', 'alice', 'wiki');
     expect(e?.active?.id).to.equal(grant.id);
@@ -214,16 +250,36 @@ describe('BreakGlassService.eligibility', () => {
   it('shows a decline only while it is the newest request for this device and tier', async () => {
     h = await startHarness();
     await h.addHost(makeHost('C02XX'));
-    const base = { serial: 'C02XX', user: 'alice', resource: 'prod-db', reason: 'Paging incident INC-1', durationMs: HOUR, requestedBy: 'alice' };
+    const base = {
+      serial: 'C02XX',
+      user: 'alice',
+      resource: 'prod-db',
+      reason: 'Paging incident INC-1',
+      durationMs: HOUR,
+      requestedBy: 'alice',
+    };
     const { grant } = await h.breakGlass.request(base);
     await h.breakGlass.deny(grant.id, 'secops', 'not now');
-    expect((await h.breakGlass.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({ id: grant.id, decisionComment: 'not now', revokedBy: 'secops' });
+    expect((await h.breakGlass.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({
+      id: grant.id,
+      decisionComment: 'not now',
+      revokedBy: 'secops',
+    });
     // the comment is stored with the grant: a restarted server (a new service on the same database) still shows it
     const restarted = createBreakGlassService({
-      repo: h.store.breakGlass, audit: h.audit, clock: h.clock, log: silentLogger(), policy: () => h.policy,
-      grants: { add: () => undefined, remove: () => undefined }, deviceKnown: async () => true,
+      repo: h.store.breakGlass,
+      audit: h.audit,
+      clock: h.clock,
+      log: silentLogger(),
+      policy: () => h.policy,
+      grants: { add: () => undefined, remove: () => undefined },
+      deviceKnown: async () => true,
     });
-    expect((await restarted.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({ id: grant.id, decisionComment: 'not now', revokedBy: 'secops' });
+    expect((await restarted.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({
+      id: grant.id,
+      decisionComment: 'not now',
+      revokedBy: 'secops',
+    });
     h.clock.advance(1000);
     await h.breakGlass.request(base);
     expect((await h.breakGlass.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.equal(undefined);

@@ -6,9 +6,23 @@ import { silentLogger } from '../../server/shared/log.js';
 import type { BreakGlassGrant } from '../../server/domain/types.js';
 
 const grant: BreakGlassGrant = {
-  id: 'bg_1', serial: 'C02XX', user: 'alice', resource: 'prod-db', tier: 'high', reason: 'INC-1 <script> & more',
-  durationMs: 3_600_000, status: 'pending', createdAt: 0, activatedAt: null, expiresAt: null, requestedBy: 'alice',
-  approvedBy: null, revokedBy: null, reviewedBy: null, reviewedAt: null, decisionComment: null,
+  id: 'bg_1',
+  serial: 'C02XX',
+  user: 'alice',
+  resource: 'prod-db',
+  tier: 'high',
+  reason: 'INC-1 <script> & more',
+  durationMs: 3_600_000,
+  status: 'pending',
+  createdAt: 0,
+  activatedAt: null,
+  expiresAt: null,
+  requestedBy: 'alice',
+  approvedBy: null,
+  revokedBy: null,
+  reviewedBy: null,
+  reviewedAt: null,
+  decisionComment: null,
 };
 
 /** A local webhook receiver answering the given statuses in turn (then 200). */
@@ -16,7 +30,9 @@ async function receiver(statuses: number[]): Promise<{ url: string; bodies: unkn
   const bodies: unknown[] = [];
   const server = http.createServer((req, res) => {
     let data = '';
-    req.on('data', (c: Buffer) => { data += c.toString(); });
+    req.on('data', (c: Buffer) => {
+      data += c.toString();
+    });
     req.on('end', () => {
       bodies.push(JSON.parse(data));
       res.statusCode = statuses.shift() ?? 200;
@@ -27,14 +43,22 @@ async function receiver(statuses: number[]): Promise<{ url: string; bodies: unkn
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
     bodies,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 describe('createWebhookNotifier', () => {
   const delays: number[] = [];
-  const sleep = async (ms: number) => { delays.push(ms); };
-  beforeEach(() => { delays.length = 0; });
+  const sleep = async (ms: number) => {
+    delays.push(ms);
+  };
+  beforeEach(() => {
+    delays.length = 0;
+  });
 
   it('posts Slack-compatible JSON to a local receiver', async () => {
     const r = await receiver([]);
@@ -75,13 +99,23 @@ describe('createWebhookNotifier', () => {
 
   it('returns before delivery finishes, so callers are never blocked', async () => {
     let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const calls: string[] = [];
     const n = createWebhookNotifier({
-      fetch: async (url) => { calls.push(url); await gate; return { ok: true, status: 200 }; }, log: silentLogger(), sleep,
+      fetch: async (url) => {
+        calls.push(url);
+        await gate;
+        return { ok: true, status: 200 };
+      },
+      log: silentLogger(),
+      sleep,
     });
     let done = false;
-    void n.send('http://127.0.0.1:1/x', { text: 'x' }).then(() => { done = true; });
+    void n.send('http://127.0.0.1:1/x', { text: 'x' }).then(() => {
+      done = true;
+    });
     expect(done).to.equal(false);
     release();
     await n.idle();

@@ -10,12 +10,22 @@ import { enrollFrom } from '../osquery/agent.js';
 describe('trustgate CLI', function () {
   this.timeout(60_000);
   let ts: TestServer;
-  before(async () => { ts = await startTestServer(); });
-  after(async () => { await ts.stop(); });
+  before(async () => {
+    ts = await startTestServer();
+  });
+  after(async () => {
+    await ts.stop();
+  });
 
   function cli(args: string[], env: Record<string, string> = {}) {
     const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'server/cli/bin.js'), ...args], {
-      env: { ...process.env, TRUSTGATE_DATA_DIR: ts.dataDir, TRUSTGATE_PACKS_DIR: ts.packsDir, TRUSTGATE_CERTS_DIR: ts.certsDir, ...env },
+      env: {
+        ...process.env,
+        TRUSTGATE_DATA_DIR: ts.dataDir,
+        TRUSTGATE_PACKS_DIR: ts.packsDir,
+        TRUSTGATE_CERTS_DIR: ts.certsDir,
+        ...env,
+      },
       encoding: 'utf8',
     });
     return { code: r.status, out: r.stdout, err: r.stderr };
@@ -47,7 +57,10 @@ describe('trustgate CLI', function () {
     const r = cli(['secret', 'create', 'fleet-b', '--json']);
     expect(r.code, r.err).to.equal(0);
     const { secret } = JSON.parse(r.out) as { secret: string };
-    await enrollFrom(ts.client, secret, 'enroll-request-windows11-osquery5.4.0.json', { serial: 'CLI-1', uuid: 'uuid-cli-1' });
+    await enrollFrom(ts.client, secret, 'enroll-request-windows11-osquery5.4.0.json', {
+      serial: 'CLI-1',
+      uuid: 'uuid-cli-1',
+    });
     expect(cli(['secret', 'list']).out).to.contain('fleet-b');
     expect(cli(['secret', 'revoke', 'fleet-b']).code).to.equal(0);
     expect(cli(['secret', 'revoke', 'fleet-b']).code).to.equal(1);
@@ -71,7 +84,10 @@ describe('trustgate CLI', function () {
 
   it('converts Fleet policies into a pack of checks', () => {
     const dir = path.join(REPO_ROOT, 'test/fixtures/packs/fleet');
-    const file = fs.readdirSync(dir).map((f) => path.join(dir, f)).find((f) => /\.ya?ml$/.test(f) && /kind: policy/.test(fs.readFileSync(f, 'utf8')))!;
+    const file = fs
+      .readdirSync(dir)
+      .map((f) => path.join(dir, f))
+      .find((f) => /\.ya?ml$/.test(f) && /kind: policy/.test(fs.readFileSync(f, 'utf8')))!;
     const r = cli(['import', 'fleet', file]);
     expect(r.code, r.err).to.equal(0);
     const pack = JSON.parse(r.out) as { queries: Record<string, { check: { title: string; message: string } }> };

@@ -13,8 +13,12 @@ import { startTestServer, type TestServer } from '../support/server.js';
 describe('packs directory reload', function () {
   this.timeout(30_000);
   let ts: TestServer;
-  before(async () => { ts = await startTestServer(); });
-  after(async () => { await ts.stop(); });
+  before(async () => {
+    ts = await startTestServer();
+  });
+  after(async () => {
+    await ts.stop();
+  });
 
   const packNames = async (): Promise<string[]> => {
     const r = await ts.client.request('/api/v1/packs', { token: ts.adminToken });
@@ -61,7 +65,13 @@ describe('watchPacksDir', () => {
   it('reloads once, 300 ms after the last change or reload() (SIGHUP), and never after stop', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-watch-'));
     let reloads = 0;
-    const model = { packsDir: dir, reload: async () => { reloads++; return { errors: [] }; } };
+    const model = {
+      packsDir: dir,
+      reload: async () => {
+        reloads++;
+        return { errors: [] };
+      },
+    };
     const watch = watchPacksDir(model, silentLogger());
     try {
       watch.reload();
@@ -90,7 +100,13 @@ describe('watchPacksDir', () => {
   it('keeps running when a reload fails', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-watch-'));
     let reloads = 0;
-    const model = { packsDir: dir, reload: async () => { reloads++; throw new Error('bad policy'); } };
+    const model = {
+      packsDir: dir,
+      reload: async () => {
+        reloads++;
+        throw new Error('bad policy');
+      },
+    };
     const watch = watchPacksDir(model, silentLogger());
     try {
       watch.reload();

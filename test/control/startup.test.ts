@@ -11,8 +11,12 @@ import { enrollDevice } from '../gateway/baseline.js';
 describe('server start with stored data', function () {
   this.timeout(60_000);
   let ts: TestServer;
-  before(async () => { ts = await startTestServer(); });
-  after(async () => { await ts.stop(); });
+  before(async () => {
+    ts = await startTestServer();
+  });
+  after(async () => {
+    await ts.stop();
+  });
 
   const verdict = async (serial: string) => {
     const r = await ts.client.request(`/api/v1/verdict?serial=${serial}&resource=prod-db`, { token: ts.gatewayToken });
@@ -39,6 +43,9 @@ describe('server start with stored data', function () {
     await ts.restart();
     const v = await verdict('WARM-BAD');
     expect(v.decision).to.equal('deny');
-    expect(v.reasons.map((r) => r.check), 're-evaluated from the stored results').to.deep.equal(['linux_firewall']);
+    expect(
+      v.reasons.map((r) => r.check),
+      're-evaluated from the stored results',
+    ).to.deep.equal(['linux_firewall']);
   });
 });

@@ -18,16 +18,40 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 
 const rec = (serial: string, at: number): EnrollRecord => ({
-  serial, hardwareUuid: `uuid-${serial}`, hostIdentifier: serial, hostname: `${serial}.local`, platform: 'darwin',
-  osPlatform: 'darwin', osName: 'macOS', osVersion: '14.4', osqueryVersion: '5.12.1', hardwareVendor: 'Apple',
-  hardwareModel: 'Mac', enrollSecretName: 'default', details: {}, nodeKeyHash: `hash-${serial}`, at,
+  serial,
+  hardwareUuid: `uuid-${serial}`,
+  hostIdentifier: serial,
+  hostname: `${serial}.local`,
+  platform: 'darwin',
+  osPlatform: 'darwin',
+  osName: 'macOS',
+  osVersion: '14.4',
+  osqueryVersion: '5.12.1',
+  hardwareVendor: 'Apple',
+  hardwareModel: 'Mac',
+  enrollSecretName: 'default',
+  details: {},
+  nodeKeyHash: `hash-${serial}`,
+  at,
 });
 
 type Item = Omit<DistributedQuery, 'sentAt' | 'completedAt'>;
-const recheck = (hostId: number, id: string, at: number): Item =>
-  ({ id, hostId, sql: `SELECT '${id}';`, kind: 'recheck', ref: id, createdAt: at });
-const live = (hostId: number, id: string, at: number): Item =>
-  ({ id, hostId, sql: `SELECT '${id}';`, kind: 'live', ref: 'campaign', createdAt: at });
+const recheck = (hostId: number, id: string, at: number): Item => ({
+  id,
+  hostId,
+  sql: `SELECT '${id}';`,
+  kind: 'recheck',
+  ref: id,
+  createdAt: at,
+});
+const live = (hostId: number, id: string, at: number): Item => ({
+  id,
+  hostId,
+  sql: `SELECT '${id}';`,
+  kind: 'live',
+  ref: 'campaign',
+  createdAt: at,
+});
 
 /** The store's distributed repo, counting the calls the work owner makes to it. */
 function counted(repo: DistributedRepo): { repo: DistributedRepo; calls: string[] } {
@@ -35,11 +59,26 @@ function counted(repo: DistributedRepo): { repo: DistributedRepo; calls: string[
   return {
     calls,
     repo: {
-      enqueue: (items) => { calls.push('enqueue'); return repo.enqueue(items); },
-      takePending: (h, now, after) => { calls.push('takePending'); return repo.takePending(h, now, after); },
-      hasPending: (h) => { calls.push('hasPending'); return repo.hasPending(h); },
-      pendingHostIds: () => { calls.push('pendingHostIds'); return repo.pendingHostIds(); },
-      complete: (h, id, answer, at) => { calls.push('complete'); return repo.complete(h, id, answer, at); },
+      enqueue: (items) => {
+        calls.push('enqueue');
+        return repo.enqueue(items);
+      },
+      takePending: (h, now, after) => {
+        calls.push('takePending');
+        return repo.takePending(h, now, after);
+      },
+      hasPending: (h) => {
+        calls.push('hasPending');
+        return repo.hasPending(h);
+      },
+      pendingHostIds: () => {
+        calls.push('pendingHostIds');
+        return repo.pendingHostIds();
+      },
+      complete: (h, id, answer, at) => {
+        calls.push('complete');
+        return repo.complete(h, id, answer, at);
+      },
       campaignResults: (ref) => repo.campaignResults(ref),
     },
   };
@@ -81,7 +120,8 @@ describe('distributed work and attention (in process)', () => {
     await work.enqueue([recheck(a, 'q1', clock.now()), live(a, 'q2', clock.now())]);
     expect(await work.poll(b, clock.now()), 'another host').to.deep.equal({ queries: {} });
     expect(await work.poll(a, clock.now())).to.deep.equal({
-      queries: { q1: "SELECT 'q1';", q2: "SELECT 'q2';" }, accelerate: 120,
+      queries: { q1: "SELECT 'q1';", q2: "SELECT 'q2';" },
+      accelerate: 120,
     });
     calls.length = 0;
     clock.advance(10 * SECOND);
@@ -90,8 +130,9 @@ describe('distributed work and attention (in process)', () => {
 
     await work.complete(a, 'q1', { rows: [], status: 0, message: '' }, clock.now());
     clock.advance(5 * MINUTE);
-    expect(await work.poll(a, clock.now()), 'the unanswered one is sent again after 5 minutes')
-      .to.deep.equal({ queries: { q2: "SELECT 'q2';" } });
+    expect(await work.poll(a, clock.now()), 'the unanswered one is sent again after 5 minutes').to.deep.equal({
+      queries: { q2: "SELECT 'q2';" },
+    });
     await work.complete(a, 'q2', { rows: [], status: 0, message: '' }, clock.now());
     clock.advance(5 * MINUTE);
     expect(await work.poll(a, clock.now())).to.deep.equal({ queries: {} });
@@ -109,16 +150,20 @@ describe('distributed work and attention (in process)', () => {
     expect(await work.poll(a, clock.now())).to.deep.equal({ queries: {}, accelerate: 600 });
     expect(await work.poll(b, clock.now())).to.deep.equal({ queries: {} });
     clock.advance(9 * MINUTE + 59.5 * SECOND);
-    expect(await work.poll(a, clock.now()), 'rounded up to whole seconds')
-      .to.deep.equal({ queries: {}, accelerate: 1 });
+    expect(await work.poll(a, clock.now()), 'rounded up to whole seconds').to.deep.equal({
+      queries: {},
+      accelerate: 1,
+    });
     clock.advance(0.5 * SECOND);
     expect(await work.poll(a, clock.now()), 'expired').to.deep.equal({ queries: {} });
     expect(calls).to.deep.equal([]);
 
     await work.attend(a, clock.now() + 60 * SECOND);
     await work.attend(a, clock.now() + 30 * SECOND);
-    expect(await work.poll(a, clock.now()), 'a shorter attention does not cut a longer one')
-      .to.deep.equal({ queries: {}, accelerate: 60 });
+    expect(await work.poll(a, clock.now()), 'a shorter attention does not cut a longer one').to.deep.equal({
+      queries: {},
+      accelerate: 60,
+    });
   });
 
   it('combines attention and work: the longer accelerate wins for a recheck, attention for a live query', async () => {
@@ -131,8 +176,9 @@ describe('distributed work and attention (in process)', () => {
     await work.enqueue([live(a, 'la', clock.now()), live(b, 'lb', clock.now())]);
     expect(await work.poll(a, clock.now())).to.deep.equal({ queries: { la: "SELECT 'la';" }, accelerate: 600 });
     clock.advance(31 * SECOND);
-    expect(await work.poll(b, clock.now()), 'attention over: no accelerate for a live query')
-      .to.deep.equal({ queries: { lb: "SELECT 'lb';" } });
+    expect(await work.poll(b, clock.now()), 'attention over: no accelerate for a live query').to.deep.equal({
+      queries: { lb: "SELECT 'lb';" },
+    });
   });
 
   it('picks up work another process (the CLI) queued, at sync', async () => {
@@ -140,7 +186,8 @@ describe('distributed work and attention (in process)', () => {
     expect(await work.poll(a, clock.now()), 'not known before a sync').to.deep.equal({ queries: {} });
     await work.sync();
     expect(await work.poll(a, clock.now())).to.deep.equal({
-      queries: { 'from-cli': "SELECT 'from-cli';" }, accelerate: 120,
+      queries: { 'from-cli': "SELECT 'from-cli';" },
+      accelerate: 120,
     });
   });
 

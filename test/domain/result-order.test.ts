@@ -5,8 +5,14 @@ const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
 
 describe('domain/types result order', () => {
   it('resultOrderOf caps the observed second by the second of arrival', () => {
-    expect(resultOrderOf({ observedAt: T0 + 5000, updatedAt: T0 + 300, seq: 4 })).to.deep.equal({ second: T0 / 1000, seq: 4 });
-    expect(resultOrderOf({ observedAt: T0 - 2000, updatedAt: T0 + 300, seq: 4 })).to.deep.equal({ second: T0 / 1000 - 2, seq: 4 });
+    expect(resultOrderOf({ observedAt: T0 + 5000, updatedAt: T0 + 300, seq: 4 })).to.deep.equal({
+      second: T0 / 1000,
+      seq: 4,
+    });
+    expect(resultOrderOf({ observedAt: T0 - 2000, updatedAt: T0 + 300, seq: 4 })).to.deep.equal({
+      second: T0 / 1000 - 2,
+      seq: 4,
+    });
   });
 
   const cases: Array<[string, [number, number], [number, number], 'older' | 'newer' | 'same']> = [

@@ -56,10 +56,19 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
 
   describe('nginx auth_request (serial from a request header standing in for the client certificate)', () => {
     let gw: Gateway;
-    before(async () => { gw = await startNginx({ trustgate: tg.endpoint, upstream: upstream.address, listen: { kind: 'header' } }); });
-    after(async () => { await gw?.stop(); });
+    before(async () => {
+      gw = await startNginx({ trustgate: tg.endpoint, upstream: upstream.address, listen: { kind: 'header' } });
+    });
+    after(async () => {
+      await gw?.stop();
+    });
     const get = (host: string, serial: string | undefined, path = '/', headers: Record<string, string> = {}) =>
-      gatewayRequest({ port: gw.port, host, path, headers: { ...(serial ? { 'X-Device-Serial': serial } : {}), 'X-Forwarded-User': 'alice', ...headers } });
+      gatewayRequest({
+        port: gw.port,
+        host,
+        path,
+        headers: { ...(serial ? { 'X-Device-Serial': serial } : {}), 'X-Forwarded-User': 'alice', ...headers },
+      });
 
     it('lets a compliant device through to the upstream', async () => {
       const n = upstream.requests.length;
@@ -108,7 +117,9 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
     it('lets a non-compliant device through on a monitor-mode resource', async () => {
       const n = upstream.requests.length;
       expectUpstream(await get(WIKI, noFilevault.serial, '/page'), gw, n);
-      expect((await get(DB, noFilevault.serial, '/api/x')).status, 'the same device on an enforce resource').to.equal(403);
+      expect((await get(DB, noFilevault.serial, '/api/x')).status, 'the same device on an enforce resource').to.equal(
+        403,
+      );
     });
 
     it('denies an unknown device and a request without a serial', async () => {
@@ -124,7 +135,9 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
 
     it('ignores a resource, user or token header the client sends itself', async () => {
       const r = await get(DB, noFirewall.serial, '/api/x', {
-        'X-Trustgate-Resource': 'wiki', 'X-Auth-Request-User': 'admin', authorization: 'Bearer not-the-gateway-token',
+        'X-Trustgate-Resource': 'wiki',
+        'X-Auth-Request-User': 'admin',
+        authorization: 'Bearer not-the-gateway-token',
       });
       expect(r.status).to.equal(403);
       expect(headerOf(r, 'x-trustgate-reasons')).to.equal('macos_firewall');
@@ -138,13 +151,27 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
       pki = createTestPki();
       const site = pki.server([DB, GRAFANA, WIKI]);
       gw = await startNginx({
-        trustgate: tg.endpoint, upstream: upstream.address,
+        trustgate: tg.endpoint,
+        upstream: upstream.address,
         listen: { kind: 'mtls', siteCertPem: site.certPem, siteKeyPem: site.keyPem, deviceCaPem: pki.caPem },
       });
     });
-    after(async () => { await gw?.stop(); });
-    const get = (host: string, cert: { certPem: string; keyPem: string } | undefined, path = '/api/x', headers: Record<string, string> = {}) =>
-      gatewayRequest({ port: gw.port, host, path, headers, tls: { ca: pki.caPem, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) } });
+    after(async () => {
+      await gw?.stop();
+    });
+    const get = (
+      host: string,
+      cert: { certPem: string; keyPem: string } | undefined,
+      path = '/api/x',
+      headers: Record<string, string> = {},
+    ) =>
+      gatewayRequest({
+        port: gw.port,
+        host,
+        path,
+        headers,
+        tls: { ca: pki.caPem, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) },
+      });
 
     it('takes the serial from the verified certificate: compliant device through, non-compliant 403', async () => {
       const n = upstream.requests.length;
@@ -172,7 +199,12 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
     async function through(gw: Gateway): Promise<GatewayReply> {
       try {
         const n = upstream.requests.length;
-        const r = await gatewayRequest({ port: gw.port, host: DB, path: '/api/x', headers: { 'X-Device-Serial': ok.serial } });
+        const r = await gatewayRequest({
+          port: gw.port,
+          host: DB,
+          path: '/api/x',
+          headers: { 'X-Device-Serial': ok.serial },
+        });
         expect(upstream.requests.length, 'the upstream is never reached').to.equal(n);
         return r;
       } finally {
@@ -181,29 +213,53 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
     }
 
     it('when Trustgate refuses the token (401, passed on by auth_request)', async () => {
-      const r = await through(await startNginx({ trustgate: tg.endpoint, upstream: upstream.address, listen: { kind: 'header' }, token: 'tg_revoked_or_wrong' }));
+      const r = await through(
+        await startNginx({
+          trustgate: tg.endpoint,
+          upstream: upstream.address,
+          listen: { kind: 'header' },
+          token: 'tg_revoked_or_wrong',
+        }),
+      );
       expect(r.status).to.equal(401);
     });
 
     it('when Trustgate cannot be reached (500)', async () => {
       const down = { ...tg.endpoint, url: `https://127.0.0.1:${await freePort()}` };
-      const r = await through(await startNginx({ trustgate: down, upstream: upstream.address, listen: { kind: 'header' } }));
+      const r = await through(
+        await startNginx({ trustgate: down, upstream: upstream.address, listen: { kind: 'header' } }),
+      );
       expect(r.status).to.equal(500);
     });
 
     it("when Trustgate's certificate is not signed by the trusted CA (500)", async () => {
       const other = createTestPki();
-      const r = await through(await startNginx({ trustgate: { ...tg.endpoint, caPem: other.caPem }, upstream: upstream.address, listen: { kind: 'header' } }));
+      const r = await through(
+        await startNginx({
+          trustgate: { ...tg.endpoint, caPem: other.caPem },
+          upstream: upstream.address,
+          listen: { kind: 'header' },
+        }),
+      );
       expect(r.status).to.equal(500);
     });
   });
 
   describe('Caddy forward_auth (serial from a request header standing in for the client certificate)', () => {
     let gw: Gateway;
-    before(async () => { gw = await startCaddy({ trustgate: tg.endpoint, upstream: upstream.address }); });
-    after(async () => { await gw?.stop(); });
+    before(async () => {
+      gw = await startCaddy({ trustgate: tg.endpoint, upstream: upstream.address });
+    });
+    after(async () => {
+      await gw?.stop();
+    });
     const get = (host: string, serial: string | undefined, path = '/', headers: Record<string, string> = {}) =>
-      gatewayRequest({ port: gw.port, host, path, headers: { ...(serial ? { 'X-Device-Serial': serial } : {}), 'X-Forwarded-User': 'alice', ...headers } });
+      gatewayRequest({
+        port: gw.port,
+        host,
+        path,
+        headers: { ...(serial ? { 'X-Device-Serial': serial } : {}), 'X-Forwarded-User': 'alice', ...headers },
+      });
 
     it('lets a compliant device through to the upstream, which sees the decision', async () => {
       const n = upstream.requests.length;
@@ -244,12 +300,18 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
     });
 
     it('ignores a resource or user header the client sends itself', async () => {
-      const r = await get(DB, noFirewall.serial, '/', { 'X-Trustgate-Resource': 'wiki', 'X-Auth-Request-User': 'admin' });
+      const r = await get(DB, noFirewall.serial, '/', {
+        'X-Trustgate-Resource': 'wiki',
+        'X-Auth-Request-User': 'admin',
+      });
       expect(r.status).to.equal(403);
     });
 
     it('fails closed (502) when Trustgate cannot be reached', async () => {
-      const down = await startCaddy({ trustgate: { ...tg.endpoint, url: `https://127.0.0.1:${await freePort()}` }, upstream: upstream.address });
+      const down = await startCaddy({
+        trustgate: { ...tg.endpoint, url: `https://127.0.0.1:${await freePort()}` },
+        upstream: upstream.address,
+      });
       try {
         const n = upstream.requests.length;
         const r = await gatewayRequest({ port: down.port, host: DB, headers: { 'X-Device-Serial': ok.serial } });

@@ -17,7 +17,15 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PACKS = path.join(HERE, '..', 'fixtures', 'people', 'packs');
 const OUT = path.join(HERE, '..', 'output');
 const OSQ = '/api/v1/osquery';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 type Rows = Array<Record<string, string>>;
 
@@ -28,7 +36,10 @@ class Agent {
   private timer: NodeJS.Timeout | undefined;
   /** What the device currently reports per query (by SQL fragment). */
   state = { firewall: '0', encrypted: '1' };
-  constructor(private ts: TestServer, readonly serial: string) {}
+  constructor(
+    private ts: TestServer,
+    readonly serial: string,
+  ) {}
 
   private post(p: string, body: Record<string, unknown>) {
     return this.ts.client.request(`${OSQ}${p}`, { body: { ...body, node_key: this.nodeKey } });
@@ -37,11 +48,18 @@ class Agent {
   async enroll(): Promise<void> {
     const r = await this.ts.client.request(`${OSQ}/enroll`, {
       body: {
-        enroll_secret: this.ts.enrollSecret, host_identifier: this.serial,
+        enroll_secret: this.ts.enrollSecret,
+        host_identifier: this.serial,
         host_details: {
           os_version: { name: 'macOS', platform: 'darwin', version: '14.5', major: '14', minor: '5' },
           osquery_info: { version: '5.12.1', config_valid: '1' },
-          system_info: { hardware_serial: this.serial, uuid: `UUID-${this.serial}`, hostname: 'alice-mbp', hardware_vendor: 'Apple Inc.', hardware_model: 'MacBook Pro' },
+          system_info: {
+            hardware_serial: this.serial,
+            uuid: `UUID-${this.serial}`,
+            hostname: 'alice-mbp',
+            hardware_vendor: 'Apple Inc.',
+            hardware_model: 'MacBook Pro',
+          },
           platform_info: { vendor: 'Apple Inc.' },
         },
       },
@@ -60,7 +78,17 @@ class Agent {
   /** A scheduled snapshot of both checks, as osqueryd sends them on /log. */
   async report(): Promise<void> {
     const unixTime = Math.floor(Date.now() / 1000);
-    const line = (q: string, rows: Rows) => ({ name: `pack/people/${q}`, hostIdentifier: this.serial, calendarTime: new Date().toUTCString(), unixTime, epoch: 0, counter: 0, numerics: false, action: 'snapshot', snapshot: rows });
+    const line = (q: string, rows: Rows) => ({
+      name: `pack/people/${q}`,
+      hostIdentifier: this.serial,
+      calendarTime: new Date().toUTCString(),
+      unixTime,
+      epoch: 0,
+      counter: 0,
+      numerics: false,
+      action: 'snapshot',
+      snapshot: rows,
+    });
     const r = await this.post('/log', {
       log_type: 'result',
       data: [line('e2e_firewall', this.rowsFor('alf')), line('e2e_filevault', this.rowsFor('disk_encryption'))],
@@ -86,7 +114,13 @@ class Agent {
       }
     };
     const loop = () => {
-      this.timer = setTimeout(() => { void tick().catch(() => undefined).finally(() => { if (this.timer) loop(); }); }, everyMs);
+      this.timer = setTimeout(() => {
+        void tick()
+          .catch(() => undefined)
+          .finally(() => {
+            if (this.timer) loop();
+          });
+      }, everyMs);
     };
     loop();
   }
@@ -122,7 +156,9 @@ describe('remediation page in Chromium (people e2e)', function () {
   });
 
   async function verdict(resource: string): Promise<Record<string, unknown>> {
-    const r = await ts.client.request(`/api/v1/verdict?serial=${agent.serial}&resource=${resource}&user=alice`, { token: ts.gatewayToken });
+    const r = await ts.client.request(`/api/v1/verdict?serial=${agent.serial}&resource=${resource}&user=alice`, {
+      token: ts.gatewayToken,
+    });
     expect(r.status).to.equal(200);
     return r.json as Record<string, unknown>;
   }
@@ -154,7 +190,9 @@ describe('remediation page in Chromium (people e2e)', function () {
       expect(await item.locator('.doc a').getAttribute('href')).to.contain('support.apple.com');
       expect(await page.textContent('#last-report')).to.match(/^Last report from your laptop: (just now|\d+ s ago)/);
       // One column, no horizontal scroll at phone width.
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
       expect(overflow).to.be.at.most(0);
       await page.screenshot({ path: path.join(OUT, `people-deny-${width}.png`), fullPage: true });
       await page.close();
@@ -218,7 +256,10 @@ describe('remediation page in Chromium (people e2e)', function () {
     const list = await ts.client.request('/api/v1/break-glass?status=pending', { token: ts.adminToken });
     const pending = (list.json as { grants: Array<{ id: string; user: string }> }).grants;
     expect(pending.map((g) => g.user)).to.deep.equal(['alice']);
-    const ok = await ts.client.request(`/api/v1/break-glass/${pending[0]?.id ?? ''}/approve`, { body: { comment: 'approved for INC-4243' }, token: ts.adminToken });
+    const ok = await ts.client.request(`/api/v1/break-glass/${pending[0]?.id ?? ''}/approve`, {
+      body: { comment: 'approved for INC-4243' },
+      token: ts.adminToken,
+    });
     expect(ok.status).to.equal(200);
     await page.waitForSelector('h1:has-text("Emergency access until")', { timeout: 15_000 });
     expect(await page.textContent('#live')).to.equal('Emergency access is on.');
@@ -237,11 +278,18 @@ describe('remediation page in Chromium (people e2e)', function () {
     const order: string[] = [];
     for (let i = 0; i < 8; i += 1) {
       await page.keyboard.press('Tab');
-      order.push(await page.evaluate(() => {
-        const a = document.activeElement;
-        if (!a) return '';
-        return a.id || (a.tagName === 'SUMMARY' ? `summary:${a.textContent?.trim().slice(0, 20) ?? ''}` : `${a.tagName.toLowerCase()}:${a.textContent?.trim().slice(0, 20) ?? ''}`);
-      }));
+      order.push(
+        await page.evaluate(() => {
+          const a = document.activeElement;
+          if (!a) return '';
+          return (
+            a.id ||
+            (a.tagName === 'SUMMARY'
+              ? `summary:${a.textContent?.trim().slice(0, 20) ?? ''}`
+              : `${a.tagName.toLowerCase()}:${a.textContent?.trim().slice(0, 20) ?? ''}`)
+          );
+        }),
+      );
     }
     const at = (s: string) => order.findIndex((o) => o.includes(s));
     expect(at('a:Skip to content')).to.equal(0);
@@ -258,7 +306,11 @@ describe('remediation page in Chromium (people e2e)', function () {
 
   it('shows the expiry page for an expired link, with no device data', async () => {
     const key = fs.readFileSync(path.join(ts.dataDir, 'link.key'), 'utf8').trim();
-    const token = signDeviceLink({ serial: agent.serial, user: 'alice', resource: 'prod-db' }, key, Date.now() - 60_000);
+    const token = signDeviceLink(
+      { serial: agent.serial, user: 'alice', resource: 'prod-db' },
+      key,
+      Date.now() - 60_000,
+    );
     const page = await context.newPage();
     const res = await page.goto(`${ts.url}/device?t=${encodeURIComponent(token)}`);
     expect(res?.status()).to.equal(410);
@@ -271,7 +323,9 @@ describe('remediation page in Chromium (people e2e)', function () {
 
   it('shows a clear page for a forged link', async () => {
     const page = await context.newPage();
-    const res = await page.goto(`${ts.url}/device?t=v1.${Buffer.from('{"s":"E2E-C02TEST","u":"alice","r":"prod-db","e":9999999999999}').toString('base64url')}.forged`);
+    const res = await page.goto(
+      `${ts.url}/device?t=v1.${Buffer.from('{"s":"E2E-C02TEST","u":"alice","r":"prod-db","e":9999999999999}').toString('base64url')}.forged`,
+    );
     expect(res?.status()).to.equal(403);
     expect(await page.textContent('h1')).to.equal("This link doesn't work");
     expect(await page.textContent('body')).to.not.contain('E2E-C02TEST');
@@ -299,7 +353,13 @@ describe('remediation page states at 360 and 1280 px (people e2e)', function () 
     h = await startHarness();
     await h.addHost(makeHost('C02XX'));
     await h.setState(1, 'disk_encryption', 'pass', START - MIN);
-    await h.setState(1, 'firewall', 'fail', START - 2 * MIN, 'Turn on the firewall:\n1. Open System Settings\n2. Go to Network, then Firewall\n3. Switch it on');
+    await h.setState(
+      1,
+      'firewall',
+      'fail',
+      START - 2 * MIN,
+      'Turn on the firewall:\n1. Open System Settings\n2. Go to Network, then Firewall\n3. Switch it on',
+    );
     await h.setState(1, 'os_version', 'fail', START - 3 * 86_400_000, 'Your macOS is 12.1; we need 14.4 or later.');
   });
   afterEach(async () => h.close());
@@ -308,20 +368,109 @@ describe('remediation page states at 360 and 1280 px (people e2e)', function () 
     const page = await (await fetch(`${h.url}/device?t=${encodeURIComponent(t)}`)).text();
     await postForm(`${h.url}/device/recheck`, { t, csrf: csrfOf(page) });
   };
-  const passAll = async () => { for (const id of ['disk_encryption', 'firewall', 'os_version']) await h.setState(1, id, 'pass', h.clock.now()); };
+  const passAll = async () => {
+    for (const id of ['disk_encryption', 'firewall', 'os_version']) await h.setState(1, id, 'pass', h.clock.now());
+  };
 
   const STATES: Array<[string, () => Promise<string>]> = [
     ['denied', async () => h.link()],
-    ['checking', async () => { const t = h.link(); await recheck(t); return t; }],
-    ['partly-fixed', async () => { const t = h.link(); await recheck(t); h.clock.advance(5000); await h.setState(1, 'firewall', 'pass', h.clock.now()); await h.setState(1, 'os_version', 'fail', h.clock.now()); return t; }],
-    ['still-failing', async () => { const t = h.link(); await recheck(t); h.clock.advance(5000); await h.setState(1, 'firewall', 'fail', h.clock.now()); await h.setState(1, 'os_version', 'fail', h.clock.now()); return t; }],
-    ['no-answer', async () => { const t = h.link(); await recheck(t); h.clock.advance(121_000); return t; }],
-    ['restored', async () => { await passAll(); return h.link(); }],
-    ['stale', async () => { await passAll(); h.clock.advance(20 * MIN); return h.link(); }],
-    ['couldnt-check', async () => { await passAll(); await h.setState(1, 'firewall', 'error', h.clock.now()); return h.link(); }],
-    ['heads-up', async () => { await h.setState(1, 'osquery_healthy', 'fail', h.clock.now()); return h.link({ resource: 'docs' }); }],
-    ['granted', async () => { await h.breakGlass.request({ serial: 'C02XX', user: 'alice', resource: 'wiki', reason: 'Paging incident INC-1', durationMs: 3_600_000, requestedBy: 'alice' }); return h.link({ resource: 'wiki' }); }],
-    ['pending', async () => { await h.breakGlass.request({ serial: 'C02XX', user: 'alice', resource: 'prod-db', reason: 'Paging incident INC-1', durationMs: 3_600_000, requestedBy: 'alice' }); return h.link(); }],
+    [
+      'checking',
+      async () => {
+        const t = h.link();
+        await recheck(t);
+        return t;
+      },
+    ],
+    [
+      'partly-fixed',
+      async () => {
+        const t = h.link();
+        await recheck(t);
+        h.clock.advance(5000);
+        await h.setState(1, 'firewall', 'pass', h.clock.now());
+        await h.setState(1, 'os_version', 'fail', h.clock.now());
+        return t;
+      },
+    ],
+    [
+      'still-failing',
+      async () => {
+        const t = h.link();
+        await recheck(t);
+        h.clock.advance(5000);
+        await h.setState(1, 'firewall', 'fail', h.clock.now());
+        await h.setState(1, 'os_version', 'fail', h.clock.now());
+        return t;
+      },
+    ],
+    [
+      'no-answer',
+      async () => {
+        const t = h.link();
+        await recheck(t);
+        h.clock.advance(121_000);
+        return t;
+      },
+    ],
+    [
+      'restored',
+      async () => {
+        await passAll();
+        return h.link();
+      },
+    ],
+    [
+      'stale',
+      async () => {
+        await passAll();
+        h.clock.advance(20 * MIN);
+        return h.link();
+      },
+    ],
+    [
+      'couldnt-check',
+      async () => {
+        await passAll();
+        await h.setState(1, 'firewall', 'error', h.clock.now());
+        return h.link();
+      },
+    ],
+    [
+      'heads-up',
+      async () => {
+        await h.setState(1, 'osquery_healthy', 'fail', h.clock.now());
+        return h.link({ resource: 'docs' });
+      },
+    ],
+    [
+      'granted',
+      async () => {
+        await h.breakGlass.request({
+          serial: 'C02XX',
+          user: 'alice',
+          resource: 'wiki',
+          reason: 'Paging incident INC-1',
+          durationMs: 3_600_000,
+          requestedBy: 'alice',
+        });
+        return h.link({ resource: 'wiki' });
+      },
+    ],
+    [
+      'pending',
+      async () => {
+        await h.breakGlass.request({
+          serial: 'C02XX',
+          user: 'alice',
+          resource: 'prod-db',
+          reason: 'Paging incident INC-1',
+          durationMs: 3_600_000,
+          requestedBy: 'alice',
+        });
+        return h.link();
+      },
+    ],
     ['never-tier', async () => h.link({ resource: 'vault' })],
     ['unknown-device', async () => h.link({ serial: 'ZZ-UNKNOWN' })],
     ['link-expired', async () => h.link({ expiresAt: START - MIN })],
@@ -343,11 +492,15 @@ describe('remediation page states at 360 and 1280 px (people e2e)', function () 
         const a11y = await page.evaluate(() => {
           const problems: string[] = [];
           if (!document.documentElement.lang) problems.push('no lang');
-          for (const tag of ['header', 'main', 'footer']) if (!document.querySelector(tag)) problems.push(`no <${tag}>`);
+          for (const tag of ['header', 'main', 'footer'])
+            if (!document.querySelector(tag)) problems.push(`no <${tag}>`);
           for (const el of Array.from(document.querySelectorAll('input, textarea, select'))) {
             const input = el as HTMLInputElement;
             if (input.type === 'hidden') continue;
-            const labelled = (input.labels?.length ?? 0) > 0 || input.getAttribute('aria-label') || input.getAttribute('aria-labelledby');
+            const labelled =
+              (input.labels?.length ?? 0) > 0 ||
+              input.getAttribute('aria-label') ||
+              input.getAttribute('aria-labelledby');
             if (!labelled) problems.push(`unlabelled ${input.name || input.id}`);
           }
           for (const a of Array.from(document.querySelectorAll('a, button'))) {
@@ -359,9 +512,16 @@ describe('remediation page states at 360 and 1280 px (people e2e)', function () 
           return problems;
         });
         expect(a11y, 'accessibility basics').to.deep.equal([]);
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        const overflow = await page.evaluate(
+          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        );
         expect(overflow, 'horizontal scroll').to.be.at.most(0);
-        const small = await page.evaluate(() => Array.from(document.querySelectorAll('.btn')).filter((b) => (b as HTMLElement).offsetParent !== null && b.getBoundingClientRect().height < 44).length);
+        const small = await page.evaluate(
+          () =>
+            Array.from(document.querySelectorAll('.btn')).filter(
+              (b) => (b as HTMLElement).offsetParent !== null && b.getBoundingClientRect().height < 44,
+            ).length,
+        );
         expect(small, 'buttons under 44 px').to.equal(0);
         await page.screenshot({ path: path.join(OUT, `people-state-${name}-${width}.png`), fullPage: true });
         await page.close();

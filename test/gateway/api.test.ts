@@ -15,13 +15,33 @@ import { startTestServer, REPO_PACKS, type TestServer } from '../support/server.
 import type { Reply } from '../support/http.js';
 import { CHECK_ROWS, appliesTo, enrollDevice, shippedChecks, type Device, type DevicePlatform } from './baseline.js';
 
-interface Reason { check: string; status: string; title: string; message: string; remediation_url: string | null; observed_at: string | null }
-interface VerdictBody {
-  decision: 'allow' | 'deny'; enforced: boolean; would_deny: boolean; resource: string; tier: string; serial: string; user: string | null;
-  reasons: Reason[]; break_glass: unknown; device: { hostname: string; platform: string; last_seen_at: string } | null;
-  remediation_page: string | null; evaluated_at: string; data_age_seconds: number | null;
+interface Reason {
+  check: string;
+  status: string;
+  title: string;
+  message: string;
+  remediation_url: string | null;
+  observed_at: string | null;
 }
-interface PolicyFile { tiers: Record<string, { max_age: string; checks: string[] }>; resources: Record<string, { tier: string; mode: string; hosts?: string[] }> }
+interface VerdictBody {
+  decision: 'allow' | 'deny';
+  enforced: boolean;
+  would_deny: boolean;
+  resource: string;
+  tier: string;
+  serial: string;
+  user: string | null;
+  reasons: Reason[];
+  break_glass: unknown;
+  device: { hostname: string; platform: string; last_seen_at: string } | null;
+  remediation_page: string | null;
+  evaluated_at: string;
+  data_age_seconds: number | null;
+}
+interface PolicyFile {
+  tiers: Record<string, { max_age: string; checks: string[] }>;
+  resources: Record<string, { tier: string; mode: string; hosts?: string[] }>;
+}
 
 const POLICY = YAML.parse(fs.readFileSync(path.join(REPO_PACKS, 'policy.yaml'), 'utf8')) as PolicyFile;
 const CHECKS = shippedChecks();
@@ -30,7 +50,10 @@ const HOUR = 60 * MIN;
 
 /** `pack/<pack>/<query>` checks required by a tier that apply to a platform. */
 const tierChecks = (tier: string, platform: DevicePlatform): string[] =>
-  (POLICY.tiers[tier]?.checks ?? []).filter((id) => { const c = CHECKS.get(id); return c !== undefined && appliesTo(c, platform); });
+  (POLICY.tiers[tier]?.checks ?? []).filter((id) => {
+    const c = CHECKS.get(id);
+    return c !== undefined && appliesTo(c, platform);
+  });
 
 const header = (r: Reply, name: string): string | undefined => {
   const v = r.headers[name.toLowerCase()];
@@ -48,11 +71,16 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
 
   before(async () => {
     ts = await startTestServer({ clock });
-    const r = await ts.client.request('/api/v1/tokens', { token: ts.adminToken, body: { name: 'test-viewer', role: 'viewer' } });
+    const r = await ts.client.request('/api/v1/tokens', {
+      token: ts.adminToken,
+      body: { name: 'test-viewer', role: 'viewer' },
+    });
     expect(r.status, r.text).to.equal(201);
     viewerToken = (r.json as { token: string }).token;
   });
-  after(async () => { await ts.stop(); });
+  after(async () => {
+    await ts.stop();
+  });
 
   /** A new device of `platform` that reported the baseline now (every check passes except `failing`). */
   async function device(platform: DevicePlatform, failing: string[] = []): Promise<Device> {
@@ -61,7 +89,12 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
     return d;
   }
 
-  async function verdict(serial: string, resource: string, user?: string, token = ts.gatewayToken): Promise<VerdictBody> {
+  async function verdict(
+    serial: string,
+    resource: string,
+    user?: string,
+    token = ts.gatewayToken,
+  ): Promise<VerdictBody> {
     const q = new URLSearchParams({ serial, resource, ...(user ? { user } : {}) });
     const r = await ts.client.request(`/api/v1/verdict?${q}`, { token });
     expect(r.status, r.text).to.equal(200);
@@ -79,13 +112,15 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
         const rows = CHECK_ROWS[c.id];
         expect(rows, `rows for ${c.id}`).to.not.equal(undefined);
         for (const row of [...(rows?.pass ?? []), ...(rows?.fail ?? [])]) {
-          for (const col of Object.keys(row)) expect(c.sql, `${c.id} selects ${col}`).to.match(new RegExp(`\\b${col}\\b`));
+          for (const col of Object.keys(row))
+            expect(c.sql, `${c.id} selects ${col}`).to.match(new RegExp(`\\b${col}\\b`));
         }
       }
     });
 
     it('uses a policy whose tiers only name shipped checks', () => {
-      for (const [name, t] of Object.entries(POLICY.tiers)) for (const id of t.checks) expect(CHECKS.has(id), `${name}: ${id}`).to.equal(true);
+      for (const [name, t] of Object.entries(POLICY.tiers))
+        for (const id of t.checks) expect(CHECKS.has(id), `${name}: ${id}`).to.equal(true);
     });
   });
 
@@ -95,8 +130,17 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
         const d = await device(platform);
         const v = await verdict(d.serial, 'prod-db', 'alice');
         expect(v).to.deep.include({
-          decision: 'allow', enforced: true, would_deny: false, resource: 'prod-db', tier: 'high', serial: d.serial, user: 'alice',
-          break_glass: null, remediation_page: null, evaluated_at: iso(), data_age_seconds: 0,
+          decision: 'allow',
+          enforced: true,
+          would_deny: false,
+          resource: 'prod-db',
+          tier: 'high',
+          serial: d.serial,
+          user: 'alice',
+          break_glass: null,
+          remediation_page: null,
+          evaluated_at: iso(),
+          data_age_seconds: 0,
         });
         expect(v.reasons).to.deep.equal([]);
         expect(v.device).to.include({ platform, hostname: `${d.serial.toLowerCase()}.example.test` });
@@ -110,8 +154,12 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       const def = CHECKS.get('macos_os_version')!;
       expect(v.reasons).to.have.length(1);
       expect(v.reasons[0]).to.deep.equal({
-        check: 'macos_os_version', status: 'fail', title: def.title,
-        message: def.message.replace('{{version}}', '12.1'), remediation_url: def.remediationUrl ?? null, observed_at: iso(),
+        check: 'macos_os_version',
+        status: 'fail',
+        title: def.title,
+        message: def.message.replace('{{version}}', '12.1'),
+        remediation_url: def.remediationUrl ?? null,
+        observed_at: iso(),
       });
       expect(v.reasons[0]!.message).to.contain('Your macOS is 12.1; we need 14.4 or later.');
     });
@@ -126,7 +174,10 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
           await d.report({ failing: [id], unixTime: nowSec() });
           const v = await verdict(d.serial, 'prod-db');
           expect(v.decision, id).to.equal('deny');
-          expect(v.reasons.map((r) => [r.check, r.status]), id).to.deep.equal([[id, 'fail']]);
+          expect(
+            v.reasons.map((r) => [r.check, r.status]),
+            id,
+          ).to.deep.equal([[id, 'fail']]);
           const expected = CHECK_ROWS[id]?.failMessageContains;
           if (expected) expect(v.reasons[0]!.message, id).to.contain(expected);
           expect(v.reasons[0]!.message, id).not.to.contain('{{');
@@ -159,7 +210,9 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       clock.advance(HOUR);
       const medium = await verdict(d.serial, 'grafana');
       expect(medium.decision).to.equal('deny');
-      expect(medium.reasons.map((r) => r.status)).to.satisfy((s: string[]) => s.length > 0 && s.every((x) => x === 'stale'));
+      expect(medium.reasons.map((r) => r.status)).to.satisfy(
+        (s: string[]) => s.length > 0 && s.every((x) => x === 'stale'),
+      );
       clock.advance(1000);
       await d.report({ unixTime: nowSec() });
       expect((await verdict(d.serial, 'prod-db')).decision, 'fresh results again').to.equal('allow');
@@ -168,7 +221,14 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
     it('allows on a monitor-mode resource but says would_deny with the reasons', async () => {
       const d = await device('darwin', ['macos_filevault']);
       const v = await verdict(d.serial, 'wiki', 'bob');
-      expect(v).to.include({ decision: 'allow', enforced: false, would_deny: true, resource: 'wiki', tier: 'low', user: 'bob' });
+      expect(v).to.include({
+        decision: 'allow',
+        enforced: false,
+        would_deny: true,
+        resource: 'wiki',
+        tier: 'low',
+        user: 'bob',
+      });
       expect(v.reasons.map((r) => [r.check, r.status])).to.deep.equal([['macos_filevault', 'fail']]);
       expect(v.remediation_page, 'a link whenever the posture would deny, monitor mode too').to.match(/\/device\?t=.+/);
     });
@@ -177,19 +237,25 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       const v = await verdict('NEVER-ENROLLED-1', 'prod-db', 'alice');
       expect(v).to.include({ decision: 'deny', serial: 'NEVER-ENROLLED-1', device: null, data_age_seconds: null });
       expect(v.reasons.map((r) => [r.check, r.status])).to.deep.equal([['unknown_device', 'unknown_device']]);
-      expect((await verdict('NEVER-ENROLLED-1', 'wiki')).decision, 'monitor mode still lets it through').to.equal('allow');
+      expect((await verdict('NEVER-ENROLLED-1', 'wiki')).decision, 'monitor mode still lets it through').to.equal(
+        'allow',
+      );
     });
 
     it('denies a device that enrolled but has not reported a required check (unknown)', async () => {
       const d = await enrollDevice(ts.client, ts.enrollSecret, 'darwin', `GW-NODATA-${++n}`);
       const v = await verdict(d.serial, 'prod-db');
       expect(v.decision).to.equal('deny');
-      expect(v.reasons.map((r) => r.status)).to.satisfy((s: string[]) => s.length > 0 && s.every((x) => x === 'unknown'));
+      expect(v.reasons.map((r) => r.status)).to.satisfy(
+        (s: string[]) => s.length > 0 && s.every((x) => x === 'unknown'),
+      );
     });
 
     it('answers 404 with an error for an unknown resource', async () => {
       const d = await device('darwin');
-      const r = await ts.client.request(`/api/v1/verdict?serial=${d.serial}&resource=no-such-resource`, { token: ts.gatewayToken });
+      const r = await ts.client.request(`/api/v1/verdict?serial=${d.serial}&resource=no-such-resource`, {
+        token: ts.gatewayToken,
+      });
       expect(r.status).to.equal(404);
       expect(r.json).to.have.property('error');
       expect(JSON.stringify(r.json)).to.contain('no-such-resource');
@@ -213,7 +279,9 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
         const r = await ts.client.request(path, { token: bad });
         expect(r.status, bad).to.equal(401);
       }
-      const basic = await ts.client.request(path, { headers: { authorization: `Basic ${Buffer.from(`gw:${ts.gatewayToken}`).toString('base64')}` } });
+      const basic = await ts.client.request(path, {
+        headers: { authorization: `Basic ${Buffer.from(`gw:${ts.gatewayToken}`).toString('base64')}` },
+      });
       expect(basic.status).to.equal(401);
       const viewer = await ts.client.request(path, { token: viewerToken });
       expect(viewer.status).to.equal(403);
@@ -250,7 +318,11 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
     });
 
     it('answers 200 with the allow headers for a compliant device (resource header)', async () => {
-      const r = await authz({ 'X-Device-Serial': ok.serial, 'X-Forwarded-User': 'alice', 'X-Trustgate-Resource': 'prod-db' });
+      const r = await authz({
+        'X-Device-Serial': ok.serial,
+        'X-Forwarded-User': 'alice',
+        'X-Trustgate-Resource': 'prod-db',
+      });
       expect(r.status).to.equal(200);
       expect(header(r, 'x-trustgate-decision')).to.equal('allow');
       expect(header(r, 'x-trustgate-reasons')).to.equal('');
@@ -259,7 +331,11 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
 
     it('answers 403 with the failing check ids for a non-compliant device', async () => {
       const d = await device('darwin', ['macos_firewall', 'macos_os_version']);
-      const r = await authz({ 'X-Device-Serial': d.serial, 'X-Forwarded-User': 'alice', 'X-Trustgate-Resource': 'prod-db' });
+      const r = await authz({
+        'X-Device-Serial': d.serial,
+        'X-Forwarded-User': 'alice',
+        'X-Trustgate-Resource': 'prod-db',
+      });
       expect(r.status).to.equal(403);
       expect(header(r, 'x-trustgate-decision')).to.equal('deny');
       expect(header(r, 'x-trustgate-reasons')).to.equal('macos_os_version,macos_firewall');
@@ -275,20 +351,35 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       expect(graf.status).to.equal(200);
       const upper = await authz({ 'X-Device-Serial': noSip.serial, 'X-Forwarded-Host': 'DB.Internal.Example.COM:443' });
       expect(upper.status).to.equal(403);
-      const list = await authz({ 'X-Device-Serial': noSip.serial, 'X-Forwarded-Host': `${hosts('grafana')}, proxy.example.com` });
+      const list = await authz({
+        'X-Device-Serial': noSip.serial,
+        'X-Forwarded-Host': `${hosts('grafana')}, proxy.example.com`,
+      });
       expect(list.status, 'first host of a list').to.equal(200);
-      expect((await authz({ 'X-Device-Serial': ok.serial, 'X-Forwarded-Host': hosts('prod-db') })).status).to.equal(200);
+      expect((await authz({ 'X-Device-Serial': ok.serial, 'X-Forwarded-Host': hosts('prod-db') })).status).to.equal(
+        200,
+      );
     });
 
     it('maps the host of X-Original-URL when there is no X-Forwarded-Host', async () => {
-      const db = await authz({ 'X-Device-Serial': noSip.serial, 'X-Original-URL': 'https://db.internal.example.com/query?x=1' });
+      const db = await authz({
+        'X-Device-Serial': noSip.serial,
+        'X-Original-URL': 'https://db.internal.example.com/query?x=1',
+      });
       expect(db.status).to.equal(403);
-      const wiki = await authz({ 'X-Device-Serial': noSip.serial, 'X-Original-URL': 'https://wiki.internal.example.com/page' });
+      const wiki = await authz({
+        'X-Device-Serial': noSip.serial,
+        'X-Original-URL': 'https://wiki.internal.example.com/page',
+      });
       expect(wiki.status).to.equal(200);
     });
 
     it('prefers X-Trustgate-Resource over the host', async () => {
-      const r = await authz({ 'X-Device-Serial': noSip.serial, 'X-Trustgate-Resource': 'grafana', 'X-Forwarded-Host': 'db.internal.example.com' });
+      const r = await authz({
+        'X-Device-Serial': noSip.serial,
+        'X-Trustgate-Resource': 'grafana',
+        'X-Forwarded-Host': 'db.internal.example.com',
+      });
       expect(r.status).to.equal(200);
     });
 
@@ -320,7 +411,9 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       const userOnPage = async (headers: Record<string, string>): Promise<string> => {
         const r = await authz({ 'X-Device-Serial': noSip.serial, 'X-Trustgate-Resource': 'prod-db', ...headers });
         expect(r.status).to.equal(403);
-        const page = await ts.client.request(header(r, 'x-trustgate-remediation-url')!, { headers: { accept: 'text/html' } });
+        const page = await ts.client.request(header(r, 'x-trustgate-remediation-url')!, {
+          headers: { accept: 'text/html' },
+        });
         expect(page.status).to.equal(200);
         return page.text;
       };
@@ -338,9 +431,15 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
     });
 
     it('sends X-Trustgate-Remediation-URL on a deny', async () => {
-      const r = await authz({ 'X-Device-Serial': noSip.serial, 'X-Forwarded-User': 'alice', 'X-Forwarded-Host': 'db.internal.example.com' });
+      const r = await authz({
+        'X-Device-Serial': noSip.serial,
+        'X-Forwarded-User': 'alice',
+        'X-Forwarded-Host': 'db.internal.example.com',
+      });
       expect(r.status).to.equal(403);
-      expect(header(r, 'x-trustgate-remediation-url'), 'SPEC §4: X-Trustgate-Remediation-URL').to.match(/\/device\?t=.+/);
+      expect(header(r, 'x-trustgate-remediation-url'), 'SPEC §4: X-Trustgate-Remediation-URL').to.match(
+        /\/device\?t=.+/,
+      );
     });
   });
 
@@ -351,20 +450,34 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       expect(first.status).to.equal(200);
       const etag = header(first, 'etag');
       expect(etag).to.match(/^"[^"]+"$/);
-      const body = first.json as { tiers: Record<string, unknown>; resources: Record<string, { tier: string; mode: string }>; devices: Array<{ serial: string; platform: string; tiers: Record<string, { reasons: Reason[]; fresh_until: string | null }> }> };
+      const body = first.json as {
+        tiers: Record<string, unknown>;
+        resources: Record<string, { tier: string; mode: string }>;
+        devices: Array<{
+          serial: string;
+          platform: string;
+          tiers: Record<string, { reasons: Reason[]; fresh_until: string | null }>;
+        }>;
+      };
       expect(body.resources['wiki']).to.deep.equal({ tier: 'low', mode: 'monitor' });
       const mine = body.devices.find((x) => x.serial === d.serial);
       expect(mine?.platform).to.equal('windows');
       expect(mine?.tiers['high']?.reasons).to.deep.equal([]);
       expect(mine?.tiers['high']?.fresh_until).to.equal(iso(clock.now() + 15 * MIN));
 
-      const again = await ts.client.request('/api/v1/verdicts/bundle', { token: ts.gatewayToken, headers: { 'if-none-match': etag! } });
+      const again = await ts.client.request('/api/v1/verdicts/bundle', {
+        token: ts.gatewayToken,
+        headers: { 'if-none-match': etag! },
+      });
       expect(again.status).to.equal(304);
       expect(again.text).to.equal('');
 
       clock.advance(1000);
       await d.report({ failing: ['windows_firewall'], unixTime: nowSec() });
-      const changed = await ts.client.request('/api/v1/verdicts/bundle', { token: ts.gatewayToken, headers: { 'if-none-match': etag! } });
+      const changed = await ts.client.request('/api/v1/verdicts/bundle', {
+        token: ts.gatewayToken,
+        headers: { 'if-none-match': etag! },
+      });
       expect(changed.status).to.equal(200);
       expect(header(changed, 'etag')).to.not.equal(etag);
       const after = (changed.json as typeof body).devices.find((x) => x.serial === d.serial);
@@ -382,10 +495,18 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       const d = await device('darwin', ['macos_firewall', 'macos_screen_lock']);
       expect((await verdict(d.serial, 'prod-db')).decision).to.equal('deny');
 
-      const forbidden = await ts.client.request(`/api/v1/hosts/${d.serial}/recheck`, { token: ts.gatewayToken, method: 'POST', body: {} });
+      const forbidden = await ts.client.request(`/api/v1/hosts/${d.serial}/recheck`, {
+        token: ts.gatewayToken,
+        method: 'POST',
+        body: {},
+      });
       expect(forbidden.status, 'gateway token cannot recheck').to.equal(403);
 
-      const q = await ts.client.request(`/api/v1/hosts/${d.serial}/recheck`, { token: ts.adminToken, method: 'POST', body: {} });
+      const q = await ts.client.request(`/api/v1/hosts/${d.serial}/recheck`, {
+        token: ts.adminToken,
+        method: 'POST',
+        body: {},
+      });
       expect(q.status, q.text).to.equal(202);
       expect((q.json as { queued: string[] }).queued).to.have.members(['macos_firewall', 'macos_screen_lock']);
 
@@ -402,7 +523,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       expect([...byCheck.keys()]).to.have.members(['macos_firewall', 'macos_screen_lock']);
 
       // the answer lands mid-second (osquery stamps its own results in whole seconds)
-      clock.advance(5000 + (1700 - (clock.now() % 1000)) % 1000);
+      clock.advance(5000 + ((1700 - (clock.now() % 1000)) % 1000));
       const queries: Record<string, unknown> = {};
       const statuses: Record<string, number> = {};
       for (const [check, id] of byCheck) {
@@ -423,7 +544,11 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
     });
 
     it('answers 404 for an unknown host', async () => {
-      const r = await ts.client.request('/api/v1/hosts/NEVER-ENROLLED-3/recheck', { token: ts.adminToken, method: 'POST', body: {} });
+      const r = await ts.client.request('/api/v1/hosts/NEVER-ENROLLED-3/recheck', {
+        token: ts.adminToken,
+        method: 'POST',
+        body: {},
+      });
       expect(r.status).to.equal(404);
       expect(r.json).to.have.property('error');
     });
@@ -433,7 +558,12 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
     const count = (text: string, resource: string, decision: string, mode: string): number => {
       for (const line of text.split('\n')) {
         if (!line.startsWith('trustgate_decisions_total{')) continue;
-        if (line.includes(`resource="${resource}"`) && line.includes(`decision="${decision}"`) && line.includes(`mode="${mode}"`)) return Number(line.split(' ').pop());
+        if (
+          line.includes(`resource="${resource}"`) &&
+          line.includes(`decision="${decision}"`) &&
+          line.includes(`mode="${mode}"`)
+        )
+          return Number(line.split(' ').pop());
       }
       return 0;
     };

@@ -44,7 +44,14 @@ export const CHECK_ROWS: Record<string, CheckRows> = {
     failMessageContains: 'Your macOS is 12.1; we need 14.4 or later.',
   },
   macos_filevault: {
-    pass: [{ name: '/dev/disk3s1', encrypted: '1', filevault_status: 'on', user_uuid: '9D4B4C6A-3F1E-4B7E-9A52-6E0C1F2D3A4B' }],
+    pass: [
+      {
+        name: '/dev/disk3s1',
+        encrypted: '1',
+        filevault_status: 'on',
+        user_uuid: '9D4B4C6A-3F1E-4B7E-9A52-6E0C1F2D3A4B',
+      },
+    ],
     fail: [{ name: '/dev/disk3s1', encrypted: '0', filevault_status: 'off', user_uuid: '' }],
   },
   macos_firewall: {
@@ -72,7 +79,8 @@ export const CHECK_ROWS: Record<string, CheckRows> = {
   linux_os_version: {
     pass: [{ name: 'Ubuntu', platform: 'ubuntu', version: '22.04.4 LTS (Jammy Jellyfish)', major: '22', minor: '04' }],
     fail: [{ name: 'Ubuntu', platform: 'ubuntu', version: '20.04.3 LTS (Focal Fossa)', major: '20', minor: '04' }],
-    failMessageContains: 'Your system runs Ubuntu 20.04.3 LTS (Focal Fossa), which no longer receives security updates.',
+    failMessageContains:
+      'Your system runs Ubuntu 20.04.3 LTS (Focal Fossa), which no longer receives security updates.',
   },
   linux_disk_encryption: {
     pass: [{ path: '/', name: '/dev/dm-0', encrypted: '1', type: 'LUKS2' }],
@@ -128,20 +136,36 @@ export interface ShippedCheck {
 
 interface PackFile {
   platform?: string;
-  queries?: Record<string, { query: string; platform?: string; check?: { title: string; message: string; pass?: string; remediation_url?: string } }>;
+  queries?: Record<
+    string,
+    {
+      query: string;
+      platform?: string;
+      check?: { title: string; message: string; pass?: string; remediation_url?: string };
+    }
+  >;
 }
 
 /** The posture checks of the repository's packs/*.json (pack name = file name without extension). */
 export function shippedChecks(dir = REPO_PACKS): Map<string, ShippedCheck> {
   const out = new Map<string, ShippedCheck>();
-  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     const pack = path.basename(f, '.json');
     const doc = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as PackFile;
     for (const [id, q] of Object.entries(doc.queries ?? {})) {
       if (!q.check) continue;
       out.set(id, {
-        id, pack, platform: q.platform ?? doc.platform, sql: q.query, pass: q.check.pass, message: q.check.message,
-        title: q.check.title, remediationUrl: q.check.remediation_url,
+        id,
+        pack,
+        platform: q.platform ?? doc.platform,
+        sql: q.query,
+        pass: q.check.pass,
+        message: q.check.message,
+        title: q.check.title,
+        remediationUrl: q.check.remediation_url,
       });
     }
   }
@@ -156,7 +180,14 @@ const PLATFORM_FIXTURE: Record<DevicePlatform, string> = {
 
 /** Does a shipped check apply to a device of this platform (the baseline only uses these pack platforms)? */
 export function appliesTo(check: ShippedCheck, platform: DevicePlatform): boolean {
-  return check.platform === undefined || check.platform === 'all' || check.platform.split(',').map((p) => p.trim()).includes(platform);
+  return (
+    check.platform === undefined ||
+    check.platform === 'all' ||
+    check.platform
+      .split(',')
+      .map((p) => p.trim())
+      .includes(platform)
+  );
 }
 
 export interface PostureOptions {
@@ -167,7 +198,11 @@ export interface PostureOptions {
 }
 
 /** The result log lines osqueryd would send for the baseline checks that apply to `platform`. */
-export function postureLines(platform: DevicePlatform, opts: PostureOptions, checks = shippedChecks()): Array<Record<string, unknown>> {
+export function postureLines(
+  platform: DevicePlatform,
+  opts: PostureOptions,
+  checks = shippedChecks(),
+): Array<Record<string, unknown>> {
   const failing = new Set(opts.failing ?? []);
   for (const id of failing) if (!checks.has(id)) throw new Error(`no shipped check "${id}"`);
   const lines: Array<Record<string, unknown>> = [];
@@ -191,16 +226,28 @@ export interface Device {
 }
 
 /** Enrolls a device of `platform` from its real enroll fixture under its own serial and hardware UUID. */
-export async function enrollDevice(client: Client, enrollSecret: string, platform: DevicePlatform, serial: string): Promise<Device> {
-  const agent = await enrollFrom(client, enrollSecret, PLATFORM_FIXTURE[platform], { serial, uuid: `uuid-${serial}`, hostname: `${serial.toLowerCase()}.example.test` });
+export async function enrollDevice(
+  client: Client,
+  enrollSecret: string,
+  platform: DevicePlatform,
+  serial: string,
+): Promise<Device> {
+  const agent = await enrollFrom(client, enrollSecret, PLATFORM_FIXTURE[platform], {
+    serial,
+    uuid: `uuid-${serial}`,
+    hostname: `${serial.toLowerCase()}.example.test`,
+  });
   const checks = shippedChecks();
   const send = async (data: Array<Record<string, unknown>>): Promise<Reply> => {
     const r = await agent.post('/log', { log_type: 'result', data });
-    if (r.status !== 200 || JSON.stringify(r.json) !== '{}') throw new Error(`log not acknowledged: ${r.status} ${r.text}`);
+    if (r.status !== 200 || JSON.stringify(r.json) !== '{}')
+      throw new Error(`log not acknowledged: ${r.status} ${r.text}`);
     return r;
   };
   return {
-    serial, platform, agent,
+    serial,
+    platform,
+    agent,
     report: (opts) => send(postureLines(platform, opts, checks)),
     reportCheck: (checkId, rows, unixTime) => {
       const c = checks.get(checkId);

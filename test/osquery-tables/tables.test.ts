@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { compareVersions, osquerySplit } from '../../server/osquery-tables/functions.js';
-import { allTableSpecs, createTablesDb, prepareOsquerySql, stripOsqueryCollations, tablesFor, validateSql } from '../../server/osquery-tables/tables.js';
+import {
+  allTableSpecs,
+  createTablesDb,
+  prepareOsquerySql,
+  stripOsqueryCollations,
+  tablesFor,
+  validateSql,
+} from '../../server/osquery-tables/tables.js';
 import { importFleetPolicies } from '../../server/packs/fleet-import.js';
 import { loadPacksDir } from '../../server/packs/load.js';
 import { familiesOf, intersectPlatforms } from '../../server/packs/platform.js';
@@ -20,9 +27,18 @@ describe('tablesFor', () => {
       expect(names).to.include.members(['os_version', 'osquery_info', 'system_info', 'processes', 'time']);
       expect(names.length).to.equal(all.filter((t) => t.platforms.includes(p)).length);
     }
-    expect(tablesFor('darwin').map((t) => t.name)).to.include.members(['alf', 'sip_config', 'gatekeeper', 'sharing_preferences']);
-    expect(tablesFor('windows').map((t) => t.name)).to.include.members(['bitlocker_info', 'registry', 'windows_security_center']).and.not.include('alf');
-    expect(tablesFor('linux').map((t) => t.name)).to.include.members(['systemd_units', 'iptables', 'deb_packages']).and.not.include('registry');
+    expect(tablesFor('darwin').map((t) => t.name)).to.include.members([
+      'alf',
+      'sip_config',
+      'gatekeeper',
+      'sharing_preferences',
+    ]);
+    expect(tablesFor('windows').map((t) => t.name))
+      .to.include.members(['bitlocker_info', 'registry', 'windows_security_center'])
+      .and.not.include('alf');
+    expect(tablesFor('linux').map((t) => t.name))
+      .to.include.members(['systemd_units', 'iptables', 'deb_packages'])
+      .and.not.include('registry');
     expect(tablesFor('freebsd')).to.deep.equal([]);
     expect(tablesFor('unknown')).to.deep.equal([]);
   });
@@ -40,7 +56,10 @@ describe('createTablesDb', () => {
     const db = createTablesDb('windows');
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
     expect(tables.length).to.equal(tablesFor('windows').length);
-    const cols = db.prepare("SELECT name, type FROM pragma_table_info('bitlocker_info')").all() as Array<{ name: string; type: string }>;
+    const cols = db.prepare("SELECT name, type FROM pragma_table_info('bitlocker_info')").all() as Array<{
+      name: string;
+      type: string;
+    }>;
     expect(cols).to.deep.include({ name: 'protection_status', type: 'INTEGER' });
     expect(cols).to.deep.include({ name: 'drive_letter', type: 'TEXT' });
     expect(db.prepare('SELECT count(*) AS n FROM bitlocker_info').get()).to.deep.equal({ n: 0 });
@@ -49,7 +68,10 @@ describe('createTablesDb', () => {
   it('lets a simulator fill the tables and run real queries, with column aliases and table aliases', () => {
     const db = createTablesDb('linux');
     db.prepare('INSERT INTO time (datetime, unix_time) VALUES (?, ?)').run('2026-11-27T12:00:00Z', 1795780800);
-    expect(db.prepare('SELECT date_time, unix_time FROM time').get()).to.deep.equal({ date_time: '2026-11-27T12:00:00Z', unix_time: 1795780800 });
+    expect(db.prepare('SELECT date_time, unix_time FROM time').get()).to.deep.equal({
+      date_time: '2026-11-27T12:00:00Z',
+      unix_time: 1795780800,
+    });
     db.prepare("INSERT INTO etc_hosts (address, hostnames) VALUES ('127.0.0.1', 'localhost')").run();
     expect(db.prepare('SELECT hostnames FROM hosts').get()).to.deep.equal({ hostnames: 'localhost' });
   });
@@ -59,14 +81,16 @@ describe('createTablesDb', () => {
     mine.exec('CREATE TABLE sim_meta (k TEXT)');
     const db = createTablesDb('darwin', mine);
     expect(db).to.equal(mine);
-    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('sim_meta', 'alf')").get()).to.deep.equal({ n: 2 });
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('sim_meta', 'alf')").get()).to.deep.equal(
+      { n: 2 },
+    );
   });
 });
 
 describe('validateSql', () => {
   const cases: Array<[string, 'darwin' | 'linux' | 'windows', string | null]> = [
     ['SELECT * FROM time;', 'darwin', null],
-    ['select version from os_version where version collate version >= \'14.4\'', 'darwin', null],
+    ["select version from os_version where version collate version >= '14.4'", 'darwin', null],
     ['SELECT global_state FROM alf', 'darwin', null],
     ['SELECT global_state FROM alf', 'linux', 'no such table: alf'],
     ['SELECT nope FROM os_version', 'windows', 'no such column: nope'],
@@ -121,7 +145,8 @@ describe('validateSql', () => {
 
 describe('osquery SQL functions', () => {
   const db = createTablesDb('linux');
-  const one = (sql: string, ...args: unknown[]): unknown => Object.values(db.prepare(sql).get(...args) as Record<string, unknown>)[0];
+  const one = (sql: string, ...args: unknown[]): unknown =>
+    Object.values(db.prepare(sql).get(...args) as Record<string, unknown>)[0];
 
   it('split(): splits on any of the token characters, skips empty pieces, trims, and indexes', () => {
     expect(one("SELECT split('192.168.0.1', '.', 1)")).to.equal('168');
@@ -161,7 +186,9 @@ describe('osquery SQL functions', () => {
     expect(one("SELECT in_cidr_block('2001:db8::/32', '2001:db8::1')")).to.equal(1);
     expect(one("SELECT in_cidr_block('2001:db8::/32', '2001:db9::1')")).to.equal(0);
     expect(one("SELECT in_cidr_block('::ffff:0:0/96', '::ffff:10.0.0.1')")).to.equal(1);
-    expect(() => one("SELECT in_cidr_block('10.0.0.0', '10.0.0.1')")).to.throw(/CIDR for IP address v4 cannot be parsed/);
+    expect(() => one("SELECT in_cidr_block('10.0.0.0', '10.0.0.1')")).to.throw(
+      /CIDR for IP address v4 cannot be parsed/,
+    );
   });
 
   it('hashes and base64 as osquery computes them', () => {
@@ -171,14 +198,16 @@ describe('osquery SQL functions', () => {
     expect(one("SELECT to_base64('osquery')")).to.equal('b3NxdWVyeQ==');
     expect(one("SELECT from_base64('b3NxdWVyeQ==')")).to.equal('osquery');
     expect(one("SELECT conditional_to_base64('plain')")).to.equal('plain');
-    expect(one("SELECT conditional_to_base64(char(1, 65))")).to.equal('AUE=');
+    expect(one('SELECT conditional_to_base64(char(1, 65))')).to.equal('AUE=');
   });
 
   it('parent_directory() uses the platform separator', () => {
     expect(one("SELECT parent_directory('/usr/bin/ssh')")).to.equal('/usr/bin');
     expect(one("SELECT parent_directory('ssh')")).to.equal(null);
     const win = createTablesDb('windows');
-    expect(Object.values(win.prepare("SELECT parent_directory('C:\\Windows\\notepad.exe') AS d").get() as object)[0]).to.equal('C:\\Windows');
+    expect(
+      Object.values(win.prepare("SELECT parent_directory('C:\\Windows\\notepad.exe') AS d").get() as object)[0],
+    ).to.equal('C:\\Windows');
   });
 
   it("version_compare() and compareVersions follow osquery's version collations", () => {
@@ -198,15 +227,24 @@ describe('osquery SQL functions', () => {
 
 describe('stripOsqueryCollations and prepareOsquerySql', () => {
   it('removes osquery collations but not text inside strings or identifiers', () => {
-    expect(stripOsqueryCollations("SELECT * FROM os_version ORDER BY version COLLATE version DESC")).to.equal('SELECT * FROM os_version ORDER BY version  DESC');
+    expect(stripOsqueryCollations('SELECT * FROM os_version ORDER BY version COLLATE version DESC')).to.equal(
+      'SELECT * FROM os_version ORDER BY version  DESC',
+    );
     expect(stripOsqueryCollations("SELECT 'x COLLATE version' AS a")).to.equal("SELECT 'x COLLATE version' AS a");
-    expect(stripOsqueryCollations('SELECT name COLLATE NOCASE FROM users')).to.equal('SELECT name COLLATE NOCASE FROM users');
+    expect(stripOsqueryCollations('SELECT name COLLATE NOCASE FROM users')).to.equal(
+      'SELECT name COLLATE NOCASE FROM users',
+    );
   });
 
   it('reads a double-quoted word that names no column as a string, as osquery’s SQLite does', () => {
     const db = createTablesDb('darwin');
-    db.prepare("INSERT INTO disk_encryption (name, user_uuid, filevault_status) VALUES ('disk1', 'U', 'on'), ('disk2', '', 'off')").run();
-    const rows = prepareOsquerySql(db, 'SELECT name FROM disk_encryption WHERE user_uuid IS NOT "" AND "name" != "disk9"').all();
+    db.prepare(
+      "INSERT INTO disk_encryption (name, user_uuid, filevault_status) VALUES ('disk1', 'U', 'on'), ('disk2', '', 'off')",
+    ).run();
+    const rows = prepareOsquerySql(
+      db,
+      'SELECT name FROM disk_encryption WHERE user_uuid IS NOT "" AND "name" != "disk9"',
+    ).all();
     expect(rows).to.deep.equal([{ name: 'disk1' }]);
   });
 });

@@ -11,8 +11,15 @@ export interface EnrolledAgent {
 export const OSQ = '/api/v1/osquery';
 
 /** Enrolls from a real enroll fixture, optionally overriding the serial/UUID so hosts stay distinct. */
-export async function enrollFrom(client: Client, secret: string, fixtureName: string, override: { serial?: string; uuid?: string; hostname?: string } = {}): Promise<EnrolledAgent> {
-  const body = fixture<Record<string, unknown> & { host_details?: Record<string, Record<string, string>> }>(fixtureName);
+export async function enrollFrom(
+  client: Client,
+  secret: string,
+  fixtureName: string,
+  override: { serial?: string; uuid?: string; hostname?: string } = {},
+): Promise<EnrolledAgent> {
+  const body = fixture<Record<string, unknown> & { host_details?: Record<string, Record<string, string>> }>(
+    fixtureName,
+  );
   body.enroll_secret = secret;
   if (body.host_details?.system_info) {
     if (override.serial) body.host_details.system_info.hardware_serial = override.serial;
@@ -22,18 +29,30 @@ export async function enrollFrom(client: Client, secret: string, fixtureName: st
   const r = await client.request(`${OSQ}/enroll`, { body });
   const nodeKey = (r.json as { node_key?: string }).node_key;
   if (!nodeKey) throw new Error(`enroll failed: ${r.status} ${r.text}`);
-  const serial = body.host_details?.system_info?.hardware_serial || body.host_details?.system_info?.uuid || String(body.host_identifier);
+  const serial =
+    body.host_details?.system_info?.hardware_serial ||
+    body.host_details?.system_info?.uuid ||
+    String(body.host_identifier);
   return {
     nodeKey,
     serial,
-    post: (p, b, opts = {}) => client.request(`${OSQ}${p}`, {
-      body: opts.header ? b : { ...b, node_key: nodeKey },
-      gzip: opts.gzip ?? false,
-      headers: opts.header ? { authorization: `NodeKey ${nodeKey}` } : {},
-    }),
+    post: (p, b, opts = {}) =>
+      client.request(`${OSQ}${p}`, {
+        body: opts.header ? b : { ...b, node_key: nodeKey },
+        gzip: opts.gzip ?? false,
+        headers: opts.header ? { authorization: `NodeKey ${nodeKey}` } : {},
+      }),
   };
 }
 
 export const snapshotLine = (name: string, unixTime: number, rows: Array<Record<string, string>>) => ({
-  snapshot: rows, action: 'snapshot', name, hostIdentifier: 'test', calendarTime: 'x', unixTime, epoch: 0, counter: 0, numerics: false,
+  snapshot: rows,
+  action: 'snapshot',
+  name,
+  hostIdentifier: 'test',
+  calendarTime: 'x',
+  unixTime,
+  epoch: 0,
+  counter: 0,
+  numerics: false,
 });

@@ -14,8 +14,12 @@ const WIN_OLD = 'enroll-request-windows-osquery2.7-no-host-details.json';
 describe('osquery TLS API (HTTPS, real store)', function () {
   this.timeout(30_000);
   let ts: TestServer;
-  before(async () => { ts = await startTestServer(); });
-  after(async () => { await ts.stop(); });
+  before(async () => {
+    ts = await startTestServer();
+  });
+  after(async () => {
+    await ts.stop();
+  });
 
   const admin = (path: string) => ts.client.request(`/api/v1${path}`, { token: ts.adminToken });
 
@@ -46,8 +50,14 @@ describe('osquery TLS API (HTTPS, real store)', function () {
     });
 
     it('keeps one host record when a device re-enrolls, and revokes the old node key', async () => {
-      const first = await enrollFrom(ts.client, ts.enrollSecret, LINUX, { serial: 'REENROLL-1', uuid: 'uuid-reenroll-1' });
-      const second = await enrollFrom(ts.client, ts.enrollSecret, LINUX, { serial: 'REENROLL-1', uuid: 'uuid-reenroll-1' });
+      const first = await enrollFrom(ts.client, ts.enrollSecret, LINUX, {
+        serial: 'REENROLL-1',
+        uuid: 'uuid-reenroll-1',
+      });
+      const second = await enrollFrom(ts.client, ts.enrollSecret, LINUX, {
+        serial: 'REENROLL-1',
+        uuid: 'uuid-reenroll-1',
+      });
       expect(second.nodeKey).not.to.equal(first.nodeKey);
       const old = await first.post('/config', {});
       expect(old.status).to.equal(401);
@@ -69,10 +79,16 @@ describe('osquery TLS API (HTTPS, real store)', function () {
 
   describe('POST /api/v1/osquery/config', () => {
     it('returns strict JSON options and only the packs for the host platform, with checks stripped', async () => {
-      const linux = await enrollFrom(ts.client, ts.enrollSecret, LINUX, { serial: 'CFG-LINUX', uuid: 'uuid-cfg-linux' });
+      const linux = await enrollFrom(ts.client, ts.enrollSecret, LINUX, {
+        serial: 'CFG-LINUX',
+        uuid: 'uuid-cfg-linux',
+      });
       const r = await linux.post('/config', {});
       expect(r.status).to.equal(200);
-      const cfg = JSON.parse(r.text) as { options: Record<string, unknown>; packs: Record<string, { platform?: string; queries: Record<string, Record<string, unknown>> }> };
+      const cfg = JSON.parse(r.text) as {
+        options: Record<string, unknown>;
+        packs: Record<string, { platform?: string; queries: Record<string, Record<string, unknown>> }>;
+      };
       expect(cfg.options).to.include({ pack_delimiter: '/', disable_distributed: false });
       expect(r.text.length).to.be.below(4 * 1024 * 1024);
       expect(r.text).not.to.contain('"check"');
@@ -80,7 +96,8 @@ describe('osquery TLS API (HTTPS, real store)', function () {
       expect(packNames.length).to.be.greaterThan(0);
       for (const p of Object.values(cfg.packs)) {
         if (p.platform) expect(p.platform).to.match(/linux|posix|any|all|ubuntu/);
-        for (const q of Object.values(p.queries)) if (typeof q.platform === 'string') expect(q.platform).to.match(/linux|posix|any|all|ubuntu/);
+        for (const q of Object.values(p.queries))
+          if (typeof q.platform === 'string') expect(q.platform).to.match(/linux|posix|any|all|ubuntu/);
       }
       expect(packNames.join(' ')).not.to.match(/windows|macos|darwin/);
     });
@@ -110,10 +127,13 @@ describe('osquery TLS API (HTTPS, real store)', function () {
 
   describe('POST /api/v1/osquery/log', () => {
     let a: Awaited<ReturnType<typeof enrollFrom>>;
-    before(async () => { a = await enrollFrom(ts.client, ts.enrollSecret, LINUX, { serial: 'LOG-1', uuid: 'uuid-log-1' }); });
+    before(async () => {
+      a = await enrollFrom(ts.client, ts.enrollSecret, LINUX, { serial: 'LOG-1', uuid: 'uuid-log-1' });
+    });
     const results = async (query?: string) => {
       const r = await admin(`/hosts/LOG-1/results${query ? `?query=${encodeURIComponent(query)}` : ''}`);
-      return (r.json as { results: Array<{ query: string; rows: Array<Record<string, string>>; observed_at: string }> }).results;
+      return (r.json as { results: Array<{ query: string; rows: Array<Record<string, string>>; observed_at: string }> })
+        .results;
     };
 
     for (const f of fixtureNames('log-result-')) {
@@ -156,7 +176,13 @@ describe('osquery TLS API (HTTPS, real store)', function () {
 
     it('maintains the latest set from differential results, idempotently on retry', async () => {
       const diff = (unixTime: number, counter: number, added: object[], removed: object[]) => ({
-        diffResults: { added, removed }, name: 'pack/t/diff', hostIdentifier: 'h', calendarTime: 'x', unixTime, epoch: 0, counter,
+        diffResults: { added, removed },
+        name: 'pack/t/diff',
+        hostIdentifier: 'h',
+        calendarTime: 'x',
+        unixTime,
+        epoch: 0,
+        counter,
       });
       await a.post('/log', { log_type: 'result', data: [diff(100, 0, [{ p: '22' }, { p: '80' }], [])] });
       const step = { log_type: 'result', data: [diff(200, 1, [{ p: '443' }], [{ p: '80' }])] };
@@ -168,7 +194,16 @@ describe('osquery TLS API (HTTPS, real store)', function () {
     });
 
     it('groups event-format lines of one run into one change', async () => {
-      const ev = (action: string, p: string) => ({ name: 'pack/t/ev', hostIdentifier: 'h', calendarTime: 'x', unixTime: '50', epoch: '0', counter: '0', columns: { p }, action });
+      const ev = (action: string, p: string) => ({
+        name: 'pack/t/ev',
+        hostIdentifier: 'h',
+        calendarTime: 'x',
+        unixTime: '50',
+        epoch: '0',
+        counter: '0',
+        columns: { p },
+        action,
+      });
       await a.post('/log', { log_type: 'result', data: [ev('added', '1'), ev('added', '2')] });
       expect((await results('t/ev'))[0]!.rows).to.have.length(2);
     });
@@ -179,7 +214,10 @@ describe('osquery TLS API (HTTPS, real store)', function () {
       const a = await enrollFrom(ts.client, ts.enrollSecret, WIN11, { serial: 'DIST-1', uuid: 'uuid-dist-1' });
       const empty = await a.post('/distributed/read', {});
       expect((empty.json as { queries: object }).queries).to.deep.equal({});
-      const q = await ts.client.request('/api/v1/queries', { token: ts.adminToken, body: { sql: 'SELECT 1 AS one', serials: ['DIST-1'] } });
+      const q = await ts.client.request('/api/v1/queries', {
+        token: ts.adminToken,
+        body: { sql: 'SELECT 1 AS one', serials: ['DIST-1'] },
+      });
       expect(q.status).to.equal(201);
       const id = (q.json as { id: string }).id;
       const read = await a.post('/distributed/read', {});
@@ -187,7 +225,11 @@ describe('osquery TLS API (HTTPS, real store)', function () {
       const qid = Object.keys(queries)[0]!;
       expect(queries[qid]).to.equal('SELECT 1 AS one');
       expect(read.json).not.to.have.property('accelerate');
-      const w = await a.post('/distributed/write', { queries: { [qid]: [{ one: '1' }] }, statuses: { [qid]: 0 }, messages: { [qid]: '' } });
+      const w = await a.post('/distributed/write', {
+        queries: { [qid]: [{ one: '1' }] },
+        statuses: { [qid]: 0 },
+        messages: { [qid]: '' },
+      });
       expect(w.json).to.deep.equal({});
       const res = await ts.client.request(`/api/v1/queries/${id}`, { token: ts.adminToken });
       expect((res.json as { results: Array<{ rows: unknown[] }> }).results[0]!.rows).to.deep.equal([{ one: '1' }]);
@@ -210,11 +252,24 @@ describe('osquery TLS API (HTTPS, real store)', function () {
       const payload = Buffer.from('hello carve world! '.repeat(10));
       const blockSize = 64;
       const blocks = Math.ceil(payload.length / blockSize);
-      const begin = await a.post('/carve/begin', { block_count: blocks, block_size: blockSize, carve_size: payload.length, carve_id: 'guid-1', request_id: 'req-1' });
+      const begin = await a.post('/carve/begin', {
+        block_count: blocks,
+        block_size: blockSize,
+        carve_size: payload.length,
+        carve_id: 'guid-1',
+        request_id: 'req-1',
+      });
       const sessionId = (begin.json as { session_id: string }).session_id;
       expect(sessionId).to.be.a('string').and.not.equal('');
       for (let i = blocks - 1; i >= 0; i--) {
-        const r = await ts.client.request(`${OSQ}/carve/block`, { body: { block_id: i, session_id: sessionId, request_id: 'req-1', data: payload.subarray(i * blockSize, (i + 1) * blockSize).toString('base64') } });
+        const r = await ts.client.request(`${OSQ}/carve/block`, {
+          body: {
+            block_id: i,
+            session_id: sessionId,
+            request_id: 'req-1',
+            data: payload.subarray(i * blockSize, (i + 1) * blockSize).toString('base64'),
+          },
+        });
         expect(r.status).to.equal(200);
       }
       const data = await ts.client.request(`/api/v1/carves/${sessionId}/data`, { token: ts.adminToken });
@@ -225,7 +280,9 @@ describe('osquery TLS API (HTTPS, real store)', function () {
 
   describe('bad input', () => {
     let a: Awaited<ReturnType<typeof enrollFrom>>;
-    before(async () => { a = await enrollFrom(ts.client, ts.enrollSecret, LINUX, { serial: 'BAD-1', uuid: 'uuid-bad-1' }); });
+    before(async () => {
+      a = await enrollFrom(ts.client, ts.enrollSecret, LINUX, { serial: 'BAD-1', uuid: 'uuid-bad-1' });
+    });
 
     it('answers 400 with "error" for malformed or truncated JSON', async () => {
       for (const raw of ['{"node_key": "x", "log_type": "result", "data": [', 'not json', '']) {
@@ -263,7 +320,10 @@ describe('osquery TLS API (HTTPS, real store)', function () {
       const br = await ts.client.request(`${OSQ}/log`, { raw: '{}', headers: { 'content-encoding': 'br' } });
       expect(br.status).to.equal(400);
       expect((br.json as { error: string }).error).to.match(/unsupported content encoding "br"/);
-      const corrupt = await ts.client.request(`${OSQ}/log`, { raw: Buffer.from('not gzip at all'), headers: { 'content-encoding': 'gzip' } });
+      const corrupt = await ts.client.request(`${OSQ}/log`, {
+        raw: Buffer.from('not gzip at all'),
+        headers: { 'content-encoding': 'gzip' },
+      });
       expect(corrupt.status).to.equal(400);
       expect(corrupt.json).to.have.property('error');
       const get = await ts.client.request(`${OSQ}/config`, { method: 'GET' });
@@ -278,13 +338,18 @@ describe('osquery TLS API (HTTPS, real store)', function () {
         expect(r.status, raw).to.be.oneOf([400, 401]);
         expect(r.json, raw).to.have.property('error');
       }
-      const r = await ts.client.request(`${OSQ}/distributed/read`, { method: 'POST', headers: { authorization: `NodeKey ${a.nodeKey}` } });
+      const r = await ts.client.request(`${OSQ}/distributed/read`, {
+        method: 'POST',
+        headers: { authorization: `NodeKey ${a.nodeKey}` },
+      });
       expect(r.status).to.equal(200);
       expect(r.json).to.deep.include({ queries: {}, node_invalid: false });
     });
 
     it('answers a JSON error (never {}) for an unknown osquery path', async () => {
-      const r = await ts.client.request(`${OSQ}/logger`, { body: { node_key: a.nodeKey, log_type: 'result', data: [] } });
+      const r = await ts.client.request(`${OSQ}/logger`, {
+        body: { node_key: a.nodeKey, log_type: 'result', data: [] },
+      });
       expect(r.status).to.equal(404);
       expect(r.json).to.have.property('error');
     });

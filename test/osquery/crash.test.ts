@@ -13,7 +13,10 @@ import { createClient } from '../support/http.js';
 import { enrollFrom } from './agent.js';
 
 async function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'server/cli/bin.js'), 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'server/cli/bin.js'), 'serve'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${buf}`)), 30_000);
@@ -34,8 +37,12 @@ describe('durability across SIGKILL', function () {
   this.timeout(90_000);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trustgate-crash-'));
   const env = {
-    TRUSTGATE_PORT: '0', TRUSTGATE_HOST: '127.0.0.1', TRUSTGATE_DATA_DIR: path.join(root, 'data'), TRUSTGATE_CERTS_DIR: path.join(root, 'certs'),
-    TRUSTGATE_PACKS_DIR: REPO_PACKS, TRUSTGATE_LOG_LEVEL: 'info',
+    TRUSTGATE_PORT: '0',
+    TRUSTGATE_HOST: '127.0.0.1',
+    TRUSTGATE_DATA_DIR: path.join(root, 'data'),
+    TRUSTGATE_CERTS_DIR: path.join(root, 'certs'),
+    TRUSTGATE_PACKS_DIR: REPO_PACKS,
+    TRUSTGATE_LOG_LEVEL: 'info',
   };
 
   it('keeps every acknowledged log batch after the server is killed mid-stream', async () => {
@@ -43,7 +50,14 @@ describe('durability across SIGKILL', function () {
     const ca = fs.readFileSync(path.join(root, 'certs/ca.crt'), 'utf8');
     const secret = fs.readFileSync(path.join(root, 'data/enroll_secret'), 'utf8').trim();
     let client = createClient(`https://127.0.0.1:${port}`, ca);
-    const agents = await Promise.all([0, 1, 2, 3].map((i) => enrollFrom(client, secret, 'enroll-request-linux-ubuntu20.04-osquery5.0.1.json', { serial: `CRASH-${i}`, uuid: `uuid-crash-${i}` })));
+    const agents = await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        enrollFrom(client, secret, 'enroll-request-linux-ubuntu20.04-osquery5.0.1.json', {
+          serial: `CRASH-${i}`,
+          uuid: `uuid-crash-${i}`,
+        }),
+      ),
+    );
     const acked = new Set<string>();
     let sent = 0;
     let stop = false;
@@ -52,7 +66,21 @@ describe('durability across SIGKILL', function () {
         const name = `pack/crash/q${i}_${n}`;
         sent++;
         try {
-          const r = await a.post('/log', { log_type: 'result', data: [{ snapshot: [{ n: String(n), agent: String(i) }], action: 'snapshot', name, hostIdentifier: 'h', calendarTime: 'x', unixTime: 1700000000 + n, epoch: 0, counter: 0 }] });
+          const r = await a.post('/log', {
+            log_type: 'result',
+            data: [
+              {
+                snapshot: [{ n: String(n), agent: String(i) }],
+                action: 'snapshot',
+                name,
+                hostIdentifier: 'h',
+                calendarTime: 'x',
+                unixTime: 1700000000 + n,
+                epoch: 0,
+                counter: 0,
+              },
+            ],
+          });
           if (r.status === 200 && JSON.stringify(r.json) === '{}') acked.add(`${a.serial}|crash/q${i}_${n}`);
         } catch {
           return; // connection died with the server
@@ -72,7 +100,14 @@ describe('durability across SIGKILL', function () {
       const ready = await client.request('/readyz');
       expect(ready.status).to.equal(200);
       const db = new Database(path.join(root, 'data/trustgate.db'), { readonly: true });
-      const stored = new Set(db.prepare<[], { serial: string; query_key: string }>('SELECT h.serial, r.query_key FROM latest_results r JOIN hosts h ON h.id = r.host_id').all().map((r) => `${r.serial}|${r.query_key}`));
+      const stored = new Set(
+        db
+          .prepare<[], { serial: string; query_key: string }>(
+            'SELECT h.serial, r.query_key FROM latest_results r JOIN hosts h ON h.id = r.host_id',
+          )
+          .all()
+          .map((r) => `${r.serial}|${r.query_key}`),
+      );
       db.close();
       const lost = [...acked].filter((k) => !stored.has(k));
       expect(lost, `acknowledged but lost (of ${acked.size} acked, ${sent} sent)`).to.deep.equal([]);

@@ -14,8 +14,16 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 /** Arbitrary structural mutations of a JSON value: drop/replace keys, change types, nest junk. */
 function mutate(value: Json): fc.Arbitrary<Json> {
   const junk: fc.Arbitrary<Json> = fc.oneof(
-    fc.constant(null), fc.boolean(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string(), fc.constant(''),
-    fc.constant([] as Json[]), fc.constant({} as Json), fc.string().map((s): Json => [s]), fc.dictionary(fc.string(), fc.string()),
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.string(),
+    fc.constant(''),
+    fc.constant([] as Json[]),
+    fc.constant({} as Json),
+    fc.string().map((s): Json => [s]),
+    fc.dictionary(fc.string(), fc.string()),
   );
   const paths: string[][] = [];
   const walk = (v: Json, p: string[]) => {
@@ -45,12 +53,22 @@ describe('osquery endpoints under mutated input (property)', function () {
   let nodeKey: string;
   before(async () => {
     ts = await startTestServer();
-    nodeKey = (await enrollFrom(ts.client, ts.enrollSecret, 'enroll-request-linux-ubuntu20.04-osquery5.0.1.json', { serial: 'FUZZ-1', uuid: 'uuid-fuzz-1' })).nodeKey;
+    nodeKey = (
+      await enrollFrom(ts.client, ts.enrollSecret, 'enroll-request-linux-ubuntu20.04-osquery5.0.1.json', {
+        serial: 'FUZZ-1',
+        uuid: 'uuid-fuzz-1',
+      })
+    ).nodeKey;
   });
-  after(async () => { await ts.stop(); });
+  after(async () => {
+    await ts.stop();
+  });
 
   const cases: Array<{ path: string; body: Json }> = [
-    ...fixtureNames('log-result-').map((f) => ({ path: '/log', body: { log_type: 'result', data: [fixture(f) as Json] } as Json })),
+    ...fixtureNames('log-result-').map((f) => ({
+      path: '/log',
+      body: { log_type: 'result', data: [fixture(f) as Json] } as Json,
+    })),
     ...fixtureNames('log-request-').map((f) => ({ path: '/log', body: fixture(f) as Json })),
     ...fixtureNames('distributed-write-').map((f) => ({ path: '/distributed/write', body: fixture(f) as Json })),
     { path: '/enroll', body: fixture('enroll-request-windows11-osquery5.4.0.json') as Json },
@@ -63,16 +81,27 @@ describe('osquery endpoints under mutated input (property)', function () {
   const check = (status: number, text: string, label: string) => {
     expect(status, `${label}: ${text.slice(0, 200)}`).to.be.below(500);
     const body = JSON.parse(text) as Record<string, unknown>;
-    if (status >= 400) expect('error' in body || body.node_invalid === true, `${label} failure body must say so: ${text.slice(0, 200)}`).to.equal(true);
+    if (status >= 400)
+      expect(
+        'error' in body || body.node_invalid === true,
+        `${label} failure body must say so: ${text.slice(0, 200)}`,
+      ).to.equal(true);
   };
 
   it('answers structurally mutated payloads with a 4xx error body or a real success, never 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...cases).chain((c) => mutate(c.body).map((b) => ({ path: c.path, body: b }))), fc.boolean(), async (c, withKey) => {
-        const body = withKey && c.body && typeof c.body === 'object' && !Array.isArray(c.body) ? { ...c.body, node_key: nodeKey } : c.body;
-        const r = await ts.client.request(`${OSQ}${c.path}`, { raw: JSON.stringify(body) });
-        check(r.status, r.text, c.path);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...cases).chain((c) => mutate(c.body).map((b) => ({ path: c.path, body: b }))),
+        fc.boolean(),
+        async (c, withKey) => {
+          const body =
+            withKey && c.body && typeof c.body === 'object' && !Array.isArray(c.body)
+              ? { ...c.body, node_key: nodeKey }
+              : c.body;
+          const r = await ts.client.request(`${OSQ}${c.path}`, { raw: JSON.stringify(body) });
+          check(r.status, r.text, c.path);
+        },
+      ),
       { numRuns: 300, seed: 20261127 },
     );
   });

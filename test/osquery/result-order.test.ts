@@ -24,8 +24,12 @@ describe('result order: observed second, then arrival (recheck against same-seco
   /** Moves the clock to `ms` milliseconds into the current second (forward only). */
   const toMillis = (ms: number): void => clock.set(second() * 1000 + ms);
 
-  before(async () => { ts = await startTestServer({ clock }); });
-  after(async () => { await ts.stop(); });
+  before(async () => {
+    ts = await startTestServer({ clock });
+  });
+  after(async () => {
+    await ts.stop();
+  });
 
   const decision = async (serial: string): Promise<{ decision: string; reasons: string[] }> => {
     const r = await ts.client.request(`/api/v1/verdict?serial=${serial}&resource=prod-db`, { token: ts.gatewayToken });
@@ -36,7 +40,11 @@ describe('result order: observed second, then arrival (recheck against same-seco
 
   /** Queues a recheck of the device's failing checks and takes the queued ids from distributed/read. */
   async function recheckIds(d: Device): Promise<Map<string, string>> {
-    const q = await ts.client.request(`/api/v1/hosts/${d.serial}/recheck`, { token: ts.adminToken, method: 'POST', body: {} });
+    const q = await ts.client.request(`/api/v1/hosts/${d.serial}/recheck`, {
+      token: ts.adminToken,
+      method: 'POST',
+      body: {},
+    });
     expect(q.status, q.text).to.equal(202);
     const read = await d.agent.post('/distributed/read', {});
     const ids = new Map<string, string>();

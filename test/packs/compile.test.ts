@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import type { Pack } from '../../server/domain/types.js';
 import { AppError } from '../../server/shared/errors.js';
-import { OSQUERY_MAX_CONFIG_BYTES, checksForHost, compileConfig, createConfigCompiler, createQueryResolver } from '../../server/packs/compile.js';
+import {
+  OSQUERY_MAX_CONFIG_BYTES,
+  checksForHost,
+  compileConfig,
+  createConfigCompiler,
+  createQueryResolver,
+} from '../../server/packs/compile.js';
 import { parsePackText } from '../../server/packs/parse.js';
 import { host } from './helpers.js';
 
@@ -49,7 +55,10 @@ describe('compileConfig', () => {
     const text = JSON.stringify(config);
     expect(text).to.not.include('"check"');
     expect(text).to.not.include('"source"');
-    expect(config.packs.mac).to.deep.equal({ platform: 'darwin', queries: { fv: { interval: 300, query: 'select 1', snapshot: true } } });
+    expect(config.packs.mac).to.deep.equal({
+      platform: 'darwin',
+      queries: { fv: { interval: 300, query: 'select 1', snapshot: true } },
+    });
     expect(config.packs.mixed?.discovery).to.deep.equal(['select 1 from osquery_info']);
     expect(config.packs.mixed?.file_paths).to.deep.equal({ etc: ['/etc/%%'] });
     // the source packs are not modified
@@ -57,7 +66,10 @@ describe('compileConfig', () => {
   });
 
   it('sets the protocol options, and lets the caller override them', () => {
-    const config = compileConfig(host('linux', 'debian'), packs, { distributedInterval: 5, overrides: { logger_tls_period: 3, host_identifier: 'uuid' } });
+    const config = compileConfig(host('linux', 'debian'), packs, {
+      distributedInterval: 5,
+      overrides: { logger_tls_period: 3, host_identifier: 'uuid' },
+    });
     expect(config.options).to.deep.equal({
       disable_distributed: false,
       distributed_interval: 5,
@@ -81,22 +93,32 @@ describe('compileConfig', () => {
       discovery: ['select 1 from osquery_info'],
     });
     const c = JSON.stringify(compileConfig(host('linux', 'ubuntu'), [reordered]).packs.mixed);
-    const d = JSON.stringify(compileConfig(host('linux', 'ubuntu'), [packs[2] as Pack]).packs.mixed?.queries.everywhere);
+    const d = JSON.stringify(
+      compileConfig(host('linux', 'ubuntu'), [packs[2] as Pack]).packs.mixed?.queries.everywhere,
+    );
     expect(c).to.include('"queries":{"everywhere":{"query":"select 3"},"linux_only"');
     expect(d).to.equal('{"query":"select 3"}');
   });
 
   it("refuses (AppError invalid) a config over osquery's 4 MiB limit", () => {
     const big = 'x'.repeat(1024 * 1024);
-    const huge = packOf('huge', { queries: Object.fromEntries([1, 2, 3, 4].map((i) => [`q${i}`, { query: `select '${big}'` }])) });
-    expect(() => compileConfig(host('darwin', 'darwin'), [huge])).to.throw(AppError, /over osquery's limit of 4194304 bytes/);
+    const huge = packOf('huge', {
+      queries: Object.fromEntries([1, 2, 3, 4].map((i) => [`q${i}`, { query: `select '${big}'` }])),
+    });
+    expect(() => compileConfig(host('darwin', 'darwin'), [huge])).to.throw(
+      AppError,
+      /over osquery's limit of 4194304 bytes/,
+    );
     try {
       compileConfig(host('darwin', 'darwin'), [huge]);
     } catch (e) {
       expect(e instanceof AppError && e.code).to.equal('invalid');
     }
     // just under the limit is fine, and a host that does not get the pack is unaffected
-    const ok = packOf('ok', { platform: 'windows', queries: { q: { query: `select '${'y'.repeat(OSQUERY_MAX_CONFIG_BYTES - 2000)}'` } } });
+    const ok = packOf('ok', {
+      platform: 'windows',
+      queries: { q: { query: `select '${'y'.repeat(OSQUERY_MAX_CONFIG_BYTES - 2000)}'` } },
+    });
     expect(() => compileConfig(host('windows', 'windows'), [ok])).to.not.throw();
     expect(() => compileConfig(host('windows', 'windows'), [huge, ok])).to.throw(AppError);
   });
@@ -118,7 +140,9 @@ describe('createConfigCompiler', () => {
 
 describe('createQueryResolver', () => {
   const resolverPacks = [
-    packOf('posture', { queries: { disk_encryption: { query: 'select 1', check }, os_version: { query: 'select 2' } } }),
+    packOf('posture', {
+      queries: { disk_encryption: { query: 'select 1', check }, os_version: { query: 'select 2' } },
+    }),
     packOf('it_compliance', { queries: { os_version: { query: 'select 3' } } }),
     packOf('a_b', { queries: { c: { query: 'select 4' } } }),
     packOf('a', { queries: { b_c: { query: 'select 5' } } }),
@@ -157,7 +181,9 @@ describe('createQueryResolver', () => {
 
 describe('checksForHost', () => {
   it('keeps only the checks whose platform matches the host', () => {
-    const checks = packs.flatMap((p) => parsePackText(p.name, JSON.stringify({ platform: p.platform, queries: p.queries }), 'x').checks);
+    const checks = packs.flatMap(
+      (p) => parsePackText(p.name, JSON.stringify({ platform: p.platform, queries: p.queries }), 'x').checks,
+    );
     expect(checksForHost(host('darwin', 'darwin'), checks).map((c) => c.id)).to.deep.equal(['fv', 'posix_only']);
     expect(checksForHost(host('windows', 'windows'), checks).map((c) => c.id)).to.deep.equal(['bl']);
   });

@@ -2,7 +2,13 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../server/shared/errors.js';
-import { fleetPlatformToOsquery, importFleetPolicies, importFleetPoliciesDetailed, packToJson, slugify } from '../../server/packs/fleet-import.js';
+import {
+  fleetPlatformToOsquery,
+  importFleetPolicies,
+  importFleetPoliciesDetailed,
+  packToJson,
+  slugify,
+} from '../../server/packs/fleet-import.js';
 import { parsePackText } from '../../server/packs/parse.js';
 import { FIXTURES } from './helpers.js';
 
@@ -15,7 +21,9 @@ describe('importFleetPolicies', () => {
     const policyDocs = (STANDARD_LIBRARY.match(/^kind: policy$/gm) ?? []).length;
     expect(policyDocs).to.equal(44);
     expect(Object.keys(pack.queries)).to.have.length(policyDocs);
-    expect(skipped.filter((s) => s.includes('kind "query"'))).to.have.length((STANDARD_LIBRARY.match(/^kind: query$/gm) ?? []).length);
+    expect(skipped.filter((s) => s.includes('kind "query"'))).to.have.length(
+      (STANDARD_LIBRARY.match(/^kind: query$/gm) ?? []).length,
+    );
     for (const q of Object.values(pack.queries)) {
       expect(q.check?.title).to.be.a('string').and.not.equal('');
       expect(q.check?.message).to.be.a('string').and.not.equal('');
@@ -64,9 +72,15 @@ describe('importFleetPolicies', () => {
     const { pack, skipped } = importFleetPoliciesDetailed(gitops);
     expect(Object.keys(pack.queries)).to.deep.equal(['firewall_on', 'firewall_on_2']);
     expect(pack.queries.firewall_on?.check).to.deep.equal({ title: 'Firewall on', message: 'Turn the firewall on.' });
-    expect(pack.queries.firewall_on_2?.check).to.deep.equal({ title: 'Firewall on', message: 'Windows firewall.', severity: 'high' });
+    expect(pack.queries.firewall_on_2?.check).to.deep.equal({
+      title: 'Firewall on',
+      message: 'Windows firewall.',
+      severity: 'high',
+    });
     expect(skipped.join('\n')).to.include('ChromeOS only').and.include('../lib/other.yml');
-    const team = importFleetPolicies(`name: Team\npolicies:\n  - name: Disk encrypted\n    query: SELECT 1 FROM bitlocker_info WHERE protection_status = 1;\n    platform: windows\n`);
+    const team = importFleetPolicies(
+      `name: Team\npolicies:\n  - name: Disk encrypted\n    query: SELECT 1 FROM bitlocker_info WHERE protection_status = 1;\n    platform: windows\n`,
+    );
     expect(Object.keys(team.queries)).to.deep.equal(['disk_encrypted']);
   });
 });
@@ -86,7 +100,9 @@ describe('fleetPlatformToOsquery', () => {
   ];
   for (const [input, platform, unsupported] of cases) {
     it(`maps ${JSON.stringify(input)} to ${JSON.stringify(platform)}`, () => {
-      expect(fleetPlatformToOsquery(input)).to.deep.equal(platform === undefined ? { unsupported } : { platform, unsupported });
+      expect(fleetPlatformToOsquery(input)).to.deep.equal(
+        platform === undefined ? { unsupported } : { platform, unsupported },
+      );
     });
   }
 });

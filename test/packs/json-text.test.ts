@@ -16,7 +16,9 @@ describe('stripConfigComments', () => {
     const parsed = parseConfigText(text);
     expect(parsed.ok).to.equal(true);
     if (parsed.ok) {
-      expect(parsed.value).to.deep.equal({ query: "select * from launchd where         name = 'x' OR         name = 'y'" });
+      expect(parsed.value).to.deep.equal({
+        query: "select * from launchd where         name = 'x' OR         name = 'y'",
+      });
     }
   });
 

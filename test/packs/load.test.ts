@@ -8,7 +8,8 @@ import { FIXTURES, tempDir } from './helpers.js';
 const OSQUERY_PACKS = join(FIXTURES, 'osquery-packs');
 const OSQUERY_CONFIGS = join(FIXTURES, 'osquery-configs');
 
-const pack = (queries: Record<string, unknown>, extra: Record<string, unknown> = {}): string => JSON.stringify({ ...extra, queries }, null, 2);
+const pack = (queries: Record<string, unknown>, extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({ ...extra, queries }, null, 2);
 const check = { title: 'T', message: 'M' };
 
 describe('loadPacksDir', () => {
@@ -20,7 +21,9 @@ describe('loadPacksDir', () => {
     const osx = r.packs.find((p) => p.name === 'osx-attacks');
     expect(Object.keys(osx?.queries ?? {}).length).to.equal(74);
     // backslash continuations joined into one SQL string
-    expect(osx?.queries.WireLurker?.query).to.match(/^select \* from launchd where\s+name = 'com\.apple\.machook_damon\.plist' OR/);
+    expect(osx?.queries.WireLurker?.query).to.match(
+      /^select \* from launchd where\s+name = 'com\.apple\.machook_damon\.plist' OR/,
+    );
     // numeric-string intervals are normalised to numbers
     expect(r.packs.find((p) => p.name === 'it-compliance')?.queries.osquery_info?.interval).to.equal(86400);
     expect(r.checks).to.deep.equal([]);
@@ -30,7 +33,9 @@ describe('loadPacksDir', () => {
     const r = loadPacksDir(OSQUERY_PACKS);
     const ossec = r.packs.find((p) => p.name === 'ossec-rootkit');
     expect(ossec?.queries['sadmind/iis_worm']).to.not.equal(undefined);
-    expect(r.warnings.some((w) => w.message.includes('sadmind/iis_worm') && w.file.endsWith('ossec-rootkit.conf'))).to.equal(true);
+    expect(
+      r.warnings.some((w) => w.message.includes('sadmind/iis_worm') && w.file.endsWith('ossec-rootkit.conf')),
+    ).to.equal(true);
   });
 
   it('warns about queries that cannot run on a platform they target', () => {
@@ -58,7 +63,9 @@ describe('loadPacksDir', () => {
       const [syntax, schema] = r.errors;
       expect(syntax?.file).to.equal(join(dir, 'b-syntax.conf'));
       expect(syntax?.location).to.equal('4:32');
-      expect(syntax?.message).to.equal(`${join(dir, 'b-syntax.conf')}:4:32: invalid JSON: expected ',' or '}' after property value, found "\\""`);
+      expect(syntax?.message).to.equal(
+        `${join(dir, 'b-syntax.conf')}:4:32: invalid JSON: expected ',' or '}' after property value, found "\\""`,
+      );
       expect(schema?.file).to.equal(join(dir, 'c-schema.json'));
       expect(schema?.path).to.equal('/queries/q3/interval');
       expect(schema?.message).to.include('/queries/q3/interval').and.include('whole number of seconds');
@@ -114,7 +121,11 @@ describe('loadPacksDir', () => {
 
 describe("loadPackFile on osquery's test configs", () => {
   const refused = new Set(['test.badconfig', 'test_killswitch_incorrect_key.conf']);
-  const files = [...readdirSync(OSQUERY_CONFIGS).filter((f) => f !== 'test.config.d'), 'test.config.d/osquery.conf', 'test.config.d/extra_options.conf'];
+  const files = [
+    ...readdirSync(OSQUERY_CONFIGS).filter((f) => f !== 'test.config.d'),
+    'test.config.d/osquery.conf',
+    'test.config.d/extra_options.conf',
+  ];
 
   for (const f of files) {
     if (refused.has(f)) {
@@ -125,7 +136,9 @@ describe("loadPackFile on osquery's test configs", () => {
         const e = r.errors[0];
         expect(e?.file).to.equal(join(OSQUERY_CONFIGS, f));
         expect(e?.location).to.match(/^\d+:\d+$/);
-        expect(e?.message).to.match(new RegExp(`^${join(OSQUERY_CONFIGS, f).replaceAll('.', '\\.')}:\\d+:\\d+: invalid JSON: `));
+        expect(e?.message).to.match(
+          new RegExp(`^${join(OSQUERY_CONFIGS, f).replaceAll('.', '\\.')}:\\d+:\\d+: invalid JSON: `),
+        );
       });
     } else {
       it(`loads ${f}`, () => {
@@ -144,7 +157,12 @@ describe("loadPackFile on osquery's test configs", () => {
   it('reads inline packs and the schedule (as a pack named after the file) from a full config', () => {
     const r = loadPackFile(join(OSQUERY_CONFIGS, 'test_inline_pack.conf'));
     expect(r.packs.map((p) => p.name)).to.deep.equal([
-      'test_inline_pack', 'unrestricted_pack', 'discovery_pack', 'fake_version_pack', 'valid_discovery_pack', 'restricted_pack',
+      'test_inline_pack',
+      'unrestricted_pack',
+      'discovery_pack',
+      'fake_version_pack',
+      'valid_discovery_pack',
+      'restricted_pack',
     ]);
     const schedule = r.packs[0];
     expect(schedule?.queries.launchd?.query).to.equal('select * from launchd;');
@@ -173,7 +191,11 @@ describe("loadPackFile on osquery's test configs", () => {
 
 describe('parsePackText', () => {
   it('normalises osquery value forms (numeric strings, boolean strings)', () => {
-    const r = parsePackText('p', pack({ q: { query: 'select 1', interval: '300', snapshot: 'true', removed: 'False', shard: '10' } }), 'api');
+    const r = parsePackText(
+      'p',
+      pack({ q: { query: 'select 1', interval: '300', snapshot: 'true', removed: 'False', shard: '10' } }),
+      'api',
+    );
     expect(r.errors).to.deep.equal([]);
     expect(r.packs[0]?.queries.q).to.include({ interval: 300, snapshot: true, removed: false, shard: 10 });
   });
@@ -183,7 +205,13 @@ describe('parsePackText', () => {
       'posture',
       pack(
         {
-          fv: { query: 'select 1', interval: 300, snapshot: true, platform: 'darwin', check: { ...check, remediation_url: 'https://example.com/fv', severity: 'high', pass: 'size(rows) > 0' } },
+          fv: {
+            query: 'select 1',
+            interval: 300,
+            snapshot: true,
+            platform: 'darwin',
+            check: { ...check, remediation_url: 'https://example.com/fv', severity: 'high', pass: 'size(rows) > 0' },
+          },
           any_os: { query: 'select 2', check },
           plain: { query: 'select 3' },
         },
@@ -193,22 +221,89 @@ describe('parsePackText', () => {
     );
     expect(r.errors).to.deep.equal([]);
     expect(r.checks).to.deep.equal([
-      { id: 'fv', pack: 'posture', sql: 'select 1', platform: 'darwin', intervalSeconds: 300, snapshot: true, title: 'T', message: 'M', remediationUrl: 'https://example.com/fv', pass: 'size(rows) > 0', severity: 'high' },
-      { id: 'any_os', pack: 'posture', sql: 'select 2', platform: 'posix', intervalSeconds: 3600, snapshot: false, title: 'T', message: 'M', severity: 'medium' },
+      {
+        id: 'fv',
+        pack: 'posture',
+        sql: 'select 1',
+        platform: 'darwin',
+        intervalSeconds: 300,
+        snapshot: true,
+        title: 'T',
+        message: 'M',
+        remediationUrl: 'https://example.com/fv',
+        pass: 'size(rows) > 0',
+        severity: 'high',
+      },
+      {
+        id: 'any_os',
+        pack: 'posture',
+        sql: 'select 2',
+        platform: 'posix',
+        intervalSeconds: 3600,
+        snapshot: false,
+        title: 'T',
+        message: 'M',
+        severity: 'medium',
+      },
     ]);
   });
 
   const refusals: Array<[string, Record<string, unknown>, string, string]> = [
-    ['an unknown key in check', { q: { query: 'select 1', check: { ...check, colour: 'red' } } }, '/queries/q/check/colour', 'unknown key "colour"'],
-    ['a check without a message', { q: { query: 'select 1', check: { title: 'T' } } }, '/queries/q/check', 'missing required key "message"'],
-    ['a bad severity', { q: { query: 'select 1', check: { ...check, severity: 'urgent' } } }, '/queries/q/check/severity', 'must be one of'],
-    ['a remediation_url that is not a URL', { q: { query: 'select 1', check: { ...check, remediation_url: 'see wiki' } } }, '/queries/q/check/remediation_url', 'http(s) URL'],
-    ['a pass expression that does not parse', { q: { query: 'select 1', check: { ...check, pass: 'size(rows > ' } } }, '/queries/q/check/pass', 'invalid CEL expression'],
-    ['a pass expression that is not a bool', { q: { query: 'select 1', check: { ...check, pass: 'rows[0].version' } } }, '/queries/q/check/pass', 'must evaluate to a bool'],
-    ['a pass expression calling an unknown helper', { q: { query: 'select 1', check: { ...check, pass: 'is_new(rows)' } } }, '/queries/q/check/pass', 'invalid CEL expression'],
+    [
+      'an unknown key in check',
+      { q: { query: 'select 1', check: { ...check, colour: 'red' } } },
+      '/queries/q/check/colour',
+      'unknown key "colour"',
+    ],
+    [
+      'a check without a message',
+      { q: { query: 'select 1', check: { title: 'T' } } },
+      '/queries/q/check',
+      'missing required key "message"',
+    ],
+    [
+      'a bad severity',
+      { q: { query: 'select 1', check: { ...check, severity: 'urgent' } } },
+      '/queries/q/check/severity',
+      'must be one of',
+    ],
+    [
+      'a remediation_url that is not a URL',
+      { q: { query: 'select 1', check: { ...check, remediation_url: 'see wiki' } } },
+      '/queries/q/check/remediation_url',
+      'http(s) URL',
+    ],
+    [
+      'a pass expression that does not parse',
+      { q: { query: 'select 1', check: { ...check, pass: 'size(rows > ' } } },
+      '/queries/q/check/pass',
+      'invalid CEL expression',
+    ],
+    [
+      'a pass expression that is not a bool',
+      { q: { query: 'select 1', check: { ...check, pass: 'rows[0].version' } } },
+      '/queries/q/check/pass',
+      'must evaluate to a bool',
+    ],
+    [
+      'a pass expression calling an unknown helper',
+      { q: { query: 'select 1', check: { ...check, pass: 'is_new(rows)' } } },
+      '/queries/q/check/pass',
+      'invalid CEL expression',
+    ],
     ['a query without SQL', { q: { interval: 60 } }, '/queries/q', 'missing required key "query"'],
-    ['an interval above a week', { q: { query: 'select 1', interval: 604801 } }, '/queries/q/interval', 'whole number of seconds'],
-    ['a numeric-string interval of 0', { q: { query: 'select 1', interval: '0' } }, '/queries/q/interval', 'whole number of seconds'],
+    [
+      'an interval above a week',
+      { q: { query: 'select 1', interval: 604801 } },
+      '/queries/q/interval',
+      'whole number of seconds',
+    ],
+    [
+      'a numeric-string interval of 0',
+      { q: { query: 'select 1', interval: '0' } },
+      '/queries/q/interval',
+      'whole number of seconds',
+    ],
     ['a non-boolean snapshot', { q: { query: 'select 1', snapshot: 'yes' } }, '/queries/q/snapshot', 'true or false'],
     ['a check id with a slash', { 'a/b': { query: 'select 1', check } }, '/queries/a~1b', "must not contain '/'"],
   ];
@@ -230,7 +325,11 @@ describe('parsePackText', () => {
   });
 
   it('reports schedule problems under /schedule', () => {
-    const r = parsePackText('cfg', JSON.stringify({ schedule: { t: { query: 'select 1', interval: -5 } } }), 'cfg.conf');
+    const r = parsePackText(
+      'cfg',
+      JSON.stringify({ schedule: { t: { query: 'select 1', interval: -5 } } }),
+      'cfg.conf',
+    );
     expect(r.errors.map((e) => e.path)).to.deep.equal(['/schedule/t/interval']);
   });
 

@@ -12,7 +12,9 @@ function tokens(scheme: 'light' | 'dark'): Record<string, string> {
 }
 
 function luminance(hex: string): number {
-  const ch = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  const ch = [1, 3, 5]
+    .map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
   return 0.2126 * (ch[0] ?? 0) + 0.7152 * (ch[1] ?? 0) + 0.0722 * (ch[2] ?? 0);
 }
 
@@ -23,10 +25,28 @@ export function contrast(a: string, b: string): number {
 
 // [foreground, background, minimum]: text 4.5:1, focus rings and borders of status 3:1 (WCAG 1.4.3, 1.4.11).
 const PAIRS: Array<[string, string, number]> = [
-  ['text', 'bg', 4.5], ['text', 'card', 4.5], ['muted', 'bg', 4.5], ['muted', 'card', 4.5], ['accent', 'card', 4.5], ['accent', 'bg', 4.5],
-  ['accent-text', 'accent', 4.5], ['ok', 'ok-bg', 4.5], ['fail', 'fail-bg', 4.5], ['stale', 'stale-bg', 4.5], ['err', 'err-bg', 4.5],
-  ['unk', 'unk-bg', 4.5], ['ok', 'bg', 4.5], ['fail', 'card', 4.5], ['text', 'stale-bg', 4.5], ['focus', 'bg', 3], ['focus', 'card', 3],
-  ['fail', 'bg', 3], ['stale', 'card', 3], ['err', 'card', 3], ['unk', 'card', 3], ['ok', 'card', 3],
+  ['text', 'bg', 4.5],
+  ['text', 'card', 4.5],
+  ['muted', 'bg', 4.5],
+  ['muted', 'card', 4.5],
+  ['accent', 'card', 4.5],
+  ['accent', 'bg', 4.5],
+  ['accent-text', 'accent', 4.5],
+  ['ok', 'ok-bg', 4.5],
+  ['fail', 'fail-bg', 4.5],
+  ['stale', 'stale-bg', 4.5],
+  ['err', 'err-bg', 4.5],
+  ['unk', 'unk-bg', 4.5],
+  ['ok', 'bg', 4.5],
+  ['fail', 'card', 4.5],
+  ['text', 'stale-bg', 4.5],
+  ['focus', 'bg', 3],
+  ['focus', 'card', 3],
+  ['fail', 'bg', 3],
+  ['stale', 'card', 3],
+  ['err', 'card', 3],
+  ['unk', 'card', 3],
+  ['ok', 'card', 3],
 ];
 
 describe('remediation page colours', () => {

@@ -21,7 +21,8 @@ describe('remediation page routes', () => {
     const res = await fetch(`${h.url}/device?t=${encodeURIComponent(t)}${extra}`);
     return { res, text: await res.text() };
   };
-  const status = async (t: string) => (await fetch(`${h.url}/device/status?t=${encodeURIComponent(t)}`)).json() as Promise<Record<string, unknown>>;
+  const status = async (t: string) =>
+    (await fetch(`${h.url}/device/status?t=${encodeURIComponent(t)}`)).json() as Promise<Record<string, unknown>>;
 
   describe('GET /device', () => {
     it('shows every tier check, failing first with message and doc link, and when data was last received', async () => {
@@ -179,7 +180,9 @@ describe('remediation page routes', () => {
         error: { code: 'conflict', message: 'You can check again in 10 s.', retry_after_s: 10 },
       });
       h.clock.advance(10_000);
-      expect((await postForm(`${h.url}/device/recheck`, { t, csrf }, { accept: 'application/json' })).status).to.equal(202);
+      expect((await postForm(`${h.url}/device/recheck`, { t, csrf }, { accept: 'application/json' })).status).to.equal(
+        202,
+      );
     });
 
     it('refuses a form post with a wrong CSRF token', async () => {
@@ -338,11 +341,31 @@ describe('remediation page routes', () => {
 
     it('shows the exact refusal when the per-user limit is reached (409)', async () => {
       const t = h.link({ resource: 'wiki' });
-      for (let i = 0; i < 2; i += 1) await h.breakGlass.request({ serial: 'C02XX', user: 'alice', resource: 'docs', reason: 'Paging incident INC-1', durationMs: 1_800_000, requestedBy: 'alice' });
+      for (let i = 0; i < 2; i += 1)
+        await h.breakGlass.request({
+          serial: 'C02XX',
+          user: 'alice',
+          resource: 'docs',
+          reason: 'Paging incident INC-1',
+          durationMs: 1_800_000,
+          requestedBy: 'alice',
+        });
       const csrf = csrfOf((await page(t)).text);
       // The third use happens in another tab while this page is open.
-      await h.breakGlass.request({ serial: 'C02XX', user: 'alice', resource: 'docs', reason: 'Paging incident INC-2', durationMs: 1_800_000, requestedBy: 'alice' });
-      const res = await postForm(`${h.url}/device/break-glass`, { t, csrf, reason: 'Paging incident INC-3', duration: '30m' });
+      await h.breakGlass.request({
+        serial: 'C02XX',
+        user: 'alice',
+        resource: 'docs',
+        reason: 'Paging incident INC-2',
+        durationMs: 1_800_000,
+        requestedBy: 'alice',
+      });
+      const res = await postForm(`${h.url}/device/break-glass`, {
+        t,
+        csrf,
+        reason: 'Paging incident INC-3',
+        duration: '30m',
+      });
       expect(res.status).to.equal(409);
       const text = await res.text();
       expect(text).to.contain("We couldn't give you emergency access");
@@ -353,7 +376,12 @@ describe('remediation page routes', () => {
       const t = h.link({ expiresAt: START + MIN });
       const csrf = csrfOf((await page(t)).text);
       h.clock.advance(MIN);
-      const res = await postForm(`${h.url}/device/break-glass`, { t, csrf, reason: 'Paging incident INC-77', duration: '30m' });
+      const res = await postForm(`${h.url}/device/break-glass`, {
+        t,
+        csrf,
+        reason: 'Paging incident INC-77',
+        duration: '30m',
+      });
       expect(res.status).to.equal(410);
       expect(await res.text()).to.contain('Paging incident INC-77</textarea>');
     });

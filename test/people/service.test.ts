@@ -14,20 +14,73 @@ describe('createPeopleService', () => {
 
   it('uses the engine tier report when given: skips checks that do not apply, keeps fail before stale before unknown', async () => {
     const rows: TierReportRow[] = [
-      { check: 'disk_encryption', title: 'Disk encryption is on', status: 'pass', message: null, remediation_url: null, observed_at: START - 1000, first_failed_at: null },
-      { check: 'gatekeeper', title: 'Gatekeeper is on', status: 'not_applicable', message: null, remediation_url: null, observed_at: null, first_failed_at: null },
-      { check: 'os_version', title: 'macOS is up to date', status: 'missing', message: 'no data yet', remediation_url: null, observed_at: null, first_failed_at: null },
-      { check: 'screen_lock', title: 'Screen lock is on', status: 'stale', message: 'old', remediation_url: null, observed_at: START - 3_600_000, first_failed_at: null },
-      { check: 'firewall', title: 'Firewall is on', status: 'fail', message: 'Turn on the firewall.', remediation_url: 'https://example.com/fw', observed_at: START - 2000, first_failed_at: START - 86_400_000 },
+      {
+        check: 'disk_encryption',
+        title: 'Disk encryption is on',
+        status: 'pass',
+        message: null,
+        remediation_url: null,
+        observed_at: START - 1000,
+        first_failed_at: null,
+      },
+      {
+        check: 'gatekeeper',
+        title: 'Gatekeeper is on',
+        status: 'not_applicable',
+        message: null,
+        remediation_url: null,
+        observed_at: null,
+        first_failed_at: null,
+      },
+      {
+        check: 'os_version',
+        title: 'macOS is up to date',
+        status: 'missing',
+        message: 'no data yet',
+        remediation_url: null,
+        observed_at: null,
+        first_failed_at: null,
+      },
+      {
+        check: 'screen_lock',
+        title: 'Screen lock is on',
+        status: 'stale',
+        message: 'old',
+        remediation_url: null,
+        observed_at: START - 3_600_000,
+        first_failed_at: null,
+      },
+      {
+        check: 'firewall',
+        title: 'Firewall is on',
+        status: 'fail',
+        message: 'Turn on the firewall.',
+        remediation_url: 'https://example.com/fw',
+        observed_at: START - 2000,
+        first_failed_at: START - 86_400_000,
+      },
     ];
     const calls: Array<[string, string]> = [];
-    const svc = createPeopleService({ ...h.deps, tierReport: (serial, tier) => { calls.push([serial, tier]); return rows; } });
+    const svc = createPeopleService({
+      ...h.deps,
+      tierReport: (serial, tier) => {
+        calls.push([serial, tier]);
+        return rows;
+      },
+    });
     const v = await svc.view(link);
     expect(calls).to.deep.equal([['C02XX', 'high']]);
     expect(v.checks.map((c) => [c.id, c.status])).to.deep.equal([
-      ['firewall', 'fail'], ['screen_lock', 'stale'], ['os_version', 'unknown'], ['disk_encryption', 'pass'],
+      ['firewall', 'fail'],
+      ['screen_lock', 'stale'],
+      ['os_version', 'unknown'],
+      ['disk_encryption', 'pass'],
     ]);
-    expect(v.checks[0]).to.include({ message: 'Turn on the firewall.', remediationUrl: 'https://example.com/fw', firstFailedAt: START - 86_400_000 });
+    expect(v.checks[0]).to.include({
+      message: 'Turn on the firewall.',
+      remediationUrl: 'https://example.com/fw',
+      firstFailedAt: START - 86_400_000,
+    });
     expect(v.lastReportAt).to.equal(START - 1000);
     expect(headline(v).h1).to.equal('Fix 3 things to open Production database');
   });
@@ -44,7 +97,11 @@ describe('createPeopleService', () => {
     h.queue.fails = true;
     const svc = createPeopleService(h.deps);
     let failed = false;
-    try { await svc.recheck(link); } catch { failed = true; }
+    try {
+      await svc.recheck(link);
+    } catch {
+      failed = true;
+    }
     expect(failed).to.equal(true);
     h.queue.fails = false;
     expect((await svc.recheck(link)).requestedAt).to.equal(START);

@@ -24,7 +24,12 @@ import type { BreakGlassGrant, CheckDef, CheckState, Host, Policy, Role } from '
 import { createApp } from '../../server/http/app.js';
 import { signDeviceLink, verifyDeviceLink } from '../../server/people/link.js';
 import { createPeoplePages } from '../../server/people/routes.js';
-import { createPeopleService, type PeopleDeps, type PeopleService, type PeopleVerdict } from '../../server/people/service.js';
+import {
+  createPeopleService,
+  type PeopleDeps,
+  type PeopleService,
+  type PeopleVerdict,
+} from '../../server/people/service.js';
 import { createPostureEngine, type PostureEngine } from '../../server/posture/engine.js';
 import { ManualClock } from '../../server/shared/clock.js';
 import { AppError } from '../../server/shared/errors.js';
@@ -44,7 +49,13 @@ export function makePolicy(over: Partial<Policy['breakGlass']> = {}): Policy {
       crit: { name: 'crit', maxAgeMs: 15 * 60_000, checks: ['firewall'] },
     },
     resources: {
-      'prod-db': { name: 'prod-db', tier: 'high', mode: 'enforce', hosts: ['db.internal.example.com'], title: 'Production database' },
+      'prod-db': {
+        name: 'prod-db',
+        tier: 'high',
+        mode: 'enforce',
+        hosts: ['db.internal.example.com'],
+        title: 'Production database',
+      },
       wiki: { name: 'wiki', tier: 'medium', mode: 'enforce', hosts: [] },
       docs: { name: 'docs', tier: 'low', mode: 'monitor', hosts: [] },
       vault: { name: 'vault', tier: 'crit', mode: 'enforce', hosts: [] },
@@ -60,19 +71,69 @@ export function makePolicy(over: Partial<Policy['breakGlass']> = {}): Policy {
 }
 
 export const CHECKS: CheckDef[] = [
-  { id: 'disk_encryption', pack: 'posture', sql: 'select 1', intervalSeconds: 300, snapshot: true, title: 'Disk encryption is on', message: 'Turn on FileVault.', remediationUrl: 'https://support.apple.com/guide/mac-help/filevault', severity: 'high' },
-  { id: 'firewall', pack: 'posture', sql: 'select 1', intervalSeconds: 300, snapshot: true, title: 'Firewall is on', message: 'Turn on the firewall:\n1. Open System Settings\n2. Network → Firewall\n3. Switch it on', remediationUrl: 'https://support.apple.com/guide/mac-help/firewall', severity: 'high' },
-  { id: 'os_version', pack: 'posture', sql: 'select 1', intervalSeconds: 300, snapshot: true, title: 'macOS is up to date', message: 'Your macOS is 12.1; we need 14.4 or later.', severity: 'medium' },
-  { id: 'osquery_healthy', pack: 'posture', sql: 'select 1', intervalSeconds: 300, snapshot: true, title: 'Device agent is healthy', message: 'Restart the agent.', severity: 'low' },
+  {
+    id: 'disk_encryption',
+    pack: 'posture',
+    sql: 'select 1',
+    intervalSeconds: 300,
+    snapshot: true,
+    title: 'Disk encryption is on',
+    message: 'Turn on FileVault.',
+    remediationUrl: 'https://support.apple.com/guide/mac-help/filevault',
+    severity: 'high',
+  },
+  {
+    id: 'firewall',
+    pack: 'posture',
+    sql: 'select 1',
+    intervalSeconds: 300,
+    snapshot: true,
+    title: 'Firewall is on',
+    message: 'Turn on the firewall:\n1. Open System Settings\n2. Network → Firewall\n3. Switch it on',
+    remediationUrl: 'https://support.apple.com/guide/mac-help/firewall',
+    severity: 'high',
+  },
+  {
+    id: 'os_version',
+    pack: 'posture',
+    sql: 'select 1',
+    intervalSeconds: 300,
+    snapshot: true,
+    title: 'macOS is up to date',
+    message: 'Your macOS is 12.1; we need 14.4 or later.',
+    severity: 'medium',
+  },
+  {
+    id: 'osquery_healthy',
+    pack: 'posture',
+    sql: 'select 1',
+    intervalSeconds: 300,
+    snapshot: true,
+    title: 'Device agent is healthy',
+    message: 'Restart the agent.',
+    severity: 'low',
+  },
 ];
 const CHECK_IDS = CHECKS.map((c) => c.id);
 
 /** A device as it enrolls (the store assigns the id). */
 export function makeHost(serial = 'C02XX'): Omit<Host, 'id'> {
   return {
-    serial, hardwareUuid: `uuid-${serial}`, hostIdentifier: `${serial}-id`, hostname: 'alice-mbp', platform: 'darwin',
-    osPlatform: 'darwin', osName: 'macOS', osVersion: '14.5', osqueryVersion: '5.12.0', hardwareVendor: 'Apple Inc.',
-    hardwareModel: 'MacBook Pro', enrolledAt: START - 86_400_000, lastSeenAt: START - 60_000, serialConflict: false, enrollSecretName: 'default',
+    serial,
+    hardwareUuid: `uuid-${serial}`,
+    hostIdentifier: `${serial}-id`,
+    hostname: 'alice-mbp',
+    platform: 'darwin',
+    osPlatform: 'darwin',
+    osName: 'macOS',
+    osVersion: '14.5',
+    osqueryVersion: '5.12.0',
+    hardwareVendor: 'Apple Inc.',
+    hardwareModel: 'MacBook Pro',
+    enrolledAt: START - 86_400_000,
+    lastSeenAt: START - 60_000,
+    serialConflict: false,
+    enrollSecretName: 'default',
   };
 }
 
@@ -102,18 +163,22 @@ export interface Harness {
 }
 
 /** Fake requireRole: `Authorization: Bearer admin|viewer|gateway` authenticates as that role. */
-export const fakeRequireRole = (...roles: Role[]): Middleware => async (ctx, next) => {
-  const m = /^Bearer (admin|viewer|gateway)$/.exec(ctx.get('authorization'));
-  const role = m?.[1];
-  if (role !== 'admin' && role !== 'viewer' && role !== 'gateway') {
-    throw new AppError('unauthenticated', 'missing or unknown token');
-  }
-  if (!roles.includes(role)) throw new AppError('forbidden', `role ${role} may not do this`);
-  ctx.state.actor = { name: `${role}-token`, role };
-  await next();
-};
+export const fakeRequireRole =
+  (...roles: Role[]): Middleware =>
+  async (ctx, next) => {
+    const m = /^Bearer (admin|viewer|gateway)$/.exec(ctx.get('authorization'));
+    const role = m?.[1];
+    if (role !== 'admin' && role !== 'viewer' && role !== 'gateway') {
+      throw new AppError('unauthenticated', 'missing or unknown token');
+    }
+    if (!roles.includes(role)) throw new AppError('forbidden', `role ${role} may not do this`);
+    ctx.state.actor = { name: `${role}-token`, role };
+    await next();
+  };
 
-export async function startHarness(opts: { policy?: Policy; webhook?: WebhookNotifier; live?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { policy?: Policy; webhook?: WebhookNotifier; live?: boolean } = {},
+): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-people-'));
   const store = createSqliteStore(path.join(dir, 'test.db'), { durableFsync: false });
   const clock = new ManualClock(START);
@@ -125,10 +190,20 @@ export async function startHarness(opts: { policy?: Policy; webhook?: WebhookNot
   const audit = createAuditService({ repo: store.audit, clock, log });
   let n = 0;
   const breakGlass = createBreakGlassService({
-    repo: store.breakGlass, audit, clock, log, policy: () => policy,
+    repo: store.breakGlass,
+    audit,
+    clock,
+    log,
+    policy: () => policy,
     grants: {
-      add: (g) => { grants.set(g.id, g); engine.addGrant(g); },
-      remove: (id) => { grants.delete(id); engine.removeGrant(id); },
+      add: (g) => {
+        grants.set(g.id, g);
+        engine.addGrant(g);
+      },
+      remove: (id) => {
+        grants.delete(id);
+        engine.removeGrant(id);
+      },
     },
     deviceKnown: async (serial) => (await store.hosts.findBySerial(serial)).length > 0,
     newId: () => `bg_${++n}`,
@@ -149,16 +224,29 @@ export async function startHarness(opts: { policy?: Policy; webhook?: WebhookNot
       queue.rechecks.push({ serial, actor });
       const host = (await store.hosts.findBySerial(serial))[0];
       const states = host ? await store.checkStates.forHost(host.id) : [];
-      return { queued: states.filter((s) => s.status !== 'pass').map((s) => s.checkId).sort() };
+      return {
+        queued: states
+          .filter((s) => s.status !== 'pass')
+          .map((s) => s.checkId)
+          .sort(),
+      };
     },
-    breakGlass, clock, log, hmacKey: HMAC_KEY, publicUrl: 'https://trustgate.test', policy: () => policy,
+    breakGlass,
+    clock,
+    log,
+    hmacKey: HMAC_KEY,
+    publicUrl: 'https://trustgate.test',
+    policy: () => policy,
     help: { text: 'Ask #it-help on Slack', url: 'https://help.example.com/device' },
     livePollMs: opts.live ? 50 : 1000,
   };
   const people = createPeopleService(deps);
   const pages = createPeoplePages(deps, people);
   const app = createApp({
-    log, metrics: createMetrics({ defaults: false }), maxBodyBytes: 1024 * 1024, ready: async () => true,
+    log,
+    metrics: createMetrics({ defaults: false }),
+    maxBodyBytes: 1024 * 1024,
+    ready: async () => true,
     pages: pages.failures,
     routers: [
       auditRouter({ audit }, fakeRequireRole),
@@ -173,7 +261,18 @@ export async function startHarness(opts: { policy?: Policy; webhook?: WebhookNot
   const load = async (host: Host) => engine.loadHosts([host], await store.checkStates.columns(CHECK_IDS), CHECK_IDS);
 
   return {
-    dir, store, clock, policy, engine, audit, breakGlass, grants, people, deps, queue, verdict,
+    dir,
+    store,
+    clock,
+    policy,
+    engine,
+    audit,
+    breakGlass,
+    grants,
+    people,
+    deps,
+    queue,
+    verdict,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     async addHost(host) {
       const record = { ...host, details: {}, nodeKeyHash: `key-${host.serial}`, at: host.enrolledAt };
@@ -185,18 +284,28 @@ export async function startHarness(opts: { policy?: Policy; webhook?: WebhookNot
       const host = await store.hosts.get(hostId);
       if (!host) throw new Error(`no host ${hostId}: addHost first`);
       const prev = (await store.checkStates.forHost(hostId)).find((s) => s.checkId === checkId);
-      await store.checkStates.putMany([{
-        hostId, checkId, status, observed: [], message: message ?? CHECKS.find((c) => c.id === checkId)?.message ?? '',
-        observedAt, firstFailedAt: status === 'fail' ? (prev?.firstFailedAt ?? observedAt) : null,
-        lastPassedAt: status === 'pass' ? observedAt : (prev?.lastPassedAt ?? null),
-        error: status === 'error' ? 'boom' : null, resultSeq: null,
-      }]);
+      await store.checkStates.putMany([
+        {
+          hostId,
+          checkId,
+          status,
+          observed: [],
+          message: message ?? CHECKS.find((c) => c.id === checkId)?.message ?? '',
+          observedAt,
+          firstFailedAt: status === 'fail' ? (prev?.firstFailedAt ?? observedAt) : null,
+          lastPassedAt: status === 'pass' ? observedAt : (prev?.lastPassedAt ?? null),
+          error: status === 'error' ? 'boom' : null,
+          resultSeq: null,
+        },
+      ]);
       await load(host);
     },
-    link: (over = {}) => signDeviceLink(
-      { serial: over.serial ?? 'C02XX', user: over.user ?? 'alice', resource: over.resource ?? 'prod-db' },
-      HMAC_KEY, over.expiresAt ?? clock.now() + 30 * 60_000,
-    ),
+    link: (over = {}) =>
+      signDeviceLink(
+        { serial: over.serial ?? 'C02XX', user: over.user ?? 'alice', resource: over.resource ?? 'prod-db' },
+        HMAC_KEY,
+        over.expiresAt ?? clock.now() + 30 * 60_000,
+      ),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -207,8 +316,17 @@ export async function startHarness(opts: { policy?: Policy; webhook?: WebhookNot
 }
 
 /** Form-encoded POST without following redirects. */
-export async function postForm(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
+export async function postForm(
+  url: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+  });
 }
 
 /** The hidden csrf value of the page's forms. */

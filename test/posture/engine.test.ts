@@ -5,12 +5,28 @@ import { createPostureEngine, type PostureEngine } from '../../server/posture/en
 import { ManualClock } from '../../server/shared/clock.js';
 import { AppError } from '../../server/shared/errors.js';
 import { silentLogger } from '../../server/shared/log.js';
-import { applies, checkDef, HOUR, host, latest, loadStates, MIN, policy, resource, state, T0, tier } from './support.js';
+import {
+  applies,
+  checkDef,
+  HOUR,
+  host,
+  latest,
+  loadStates,
+  MIN,
+  policy,
+  resource,
+  state,
+  T0,
+  tier,
+} from './support.js';
 
 const CHECKS = [
   checkDef('os_version', {
-    platform: 'darwin', pass: 'size(rows) > 0 && version_at_least(rows[0].version, "12.4")',
-    title: 'macOS is up to date', message: 'Your macOS is {{version}}; we need 12.4 or later.', remediationUrl: 'https://docs.example/os',
+    platform: 'darwin',
+    pass: 'size(rows) > 0 && version_at_least(rows[0].version, "12.4")',
+    title: 'macOS is up to date',
+    message: 'Your macOS is {{version}}; we need 12.4 or later.',
+    remediationUrl: 'https://docs.example/os',
   }),
   checkDef('disk_encryption'),
   checkDef('firewall'),
@@ -46,7 +62,10 @@ function fixture(): Fixture {
   const engine = createPostureEngine({ clock, log: silentLogger() });
   engine.setPolicy(POLICY, CHECKS, applies);
   const report = (h: Host, rows: Partial<typeof GOOD> = {}, at = clock.now()) =>
-    engine.onResults(h, CHECKS.map((c) => latest(h.id, `posture/${c.id}`, rows[c.id] ?? GOOD[c.id] ?? [], at)));
+    engine.onResults(
+      h,
+      CHECKS.map((c) => latest(h.id, `posture/${c.id}`, rows[c.id] ?? GOOD[c.id] ?? [], at)),
+    );
   const v = (serial: string, res: string, user: string | null = 'alice'): Verdict => {
     const out: VerdictLookup = engine.verdict(serial, res, user, clock.now());
     if (out.kind !== 'verdict') throw new Error(`no verdict: ${out.kind}`);
@@ -60,9 +79,24 @@ const win = host(2, 'WIN123', { platform: 'windows', osPlatform: 'windows', host
 
 function grant(over: Partial<BreakGlassGrant> = {}): BreakGlassGrant {
   return {
-    id: 'bg1', serial: 'C02MAC', user: 'alice', resource: 'prod-db', tier: 'high', reason: 'incident 42', durationMs: 2 * HOUR,
-    status: 'active', createdAt: T0, activatedAt: T0, expiresAt: T0 + 2 * HOUR, requestedBy: 'alice', approvedBy: null,
-    revokedBy: null, reviewedBy: null, reviewedAt: null, decisionComment: null, ...over,
+    id: 'bg1',
+    serial: 'C02MAC',
+    user: 'alice',
+    resource: 'prod-db',
+    tier: 'high',
+    reason: 'incident 42',
+    durationMs: 2 * HOUR,
+    status: 'active',
+    createdAt: T0,
+    activatedAt: T0,
+    expiresAt: T0 + 2 * HOUR,
+    requestedBy: 'alice',
+    approvedBy: null,
+    revokedBy: null,
+    reviewedBy: null,
+    reviewedAt: null,
+    decisionComment: null,
+    ...over,
   };
 }
 
@@ -73,9 +107,19 @@ describe('createPostureEngine', () => {
       f.report(mac);
       f.clock.advance(42_000);
       expect(f.v('C02MAC', 'prod-db')).to.deep.equal({
-        decision: 'allow', enforced: true, would_deny: false, resource: 'prod-db', tier: 'high', serial: 'C02MAC', user: 'alice',
-        reasons: [], break_glass: null, device: { hostname: 'host-1.local', platform: 'darwin', last_seen_at: '2026-11-27T12:00:00.000Z' },
-        remediation_page: null, evaluated_at: '2026-11-27T12:00:42.000Z', data_age_seconds: 42,
+        decision: 'allow',
+        enforced: true,
+        would_deny: false,
+        resource: 'prod-db',
+        tier: 'high',
+        serial: 'C02MAC',
+        user: 'alice',
+        reasons: [],
+        break_glass: null,
+        device: { hostname: 'host-1.local', platform: 'darwin', last_seen_at: '2026-11-27T12:00:00.000Z' },
+        remediation_page: null,
+        evaluated_at: '2026-11-27T12:00:42.000Z',
+        data_age_seconds: 42,
       });
     });
 
@@ -85,10 +129,16 @@ describe('createPostureEngine', () => {
       f.report(mac, { os_version: [{ version: '12.1' }] });
       const v = f.v('C02MAC', 'prod-db');
       expect(v).to.deep.include({ decision: 'deny', would_deny: true, remediation_page: null });
-      expect(v.reasons).to.deep.equal([{
-        check: 'os_version', status: 'fail', title: 'macOS is up to date', message: 'Your macOS is 12.1; we need 12.4 or later.',
-        remediation_url: 'https://docs.example/os', observed_at: '2026-11-27T12:00:00.000Z',
-      }]);
+      expect(v.reasons).to.deep.equal([
+        {
+          check: 'os_version',
+          status: 'fail',
+          title: 'macOS is up to date',
+          message: 'Your macOS is 12.1; we need 12.4 or later.',
+          remediation_url: 'https://docs.example/os',
+          observed_at: '2026-11-27T12:00:00.000Z',
+        },
+      ]);
       expect(f.v('C02MAC', 'staging').decision).to.equal('allow');
     });
 
@@ -99,7 +149,9 @@ describe('createPostureEngine', () => {
         latest(1, 'posture/firewall', [], T0),
       ]);
       expect(f.v('C02MAC', 'prod-db').reasons.map((r) => [r.check, r.status])).to.deep.equal([
-        ['firewall', 'fail'], ['os_version', 'error'], ['disk_encryption', 'unknown'],
+        ['firewall', 'fail'],
+        ['os_version', 'error'],
+        ['disk_encryption', 'unknown'],
       ]);
     });
 
@@ -126,7 +178,10 @@ describe('createPostureEngine', () => {
       const v = f.v('C02MAC', 'staging');
       expect(v.decision).to.equal('deny');
       expect(v.data_age_seconds).to.equal(null);
-      expect(v.reasons.map((r) => `${r.check}:${r.status}`)).to.deep.equal(['disk_encryption:unknown', 'firewall:unknown']);
+      expect(v.reasons.map((r) => `${r.check}:${r.status}`)).to.deep.equal([
+        'disk_encryption:unknown',
+        'firewall:unknown',
+      ]);
     });
 
     it('treats a result older than the tier budget as stale at decision time, and fresh data clears it', () => {
@@ -137,7 +192,11 @@ describe('createPostureEngine', () => {
       f.clock.advance(1);
       const v = f.v('C02MAC', 'prod-db');
       expect(v.decision).to.equal('deny');
-      expect(v.reasons.map((r) => `${r.check}:${r.status}`)).to.deep.equal(['disk_encryption:stale', 'firewall:stale', 'os_version:stale']);
+      expect(v.reasons.map((r) => `${r.check}:${r.status}`)).to.deep.equal([
+        'disk_encryption:stale',
+        'firewall:stale',
+        'os_version:stale',
+      ]);
       expect(v.reasons[0]?.message).to.match(/older than this resource allows \(15m\)/);
       expect(v.data_age_seconds).to.equal(900);
       expect(f.v('C02MAC', 'staging').decision).to.equal('allow');
@@ -149,16 +208,25 @@ describe('createPostureEngine', () => {
       const f = fixture();
       f.report(mac);
       f.clock.advance(10 * MIN);
-      f.engine.onResults(mac, [latest(1, 'posture/firewall', GOOD.firewall ?? [], f.clock.now()), latest(1, 'posture/os_version', GOOD.os_version ?? [], f.clock.now())]);
+      f.engine.onResults(mac, [
+        latest(1, 'posture/firewall', GOOD.firewall ?? [], f.clock.now()),
+        latest(1, 'posture/os_version', GOOD.os_version ?? [], f.clock.now()),
+      ]);
       f.clock.advance(6 * MIN);
-      expect(f.v('C02MAC', 'prod-db').reasons.map((r) => `${r.check}:${r.status}`)).to.deep.equal(['disk_encryption:stale']);
+      expect(f.v('C02MAC', 'prod-db').reasons.map((r) => `${r.check}:${r.status}`)).to.deep.equal([
+        'disk_encryption:stale',
+      ]);
     });
 
     it('keeps a failing check as fail (not stale) when it is old', () => {
       const f = fixture();
       f.report(mac, { firewall: [] });
       f.clock.advance(HOUR);
-      expect(f.v('C02MAC', 'prod-db').reasons.map((r) => `${r.check}:${r.status}`)).to.deep.equal(['firewall:fail', 'disk_encryption:stale', 'os_version:stale']);
+      expect(f.v('C02MAC', 'prod-db').reasons.map((r) => `${r.check}:${r.status}`)).to.deep.equal([
+        'firewall:fail',
+        'disk_encryption:stale',
+        'os_version:stale',
+      ]);
     });
 
     it('allows in monitor mode but says would_deny and why', () => {
@@ -179,7 +247,10 @@ describe('createPostureEngine', () => {
 
     it('returns a typed not-found for an unknown resource', () => {
       const f = fixture();
-      expect(f.engine.verdict('C02MAC', 'nope', null, T0)).to.deep.equal({ kind: 'unknown_resource', resource: 'nope' });
+      expect(f.engine.verdict('C02MAC', 'nope', null, T0)).to.deep.equal({
+        kind: 'unknown_resource',
+        resource: 'nope',
+      });
     });
 
     it('denies a serial reported by two machines, even with a grant', () => {
@@ -203,7 +274,11 @@ describe('createPostureEngine', () => {
 
     it('denies with missing when the policy requires a check no pack defines', () => {
       const f = fixture();
-      f.engine.setPolicy(policy([tier('high', 15 * MIN, ['firewall', 'ghost'])], [resource('prod-db', 'high'), resource('odd', 'nope')]), CHECKS, applies);
+      f.engine.setPolicy(
+        policy([tier('high', 15 * MIN, ['firewall', 'ghost'])], [resource('prod-db', 'high'), resource('odd', 'nope')]),
+        CHECKS,
+        applies,
+      );
       f.report(mac);
       expect(f.v('C02MAC', 'prod-db').reasons.map((r) => `${r.check}:${r.status}`)).to.deep.equal(['ghost:missing']);
       expect(f.v('C02MAC', 'odd').reasons.map((r) => `${r.check}:${r.status}`)).to.deep.equal(['nope:missing']);
@@ -231,7 +306,9 @@ describe('createPostureEngine', () => {
         expect(v.decision).to.equal(want);
         expect(v.would_deny).to.equal(true);
         expect(v.reasons.map((r) => r.check)).to.deep.equal(['firewall']);
-        expect(v.break_glass).to.deep.equal(want === 'allow' ? { id: 'bg1', expires_at: '2026-11-27T14:00:00.000Z', reason: 'incident 42' } : null);
+        expect(v.break_glass).to.deep.equal(
+          want === 'allow' ? { id: 'bg1', expires_at: '2026-11-27T14:00:00.000Z', reason: 'incident 42' } : null,
+        );
       });
     }
     it('covers every resource of the tier, for an unknown device too', () => {
@@ -258,7 +335,11 @@ describe('createPostureEngine', () => {
       const f = fixture();
       const first = f.report(mac);
       expect(first.changed.map((s) => s.checkId)).to.have.members(CHECKS.map((c) => c.id));
-      expect(first.transitions.map((t) => `${t.tier}:${t.from}->${t.to}`)).to.deep.equal(['high:deny->allow', 'medium:deny->allow', 'low:deny->allow']);
+      expect(first.transitions.map((t) => `${t.tier}:${t.from}->${t.to}`)).to.deep.equal([
+        'high:deny->allow',
+        'medium:deny->allow',
+        'low:deny->allow',
+      ]);
       f.clock.advance(MIN);
       const second = f.report(mac, { firewall: [] });
       expect(second.transitions).to.deep.equal([
@@ -296,8 +377,12 @@ describe('createPostureEngine', () => {
       f.report(mac, {}, T0);
       // two results of the firewall in the same second: the passing one arrived last (seq 9), but the
       // commit of the failing one (seq 8) is delivered to the engine after it
-      expect(f.engine.onResults(mac, [latest(1, 'posture/firewall', GOOD['firewall']!, T0 + 1000, { seq: 9 })]).changed).to.have.length(1);
-      const late = f.engine.onResults(mac, [latest(1, 'posture/firewall', [], T0 + 1400, { updatedAt: T0 + 1400, seq: 8 })]);
+      expect(
+        f.engine.onResults(mac, [latest(1, 'posture/firewall', GOOD['firewall']!, T0 + 1000, { seq: 9 })]).changed,
+      ).to.have.length(1);
+      const late = f.engine.onResults(mac, [
+        latest(1, 'posture/firewall', [], T0 + 1400, { updatedAt: T0 + 1400, seq: 8 }),
+      ]);
       expect(late.changed).to.deep.equal([]);
       expect(f.v('C02MAC', 'prod-db').decision).to.equal('allow');
       // a later arrival in that second wins
@@ -313,7 +398,9 @@ describe('createPostureEngine', () => {
       f.engine.onResults(mac, [latest(1, 'posture/firewall', [], T0 + 6000, { updatedAt: T0 + 1300, seq: 20 })]);
       expect(f.v('C02MAC', 'prod-db').decision).to.equal('deny');
       // the recheck answer, stamped in whole seconds at T0 + 1 s, arrived after it
-      f.engine.onResults(mac, [latest(1, 'posture/firewall', GOOD['firewall']!, T0 + 1000, { updatedAt: T0 + 1700, seq: 21 })]);
+      f.engine.onResults(mac, [
+        latest(1, 'posture/firewall', GOOD['firewall']!, T0 + 1000, { updatedAt: T0 + 1700, seq: 21 }),
+      ]);
       expect(f.v('C02MAC', 'prod-db').decision).to.equal('allow');
     });
 
@@ -335,8 +422,10 @@ describe('createPostureEngine', () => {
     it('rebuilds verdicts from stored check states', () => {
       const f = fixture();
       const states: CheckState[] = [
-        state(1, 'disk_encryption', 'pass', T0), state(1, 'firewall', 'fail', T0, { message: 'Firewall is off.' }),
-        state(1, 'os_version', 'pass', T0), state(1, 'unknown_check', 'fail', T0),
+        state(1, 'disk_encryption', 'pass', T0),
+        state(1, 'firewall', 'fail', T0, { message: 'Firewall is off.' }),
+        state(1, 'os_version', 'pass', T0),
+        state(1, 'unknown_check', 'fail', T0),
       ];
       loadStates(f.engine, [mac], states);
       const v = f.v('C02MAC', 'prod-db');
@@ -362,21 +451,31 @@ describe('createPostureEngine', () => {
 
     it('refuses duplicate check ids', () => {
       const f = fixture();
-      expect(() => f.engine.setPolicy(POLICY, [...CHECKS, checkDef('firewall', { pack: 'other' })], applies)).to.throw(AppError, /duplicate check id "firewall"/);
+      expect(() => f.engine.setPolicy(POLICY, [...CHECKS, checkDef('firewall', { pack: 'other' })], applies)).to.throw(
+        AppError,
+        /duplicate check id "firewall"/,
+      );
     });
 
     it('carries statuses over by check id and lists the checks to re-evaluate', () => {
       const f = fixture();
       f.report(mac, { firewall: [] });
-      const changedDefs = CHECKS.map((c) => (c.id === 'os_version' ? { ...c, pass: 'version_at_least(rows[0].version, "15.0")' } : c));
+      const changedDefs = CHECKS.map((c) =>
+        c.id === 'os_version' ? { ...c, pass: 'version_at_least(rows[0].version, "15.0")' } : c,
+      );
       const out = f.engine.setPolicy(
         policy([tier('medium', HOUR, ['firewall', 'screen_lock'])], [resource('staging', 'medium')]),
-        [...changedDefs, checkDef('screen_lock')], applies,
+        [...changedDefs, checkDef('screen_lock')],
+        applies,
       );
       expect(out.reevaluate).to.deep.equal([
-        { checkId: 'os_version', queryKey: 'posture/os_version' }, { checkId: 'screen_lock', queryKey: 'posture/screen_lock' },
+        { checkId: 'os_version', queryKey: 'posture/os_version' },
+        { checkId: 'screen_lock', queryKey: 'posture/screen_lock' },
       ]);
-      expect(f.v('C02MAC', 'staging').reasons.map((r) => `${r.check}:${r.status}`)).to.deep.equal(['firewall:fail', 'screen_lock:unknown']);
+      expect(f.v('C02MAC', 'staging').reasons.map((r) => `${r.check}:${r.status}`)).to.deep.equal([
+        'firewall:fail',
+        'screen_lock:unknown',
+      ]);
       expect(f.engine.verdict('C02MAC', 'prod-db', null, T0).kind).to.equal('unknown_resource');
     });
   });
@@ -396,8 +495,19 @@ describe('createPostureEngine', () => {
     it('shows a new title and link on reasons carried over', () => {
       const f = fixture();
       f.report(mac, { firewall: [] });
-      f.engine.setPolicy(POLICY, CHECKS.map((c) => (c.id === 'firewall' ? { ...c, title: 'Firewall is on', remediationUrl: 'https://docs.example/fw' } : c)), applies);
-      expect(f.v('C02MAC', 'prod-db').reasons[0]).to.deep.include({ check: 'firewall', title: 'Firewall is on', remediation_url: 'https://docs.example/fw', message: 'firewall is not OK' });
+      f.engine.setPolicy(
+        POLICY,
+        CHECKS.map((c) =>
+          c.id === 'firewall' ? { ...c, title: 'Firewall is on', remediationUrl: 'https://docs.example/fw' } : c,
+        ),
+        applies,
+      );
+      expect(f.v('C02MAC', 'prod-db').reasons[0]).to.deep.include({
+        check: 'firewall',
+        title: 'Firewall is on',
+        remediation_url: 'https://docs.example/fw',
+        message: 'firewall is not OK',
+      });
     });
   });
 
@@ -407,7 +517,11 @@ describe('createPostureEngine', () => {
       f.report(mac, { firewall: [], bitlocker: [] });
       expect(f.engine.failingOrStaleChecks('C02MAC', f.clock.now())).to.deep.equal(['firewall']);
       f.clock.advance(16 * MIN);
-      expect(f.engine.failingOrStaleChecks('C02MAC', f.clock.now())).to.deep.equal(['os_version', 'disk_encryption', 'firewall']);
+      expect(f.engine.failingOrStaleChecks('C02MAC', f.clock.now())).to.deep.equal([
+        'os_version',
+        'disk_encryption',
+        'firewall',
+      ]);
       expect(f.engine.failingOrStaleChecks('C02MAC', f.clock.now(), 'medium')).to.deep.equal(['firewall']);
       expect(f.engine.failingOrStaleChecks('NOPE', f.clock.now())).to.deep.equal([]);
     });
@@ -418,9 +532,17 @@ describe('createPostureEngine', () => {
       const f = fixture();
       f.report(mac, { os_version: [{ version: '12.1' }] });
       const rows = f.engine.tierReport('C02MAC', 'high', f.clock.now()) ?? [];
-      expect(rows.map((r) => `${r.check}:${r.status}`)).to.deep.equal(['os_version:fail', 'disk_encryption:pass', 'firewall:pass', 'bitlocker:not_applicable']);
+      expect(rows.map((r) => `${r.check}:${r.status}`)).to.deep.equal([
+        'os_version:fail',
+        'disk_encryption:pass',
+        'firewall:pass',
+        'bitlocker:not_applicable',
+      ]);
       expect(rows[0]).to.deep.include({
-        message: 'Your macOS is 12.1; we need 12.4 or later.', observed_at: T0, first_failed_at: T0, last_passed_at: null,
+        message: 'Your macOS is 12.1; we need 12.4 or later.',
+        observed_at: T0,
+        first_failed_at: T0,
+        last_passed_at: null,
       });
       expect(rows[1]).to.deep.include({ observed_at: T0, first_failed_at: null, last_passed_at: T0 });
       expect(f.engine.tierReport('NOPE', 'high', T0)).to.equal(undefined);
@@ -455,10 +577,18 @@ describe('createPostureEngine', () => {
       f.report(host(3, 'C02MAC', { hardwareUuid: 'other', lastSeenAt: T0 + 1 }));
       f.engine.updateHost({ ...win, hostname: 'renamed' });
       const second = JSON.parse(f.engine.bundle().json) as VerdictBundle;
-      expect(second.devices[0]).to.deep.equal({ serial: 'C02MAC', hostname: 'host-3.local', platform: 'darwin', serial_conflict: true, tiers: {} });
+      expect(second.devices[0]).to.deep.equal({
+        serial: 'C02MAC',
+        hostname: 'host-3.local',
+        platform: 'darwin',
+        serial_conflict: true,
+        tiers: {},
+      });
       expect(second.devices[1]?.hostname).to.equal('renamed');
       f.engine.removeHost('C02MAC');
-      expect((JSON.parse(f.engine.bundle().json) as VerdictBundle).devices.map((d) => d.serial)).to.deep.equal(['WIN123']);
+      expect((JSON.parse(f.engine.bundle().json) as VerdictBundle).devices.map((d) => d.serial)).to.deep.equal([
+        'WIN123',
+      ]);
     });
 
     it('is identical for identical content built by another engine', () => {
@@ -475,13 +605,26 @@ describe('createPostureEngine', () => {
       const f = fixture();
       f.report(mac, { firewall: [] });
       const body = JSON.parse(f.engine.bundle().json) as VerdictBundle;
-      expect(body.resources).to.deep.equal({ 'prod-db': { tier: 'high', mode: 'enforce' }, staging: { tier: 'medium', mode: 'enforce' }, wiki: { tier: 'low', mode: 'monitor' } });
-      expect(body.tiers.high).to.deep.equal({ max_age_seconds: 900, checks: ['disk_encryption', 'firewall', 'os_version', 'bitlocker'] });
+      expect(body.resources).to.deep.equal({
+        'prod-db': { tier: 'high', mode: 'enforce' },
+        staging: { tier: 'medium', mode: 'enforce' },
+        wiki: { tier: 'low', mode: 'monitor' },
+      });
+      expect(body.tiers.high).to.deep.equal({
+        max_age_seconds: 900,
+        checks: ['disk_encryption', 'firewall', 'os_version', 'bitlocker'],
+      });
       const dev = body.devices[0];
       expect(dev).to.deep.include({ serial: 'C02MAC', serial_conflict: false, platform: 'darwin' });
-      expect(dev?.tiers.high).to.deep.equal({ reasons: [{ check: 'firewall', status: 'fail' }], fresh_until: '2026-11-27T12:15:00.000Z' });
+      expect(dev?.tiers.high).to.deep.equal({
+        reasons: [{ check: 'firewall', status: 'fail' }],
+        fresh_until: '2026-11-27T12:15:00.000Z',
+      });
       expect(dev?.tiers.low).to.deep.equal({ reasons: [], fresh_until: '2026-11-28T12:00:00.000Z' });
-      expect(body.checks.os_version).to.deep.equal({ title: 'macOS is up to date', remediation_url: 'https://docs.example/os' });
+      expect(body.checks.os_version).to.deep.equal({
+        title: 'macOS is up to date',
+        remediation_url: 'https://docs.example/os',
+      });
       expect(body.break_glass).to.deep.equal([]);
     });
   });
@@ -493,15 +636,34 @@ describe('createPostureEngine', () => {
       f.report(host(4, 'C02FW', { lastSeenAt: T0 }), { firewall: [] });
       f.report(host(5, 'C02OK'));
       const proposed = policy(
-        [tier('high', 15 * MIN, ['disk_encryption', 'firewall', 'os_version']), tier('medium', HOUR, ['disk_encryption']), tier('low', 24 * HOUR, ['osquery_healthy'])],
-        [resource('prod-db', 'high'), resource('staging', 'high'), resource('wiki', 'low', 'enforce'), resource('new', 'medium')],
+        [
+          tier('high', 15 * MIN, ['disk_encryption', 'firewall', 'os_version']),
+          tier('medium', HOUR, ['disk_encryption']),
+          tier('low', 24 * HOUR, ['osquery_healthy']),
+        ],
+        [
+          resource('prod-db', 'high'),
+          resource('staging', 'high'),
+          resource('wiki', 'low', 'enforce'),
+          resource('new', 'medium'),
+        ],
       );
       f.report(host(6, 'C02BAD'), { osquery_healthy: [] });
       const r = f.engine.dryRun(proposed, f.clock.now());
       const by = Object.fromEntries(r.resources.map((x) => [x.resource, x]));
       expect(r.devices).to.equal(4);
-      expect(by.staging).to.deep.include({ tier_before: 'medium', tier_after: 'high', newly_denied: ['C02MAC'], newly_allowed: [] });
-      expect(by.wiki).to.deep.include({ mode_before: 'monitor', mode_after: 'enforce', newly_denied: ['C02BAD'], newly_allowed: [] });
+      expect(by.staging).to.deep.include({
+        tier_before: 'medium',
+        tier_after: 'high',
+        newly_denied: ['C02MAC'],
+        newly_allowed: [],
+      });
+      expect(by.wiki).to.deep.include({
+        mode_before: 'monitor',
+        mode_after: 'enforce',
+        newly_denied: ['C02BAD'],
+        newly_allowed: [],
+      });
       expect(by['prod-db']).to.deep.include({ newly_denied: [], newly_allowed: [], denied_before: 2, denied_after: 2 });
       expect(by.new).to.deep.include({ tier_before: null, newly_allowed: ['C02BAD', 'C02FW', 'C02MAC', 'C02OK'] });
       expect(f.v('C02MAC', 'staging').decision).to.equal('allow');
@@ -510,7 +672,10 @@ describe('createPostureEngine', () => {
     it('uses proposed check definitions and reports them as changed', () => {
       const f = fixture();
       f.report(mac);
-      const r = f.engine.dryRun(POLICY, f.clock.now(), [...CHECKS.map((c) => (c.id === 'firewall' ? { ...c, platform: 'linux' } : c)), checkDef('new_check')]);
+      const r = f.engine.dryRun(POLICY, f.clock.now(), [
+        ...CHECKS.map((c) => (c.id === 'firewall' ? { ...c, platform: 'linux' } : c)),
+        checkDef('new_check'),
+      ]);
       expect(r.changed_checks).to.deep.equal(['new_check']);
       expect(r.resources.every((x) => x.newly_denied.length === 0)).to.equal(true);
     });

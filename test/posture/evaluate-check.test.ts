@@ -13,15 +13,47 @@ const plain = checkDef('disk_encryption', { message: 'Turn on FileVault for {{na
 
 describe('evaluateCheck', () => {
   describe('status', () => {
-    const cases: Array<[string, typeof plain, ReturnType<typeof compilePass> | undefined, LatestResult | undefined, CheckState['status']]> = [
+    const cases: Array<
+      [string, typeof plain, ReturnType<typeof compilePass> | undefined, LatestResult | undefined, CheckState['status']]
+    > = [
       ['no result has arrived', plain, undefined, undefined, 'unknown'],
-      ['the query returned rows (default semantics)', plain, undefined, latest(1, 'posture/disk_encryption', [{ name: 'disk0' }], T0), 'pass'],
-      ['the query returned no rows (default semantics)', plain, undefined, latest(1, 'posture/disk_encryption', [], T0), 'fail'],
-      ['the agent reported an error', plain, undefined, latest(1, 'k', [{ a: '1' }], T0, { error: 'no such table: disk_encryption' }), 'error'],
-      ['the agent reported an error even with a passing expression', osCheck, osPass, latest(1, 'k', [{ version: '14.4' }], T0, { error: 'timeout' }), 'error'],
+      [
+        'the query returned rows (default semantics)',
+        plain,
+        undefined,
+        latest(1, 'posture/disk_encryption', [{ name: 'disk0' }], T0),
+        'pass',
+      ],
+      [
+        'the query returned no rows (default semantics)',
+        plain,
+        undefined,
+        latest(1, 'posture/disk_encryption', [], T0),
+        'fail',
+      ],
+      [
+        'the agent reported an error',
+        plain,
+        undefined,
+        latest(1, 'k', [{ a: '1' }], T0, { error: 'no such table: disk_encryption' }),
+        'error',
+      ],
+      [
+        'the agent reported an error even with a passing expression',
+        osCheck,
+        osPass,
+        latest(1, 'k', [{ version: '14.4' }], T0, { error: 'timeout' }),
+        'error',
+      ],
       ['the pass expression is true', osCheck, osPass, latest(1, 'k', [{ version: '14.4.1 (23E224)' }], T0), 'pass'],
       ['the pass expression is false', osCheck, osPass, latest(1, 'k', [{ version: '12.1' }], T0), 'fail'],
-      ['the pass expression is false on rows that would pass by default', osCheck, osPass, latest(1, 'k', [{ version: '11.0' }], T0), 'fail'],
+      [
+        'the pass expression is false on rows that would pass by default',
+        osCheck,
+        osPass,
+        latest(1, 'k', [{ version: '11.0' }], T0),
+        'fail',
+      ],
       ['the pass expression fails to evaluate', osCheck, osPass, latest(1, 'k', [{ version: 'n/a' }], T0), 'error'],
     ];
     for (const [when, def, compiled, l, want] of cases) {
@@ -30,13 +62,30 @@ describe('evaluateCheck', () => {
   });
 
   it('interpolates the message from the first row', () => {
-    const s = evaluateCheck(osCheck, osPass, latest(7, 'k', [{ version: '12.1' }, { version: '99' }], T0), undefined, 7);
-    expect(s).to.deep.include({ hostId: 7, checkId: 'os_version', status: 'fail', message: 'Your macOS is 12.1; we need 12.4 or later.' });
+    const s = evaluateCheck(
+      osCheck,
+      osPass,
+      latest(7, 'k', [{ version: '12.1' }, { version: '99' }], T0),
+      undefined,
+      7,
+    );
+    expect(s).to.deep.include({
+      hostId: 7,
+      checkId: 'os_version',
+      status: 'fail',
+      message: 'Your macOS is 12.1; we need 12.4 or later.',
+    });
   });
 
   it('reports a CEL runtime error as error with the reason, never pass', () => {
     const check = checkDef('x', { pass: 'int(rows[0].n) > 3' });
-    const s = evaluateCheck(check, compilePass(check.pass ?? '', 'x'), latest(1, 'k', [{ n: 'abc' }], T0), undefined, 1);
+    const s = evaluateCheck(
+      check,
+      compilePass(check.pass ?? '', 'x'),
+      latest(1, 'k', [{ n: 'abc' }], T0),
+      undefined,
+      1,
+    );
     expect(s.status).to.equal('error');
     expect(s.error).to.match(/^pass expression failed: /);
   });
@@ -51,7 +100,13 @@ describe('evaluateCheck', () => {
   });
 
   it('keeps the agent error text', () => {
-    const s = evaluateCheck(plain, undefined, latest(1, 'k', [], T0, { error: 'no such table: bitlocker_info' }), undefined, 1);
+    const s = evaluateCheck(
+      plain,
+      undefined,
+      latest(1, 'k', [], T0, { error: 'no such table: bitlocker_info' }),
+      undefined,
+      1,
+    );
     expect(s.error).to.equal('no such table: bitlocker_info');
     expect(s.observed).to.deep.equal([]);
   });
@@ -66,7 +121,13 @@ describe('evaluateCheck', () => {
   });
 
   it('caps observedAt at the server receive time (an agent clock ahead cannot stretch freshness)', () => {
-    const s = evaluateCheck(plain, undefined, latest(1, 'k', [{ a: '1' }], T0 + 60 * MIN, { updatedAt: T0 }), undefined, 1);
+    const s = evaluateCheck(
+      plain,
+      undefined,
+      latest(1, 'k', [{ a: '1' }], T0 + 60 * MIN, { updatedAt: T0 }),
+      undefined,
+      1,
+    );
     expect(s.observedAt).to.equal(T0);
   });
 
@@ -83,8 +144,12 @@ describe('evaluateCheck', () => {
       let prev: CheckState | undefined;
       for (const [step, l, status, firstFailed, lastPassed] of steps) {
         const s = evaluateCheck(plain, undefined, l, prev, 1);
-        expect({ step, status: s.status, firstFailedAt: s.firstFailedAt, lastPassedAt: s.lastPassedAt })
-          .to.deep.equal({ step, status, firstFailedAt: firstFailed, lastPassedAt: lastPassed });
+        expect({ step, status: s.status, firstFailedAt: s.firstFailedAt, lastPassedAt: s.lastPassedAt }).to.deep.equal({
+          step,
+          status,
+          firstFailedAt: firstFailed,
+          lastPassedAt: lastPassed,
+        });
         prev = s;
       }
     });

@@ -4,13 +4,17 @@ import { isoTime, isoTimeFlat } from '../../server/posture/iso-time.js';
 
 describe('isoTime', () => {
   it('formats exactly like Date.prototype.toISOString', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 253402300799999 }), (ms) => {
-      expect(isoTime(ms)).to.equal(new Date(ms).toISOString());
-      expect(isoTimeFlat(ms)).to.equal(new Date(ms).toISOString());
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 253402300799999 }), (ms) => {
+        expect(isoTime(ms)).to.equal(new Date(ms).toISOString());
+        expect(isoTimeFlat(ms)).to.equal(new Date(ms).toISOString());
+      }),
+      { numRuns: 5000 },
+    );
   });
   const edges = [0, 951782400000, 951868800000, 4107542400000, 1767225599999, 253402300799999];
-  for (const ms of edges) it(`formats ${new Date(ms).toISOString()}`, () => expect(isoTime(ms)).to.equal(new Date(ms).toISOString()));
+  for (const ms of edges)
+    it(`formats ${new Date(ms).toISOString()}`, () => expect(isoTime(ms)).to.equal(new Date(ms).toISOString()));
   it('falls back to Date outside 1970–9999 and for fractions', () => {
     expect(isoTime(-1)).to.equal('1969-12-31T23:59:59.999Z');
     expect(isoTime(1.5)).to.equal('1970-01-01T00:00:00.001Z');

@@ -3,7 +3,12 @@ import { interpolate, MAX_VALUE_CHARS, MISSING_VALUE } from '../../server/postur
 
 describe('interpolate', () => {
   const cases: Array<[string, string, Record<string, string> | undefined, string]> = [
-    ['a column of the first row', 'Your macOS is {{version}}; we need 12.4 or later.', { version: '12.1' }, 'Your macOS is 12.1; we need 12.4 or later.'],
+    [
+      'a column of the first row',
+      'Your macOS is {{version}}; we need 12.4 or later.',
+      { version: '12.1' },
+      'Your macOS is 12.1; we need 12.4 or later.',
+    ],
     ['spaces inside the braces', 'Build {{ build }}.', { build: '23E224' }, 'Build 23E224.'],
     ['a missing column', 'Your macOS is {{version}}.', { name: 'macOS' }, `Your macOS is ${MISSING_VALUE}.`],
     ['no row at all', 'Your macOS is {{version}}.', undefined, `Your macOS is ${MISSING_VALUE}.`],

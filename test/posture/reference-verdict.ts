@@ -6,8 +6,15 @@
 import type { BreakGlassGrant, CheckDef, CheckState, Resource, Tier } from '../../server/domain/types.js';
 import type { Verdict, VerdictReason } from '../../server/domain/verdict.js';
 import {
-  assembleVerdict, deviceReason, findGrant, missingReason, sortReasons, staleReason, stateReason,
-  type AppliesFn, type DeviceInfo,
+  assembleVerdict,
+  deviceReason,
+  findGrant,
+  missingReason,
+  sortReasons,
+  staleReason,
+  stateReason,
+  type AppliesFn,
+  type DeviceInfo,
 } from '../../server/posture/verdict.js';
 
 export interface ComputeVerdictInput {
@@ -40,13 +47,20 @@ export function computeVerdict(i: ComputeVerdictInput): Verdict {
   const base = { serial: i.serial, user: i.user, resource: i.resource, tier: tierName, now: i.now };
   if (!device) {
     return assembleVerdict({
-      ...base, device: undefined, reasons: [deviceReason('unknown_device')], oldestObservedAt: NaN,
+      ...base,
+      device: undefined,
+      reasons: [deviceReason('unknown_device')],
+      oldestObservedAt: NaN,
       grant: findGrant(i.grants, i.serial, i.user, tierName, i.now),
     });
   }
   if (i.devices.length > 1 || device.serialConflict) {
     return assembleVerdict({
-      ...base, device, reasons: [deviceReason('serial_conflict')], oldestObservedAt: NaN, grant: undefined,
+      ...base,
+      device,
+      reasons: [deviceReason('serial_conflict')],
+      oldestObservedAt: NaN,
+      grant: undefined,
     });
   }
   const reasons: VerdictReason[] = [];
@@ -68,7 +82,10 @@ export function computeVerdict(i: ComputeVerdictInput): Verdict {
     else if (observedAt !== null && i.now - observedAt > maxAgeMs) reasons.push(staleReason(def, observedAt, maxAgeMs));
   }
   return assembleVerdict({
-    ...base, device, reasons: sortReasons(reasons), oldestObservedAt: oldest,
+    ...base,
+    device,
+    reasons: sortReasons(reasons),
+    oldestObservedAt: oldest,
     grant: findGrant(i.grants, i.serial, i.user, tierName, i.now),
   });
 }

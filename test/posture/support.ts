@@ -3,8 +3,16 @@
  * into an engine through the warm start's entry point (PostureEngine.loadHosts).
  */
 import {
-  CHECK_STATUSES, type CheckDef, type CheckState, type CheckStateColumns, type Host, type LatestResult, type Policy,
-  type Resource, type Row, type Tier,
+  CHECK_STATUSES,
+  type CheckDef,
+  type CheckState,
+  type CheckStateColumns,
+  type Host,
+  type LatestResult,
+  type Policy,
+  type Resource,
+  type Row,
+  type Tier,
 } from '../../server/domain/types.js';
 import type { PostureEngine } from '../../server/posture/engine.js';
 import type { AppliesFn } from '../../server/posture/verdict.js';
@@ -15,28 +23,80 @@ export const HOUR = 60 * MIN;
 
 export function checkDef(id: string, over: Partial<CheckDef> = {}): CheckDef {
   return {
-    id, pack: 'posture', sql: `SELECT 1 AS ${id};`, intervalSeconds: 300, snapshot: true,
-    title: `${id} title`, message: `${id} is not OK`, severity: 'high', ...over,
+    id,
+    pack: 'posture',
+    sql: `SELECT 1 AS ${id};`,
+    intervalSeconds: 300,
+    snapshot: true,
+    title: `${id} title`,
+    message: `${id} is not OK`,
+    severity: 'high',
+    ...over,
   };
 }
 
 export function host(id: number, serial: string, over: Partial<Host> = {}): Host {
   return {
-    id, serial, hardwareUuid: `uuid-${id}`, hostIdentifier: `host-${id}`, hostname: `host-${id}.local`,
-    platform: 'darwin', osPlatform: 'darwin', osName: 'macOS', osVersion: '14.4', osqueryVersion: '5.12.1',
-    hardwareVendor: 'Apple Inc.', hardwareModel: 'Mac14,2', enrolledAt: T0 - HOUR, lastSeenAt: T0,
-    serialConflict: false, enrollSecretName: 'default', ...over,
+    id,
+    serial,
+    hardwareUuid: `uuid-${id}`,
+    hostIdentifier: `host-${id}`,
+    hostname: `host-${id}.local`,
+    platform: 'darwin',
+    osPlatform: 'darwin',
+    osName: 'macOS',
+    osVersion: '14.4',
+    osqueryVersion: '5.12.1',
+    hardwareVendor: 'Apple Inc.',
+    hardwareModel: 'Mac14,2',
+    enrolledAt: T0 - HOUR,
+    lastSeenAt: T0,
+    serialConflict: false,
+    enrollSecretName: 'default',
+    ...over,
   };
 }
 
-export function latest(hostId: number, queryKey: string, rows: Row[], observedAt: number, over: Partial<LatestResult> = {}): LatestResult {
-  return { hostId, queryKey, rows, observedAt, epoch: 0, counter: 0, error: null, updatedAt: observedAt, seq: 0, ...over };
+export function latest(
+  hostId: number,
+  queryKey: string,
+  rows: Row[],
+  observedAt: number,
+  over: Partial<LatestResult> = {},
+): LatestResult {
+  return {
+    hostId,
+    queryKey,
+    rows,
+    observedAt,
+    epoch: 0,
+    counter: 0,
+    error: null,
+    updatedAt: observedAt,
+    seq: 0,
+    ...over,
+  };
 }
 
-export function state(hostId: number, checkId: string, status: CheckState['status'], observedAt: number | null, over: Partial<CheckState> = {}): CheckState {
+export function state(
+  hostId: number,
+  checkId: string,
+  status: CheckState['status'],
+  observedAt: number | null,
+  over: Partial<CheckState> = {},
+): CheckState {
   return {
-    hostId, checkId, status, observed: [], message: `${checkId} is not OK`, observedAt,
-    firstFailedAt: status === 'fail' ? observedAt : null, lastPassedAt: status === 'pass' ? observedAt : null, error: null, resultSeq: null, ...over,
+    hostId,
+    checkId,
+    status,
+    observed: [],
+    message: `${checkId} is not OK`,
+    observedAt,
+    firstFailedAt: status === 'fail' ? observedAt : null,
+    lastPassedAt: status === 'pass' ? observedAt : null,
+    error: null,
+    resultSeq: null,
+    ...over,
   };
 }
 
@@ -65,9 +125,16 @@ export function toColumns(states: readonly CheckState[], checkIds: readonly stri
   const kept = states.filter((s) => checkIds.includes(s.checkId));
   const n = kept.length;
   const cols: CheckStateColumns = {
-    length: n, hostId: new Float64Array(n), check: new Uint16Array(n), status: new Uint8Array(n),
-    observedAt: new Float64Array(n), firstFailedAt: new Float64Array(n), lastPassedAt: new Float64Array(n),
-    resultSeq: new Float64Array(n), message: new Map(), error: new Map(),
+    length: n,
+    hostId: new Float64Array(n),
+    check: new Uint16Array(n),
+    status: new Uint8Array(n),
+    observedAt: new Float64Array(n),
+    firstFailedAt: new Float64Array(n),
+    lastPassedAt: new Float64Array(n),
+    resultSeq: new Float64Array(n),
+    message: new Map(),
+    error: new Map(),
   };
   kept.forEach((s, i) => {
     cols.hostId[i] = s.hostId;
@@ -87,7 +154,11 @@ export function toColumns(states: readonly CheckState[], checkIds: readonly stri
  * Loads `hosts` with their stored `states` as the warm start does (control/evaluation.ts warmStart): the
  * store's columns read for the engine's check ids, then PostureEngine.loadHosts.
  */
-export function loadStates(engine: Pick<PostureEngine, 'checks' | 'loadHosts'>, hosts: readonly Host[], states: readonly CheckState[]): void {
+export function loadStates(
+  engine: Pick<PostureEngine, 'checks' | 'loadHosts'>,
+  hosts: readonly Host[],
+  states: readonly CheckState[],
+): void {
   const ids = engine.checks().map((c) => c.id);
   engine.loadHosts(hosts, toColumns(states, ids), ids);
 }

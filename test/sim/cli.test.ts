@@ -53,12 +53,31 @@ describe('runSimulate (trustgate simulate)', function () {
     expect((await capture([])).err).to.include('--hosts is required');
     expect((await capture(['--hosts', '3', '--profile', 'broken'])).code).to.equal(2);
     expect((await capture(['--hosts', '3', '--bogus', '1'])).err).to.include('unknown option --bogus');
-    expect((await capture(['--hosts', '3', '--secret-file', path.join(dir, 'missing')])).err).to.include('cannot read the enroll secret file');
+    expect((await capture(['--hosts', '3', '--secret-file', path.join(dir, 'missing')])).err).to.include(
+      'cannot read the enroll secret file',
+    );
   });
 
   it('runs N agents against a server for --duration seconds and prints a JSON summary', async () => {
-    const r = await capture(['--hosts', '5', '--server', server.url, '--secret-file', path.join(dir, 'secret'), '--ca-file', path.join(dir, 'ca.pem'),
-      '--time-scale', '50', '--duration', '4', '--ramp', '0', '--json', '--profile', 'compliant']);
+    const r = await capture([
+      '--hosts',
+      '5',
+      '--server',
+      server.url,
+      '--secret-file',
+      path.join(dir, 'secret'),
+      '--ca-file',
+      path.join(dir, 'ca.pem'),
+      '--time-scale',
+      '50',
+      '--duration',
+      '4',
+      '--ramp',
+      '0',
+      '--json',
+      '--profile',
+      'compliant',
+    ]);
     expect(r.code).to.equal(0);
     const summary = JSON.parse(r.out) as Record<string, unknown>;
     expect(summary['hosts']).to.equal(5);

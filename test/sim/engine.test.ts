@@ -15,7 +15,8 @@ const PACKS = fileURLToPath(new URL('../../packs', import.meta.url));
 const hostRef = (seed: number, index: number, configValid = true): HostRef => ({
   index,
   identity: () => hostIdentity(seed, index),
-  stateValue: (t) => (t === 'config_valid' ? (configValid ? '1' : '0') : t === 'config_hash' ? (configValid ? 'abc' : '') : undefined),
+  stateValue: (t) =>
+    t === 'config_valid' ? (configValid ? '1' : '0') : t === 'config_hash' ? (configValid ? 'abc' : '') : undefined,
   stateKey: () => (configValid ? 'abc' : ''),
 });
 
@@ -48,7 +49,8 @@ describe('hostIdentity', () => {
       list.push(id.serial);
       seen.set(id.vendor, list);
     }
-    for (const s of seen.get('Apple Inc.') ?? []) expect(s).to.match(/^([A-Z0-9]{3}[A-Z0-9]{5}[A-Z0-9]{4}|[A-Z][0-9BCDFGHJKLMNPQRSTVWXYZ]{9})$/);
+    for (const s of seen.get('Apple Inc.') ?? [])
+      expect(s).to.match(/^([A-Z0-9]{3}[A-Z0-9]{5}[A-Z0-9]{4}|[A-Z][0-9BCDFGHJKLMNPQRSTVWXYZ]{9})$/);
     expect((seen.get('Apple Inc.') ?? []).some((s) => s.startsWith('C02'))).to.equal(true);
     for (const s of seen.get('LENOVO') ?? []) expect(s).to.match(/^(PF|PC|R9|MP)[0-9A-Z]{6}$/);
     for (const s of seen.get('Dell Inc.') ?? []) expect(s).to.match(/^[0-9BCDFGHJKLMNPQRSTVWXYZ]{7}$/);
@@ -70,7 +72,11 @@ describe('createQueryEngine', () => {
     const o = engine.run(darwin, 'SELECT global_state, stealth_enabled FROM alf;', hostRef(1, 0));
     expect(o).to.include({ ok: true, message: '' });
     expect(o.rows).to.deep.equal([{ global_state: '1', stealth_enabled: '1' }]);
-    const count = engine.run(darwin, "SELECT COUNT(*) AS n FROM sip_config WHERE config_flag = 'sip' AND enabled = 1", hostRef(1, 0));
+    const count = engine.run(
+      darwin,
+      "SELECT COUNT(*) AS n FROM sip_config WHERE config_flag = 'sip' AND enabled = 1",
+      hostRef(1, 0),
+    );
     expect(count.rows).to.deep.equal([{ n: '1' }]);
   });
 
@@ -88,7 +94,9 @@ describe('createQueryEngine', () => {
     const b = engine.run(darwin, 'SELECT hardware_serial, uuid FROM system_info', hostRef(5, 11));
     expect(a.rows[0]?.['hardware_serial']).to.equal(hostIdentity(5, 10).serial);
     expect(b.rows[0]?.['hardware_serial']).to.equal(hostIdentity(5, 11).serial);
-    expect(engine.run(darwin, 'SELECT config_valid FROM osquery_info', hostRef(5, 10, false)).rows).to.deep.equal([{ config_valid: '0' }]);
+    expect(engine.run(darwin, 'SELECT config_valid FROM osquery_info', hostRef(5, 10, false)).rows).to.deep.equal([
+      { config_valid: '0' },
+    ]);
   });
 
   it('shares one result object between hosts of a profile in the same tick', () => {
@@ -167,14 +175,26 @@ describe('sim config', () => {
   });
 
   it('names pack queries pack<D>pack<D>query and schedule queries bare, and applies options', () => {
-    const c = compileConfig({
-      options: { pack_delimiter: '/', logger_tls_period: '7', distributed_interval: 30 },
-      schedule: { uptime: { query: 'SELECT * FROM uptime', interval: 60 } },
-      packs: { base: { platform: 'darwin', queries: { fw: { query: 'SELECT * FROM alf', interval: '120', snapshot: 'true' } } }, file: 'packs/x.conf' },
-    }, OSQUERY_DEFAULT_OPTIONS);
+    const c = compileConfig(
+      {
+        options: { pack_delimiter: '/', logger_tls_period: '7', distributed_interval: 30 },
+        schedule: { uptime: { query: 'SELECT * FROM uptime', interval: 60 } },
+        packs: {
+          base: {
+            platform: 'darwin',
+            queries: { fw: { query: 'SELECT * FROM alf', interval: '120', snapshot: 'true' } },
+          },
+          file: 'packs/x.conf',
+        },
+      },
+      OSQUERY_DEFAULT_OPTIONS,
+    );
     expect(c.options.logger_tls_period).to.equal(7);
     expect(c.options.distributed_interval).to.equal(30);
-    expect(c.scheduleFor('darwin').map((q) => [q.logName, q.interval, q.snapshot])).to.deep.equal([['uptime', 60, false], ['pack/base/fw', 120, true]]);
+    expect(c.scheduleFor('darwin').map((q) => [q.logName, q.interval, q.snapshot])).to.deep.equal([
+      ['uptime', 60, false],
+      ['pack/base/fw', 120, true],
+    ]);
     expect(c.scheduleFor('windows').map((q) => q.logName)).to.deep.equal(['uptime']);
     expect(inShard('any-host', null)).to.equal(true);
   });

@@ -34,7 +34,11 @@ export interface FakeServer {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function createFakeServer(opts: { secret: string; now: () => number; configFor?: (platform: string) => unknown }): FakeServer {
+export function createFakeServer(opts: {
+  secret: string;
+  now: () => number;
+  configFor?: (platform: string) => unknown;
+}): FakeServer {
   const keys = new Map<string, string>();
   const platformOfSerial = new Map<string, string>();
   let n = 0;
@@ -55,8 +59,22 @@ export function createFakeServer(opts: { secret: string; now: () => number; conf
         const parsed: unknown = JSON.parse(JSON.stringify(body));
         const b = isRecord(parsed) ? parsed : {};
         fake.requests.push({ path, body: b, headers: o?.headers ?? {}, gzip: o?.gzip ?? false, at: opts.now() });
-        const reply = (json: unknown, status = 200): PostResult => ({ ok: true, status, json, text: JSON.stringify(json), ms: 1 });
-        const endpoint = path.endsWith('/enroll') ? 'enroll' : path.endsWith('/config') ? 'config' : path.endsWith('/log') ? 'log' : path.endsWith('/read') ? 'read' : 'write';
+        const reply = (json: unknown, status = 200): PostResult => ({
+          ok: true,
+          status,
+          json,
+          text: JSON.stringify(json),
+          ms: 1,
+        });
+        const endpoint = path.endsWith('/enroll')
+          ? 'enroll'
+          : path.endsWith('/config')
+            ? 'config'
+            : path.endsWith('/log')
+              ? 'log'
+              : path.endsWith('/read')
+                ? 'read'
+                : 'write';
         const mode = fake.mode[endpoint];
         await Promise.resolve();
         if (mode === 'network') return { ok: false, error: 'ECONNREFUSED', status: 0, ms: 1 };

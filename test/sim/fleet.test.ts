@@ -29,11 +29,21 @@ function harness(over: Partial<FleetOptions> = {}, config: unknown = CONFIG): Ha
   const clock = new ManualClock();
   const fake = createFakeServer({ secret: SECRET, now: () => clock.now(), configFor: () => config });
   const fleet = createFleet({
-    hosts: 3, transport: fake.transport, enrollSecret: SECRET, clock, autoTick: false, seed: 42,
-    platformMix: { darwin: 1, windows: 0, linux: 0 }, profile: 'compliant', driftPerHour: 0, ...over,
+    hosts: 3,
+    transport: fake.transport,
+    enrollSecret: SECRET,
+    clock,
+    autoTick: false,
+    seed: 42,
+    platformMix: { darwin: 1, windows: 0, linux: 0 },
+    profile: 'compliant',
+    driftPerHour: 0,
+    ...over,
   });
   return {
-    clock, fake, fleet,
+    clock,
+    fake,
+    fleet,
     async run(ms, step = 500) {
       for (let t = 0; t < ms; t += step) {
         clock.advance(step);
@@ -84,7 +94,9 @@ describe('simulated fleet', () => {
     const lines = results.flatMap(dataOf);
     const snapshot = lines.find((l) => l['name'] === 'pack/posture/os');
     expect(snapshot?.['action']).to.equal('snapshot');
-    expect(snapshot?.['snapshot']).to.deep.equal([{ name: 'macOS', version: (snapshot?.['snapshot'] as Array<Record<string, string>>)[0]?.['version'] }]);
+    expect(snapshot?.['snapshot']).to.deep.equal([
+      { name: 'macOS', version: (snapshot?.['snapshot'] as Array<Record<string, string>>)[0]?.['version'] },
+    ]);
     expect(snapshot?.['counter']).to.equal(0);
     expect(snapshot?.['hostIdentifier']).to.be.a('string');
     const fw = lines.find((l) => l['name'] === 'pack/posture/fw');
@@ -94,7 +106,9 @@ describe('simulated fleet', () => {
     expect(lines.some((l) => l['name'] === 'pack/posture/bitlocker')).to.equal(false);
     const statuses = logs.filter((r) => r.body['log_type'] === 'status').flatMap(dataOf);
     const err = statuses.find((s) => String(s['message']).includes('bitlocker'));
-    expect(err?.['message']).to.equal('Error executing scheduled query pack/posture/bitlocker: no such table: bitlocker_info');
+    expect(err?.['message']).to.equal(
+      'Error executing scheduled query pack/posture/bitlocker: no such table: bitlocker_info',
+    );
     expect(err?.['severity']).to.be.oneOf([2, '2']);
     // Runs happen on multiples of each host's splayed interval (60 ± 6 s).
     const times = lines.filter((l) => l['name'] === 'pack/posture/os').map((l) => Number(l['unixTime']));
@@ -142,7 +156,11 @@ describe('simulated fleet', () => {
     await h.run(400_000, 1000);
     const s = h.fleet.stats();
     expect(s.resultLinesAcked).to.be.at.least(buffered - 5);
-    const delivered = h.fake.byPath('/log').filter((r) => r.body['log_type'] === 'result').slice(failing.length).flatMap(dataOf);
+    const delivered = h.fake
+      .byPath('/log')
+      .filter((r) => r.body['log_type'] === 'result')
+      .slice(failing.length)
+      .flatMap(dataOf);
     const first = Math.min(...delivered.map((l) => Number(l['unixTime'])));
     // Lines produced during the outage arrive afterwards.
     expect(first * 1000).to.be.lessThan(failing[1]?.at ?? 0);
@@ -197,8 +215,13 @@ describe('simulated fleet', () => {
     const base = h.fleet.agent(0).profile;
     h.fleet.setProfile(0, `${base}+firewall_off`);
     await h.run(140_000);
-    const lines = h.fake.byPath('/log').flatMap(dataOf).filter((l) => l['name'] === 'pack/posture/fw');
-    expect(lines.map((l) => [l['action'], (l['columns'] as Record<string, string>)['global_state'], l['counter']])).to.deep.equal([
+    const lines = h.fake
+      .byPath('/log')
+      .flatMap(dataOf)
+      .filter((l) => l['name'] === 'pack/posture/fw');
+    expect(
+      lines.map((l) => [l['action'], (l['columns'] as Record<string, string>)['global_state'], l['counter']]),
+    ).to.deep.equal([
       ['added', '1', 0],
       ['removed', '1', 1],
       ['added', '0', 1],
@@ -259,7 +282,9 @@ describe('simulated fleet', () => {
     const results = logs.filter((r) => r.body['log_type'] === 'result').map((r) => dataOf(r).map((l) => l['name']));
     // the schedule is os, fw, bitlocker: bitlocker_info does not exist on darwin, so its run is an error status
     expect(results).to.deep.equal([['pack/posture/os'], ['pack/posture/fw'], ['pack/posture/os']]);
-    const statuses = logs.filter((r) => r.body['log_type'] === 'status').flatMap((r) => dataOf(r).map((l) => String(l['message'])));
+    const statuses = logs
+      .filter((r) => r.body['log_type'] === 'status')
+      .flatMap((r) => dataOf(r).map((l) => String(l['message'])));
     expect(statuses.some((m) => m.includes('pack/posture/bitlocker'))).to.equal(true);
     await h.fleet.stop();
   });
@@ -293,9 +318,16 @@ describe('simulated fleet', () => {
     expect(own.some((p) => p.endsWith('/read'))).to.equal(true);
     // the host's enroll went through its own connection, and only its own: the other two came through the pool
     const serial = h.fleet.agent(1).serial;
-    const enrolls = h.fake.byPath('/enroll').map((r) => ((r.body['host_details'] as Record<string, Record<string, string>>)['system_info'] ?? {})['hardware_serial']);
+    const enrolls = h.fake
+      .byPath('/enroll')
+      .map(
+        (r) =>
+          ((r.body['host_details'] as Record<string, Record<string, string>>)['system_info'] ?? {})['hardware_serial'],
+      );
     expect(enrolls).to.have.members([h.fleet.agent(0).serial, serial, h.fleet.agent(2).serial]);
-    const keyOf1 = h.fake.requests.filter((r) => r.path.endsWith('/read') && h.fake.serialOfKey(String(r.body['node_key'])) === serial).length;
+    const keyOf1 = h.fake.requests.filter(
+      (r) => r.path.endsWith('/read') && h.fake.serialOfKey(String(r.body['node_key'])) === serial,
+    ).length;
     expect(own.filter((p) => p.endsWith('/read'))).to.have.length(keyOf1);
     await h.fleet.stop();
   });

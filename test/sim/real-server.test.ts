@@ -24,7 +24,16 @@ describe('simulated fleet against the real server', function () {
     server = await startTestServer();
     transport = createHttpTransport({ url: server.url, caPem: server.caPem, maxSockets: 8 });
     // 12 hosts, a third failing, 5-minute posture queries compressed 100×.
-    fleet = createFleet({ hosts: 12, transport, enrollSecret: server.enrollSecret, timeScale: 100, seed: 11, failingShare: 0.34, driftPerHour: 0, trackAcks: true });
+    fleet = createFleet({
+      hosts: 12,
+      transport,
+      enrollSecret: server.enrollSecret,
+      timeScale: 100,
+      seed: 11,
+      failingShare: 0.34,
+      driftPerHour: 0,
+      trackAcks: true,
+    });
     fleet.start();
   });
 
@@ -36,14 +45,20 @@ describe('simulated fleet against the real server', function () {
   });
 
   const verdict = async (serial: string): Promise<Record<string, unknown>> => {
-    const r = await server.client.request(`/api/v1/verdict?serial=${encodeURIComponent(serial)}&resource=prod-db`, { token: server.gatewayToken });
+    const r = await server.client.request(`/api/v1/verdict?serial=${encodeURIComponent(serial)}&resource=prod-db`, {
+      token: server.gatewayToken,
+    });
     expect(r.status).to.equal(200);
     if (!isRecord(r.json)) throw new Error('verdict is not an object');
     return r.json;
   };
 
   it('enrolls, reports through /log and gets verdicts that match each host profile', async () => {
-    await waitFor('all hosts enrolled and reporting', 60_000, () => fleet.stats().enrolled === 12 && fleet.hostsReporting() === 12);
+    await waitFor(
+      'all hosts enrolled and reporting',
+      60_000,
+      () => fleet.stats().enrolled === 12 && fleet.hostsReporting() === 12,
+    );
     const s = fleet.stats();
     expect(s.endpoints.log.failed).to.equal(0);
     expect(s.resultLinesAcked).to.be.greaterThan(12);
@@ -57,7 +72,10 @@ describe('simulated fleet against the real server', function () {
       if (failing) {
         denied++;
         const reasons = Array.isArray(v['reasons']) ? v['reasons'] : [];
-        expect(reasons.some((r) => isRecord(r) && r['status'] === 'fail'), a.profile).to.equal(true);
+        expect(
+          reasons.some((r) => isRecord(r) && r['status'] === 'fail'),
+          a.profile,
+        ).to.equal(true);
       } else allowed++;
     }
     expect(allowed).to.be.greaterThan(0);
@@ -76,7 +94,11 @@ describe('simulated fleet against the real server', function () {
     fleet.pauseSchedules();
     await fleet.flushAll();
     fleet.fix(i);
-    const r = await server.client.request(`/api/v1/hosts/${encodeURIComponent(serial)}/recheck`, { method: 'POST', body: {}, token: server.adminToken });
+    const r = await server.client.request(`/api/v1/hosts/${encodeURIComponent(serial)}/recheck`, {
+      method: 'POST',
+      body: {},
+      token: server.adminToken,
+    });
     expect(r.status).to.be.oneOf([200, 201, 202]);
     const writesBefore = fleet.stats().endpoints.write.ok;
     await waitFor('allow after the fix', 30_000, async () => (await verdict(serial))['decision'] === 'allow');

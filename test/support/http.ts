@@ -22,7 +22,12 @@ export interface RequestOptions {
 export function createClient(baseUrl: string, caPem: string) {
   const agent = new https.Agent({ ca: caPem, keepAlive: true, maxSockets: 32 });
   async function request(path: string, opts: RequestOptions = {}): Promise<Reply> {
-    let payload: Buffer | undefined = opts.raw !== undefined ? Buffer.from(opts.raw) : opts.body !== undefined ? Buffer.from(JSON.stringify(opts.body)) : undefined;
+    let payload: Buffer | undefined =
+      opts.raw !== undefined
+        ? Buffer.from(opts.raw)
+        : opts.body !== undefined
+          ? Buffer.from(JSON.stringify(opts.body))
+          : undefined;
     const headers: Record<string, string> = { accept: 'application/json', ...(opts.headers ?? {}) };
     if (payload !== undefined) {
       headers['content-type'] ??= 'application/json';
@@ -35,21 +40,25 @@ export function createClient(baseUrl: string, caPem: string) {
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     const url = new URL(path, baseUrl);
     return new Promise<Reply>((resolve, reject) => {
-      const req = https.request(url, { method: opts.method ?? (payload !== undefined ? 'POST' : 'GET'), headers, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-        res.on('error', reject);
-      });
+      const req = https.request(
+        url,
+        { method: opts.method ?? (payload !== undefined ? 'POST' : 'GET'), headers, agent },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json: unknown;
+            try {
+              json = text ? JSON.parse(text) : undefined;
+            } catch {
+              json = undefined;
+            }
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       if (payload !== undefined) req.write(payload);
       req.end();

@@ -51,13 +51,23 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const packsDir = path.join(root, 'packs');
   fs.cpSync(opts.packsDir ?? REPO_PACKS, packsDir, { recursive: true });
   const env = {
-    TRUSTGATE_PORT: '0', TRUSTGATE_HOST: '127.0.0.1', TRUSTGATE_DATA_DIR: dataDir, TRUSTGATE_CERTS_DIR: certsDir,
-    TRUSTGATE_PACKS_DIR: packsDir, TRUSTGATE_LOG_LEVEL: opts.logLevel ?? 'silent', TRUSTGATE_DURABLE_FSYNC: 'false', ...(opts.env ?? {}),
+    TRUSTGATE_PORT: '0',
+    TRUSTGATE_HOST: '127.0.0.1',
+    TRUSTGATE_DATA_DIR: dataDir,
+    TRUSTGATE_CERTS_DIR: certsDir,
+    TRUSTGATE_PACKS_DIR: packsDir,
+    TRUSTGATE_LOG_LEVEL: opts.logLevel ?? 'silent',
+    TRUSTGATE_DURABLE_FSYNC: 'false',
+    ...(opts.env ?? {}),
   };
   let config = loadConfig(env);
   const log = createLogger(config.logLevel);
   let server = await startServer(config, { log, print: () => undefined, ...(opts.clock ? { clock: opts.clock } : {}) });
-  config = loadConfig({ ...env, TRUSTGATE_PORT: String(server.port), TRUSTGATE_PUBLIC_URL: `https://127.0.0.1:${server.port}` });
+  config = loadConfig({
+    ...env,
+    TRUSTGATE_PORT: String(server.port),
+    TRUSTGATE_PUBLIC_URL: `https://127.0.0.1:${server.port}`,
+  });
   // restart once on the fixed port so the public URL (remediation links) matches
   await server.stop();
   server = await startServer(config, { log, print: () => undefined, ...(opts.clock ? { clock: opts.clock } : {}) });
@@ -71,8 +81,17 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const client = createClient(`https://127.0.0.1:${server.port}`, caPem);
 
   const ts: TestServer = {
-    url: `https://127.0.0.1:${server.port}`, caPem, enrollSecret, adminToken: admin.token, gatewayToken: gateway.token,
-    dataDir, packsDir, certsDir, config, server, client,
+    url: `https://127.0.0.1:${server.port}`,
+    caPem,
+    enrollSecret,
+    adminToken: admin.token,
+    gatewayToken: gateway.token,
+    dataDir,
+    packsDir,
+    certsDir,
+    config,
+    server,
+    client,
     async stop() {
       client.close();
       await ts.server.stop();
@@ -80,7 +99,11 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     async restart() {
       await ts.server.stop();
       ts.client.close(); // its keep-alive sockets died with the server
-      ts.server = await startServer(config, { log, print: () => undefined, ...(opts.clock ? { clock: opts.clock } : {}) });
+      ts.server = await startServer(config, {
+        log,
+        print: () => undefined,
+        ...(opts.clock ? { clock: opts.clock } : {}),
+      });
       ts.client = createClient(ts.url, caPem);
     },
   };

@@ -15,7 +15,9 @@ export function useTempSqlite(prefix: string): { readonly opened: Opened; reopen
     if (holder.dir) fs.rmSync(holder.dir, { recursive: true, force: true });
   });
   return {
-    get opened() { return holder.opened!; },
+    get opened() {
+      return holder.opened!;
+    },
     /** Closes and opens the same file again (durability round trips). */
     reopen() {
       holder.opened?.sqlite.close();

@@ -107,11 +107,17 @@
         if (!f) return;
         const checksArea = $('checks-area');
         const bgArea = $('bg-area');
-        if (checksArea) keepFocus(checksArea, () => { checksArea.innerHTML = f.checks; });
+        if (checksArea)
+          keepFocus(checksArea, () => {
+            checksArea.innerHTML = f.checks;
+          });
         const form = $('bg-form');
         const reason = byId('bg-reason', HTMLTextAreaElement);
         const busy = form && (form.contains(doc.activeElement) || (reason && reason.value.trim() !== ''));
-        if (bgArea && !busy) keepFocus(bgArea, () => { bgArea.innerHTML = f.emergency; });
+        if (bgArea && !busy)
+          keepFocus(bgArea, () => {
+            bgArea.innerHTML = f.emergency;
+          });
         enhance();
       })
       .catch(() => undefined);
@@ -156,7 +162,9 @@
           }
           return r.ok ? r.json() : null;
         })
-        .then((/** @type {StatusPayload | null} */ s) => { if (s) apply(s); })
+        .then((/** @type {StatusPayload | null} */ s) => {
+          if (s) apply(s);
+        })
         .catch(() => undefined);
     }, 3000);
   }

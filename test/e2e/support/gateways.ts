@@ -58,7 +58,11 @@ export async function startNginx(opts: NginxOptions): Promise<Gateway> {
     return f;
   };
   const caFile = write('trustgate-ca.crt', opts.trustgate.caPem);
-  const tokenConf = write('trustgate-token.conf', `proxy_set_header Authorization "Bearer ${opts.token ?? opts.trustgate.gatewayToken}";\n`, 0o600);
+  const tokenConf = write(
+    'trustgate-token.conf',
+    `proxy_set_header Authorization "Bearer ${opts.token ?? opts.trustgate.gatewayToken}";\n`,
+    0o600,
+  );
   let listenConf: string;
   if (opts.listen.kind === 'header') {
     listenConf = write('listen.conf', `listen 127.0.0.1:${port};\n`);
@@ -71,31 +75,53 @@ export async function startNginx(opts: NginxOptions): Promise<Gateway> {
     });
   }
   const url = new URL(opts.trustgate.url);
-  const site = renderExample('nginx.conf', dir, {
-    TRUSTGATE_ADDR: url.host,
-    TRUSTGATE_TLS_NAME: opts.trustgate.tlsName,
-    TRUSTGATE_CA: caFile,
-    TRUSTGATE_TOKEN_CONF: tokenConf,
-    TRUSTGATE_LISTEN_CONF: listenConf,
-    TRUSTGATE_SERIAL_FALLBACK: opts.listen.kind === 'header' ? '$http_x_device_serial' : '',
-    UPSTREAM_URL: `http://${opts.upstream}`,
-  }, 'trustgate.conf');
-  for (const t of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) fs.mkdirSync(path.join(dir, 'tmp', t), { recursive: true, mode: 0o755 });
+  const site = renderExample(
+    'nginx.conf',
+    dir,
+    {
+      TRUSTGATE_ADDR: url.host,
+      TRUSTGATE_TLS_NAME: opts.trustgate.tlsName,
+      TRUSTGATE_CA: caFile,
+      TRUSTGATE_TOKEN_CONF: tokenConf,
+      TRUSTGATE_LISTEN_CONF: listenConf,
+      TRUSTGATE_SERIAL_FALLBACK: opts.listen.kind === 'header' ? '$http_x_device_serial' : '',
+      UPSTREAM_URL: `http://${opts.upstream}`,
+    },
+    'trustgate.conf',
+  );
+  for (const t of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
+    fs.mkdirSync(path.join(dir, 'tmp', t), { recursive: true, mode: 0o755 });
   // The main context an operator's /etc/nginx/nginx.conf provides; the shipped example is included as is.
-  const main = write('nginx.conf', [
-    'worker_processes 1;',
-    `pid ${path.join(dir, 'nginx.pid')};`,
-    `error_log ${path.join(dir, 'error.log')} info;`,
-    'events { worker_connections 256; }',
-    'http {',
-    `    access_log ${path.join(dir, 'access.log')};`,
-    ...['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `    ${t === 'body' ? 'client_body' : t}_temp_path ${path.join(dir, 'tmp', t)};`),
-    `    include ${site};`,
-    '}',
-    '',
-  ].join('\n'));
-  const service = await startService('nginx', nginx, ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', main, '-g', 'daemon off;'], { port });
-  const errorLog = (): string => { try { return fs.readFileSync(path.join(dir, 'error.log'), 'utf8'); } catch { return ''; } };
+  const main = write(
+    'nginx.conf',
+    [
+      'worker_processes 1;',
+      `pid ${path.join(dir, 'nginx.pid')};`,
+      `error_log ${path.join(dir, 'error.log')} info;`,
+      'events { worker_connections 256; }',
+      'http {',
+      `    access_log ${path.join(dir, 'access.log')};`,
+      ...['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
+        (t) => `    ${t === 'body' ? 'client_body' : t}_temp_path ${path.join(dir, 'tmp', t)};`,
+      ),
+      `    include ${site};`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const service = await startService(
+    'nginx',
+    nginx,
+    ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', main, '-g', 'daemon off;'],
+    { port },
+  );
+  const errorLog = (): string => {
+    try {
+      return fs.readFileSync(path.join(dir, 'error.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  };
   const withLog: Service = { ...service, output: () => `${service.output()}${errorLog()}` };
   return { kind: 'nginx', port, dir, service: withLog, stop: () => service.stop() };
 }
@@ -131,9 +157,15 @@ export async function startCaddy(opts: CaddyOptions): Promise<Gateway> {
   if (unset.length) throw new Error(`the Caddyfile needs settings the e2e test does not give: ${unset.join(', ')}`);
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-    HOME: dir, XDG_DATA_HOME: path.join(dir, 'data'), XDG_CONFIG_HOME: path.join(dir, 'config'),
+    HOME: dir,
+    XDG_DATA_HOME: path.join(dir, 'data'),
+    XDG_CONFIG_HOME: path.join(dir, 'config'),
     ...settings,
   };
-  const service = await startService('caddy', caddy, ['run', '--config', file, '--adapter', 'caddyfile'], { port, env, cwd: dir });
+  const service = await startService('caddy', caddy, ['run', '--config', file, '--adapter', 'caddyfile'], {
+    port,
+    env,
+    cwd: dir,
+  });
   return { kind: 'caddy', port, dir, service, stop: () => service.stop() };
 }

@@ -31,7 +31,10 @@ const serialNumber = (): string => `01${randomBytes(15).toString('hex')}`;
 export function createTestPki(): TestPki {
   const ca = keyPair();
   const caCert = forge.pki.createCertificate();
-  const subject = [{ name: 'commonName', value: 'Trustgate e2e device CA' }, { name: 'organizationName', value: 'Trustgate tests' }];
+  const subject = [
+    { name: 'commonName', value: 'Trustgate e2e device CA' },
+    { name: 'organizationName', value: 'Trustgate tests' },
+  ];
   caCert.publicKey = ca.pub;
   caCert.serialNumber = serialNumber();
   caCert.validity.notBefore = new Date(Date.now() - 60_000);
@@ -52,7 +55,10 @@ export function createTestPki(): TestPki {
     cert.serialNumber = serialNumber();
     cert.validity.notBefore = new Date(Date.now() - 60_000);
     cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-    cert.setSubject([{ name: 'commonName', value: cn }, { name: 'organizationName', value: 'Trustgate tests' }]);
+    cert.setSubject([
+      { name: 'commonName', value: cn },
+      { name: 'organizationName', value: 'Trustgate tests' },
+    ]);
     cert.setIssuer(subject);
     cert.setExtensions([{ name: 'basicConstraints', cA: false }, ...extensions]);
     cert.sign(ca.priv, forge.md.sha256.create());
@@ -61,14 +67,16 @@ export function createTestPki(): TestPki {
 
   return {
     caPem: forge.pki.certificateToPem(caCert),
-    server: (names) => issue(names[0] ?? 'localhost', [
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: names.map((value) => ({ type: 2, value })) },
-    ]),
-    device: (serial) => issue(serial, [
-      { name: 'keyUsage', digitalSignature: true, critical: true },
-      { name: 'extKeyUsage', clientAuth: true },
-    ]),
+    server: (names) =>
+      issue(names[0] ?? 'localhost', [
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+        { name: 'extKeyUsage', serverAuth: true },
+        { name: 'subjectAltName', altNames: names.map((value) => ({ type: 2, value })) },
+      ]),
+    device: (serial) =>
+      issue(serial, [
+        { name: 'keyUsage', digitalSignature: true, critical: true },
+        { name: 'extKeyUsage', clientAuth: true },
+      ]),
   };
 }

@@ -10,8 +10,10 @@ export function requireCommand(cmd: string, debianPackage = cmd): string {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
   const found = r.status === 0 ? r.stdout.trim() : '';
   if (!found) {
-    throw new Error(`${cmd} is not installed, and the e2e tests need it: run .ci/run (as root), or `
-      + `\`apt-get update && apt-get install -y ${debianPackage}\`, then \`npm run test:e2e\` again.`);
+    throw new Error(
+      `${cmd} is not installed, and the e2e tests need it: run .ci/run (as root), or ` +
+        `\`apt-get update && apt-get install -y ${debianPackage}\`, then \`npm run test:e2e\` again.`,
+    );
   }
   return found;
 }
@@ -42,7 +44,10 @@ export interface Service {
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const c = net.connect({ host: '127.0.0.1', port });
-    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
     c.once('error', () => resolve(false));
   });
 }
@@ -59,11 +64,22 @@ export interface StartOptions {
 export async function startService(name: string, cmd: string, args: string[], opts: StartOptions): Promise<Service> {
   const proc = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout?.on('data', (b: Buffer) => { out += b.toString('utf8'); });
-  proc.stderr?.on('data', (b: Buffer) => { out += b.toString('utf8'); });
+  proc.stdout?.on('data', (b: Buffer) => {
+    out += b.toString('utf8');
+  });
+  proc.stderr?.on('data', (b: Buffer) => {
+    out += b.toString('utf8');
+  });
   let exited: string | undefined;
-  const exit = new Promise<void>((resolve) => proc.once('exit', (code, signal) => { exited = `exited with ${code ?? signal}`; resolve(); }));
-  proc.once('error', (e) => { exited = `failed to start: ${e.message}`; });
+  const exit = new Promise<void>((resolve) =>
+    proc.once('exit', (code, signal) => {
+      exited = `exited with ${code ?? signal}`;
+      resolve();
+    }),
+  );
+  proc.once('error', (e) => {
+    exited = `failed to start: ${e.message}`;
+  });
 
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   for (;;) {
@@ -71,13 +87,17 @@ export async function startService(name: string, cmd: string, args: string[], op
     if (await canConnect(opts.port)) break;
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
-      throw new Error(`${name} did not listen on 127.0.0.1:${opts.port} within ${opts.timeoutMs ?? 15_000} ms:\n${out}`);
+      throw new Error(
+        `${name} did not listen on 127.0.0.1:${opts.port} within ${opts.timeoutMs ?? 15_000} ms:\n${out}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50)); // polling a child process coming up; not a timing assumption
   }
 
   return {
-    name, port: opts.port, proc,
+    name,
+    port: opts.port,
+    proc,
     output: () => out,
     async stop() {
       if (exited) return;

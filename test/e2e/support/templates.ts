@@ -15,8 +15,11 @@ export const exampleFile = (name: string): string => path.join(EXAMPLES_DIR, nam
  * names only, so nginx's own `$variables` are untouched. Throws if a `${UPPER_CASE}` placeholder is left.
  */
 export function envsubst(text: string, vars: Record<string, string>): string {
-  const out = text.replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (m, name: string) => (name in vars ? vars[name] ?? '' : m));
-  const body = out.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+  const out = text.replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (m, name: string) => (name in vars ? (vars[name] ?? '') : m));
+  const body = out
+    .split('\n')
+    .filter((l) => !l.trimStart().startsWith('#'))
+    .join('\n');
   const left = body.match(/\$\{[A-Z][A-Z0-9_]*\}/g);
   if (left) throw new Error(`template placeholders without a value: ${[...new Set(left)].join(', ')}`);
   return out;
@@ -31,7 +34,10 @@ export function renderExample(name: string, dir: string, vars: Record<string, st
 
 /** Caddy's `{$NAME}` placeholders (no default) in a Caddyfile, outside comments. */
 export function caddyEnvNames(text: string): { required: string[]; optional: string[] } {
-  const body = text.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+  const body = text
+    .split('\n')
+    .filter((l) => !l.trimStart().startsWith('#'))
+    .join('\n');
   const required = new Set<string>();
   const optional = new Set<string>();
   for (const m of body.matchAll(/\{\$([A-Z][A-Z0-9_]*)(:[^}]*)?\}/g)) (m[2] ? optional : required).add(m[1]!);
