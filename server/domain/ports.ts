@@ -59,6 +59,7 @@ export interface HostFilter {
 }
 
 export interface HostRepo {
+  /** Enrolls or re-enrolls (same serial and hardware UUID); conflict when another host holds the key hash. */
   enroll(rec: EnrollRecord): Promise<EnrollOutcome>;
   findByNodeKeyHash(hash: string): Promise<Host | undefined>;
   get(id: number): Promise<Host | undefined>;
@@ -82,6 +83,7 @@ export interface EnrollSecretRepo {
 }
 
 export interface TokenRepo {
+  /** Stores a token; conflict when another token (revoked or not) has the same hash. */
   create(input: { name: string; role: Role; hash: string; at: number }): Promise<ApiToken>;
   findActiveByHash(hash: string): Promise<ApiToken | undefined>;
   list(): Promise<ApiToken[]>;
@@ -110,6 +112,10 @@ export interface CheckStateRepo {
 }
 
 export interface DistributedRepo {
+  /**
+   * Queues queries. A query id already queued is ignored; the queries of a host that is not enrolled
+   * (unenrolled meanwhile) are skipped: the host is gone, and so would be its queries.
+   */
   enqueue(items: ReadonlyArray<Omit<DistributedQuery, 'sentAt' | 'completedAt'>>): Promise<void>;
   /** Queries not yet sent (or sent longer than `resendAfterMs` ago without an answer); marks them sent. */
   takePending(hostId: number, now: number, resendAfterMs: number): Promise<DistributedQuery[]>;
@@ -124,9 +130,7 @@ export interface DistributedRepo {
     at: number,
   ): Promise<DistributedQuery | undefined>;
   /** Live-query campaign results. */
-  campaignResults(
-    ref: string,
-  ): Promise<
+  campaignResults(ref: string): Promise<
     Array<{
       hostId: number;
       id: string;
@@ -152,6 +156,7 @@ export interface Carve {
 }
 
 export interface CarveRepo {
+  /** Starts a session. not_found when the host is not enrolled; conflict when the session id is in use. */
   begin(c: Omit<Carve, 'blocksReceived' | 'completedAt'>): Promise<void>;
   get(sessionId: string): Promise<Carve | undefined>;
   /** Stores a block (duplicates ignored); returns the carve after the write. */

@@ -78,7 +78,10 @@ function regexSplit(input: string, re: RegExp): string[] {
   return out;
 }
 
-/** osquery's concat/concat_ws: NULLs are skipped, and (quirk) the separator follows every non-NULL argument but the last. */
+/**
+ * osquery's concat/concat_ws: NULLs are skipped, and (quirk) the separator follows every non-NULL argument
+ * but the last.
+ */
 function concatValues(sep: string, args: SqlValue[]): string | null {
   if (args.length === 0) return null;
   let out = '';

@@ -287,7 +287,10 @@ export function createSqlValidator(): SqlValidator {
 
 let defaultValidator: SqlValidator | undefined;
 
-/** Prepares `sql` against the platform's osquery tables: catches syntax errors, unknown tables, columns and functions. */
+/**
+ * Prepares `sql` against the platform's osquery tables: catches syntax errors, unknown tables, columns and
+ * functions.
+ */
 export function validateSql(sql: string, platform: Platform): SqlValidation {
   defaultValidator ??= createSqlValidator();
   return defaultValidator.validate(sql, platform);

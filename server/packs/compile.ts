@@ -103,7 +103,8 @@ export function compileConfig(
   if (bytes > limit) {
     throw new AppError(
       'invalid',
-      `the osquery config for this host is ${bytes} bytes, over osquery's limit of ${limit} bytes: split or trim the packs`,
+      `the osquery config for this host is ${bytes} bytes, over osquery's limit of ${limit} bytes: ` +
+        'split or trim the packs',
       {
         bytes,
         limit,
@@ -150,8 +151,9 @@ export function createConfigCompiler(packs: readonly Pack[], options: CompileOpt
 export interface QueryResolver {
   /**
    * The canonical key `<pack>/<query>` of a result log `name`: `pack/<pack>/<query>` (unambiguous: pack
-   * names cannot hold '/', so the pack ends at the first '/') or `pack_<pack>_<query>` (resolved against the known pack+query pairs; an
-   * ambiguous or unknown underscore name gives undefined). Any other name gives undefined.
+   * names cannot hold '/', so the pack ends at the first '/') or `pack_<pack>_<query>` (resolved against
+   * the known pack+query pairs; an ambiguous or unknown underscore name gives undefined). Any other name
+   * gives undefined.
    */
   queryKeyOf(logName: string): string | undefined;
   /** The check id of a query key, when that query is a posture check. */

@@ -1,7 +1,10 @@
 /** A problem found while loading a pack or policy file: which file, where in it, and what is wrong. */
 export interface PackLoadError {
   file: string;
-  /** `line:column` for syntax errors, a JSON pointer (`/queries/foo/interval`) for schema errors, '' for the whole file. */
+  /**
+   * `line:column` for syntax errors, a JSON pointer (`/queries/foo/interval`) for schema errors, '' for the
+   * whole file.
+   */
   location: string;
   problem: string;
   /** `file:line:column: problem` or `file: /json/path: problem` (or `file: problem`). */

@@ -95,7 +95,10 @@ function policiesOf(text: string): { policies: Array<Record<string, unknown>>; s
   return { policies, skipped };
 }
 
-/** Converts Fleet policies to a pack of checks, reporting what was skipped. Throws AppError('invalid') when nothing is importable. */
+/**
+ * Converts Fleet policies to a pack of checks, reporting what was skipped. Throws AppError('invalid') when
+ * nothing is importable.
+ */
 export function importFleetPoliciesDetailed(yamlText: string, options: FleetImportOptions = {}): FleetImportResult {
   const name = options.name ?? 'fleet-policies';
   const source = options.source ?? 'fleet-import';
@@ -130,9 +133,10 @@ export function importFleetPoliciesDetailed(yamlText: string, options: FleetImpo
     queries[id] = q;
   }
   if (Object.keys(queries).length === 0) {
+    const firstSkipped = skipped.slice(0, 3).join('; ');
     throw new AppError(
       'invalid',
-      `no Fleet policies found to import${skipped.length ? ` (${skipped.length} skipped: ${skipped.slice(0, 3).join('; ')})` : ''}`,
+      `no Fleet policies found to import${skipped.length ? ` (${skipped.length} skipped: ${firstSkipped})` : ''}`,
     );
   }
   // Round-trip through the pack parser: the result must be a pack Trustgate itself accepts.

@@ -1,12 +1,13 @@
 /**
  * osquery config text handling: comment stripping exactly as osquery does it before parsing
- * (osquery/config/config.cpp `stripConfigComments()`), and JSON syntax errors located as line:column
- * in the original text.
+ * (osquery/config/config.cpp `stripConfigComments()`), and JSON syntax errors (json-syntax.ts) located
+ * as line:column in the original text.
  *
  * osquery first deletes every backslash-newline pair (joining continued lines), then splits on '\n',
  * trims each line and drops the lines that start with '#' or '//'. Comments at the end of a line are
  * not comments (and make the JSON invalid).
  */
+import { findJsonSyntaxError } from './json-syntax.js';
 
 export interface StrippedText {
   text: string;
@@ -70,139 +71,6 @@ export function lineColumnOf(text: string, offset: number): { line: number; colu
     }
   }
   return { line, column: stop - lineStart + 1 };
-}
-
-export interface JsonSyntaxProblem {
-  offset: number;
-  message: string;
-}
-
-/**
- * Finds the first JSON syntax error in `text` (RFC 8259, as strict as rapidjson's default mode).
- * Returns undefined when the text is valid JSON.
- */
-export function findJsonSyntaxError(text: string): JsonSyntaxProblem | undefined {
-  let i = 0;
-  const describe = (): string => (i >= text.length ? 'end of input' : `${JSON.stringify(text[i])}`);
-  class Fail extends Error {
-    constructor(
-      readonly at: number,
-      msg: string,
-    ) {
-      super(msg);
-    }
-  }
-  const fail = (msg: string): never => {
-    throw new Fail(i, msg);
-  };
-  const ws = (): void => {
-    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
-  };
-  const str = (): void => {
-    i++; // opening quote
-    while (i < text.length) {
-      const ch = text[i] ?? '';
-      if (ch === '"') {
-        i++;
-        return;
-      }
-      if (ch === '\\') {
-        const esc = text[i + 1] ?? '';
-        if ('"\\/bfnrt'.includes(esc) && esc !== '') {
-          i += 2;
-          continue;
-        }
-        if (esc === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
-          i += 6;
-          continue;
-        }
-        i++;
-        fail('invalid escape sequence in string');
-      }
-      if (ch.charCodeAt(0) < 0x20) fail('control character (e.g. a line break) inside a string');
-      i++;
-    }
-    fail('unterminated string');
-  };
-  const num = (): void => {
-    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
-    if (!m || m[0] === '' || m[0] === '-') fail(`unexpected ${describe()}`);
-    i += m ? m[0].length : 0;
-  };
-  const value = (): void => {
-    ws();
-    const ch = text[i];
-    if (ch === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail(`expected a quoted property name, found ${describe()}`);
-        str();
-        ws();
-        if (text[i] !== ':') fail(`expected ':' after property name, found ${describe()}`);
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          ws();
-          if (text[i] === '}') fail("trailing comma before '}'");
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        fail(`expected ',' or '}' after property value, found ${describe()}`);
-      }
-    }
-    if (ch === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          ws();
-          if (text[i] === ']') fail("trailing comma before ']'");
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        fail(`expected ',' or ']' after array element, found ${describe()}`);
-      }
-    }
-    if (ch === '"') return str();
-    if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) return num();
-    for (const lit of ['true', 'false', 'null']) {
-      if (text.startsWith(lit, i)) {
-        i += lit.length;
-        return;
-      }
-    }
-    fail(`unexpected ${describe()}`);
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) fail(`unexpected ${describe()} after the end of the JSON document`);
-    return undefined;
-  } catch (e) {
-    if (e instanceof Fail) return { offset: e.at, message: e.message };
-    throw e;
-  }
 }
 
 export type ParsedConfigText =

@@ -1,14 +1,13 @@
 /**
  * Parsing of pack text: osquery pack files (`{"queries": …}`) and full osquery config files (inline
- * `packs` and/or a `schedule`), with osquery's comment stripping, validated against the pack schema plus
- * Trustgate's `check` extension. Pure: no file system access (see load.ts).
+ * `packs` and/or a `schedule`), with osquery's comment stripping, each pack validated by pack-build.ts;
+ * then the posture checks of the packs, unique across them. Pure: no file system access (see load.ts).
  */
-import { Environment } from '@marcbachmann/cel-js';
-import type { CheckDef, Pack, PackQuery, Severity } from '../domain/types.js';
+import type { CheckDef, Pack, Severity } from '../domain/types.js';
 import { fileError, joinPointer, structureError, syntaxError, type PackLoadError } from './errors.js';
 import { parseConfigText } from './json-text.js';
+import { buildPack, isRecord, type PackContext } from './pack-build.js';
 import { intersectPlatforms } from './platform.js';
-import { KNOWN_QUERY_KEYS, MAX_QUERY_INTERVAL, describeAjvErrors, validatePackDoc } from './schema.js';
 
 /** osquery's `--schedule_default_interval`: a query without an interval runs hourly. */
 export const DEFAULT_INTERVAL_SECONDS = 3600;
@@ -21,149 +20,6 @@ export interface PackParseResult {
   errors: PackLoadError[];
   /** Things osquery would ignore (unknown keys, path-valued packs, non-string discovery entries, …). */
   warnings: PackLoadError[];
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** JSON::valueToBool */
-function toBool(v: unknown): boolean {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'string') return ['true', 't'].includes(v.toLowerCase());
-  if (typeof v === 'number') return v !== 0;
-  return false;
-}
-
-const toInt = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
-
-/** The CEL dialect of `check.pass`: `rows` is a list of string maps; `version_at_least` is the one helper. */
-function createPassChecker(): (expr: string) => string | undefined {
-  const env = new Environment()
-    .registerVariable('rows', 'list<map<string, string>>')
-    .registerFunction('version_at_least(string, string): bool', () => true);
-  return (expr) => {
-    let result: { valid: boolean; type?: string; error?: { message?: string } };
-    try {
-      result = env.check(expr) as typeof result;
-    } catch (e) {
-      return e instanceof Error ? e.message : String(e);
-    }
-    if (!result.valid) return `invalid CEL expression: ${result.error?.message ?? 'does not type-check'}`;
-    if (result.type !== undefined && result.type !== 'bool' && result.type !== 'dyn') {
-      return `the expression must evaluate to a bool, not ${result.type}`;
-    }
-    return undefined;
-  };
-}
-
-let passChecker: ((expr: string) => string | undefined) | undefined;
-const checkPassExpression = (expr: string): string | undefined => {
-  passChecker ??= createPassChecker();
-  return passChecker(expr);
-};
-
-interface Ctx {
-  file: string;
-  errors: PackLoadError[];
-  warnings: PackLoadError[];
-}
-
-function nameProblem(kind: 'pack' | 'query', name: string): string | undefined {
-  if (name === '') return `${kind} name must not be empty`;
-  if (name.includes('/')) return `${kind} name "${name}" must not contain '/' (it is the pack delimiter)`;
-  return undefined;
-}
-
-/** Validates and normalises one pack object found at `base` (a JSON pointer) in the file. */
-function buildPack(name: string, raw: unknown, base: string, ctx: Ctx): Pack | undefined {
-  const before = ctx.errors.length;
-  const np = nameProblem('pack', name);
-  if (np) ctx.errors.push(structureError(ctx.file, base, np));
-  if (!validatePackDoc(raw)) {
-    for (const p of describeAjvErrors(validatePackDoc.errors, base))
-      ctx.errors.push(structureError(ctx.file, p.path, p.message));
-  }
-  if (!isRecord(raw) || ctx.errors.length > before) return undefined;
-
-  const pack: Pack = { name, source: ctx.file, queries: {} };
-  for (const [key, value] of Object.entries(raw)) {
-    if (key === 'queries' || key === 'name' || key === 'source') continue;
-    if (key === 'shard') pack.shard = toInt(value);
-    else if (key === 'discovery' && Array.isArray(value)) {
-      const strings = value.filter((d): d is string => typeof d === 'string');
-      if (strings.length !== value.length) {
-        ctx.warnings.push(
-          structureError(
-            ctx.file,
-            joinPointer(base, 'discovery'),
-            'non-string discovery entries are ignored (as osquery does)',
-          ),
-        );
-      }
-      pack.discovery = strings;
-    } else pack[key] = value;
-  }
-  if ('name' in raw || 'source' in raw) {
-    ctx.warnings.push(structureError(ctx.file, base, 'pack-level "name"/"source" keys are ignored'));
-  }
-
-  const queries = isRecord(raw.queries) ? raw.queries : {};
-  if (!('queries' in raw)) ctx.warnings.push(structureError(ctx.file, base, 'the pack has no queries'));
-  for (const [qname, qraw] of Object.entries(queries)) {
-    const qpath = joinPointer(base, 'queries', qname);
-    if (!isRecord(qraw)) continue; // already reported by the schema
-    const qp = nameProblem('query', qname);
-    if (qname === '' || (qp && qraw.check !== undefined)) {
-      ctx.errors.push(
-        structureError(
-          ctx.file,
-          qpath,
-          qraw.check !== undefined ? `check id "${qname}" must not contain '/'` : (qp ?? 'invalid query name'),
-        ),
-      );
-      continue;
-    }
-    if (qp) {
-      // Third-party packs (osquery's ossec-rootkit) use '/' in query names. Pack names never hold '/', so
-      // `pack/<pack>/<query>` still splits unambiguously at the first '/' after the pack name.
-      ctx.warnings.push(
-        structureError(ctx.file, qpath, `query name "${qname}" contains '/': allowed, but avoid it in your own packs`),
-      );
-    }
-    const q: PackQuery = { query: String(qraw.query) };
-    for (const [key, value] of Object.entries(qraw)) {
-      if (key === 'query') continue;
-      if (key === 'interval' || key === 'shard' || key === 'startup_priority') q[key] = toInt(value);
-      else if (key === 'snapshot' || key === 'removed' || key === 'denylist' || key === 'blacklist')
-        q[key] = toBool(value);
-      else q[key] = value;
-      if (!KNOWN_QUERY_KEYS.has(key)) {
-        ctx.warnings.push(
-          structureError(ctx.file, joinPointer(qpath, key), `unknown query key "${key}" (osquery ignores it)`),
-        );
-      }
-    }
-    if (q.interval !== undefined && (q.interval < 1 || q.interval > MAX_QUERY_INTERVAL)) {
-      ctx.errors.push(
-        structureError(
-          ctx.file,
-          joinPointer(qpath, 'interval'),
-          `must be a whole number of seconds from 1 to ${MAX_QUERY_INTERVAL}`,
-        ),
-      );
-    }
-    if (q.shard !== undefined && q.shard > 100) {
-      ctx.errors.push(structureError(ctx.file, joinPointer(qpath, 'shard'), 'must be a whole number from 0 to 100'));
-    }
-    if (q.check?.pass !== undefined) {
-      const problem = checkPassExpression(q.check.pass);
-      if (problem) ctx.errors.push(structureError(ctx.file, joinPointer(qpath, 'check', 'pass'), problem));
-    }
-    pack.queries[qname] = q;
-  }
-  if (pack.shard !== undefined && pack.shard > 100) {
-    ctx.errors.push(structureError(ctx.file, joinPointer(base, 'shard'), 'must be a whole number from 0 to 100'));
-  }
-  return ctx.errors.length > before ? undefined : pack;
 }
 
 /** The posture checks of a pack (queries carrying a `check`). */
@@ -205,7 +61,8 @@ export function collectChecks(packs: Pack[]): { checks: CheckDef[]; errors: Pack
           structureError(
             pack.source,
             joinPointer('', 'queries', def.id, 'check'),
-            `duplicate check id "${def.id}": already defined in pack "${prior.pack}" (${prior.source}); check ids must be unique across packs`,
+            `duplicate check id "${def.id}": already defined in pack "${prior.pack}" (${prior.source}); ` +
+              'check ids must be unique across packs',
           ),
         );
         continue;
@@ -235,7 +92,7 @@ const CONFIG_KEYS_PASSED_OVER = [
  * `schedule` (as a pack named `name`); other config keys are reported as warnings and not used.
  */
 export function parsePackText(name: string, text: string, source: string): PackParseResult {
-  const ctx: Ctx = { file: source, errors: [], warnings: [] };
+  const ctx: PackContext = { file: source, errors: [], warnings: [] };
   const done = (packs: Pack[]): PackParseResult => {
     if (ctx.errors.length > 0) return { packs: [], checks: [], errors: ctx.errors, warnings: ctx.warnings };
     const { checks, errors } = collectChecks(packs);
@@ -252,62 +109,24 @@ export function parsePackText(name: string, text: string, source: string): PackP
     ctx.errors.push(structureError(source, '', 'the document must be a JSON object (an osquery pack or config)'));
     return done([]);
   }
-
   if ('queries' in doc) {
     const pack = buildPack(name, doc, '', ctx);
     return done(pack ? [pack] : []);
   }
+  return done(configPacks(name, doc, ctx));
+}
 
+/** The packs of a full osquery config: its `schedule` (a pack named `name`), then its inline `packs`. */
+function configPacks(name: string, doc: Record<string, unknown>, ctx: PackContext): Pack[] {
+  const source = ctx.file;
   const packs: Pack[] = [];
   const hasSchedule = 'schedule' in doc;
   const hasPacks = 'packs' in doc;
   if (hasSchedule) {
-    if (!isRecord(doc.schedule)) {
-      ctx.errors.push(structureError(source, '/schedule', 'must be an object of queries'));
-    } else {
-      const [e0, w0] = [ctx.errors.length, ctx.warnings.length];
-      const pack = buildPack(name, { queries: doc.schedule }, '', ctx);
-      // buildPack reports paths as /queries/<q>; a schedule's queries live under /schedule/<q>.
-      const relocate = (e: PackLoadError): PackLoadError =>
-        e.path?.startsWith('/queries/')
-          ? structureError(source, `/schedule${e.path.slice('/queries'.length)}`, e.problem)
-          : e;
-      ctx.errors.splice(e0, ctx.errors.length - e0, ...ctx.errors.slice(e0).map(relocate));
-      ctx.warnings.splice(w0, ctx.warnings.length - w0, ...ctx.warnings.slice(w0).map(relocate));
-      if (pack) packs.push(pack);
-    }
+    const pack = schedulePack(name, doc.schedule, ctx);
+    if (pack) packs.push(pack);
   }
-  if (hasPacks) {
-    if (!isRecord(doc.packs)) {
-      ctx.errors.push(structureError(source, '/packs', 'must be an object mapping pack names to packs'));
-    } else {
-      for (const [pname, praw] of Object.entries(doc.packs)) {
-        const base = joinPointer('', 'packs', pname);
-        if (typeof praw === 'string') {
-          ctx.warnings.push(
-            structureError(
-              source,
-              base,
-              `pack "${pname}" refers to "${praw}" (a path); osquery's TLS config plugin cannot load it, so it is skipped`,
-            ),
-          );
-          continue;
-        }
-        if (!isRecord(praw)) {
-          ctx.errors.push(structureError(source, base, 'a pack must be an object'));
-          continue;
-        }
-        if (hasSchedule && pname === name) {
-          ctx.errors.push(
-            structureError(source, base, `pack "${pname}" has the same name as this file's schedule pack`),
-          );
-          continue;
-        }
-        const pack = buildPack(pname, praw, base, ctx);
-        if (pack) packs.push(pack);
-      }
-    }
-  }
+  if (hasPacks) packs.push(...inlinePacks(doc.packs, hasSchedule ? name : undefined, ctx));
   if (!hasSchedule && !hasPacks) {
     ctx.warnings.push(fileError(source, 'no "queries", "packs" or "schedule": nothing to load'));
   }
@@ -320,5 +139,59 @@ export function parsePackText(name: string, text: string, source: string): PackP
       ),
     );
   }
-  return done(packs);
+  return packs;
+}
+
+/** A config's `schedule` as the pack `name`, its problems located under /schedule. */
+function schedulePack(name: string, schedule: unknown, ctx: PackContext): Pack | undefined {
+  const source = ctx.file;
+  if (!isRecord(schedule)) {
+    ctx.errors.push(structureError(source, '/schedule', 'must be an object of queries'));
+    return undefined;
+  }
+  const [e0, w0] = [ctx.errors.length, ctx.warnings.length];
+  const pack = buildPack(name, { queries: schedule }, '', ctx);
+  // buildPack reports paths as /queries/<q>; a schedule's queries live under /schedule/<q>.
+  const relocate = (e: PackLoadError): PackLoadError =>
+    e.path?.startsWith('/queries/')
+      ? structureError(source, `/schedule${e.path.slice('/queries'.length)}`, e.problem)
+      : e;
+  ctx.errors.splice(e0, ctx.errors.length - e0, ...ctx.errors.slice(e0).map(relocate));
+  ctx.warnings.splice(w0, ctx.warnings.length - w0, ...ctx.warnings.slice(w0).map(relocate));
+  return pack;
+}
+
+/** A config's inline `packs` (a path-valued pack skipped with a warning); `scheduleName` is taken. */
+function inlinePacks(raw: unknown, scheduleName: string | undefined, ctx: PackContext): Pack[] {
+  const source = ctx.file;
+  if (!isRecord(raw)) {
+    ctx.errors.push(structureError(source, '/packs', 'must be an object mapping pack names to packs'));
+    return [];
+  }
+  const packs: Pack[] = [];
+  for (const [pname, praw] of Object.entries(raw)) {
+    const base = joinPointer('', 'packs', pname);
+    if (typeof praw === 'string') {
+      ctx.warnings.push(
+        structureError(
+          source,
+          base,
+          `pack "${pname}" refers to "${praw}" (a path); ` +
+            "osquery's TLS config plugin cannot load it, so it is skipped",
+        ),
+      );
+      continue;
+    }
+    if (!isRecord(praw)) {
+      ctx.errors.push(structureError(source, base, 'a pack must be an object'));
+      continue;
+    }
+    if (pname === scheduleName) {
+      ctx.errors.push(structureError(source, base, `pack "${pname}" has the same name as this file's schedule pack`));
+      continue;
+    }
+    const pack = buildPack(pname, praw, base, ctx);
+    if (pack) packs.push(pack);
+  }
+  return packs;
 }

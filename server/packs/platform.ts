@@ -65,7 +65,10 @@ export function familyOf(host: Pick<Host, 'platform' | 'osPlatform'>): PlatformF
   return undefined;
 }
 
-/** checkPlatform() for a host of the given family (undefined: a host we cannot place matches only "any"/"all"/empty). */
+/**
+ * checkPlatform() for a host of the given family (undefined: a host we cannot place matches only
+ * "any"/"all"/empty).
+ */
 export function matchesPlatformFamily(platform: string | undefined, family: PlatformFamily | undefined): boolean {
   if (platform === undefined || platform === '' || platform === 'null') return true;
   if (platform.includes('any') || platform.includes('all')) return true;

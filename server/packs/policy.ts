@@ -10,7 +10,8 @@ import type { Approval, BreakGlassPolicy, Policy, Resource, ResourceMode, Tier }
 import { AppError } from '../shared/errors.js';
 import { DURATION_PATTERN, parseDuration } from '../shared/duration.js';
 import { fileError, joinPointer, structureError, syntaxError, type PackLoadError } from './errors.js';
-import { findJsonSyntaxError, lineColumnOf } from './json-text.js';
+import { findJsonSyntaxError } from './json-syntax.js';
+import { lineColumnOf } from './json-text.js';
 import { describeAjvErrors } from './schema.js';
 
 export const DEFAULT_BREAK_GLASS_MAX_DURATION = '4h';
@@ -88,7 +89,10 @@ const validatePolicyDoc = ajv.compile<PolicyDoc>(policySchema);
 
 export type PolicyFormat = 'yaml' | 'json';
 
-/** Locates a JSON pointer in the parsed YAML (for line numbers in messages), falling back to the deepest existing ancestor. */
+/**
+ * Locates a JSON pointer in the parsed YAML (for line numbers in messages), falling back to the deepest
+ * existing ancestor.
+ */
 type Locator = (pointer: string) => { line: number; column: number } | undefined;
 
 function yamlLocator(root: YamlNode | null | undefined, counter: LineCounter): Locator {

@@ -102,7 +102,8 @@ export function describeAjvErrors(errors: ErrorObject[] | null | undefined, base
     const propertyName = (e as { propertyName?: unknown }).propertyName;
     if (typeof propertyName === 'string') {
       path = `${path}/${propertyName.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-      message = `invalid name "${propertyName}": use letters, digits, ".", "_" and "-", starting with a letter or digit`;
+      message =
+        `invalid name "${propertyName}": ` + 'use letters, digits, ".", "_" and "-", starting with a letter or digit';
     } else if (e.keyword === 'anyOf') {
       const key = decodeURIComponent(path.split('/').pop() ?? '')
         .replaceAll('~1', '/')

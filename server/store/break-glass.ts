@@ -2,7 +2,7 @@
 import { and, desc, eq, gte, type SQL } from 'drizzle-orm';
 import type { BreakGlassRepo } from '../domain/ports.js';
 import type { BreakGlassGrant, GrantStatus } from '../domain/types.js';
-import { conflict } from '../shared/errors.js';
+import { translated } from './errors.js';
 import type { Db } from './open.js';
 import { breakGlassGrants } from './schema.js';
 
@@ -35,6 +35,28 @@ function toGrant(r: Row): BreakGlassGrant {
   };
 }
 
+function toRow(g: BreakGlassGrant): Insert {
+  return {
+    id: g.id,
+    serial: g.serial,
+    user: g.user,
+    resource: g.resource,
+    tier: g.tier,
+    reason: g.reason,
+    durationMs: g.durationMs,
+    status: g.status,
+    createdAt: g.createdAt,
+    activatedAt: g.activatedAt,
+    expiresAt: g.expiresAt,
+    requestedBy: g.requestedBy,
+    approvedBy: g.approvedBy,
+    revokedBy: g.revokedBy,
+    reviewedBy: g.reviewedBy,
+    reviewedAt: g.reviewedAt,
+    decisionComment: g.decisionComment,
+  };
+}
+
 /** Only the mutable columns of a grant may be patched; identity fields (id, serial, user, …) never change. */
 function toPatch(p: Partial<BreakGlassGrant>): Partial<Insert> {
   const out: Partial<Insert> = {};
@@ -53,33 +75,9 @@ function toPatch(p: Partial<BreakGlassGrant>): Partial<Insert> {
 export function createBreakGlassRepo(db: Db): BreakGlassRepo {
   return {
     async insert(g) {
-      try {
-        db.insert(breakGlassGrants)
-          .values({
-            id: g.id,
-            serial: g.serial,
-            user: g.user,
-            resource: g.resource,
-            tier: g.tier,
-            reason: g.reason,
-            durationMs: g.durationMs,
-            status: g.status,
-            createdAt: g.createdAt,
-            activatedAt: g.activatedAt,
-            expiresAt: g.expiresAt,
-            requestedBy: g.requestedBy,
-            approvedBy: g.approvedBy,
-            revokedBy: g.revokedBy,
-            reviewedBy: g.reviewedBy,
-            reviewedAt: g.reviewedAt,
-            decisionComment: g.decisionComment,
-          })
-          .run();
-      } catch (e) {
-        if (e instanceof Error && /UNIQUE|PRIMARY KEY/i.test(e.message))
-          throw conflict(`break-glass grant ${g.id} already exists`);
-        throw e;
-      }
+      translated(() => db.insert(breakGlassGrants).values(toRow(g)).run(), {
+        unique: ['conflict', `break-glass grant ${g.id} already exists`],
+      });
     },
     async get(id) {
       const row = db.select().from(breakGlassGrants).where(eq(breakGlassGrants.id, id)).get();

@@ -1,6 +1,11 @@
+/**
+ * The SQLite CarveRepo: file carve sessions of a host and their blocks (stored as they arrive, duplicates
+ * ignored); a session completes when every block is in, and its data is the blocks in block-id order.
+ */
 import type Database from 'better-sqlite3';
 import type { Carve, CarveRepo } from '../domain/ports.js';
 import { notFound } from '../shared/errors.js';
+import { translated } from './errors.js';
 
 interface CRow {
   session_id: string;
@@ -34,22 +39,27 @@ export function createCarveRepo(sqlite: Database.Database): CarveRepo {
   );
   const bump = sqlite.prepare('UPDATE carves SET blocks_received = blocks_received + 1 WHERE session_id = ?');
   const finish = sqlite.prepare(
-    'UPDATE carves SET completed_at = ? WHERE session_id = ? AND completed_at IS NULL AND blocks_received >= block_count',
+    'UPDATE carves SET completed_at = ? WHERE session_id = ? AND completed_at IS NULL' +
+      ' AND blocks_received >= block_count',
   );
   const addBlock = sqlite.transaction((sessionId: string, blockId: number, data: Buffer, at: number) => {
     if (!get.get(sessionId)) throw notFound('carve session');
     if (insertBlock.run(sessionId, blockId, data).changes > 0) bump.run(sessionId);
     finish.run(at, sessionId);
-    return toCarve(get.get(sessionId)!);
+    const after = get.get(sessionId); // the same transaction: still there
+    if (!after) throw notFound('carve session');
+    return toCarve(after);
   });
+  const insert = sqlite.prepare<[Omit<Carve, 'blocksReceived' | 'completedAt'>]>(
+    `INSERT INTO carves (session_id, host_id, carve_id, request_id, block_count, block_size, carve_size, created_at)
+    VALUES (@sessionId, @hostId, @carveId, @requestId, @blockCount, @blockSize, @carveSize, @createdAt)`,
+  );
   return {
     async begin(c) {
-      sqlite
-        .prepare(
-          `INSERT INTO carves (session_id, host_id, carve_id, request_id, block_count, block_size, carve_size, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(c.sessionId, c.hostId, c.carveId, c.requestId, c.blockCount, c.blockSize, c.carveSize, c.createdAt);
+      translated(() => insert.run(c), {
+        foreign_key: ['not_found', 'host not found'], // not enrolled, or unenrolled meanwhile
+        unique: ['conflict', `carve session ${c.sessionId} already exists`],
+      });
     },
     async get(sessionId) {
       const r = get.get(sessionId);

@@ -5,6 +5,7 @@ import type { ApiToken, EnrollSecret, Role } from '../domain/types.js';
 import type { Db } from './open.js';
 import { apiTokens, enrollSecrets } from './schema.js';
 import { conflict } from '../shared/errors.js';
+import { translated } from './errors.js';
 
 type SecretRow = typeof enrollSecrets.$inferSelect;
 type TokenRow = typeof apiTokens.$inferSelect;
@@ -16,7 +17,11 @@ export function createEnrollSecretRepo(db: Db): EnrollSecretRepo {
     async create({ name, hash, expiresAt, at }) {
       const exists = db.select({ id: enrollSecrets.id }).from(enrollSecrets).where(eq(enrollSecrets.name, name)).get();
       if (exists) throw conflict(`an enroll secret named "${name}" already exists`);
-      return toSecret(db.insert(enrollSecrets).values({ name, hash, expiresAt, createdAt: at }).returning().get());
+      const row = translated(
+        () => db.insert(enrollSecrets).values({ name, hash, expiresAt, createdAt: at }).returning().get(),
+        { unique: ['conflict', `an enroll secret named "${name}" already exists`] },
+      );
+      return toSecret(row);
     },
     async list() {
       return db.select().from(enrollSecrets).orderBy(asc(enrollSecrets.id)).all().map(toSecret);
@@ -45,7 +50,10 @@ export function createEnrollSecretRepo(db: Db): EnrollSecretRepo {
 export function createTokenRepo(db: Db): TokenRepo {
   return {
     async create({ name, role, hash, at }) {
-      return toToken(db.insert(apiTokens).values({ name, role, hash, createdAt: at }).returning().get());
+      const row = translated(() => db.insert(apiTokens).values({ name, role, hash, createdAt: at }).returning().get(), {
+        unique: ['conflict', 'a token with this hash already exists'],
+      });
+      return toToken(row);
     },
     async findActiveByHash(hash) {
       const r = db

@@ -1,3 +1,7 @@
+/**
+ * The SQLite DistributedRepo: the queue of distributed queries per host (rechecks and live queries),
+ * handed out and resent when unanswered, their answers, and a live-query campaign's results.
+ */
 import type Database from 'better-sqlite3';
 import type { DistributedRepo } from '../domain/ports.js';
 import type { DistributedQuery } from '../domain/types.js';
@@ -28,14 +32,18 @@ const toQuery = (r: QRow): DistributedQuery => ({
 });
 
 export function createDistributedRepo(sqlite: Database.Database): DistributedRepo {
+  // a query of a host unenrolled meanwhile is skipped (the host and all of its queries are gone) rather
+  // than failing the host's foreign key; a query id already queued is ignored (enqueue is idempotent)
   const insert = sqlite.prepare(
-    'INSERT OR IGNORE INTO distributed_queries (id, host_id, sql, kind, ref, created_at) VALUES (@id, @hostId, @sql, @kind, @ref, @createdAt)',
+    `INSERT OR IGNORE INTO distributed_queries (id, host_id, sql, kind, ref, created_at)
+    SELECT @id, @hostId, @sql, @kind, @ref, @createdAt WHERE EXISTS (SELECT 1 FROM hosts WHERE id = @hostId)`,
   );
   const enqueue = sqlite.transaction((items: ReadonlyArray<Omit<DistributedQuery, 'sentAt' | 'completedAt'>>) => {
     for (const q of items) insert.run(q);
   });
   const pending = sqlite.prepare<[number, number], QRow>(
-    'SELECT * FROM distributed_queries WHERE host_id = ? AND completed_at IS NULL AND (sent_at IS NULL OR sent_at < ?) ORDER BY created_at, id',
+    `SELECT * FROM distributed_queries WHERE host_id = ? AND completed_at IS NULL AND (sent_at IS NULL OR sent_at < ?)
+    ORDER BY created_at, id`,
   );
   const markSent = sqlite.prepare('UPDATE distributed_queries SET sent_at = ? WHERE id = ?');
   const take = sqlite.transaction((hostId: number, now: number, resendAfterMs: number) => {

@@ -18,7 +18,7 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../db/migrations', impor
  * Opens (creating if needed) the SQLite database, sets WAL + foreign keys, and applies migrations.
  * The connection runs with synchronous=NORMAL: in WAL mode every commit survives a process crash
  * (SIGKILL). Writes that osquery is told are durable (log and distributed-write batches) additionally
- * fsync (see results.ts), so they survive power loss too without an fsync on every other write.
+ * fsync (see group-commit.ts), so they survive power loss too without an fsync on every other write.
  */
 export function openSqlite(file: string): Opened {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });

@@ -113,7 +113,7 @@ describe('validateSql', () => {
     });
   }
 
-  it("validates osquery's example packs and Fleet's policies on their platforms, except the tables osquery no longer has", () => {
+  it("validates osquery's example packs and Fleet's policies on their platforms, except tables osquery dropped", () => {
     const packs = [
       ...loadPacksDir(join(FIXTURES, 'osquery-packs')).packs,
       importFleetPolicies(readFileSync(join(FIXTURES, 'fleet', 'standard-query-library.yml'), 'utf8')),
@@ -239,7 +239,8 @@ describe('stripOsqueryCollations and prepareOsquerySql', () => {
   it('reads a double-quoted word that names no column as a string, as osquery’s SQLite does', () => {
     const db = createTablesDb('darwin');
     db.prepare(
-      "INSERT INTO disk_encryption (name, user_uuid, filevault_status) VALUES ('disk1', 'U', 'on'), ('disk2', '', 'off')",
+      'INSERT INTO disk_encryption (name, user_uuid, filevault_status) ' +
+        "VALUES ('disk1', 'U', 'on'), ('disk2', '', 'off')",
     ).run();
     const rows = prepareOsquerySql(
       db,

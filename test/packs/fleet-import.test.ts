@@ -79,7 +79,8 @@ describe('importFleetPolicies', () => {
     });
     expect(skipped.join('\n')).to.include('ChromeOS only').and.include('../lib/other.yml');
     const team = importFleetPolicies(
-      `name: Team\npolicies:\n  - name: Disk encrypted\n    query: SELECT 1 FROM bitlocker_info WHERE protection_status = 1;\n    platform: windows\n`,
+      'name: Team\npolicies:\n  - name: Disk encrypted\n' +
+        '    query: SELECT 1 FROM bitlocker_info WHERE protection_status = 1;\n    platform: windows\n',
     );
     expect(Object.keys(team.queries)).to.deep.equal(['disk_encrypted']);
   });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { findJsonSyntaxError, parseConfigText, stripConfigComments } from '../../server/packs/json-text.js';
+import { findJsonSyntaxError } from '../../server/packs/json-syntax.js';
+import { parseConfigText, stripConfigComments } from '../../server/packs/json-text.js';
 
 describe('stripConfigComments', () => {
   it('drops full-line # and // comments, also when indented, and keeps the JSON', () => {

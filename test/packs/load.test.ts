@@ -43,8 +43,10 @@ describe('loadPacksDir', () => {
     const sql = r.warnings.filter((w) => w.problem.includes('cannot run on')).map((w) => `${w.path} ${w.problem}`);
     expect(sql).to.deep.equal([
       '/queries/mounts/query pack "it-compliance" query "mounts" cannot run on windows: no such table: mounts',
-      '/queries/opera_extensions/query pack "vuln-management" query "opera_extensions" cannot run on darwin: no such table: opera_extensions',
-      '/queries/opera_extensions/query pack "vuln-management" query "opera_extensions" cannot run on linux: no such table: opera_extensions',
+      '/queries/opera_extensions/query pack "vuln-management" query "opera_extensions" cannot run on darwin: ' +
+        'no such table: opera_extensions',
+      '/queries/opera_extensions/query pack "vuln-management" query "opera_extensions" cannot run on linux: ' +
+        'no such table: opera_extensions',
     ]);
   });
 

@@ -59,7 +59,8 @@ describe('parsePolicy', () => {
 
   it('applies the break-glass defaults (4h, 3 per 30d, approval required for unlisted tiers)', () => {
     const p = parsePolicy(
-      'tiers:\n  a: {max_age: 1h, checks: []}\n  b: {max_age: 2h, checks: []}\nresources: {}\nbreak_glass:\n  approval: {a: never}\n',
+      'tiers:\n  a: {max_age: 1h, checks: []}\n  b: {max_age: 2h, checks: []}\n' +
+        'resources: {}\nbreak_glass:\n  approval: {a: never}\n',
       'yaml',
       [],
       'p.yaml',

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openSqlite, type Opened } from '../../server/store/open.js';
+import { must } from './must-core.js';
 
 export function useTempSqlite(prefix: string): { readonly opened: Opened; reopen(): void } {
   const holder: { dir?: string; opened?: Opened } = {};
@@ -16,12 +17,12 @@ export function useTempSqlite(prefix: string): { readonly opened: Opened; reopen
   });
   return {
     get opened() {
-      return holder.opened!;
+      return must(holder.opened, 'an open database (use it inside a test)');
     },
     /** Closes and opens the same file again (durability round trips). */
     reopen() {
       holder.opened?.sqlite.close();
-      holder.opened = openSqlite(path.join(holder.dir!, 'test.db'));
+      holder.opened = openSqlite(path.join(must(holder.dir, 'the test directory'), 'test.db'));
     },
   };
 }

@@ -74,6 +74,26 @@ export function carvesContract(factory: StoreFactory): void {
       await expectAppError(t.store.carves.addBlock('nope', 0, Buffer.from('x'), T0), 'not_found');
     });
 
+    it('begin() for a host not enrolled (or unenrolled meanwhile) fails with not_found, storing nothing', async () => {
+      const a = await enrollHost(t.store, 'A');
+      await t.store.hosts.unenroll(a);
+      await expectAppError(t.store.carves.begin(session('s1', a)), 'not_found');
+      await expectAppError(t.store.carves.begin(session('s2', 424_242)), 'not_found');
+      expect(await t.store.carves.list()).to.deep.equal([]);
+    });
+
+    it('begin() of a session id already in use fails with a conflict and keeps the first session', async () => {
+      const a = await enrollHost(t.store, 'A');
+      const b = await enrollHost(t.store, 'B');
+      await t.store.carves.begin(session('s1', a));
+      await expectAppError(t.store.carves.begin(session('s1', b, { carveId: 'other' })), 'conflict');
+      expect(await t.store.carves.get('s1')).to.deep.equal({
+        ...session('s1', a),
+        blocksReceived: 0,
+        completedAt: null,
+      });
+    });
+
     it('list() returns every session, newest first', async () => {
       const a = await enrollHost(t.store, 'A');
       await t.store.carves.begin(session('old', a, { createdAt: T0 }));

@@ -75,6 +75,14 @@ export function credentialsContract(factory: StoreFactory): void {
       expect(tok).to.not.have.property('hash');
     });
 
+    it('create() refuses with a conflict a hash another token holds, revoked or not', async () => {
+      const first = await t.store.tokens.create({ name: 'a', role: 'admin', hash: 'same', at: T0 });
+      await expectAppError(t.store.tokens.create({ name: 'b', role: 'viewer', hash: 'same', at: T0 }), 'conflict');
+      await t.store.tokens.revoke('a', T0 + 1);
+      await expectAppError(t.store.tokens.create({ name: 'c', role: 'viewer', hash: 'same', at: T0 }), 'conflict');
+      expect((await t.store.tokens.list()).map((x) => x.id)).to.deep.equal([first.id]);
+    });
+
     it('findActiveByHash() finds the token of a hash', async () => {
       const tok = await create('gw', 'gateway');
       expect(await t.store.tokens.findActiveByHash(`hash-gw-${T0}`)).to.deep.equal(tok);

@@ -60,6 +60,16 @@ export function distributedContract(factory: StoreFactory): void {
       expect(taken.map((q) => [q.id, q.sql])).to.deep.equal([['q1', "SELECT 'q1'"]]);
     });
 
+    it('enqueue() skips the queries of a host unenrolled meanwhile and queues the others', async () => {
+      const a = await enrollHost(t.store, 'A');
+      const gone = await enrollHost(t.store, 'GONE');
+      await t.store.hosts.unenroll(gone);
+      await t.store.distributed.enqueue([query('q1', a), query('qg', gone), query('qx', 424_242), query('q2', a)]);
+      expect(await t.store.distributed.pendingHostIds()).to.deep.equal([a]);
+      expect(await t.store.distributed.hasPending(gone)).to.equal(false);
+      expect((await t.store.distributed.campaignResults('campaign-1')).map((r) => r.id)).to.deep.equal(['q1', 'q2']);
+    });
+
     it('hasPending() and pendingHostIds() follow the queries not yet answered, sent or not', async () => {
       const a = await enrollHost(t.store, 'A');
       const b = await enrollHost(t.store, 'B');

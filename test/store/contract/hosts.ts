@@ -1,6 +1,16 @@
 /** The HostRepo contract: enrollment and re-enrollment, look-ups, listing, last-seen times, unenrollment. */
 import { expect } from 'chai';
-import { useStore, enrollRecord, enrollHost, batch, snapshot, checkState, T0, type StoreFactory } from './support.js';
+import {
+  useStore,
+  enrollRecord,
+  enrollHost,
+  batch,
+  snapshot,
+  checkState,
+  expectAppError,
+  T0,
+  type StoreFactory,
+} from './support.js';
 
 export function hostsContract(factory: StoreFactory): void {
   describe('hosts (HostRepo)', () => {
@@ -50,6 +60,14 @@ export function hostsContract(factory: StoreFactory): void {
         expect(await t.store.hosts.findByNodeKeyHash(`hash-C02A-${T0}`)).to.equal(undefined);
         expect((await t.store.hosts.findByNodeKeyHash(`hash-C02A-${T0 + 3000}`))?.id).to.equal(first.host.id);
         expect(await t.store.hosts.details(first.host.id)).to.deep.equal({ os_version: { version: '15.0' } });
+        expect(await t.store.hosts.count()).to.equal(1);
+      });
+
+      it('refuses with a conflict a node key hash another host holds, changing nothing', async () => {
+        const a = (await t.store.hosts.enroll(enrollRecord('A', T0, { nodeKeyHash: 'shared' }))).host;
+        await expectAppError(t.store.hosts.enroll(enrollRecord('B', T0, { nodeKeyHash: 'shared' })), 'conflict');
+        expect(await t.store.hosts.findBySerial('B')).to.deep.equal([]);
+        expect((await t.store.hosts.findByNodeKeyHash('shared'))?.id).to.equal(a.id);
         expect(await t.store.hosts.count()).to.equal(1);
       });
 
@@ -131,6 +149,18 @@ export function hostsContract(factory: StoreFactory): void {
         const serials = async (search: string) => (await t.store.hosts.list({ search })).map((h) => h.serial);
         expect(await serials('build_')).to.deep.equal(['S2']);
         expect(await serials('%')).to.deep.equal([]);
+      });
+
+      it('list() matches %, _ and \\ literally in every searched column (hardware UUID too)', async () => {
+        await enrollHost(t.store, 'P1', { hostname: 'p1', hardwareUuid: 'HW_1%' });
+        await enrollHost(t.store, 'P2', { hostname: 'p2', hardwareUuid: 'HWX1-AB' });
+        await enrollHost(t.store, 'P3', { hostname: 'p3', hardwareUuid: 'HW\\2' });
+        await enrollHost(t.store, 'P4', { hostname: 'p4', hardwareUuid: 'HW2' });
+        const serials = async (search: string) => (await t.store.hosts.list({ search })).map((h) => h.serial);
+        expect(await serials('HW_1')).to.deep.equal(['P1']);
+        expect(await serials('1%')).to.deep.equal(['P1']);
+        expect(await serials('W\\2')).to.deep.equal(['P3']);
+        expect(await serials('HW\\')).to.deep.equal(['P3']);
       });
 
       it('list() pages with limit and offset in id order', async () => {

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import type { IngestBatch, ResultUpdate } from '../../../server/domain/types.js';
 import { AppError } from '../../../server/shared/errors.js';
 import { createHostRepo } from '../../../server/store/hosts.js';
-import { createResultRepo, walSyncer, type ResultRepoOptions } from '../../../server/store/results.js';
+import { walSyncer } from '../../../server/store/group-commit.js';
+import { createResultRepo, type ResultRepoOptions } from '../../../server/store/results.js';
 import { useTempSqlite } from '../../support/sqlite.js';
 import { enrollRecord, T0 } from '../contract/support.js';
 
