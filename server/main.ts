@@ -41,6 +41,7 @@ import { createInProcessWork } from './control/work.js';
 import { createHostOperations } from './control/operations.js';
 import { createPacksApi } from './control/packs-api.js';
 import { createCredentials } from './control/credentials.js';
+import { createHostSummary } from './control/summary.js';
 import { bootstrap, osquerydFlags } from './control/bootstrap.js';
 import { createAuditService } from './audit/service.js';
 import { auditRouter } from './audit/routes.js';
@@ -255,16 +256,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
         secrets: store.secrets,
         credentials,
         carves: store.carves,
-        summary: (host, now) => {
-          const decisions: Record<string, { decision: 'allow' | 'deny'; would_deny: boolean; reasons: string[] }> = {};
-          for (const name of Object.keys(model.policy().resources)) {
-            const v = engine.verdict(host.serial, name, null, now);
-            if (v.kind !== 'verdict') continue;
-            const { decision, would_deny, reasons } = v.verdict;
-            decisions[name] = { decision, would_deny, reasons: reasons.map((r) => r.check) };
-          }
-          return { decisions, failing: Object.values(decisions).some((d) => d.would_deny) };
-        },
+        summary: createHostSummary({ engine, model }),
         recheck: ops.recheck,
         unenroll: ops.unenroll,
         packs: packsApi.packs,
