@@ -4,7 +4,7 @@
  */
 import { PAGE_CSS, PAGE_JS } from './assets.js';
 import type { DeviceLink } from './link.js';
-import type { CheckItem, DeviceView, ItemStatus, PageState } from './service.js';
+import type { CheckItem, DeviceView, ItemStatus, PageState } from './view.js';
 import {
   clockTime,
   dayDate,

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { createPeopleService, type TierReportRow } from '../../server/people/service.js';
+import { createPeopleService } from '../../server/people/service.js';
+import type { TierReportRow } from '../../server/people/view.js';
 import { headline } from '../../server/people/render.js';
 import { makeHost, START, startHarness, type Harness } from './support.js';
 

@@ -24,12 +24,8 @@ import type { BreakGlassGrant, CheckDef, CheckState, Host, Policy, Role } from '
 import { createApp } from '../../server/http/app.js';
 import { signDeviceLink, verifyDeviceLink } from '../../server/people/link.js';
 import { createPeoplePages } from '../../server/people/routes.js';
-import {
-  createPeopleService,
-  type PeopleDeps,
-  type PeopleService,
-  type PeopleVerdict,
-} from '../../server/people/service.js';
+import { createPeopleService, type PeopleDeps, type PeopleService } from '../../server/people/service.js';
+import type { PeopleVerdict } from '../../server/people/view.js';
 import { createPostureEngine, type PostureEngine } from '../../server/posture/engine.js';
 import { ManualClock } from '../../server/shared/clock.js';
 import { AppError } from '../../server/shared/errors.js';
