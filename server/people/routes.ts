@@ -15,8 +15,8 @@ import { ASSET_CACHE_CONTROL, PAGE_ASSETS } from './assets.js';
 import { PageError } from './failure.js';
 import { formRoutes } from './form-routes.js';
 import { createLiveChannels } from './live.js';
+import { renderContent } from './render-content.js';
 import {
-  renderContent,
   renderErrorPage,
   renderExpiredPage,
   renderInvalidPage,

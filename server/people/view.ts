@@ -174,6 +174,9 @@ export function checkItems(
   return report ? checksFromReport(report, reasons) : checksFromReasons(reasons);
 }
 
+/** The checks that do not pass (the page's problems). */
+export const problemsOf = (v: Pick<DeviceView, 'checks'>): CheckItem[] => v.checks.filter((c) => c.status !== 'pass');
+
 export const idleRecheck = (availableAt: number): RecheckView => ({
   phase: 'idle',
   requestedAt: null,
