@@ -250,7 +250,8 @@ export async function startHarness(
       pages.router,
     ],
   });
-  const server = http.createServer(app.callback());
+  const callback = app.callback();
+  const server = http.createServer((req, res) => void callback(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
   /** Loads a stored device into the engine from the stored check-state columns (the warm start's path). */
