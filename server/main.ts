@@ -11,22 +11,29 @@
  *                                                                                          │
  *   gateway (nginx/Caddy) ──HTTPS──▶ gateway/handler ─────────────────────────────────────┘
  *
- * Everything is built once, in dependency order, from what was built before it (nothing is bound late):
- * store → audit → bootstrap → engine → evaluation → runtime model (startup reload) → warm start →
- * work + node-key cache → operations, packs API → osquery service → auth, credentials, break glass →
- * routes and handlers → listen → timers (last-seen flush, work sync, packs reload).
+ * Everything is built once, in dependency order, from what was built before it (nothing is bound late).
+ * startServer runs the phases in that order, each a function below:
+ *   openFoundation  logger, metrics, TLS files, store → audit → bootstrap (secrets, link key, admin token)
+ *   startControl    engine → evaluation → runtime model (startup reload) → warm start → work + node-key
+ *                   cache → operations, packs API
+ *   startAccess     osquery service → auth, credentials, break glass (loaded, sweeping) → gateway verdicts
+ *   buildHandlers   people pages, the koa app (admin, audit, break-glass, people routes), the bare
+ *                   gateway and osquery handlers in front of it
+ *   listen          the HTTPS server
+ *   startTimers     last-seen flush, work sync, packs reload (file watch, SIGHUP)
  */
 import https from 'node:https';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from './config/load.js';
 import type { Store } from './domain/ports.js';
 import { createServerLogger, type Logger } from './shared/log.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { createMetrics } from './shared/metrics.js';
 import { createSqliteStore } from './store/index.js';
-import { ensureTls } from './http/tls.js';
+import { ensureTls, type TlsFiles } from './http/tls.js';
 import { createApp } from './http/app.js';
 import { createTokenAuth } from './http/auth.js';
 import { createNodeKeyCache, createOsqueryService } from './osquery/service.js';
@@ -41,50 +48,16 @@ import { createInProcessWork } from './control/work.js';
 import { createHostOperations } from './control/operations.js';
 import { createPacksApi } from './control/packs-api.js';
 import { createCredentials } from './control/credentials.js';
-import { bootstrap, osquerydFlags } from './control/bootstrap.js';
+import { createHostSummary } from './control/summary.js';
+import { bootstrap, osquerydFlags, type BootstrapResult } from './control/bootstrap.js';
 import { createAuditService } from './audit/service.js';
 import { auditRouter } from './audit/routes.js';
 import { createBreakGlassService } from './breakglass/service.js';
 import { createWebhookNotifier } from './breakglass/webhook.js';
 import { breakGlassRouter } from './breakglass/routes.js';
-import { signDeviceLink, deviceLinkUrl, verifyDeviceLink } from './people/link.js';
+import { verifyDeviceLink } from './people/link.js';
 import { createPeoplePages } from './people/routes.js';
-import type { VerdictSource } from './domain/verdict.js';
-
-/**
- * The gateway's view of the engine: adds the signed remediation-page link (SPEC §4/§6) to verdicts whose
- * posture would deny, and reports break-glass use (audited once per grant). Both happen off the plain
- * allow path, which stays a lookup.
- */
-function gatewayVerdicts(
-  source: VerdictSource,
-  opts: { key: string; publicUrl: string; ttlMs: number; noteUse(grantId: string): void },
-): VerdictSource {
-  // A denied device's gateway asks again on every request: a signed link is reused while it has more
-  // than half its lifetime left, so every link handed out stays valid for at least ttl/2.
-  const links = new Map<string, { url: string; expiresAt: number }>();
-  const linkFor = (serial: string, resource: string, user: string, now: number): string => {
-    const k = `${serial}\u0000${resource}\u0000${user}`;
-    const hit = links.get(k);
-    if (hit && hit.expiresAt - now > opts.ttlMs / 2) return hit.url;
-    if (links.size >= 100_000) links.clear();
-    const expiresAt = now + opts.ttlMs;
-    const url = deviceLinkUrl(opts.publicUrl, signDeviceLink({ serial, user, resource }, opts.key, expiresAt));
-    links.set(k, { url, expiresAt });
-    return url;
-  };
-  return {
-    bundle: () => source.bundle(),
-    verdict(serial, resource, user, now) {
-      const out = source.verdict(serial, resource, user, now);
-      if (out.kind !== 'verdict' || !out.verdict.would_deny) return out;
-      if (out.verdict.break_glass) opts.noteUse(out.verdict.break_glass.id);
-      if (out.verdict.remediation_page) return out;
-      const remediationPage = linkFor(serial, resource, user ?? '', now);
-      return { kind: 'verdict', verdict: { ...out.verdict, remediation_page: remediationPage } };
-    },
-  };
-}
+import { withRemediationLinks } from './people/verdict-links.js';
 
 export interface StartOptions {
   clock?: Clock;
@@ -104,15 +77,17 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Readonly<Config>, opts: StartOptions = {}): Promise<RunningServer> {
-  const t0 = performance.now();
+type Foundation = Awaited<ReturnType<typeof openFoundation>>;
+type Control = Awaited<ReturnType<typeof startControl>>;
+type Access = Awaited<ReturnType<typeof startAccess>>;
+
+/** Logger, metrics, TLS files, the store and its audit trail, and the first-start bootstrap. */
+async function openFoundation(config: Readonly<Config>, opts: StartOptions) {
   const clock = opts.clock ?? systemClock;
   // a given logger is the caller's to flush
   const logger = opts.log ? { log: opts.log, flush: () => undefined } : createServerLogger(config.logLevel);
   const { log } = logger;
-  const print = opts.print ?? ((s: string) => process.stderr.write(`${s}\n`));
   const metrics = createMetrics();
-
   const tls = ensureTls(config.certsDir);
   if (tls.generated) {
     log.info({ event: 'tls.generated', dir: config.certsDir }, 'generated a dev CA and server certificate');
@@ -125,11 +100,12 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     config.dataDir,
     clock.now(),
   );
+  return { clock, logger, log, metrics, tls, store, audit, boot };
+}
 
-  const linkTtlMs = config.linkTtlSeconds * 1000;
+/** The control plane, in dependency order: evaluation ← runtime model ← warm start ← operations. */
+async function startControl(config: Readonly<Config>, { clock, log, metrics, store, audit }: Foundation) {
   const engine = createPostureEngine({ clock, log });
-
-  // the control plane, in dependency order: evaluation ← runtime model ← warm start ← operations
   const evaluation = createEvaluation({
     engine,
     hosts: store.hosts,
@@ -169,7 +145,13 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     metrics,
   });
   const packsApi = createPacksApi({ model, engine, audit, clock });
+  return { engine, evaluation, model, hosts, caughtUp, work, nodeKeys, ops, packsApi };
+}
 
+/** Who gets in: the osquery service (node keys), API tokens and credentials, break glass, gateway verdicts. */
+async function startAccess(config: Readonly<Config>, foundation: Foundation, control: Control) {
+  const { clock, log, metrics, store, audit, boot } = foundation;
+  const { engine, evaluation, model, work, nodeKeys, ops } = control;
   const osq = createOsqueryService({
     hosts: store.hosts,
     secrets: store.secrets,
@@ -186,7 +168,6 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     log,
     metrics,
   });
-
   const auth = createTokenAuth({ tokens: store.tokens, clock });
   const credentials = createCredentials({
     tokens: store.tokens,
@@ -195,7 +176,6 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     clock,
     tokenRevoked: auth.invalidate,
   });
-  const webhook = createWebhookNotifier({ log, fetch: (url, init) => fetch(url, init) });
   const breakGlass = createBreakGlassService({
     repo: store.breakGlass,
     audit,
@@ -204,18 +184,24 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     grants: { add: (g) => engine.addGrant(g), remove: (id) => engine.removeGrant(id) },
     policy: () => engine.policy() ?? model.policy(),
     deviceKnown: async (serial) => (await store.hosts.findBySerial(serial)).length > 0,
-    webhook,
+    webhook: createWebhookNotifier({ log, fetch: (url, init) => fetch(url, init) }),
   });
   await breakGlass.load();
   breakGlass.start();
-  const verdicts = gatewayVerdicts(engine, {
+  const verdicts = withRemediationLinks(engine, {
     key: boot.linkKey,
     publicUrl: config.publicUrl,
-    ttlMs: linkTtlMs,
+    ttlMs: config.linkTtlSeconds * 1000,
     noteUse: (id) => breakGlass.noteUse(id),
   });
+  return { osq, auth, credentials, breakGlass, verdicts };
+}
 
-  const people = createPeoplePages({
+/** The remediation page's routes and its failure rendering. */
+function buildPeople(config: Readonly<Config>, foundation: Foundation, control: Control, access: Access) {
+  const { clock, log, store, boot } = foundation;
+  const { engine, model, ops } = control;
+  return createPeoplePages({
     verdict: (serial, resource, user, now) => {
       const v = engine.verdict(serial, resource, user, now);
       return v.kind === 'verdict' ? v.verdict : undefined;
@@ -225,7 +211,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     recheck: ops.recheck,
     // while a person has the page open, the agent polls every 5 s (10 minutes from the last view)
     onPageView: (serial) => void ops.pageViewed(serial),
-    breakGlass,
+    breakGlass: access.breakGlass,
     clock,
     log,
     hmacKey: boot.linkKey,
@@ -240,54 +226,48 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
         }
       : {}),
   });
-  const app = createApp({
+}
+
+/** One request listener: the bare gateway and osquery handlers first (the hot paths), then the koa app. */
+function buildHandlers(config: Readonly<Config>, foundation: Foundation, control: Control, access: Access) {
+  const { clock, log, metrics, store, audit, boot } = foundation;
+  const { engine, model, ops, packsApi } = control;
+  const { auth, breakGlass } = access;
+  const people = buildPeople(config, foundation, control, access);
+  const admin = adminRouter({
+    hosts: store.hosts,
+    results: store.results,
+    checkStates: (id) => store.checkStates.forHost(id),
+    tokens: store.tokens,
+    secrets: store.secrets,
+    credentials: access.credentials,
+    carves: store.carves,
+    summary: createHostSummary({ engine, model }),
+    recheck: ops.recheck,
+    unenroll: ops.unenroll,
+    packs: packsApi.packs,
+    policy: packsApi.policy,
+    liveQuery: ops.liveQuery,
+    liveQueryResults: ops.liveQueryResults,
+    requireRole: auth.requireRole,
+    clock,
+  });
+  const verifyLink = (token: unknown) => verifyDeviceLink(token, boot.linkKey, clock.now());
+  const koa = createApp({
     log,
     metrics,
     maxBodyBytes: config.maxBodyBytes,
     ready: () => store.ping(),
     pages: people.failures,
     routers: [
-      adminRouter({
-        hosts: store.hosts,
-        results: store.results,
-        checkStates: (id) => store.checkStates.forHost(id),
-        tokens: store.tokens,
-        secrets: store.secrets,
-        credentials,
-        carves: store.carves,
-        summary: (host, now) => {
-          const decisions: Record<string, { decision: 'allow' | 'deny'; would_deny: boolean; reasons: string[] }> = {};
-          for (const name of Object.keys(model.policy().resources)) {
-            const v = engine.verdict(host.serial, name, null, now);
-            if (v.kind !== 'verdict') continue;
-            const { decision, would_deny, reasons } = v.verdict;
-            decisions[name] = { decision, would_deny, reasons: reasons.map((r) => r.check) };
-          }
-          return { decisions, failing: Object.values(decisions).some((d) => d.would_deny) };
-        },
-        recheck: ops.recheck,
-        unenroll: ops.unenroll,
-        packs: packsApi.packs,
-        policy: packsApi.policy,
-        liveQuery: ops.liveQuery,
-        liveQueryResults: ops.liveQueryResults,
-        requireRole: auth.requireRole,
-        clock,
-      }),
+      admin,
       auditRouter({ audit }, auth.requireRole),
-      breakGlassRouter(
-        {
-          breakGlass,
-          verifyLink: (token) => verifyDeviceLink(token, boot.linkKey, clock.now()),
-        },
-        auth.requireRole,
-      ),
+      breakGlassRouter({ breakGlass, verifyLink }, auth.requireRole),
       people.router,
     ],
-  });
-
+  }).callback();
   const gateway = createGatewayHandler({
-    verdicts,
+    verdicts: access.verdicts,
     resourceForHost: model.resourceForHost,
     authorize: auth.authorize,
     authorizeCached: auth.authorizeCached,
@@ -297,12 +277,21 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     metrics,
   });
   const osquery = createOsqueryHandler({
-    svc: osq,
+    svc: access.osq,
     maxBodyBytes: config.maxBodyBytes,
     metrics,
     renderError: failureRenderer('osquery', log.child({ component: 'osquery' })),
   });
-  const koa = app.callback();
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    if (!gateway(req, res) && !osquery(req, res)) void koa(req, res);
+  };
+}
+
+async function listen(
+  config: Readonly<Config>,
+  tls: TlsFiles,
+  onRequest: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ server: https.Server; port: number }> {
   const server = https.createServer(
     {
       cert: fs.readFileSync(tls.cert),
@@ -312,61 +301,80 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
       headersTimeout: 20_000,
       requestTimeout: 60_000,
     },
-    (req, res) => {
-      if (!gateway(req, res) && !osquery(req, res)) void koa(req, res);
-    },
+    onRequest,
   );
   server.maxHeadersCount = 100;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  return { server, port: (server.address() as AddressInfo).port };
+}
 
+/** The background work once serving; returns what stops it. */
+function startTimers(log: Logger, control: Control, access: Access): () => void {
   const seenTimer = setInterval(() => {
-    void osq.flushSeen().catch((e: unknown) => log.error({ err: e }, 'last-seen flush failed'));
+    void access.osq.flushSeen().catch((e: unknown) => log.error({ err: e }, 'last-seen flush failed'));
   }, 1000);
   seenTimer.unref();
-  work.start(); // picks up work queued by the CLI every 2 s
+  control.work.start(); // picks up work queued by the CLI every 2 s
   // packs/ and policy.yaml are the source of truth (GitOps, `trustgate apply`): reload when they change
-  const packsWatch = watchPacksDir(model, log);
+  const packsWatch = watchPacksDir(control.model, log);
   const onHup = () => packsWatch.reload();
   process.on('SIGHUP', onHup);
+  return () => {
+    clearInterval(seenTimer);
+    packsWatch.stop();
+    process.off('SIGHUP', onHup);
+    control.work.stop();
+  };
+}
+
+/** What the first start prints once: the admin token, where the secrets are, the osqueryd flags. */
+function firstStartBanner(config: Readonly<Config>, tls: TlsFiles, boot: BootstrapResult, port: number): string {
+  const flags = osquerydFlags({
+    host: config.publicUrl.replace(/^https?:\/\//, '').split(':')[0] ?? os.hostname(),
+    port,
+    caFile: tls.ca ?? '<your CA bundle>',
+    secretFile: boot.enrollSecretFile,
+  });
+  return [
+    '',
+    '┌─ Trustgate first start ───────────────────────────────────────────────',
+    boot.adminToken
+      ? `│ Admin API token (shown once, stored only as a hash):\n│   ${boot.adminToken}`
+      : '│ (admin tokens already existed; none created)',
+    `│ Enroll secret: ${boot.enrollSecretFile}`,
+    tls.ca ? `│ Dev CA for agents and browsers: ${tls.ca}` : '│ TLS: using the provided server certificate',
+    '│ Start osqueryd with these flags (also in osquery-examples/osquery.flags):',
+    ...flags.split('\n').map((l) => `│   ${l}`),
+    '└───────────────────────────────────────────────────────────────────────',
+    '',
+  ].join('\n');
+}
+
+export async function startServer(config: Readonly<Config>, opts: StartOptions = {}): Promise<RunningServer> {
+  const t0 = performance.now();
+  const foundation = await openFoundation(config, opts);
+  const { log, tls, store, audit, boot } = foundation;
+  const control = await startControl(config, foundation);
+  const access = await startAccess(config, foundation, control);
+  const { server, port } = await listen(config, tls, buildHandlers(config, foundation, control, access));
+  const stopTimers = startTimers(log, control, access);
 
   const url = `https://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
   const startupMs = Math.round(performance.now() - t0);
-  log.info(
-    { event: 'server.ready', url, publicUrl: config.publicUrl, hosts: hosts.length, startupMs },
-    'trustgate ready',
-  );
-  if (caughtUp) {
+  const hosts = control.hosts.length;
+  log.info({ event: 'server.ready', url, publicUrl: config.publicUrl, hosts, startupMs }, 'trustgate ready');
+  if (control.caughtUp) {
     log.info(
-      { event: 'posture.caught_up', results: caughtUp },
+      { event: 'posture.caught_up', results: control.caughtUp },
       're-evaluated results stored after the last persisted check states',
     );
   }
   if (boot.firstStart) {
-    const flags = osquerydFlags({
-      host: config.publicUrl.replace(/^https?:\/\//, '').split(':')[0] ?? os.hostname(),
-      port,
-      caFile: tls.ca ?? '<your CA bundle>',
-      secretFile: boot.enrollSecretFile,
-    });
-    print(
-      [
-        '',
-        '┌─ Trustgate first start ───────────────────────────────────────────────',
-        boot.adminToken
-          ? `│ Admin API token (shown once, stored only as a hash):\n│   ${boot.adminToken}`
-          : '│ (admin tokens already existed; none created)',
-        `│ Enroll secret: ${boot.enrollSecretFile}`,
-        tls.ca ? `│ Dev CA for agents and browsers: ${tls.ca}` : '│ TLS: using the provided server certificate',
-        '│ Start osqueryd with these flags (also in osquery-examples/osquery.flags):',
-        ...flags.split('\n').map((l) => `│   ${l}`),
-        '└───────────────────────────────────────────────────────────────────────',
-        '',
-      ].join('\n'),
-    );
+    const print = opts.print ?? ((s: string) => process.stderr.write(`${s}\n`));
+    print(firstStartBanner(config, tls, boot, port));
   }
 
   return {
@@ -378,20 +386,17 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     enrollSecretFile: boot.enrollSecretFile,
     adminToken: boot.adminToken,
     async stop() {
-      clearInterval(seenTimer);
-      packsWatch.stop();
-      process.off('SIGHUP', onHup);
-      work.stop();
-      breakGlass.stop();
+      stopTimers();
+      access.breakGlass.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await osq.flushSeen().catch(() => undefined);
-      await evaluation.flush();
+      await access.osq.flushSeen().catch(() => undefined);
+      await control.evaluation.flush();
       await audit.flush();
       await store.close();
-      logger.flush();
+      foundation.logger.flush();
     },
   };
 }

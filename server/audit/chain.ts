@@ -47,7 +47,9 @@ export function verifyChain(entries: readonly AuditEntry[], anchor?: ChainAnchor
       return {
         ok: false,
         seq: e.seq,
-        problem: `entry ${e.seq} does not chain to entry ${e.seq - 1} (prev_hash mismatch: an earlier entry was altered or replaced)`,
+        problem:
+          `entry ${e.seq} does not chain to entry ${e.seq - 1} ` +
+          '(prev_hash mismatch: an earlier entry was altered or replaced)',
       };
     }
     if (hashAuditEntry(e) !== e.hash) {

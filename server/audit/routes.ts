@@ -1,7 +1,8 @@
 /**
  * GET /api/v1/audit (filters: type — exact, or a prefix ending in `*` such as `break_glass.*` — actor, serial,
  * since/until as ISO time or epoch ms, limit ≤ 1000, after_seq for paging; oldest first) and
- * GET /api/v1/audit/verify ({ok, count} or {ok:false, seq, problem}, plus the current head), for admin and viewer tokens.
+ * GET /api/v1/audit/verify ({ok, count} or {ok:false, seq, problem}, plus the current head), for admin and
+ * viewer tokens.
  */
 import Router from '@koa/router';
 import type { Middleware } from 'koa';

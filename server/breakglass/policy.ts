@@ -59,7 +59,9 @@ export function decideBreakGlass(input: {
       ok: false,
       code: 'forbidden',
       why: 'tier_never',
-      message: `Emergency access is not available for ${title}: your IT team does not allow it for this kind of resource.`,
+      message:
+        `Emergency access is not available for ${title}: ` +
+        'your IT team does not allow it for this kind of resource.',
     };
   }
   const max = policy.breakGlass.maxDurationMs;
@@ -68,7 +70,9 @@ export function decideBreakGlass(input: {
       ok: false,
       code: 'forbidden',
       why: 'duration',
-      message: `The longest emergency access allowed is ${formatDuration(max)}; ${formatDuration(input.durationMs)} was requested.`,
+      message:
+        `The longest emergency access allowed is ${formatDuration(max)}; ` +
+        `${formatDuration(input.durationMs)} was requested.`,
     };
   }
   const usage = limitUsage(policy, input.userGrants, now);
@@ -78,7 +82,9 @@ export function decideBreakGlass(input: {
       ok: false,
       code: 'conflict',
       why: 'limit',
-      message: `Emergency access limit reached: ${usage.used} of ${usage.limit} used in the last ${formatDuration(usage.windowMs)}.${next}`,
+      message:
+        `Emergency access limit reached: ${usage.used} of ${usage.limit} used ` +
+        `in the last ${formatDuration(usage.windowMs)}.${next}`,
       ...(usage.nextAt !== null ? { nextAt: usage.nextAt } : {}),
     };
   }

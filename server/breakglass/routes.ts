@@ -11,7 +11,7 @@ import type { Middleware } from 'koa';
 import type { BreakGlassGrant, GrantStatus, Role } from '../domain/types.js';
 import { formatDuration, parseDuration } from '../shared/duration.js';
 import { forbidden, invalid, notFound, unauthenticated } from '../shared/errors.js';
-import { breakGlassBody, decisionBody, parse } from './schemas.js';
+import { breakGlassBody, decisionBody, parse, type BreakGlassBody } from './schemas.js';
 import type { BreakGlassService } from './service.js';
 
 export type RequireRole = (...roles: Role[]) => Middleware;
@@ -75,16 +75,94 @@ const actorName = (state: BreakGlassState): string => {
   return state.actor.name;
 };
 
+type Query = Record<string, string | string[] | undefined>;
+
 /** A non-empty query parameter, or undefined. */
-const one = (q: Record<string, string | string[] | undefined>, k: string): string | undefined => {
+const one = (q: Query, k: string): string | undefined => {
   const v = q[k];
   return typeof v === 'string' && v !== '' ? v : undefined;
 };
+
+/** Who the request is for and who asks: the signed link's person, or the admin acting for the named user. */
+function subjectOf(body: BreakGlassBody, state: BreakGlassState): { subject: LinkSubject; requestedBy: string } {
+  const link = state.link;
+  if (link) {
+    for (const k of ['serial', 'user', 'resource'] as const) {
+      if (body[k] !== undefined && body[k] !== link[k]) throw forbidden(`${k} does not match the signed link`);
+    }
+    return { subject: { serial: link.serial, user: link.user, resource: link.resource }, requestedBy: link.user };
+  }
+  if (body.serial === undefined || body.user === undefined || body.resource === undefined) {
+    throw invalid('serial, user and resource are required when an admin requests emergency access for a user');
+  }
+  return {
+    subject: { serial: body.serial, user: body.user, resource: body.resource },
+    requestedBy: actorName(state),
+  };
+}
+
+/** GET /api/v1/break-glass?frequent=1[&window=7d][&min=2]: the users who break glass often. */
+async function frequentJson(svc: BreakGlassService, q: Query): Promise<{ frequent: Array<Record<string, unknown>> }> {
+  const window = one(q, 'window');
+  const min = one(q, 'min');
+  if (min !== undefined && !/^[1-9]\d{0,5}$/.test(min)) throw invalid('min must be a positive integer');
+  const list = await svc.frequent({
+    ...(window !== undefined ? { windowMs: parseDuration(window) } : {}),
+    ...(min !== undefined ? { min: Number(min) } : {}),
+  });
+  return {
+    frequent: list.map((f) => ({
+      user: f.user,
+      count: f.count,
+      limit: f.limit,
+      window: formatDuration(f.windowMs),
+      last_at: new Date(f.lastAt).toISOString(),
+      last_reasons: f.lastReasons,
+      serials: f.serials,
+      at_limit: f.count >= f.limit,
+    })),
+  };
+}
+
+/** The grant-list filter of GET /api/v1/break-glass (status, user, serial, since as ISO time or epoch ms). */
+function listFilter(q: Query): Parameters<BreakGlassService['list']>[0] {
+  const status = one(q, 'status');
+  if (status !== undefined && !isGrantStatus(status)) {
+    throw invalid(`status must be one of ${GRANT_STATUSES.join(', ')}`);
+  }
+  const since = one(q, 'since');
+  let sinceMs: number | undefined;
+  if (since !== undefined) {
+    sinceMs = /^\d{1,15}$/.test(since) ? Number(since) : Date.parse(since);
+    if (Number.isNaN(sinceMs)) throw invalid('since must be an ISO-8601 time or epoch milliseconds');
+  }
+  const user = one(q, 'user');
+  const serial = one(q, 'serial');
+  return {
+    ...(status !== undefined ? { status } : {}),
+    ...(user !== undefined ? { user } : {}),
+    ...(serial !== undefined ? { serial } : {}),
+    ...(sinceMs !== undefined ? { since: sinceMs } : {}),
+  };
+}
+
+type Decide = (id: string, actor: string, comment: string | undefined) => Promise<BreakGlassGrant>;
+
+/** An admin decision on a grant: the optional comment (form or JSON body), the actor, the grant after. */
+const decision =
+  (fn: Decide): Handler =>
+  async (ctx) => {
+    const raw: unknown = ctx.request.body;
+    const body = parse(decisionBody, raw === undefined || raw === null || raw === '' ? {} : raw);
+    const comment = body.comment?.trim() || undefined;
+    ctx.body = grantJson(await fn(ctx.params.id ?? '', actorName(ctx.state), comment));
+  };
 
 export function breakGlassRouter(deps: BreakGlassRouteDeps, requireRole: RequireRole): Router {
   const r = new Router<BreakGlassState>();
   const admin = requireRole('admin');
   const reader = requireRole('admin', 'viewer');
+  const svc = deps.breakGlass;
 
   /** A signed page link (body `token` or X-Trustgate-Link) names the person; without one, an admin token. */
   const linkOrAdmin: Handler = async (ctx, next) => {
@@ -104,23 +182,8 @@ export function breakGlassRouter(deps: BreakGlassRouteDeps, requireRole: Require
 
   r.post('/api/v1/break-glass', formBody, linkOrAdmin, async (ctx) => {
     const body = parse(breakGlassBody, ctx.request.body);
-    const link = ctx.state.link;
-    let subject: LinkSubject;
-    let requestedBy: string;
-    if (link) {
-      for (const k of ['serial', 'user', 'resource'] as const) {
-        if (body[k] !== undefined && body[k] !== link[k]) throw forbidden(`${k} does not match the signed link`);
-      }
-      subject = { serial: link.serial, user: link.user, resource: link.resource };
-      requestedBy = link.user;
-    } else {
-      if (body.serial === undefined || body.user === undefined || body.resource === undefined) {
-        throw invalid('serial, user and resource are required when an admin requests emergency access for a user');
-      }
-      subject = { serial: body.serial, user: body.user, resource: body.resource };
-      requestedBy = actorName(ctx.state);
-    }
-    const { grant, created } = await deps.breakGlass.request({
+    const { subject, requestedBy } = subjectOf(body, ctx.state);
+    const { grant, created } = await svc.request({
       ...subject,
       reason: body.reason,
       durationMs: parseDuration(body.duration),
@@ -132,93 +195,43 @@ export function breakGlassRouter(deps: BreakGlassRouteDeps, requireRole: Require
   });
 
   r.get('/api/v1/break-glass', reader, async (ctx) => {
-    const q = ctx.query;
-    const frequent = one(q, 'frequent');
+    const frequent = one(ctx.query, 'frequent');
     if (frequent === '1' || frequent === 'true') {
-      const window = one(q, 'window');
-      const min = one(q, 'min');
-      if (min !== undefined && !/^[1-9]\d{0,5}$/.test(min)) throw invalid('min must be a positive integer');
-      const list = await deps.breakGlass.frequent({
-        ...(window !== undefined ? { windowMs: parseDuration(window) } : {}),
-        ...(min !== undefined ? { min: Number(min) } : {}),
-      });
-      ctx.body = {
-        frequent: list.map((f) => ({
-          user: f.user,
-          count: f.count,
-          limit: f.limit,
-          window: formatDuration(f.windowMs),
-          last_at: new Date(f.lastAt).toISOString(),
-          last_reasons: f.lastReasons,
-          serials: f.serials,
-          at_limit: f.count >= f.limit,
-        })),
-      };
+      ctx.body = await frequentJson(svc, ctx.query);
       return;
     }
-    const status = one(q, 'status');
-    if (status !== undefined && !isGrantStatus(status)) {
-      throw invalid(`status must be one of ${GRANT_STATUSES.join(', ')}`);
-    }
-    const since = one(q, 'since');
-    let sinceMs: number | undefined;
-    if (since !== undefined) {
-      sinceMs = /^\d{1,15}$/.test(since) ? Number(since) : Date.parse(since);
-      if (Number.isNaN(sinceMs)) throw invalid('since must be an ISO-8601 time or epoch milliseconds');
-    }
-    const user = one(q, 'user');
-    const serial = one(q, 'serial');
-    const grants = await deps.breakGlass.list({
-      ...(status !== undefined ? { status } : {}),
-      ...(user !== undefined ? { user } : {}),
-      ...(serial !== undefined ? { serial } : {}),
-      ...(sinceMs !== undefined ? { since: sinceMs } : {}),
-    });
-    ctx.body = { grants: grants.map((g) => grantJson(g, deps.breakGlass.uses(g.id))) };
+    const grants = await svc.list(listFilter(ctx.query));
+    ctx.body = { grants: grants.map((g) => grantJson(g, svc.uses(g.id))) };
   });
 
   r.get('/api/v1/break-glass/:id', reader, async (ctx) => {
-    const g = await deps.breakGlass.get(ctx.params.id ?? '');
+    const g = await svc.get(ctx.params.id ?? '');
     if (!g) throw notFound(`break-glass grant ${ctx.params.id ?? ''}`);
-    ctx.body = grantJson(g, deps.breakGlass.uses(g.id));
+    ctx.body = grantJson(g, svc.uses(g.id));
   });
 
-  type Decide = (id: string, actor: string, comment: string | undefined) => Promise<BreakGlassGrant>;
-  const decision =
-    (fn: Decide): Handler =>
-    async (ctx) => {
-      const raw: unknown = ctx.request.body;
-      const body = parse(decisionBody, raw === undefined || raw === null || raw === '' ? {} : raw);
-      const comment = body.comment?.trim() || undefined;
-      ctx.body = grantJson(await fn(ctx.params.id ?? '', actorName(ctx.state), comment));
-    };
-
+  const declineWithComment: Decide = (id, a, c) => {
+    if (!c) throw invalid('comment is required when declining: the person sees it');
+    return svc.deny(id, a, c);
+  };
   r.post(
     '/api/v1/break-glass/:id/approve',
     admin,
     formBody,
-    decision((id, a, c) => deps.breakGlass.approve(id, a, c)),
+    decision((id, a, c) => svc.approve(id, a, c)),
   );
-  r.post(
-    '/api/v1/break-glass/:id/deny',
-    admin,
-    formBody,
-    decision((id, a, c) => {
-      if (!c) throw invalid('comment is required when declining: the person sees it');
-      return deps.breakGlass.deny(id, a, c);
-    }),
-  );
+  r.post('/api/v1/break-glass/:id/deny', admin, formBody, decision(declineWithComment));
   r.post(
     '/api/v1/break-glass/:id/revoke',
     admin,
     formBody,
-    decision((id, a, c) => deps.breakGlass.revoke(id, a, c)),
+    decision((id, a, c) => svc.revoke(id, a, c)),
   );
   r.post(
     '/api/v1/break-glass/:id/review',
     admin,
     formBody,
-    decision((id, a, c) => deps.breakGlass.review(id, a, c)),
+    decision((id, a, c) => svc.review(id, a, c)),
   );
   return r;
 }

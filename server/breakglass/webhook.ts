@@ -107,7 +107,8 @@ export function breakGlassMessage(
   const head = {
     requested:
       g.status === 'pending'
-        ? `:rotating_light: Emergency access requested by ${g.user} for ${what} (${dur}, tier ${g.tier}) — needs approval`
+        ? `:rotating_light: Emergency access requested by ${g.user} for ${what} (${dur}, tier ${g.tier})` +
+          ' — needs approval'
         : `:rotating_light: Emergency access granted to ${g.user} for ${what} (${dur}, tier ${g.tier})${until}`,
     approved: `:white_check_mark: Emergency access for ${g.user} to ${what} approved by ${opts.actor}${until}`,
     denied: `:no_entry: Emergency access for ${g.user} to ${what} declined by ${opts.actor}`,

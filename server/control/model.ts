@@ -68,6 +68,36 @@ export interface RuntimeModel {
   resourceForHost(host: string): string | undefined;
 }
 
+function logLoadProblems(log: Logger, errors: readonly PackLoadError[], warnings: readonly PackLoadError[]): void {
+  for (const e of errors) {
+    log.error({ event: 'packs.refused', file: e.file, location: e.location, problem: e.problem }, e.message);
+  }
+  for (const w of warnings) {
+    log.warn({ event: 'packs.warning', file: w.file, location: w.location, problem: w.problem }, w.message);
+  }
+}
+
+/** The policy in `file`; a refused one is logged and the current one kept (with none yet, it throws). */
+function loadPolicyOrKeep(file: string, checkIds: string[], current: Policy | undefined, log: Logger): Policy {
+  try {
+    return loadPolicy(file, checkIds);
+  } catch (e) {
+    const problem = e instanceof Error ? e.message : String(e);
+    log.error({ event: 'policy.refused', file, problem }, 'policy refused; keeping the last good policy');
+    if (!current) throw e;
+    return current;
+  }
+}
+
+/** Gateway host name (lower case) → resource, from the policy's `hosts` rules. */
+function hostRulesOf(policy: Policy): Map<string, string> {
+  const rules = new Map<string, string>();
+  for (const r of Object.values(policy.resources)) {
+    for (const h of r.hosts) rules.set(h.toLowerCase(), r.name);
+  }
+  return rules;
+}
+
 export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
   const { engine, log, packsDir } = deps;
   let packs: readonly Pack[] = [];
@@ -88,41 +118,22 @@ export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
     resolver = createQueryResolver(packs);
     policy = nextPolicy;
     configCache = new Map();
-    hostRules = new Map();
-    for (const r of Object.values(nextPolicy.resources)) {
-      for (const h of r.hosts) hostRules.set(h.toLowerCase(), r.name);
-    }
+    hostRules = hostRulesOf(nextPolicy);
     const swap = engine.setPolicy(nextPolicy, nextChecks, appliesTo);
     if (reevaluate && swap.reevaluate.length) {
       await deps.evaluation.refeed(await deps.results.latestForQueries(swap.reevaluate.map((r) => r.queryKey)));
     }
   }
 
-  function logLoadProblems(errors: readonly PackLoadError[], warnings: readonly PackLoadError[]): void {
-    for (const e of errors) {
-      log.error({ event: 'packs.refused', file: e.file, location: e.location, problem: e.problem }, e.message);
-    }
-    for (const w of warnings) {
-      log.warn({ event: 'packs.warning', file: w.file, location: w.location, problem: w.problem }, w.message);
-    }
-  }
-
   async function reload(opts: { startup?: boolean } = {}): Promise<{ errors: PackLoadError[] }> {
     const loaded = loadPacksDir(packsDir);
-    logLoadProblems(loaded.errors, loaded.warnings);
-    const file = policyFileOf(packsDir);
-    let nextPolicy: Policy;
-    try {
-      nextPolicy = loadPolicy(
-        file,
-        loaded.checks.map((c) => c.id),
-      );
-    } catch (e) {
-      const problem = e instanceof Error ? e.message : String(e);
-      log.error({ event: 'policy.refused', file, problem }, 'policy refused; keeping the last good policy');
-      if (!policy) throw e;
-      nextPolicy = policy;
-    }
+    logLoadProblems(log, loaded.errors, loaded.warnings);
+    const nextPolicy = loadPolicyOrKeep(
+      policyFileOf(packsDir),
+      loaded.checks.map((c) => c.id),
+      policy,
+      log,
+    );
     await install(loaded.packs, loaded.checks, nextPolicy, !opts.startup);
     log.info(
       {

@@ -48,6 +48,83 @@ export interface HostOperations {
   pageViewed(serial: string): Promise<void>;
 }
 
+/** Queues the device's failing and stale checks that apply to each of its hosts (audited). */
+async function recheck(deps: HostOperationsDeps, serial: string, actor: string): Promise<{ queued: string[] }> {
+  const { hosts, engine, clock } = deps;
+  const found = await hosts.findBySerial(serial);
+  if (!found.length) throw notFound(`host with serial "${serial}"`);
+  const now = clock.now();
+  const checks = deps.model.checks();
+  const ids = engine.failingOrStaleChecks(serial, now);
+  const defs = ids.map((id) => checks.find((c) => c.id === id)).filter((c): c is CheckDef => c !== undefined);
+  const items = found.flatMap((h) =>
+    defs
+      .filter((d) => appliesTo(d, h))
+      .map((d) => ({
+        id: `tg_recheck_${d.id}_${randomId(6)}`,
+        hostId: h.id,
+        sql: d.sql,
+        kind: 'recheck' as const,
+        ref: d.id,
+        createdAt: now,
+      })),
+  );
+  await deps.work.enqueue(items);
+  const queued = defs.map((d) => d.id);
+  deps.log.info({ event: 'host.recheck', serial, actor, checks: queued }, 'recheck queued');
+  await deps.audit.record({ type: 'host.recheck', actor, serial, data: { checks: queued } });
+  return { queued: [...new Set(items.map((i) => i.ref))] };
+}
+
+/** Queues a live-query campaign on the named hosts, or every host (of a platform); audited. */
+async function liveQuery(
+  deps: HostOperationsDeps,
+  input: { sql: string; serials?: string[]; platform?: string },
+  actor: string,
+): Promise<{ id: string; hosts: number }> {
+  const { hosts } = deps;
+  let targets: Host[];
+  if (input.serials?.length) targets = (await Promise.all(input.serials.map((s) => hosts.findBySerial(s)))).flat();
+  else targets = await hosts.list(input.platform ? { platform: input.platform } : {});
+  if (!targets.length) throw notFound('matching hosts');
+  const id = `tg_live_${randomId(8)}`;
+  const now = deps.clock.now();
+  await deps.work.enqueue(
+    targets.map((h) => ({
+      id: `${id}_${h.id}`,
+      hostId: h.id,
+      sql: input.sql,
+      kind: 'live' as const,
+      ref: id,
+      createdAt: now,
+    })),
+  );
+  await deps.audit.record({ type: 'admin.query', actor, data: { id, sql: input.sql, hosts: targets.length } });
+  return { id, hosts: targets.length };
+}
+
+/** A campaign's answers so far, per host (by serial). */
+async function liveQueryResults(deps: HostOperationsDeps, id: string): Promise<unknown> {
+  const rows = await deps.campaigns.campaignResults(id);
+  if (!rows.length) throw notFound(`live query "${id}"`);
+  const serials = new Map<number, string>();
+  for (const r of rows) {
+    if (!serials.has(r.hostId)) serials.set(r.hostId, (await deps.hosts.get(r.hostId))?.serial ?? '');
+  }
+  return {
+    id,
+    hosts: rows.length,
+    answered: rows.filter((r) => r.completedAt !== null).length,
+    results: rows.map((r) => ({
+      serial: serials.get(r.hostId),
+      status: r.status,
+      message: r.message,
+      rows: r.rows,
+      completed_at: r.completedAt === null ? null : new Date(r.completedAt).toISOString(),
+    })),
+  };
+}
+
 export function createHostOperations(deps: HostOperationsDeps): HostOperations {
   const { hosts, work, engine, audit, clock, log } = deps;
 
@@ -70,73 +147,9 @@ export function createHostOperations(deps: HostOperationsDeps): HostOperations {
       });
     },
 
-    async recheck(serial, actor) {
-      const found = await hosts.findBySerial(serial);
-      if (!found.length) throw notFound(`host with serial "${serial}"`);
-      const now = clock.now();
-      const checks = deps.model.checks();
-      const ids = engine.failingOrStaleChecks(serial, now);
-      const defs = ids.map((id) => checks.find((c) => c.id === id)).filter((c): c is CheckDef => c !== undefined);
-      const items = found.flatMap((h) =>
-        defs
-          .filter((d) => appliesTo(d, h))
-          .map((d) => ({
-            id: `tg_recheck_${d.id}_${randomId(6)}`,
-            hostId: h.id,
-            sql: d.sql,
-            kind: 'recheck' as const,
-            ref: d.id,
-            createdAt: now,
-          })),
-      );
-      await work.enqueue(items);
-      const queued = defs.map((d) => d.id);
-      log.info({ event: 'host.recheck', serial, actor, checks: queued }, 'recheck queued');
-      await audit.record({ type: 'host.recheck', actor, serial, data: { checks: queued } });
-      return { queued: [...new Set(items.map((i) => i.ref))] };
-    },
-
-    async liveQuery(input, actor) {
-      let targets: Host[];
-      if (input.serials?.length) targets = (await Promise.all(input.serials.map((s) => hosts.findBySerial(s)))).flat();
-      else targets = await hosts.list(input.platform ? { platform: input.platform } : {});
-      if (!targets.length) throw notFound('matching hosts');
-      const id = `tg_live_${randomId(8)}`;
-      const now = clock.now();
-      await work.enqueue(
-        targets.map((h) => ({
-          id: `${id}_${h.id}`,
-          hostId: h.id,
-          sql: input.sql,
-          kind: 'live' as const,
-          ref: id,
-          createdAt: now,
-        })),
-      );
-      await audit.record({ type: 'admin.query', actor, data: { id, sql: input.sql, hosts: targets.length } });
-      return { id, hosts: targets.length };
-    },
-
-    async liveQueryResults(id) {
-      const rows = await deps.campaigns.campaignResults(id);
-      if (!rows.length) throw notFound(`live query "${id}"`);
-      const serials = new Map<number, string>();
-      for (const r of rows) {
-        if (!serials.has(r.hostId)) serials.set(r.hostId, (await hosts.get(r.hostId))?.serial ?? '');
-      }
-      return {
-        id,
-        hosts: rows.length,
-        answered: rows.filter((r) => r.completedAt !== null).length,
-        results: rows.map((r) => ({
-          serial: serials.get(r.hostId),
-          status: r.status,
-          message: r.message,
-          rows: r.rows,
-          completed_at: r.completedAt === null ? null : new Date(r.completedAt).toISOString(),
-        })),
-      };
-    },
+    recheck: (serial, actor) => recheck(deps, serial, actor),
+    liveQuery: (input, actor) => liveQuery(deps, input, actor),
+    liveQueryResults: (id) => liveQueryResults(deps, id),
 
     async unenroll(serial, actor) {
       const found = await hosts.findBySerial(serial);

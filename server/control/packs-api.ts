@@ -46,10 +46,68 @@ function required(policy: Policy, pick: (checkId: string) => boolean): Array<{ t
   return Object.values(policy.tiers).flatMap((t) => t.checks.filter(pick).map((check) => ({ tier: t.name, check })));
 }
 
+/** The files of a pack in the packs dir (`<name>.json`, `<name>.conf`) that exist. */
+const packFiles = (packsDir: string, name: string): string[] =>
+  ['.json', '.conf'].map((ext) => path.join(packsDir, `${name}${ext}`)).filter((f) => fs.existsSync(f));
+
+/** Writes a pack (as `<name>.json`, replacing a `.conf` of that name) once it fits the rest; audited. */
+async function putPack(deps: PacksApiDeps, name: string, text: string, actor: string): Promise<{ checks: string[] }> {
+  const { model } = deps;
+  if (!SAFE_NAME.test(name) || name === 'policy') {
+    throw invalid(`pack name must be letters, digits, . _ - (and not "policy"): "${name}"`);
+  }
+  const file = path.join(model.packsDir, `${name}.json`);
+  const parsed = parsePackText(name, text, file);
+  const packs = model.packs();
+  const others = packFiles(model.packsDir, name).length ? packs.filter((p) => p.name !== name) : [...packs];
+  const otherChecks = model.checks().filter((c) => others.some((o) => o.name === c.pack));
+  const merged = mergePackResults([{ packs: others, checks: otherChecks, errors: [], warnings: [] }, parsed]);
+  const errors = [...parsed.errors, ...merged.errors];
+  if (errors.length) {
+    throw new AppError('invalid', `pack refused: ${errors.map((e) => e.message).join('; ')}`, errors);
+  }
+  const policy = model.policy();
+  const present = new Set(merged.checks.map((c) => c.id));
+  const missing = required(policy, (c) => !present.has(c)).map((r) => `${r.tier}:${r.check}`);
+  if (missing.length) {
+    throw conflict(`the policy requires checks this change would remove: ${missing.join(', ')}`);
+  }
+  for (const f of packFiles(model.packsDir, name)) if (f !== file) fs.rmSync(f);
+  fs.writeFileSync(file, `${text}\n`);
+  await model.install(merged.packs, merged.checks, policy);
+  const checks = parsed.checks.map((c) => c.id);
+  await deps.audit.record({ type: 'admin.pack.put', actor, data: { name, checks } });
+  return { checks };
+}
+
+/** Deletes a pack's files unless the policy requires one of its checks; audited. */
+async function removePack(deps: PacksApiDeps, name: string, actor: string): Promise<void> {
+  const { model } = deps;
+  const files = packFiles(model.packsDir, name);
+  if (!files.length || !model.packs().some((p) => p.name === name)) throw notFound(`pack "${name}"`);
+  const removed = new Set(
+    model
+      .checks()
+      .filter((c) => c.pack === name)
+      .map((c) => c.id),
+  );
+  const policy = model.policy();
+  const needed = required(policy, (c) => removed.has(c)).map((r) => r.check);
+  if (needed.length) {
+    throw conflict(`the policy requires checks from this pack: ${needed.join(', ')}; change the policy first`);
+  }
+  for (const f of files) fs.rmSync(f);
+  const rest = model.checks().filter((c) => c.pack !== name);
+  await model.install(
+    model.packs().filter((p) => p.name !== name),
+    rest,
+    policy,
+  );
+  await deps.audit.record({ type: 'admin.pack.deleted', actor, data: { name } });
+}
+
 export function createPacksApi(deps: PacksApiDeps): PacksApi {
   const { model, audit } = deps;
-  const packFiles = (name: string): string[] =>
-    ['.json', '.conf'].map((ext) => path.join(model.packsDir, `${name}${ext}`)).filter((f) => fs.existsSync(f));
   const checkIds = (): string[] => model.checks().map((c) => c.id);
 
   return {
@@ -69,56 +127,8 @@ export function createPacksApi(deps: PacksApiDeps): PacksApi {
         const { source: _s, name: _n, ...doc } = p;
         return doc;
       },
-      async put(name, text, actor) {
-        if (!SAFE_NAME.test(name) || name === 'policy') {
-          throw invalid(`pack name must be letters, digits, . _ - (and not "policy"): "${name}"`);
-        }
-        const file = path.join(model.packsDir, `${name}.json`);
-        const parsed = parsePackText(name, text, file);
-        const packs = model.packs();
-        const others = packFiles(name).length ? packs.filter((p) => p.name !== name) : [...packs];
-        const otherChecks = model.checks().filter((c) => others.some((o) => o.name === c.pack));
-        const merged = mergePackResults([{ packs: others, checks: otherChecks, errors: [], warnings: [] }, parsed]);
-        const errors = [...parsed.errors, ...merged.errors];
-        if (errors.length) {
-          throw new AppError('invalid', `pack refused: ${errors.map((e) => e.message).join('; ')}`, errors);
-        }
-        const policy = model.policy();
-        const present = new Set(merged.checks.map((c) => c.id));
-        const missing = required(policy, (c) => !present.has(c)).map((r) => `${r.tier}:${r.check}`);
-        if (missing.length) {
-          throw conflict(`the policy requires checks this change would remove: ${missing.join(', ')}`);
-        }
-        for (const f of packFiles(name)) if (f !== file) fs.rmSync(f);
-        fs.writeFileSync(file, `${text}\n`);
-        await model.install(merged.packs, merged.checks, policy);
-        const checks = parsed.checks.map((c) => c.id);
-        await audit.record({ type: 'admin.pack.put', actor, data: { name, checks } });
-        return { checks };
-      },
-      async remove(name, actor) {
-        const files = packFiles(name);
-        if (!files.length || !model.packs().some((p) => p.name === name)) throw notFound(`pack "${name}"`);
-        const removed = new Set(
-          model
-            .checks()
-            .filter((c) => c.pack === name)
-            .map((c) => c.id),
-        );
-        const policy = model.policy();
-        const needed = required(policy, (c) => removed.has(c)).map((r) => r.check);
-        if (needed.length) {
-          throw conflict(`the policy requires checks from this pack: ${needed.join(', ')}; change the policy first`);
-        }
-        for (const f of files) fs.rmSync(f);
-        const rest = model.checks().filter((c) => c.pack !== name);
-        await model.install(
-          model.packs().filter((p) => p.name !== name),
-          rest,
-          policy,
-        );
-        await audit.record({ type: 'admin.pack.deleted', actor, data: { name } });
-      },
+      put: (name, text, actor) => putPack(deps, name, text, actor),
+      remove: (name, actor) => removePack(deps, name, actor),
     },
 
     policy: {

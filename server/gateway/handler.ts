@@ -3,22 +3,24 @@
  * Node request, in front of the koa app, because it is the hot path: parse the query or headers,
  * authenticate (cached), one map lookup in the precomputed verdicts, decide(), write. Every other path
  * falls through to koa. Failures go through the API's one renderer (status table, body, headers and the
- * log line: http/errors.ts, injected).
+ * log line: http/errors.ts, injected). This file owns the dispatch, authentication and the verdict JSON;
+ * forward-auth.ts reads the proxy's headers, decisions.ts times, counts and logs each lookup.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { VerdictLookup, VerdictSource } from '../domain/verdict.js';
+import type { VerdictSource } from '../domain/verdict.js';
 import type { Role } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import { AppError, invalid } from '../shared/errors.js';
 import { sendFailure, sendJson, sendOk, type FailureRenderer } from '../shared/bare-http.js';
-import { decide, denyDecision, type ForwardAuthDecision } from './decide.js';
+import { createDecisions } from './decisions.js';
+import { createForwardAuth, MAX_PARAM, type ForwardAuthDeps } from './forward-auth.js';
 
 export interface GatewayDeps {
   verdicts: VerdictSource;
   /** Maps a request host (X-Forwarded-Host / X-Original-URL host) to a resource by policy host rules. */
-  resourceForHost(host: string): string | undefined;
+  resourceForHost: ForwardAuthDeps['resourceForHost'];
   /** Authenticates the Authorization header for these roles, or throws AppError. */
   authorize(header: string | undefined, roles: readonly Role[]): Promise<unknown>;
   /** The same check answered from the token cache: undefined when the token is not cached (then use authorize). */
@@ -33,7 +35,6 @@ export interface GatewayDeps {
 /** Handles the request when it is a gateway endpoint; returns false to let the app handle it. */
 export type GatewayHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-const MAX_PARAM = 256;
 const GATEWAY: readonly Role[] = ['gateway'];
 
 function param(q: URLSearchParams, name: string): string | null {
@@ -48,63 +49,12 @@ const required = (q: URLSearchParams, name: string): string => {
   return v;
 };
 
-const header = (req: IncomingMessage, name: string): string => {
-  const v = req.headers[name];
-  return (Array.isArray(v) ? v[0] : v)?.slice(0, MAX_PARAM) ?? '';
-};
-
-function hostOfUrl(u: string): string | undefined {
-  try {
-    return new URL(u).hostname;
-  } catch {
-    return undefined;
-  }
-}
-
 export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
-  const { metrics } = deps;
   // decision lines carry no secrets (the token is never logged): skip the redaction pass on the hot path
   const log = deps.log.child({ component: 'gateway' }, { redact: [] });
-
-  function lookup(serial: string, resource: string, user: string | null): VerdictLookup {
-    const t0 = performance.now();
-    const out = deps.verdicts.verdict(serial, resource, user, deps.clock.now());
-    const latencyMs = performance.now() - t0;
-    if (out.kind === 'verdict') {
-      const v = out.verdict;
-      metrics?.decisions.inc({ resource, decision: v.decision, mode: v.enforced ? 'enforce' : 'monitor' });
-      log.info(
-        {
-          event: 'gateway.decision',
-          serial,
-          user,
-          resource,
-          decision: v.decision,
-          would_deny: v.would_deny,
-          reasons: v.reasons.map((x) => `${x.check}:${x.status}`),
-          break_glass: v.break_glass?.id ?? null,
-          latencyMs,
-        },
-        'decision',
-      );
-    } else {
-      metrics?.decisions.inc({ resource: '(unknown)', decision: 'deny', mode: 'none' });
-      log.info(
-        {
-          event: 'gateway.decision',
-          serial,
-          user,
-          resource,
-          decision: 'deny',
-          reasons: ['unknown_resource'],
-          latencyMs,
-        },
-        'decision',
-      );
-    }
-    metrics?.decisionSeconds.observe(latencyMs / 1000);
-    return out;
-  }
+  const decisions = createDecisions(deps, log);
+  const { lookup } = decisions;
+  const authz = createForwardAuth(deps, decisions);
 
   function verdict(q: URLSearchParams): string {
     const serial = required(q, 'serial');
@@ -113,34 +63,6 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
     if (out.kind === 'unknown_resource')
       throw new AppError('not_found', `unknown resource "${resource}": resources are defined in policy.yaml`);
     return JSON.stringify(out.verdict);
-  }
-
-  function authz(req: IncomingMessage): ForwardAuthDecision {
-    const serial = header(req, 'x-device-serial');
-    const user = header(req, 'x-forwarded-user') || header(req, 'x-auth-request-user') || null;
-    let resource = header(req, 'x-trustgate-resource');
-    if (!resource) {
-      const host =
-        header(req, 'x-forwarded-host').split(',')[0]?.trim().replace(/:\d+$/, '') ||
-        hostOfUrl(header(req, 'x-original-url')) ||
-        '';
-      resource = (host && deps.resourceForHost(host.toLowerCase())) || '';
-    }
-    if (serial && resource) return decide(lookup(serial, resource, user));
-    const d = denyDecision(serial ? 'unknown_resource' : 'no_device_serial');
-    metrics?.decisions.inc({ resource: resource || '(none)', decision: 'deny', mode: 'none' });
-    log.info(
-      {
-        event: 'gateway.decision',
-        serial: serial || null,
-        user,
-        resource: resource || null,
-        decision: 'deny',
-        reasons: [d.headers['X-Trustgate-Reasons']],
-      },
-      'decision',
-    );
-    return d;
   }
 
   const fail = (res: ServerResponse, path: string, err: unknown): void =>

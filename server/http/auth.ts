@@ -71,7 +71,8 @@ export function createTokenAuth(deps: {
   function check(actor: Actor | undefined, roles: readonly Role[]): Actor {
     if (!actor)
       throw unauthenticated(
-        'missing or invalid bearer token: send "Authorization: Bearer <token>" (create one with `trustgate token create`)',
+        'missing or invalid bearer token: send "Authorization: Bearer <token>" ' +
+          '(create one with `trustgate token create`)',
       );
     if (actor.role !== 'admin' && !roles.includes(actor.role))
       throw forbidden(

@@ -49,74 +49,51 @@ function nodeKeyOf(req: IncomingMessage, body: unknown): string | undefined {
   return parse(nodeKeyBody, body, 'request body').node_key;
 }
 
-export function createOsqueryHandler(deps: OsqueryHandlerDeps): OsqueryHandler {
-  const { svc, metrics } = deps;
+/** The endpoints by the path after the prefix: [endpoint name (metrics label), handler]. */
+function osqueryRoutes(svc: OsqueryService): Map<string, [string, Endpoint]> {
   const node = (req: IncomingMessage, body: unknown): Promise<Host> => svc.authenticate(nodeKeyOf(req, body));
-
-  // endpoint name (metrics label) and handler, by the path after the prefix
-  const routes = new Map<string, [string, Endpoint]>([
-    [
-      'enroll',
-      [
-        'enroll',
-        async (body) => {
-          const { nodeKey } = await svc.enroll(parse(enrollBody, body, 'enroll request'));
-          return { node_key: nodeKey, node_invalid: false };
-        },
-      ],
-    ],
-    ['config', ['config', async (body, req) => svc.config(await node(req, body))]],
-    [
-      'log',
-      [
-        'log',
-        async (body, req) => {
-          const host = await node(req, body);
-          await svc.log(host, parse(logBody, body, 'log request'));
-          return {};
-        },
-      ],
-    ],
-    [
-      'distributed/read',
-      [
-        'distributed_read',
-        async (body, req) => ({ ...(await svc.distributedRead(await node(req, body))), node_invalid: false }),
-      ],
-    ],
-    [
-      'distributed/write',
-      [
-        'distributed_write',
-        async (body, req) => {
-          const host = await node(req, body);
-          await svc.distributedWrite(host, parse(distributedWriteBody, body, 'distributed write'));
-          return {};
-        },
-      ],
-    ],
-    [
-      'carve/begin',
-      [
-        'carve_begin',
-        async (body, req) => {
-          const host = await node(req, body);
-          const { sessionId } = await svc.carveBegin(host, parse(carveBeginBody, body, 'carve begin'));
-          return { session_id: sessionId, success: true };
-        },
-      ],
-    ],
-    [
-      'carve/block',
-      [
-        'carve_block',
-        async (body) => {
-          await svc.carveBlock(parse(carveBlockBody, body, 'carve block'));
-          return { success: true };
-        },
-      ],
-    ],
+  const enroll: Endpoint = async (body) => {
+    const { nodeKey } = await svc.enroll(parse(enrollBody, body, 'enroll request'));
+    return { node_key: nodeKey, node_invalid: false };
+  };
+  const config: Endpoint = async (body, req) => svc.config(await node(req, body));
+  const log: Endpoint = async (body, req) => {
+    const host = await node(req, body);
+    await svc.log(host, parse(logBody, body, 'log request'));
+    return {};
+  };
+  const distributedRead: Endpoint = async (body, req) => ({
+    ...(await svc.distributedRead(await node(req, body))),
+    node_invalid: false,
+  });
+  const distributedWrite: Endpoint = async (body, req) => {
+    const host = await node(req, body);
+    await svc.distributedWrite(host, parse(distributedWriteBody, body, 'distributed write'));
+    return {};
+  };
+  const carveBegin: Endpoint = async (body, req) => {
+    const host = await node(req, body);
+    const { sessionId } = await svc.carveBegin(host, parse(carveBeginBody, body, 'carve begin'));
+    return { session_id: sessionId, success: true };
+  };
+  const carveBlock: Endpoint = async (body) => {
+    await svc.carveBlock(parse(carveBlockBody, body, 'carve block'));
+    return { success: true };
+  };
+  return new Map<string, [string, Endpoint]>([
+    ['enroll', ['enroll', enroll]],
+    ['config', ['config', config]],
+    ['log', ['log', log]],
+    ['distributed/read', ['distributed_read', distributedRead]],
+    ['distributed/write', ['distributed_write', distributedWrite]],
+    ['carve/begin', ['carve_begin', carveBegin]],
+    ['carve/block', ['carve_block', carveBlock]],
   ]);
+}
+
+export function createOsqueryHandler(deps: OsqueryHandlerDeps): OsqueryHandler {
+  const { metrics } = deps;
+  const routes = osqueryRoutes(deps.svc);
 
   async function handle(
     req: IncomingMessage,

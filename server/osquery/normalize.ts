@@ -82,6 +82,7 @@ export function normalizeStatuses(data: readonly unknown[]): StatusLog[] {
 const PLACEHOLDER_SERIAL =
   /^(|0+|none|null|n\/a|na|default string|not specified|not applicable|system serial number|to be filled by o\.e\.m\.|chassis serial number|0123456789|123456789|serial)$/i;
 const str = (v: unknown): string =>
+  // eslint-disable-next-line no-control-regex -- deliberate: NUL characters are dropped from enroll facts
   typeof v === 'string' ? v.replace(/\u0000/g, '').trim() : typeof v === 'number' ? String(v) : '';
 
 export function platformOf(osPlatform: string, buildPlatform: string, platformType: string): Platform {

@@ -3,7 +3,9 @@
  * Transport-free: handler.ts adapts HTTP to these calls. Every write is acknowledged only after the
  * store has durably committed it (the store group-commits concurrent batches). It calls out, never back
  * in: pending queries and attention come from the DistributedWork port, cached node keys from a
- * NodeKeyCache that unenroll drops keys from, packs and posture from functions it is given.
+ * NodeKeyCache that unenroll drops keys from, packs and posture from functions it is given. This file
+ * owns authentication, ingest (log batches and recheck answers) and last-seen times; enrollment is in
+ * enroll.ts, carves in carves.ts.
  */
 import type {
   CarveRepo,
@@ -18,10 +20,12 @@ import type { Host, IngestBatch, LatestResult, ResultUpdate } from '../domain/ty
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
-import { AppError, unauthenticated, invalid } from '../shared/errors.js';
-import { matchesHash, randomSecret, sha256Hex, randomId } from '../shared/crypto.js';
+import { AppError, unauthenticated } from '../shared/errors.js';
+import { sha256Hex } from '../shared/crypto.js';
 import { TtlCache } from '../shared/ttl-cache.js';
-import { enrollFacts, normalizeResults, normalizeStatuses, toInt, toRow } from './normalize.js';
+import { addCarveBlock, beginCarve } from './carves.js';
+import { enroll } from './enroll.js';
+import { normalizeResults, normalizeStatuses, toInt, toRow } from './normalize.js';
 import type { CarveBeginBody, CarveBlockBody, DistributedWriteBody, EnrollBody, LogBody } from './schemas.js';
 
 export interface OsqueryDeps {
@@ -65,8 +69,71 @@ export function createNodeKeyCache(clock: Clock): NodeKeyCache {
   return new TtlCache<string, Host>(10 * 60_000, () => clock.now(), 500_000);
 }
 
+/** Commits a batch durably (group-committed by the store), counts it, then lets posture see what changed. */
+async function commitBatch(
+  deps: Pick<OsqueryDeps, 'results' | 'onResults' | 'metrics'>,
+  host: Host,
+  batch: IngestBatch,
+  endpoint: string,
+): Promise<{ rows: number; skipped: number }> {
+  const started = performance.now();
+  let outcome;
+  try {
+    outcome = await deps.results.ingestBatch(batch);
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'unavailable') deps.metrics?.ingestQueueRejected.inc();
+    throw e;
+  }
+  deps.metrics?.ingestSeconds.observe({ endpoint }, (performance.now() - started) / 1000);
+  deps.metrics?.resultRows.inc(outcome.rowsApplied);
+  if (outcome.latest.length) await deps.onResults(host, outcome.latest);
+  return { rows: outcome.rowsApplied, skipped: outcome.skipped };
+}
+
+/**
+ * Completes the answered distributed queries; the answers to rechecks become result updates of their
+ * check's query (live-query answers are only stored with their campaign).
+ */
+async function recheckUpdates(
+  deps: Pick<OsqueryDeps, 'work' | 'checkQueryKey' | 'log'>,
+  host: Host,
+  body: DistributedWriteBody,
+  now: number,
+): Promise<ResultUpdate[]> {
+  const updates: ResultUpdate[] = [];
+  for (const [id, raw] of Object.entries(body.queries)) {
+    const rows = Array.isArray(raw) ? raw.map(toRow) : [];
+    const status = toInt(body.statuses?.[id], 0);
+    const message = body.messages?.[id] ?? '';
+    const q = await deps.work.complete(host.id, id, { rows, status, message }, now);
+    if (!q) {
+      deps.log.debug(
+        { event: 'distributed.unknown_id', hostId: host.id, id },
+        'result for an unknown distributed query id ignored',
+      );
+      continue;
+    }
+    if (q.kind !== 'recheck') continue;
+    const queryKey = deps.checkQueryKey(q.ref);
+    if (!queryKey) continue;
+    // stamped in whole seconds like osquery's own results, so a scheduled run in the same second
+    // after this answer is not taken for an older one
+    updates.push({
+      queryKey,
+      mode: 'snapshot',
+      unixTime: Math.floor(now / 1000),
+      epoch: 0,
+      counter: 0,
+      added: rows,
+      removed: [],
+      ...(status !== 0 ? { error: message || `query failed with status ${status}` } : {}),
+    });
+  }
+  return updates;
+}
+
 export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
-  const { clock, log, nodeKeys } = deps;
+  const { clock, nodeKeys } = deps;
   const seen = new Map<number, number>();
 
   function markSeen(host: Host): void {
@@ -75,63 +142,8 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
     host.lastSeenAt = now;
   }
 
-  async function commit(host: Host, batch: IngestBatch, endpoint: string): Promise<{ rows: number; skipped: number }> {
-    const started = performance.now();
-    let outcome;
-    try {
-      outcome = await deps.results.ingestBatch(batch);
-    } catch (e) {
-      if (e instanceof AppError && e.code === 'unavailable') deps.metrics?.ingestQueueRejected.inc();
-      throw e;
-    }
-    deps.metrics?.ingestSeconds.observe({ endpoint }, (performance.now() - started) / 1000);
-    deps.metrics?.resultRows.inc(outcome.rowsApplied);
-    if (outcome.latest.length) await deps.onResults(host, outcome.latest);
-    return { rows: outcome.rowsApplied, skipped: outcome.skipped };
-  }
-
   return {
-    async enroll(body) {
-      const now = clock.now();
-      const secrets = await deps.secrets.active(now);
-      // check every secret (no early exit) so timing does not reveal which one matched
-      let matched: string | undefined;
-      for (const s of secrets) if (matchesHash(body.enroll_secret, s.hash) && matched === undefined) matched = s.name;
-      if (matched === undefined) {
-        log.warn(
-          { event: 'host.enroll_refused', hostIdentifier: body.host_identifier },
-          'enroll refused: invalid enroll secret',
-        );
-        throw unauthenticated('invalid enroll secret');
-      }
-      const facts = enrollFacts(body);
-      if (!facts.serial)
-        throw invalid(
-          'enroll request has no usable device identity (host_identifier, system_info.uuid or hardware_serial)',
-        );
-      const nodeKey = randomSecret(32);
-      const outcome = await deps.hosts.enroll({
-        ...facts,
-        nodeKeyHash: sha256Hex(nodeKey),
-        enrollSecretName: matched,
-        at: now,
-      });
-      if (outcome.revokedNodeKeyHash) nodeKeys.delete(outcome.revokedNodeKeyHash);
-      log.info(
-        {
-          event: 'host.enrolled',
-          serial: outcome.host.serial,
-          hostId: outcome.host.id,
-          platform: outcome.host.platform,
-          reenrolled: outcome.reenrolled,
-          secret: matched,
-          serialConflict: outcome.host.serialConflict,
-        },
-        'host enrolled',
-      );
-      await deps.onEnrolled(outcome.host, outcome.reenrolled);
-      return { nodeKey, host: outcome.host };
-    },
+    enroll: (body) => enroll(deps, body),
 
     async authenticate(nodeKey) {
       if (!nodeKey) throw unauthenticated('missing node key');
@@ -155,7 +167,7 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
       const batch: IngestBatch = { hostId: host.id, receivedAt: clock.now(), results: [], statuses: [] };
       if (body.log_type === 'status') batch.statuses = normalizeStatuses(data);
       else batch.results = normalizeResults(data, deps.queryKeyOf);
-      return commit(host, batch, 'log');
+      return commitBatch(deps, host, batch, 'log');
     },
 
     distributedRead(host) {
@@ -164,78 +176,15 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
 
     async distributedWrite(host, body) {
       const now = clock.now();
-      const updates: ResultUpdate[] = [];
-      for (const [id, raw] of Object.entries(body.queries)) {
-        const rows = Array.isArray(raw) ? raw.map(toRow) : [];
-        const status = toInt(body.statuses?.[id], 0);
-        const message = body.messages?.[id] ?? '';
-        const q = await deps.work.complete(host.id, id, { rows, status, message }, now);
-        if (!q) {
-          log.debug(
-            { event: 'distributed.unknown_id', hostId: host.id, id },
-            'result for an unknown distributed query id ignored',
-          );
-          continue;
-        }
-        if (q.kind === 'recheck') {
-          const queryKey = deps.checkQueryKey(q.ref);
-          if (!queryKey) continue;
-          // stamped in whole seconds like osquery's own results, so a scheduled run in the same second
-          // after this answer is not taken for an older one
-          updates.push({
-            queryKey,
-            mode: 'snapshot',
-            unixTime: Math.floor(now / 1000),
-            epoch: 0,
-            counter: 0,
-            added: rows,
-            removed: [],
-            ...(status !== 0 ? { error: message || `query failed with status ${status}` } : {}),
-          });
-        }
+      const updates = await recheckUpdates(deps, host, body, now);
+      if (updates.length) {
+        const batch = { hostId: host.id, receivedAt: now, results: updates, statuses: [] };
+        await commitBatch(deps, host, batch, 'distributed_write');
       }
-      if (updates.length)
-        await commit(host, { hostId: host.id, receivedAt: now, results: updates, statuses: [] }, 'distributed_write');
     },
 
-    async carveBegin(host, body) {
-      const blockCount = toInt(body.block_count, -1);
-      const blockSize = toInt(body.block_size, -1);
-      const carveSize = toInt(body.carve_size, -1);
-      if (blockCount < 0 || blockSize <= 0 || carveSize < 0 || blockCount > 1_000_000)
-        throw invalid('carve sizes must be non-negative integers (block_size > 0)');
-      if (blockCount !== Math.ceil(carveSize / blockSize))
-        throw invalid(`block_count ${blockCount} does not match ceil(carve_size / block_size)`);
-      const sessionId = randomId(16);
-      await deps.carves.begin({
-        sessionId,
-        hostId: host.id,
-        carveId: body.carve_id,
-        requestId: body.request_id ?? '',
-        blockCount,
-        blockSize,
-        carveSize,
-        createdAt: clock.now(),
-      });
-      log.info(
-        { event: 'carve.begin', hostId: host.id, carveId: body.carve_id, blockCount, carveSize },
-        'carve started',
-      );
-      return { sessionId };
-    },
-
-    async carveBlock(body) {
-      const carve = await deps.carves.get(body.session_id);
-      if (!carve) throw unauthenticated('unknown carve session');
-      const blockId = toInt(body.block_id, -1);
-      if (blockId < 0 || blockId >= carve.blockCount)
-        throw invalid(`block_id ${String(body.block_id)} out of range 0..${carve.blockCount - 1}`);
-      const data = Buffer.from(body.data, 'base64');
-      if (data.length > carve.blockSize) throw invalid('block larger than block_size');
-      const after = await deps.carves.addBlock(body.session_id, blockId, data, clock.now());
-      if (after.completedAt !== null && carve.completedAt === null)
-        log.info({ event: 'carve.complete', carveId: carve.carveId, sessionId: carve.sessionId }, 'carve complete');
-    },
+    carveBegin: (host, body) => beginCarve(deps, host, body),
+    carveBlock: (body) => addCarveBlock(deps, body),
 
     async flushSeen() {
       if (!seen.size) return;

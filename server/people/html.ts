@@ -1,4 +1,8 @@
-/** Tiny HTML helpers: escaping tagged templates, a safe Markdown subset for admin-written messages, times. */
+/**
+ * Tiny HTML helpers: escaping tagged templates, a safe Markdown subset for admin-written messages, times.
+ * Long markup in an `html` template wraps with a line continuation (a `\` at the end of the line, the
+ * rest at the start of the next): it adds nothing to the page, so wrapping never changes the output.
+ */
 import { escapeHtml } from '../shared/escape.js';
 
 export class SafeHtml {

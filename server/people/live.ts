@@ -10,7 +10,7 @@ import { errorMessage, unavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { DeviceLink } from './link.js';
 import { statusPayload } from './render.js';
-import type { DeviceView } from './service.js';
+import type { DeviceView } from './view.js';
 
 export interface LiveDeps {
   clock: Clock;

@@ -116,7 +116,7 @@ describe('admin API', function () {
   });
 
   describe('packs and policy', () => {
-    it("refuses a broken pack with file, location and problem, and installs a valid one into agents' config", async () => {
+    it("refuses a broken pack (file, location and problem) and installs a valid one into agents' config", async () => {
       const bad = await api('/packs/extra', {
         method: 'PUT',
         body: { queries: { q: { query: 'SELECT 1', interval: 'soon' } } },
@@ -157,7 +157,9 @@ describe('admin API', function () {
     it('dry-runs a proposed policy without changing anything', async () => {
       const r = await api('/policy/dry-run', {
         body: {
-          text: 'tiers:\n  low: { max_age: 24h, checks: [osquery_healthy] }\nresources:\n  wiki: { tier: low, mode: enforce }\n',
+          text:
+            'tiers:\n  low: { max_age: 24h, checks: [osquery_healthy] }\n' +
+            'resources:\n  wiki: { tier: low, mode: enforce }\n',
           format: 'yaml',
         },
       });
@@ -167,7 +169,7 @@ describe('admin API', function () {
   });
 
   describe('health and metrics', () => {
-    it('serves /healthz, /readyz and Prometheus /metrics with request counts, ingest latency and hosts enrolled', async () => {
+    it('serves /healthz, /readyz and Prometheus /metrics (requests, ingest latency, hosts enrolled)', async () => {
       expect((await ts.client.request('/healthz')).json).to.deep.equal({ status: 'ok' });
       expect((await ts.client.request('/readyz')).json).to.deep.equal({ status: 'ready' });
       const m = await ts.client.request('/metrics');

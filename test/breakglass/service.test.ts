@@ -101,7 +101,7 @@ describe('createBreakGlassService', () => {
     expect(e.message).to.contain('4h');
   });
 
-  it('refuses beyond the per-user limit in the rolling window with conflict, and allows again when the oldest leaves it', async () => {
+  it('refuses (conflict) past the per-user limit in its window; allows again once the oldest leaves', async () => {
     for (let i = 0; i < 3; i += 1) {
       await req();
       h.clock.advance(86_400_000);

@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai';
 import type { Device } from '../gateway/baseline.js';
+import { must } from '../support/must.js';
 import { gatewayRequest, type GatewayReply } from './support/client.js';
 import { startCaddy, startNginx, type Gateway } from './support/gateways.js';
 import { createTestPki, type TestPki } from './support/pki.js';
@@ -51,7 +52,7 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
     expect(r.status, `${gw.kind}: ${r.status} ${r.body}\n${gw.service.output()}`).to.equal(200);
     expect(r.body).to.equal(UPSTREAM_BODY);
     expect(upstream.requests.length).to.equal(before + 1);
-    return upstream.requests[upstream.requests.length - 1]!;
+    return must(upstream.requests[upstream.requests.length - 1], 'the request the upstream saw');
   }
 
   describe('nginx auth_request (serial from a request header standing in for the client certificate)', () => {
@@ -78,7 +79,7 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
       expectUpstream(await get(DB, ok.serial, '/api/v1/items'), gw, n + 1);
     });
 
-    it('answers 403 naming the failing check to a non-compliant device on an API path, without reaching the upstream', async () => {
+    it('answers a non-compliant device 403 on an API path, naming the failing check; upstream untouched', async () => {
       const n = upstream.requests.length;
       const r = await get(DB, noFirewall.serial, '/api/v1/items');
       expect(r.status, gw.service.output()).to.equal(403);
@@ -86,7 +87,7 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
       expect(upstream.requests.length).to.equal(n);
     });
 
-    it('maps each host to its resource: a device failing a high-tier-only check reaches grafana (medium) but not db (high)', async () => {
+    it('maps hosts to resources: failing a high-tier-only check reaches grafana (medium), not db (high)', async () => {
       const n = upstream.requests.length;
       expectUpstream(await get(GRAFANA, noSip.serial, '/api/health'), gw, n);
       const db = await get(DB, noSip.serial, '/api/health');
@@ -101,7 +102,7 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
       expect(upstream.requests.length).to.equal(n);
     });
 
-    it('redirects a non-compliant browser request (302) to the X-Trustgate-Remediation-URL, a page that opens', async () => {
+    it('redirects a non-compliant browser (302) to the X-Trustgate-Remediation-URL, a page that opens', async () => {
       const n = upstream.requests.length;
       const r = await get(DB, noFirewall.serial, '/');
       expect(r.status, gw.service.output()).to.equal(302);

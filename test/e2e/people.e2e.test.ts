@@ -323,9 +323,8 @@ describe('remediation page in Chromium (people e2e)', function () {
 
   it('shows a clear page for a forged link', async () => {
     const page = await context.newPage();
-    const res = await page.goto(
-      `${ts.url}/device?t=v1.${Buffer.from('{"s":"E2E-C02TEST","u":"alice","r":"prod-db","e":9999999999999}').toString('base64url')}.forged`,
-    );
+    const claims = Buffer.from('{"s":"E2E-C02TEST","u":"alice","r":"prod-db","e":9999999999999}');
+    const res = await page.goto(`${ts.url}/device?t=v1.${claims.toString('base64url')}.forged`);
     expect(res?.status()).to.equal(403);
     expect(await page.textContent('h1')).to.equal("This link doesn't work");
     expect(await page.textContent('body')).to.not.contain('E2E-C02TEST');

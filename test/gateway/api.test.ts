@@ -13,6 +13,7 @@ import YAML from 'yaml';
 import { ManualClock } from '../../server/shared/clock.js';
 import { startTestServer, REPO_PACKS, type TestServer } from '../support/server.js';
 import type { Reply } from '../support/http.js';
+import { must } from '../support/must.js';
 import { CHECK_ROWS, appliesTo, enrollDevice, shippedChecks, type Device, type DevicePlatform } from './baseline.js';
 
 interface Reason {
@@ -151,7 +152,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       const d = await device('darwin', ['macos_os_version']);
       const v = await verdict(d.serial, 'prod-db', 'alice');
       expect(v).to.include({ decision: 'deny', enforced: true, would_deny: true, tier: 'high' });
-      const def = CHECKS.get('macos_os_version')!;
+      const def = must(CHECKS.get('macos_os_version'), 'the shipped check macos_os_version');
       expect(v.reasons).to.have.length(1);
       expect(v.reasons[0]).to.deep.equal({
         check: 'macos_os_version',
@@ -161,11 +162,11 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
         remediation_url: def.remediationUrl ?? null,
         observed_at: iso(),
       });
-      expect(v.reasons[0]!.message).to.contain('Your macOS is 12.1; we need 14.4 or later.');
+      expect(must(v.reasons[0], 'a reason').message).to.contain('Your macOS is 12.1; we need 14.4 or later.');
     });
 
     for (const platform of ['darwin', 'linux', 'windows'] as const) {
-      it(`denies each failing ${platform} check of the high tier, naming only that check, with its message`, async () => {
+      it(`denies each failing ${platform} high-tier check, naming only that check, with its message`, async () => {
         const d = await device(platform);
         const required = tierChecks('high', platform);
         expect(required.length).to.be.greaterThan(3);
@@ -179,9 +180,10 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
             id,
           ).to.deep.equal([[id, 'fail']]);
           const expected = CHECK_ROWS[id]?.failMessageContains;
-          if (expected) expect(v.reasons[0]!.message, id).to.contain(expected);
-          expect(v.reasons[0]!.message, id).not.to.contain('{{');
-          expect(v.reasons[0]!.remediation_url, id).to.equal(CHECKS.get(id)!.remediationUrl);
+          const reason = must(v.reasons[0], `the reason for ${id}`);
+          if (expected) expect(reason.message, id).to.contain(expected);
+          expect(reason.message, id).not.to.contain('{{');
+          expect(reason.remediation_url, id).to.equal(must(CHECKS.get(id), `the shipped check ${id}`).remediationUrl);
         }
         clock.advance(1000);
         await d.report({ unixTime: nowSec() });
@@ -205,7 +207,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       expect(high).to.include({ decision: 'deny', would_deny: true, data_age_seconds: 15 * 60 + 1 });
       expect(high.reasons.map((r) => r.check)).to.have.members(tierChecks('high', 'darwin'));
       expect(high.reasons.every((r) => r.status === 'stale')).to.equal(true);
-      expect(high.reasons[0]!.observed_at).to.equal(iso(clock.now() - 15 * MIN - 1000));
+      expect(must(high.reasons[0], 'a stale reason').observed_at).to.equal(iso(clock.now() - 15 * MIN - 1000));
       expect((await verdict(d.serial, 'grafana')).decision, 'medium tier (1h) is still fresh').to.equal('allow');
       clock.advance(HOUR);
       const medium = await verdict(d.serial, 'grafana');
@@ -288,20 +290,21 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       expect(viewer.json).to.have.property('error');
     });
 
-    it('links the remediation page (signed /device?t=… on the public URL) when the posture denies, and it opens', async () => {
+    it('links a remediation page that opens (signed /device?t=… on the public URL) when posture denies', async () => {
       const d = await device('darwin', ['macos_firewall']);
       const v = await verdict(d.serial, 'prod-db', 'alice');
       expect(v.decision).to.equal('deny');
       expect(v.remediation_page, 'SPEC §4: remediation_page on a denied verdict').to.be.a('string');
       expect(v.remediation_page).to.match(new RegExp(`^${ts.url.replace(/[.]/g, '\\.')}/device\\?t=.+`));
-      const page = await ts.client.request(v.remediation_page!, { headers: { accept: 'text/html' } });
+      const link = must(v.remediation_page, 'remediation_page');
+      const page = await ts.client.request(link, { headers: { accept: 'text/html' } });
       expect(page.status).to.equal(200);
       expect(page.text).to.contain(d.serial);
       // the gateway asks again on every request: the same link comes back (signed once), with at least
       // half its lifetime left
       const again = await verdict(d.serial, 'prod-db', 'alice');
       expect(again.remediation_page).to.equal(v.remediation_page);
-      const token = new URL(v.remediation_page!).searchParams.get('t') ?? '';
+      const token = new URL(link).searchParams.get('t') ?? '';
       const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { e: number };
       expect(claims.e).to.be.greaterThan(clock.now() + 5 * 60_000);
       const monitor = await verdict(d.serial, 'wiki', 'alice');
@@ -407,11 +410,11 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       expect(header(unknownRes, 'x-trustgate-reasons')).to.equal('unknown_resource');
     });
 
-    it('takes the user from X-Forwarded-User, else X-Auth-Request-User (it shows on the remediation page)', async () => {
+    it('takes the user from X-Forwarded-User, else X-Auth-Request-User (shown on the remediation page)', async () => {
       const userOnPage = async (headers: Record<string, string>): Promise<string> => {
         const r = await authz({ 'X-Device-Serial': noSip.serial, 'X-Trustgate-Resource': 'prod-db', ...headers });
         expect(r.status).to.equal(403);
-        const page = await ts.client.request(header(r, 'x-trustgate-remediation-url')!, {
+        const page = await ts.client.request(must(header(r, 'x-trustgate-remediation-url'), 'the remediation URL'), {
           headers: { accept: 'text/html' },
         });
         expect(page.status).to.equal(200);
@@ -448,7 +451,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       const d = await device('windows');
       const first = await ts.client.request('/api/v1/verdicts/bundle', { token: ts.gatewayToken });
       expect(first.status).to.equal(200);
-      const etag = header(first, 'etag');
+      const etag = must(header(first, 'etag'), 'an ETag');
       expect(etag).to.match(/^"[^"]+"$/);
       const body = first.json as {
         tiers: Record<string, unknown>;
@@ -467,7 +470,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
 
       const again = await ts.client.request('/api/v1/verdicts/bundle', {
         token: ts.gatewayToken,
-        headers: { 'if-none-match': etag! },
+        headers: { 'if-none-match': etag },
       });
       expect(again.status).to.equal(304);
       expect(again.text).to.equal('');
@@ -476,7 +479,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       await d.report({ failing: ['windows_firewall'], unixTime: nowSec() });
       const changed = await ts.client.request('/api/v1/verdicts/bundle', {
         token: ts.gatewayToken,
-        headers: { 'if-none-match': etag! },
+        headers: { 'if-none-match': etag },
       });
       expect(changed.status).to.equal(200);
       expect(header(changed, 'etag')).to.not.equal(etag);
@@ -491,7 +494,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
   });
 
   describe('recheck: POST /api/v1/hosts/:serial/recheck → distributed read/write → verdict', () => {
-    it('queues the failing checks, delivers them with an integer accelerate, and the fixed results allow at once', async () => {
+    it('queues the failing checks, delivers them with an integer accelerate; fixed results allow at once', async () => {
       const d = await device('darwin', ['macos_firewall', 'macos_screen_lock']);
       expect((await verdict(d.serial, 'prod-db')).decision).to.equal('deny');
 
@@ -517,8 +520,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       const byCheck = new Map<string, string>();
       for (const [id, sql] of Object.entries(body.queries)) {
         const check = [...CHECKS.values()].find((c) => c.sql === sql);
-        expect(check, `query ${id} is a check's SQL`).to.not.equal(undefined);
-        byCheck.set(check!.id, id);
+        byCheck.set(must(check, `a check with the SQL of query ${id}`).id, id);
       }
       expect([...byCheck.keys()]).to.have.members(['macos_firewall', 'macos_screen_lock']);
 
@@ -527,7 +529,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       const queries: Record<string, unknown> = {};
       const statuses: Record<string, number> = {};
       for (const [check, id] of byCheck) {
-        queries[id] = CHECK_ROWS[check]!.pass;
+        queries[id] = must(CHECK_ROWS[check], `the rows of ${check}`).pass;
         statuses[id] = 0;
       }
       const w = await d.agent.post('/distributed/write', { queries, statuses, messages: {} });

@@ -170,7 +170,8 @@ describe('http/errors', () => {
         if (ctx.path.startsWith('/api/')) throw new AppError('unauthenticated', 'who are you');
         throw new AppError('expired', 'link expired', undefined, { retryAfterS: 5 });
       });
-      server = http.createServer(app.callback());
+      const callback = app.callback();
+      server = http.createServer((req, res) => void callback(req, res));
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });

@@ -3,6 +3,7 @@
  */
 import { expect } from 'chai';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { must } from '../support/must.js';
 import { enrollFrom, OSQ, snapshotLine } from './agent.js';
 import { fixture, fixtureNames } from './fixtures.js';
 
@@ -169,9 +170,9 @@ describe('osquery TLS API (HTTPS, real store)', function () {
     it('replaces the set on snapshots and ignores results older than the stored ones', async () => {
       await a.post('/log', { log_type: 'result', data: [snapshotLine('pack/t/snap', 2000, [{ v: 'new' }])] });
       await a.post('/log', { log_type: 'result', data: [snapshotLine('pack/t/snap', 1000, [{ v: 'old' }])] });
-      expect((await results('t/snap'))[0]!.rows).to.deep.equal([{ v: 'new' }]);
+      expect(must((await results('t/snap'))[0], 'the t/snap result').rows).to.deep.equal([{ v: 'new' }]);
       await a.post('/log', { log_type: 'result', data: [snapshotLine('pack/t/snap', 3000, [])] });
-      expect((await results('t/snap'))[0]!.rows).to.deep.equal([]);
+      expect(must((await results('t/snap'))[0], 'the t/snap result').rows).to.deep.equal([]);
     });
 
     it('maintains the latest set from differential results, idempotently on retry', async () => {
@@ -188,7 +189,7 @@ describe('osquery TLS API (HTTPS, real store)', function () {
       const step = { log_type: 'result', data: [diff(200, 1, [{ p: '443' }], [{ p: '80' }])] };
       await a.post('/log', step);
       await a.post('/log', step); // the agent retries after a lost answer
-      const rows = (await results('t/diff'))[0]!.rows;
+      const rows = must((await results('t/diff'))[0], 'the t/diff result').rows;
       expect(rows).to.have.deep.members([{ p: '22' }, { p: '443' }]);
       expect(rows).to.have.length(2);
     });
@@ -205,7 +206,7 @@ describe('osquery TLS API (HTTPS, real store)', function () {
         action,
       });
       await a.post('/log', { log_type: 'result', data: [ev('added', '1'), ev('added', '2')] });
-      expect((await results('t/ev'))[0]!.rows).to.have.length(2);
+      expect(must((await results('t/ev'))[0], 'the t/ev result').rows).to.have.length(2);
     });
   });
 
@@ -222,7 +223,7 @@ describe('osquery TLS API (HTTPS, real store)', function () {
       const id = (q.json as { id: string }).id;
       const read = await a.post('/distributed/read', {});
       const queries = (read.json as { queries: Record<string, string> }).queries;
-      const qid = Object.keys(queries)[0]!;
+      const qid = must(Object.keys(queries)[0], 'a queued query id');
       expect(queries[qid]).to.equal('SELECT 1 AS one');
       expect(read.json).not.to.have.property('accelerate');
       const w = await a.post('/distributed/write', {
@@ -232,7 +233,8 @@ describe('osquery TLS API (HTTPS, real store)', function () {
       });
       expect(w.json).to.deep.equal({});
       const res = await ts.client.request(`/api/v1/queries/${id}`, { token: ts.adminToken });
-      expect((res.json as { results: Array<{ rows: unknown[] }> }).results[0]!.rows).to.deep.equal([{ one: '1' }]);
+      const answers = (res.json as { results: Array<{ rows: unknown[] }> }).results;
+      expect(must(answers[0], 'the answer').rows).to.deep.equal([{ one: '1' }]);
     });
 
     it('accepts legacy ptree quirks ("" result sets, string statuses) and header-only auth', async () => {

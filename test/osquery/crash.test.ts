@@ -10,6 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { REPO_ROOT, REPO_PACKS } from '../support/server.js';
 import { createClient } from '../support/http.js';
+import { must } from '../support/must.js';
 import { enrollFrom } from './agent.js';
 
 async function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
@@ -20,7 +21,7 @@ async function startProcess(env: Record<string, string>): Promise<{ child: Child
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${buf}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    must(child.stdout, "the server's stdout pipe").on('data', (d: Buffer) => {
       buf += d.toString();
       const m = /"event":"server.ready","url":"https:\/\/[^:]+:(\d+)"/.exec(buf);
       if (m) {
@@ -112,7 +113,9 @@ describe('durability across SIGKILL', function () {
       const lost = [...acked].filter((k) => !stored.has(k));
       expect(lost, `acknowledged but lost (of ${acked.size} acked, ${sent} sent)`).to.deep.equal([]);
       // the restarted server still knows the agents by their node keys
-      const r = await client.request('/api/v1/osquery/config', { body: { node_key: agents[0]!.nodeKey } });
+      const r = await client.request('/api/v1/osquery/config', {
+        body: { node_key: must(agents[0], 'an agent').nodeKey },
+      });
       expect(r.status).to.equal(200);
     } finally {
       client.close();

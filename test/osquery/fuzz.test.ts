@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { must } from '../support/must.js';
 import { enrollFrom, OSQ } from './agent.js';
 import { fixture, fixtureNames } from './fixtures.js';
 
@@ -30,18 +31,19 @@ function mutate(value: Json): fc.Arbitrary<Json> {
     paths.push(p);
     if (p.length > 4) return;
     if (Array.isArray(v)) v.slice(0, 3).forEach((x, i) => walk(x, [...p, String(i)]));
-    else if (v && typeof v === 'object') for (const k of Object.keys(v)) walk(v[k]!, [...p, k]);
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...p, k]);
   };
   walk(value, []);
   return fc.tuple(fc.constantFrom(...paths), junk, fc.constantFrom('replace', 'delete', 'wrap')).map(([p, j, op]) => {
     const copy = structuredClone(value);
     if (p.length === 0) return op === 'wrap' ? [copy] : j;
     let parent: Json = copy;
-    for (const k of p.slice(0, -1)) parent = (parent as Record<string, Json>)[k]!;
-    const last = p[p.length - 1]!;
+    for (const k of p.slice(0, -1)) parent = must((parent as Record<string, Json>)[k], `the value at ${k}`);
+    const last = must(p[p.length - 1], 'the last key of the path');
     const obj = parent as Record<string, Json>;
     if (op === 'delete') delete obj[last];
-    else if (op === 'wrap') obj[last] = [obj[last]!];
+    else if (op === 'wrap')
+      obj[last] = [obj[last] ?? null]; // the path exists: the value is never undefined
     else obj[last] = j;
     return copy;
   });

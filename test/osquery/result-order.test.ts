@@ -11,9 +11,11 @@
 import { expect } from 'chai';
 import { ManualClock } from '../../server/shared/clock.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { must } from '../support/must.js';
 import { CHECK_ROWS, enrollDevice, shippedChecks, type Device } from '../gateway/baseline.js';
 
 const CHECKS = shippedChecks();
+const FIREWALL = must(CHECK_ROWS['macos_firewall'], 'the macos_firewall rows');
 
 describe('result order: observed second, then arrival (recheck against same-second results)', function () {
   this.timeout(30_000);
@@ -59,14 +61,14 @@ describe('result order: observed second, then arrival (recheck against same-seco
     const queries: Record<string, unknown> = {};
     const statuses: Record<string, number> = {};
     for (const [check, id] of ids) {
-      queries[id] = CHECK_ROWS[check]![rows];
+      queries[id] = must(CHECK_ROWS[check], `the rows of ${check}`)[rows];
       statuses[id] = 0;
     }
     const w = await d.agent.post('/distributed/write', { queries, statuses, messages: {} });
     expect(w.json).to.deep.equal({});
   }
 
-  it('a passing recheck answer beats a future-stamped failing result that arrived earlier in the same second', async () => {
+  it('a passing recheck answer beats a future-stamped failing result that arrived earlier that second', async () => {
     clock.advance(10_000);
     toMillis(0);
     const d = await enrollDevice(ts.client, ts.enrollSecret, 'darwin', `ORDER-${++n}`);
@@ -75,7 +77,7 @@ describe('result order: observed second, then arrival (recheck against same-seco
 
     // the agent's clock runs 5 s ahead: its failing firewall result is stamped in the future, arriving at .300
     toMillis(300);
-    await d.reportCheck('macos_firewall', CHECK_ROWS['macos_firewall']!.fail, second() + 5);
+    await d.reportCheck('macos_firewall', FIREWALL.fail, second() + 5);
     expect(await decision(d.serial)).to.deep.equal({ decision: 'deny', reasons: ['macos_firewall'] });
 
     // the person fixes it and presses Recheck; the answer lands at .700 of the same second
@@ -100,7 +102,7 @@ describe('result order: observed second, then arrival (recheck against same-seco
 
     // the firewall is turned off again and the scheduled run of the same second arrives at .700
     toMillis(700);
-    await d.reportCheck('macos_firewall', CHECK_ROWS['macos_firewall']!.fail, second());
+    await d.reportCheck('macos_firewall', FIREWALL.fail, second());
     expect(await decision(d.serial)).to.deep.equal({ decision: 'deny', reasons: ['macos_firewall'] });
   });
 
@@ -111,7 +113,7 @@ describe('result order: observed second, then arrival (recheck against same-seco
     await d.report({ unixTime: second() });
     toMillis(500);
     // a buffered failing line from the previous second, sent late
-    await d.reportCheck('macos_firewall', CHECK_ROWS['macos_firewall']!.fail, second() - 1);
+    await d.reportCheck('macos_firewall', FIREWALL.fail, second() - 1);
     expect(await decision(d.serial)).to.deep.equal({ decision: 'allow', reasons: [] });
   });
 });

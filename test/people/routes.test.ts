@@ -202,7 +202,7 @@ describe('remediation page routes', () => {
       expect(s).to.include({ state: 'restored', decision: 'allow', status_text: "You're good — access restored." });
     });
 
-    it('never says still failing before a result newer than the request arrives, then reports partly fixed', async () => {
+    it('never says still failing before a result newer than the request arrives; then says partly fixed', async () => {
       const t = h.link();
       await postForm(`${h.url}/device/recheck`, { t, csrf: csrfOf((await page(t)).text) });
       h.clock.advance(3000);
@@ -265,7 +265,7 @@ describe('remediation page routes', () => {
       expect(await page.text()).to.contain("This link doesn't work");
     });
 
-    it('tells the script (503) or the plain page (303 back with a notice) when a recheck cannot be queued', async () => {
+    it("tells the script (503) or the plain page (303 back with a notice) when a recheck can't be queued", async () => {
       const t = h.link();
       const csrf = csrfOf((await page(t)).text);
       h.queue.fails = true;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { createPeopleService, type TierReportRow } from '../../server/people/service.js';
+import { createPeopleService } from '../../server/people/service.js';
+import type { TierReportRow } from '../../server/people/view.js';
 import { headline } from '../../server/people/render.js';
 import { makeHost, START, startHarness, type Harness } from './support.js';
 
@@ -12,7 +13,7 @@ describe('createPeopleService', () => {
   afterEach(async () => h.close());
   const link = { serial: 'C02XX', user: 'alice', resource: 'prod-db', expiresAt: START + 1_800_000 };
 
-  it('uses the engine tier report when given: skips checks that do not apply, keeps fail before stale before unknown', async () => {
+  it("uses the engine's tier report if given: skips checks that don't apply, orders fail, stale, unknown", async () => {
     const rows: TierReportRow[] = [
       {
         check: 'disk_encryption',

@@ -24,12 +24,8 @@ import type { BreakGlassGrant, CheckDef, CheckState, Host, Policy, Role } from '
 import { createApp } from '../../server/http/app.js';
 import { signDeviceLink, verifyDeviceLink } from '../../server/people/link.js';
 import { createPeoplePages } from '../../server/people/routes.js';
-import {
-  createPeopleService,
-  type PeopleDeps,
-  type PeopleService,
-  type PeopleVerdict,
-} from '../../server/people/service.js';
+import { createPeopleService, type PeopleDeps, type PeopleService } from '../../server/people/service.js';
+import type { PeopleVerdict } from '../../server/people/view.js';
 import { createPostureEngine, type PostureEngine } from '../../server/posture/engine.js';
 import { ManualClock } from '../../server/shared/clock.js';
 import { AppError } from '../../server/shared/errors.js';
@@ -254,7 +250,8 @@ export async function startHarness(
       pages.router,
     ],
   });
-  const server = http.createServer(app.callback());
+  const callback = app.callback();
+  const server = http.createServer((req, res) => void callback(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
   /** Loads a stored device into the engine from the stored check-state columns (the warm start's path). */

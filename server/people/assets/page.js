@@ -1,4 +1,5 @@
 // @ts-check
+'use strict';
 /*
  * The remediation page's progressive enhancement (served as /device/assets/page.<hash>.js by
  * people/assets.ts, under `script-src 'self'`). The page is complete without it: server-rendered HTML,
@@ -10,6 +11,8 @@
  * - posts Recheck in the background (JSON), counts the seconds waited and the cool-down;
  * - names the chosen duration on the emergency-access button, and focuses the error summary.
  * Type-checked as browser code (lib DOM) by ./tsconfig.json, apart from the server's TypeScript.
+ * The code sits in a block, not a function: in this strict script, block scope keeps every name (start,
+ * stop, apply, …) off the page's globals.
  */
 
 /**
@@ -36,16 +39,14 @@
  * @typedef {{ error?: { code?: string; message?: string } }} ErrorBody
  */
 
-(function () {
-  'use strict';
+{
   const doc = document;
   doc.documentElement.classList.add('js');
   const main = doc.getElementById('main');
   const token = main?.dataset.token;
-  if (!main || !token) return;
-  const q = `?t=${encodeURIComponent(token)}`;
-  let version = main.dataset.version;
-  let state = main.dataset.state;
+  const q = `?t=${encodeURIComponent(token ?? '')}`;
+  let version = main?.dataset.version;
+  let state = main?.dataset.state;
   /** @type {EventSource | null} */
   let es = null;
   /** @type {ReturnType<typeof setInterval> | null} */
@@ -206,12 +207,6 @@
     }
   }
 
-  doc.addEventListener('visibilitychange', () => {
-    if (doc.hidden) stop();
-    else start();
-  });
-  window.addEventListener('focus', start);
-
   const cooldownText = (/** @type {number} */ leftS) => `You can check again in ${leftS} s.`;
 
   /** Every second: the seconds waited for the laptop, and the recheck cool-down. */
@@ -230,7 +225,6 @@
       cooldown.textContent = left > 0 ? cooldownText(left) : '';
     }
   }
-  setInterval(tick, 1000);
 
   /** The form's fields as a urlencoded body (the recheck form holds only hidden text inputs). */
   function formBody(/** @type {HTMLFormElement} */ form) {
@@ -311,7 +305,16 @@
     }
   }
 
-  enhance();
-  focusSummary();
-  start();
-})();
+  // Without the page's link (another page, or no token) there is nothing to follow.
+  if (main && token) {
+    doc.addEventListener('visibilitychange', () => {
+      if (doc.hidden) stop();
+      else start();
+    });
+    window.addEventListener('focus', start);
+    setInterval(tick, 1000);
+    enhance();
+    focusSummary();
+    start();
+  }
+}

@@ -60,7 +60,10 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-/** Starts `cmd` in the foreground and resolves once `port` accepts connections; rejects with its output if it exits first. */
+/**
+ * Starts `cmd` in the foreground and resolves once `port` accepts connections; rejects with its output if it
+ * exits first.
+ */
 export async function startService(name: string, cmd: string, args: string[], opts: StartOptions): Promise<Service> {
   const proc = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

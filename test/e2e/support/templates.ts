@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { must } from '../../support/must.js';
 import { REPO_ROOT } from '../../support/server.js';
 
 export const EXAMPLES_DIR = path.join(REPO_ROOT, 'osquery-examples', 'gateway');
@@ -40,6 +41,7 @@ export function caddyEnvNames(text: string): { required: string[]; optional: str
     .join('\n');
   const required = new Set<string>();
   const optional = new Set<string>();
-  for (const m of body.matchAll(/\{\$([A-Z][A-Z0-9_]*)(:[^}]*)?\}/g)) (m[2] ? optional : required).add(m[1]!);
+  for (const m of body.matchAll(/\{\$([A-Z][A-Z0-9_]*)(:[^}]*)?\}/g))
+    (m[2] ? optional : required).add(must(m[1], 'the variable name'));
   return { required: [...required].sort(), optional: [...optional].sort() };
 }

@@ -1,0 +1,86 @@
+/**
+ * The gateway's decisions as they are measured: the verdict lookup (one map lookup in the precomputed
+ * verdicts), timed, counted (`decisions`, `decisionSeconds`) and logged as one `gateway.decision` line;
+ * and the same count and line for a forward-auth request that never reached a lookup. Built once per
+ * handler: per request it is the lookup and the line, nothing more.
+ */
+import type { VerdictLookup, VerdictSource } from '../domain/verdict.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/log.js';
+import type { Metrics } from '../shared/metrics.js';
+import type { ForwardAuthDecision } from './decide.js';
+
+export interface DecisionDeps {
+  verdicts: Pick<VerdictSource, 'verdict'>;
+  clock: Clock;
+  metrics?: Metrics | undefined;
+}
+
+export interface Decisions {
+  /** The verdict for a device, resource and user now; counted and logged. */
+  lookup(serial: string, resource: string, user: string | null): VerdictLookup;
+  /** Counts and logs a forward-auth deny that had no serial or no resource to look up. */
+  refused(serial: string, resource: string, user: string | null, d: ForwardAuthDecision): void;
+}
+
+/** `log` is the gateway's decision logger (no redaction pass: decision lines carry no secrets). */
+export function createDecisions(deps: DecisionDeps, log: Logger): Decisions {
+  const { metrics } = deps;
+
+  function lookup(serial: string, resource: string, user: string | null): VerdictLookup {
+    const t0 = performance.now();
+    const out = deps.verdicts.verdict(serial, resource, user, deps.clock.now());
+    const latencyMs = performance.now() - t0;
+    if (out.kind === 'verdict') {
+      const v = out.verdict;
+      metrics?.decisions.inc({ resource, decision: v.decision, mode: v.enforced ? 'enforce' : 'monitor' });
+      log.info(
+        {
+          event: 'gateway.decision',
+          serial,
+          user,
+          resource,
+          decision: v.decision,
+          would_deny: v.would_deny,
+          reasons: v.reasons.map((x) => `${x.check}:${x.status}`),
+          break_glass: v.break_glass?.id ?? null,
+          latencyMs,
+        },
+        'decision',
+      );
+    } else {
+      metrics?.decisions.inc({ resource: '(unknown)', decision: 'deny', mode: 'none' });
+      log.info(
+        {
+          event: 'gateway.decision',
+          serial,
+          user,
+          resource,
+          decision: 'deny',
+          reasons: ['unknown_resource'],
+          latencyMs,
+        },
+        'decision',
+      );
+    }
+    metrics?.decisionSeconds.observe(latencyMs / 1000);
+    return out;
+  }
+
+  function refused(serial: string, resource: string, user: string | null, d: ForwardAuthDecision): void {
+    metrics?.decisions.inc({ resource: resource || '(none)', decision: 'deny', mode: 'none' });
+    log.info(
+      {
+        event: 'gateway.decision',
+        serial: serial || null,
+        user,
+        resource: resource || null,
+        decision: 'deny',
+        reasons: [d.headers['X-Trustgate-Reasons']],
+      },
+      'decision',
+    );
+  }
+
+  return { lookup, refused };
+}
