@@ -43,7 +43,7 @@ export interface PostureEngineDeps {
 
 /**
  * The engine's verdicts carry `remediation_page: null`: the signed link is added where the signing key
- * is (the gateway's view of the engine, main.ts).
+ * is (the gateway's view of the engine, people/verdict-links.ts).
  */
 export interface PostureEngine extends VerdictSource {
   setPolicy(policy: Policy, checks: readonly CheckDef[], applies: AppliesFn): PolicySwapOutcome;

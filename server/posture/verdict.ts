@@ -20,7 +20,7 @@
  * The engine computes the verdict from its precomputed records with the builders exported here;
  * test/posture/reference-verdict.ts computes it from full check states with the same builders, and a
  * property test holds the two equal. `remediation_page` is always null here: the signed link is added
- * by the gateway's view of the engine (main.ts), which holds the signing key.
+ * by the gateway's view of the engine (people/verdict-links.ts), which holds the signing key.
  */
 import type {
   BreakGlassGrant,

@@ -8,7 +8,7 @@ import type { Verdict, VerdictLookup } from '../../server/domain/verdict.js';
 import { createPostureEngine, type PostureEngine } from '../../server/posture/engine.js';
 import { ManualClock } from '../../server/shared/clock.js';
 import { silentLogger } from '../../server/shared/log.js';
-import { must } from '../support/must-core.js';
+import { must } from '../support/must.js';
 import { applies, checkDef, HOUR, host, latest, MIN, policy, resource, T0, tier } from './support.js';
 
 export const CHECKS = [

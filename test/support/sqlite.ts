@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openSqlite, type Opened } from '../../server/store/open.js';
-import { must } from './must-core.js';
+import { must } from './must.js';
 
 export function useTempSqlite(prefix: string): { readonly opened: Opened; reopen(): void } {
   const holder: { dir?: string; opened?: Opened } = {};
