@@ -27,7 +27,8 @@ import {
   type PlatformMix,
   type SimPlatform,
 } from './identity.js';
-import { buildProfiles, DRIFT, osKeyOf, type Profile, type ProfileCatalogue } from './profiles.js';
+import { DRIFT } from './profile-data/facets.js';
+import { buildProfiles, osKeyOf, type Profile, type ProfileCatalogue } from './profiles.js';
 import { createRng, hashSeed } from './rng.js';
 import { createHistogram, type Histogram } from './stats.js';
 import type { PostResult, Transport } from './transport.js';
