@@ -8,7 +8,8 @@
  */
 import os from 'node:os';
 import { buildRows } from './rows.js';
-import { FULL, QUICK, runAtSize, type BenchFigures } from './run.js';
+import { FULL, QUICK, type BenchFigures } from './figures.js';
+import { runAtSize } from './run.js';
 import { renderTable } from './table.js';
 
 export interface BenchArgs {

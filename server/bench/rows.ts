@@ -3,7 +3,7 @@
  * note, read from the figures of each fleet size. Grouped as the table reads: start-up and memory,
  * check-ins and log ingest, capacity, results lost, TLS and the gateway, evaluations and recovery.
  */
-import { OUTAGE_QUEUE_MAX, VERDICT_FIXED_RATE, type BenchFigures } from './run.js';
+import { OUTAGE_QUEUE_MAX, VERDICT_FIXED_RATE, type BenchFigures } from './figures.js';
 import { atLeast, below, exactly, fmt, type BenchRow } from './table.js';
 
 /** One row: a value per fleet size picked from its figures. */
