@@ -72,13 +72,9 @@ export interface StartOptions {
   nodeArgs?: readonly string[];
 }
 
-export async function startServerProcess(opts: StartOptions = {}): Promise<ServerProcess> {
-  const root = opts.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'trustgate-bench-'));
-  const dataDir = path.join(root, 'data');
-  const certsDir = path.join(root, 'certs');
-  const port = await freePort();
-  // Settings go as flags (they win over any TRUSTGATE_* in the environment); `env` adds extra ones.
-  const args = [
+/** `trustgate serve` settings as flags (they win over any TRUSTGATE_* in the environment). */
+function serveArgs(port: number, dataDir: string, certsDir: string): string[] {
+  return [
     '--port',
     String(port),
     '--host',
@@ -94,6 +90,24 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
     '--public-url',
     `https://127.0.0.1:${port}`,
   ];
+}
+
+/** An admin and a gateway token for the bench, written into the server's store. */
+async function mintTokens(dbPath: string): Promise<{ admin: { token: string }; gateway: { token: string } }> {
+  const store = createSqliteStore(dbPath, { durableFsync: false });
+  const admin = await mintToken(store.tokens, { name: 'bench-admin', role: 'admin', at: Date.now() });
+  const gateway = await mintToken(store.tokens, { name: 'bench-gateway', role: 'gateway', at: Date.now() });
+  await store.close();
+  return { admin, gateway };
+}
+
+export async function startServerProcess(opts: StartOptions = {}): Promise<ServerProcess> {
+  const root = opts.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'trustgate-bench-'));
+  const dataDir = path.join(root, 'data');
+  const certsDir = path.join(root, 'certs');
+  const port = await freePort();
+  const args = serveArgs(port, dataDir, certsDir);
+  // `env` adds settings beyond the flags.
   const env: Record<string, string> = { ...(opts.env ?? {}) };
   const url = `https://127.0.0.1:${port}`;
   let child: ChildProcess;
@@ -131,10 +145,7 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
   const caPem = fs.readFileSync(path.join(certsDir, 'ca.crt'), 'utf8');
   const enrollSecret = fs.readFileSync(path.join(dataDir, 'enroll_secret'), 'utf8').trim();
   const dbPath = path.join(dataDir, 'trustgate.db');
-  const store = createSqliteStore(dbPath, { durableFsync: false });
-  const admin = await mintToken(store.tokens, { name: 'bench-admin', role: 'admin', at: Date.now() });
-  const gateway = await mintToken(store.tokens, { name: 'bench-gateway', role: 'gateway', at: Date.now() });
-  await store.close();
+  const { admin, gateway } = await mintTokens(dbPath);
   const sp: ServerProcess = {
     get pid() {
       return child.pid ?? 0;

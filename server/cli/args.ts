@@ -8,7 +8,8 @@ export interface Args {
 export function parseArgs(argv: readonly string[], booleanFlags: ReadonlySet<string>): Args {
   const out: Args = { positionals: [], flags: {}, bools: new Set() };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
+    if (a === undefined) break;
     if (a === '--') {
       out.positionals.push(...argv.slice(i + 1));
       break;
@@ -38,7 +39,7 @@ export function table(headers: string[], rows: Array<Array<string | number | nul
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) =>
     r
-      .map((c, i) => c.padEnd(widths[i]!))
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');

@@ -94,7 +94,10 @@ function num(p: Parsed, name: string, dflt: number, min: number, max = Number.PO
 
 export function progressLine(s: FleetStats): string {
   const errors = Object.values(s.endpoints).reduce((n, e) => n + e.failed, 0);
-  return `enrolled ${s.enrolled}/${s.hosts} · checked-in ${s.checkedIn} · failing ${s.failing} · results acked ${s.resultLinesAcked} · buffered ${s.bufferedLines} · errors ${errors}`;
+  return (
+    `enrolled ${s.enrolled}/${s.hosts} · checked-in ${s.checkedIn} · failing ${s.failing}` +
+    ` · results acked ${s.resultLinesAcked} · buffered ${s.bufferedLines} · errors ${errors}`
+  );
 }
 
 export function summary(s: FleetStats): Record<string, unknown> {
@@ -124,6 +127,67 @@ export function summary(s: FleetStats): Record<string, unknown> {
 
 const round = (v: number): number => Math.round(v * 100) / 100;
 
+interface Setup {
+  fleet: Fleet;
+  hosts: number;
+  duration: number;
+  closeTransport: () => void;
+}
+
+/** The fleet the options describe; throws with a message for the user on a bad option or file. */
+function setUp(p: Parsed, defaults: SimulateDefaults): Setup {
+  if (!p.flags.has('hosts')) throw new Error('--hosts is required');
+  const hosts = Math.floor(num(p, 'hosts', 0, 1, 10_000_000));
+  const profile = p.flags.get('profile') ?? 'mixed';
+  if (profile !== 'mixed' && profile !== 'compliant' && profile !== 'failing')
+    throw new Error('--profile must be mixed, compliant or failing');
+  const server = p.flags.get('server') ?? defaults.server ?? 'https://localhost:8443';
+  const secretFile = p.flags.get('secret-file') ?? defaults.secretFile ?? 'data/enroll_secret';
+  const caFile =
+    p.flags.get('ca-file') ?? defaults.caFile ?? (fs.existsSync('certs/ca.crt') ? 'certs/ca.crt' : undefined);
+  let secret: string;
+  try {
+    // osquery trims the secret file's contents.
+    secret = fs.readFileSync(secretFile, 'utf8').trim();
+  } catch {
+    throw new Error(`cannot read the enroll secret file ${secretFile} (use --secret-file)`);
+  }
+  const caPem = caFile ? fs.readFileSync(caFile, 'utf8') : undefined;
+  const duration = num(p, 'duration', 0, 0);
+  const transport = createHttpTransport({
+    url: server,
+    caPem,
+    maxSockets: Math.floor(num(p, 'concurrency', 64, 1, 4096)),
+  });
+  const fleet = createFleet({
+    hosts,
+    transport,
+    enrollSecret: secret,
+    profile: profile as ProfileMode,
+    failingShare: num(p, 'failing-share', 0.25, 0, 1),
+    timeScale: num(p, 'time-scale', 1, 0.001, 100_000),
+    seed: Math.floor(num(p, 'seed', 1, 0, 2 ** 31)),
+    rampSeconds: num(p, 'ramp', Math.min(60, hosts / 500), 0),
+    driftPerHour: num(p, 'drift', 0.05, 0),
+    flags: { config_refresh: num(p, 'config-refresh', DEFAULT_FLAGS.config_refresh, 0) },
+  });
+  return { fleet, hosts, duration, closeTransport: () => transport.close() };
+}
+
+/** Resolves on Ctrl-C, SIGTERM, or after `duration` seconds (0: never). */
+function untilStopped(duration: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+    if (duration > 0) setTimeout(done, duration * 1000).unref();
+  });
+}
+
 /** Runs the simulator; returns the process exit code (0 ok, 2 usage error, 1 failure). */
 export async function runSimulate(argv: string[], defaults: SimulateDefaults = {}): Promise<number> {
   let p: Parsed;
@@ -138,69 +202,22 @@ export async function runSimulate(argv: string[], defaults: SimulateDefaults = {
     process.stdout.write(SIMULATE_HELP);
     return 0;
   }
-  let fleet: Fleet;
-  let hosts: number;
-  let duration: number;
-  const transportClose: Array<() => void> = [];
+  let setup: Setup;
   try {
-    if (!p.flags.has('hosts')) throw new Error('--hosts is required');
-    hosts = Math.floor(num(p, 'hosts', 0, 1, 10_000_000));
-    const profile = p.flags.get('profile') ?? 'mixed';
-    if (profile !== 'mixed' && profile !== 'compliant' && profile !== 'failing')
-      throw new Error('--profile must be mixed, compliant or failing');
-    const server = p.flags.get('server') ?? defaults.server ?? 'https://localhost:8443';
-    const secretFile = p.flags.get('secret-file') ?? defaults.secretFile ?? 'data/enroll_secret';
-    const caFile =
-      p.flags.get('ca-file') ?? defaults.caFile ?? (fs.existsSync('certs/ca.crt') ? 'certs/ca.crt' : undefined);
-    let secret: string;
-    try {
-      // osquery trims the secret file's contents.
-      secret = fs.readFileSync(secretFile, 'utf8').trim();
-    } catch {
-      throw new Error(`cannot read the enroll secret file ${secretFile} (use --secret-file)`);
-    }
-    const caPem = caFile ? fs.readFileSync(caFile, 'utf8') : undefined;
-    duration = num(p, 'duration', 0, 0);
-    const transport = createHttpTransport({
-      url: server,
-      caPem,
-      maxSockets: Math.floor(num(p, 'concurrency', 64, 1, 4096)),
-    });
-    transportClose.push(() => transport.close());
-    fleet = createFleet({
-      hosts,
-      transport,
-      enrollSecret: secret,
-      profile: profile as ProfileMode,
-      failingShare: num(p, 'failing-share', 0.25, 0, 1),
-      timeScale: num(p, 'time-scale', 1, 0.001, 100_000),
-      seed: Math.floor(num(p, 'seed', 1, 0, 2 ** 31)),
-      rampSeconds: num(p, 'ramp', Math.min(60, hosts / 500), 0),
-      driftPerHour: num(p, 'drift', 0.05, 0),
-      flags: { config_refresh: num(p, 'config-refresh', DEFAULT_FLAGS.config_refresh, 0) },
-    });
+    setup = setUp(p, defaults);
   } catch (e) {
     process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
     return 2;
   }
-
+  const { fleet, hosts } = setup;
   fleet.start();
   const started = Date.now();
   process.stderr.write(`simulating ${hosts} osquery hosts (Ctrl-C to stop)\n`);
   const progress = setInterval(() => process.stderr.write(`\r${progressLine(fleet.stats())}   `), 2000);
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-    if (duration > 0) setTimeout(done, duration * 1000).unref();
-  });
+  await untilStopped(setup.duration);
   clearInterval(progress);
   await fleet.stop();
-  for (const c of transportClose) c();
+  setup.closeTransport();
   const s = fleet.stats();
   fleet.engine.close();
   process.stderr.write(`\r${progressLine(s)}\n`);
@@ -208,7 +225,9 @@ export async function runSimulate(argv: string[], defaults: SimulateDefaults = {
   if (p.bools.has('json')) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   else {
     process.stdout.write(
-      `simulated ${s.hosts} hosts for ${out.seconds}s: ${s.enrolled} enrolled, ${s.checkedIn} checked in, ${s.failing} failing, ${s.resultLinesAcked} result lines and ${s.statusLinesAcked} status lines acknowledged\n`,
+      `simulated ${s.hosts} hosts for ${out.seconds}s: ${s.enrolled} enrolled, ${s.checkedIn} checked in, ` +
+        `${s.failing} failing, ${s.resultLinesAcked} result lines and ${s.statusLinesAcked} status lines ` +
+        'acknowledged\n',
     );
   }
   const errors = Object.values(s.endpoints).reduce((n, e) => n + e.failed, 0);

@@ -12,7 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createFleet } from './fleet.js';
+import { createFleet, type Fleet } from './fleet.js';
 import { progressLine } from './cli.js';
 import { createHttpTransport } from './transport.js';
 
@@ -69,36 +69,31 @@ function getJson(url: string, caPem: string, token: string): Promise<{ status: n
 const field = (j: unknown, k: string): unknown =>
   typeof j === 'object' && j !== null && k in j ? (j as Record<string, unknown>)[k] : undefined;
 
-export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise<number> {
-  const out =
-    io.print ??
-    ((line: string): void => {
-      process.stdout.write(`${line}\n`);
+/** A free port: `port` if it is free, else one the system picks. */
+async function pickPort(port: number): Promise<number> {
+  if (port !== 0 && (await portFree(port))) return port;
+  return new Promise<number>((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
     });
-  const progressOut =
-    io.progress ??
-    ((text: string): void => {
-      process.stderr.write(text);
-    });
-  if (argv.includes('--help') || argv.includes('-h')) {
-    out(
-      'Usage: npm run demo -- [--hosts 300] [--time-scale 10] [--port 8443]\nStarts a server on fresh data and a simulated fleet against it.',
-    );
-    return 0;
-  }
-  const hosts = Math.floor(flag(argv, 'hosts', 300));
-  const timeScale = flag(argv, 'time-scale', 10);
-  let port = Math.floor(flag(argv, 'port', 8443));
-  if (!(await portFree(port))) port = 0;
-  if (port === 0) {
-    port = await new Promise<number>((resolve) => {
-      const s = net.createServer();
-      s.listen(0, '127.0.0.1', () => {
-        const a = s.address();
-        s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-      });
-    });
-  }
+  });
+}
+
+interface DemoServer {
+  process: ChildProcess;
+  root: string;
+  url: string;
+  caFile: string;
+  caPem: string;
+  secret: string;
+  /** The server's settings as flags (the CLI commands take the same). */
+  settings: string[];
+}
+
+/** Starts `trustgate serve` on fresh data in a temp directory and waits until it is ready. */
+async function startServer(port: number, out: (line: string) => void): Promise<DemoServer | undefined> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trustgate-demo-'));
   const url = `https://127.0.0.1:${port}`;
   // Settings go as flags: they win over any TRUSTGATE_* variables of the caller's environment.
@@ -123,7 +118,7 @@ export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  // The server's first-start banner and warnings are kept for a failure report; the tour below replaces them.
+  // The server's first-start banner and warnings are kept for a failure report; the tour replaces them.
   let serverErr = '';
   server.stderr?.on('data', (c: Buffer) => {
     serverErr = (serverErr + c.toString('utf8')).slice(-4000);
@@ -133,53 +128,37 @@ export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise
   for (;;) {
     if (server.exitCode !== null) {
       process.stderr.write(`the server exited with code ${server.exitCode}\n${serverErr}\n`);
-      return 1;
+      return undefined;
     }
     if (fs.existsSync(caFile) && (await getJson(`${url}/readyz`, fs.readFileSync(caFile, 'utf8'), '')).status === 200)
       break;
     if (Date.now() - started > 60_000) {
       server.kill('SIGTERM');
       process.stderr.write(`the server did not become ready within 60 s\n${serverErr}\n`);
-      return 1;
+      return undefined;
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   const caPem = fs.readFileSync(caFile, 'utf8');
   const secret = fs.readFileSync(path.join(root, 'data', 'enroll_secret'), 'utf8').trim();
-  const token = (role: string): string => {
-    const r = spawnSync(
-      process.execPath,
-      [BIN, 'token', 'create', '--role', role, '--name', `demo-${role}`, '--json', ...settings],
-      { cwd: root, encoding: 'utf8' },
-    );
-    const parsed: unknown = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
-    const t = field(parsed, 'token');
-    if (typeof t !== 'string') throw new Error(`could not create a ${role} token: ${r.stderr}`);
-    return t;
-  };
-  const adminToken = token('admin');
-  const gatewayToken = token('gateway');
+  return { process: server, root, url, caFile, caPem, secret, settings };
+}
 
-  const transport = createHttpTransport({ url, caPem, maxSockets: 32 });
-  const fleet = createFleet({
-    hosts,
-    transport,
-    enrollSecret: secret,
-    timeScale,
-    rampSeconds: Math.min(10, hosts / 100),
-    driftPerHour: 0.3,
-    seed: 2026,
-  });
-  fleet.start();
-  out(
-    `Simulating ${hosts} osquery hosts (time runs ${timeScale}× faster: posture queries every ${Math.round(300 / timeScale)} s) …`,
+/** An API token of `role`, created with the CLI on the demo server's data. */
+function createToken(s: DemoServer, role: string): string {
+  const r = spawnSync(
+    process.execPath,
+    [BIN, 'token', 'create', '--role', role, '--name', `demo-${role}`, '--json', ...s.settings],
+    { cwd: s.root, encoding: 'utf8' },
   );
-  const progress = setInterval(() => progressOut(`\r${progressLine(fleet.stats())}   `), 1000);
+  const parsed: unknown = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
+  const t = field(parsed, 'token');
+  if (typeof t !== 'string') throw new Error(`could not create a ${role} token: ${r.stderr}`);
+  return t;
+}
 
-  // Wait until the fleet has reported, then print the tour.
-  const ready = Date.now();
-  while (fleet.hostsReporting() < hosts * 0.9 && Date.now() - ready < 90_000)
-    await new Promise((r) => setTimeout(r, 500));
+/** The first compliant and the first failing host (-1: none). */
+function exampleHosts(fleet: Fleet, hosts: number): { good: number; bad: number } {
   let good = -1;
   let bad = -1;
   for (let i = 0; i < hosts && (good < 0 || bad < 0); i++) {
@@ -187,76 +166,152 @@ export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise
     if (a.facets.length === 0 && good < 0) good = i;
     if (a.facets.length > 0 && bad < 0) bad = i;
   }
-  const curl = (p: string, t: string): string => `curl --cacert ${caFile} -H 'Authorization: Bearer ${t}' '${url}${p}'`;
+  return { good, bad };
+}
+
+/** The curl command for an API path on the demo server with a bearer token. */
+const curl = (s: DemoServer, p: string, t: string): string =>
+  `curl --cacert ${s.caFile} -H 'Authorization: Bearer ${t}' '${s.url}${p}'`;
+
+/** alice's request for prod-db from the device with `serial`. */
+const verdictPath = (serial: string): string =>
+  `/api/v1/verdict?serial=${encodeURIComponent(serial)}&resource=prod-db&user=alice`;
+
+interface Tokens {
+  admin: string;
+  gateway: string;
+}
+
+/** The lines about the failing example host: its verdict request and, once denied, its remediation page. */
+async function failingHostLines(s: DemoServer, fleet: Fleet, bad: number, tokens: Tokens): Promise<string[]> {
+  const a = fleet.agent(bad);
+  const vurl = `${s.url}${verdictPath(a.serial)}`;
+  let v = await getJson(vurl, s.caPem, tokens.gateway);
+  // Its failing result may still be on its way: wait for the deny (and its remediation link).
+  for (let tries = 0; tries < 60 && typeof field(v.json, 'remediation_page') !== 'string'; tries++) {
+    await new Promise((r) => setTimeout(r, 500));
+    v = await getJson(vurl, s.caPem, tokens.gateway);
+  }
+  const lines = [
+    `A failing ${a.platform} laptop (${a.serial}: ${a.facets.join(', ')}):`,
+    `  ${curl(s, verdictPath(a.serial), tokens.gateway)}`,
+  ];
+  const page = field(v.json, 'remediation_page');
+  if (typeof page === 'string')
+    lines.push(
+      `  Its remediation page (what alice sees when denied; open it in a browser that trusts the dev CA):`,
+      `  ${page}`,
+    );
+  lines.push('');
+  return lines;
+}
+
+/** The tour printed once the fleet has reported: tokens, example requests, where to look. */
+async function tour(s: DemoServer, fleet: Fleet, hosts: number, tokens: Tokens): Promise<string> {
+  const { url, caFile } = s;
+  const { good, bad } = exampleHosts(fleet, hosts);
   const lines: string[] = ['', '', `Trustgate is running at ${url} with ${hosts} simulated hosts.`, ''];
   lines.push(`  Dev CA (for curl and your browser):  ${caFile}`);
-  lines.push(`  Admin token:    ${adminToken}`);
-  lines.push(`  Gateway token:  ${gatewayToken}`, '');
+  lines.push(`  Admin token:    ${tokens.admin}`);
+  lines.push(`  Gateway token:  ${tokens.gateway}`, '');
   if (good >= 0) {
     const a = fleet.agent(good);
     lines.push(
       `A healthy ${a.platform} laptop (${a.serial}, ${a.profile}):`,
-      `  ${curl(`/api/v1/verdict?serial=${encodeURIComponent(a.serial)}&resource=prod-db&user=alice`, gatewayToken)}`,
+      `  ${curl(s, verdictPath(a.serial), tokens.gateway)}`,
       '',
     );
   }
-  if (bad >= 0) {
-    const a = fleet.agent(bad);
-    const vurl = `${url}/api/v1/verdict?serial=${encodeURIComponent(a.serial)}&resource=prod-db&user=alice`;
-    let v = await getJson(vurl, caPem, gatewayToken);
-    // Its failing result may still be on its way: wait for the deny (and its remediation link).
-    for (let tries = 0; tries < 60 && typeof field(v.json, 'remediation_page') !== 'string'; tries++) {
-      await new Promise((r) => setTimeout(r, 500));
-      v = await getJson(vurl, caPem, gatewayToken);
-    }
-    lines.push(
-      `A failing ${a.platform} laptop (${a.serial}: ${a.facets.join(', ')}):`,
-      `  ${curl(`/api/v1/verdict?serial=${encodeURIComponent(a.serial)}&resource=prod-db&user=alice`, gatewayToken)}`,
-    );
-    const page = field(v.json, 'remediation_page');
-    if (typeof page === 'string')
-      lines.push(
-        `  Its remediation page (what alice sees when denied; open it in a browser that trusts the dev CA):`,
-        `  ${page}`,
-      );
-    lines.push('');
-  }
-  lines.push('All hosts, failing ones first:', `  ${curl('/api/v1/hosts', adminToken)}`);
+  if (bad >= 0) lines.push(...(await failingHostLines(s, fleet, bad, tokens)));
+  lines.push('All hosts, failing ones first:', `  ${curl(s, '/api/v1/hosts', tokens.admin)}`);
   lines.push(
     'One host with every check state:',
-    `  ${curl(`/api/v1/hosts/${encodeURIComponent(fleet.agent(Math.max(bad, 0)).serial)}`, adminToken)}`,
+    `  ${curl(s, `/api/v1/hosts/${encodeURIComponent(fleet.agent(Math.max(bad, 0)).serial)}`, tokens.admin)}`,
   );
   lines.push('Metrics:', `  curl --cacert ${caFile} ${url}/metrics`, '');
   lines.push(
     'Hosts drift over time (a firewall turned off, an OS updated). Ctrl-C stops the fleet and the server.',
     '',
   );
-  out(lines.join('\n'));
+  return lines.join('\n');
+}
 
-  await new Promise<void>((resolve) => {
+/** Resolves on Ctrl-C, SIGTERM, the server's exit or the caller's abort signal. */
+function untilStopped(server: ChildProcess, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
     const done = (): void => {
       process.off('SIGINT', done);
       process.off('SIGTERM', done);
-      io.signal?.removeEventListener('abort', done);
+      signal?.removeEventListener('abort', done);
       resolve();
     };
     process.on('SIGINT', done);
     process.on('SIGTERM', done);
     server.once('exit', done);
-    if (io.signal?.aborted) done();
-    else io.signal?.addEventListener('abort', done);
+    if (signal?.aborted) done();
+    else signal?.addEventListener('abort', done);
   });
+}
+
+const HELP =
+  'Usage: npm run demo -- [--hosts 300] [--time-scale 10] [--port 8443]\n' +
+  'Starts a server on fresh data and a simulated fleet against it.';
+
+export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise<number> {
+  const out =
+    io.print ??
+    ((line: string): void => {
+      process.stdout.write(`${line}\n`);
+    });
+  const progressOut =
+    io.progress ??
+    ((text: string): void => {
+      process.stderr.write(text);
+    });
+  if (argv.includes('--help') || argv.includes('-h')) {
+    out(HELP);
+    return 0;
+  }
+  const hosts = Math.floor(flag(argv, 'hosts', 300));
+  const timeScale = flag(argv, 'time-scale', 10);
+  const s = await startServer(await pickPort(Math.floor(flag(argv, 'port', 8443))), out);
+  if (!s) return 1;
+  const tokens = { admin: createToken(s, 'admin'), gateway: createToken(s, 'gateway') };
+
+  const transport = createHttpTransport({ url: s.url, caPem: s.caPem, maxSockets: 32 });
+  const fleet = createFleet({
+    hosts,
+    transport,
+    enrollSecret: s.secret,
+    timeScale,
+    rampSeconds: Math.min(10, hosts / 100),
+    driftPerHour: 0.3,
+    seed: 2026,
+  });
+  fleet.start();
+  const every = Math.round(300 / timeScale);
+  out(`Simulating ${hosts} osquery hosts (time runs ${timeScale}× faster: posture queries every ${every} s) …`);
+  const progress = setInterval(() => progressOut(`\r${progressLine(fleet.stats())}   `), 1000);
+
+  // Wait until the fleet has reported, then print the tour.
+  const ready = Date.now();
+  while (fleet.hostsReporting() < hosts * 0.9 && Date.now() - ready < 90_000)
+    await new Promise((r) => setTimeout(r, 500));
+  out(await tour(s, fleet, hosts, tokens));
+
+  await untilStopped(s.process, io.signal);
   clearInterval(progress);
   progressOut('\nstopping …\n');
   await fleet.stop();
   transport.close();
   fleet.engine.close();
+  const server = s.process;
   if (server.exitCode === null) {
     const exited = new Promise<void>((r) => server.once('exit', () => r()));
     server.kill('SIGTERM');
     await exited;
   }
-  fs.rmSync(root, { recursive: true, force: true });
+  fs.rmSync(s.root, { recursive: true, force: true });
   return 0;
 }
 

@@ -36,28 +36,23 @@ export interface HttpTransportOptions {
   allowHttp?: boolean;
 }
 
-export function createHttpTransport(opts: HttpTransportOptions): Transport {
-  const base = new URL(opts.url);
-  const secure = base.protocol === 'https:';
-  if (!secure && !(opts.allowHttp && base.protocol === 'http:')) {
-    throw new Error(`Cannot create TLS request for non-HTTPS protocol URI: ${opts.url}`);
-  }
-  let maxSockets = opts.maxSockets ?? 64;
-  const agent = secure
-    ? new https.Agent({
-        keepAlive: true,
-        maxSockets: 4096,
-        maxFreeSockets: 4096,
-        ca: opts.caPem,
-        minVersion: 'TLSv1.2',
-        maxCachedSessions: 1000,
-      })
-    : new http.Agent({ keepAlive: true, maxSockets: 4096, maxFreeSockets: 4096 });
-  const timeoutMs = opts.timeoutMs ?? 16_000;
-  const prefix = base.pathname.replace(/\/$/, '');
+/** Requests allowed at once, and the ones waiting for a slot. */
+interface Limiter {
+  acquire(): Promise<void>;
+  release(): void;
+  /** Requests waiting for a slot plus those in flight. */
+  count(): number;
+  setMax(n: number): void;
+}
+
+/**
+ * At most `max` requests at once. Our own queue (instead of the agent's) so waiting time is not
+ * counted as latency. A 100k-host fleet queues thousands of requests: a head index keeps taking the
+ * next one O(1) (Array#shift is O(n)).
+ */
+function createLimiter(max: number): Limiter {
+  let maxSockets = max;
   let active = 0;
-  // Our own queue (instead of the agent's) so waiting time is not counted as latency. A 100k-host
-  // fleet queues thousands of requests: a head index keeps taking the next one O(1) (Array#shift is O(n)).
   let waiting: Array<() => void> = [];
   let head = 0;
   const waitingCount = (): number => waiting.length - head;
@@ -70,89 +65,131 @@ export function createHttpTransport(opts: HttpTransportOptions): Transport {
     }
     return next;
   };
-  const acquire = (): Promise<void> => {
-    if (active < maxSockets) {
-      active++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) =>
-      waiting.push(() => {
-        active++;
-        resolve();
-      }),
-    );
-  };
-  const release = (): void => {
-    active--;
-    takeWaiting()?.();
-  };
-  const mod = secure ? https : http;
-
-  const send = (path: string, body: unknown, o: PostOptions | undefined): Promise<PostResult> =>
-    new Promise((resolve) => {
-      const started = performance.now();
-      let payload: Buffer = Buffer.from(JSON.stringify(body));
-      const headers: Record<string, string | number> = {
-        'Content-Type': 'application/json',
-        Accept: 'application/json',
-        'User-Agent': opts.userAgent ?? 'osquery/5.23.1',
-        ...(o?.headers ?? {}),
-      };
-      if (o?.gzip) {
-        payload = gzipSync(payload, { level: 9 });
-        headers['Content-Encoding'] = 'gzip';
-      }
-      headers['Content-Length'] = payload.length;
-      const req = mod.request(
-        {
-          protocol: base.protocol,
-          hostname: base.hostname,
-          port: base.port,
-          path: prefix + path,
-          method: 'POST',
-          agent,
-          headers,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const ms = performance.now() - started;
-            const text = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            // An empty body is treated as {} by osquery.
-            if (text.trim() === '') return resolve({ ok: true, status, json: {}, text, ms });
-            try {
-              const json: unknown = JSON.parse(text);
-              resolve({ ok: true, status, json, text, ms });
-            } catch {
-              resolve({ ok: false, error: 'malformed JSON response', status, ms });
-            }
-          });
-          res.on('error', (e) =>
-            resolve({ ok: false, error: e.message, status: res.statusCode ?? 0, ms: performance.now() - started }),
-          );
-        },
-      );
-      req.setTimeout(timeoutMs, () => req.destroy(new Error('request timed out')));
-      req.on('error', (e) => resolve({ ok: false, error: e.message, status: 0, ms: performance.now() - started }));
-      req.end(payload);
-    });
-
   return {
-    async post(path, body, o) {
-      await acquire();
-      try {
-        return await send(path, body, o);
-      } finally {
-        release();
+    acquire() {
+      if (active < maxSockets) {
+        active++;
+        return Promise.resolve();
       }
+      return new Promise((resolve) =>
+        waiting.push(() => {
+          active++;
+          resolve();
+        }),
+      );
     },
-    inFlight: () => active + waitingCount(),
-    setConcurrency(n) {
+    release() {
+      active--;
+      takeWaiting()?.();
+    },
+    count: () => active + waitingCount(),
+    setMax(n) {
       maxSockets = Math.max(1, n);
       while (active < maxSockets && waitingCount() > 0) takeWaiting()?.();
     },
+  };
+}
+
+/** Where and how requests go (fixed per transport). */
+interface Target {
+  mod: typeof https | typeof http;
+  agent: https.Agent | http.Agent;
+  base: URL;
+  prefix: string;
+  timeoutMs: number;
+  userAgent: string | undefined;
+}
+
+/** One POST; resolves (never rejects) with the parsed body or why there is none. */
+function send(t: Target, path: string, body: unknown, o: PostOptions | undefined): Promise<PostResult> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    let payload: Buffer = Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string | number> = {
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+      'User-Agent': t.userAgent ?? 'osquery/5.23.1',
+      ...(o?.headers ?? {}),
+    };
+    if (o?.gzip) {
+      payload = gzipSync(payload, { level: 9 });
+      headers['Content-Encoding'] = 'gzip';
+    }
+    headers['Content-Length'] = payload.length;
+    const { base } = t;
+    const req = t.mod.request(
+      {
+        protocol: base.protocol,
+        hostname: base.hostname,
+        port: base.port,
+        path: t.prefix + path,
+        method: 'POST',
+        agent: t.agent,
+        headers,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const ms = performance.now() - started;
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          // An empty body is treated as {} by osquery.
+          if (text.trim() === '') return resolve({ ok: true, status, json: {}, text, ms });
+          try {
+            const json: unknown = JSON.parse(text);
+            resolve({ ok: true, status, json, text, ms });
+          } catch {
+            resolve({ ok: false, error: 'malformed JSON response', status, ms });
+          }
+        });
+        res.on('error', (e) =>
+          resolve({ ok: false, error: e.message, status: res.statusCode ?? 0, ms: performance.now() - started }),
+        );
+      },
+    );
+    req.setTimeout(t.timeoutMs, () => req.destroy(new Error('request timed out')));
+    req.on('error', (e) => resolve({ ok: false, error: e.message, status: 0, ms: performance.now() - started }));
+    req.end(payload);
+  });
+}
+
+export function createHttpTransport(opts: HttpTransportOptions): Transport {
+  const base = new URL(opts.url);
+  const secure = base.protocol === 'https:';
+  if (!secure && !(opts.allowHttp && base.protocol === 'http:')) {
+    throw new Error(`Cannot create TLS request for non-HTTPS protocol URI: ${opts.url}`);
+  }
+  const agent = secure
+    ? new https.Agent({
+        keepAlive: true,
+        maxSockets: 4096,
+        maxFreeSockets: 4096,
+        ca: opts.caPem,
+        minVersion: 'TLSv1.2',
+        maxCachedSessions: 1000,
+      })
+    : new http.Agent({ keepAlive: true, maxSockets: 4096, maxFreeSockets: 4096 });
+  const target: Target = {
+    mod: secure ? https : http,
+    agent,
+    base,
+    prefix: base.pathname.replace(/\/$/, ''),
+    timeoutMs: opts.timeoutMs ?? 16_000,
+    userAgent: opts.userAgent,
+  };
+  const limiter = createLimiter(opts.maxSockets ?? 64);
+  return {
+    async post(path, body, o) {
+      await limiter.acquire();
+      try {
+        return await send(target, path, body, o);
+      } finally {
+        limiter.release();
+      }
+    },
+    inFlight: () => limiter.count(),
+    setConcurrency: (n) => limiter.setMax(n),
     close: () => agent.destroy(),
   };
 }

@@ -5,15 +5,20 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { parseStatCpuMs, parseStatusRss, cpuMs, rssBytes } from '../../server/bench/proc.js';
 import { atLeast, below, exactly, fmt, judge, renderTable, type BenchRow } from '../../server/bench/table.js';
-import { buildRows, parseBenchArgs } from '../../server/bench/main.js';
-import { closedLoop, countLost, pausableClock, queryKeyOfLogName, runAtSize, QUICK } from '../../server/bench/run.js';
+import { parseBenchArgs } from '../../server/bench/main.js';
+import { buildRows } from '../../server/bench/rows.js';
+import { QUICK } from '../../server/bench/figures.js';
+import { closedLoop, pausableClock } from '../../server/bench/loops.js';
+import { countLost, queryKeyOfLogName } from '../../server/bench/loss.js';
+import { runAtSize } from '../../server/bench/run.js';
 import { REPO_ROOT, SERVER_NODE_ARGS } from '../../server/bench/server-process.js';
 import type { Fleet } from '../../server/sim/fleet.js';
 
 describe('bench /proc readers', () => {
   it('reads utime+stime from a stat line whose command name holds spaces and parentheses', () => {
     const stat =
-      '1234 (node (x) y) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 11 0 5000 1000000 2000 18446744073709551615';
+      '1234 (node (x) y) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 11 0 5000 1000000 2000 ' +
+      '18446744073709551615';
     expect(parseStatCpuMs(stat)).to.equal(3000);
   });
 
@@ -96,7 +101,8 @@ describe('bench helpers', () => {
     const file = path.join(dir, 'db.sqlite');
     const db = new Database(file);
     db.exec(
-      'CREATE TABLE hosts (id INTEGER PRIMARY KEY, serial TEXT); CREATE TABLE latest_results (host_id INTEGER, query_key TEXT, rows TEXT, observed_at INTEGER)',
+      'CREATE TABLE hosts (id INTEGER PRIMARY KEY, serial TEXT); ' +
+        'CREATE TABLE latest_results (host_id INTEGER, query_key TEXT, rows TEXT, observed_at INTEGER)',
     );
     db.prepare('INSERT INTO hosts VALUES (1, ?), (2, ?)').run('S1', 'S2');
     const ins = db.prepare('INSERT INTO latest_results VALUES (?, ?, ?, ?)');
@@ -130,7 +136,7 @@ describe('server node flags', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    expect(SERVER_NODE_ARGS).to.not.be.empty;
+    expect(SERVER_NODE_ARGS).to.have.length.greaterThan(0);
     expect(pkg.scripts['start']).to.equal(`node ${SERVER_NODE_ARGS.join(' ')} server/cli/bin.js serve`);
   });
 });

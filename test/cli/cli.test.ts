@@ -74,7 +74,7 @@ describe('trustgate CLI', function () {
     expect(v.code, v.err).to.equal(0);
     const verdict = JSON.parse(v.out) as { decision: string; reasons: Array<{ check: string }> };
     expect(verdict.decision).to.equal('deny');
-    expect(verdict.reasons[0]!.check).to.equal('unknown_device');
+    expect(verdict.reasons[0]?.check).to.equal('unknown_device');
     const table = cli(['verdict', 'CLI-1', '--resource', 'prod-db', '--exit-code']);
     expect(table.code).to.equal(1);
     expect(table.out).to.match(/^DENY/);
@@ -87,12 +87,13 @@ describe('trustgate CLI', function () {
     const file = fs
       .readdirSync(dir)
       .map((f) => path.join(dir, f))
-      .find((f) => /\.ya?ml$/.test(f) && /kind: policy/.test(fs.readFileSync(f, 'utf8')))!;
+      .find((f) => /\.ya?ml$/.test(f) && /kind: policy/.test(fs.readFileSync(f, 'utf8')));
+    if (!file) throw new Error(`no Fleet policy YAML among the fixtures in ${dir}`);
     const r = cli(['import', 'fleet', file]);
     expect(r.code, r.err).to.equal(0);
     const pack = JSON.parse(r.out) as { queries: Record<string, { check: { title: string; message: string } }> };
-    const first = Object.values(pack.queries)[0]!;
-    expect(first.check.title).to.be.a('string').and.not.equal('');
+    const first = Object.values(pack.queries)[0];
+    expect(first?.check.title).to.be.a('string').and.not.equal('');
   });
 
   it('verifies the audit chain, and names the first bad entry after tampering', () => {
@@ -100,7 +101,8 @@ describe('trustgate CLI', function () {
     expect(ok.code, ok.out + ok.err).to.equal(0);
     expect(ok.out).to.match(/intact: \d+ entries/);
     const db = new Database(path.join(ts.dataDir, 'trustgate.db'));
-    const row = db.prepare<[], { seq: number }>('SELECT seq FROM audit_log ORDER BY seq LIMIT 1 OFFSET 1').get()!;
+    const row = db.prepare<[], { seq: number }>('SELECT seq FROM audit_log ORDER BY seq LIMIT 1 OFFSET 1').get();
+    if (!row) throw new Error('the audit log has fewer than two entries');
     db.prepare('UPDATE audit_log SET actor = ? WHERE seq = ?').run('mallory', row.seq);
     db.close();
     const bad = cli(['audit', 'verify']);

@@ -83,7 +83,7 @@ describe('simulated fleet', () => {
     await h.fleet.stop();
   });
 
-  it('fetches config, runs scheduled queries with splay and sends results every logger_tls_period, results before statuses', async () => {
+  it('fetches config, runs queries with splay, sends every logger_tls_period: results before statuses', async () => {
     const h = harness();
     h.fleet.start();
     await h.run(150_000);
@@ -139,7 +139,7 @@ describe('simulated fleet', () => {
     await h.fleet.stop();
   });
 
-  it('keeps buffered logs and backs off logger_tls_period·n² while the server answers error, then delivers them all', async () => {
+  it('keeps buffered logs, backs off period·n² while the server answers error, then delivers them all', async () => {
     const h = harness({ hosts: 1 });
     h.fleet.start();
     await h.run(2_000);
@@ -184,7 +184,7 @@ describe('simulated fleet', () => {
     await h.fleet.stop();
   });
 
-  it('answers distributed queries with rows, statuses and messages, and polls every 5 s while accelerated', async () => {
+  it('answers distributed queries with rows, statuses and messages; polls every 5 s while accelerated', async () => {
     const h = harness({ hosts: 1 });
     h.fleet.start();
     await h.run(2_000);

@@ -1,0 +1,86 @@
+/**
+ * The server's data opened in this process, for the commands that act on it: the store (the server's
+ * SQLite file, which must exist), credentials audited as the CLI's user, and a read view of the
+ * server's state (same pure engine, same data) for the read commands.
+ */
+import fs from 'node:fs';
+import type { Config } from '../config/load.js';
+import { createAuditService } from '../audit/service.js';
+import { createCredentials, type Credentials } from '../control/credentials.js';
+import { createEvaluation } from '../control/evaluation.js';
+import { createRuntimeModel } from '../control/model.js';
+import { createHostOperations } from '../control/operations.js';
+import { createInProcessWork } from '../control/work.js';
+import type { Store } from '../domain/ports.js';
+import { createNodeKeyCache } from '../osquery/service.js';
+import { createPostureEngine } from '../posture/engine.js';
+import { systemClock } from '../shared/clock.js';
+import { AppError } from '../shared/errors.js';
+import { createLogger } from '../shared/log.js';
+import { createSqliteStore } from '../store/index.js';
+
+/** The server's store; not_found when no server has run on this data directory yet. */
+export function openStore(cfg: Readonly<Config>): Store {
+  if (!fs.existsSync(cfg.dbPath))
+    throw new AppError(
+      'not_found',
+      `no Trustgate database at ${cfg.dbPath}: start the server once (npm start) or set TRUSTGATE_DATA_DIR`,
+    );
+  return createSqliteStore(cfg.dbPath, { durableFsync: cfg.durableFsync });
+}
+
+/**
+ * An in-process view of the server's state (same pure engine, same data) for read commands. Work it
+ * queues (recheck) goes to the store, where the running server picks it up within seconds.
+ */
+export async function openLocal(cfg: Readonly<Config>) {
+  const store = openStore(cfg);
+  const clock = systemClock;
+  const log = createLogger('silent');
+  const audit = createAuditService({ repo: store.audit, clock, log });
+  const engine = createPostureEngine({ clock, log });
+  const evaluation = createEvaluation({
+    engine,
+    hosts: store.hosts,
+    results: store.results,
+    checkStates: store.checkStates,
+    settings: store.settings,
+    audit,
+    clock,
+    log,
+  });
+  const model = createRuntimeModel({
+    packsDir: cfg.packsDir,
+    engine,
+    results: store.results,
+    evaluation,
+    compile: {},
+    log,
+  });
+  await model.reload({ startup: true });
+  const { hosts } = await evaluation.warmStart({ catchUp: false });
+  const grants = await store.breakGlass.list({ status: 'active' });
+  engine.setActiveGrants(grants.filter((g) => (g.expiresAt ?? 0) > clock.now()));
+  const ops = createHostOperations({
+    hosts: store.hosts,
+    campaigns: store.distributed,
+    engine,
+    model,
+    audit,
+    clock,
+    log,
+    work: createInProcessWork({ distributed: store.distributed, log }),
+    nodeKeys: createNodeKeyCache(clock),
+  });
+  return { store, engine, model, ops, audit, hosts };
+}
+
+/** Credentials on the server's store, audited as the CLI's user. */
+export function openCredentials(cfg: Readonly<Config>): { store: Store; credentials: Credentials } {
+  const store = openStore(cfg);
+  const audit = createAuditService({ repo: store.audit, clock: systemClock, log: createLogger('silent') });
+  return {
+    store,
+    credentials: createCredentials({ tokens: store.tokens, secrets: store.secrets, audit, clock: systemClock }),
+  };
+}
