@@ -1,3 +1,7 @@
+/**
+ * Secrets and their at-rest form: random node keys, tokens and ids, SHA-256 digests, constant-time
+ * comparison and HMAC. Every stored secret goes through sha256Hex; every comparison through here.
+ */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** 256-bit random secret, URL-safe. Used for node keys, API tokens, enroll secrets. */

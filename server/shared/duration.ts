@@ -1,3 +1,4 @@
+/** Durations as the policy and the CLI write them (`<n>s|m|h|d`, SPEC §5): parse and format. */
 import { invalid } from './errors.js';
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;

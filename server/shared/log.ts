@@ -1,3 +1,7 @@
+/**
+ * The structured logger (pino): one root per process, children per component, secrets redacted by
+ * path (node keys, enroll secrets, tokens, authorization headers).
+ */
 import { pino, type Logger as PinoLogger, type LevelWithSilent, type DestinationStream } from 'pino';
 
 export type Logger = PinoLogger;

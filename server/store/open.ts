@@ -1,3 +1,7 @@
+/**
+ * Opens the SQLite database (better-sqlite3 + drizzle): WAL, foreign keys, synchronous=NORMAL, file mode
+ * 0600, and the committed drizzle migrations from db/migrations applied at open.
+ */
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';

@@ -1,3 +1,4 @@
+/** SettingsRepo: key/value settings that survive restarts (link key marker, watermarks, first start). */
 import type Database from 'better-sqlite3';
 import type { SettingsRepo } from '../domain/ports.js';
 
