@@ -14,8 +14,8 @@
  * Everything is built once, in dependency order, from what was built before it (nothing is bound late).
  * startServer runs the phases in that order, each a function below:
  *   openFoundation  logger, metrics, TLS files, store → audit → bootstrap (secrets, link key, admin token)
- *   startControl    engine → evaluation → runtime model (startup reload) → warm start → work + node-key
- *                   cache → operations, packs API
+ *   startControl    work + node-key cache → control plane (control/plane.ts: engine → evaluation → runtime
+ *                   model, startup reload → warm start → operations) → packs API
  *   startAccess     osquery service → auth, credentials, break glass (loaded, sweeping) → gateway verdicts
  *   buildHandlers   people pages, the koa app (admin, audit, break-glass, people routes), the bare
  *                   gateway and osquery handlers in front of it
@@ -41,11 +41,9 @@ import { createOsqueryHandler } from './osquery/handler.js';
 import { createGatewayHandler } from './gateway/handler.js';
 import { failureRenderer } from './http/errors.js';
 import { adminRouter } from './admin/routes.js';
-import { createPostureEngine } from './posture/engine.js';
-import { createEvaluation } from './control/evaluation.js';
-import { createRuntimeModel, watchPacksDir } from './control/model.js';
+import { watchPacksDir } from './control/model.js';
+import { openControlPlane } from './control/plane.js';
 import { createInProcessWork } from './control/work.js';
-import { createHostOperations } from './control/operations.js';
 import { createPacksApi } from './control/packs-api.js';
 import { createCredentials } from './control/credentials.js';
 import { createHostSummary } from './control/summary.js';
@@ -103,49 +101,27 @@ async function openFoundation(config: Readonly<Config>, opts: StartOptions) {
   return { clock, logger, log, metrics, tls, store, audit, boot };
 }
 
-/** The control plane, in dependency order: evaluation ← runtime model ← warm start ← operations. */
+/** The control plane (control/plane.ts), warmed, with the pieces the osquery surface shares with it. */
 async function startControl(config: Readonly<Config>, { clock, log, metrics, store, audit }: Foundation) {
-  const engine = createPostureEngine({ clock, log });
-  const evaluation = createEvaluation({
-    engine,
-    hosts: store.hosts,
-    results: store.results,
-    checkStates: store.checkStates,
-    settings: store.settings,
-    audit,
-    clock,
-    log,
-  });
-  const model = createRuntimeModel({
-    packsDir: config.packsDir,
-    engine,
-    results: store.results,
-    evaluation,
-    log,
-    compile: { distributedInterval: config.distributedInterval, loggerTlsPeriod: config.loggerTlsPeriod },
-  });
-  await model.reload({ startup: true });
-  const { hosts, caughtUp } = await evaluation.warmStart({ catchUp: true });
-  metrics.hostsEnrolled.set(hosts.length);
-
   // shared by the osquery surface and the operations: pending work + attention, cached node keys
   const work = createInProcessWork({ distributed: store.distributed, log });
-  await work.sync();
   const nodeKeys = createNodeKeyCache(clock);
-  const ops = createHostOperations({
-    hosts: store.hosts,
-    campaigns: store.distributed,
+  const plane = await openControlPlane({
+    store,
+    audit,
     work,
     nodeKeys,
-    engine,
-    model,
-    audit,
+    packsDir: config.packsDir,
+    compile: { distributedInterval: config.distributedInterval, loggerTlsPeriod: config.loggerTlsPeriod },
+    catchUp: true,
     clock,
     log,
     metrics,
   });
-  const packsApi = createPacksApi({ model, engine, audit, clock });
-  return { engine, evaluation, model, hosts, caughtUp, work, nodeKeys, ops, packsApi };
+  metrics.hostsEnrolled.set(plane.hosts.length);
+  await work.sync();
+  const packsApi = createPacksApi({ model: plane.model, engine: plane.engine, audit, clock });
+  return { ...plane, work, nodeKeys, packsApi };
 }
 
 /** Who gets in: the osquery service (node keys), API tokens and credentials, break glass, gateway verdicts. */

@@ -3,22 +3,12 @@
  * enrollments, decision changes, with typed event names) over the append-only, hash-chained log, buffers
  * background events, lists entries and verifies the chain.
  */
-import type { AuditEvent, AuditRecorder, AuditRepo, DecisionChange } from '../domain/ports.js';
+import type { AuditEvent, AuditFilter, AuditRecorder, AuditRepo, DecisionChange } from '../domain/ports.js';
 import type { AuditEntry } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { chainHead, verifyChain, type ChainAnchor, type ChainResult } from './chain.js';
-
-export interface AuditFilter {
-  type?: string;
-  actor?: string;
-  serial?: string;
-  since?: number;
-  until?: number;
-  limit?: number;
-  afterSeq?: number;
-}
 
 export interface AuditService extends AuditRecorder {
   /** Appends one entry. Throws when the store fails: a mutation that cannot be audited should fail. */

@@ -7,7 +7,20 @@
  */
 import type { BreakGlassGrant } from '../domain/types.js';
 import { conflict, notFound } from '../shared/errors.js';
+import type { AuditEventType } from '../domain/ports.js';
 import { grantData, type GrantCore } from './core.js';
+
+/** The audit entry of a decision: the grant as it is after it, with the decision's own fields. */
+function recordDecision(
+  core: GrantCore,
+  type: AuditEventType,
+  out: BreakGlassGrant,
+  actor: string,
+  now: number,
+  extra?: Record<string, unknown>,
+): Promise<unknown> {
+  return core.deps.audit.record({ type, actor, serial: out.serial, at: now, data: grantData(out, extra) });
+}
 
 export async function approve(
   core: GrantCore,
@@ -28,13 +41,7 @@ export async function approve(
     approvedBy: actor,
     decisionComment: comment ?? null,
   });
-  await core.deps.audit.record({
-    type: 'break_glass.approved',
-    actor,
-    serial: g.serial,
-    at: now,
-    data: grantData(out, { comment: comment ?? null }),
-  });
+  await recordDecision(core, 'break_glass.approved', out, actor, now, { comment: comment ?? null });
   core.deps.grants.add(out);
   core.notify('approved', out, actor, comment);
   return out;
@@ -49,13 +56,7 @@ export async function deny(
 ): Promise<BreakGlassGrant> {
   if (g.status !== 'pending') throw conflict(`break-glass grant ${g.id} is ${g.status}, not pending`);
   const out = await core.update(g.id, { status: 'denied', revokedBy: actor, decisionComment: comment });
-  await core.deps.audit.record({
-    type: 'break_glass.denied',
-    actor,
-    serial: g.serial,
-    at: now,
-    data: grantData(out, { comment }),
-  });
+  await recordDecision(core, 'break_glass.denied', out, actor, now, { comment });
   core.notify('denied', out, actor, comment);
   return out;
 }
@@ -75,13 +76,7 @@ export async function revoke(
     ...(g.status === 'active' ? { expiresAt: Math.min(g.expiresAt ?? now, now) } : {}),
   });
   core.deps.grants.remove(g.id);
-  await core.deps.audit.record({
-    type: 'break_glass.revoked',
-    actor,
-    serial: g.serial,
-    at: now,
-    data: grantData(out, { comment: comment ?? null, was: g.status }),
-  });
+  await recordDecision(core, 'break_glass.revoked', out, actor, now, { comment: comment ?? null, was: g.status });
   core.notify('revoked', out, actor, comment);
   return out;
 }
@@ -96,13 +91,7 @@ export async function review(
   if (g.status === 'pending') throw conflict(`break-glass grant ${g.id} is still pending: approve or decline it first`);
   if (g.reviewedBy !== null) throw conflict(`break-glass grant ${g.id} was already reviewed by ${g.reviewedBy}`);
   const out = await core.update(g.id, { reviewedBy: actor, reviewedAt: now });
-  await core.deps.audit.record({
-    type: 'break_glass.reviewed',
-    actor,
-    serial: g.serial,
-    at: now,
-    data: grantData(out, { comment: comment ?? null }),
-  });
+  await recordDecision(core, 'break_glass.reviewed', out, actor, now, { comment: comment ?? null });
   return out;
 }
 
@@ -111,12 +100,6 @@ export async function cancel(core: GrantCore, g: BreakGlassGrant, now: number, u
   if (g.user !== user) throw notFound(`break-glass grant ${g.id}`);
   if (g.status !== 'pending') throw conflict(`break-glass grant ${g.id} is ${g.status}, not pending`);
   const out = await core.update(g.id, { status: 'revoked', revokedBy: user });
-  await core.deps.audit.record({
-    type: 'break_glass.cancelled',
-    actor: user,
-    serial: g.serial,
-    at: now,
-    data: grantData(out),
-  });
+  await recordDecision(core, 'break_glass.cancelled', out, user, now);
   return out;
 }

@@ -7,13 +7,10 @@ import fs from 'node:fs';
 import type { Config } from '../config/load.js';
 import { createAuditService } from '../audit/service.js';
 import { createCredentials, type Credentials } from '../control/credentials.js';
-import { createEvaluation } from '../control/evaluation.js';
-import { createRuntimeModel } from '../control/model.js';
-import { createHostOperations } from '../control/operations.js';
+import { openControlPlane } from '../control/plane.js';
 import { createInProcessWork } from '../control/work.js';
 import type { Store } from '../domain/ports.js';
 import { createNodeKeyCache } from '../osquery/service.js';
-import { createPostureEngine } from '../posture/engine.js';
 import { systemClock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import { createLogger } from '../shared/log.js';
@@ -38,40 +35,19 @@ export async function openLocal(cfg: Readonly<Config>) {
   const clock = systemClock;
   const log = createLogger('silent');
   const audit = createAuditService({ repo: store.audit, clock, log });
-  const engine = createPostureEngine({ clock, log });
-  const evaluation = createEvaluation({
-    engine,
-    hosts: store.hosts,
-    results: store.results,
-    checkStates: store.checkStates,
-    settings: store.settings,
+  const { engine, model, ops, hosts } = await openControlPlane({
+    store,
     audit,
-    clock,
-    log,
-  });
-  const model = createRuntimeModel({
-    packsDir: cfg.packsDir,
-    engine,
-    results: store.results,
-    evaluation,
-    compile: {},
-    log,
-  });
-  await model.reload({ startup: true });
-  const { hosts } = await evaluation.warmStart({ catchUp: false });
-  const grants = await store.breakGlass.list({ status: 'active' });
-  engine.setActiveGrants(grants.filter((g) => (g.expiresAt ?? 0) > clock.now()));
-  const ops = createHostOperations({
-    hosts: store.hosts,
-    campaigns: store.distributed,
-    engine,
-    model,
-    audit,
-    clock,
-    log,
     work: createInProcessWork({ distributed: store.distributed, log }),
     nodeKeys: createNodeKeyCache(clock),
+    packsDir: cfg.packsDir,
+    compile: {},
+    catchUp: false,
+    clock,
+    log,
   });
+  const grants = await store.breakGlass.list({ status: 'active' });
+  engine.setActiveGrants(grants.filter((g) => (g.expiresAt ?? 0) > clock.now()));
   return { store, engine, model, ops, audit, hosts };
 }
 

@@ -111,6 +111,13 @@ export interface CheckStateRepo {
   columns(checkIds: readonly string[]): Promise<CheckStateColumns>;
 }
 
+/** An agent's answer to one distributed query: its rows, or a status other than 0 and a message. */
+export interface DistributedAnswer {
+  rows: unknown[];
+  status: number;
+  message: string;
+}
+
 export interface DistributedRepo {
   /**
    * Queues queries. A query id already queued is ignored; the queries of a host that is not enrolled
@@ -123,12 +130,7 @@ export interface DistributedRepo {
   /** Hosts that have queries not yet answered (to warm the in-memory pending set at start). */
   pendingHostIds(): Promise<number[]>;
   /** Records the answer of one query (rows or error) and completes it. Unknown ids return undefined. */
-  complete(
-    hostId: number,
-    id: string,
-    answer: { rows: unknown[]; status: number; message: string },
-    at: number,
-  ): Promise<DistributedQuery | undefined>;
+  complete(hostId: number, id: string, answer: DistributedAnswer, at: number): Promise<DistributedQuery | undefined>;
   /** Live-query campaign results. */
   campaignResults(ref: string): Promise<
     Array<{
@@ -172,18 +174,21 @@ export interface BreakGlassRepo {
   list(filter?: { status?: GrantStatus; user?: string; serial?: string; since?: number }): Promise<BreakGlassGrant[]>;
 }
 
+/** Which audit entries to list: by type (a trailing `.*` matches a prefix), actor, serial, time, position. */
+export interface AuditFilter {
+  type?: string;
+  actor?: string;
+  serial?: string;
+  since?: number;
+  until?: number;
+  limit?: number;
+  afterSeq?: number;
+}
+
 export interface AuditRepo {
   /** Appends entries, chaining each to the previous hash inside one transaction. */
   append(entries: ReadonlyArray<Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>>): Promise<AuditEntry[]>;
-  list(filter?: {
-    type?: string;
-    actor?: string;
-    serial?: string;
-    since?: number;
-    until?: number;
-    limit?: number;
-    afterSeq?: number;
-  }): Promise<AuditEntry[]>;
+  list(filter?: AuditFilter): Promise<AuditEntry[]>;
   /** Every entry in order, for chain verification. */
   all(): Promise<AuditEntry[]>;
 }
@@ -296,12 +301,7 @@ export interface DistributedWork {
   /** The host's distributed/read: queries not yet sent (or due again) are marked sent and returned. */
   poll(hostId: number, now: number): Promise<DistributedPoll>;
   /** Records the answer of one query; undefined for an unknown id. */
-  complete(
-    hostId: number,
-    id: string,
-    answer: { rows: unknown[]; status: number; message: string },
-    at: number,
-  ): Promise<DistributedQuery | undefined>;
+  complete: DistributedRepo['complete'];
 }
 
 // ───────────────────────────── node keys ─────────────────────────────

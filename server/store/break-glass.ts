@@ -13,49 +13,10 @@ const STATUSES: readonly GrantStatus[] = ['pending', 'active', 'denied', 'revoke
 const toStatus = (s: string): GrantStatus =>
   (STATUSES as readonly string[]).includes(s) ? (s as GrantStatus) : 'expired';
 
-function toGrant(r: Row): BreakGlassGrant {
-  return {
-    id: r.id,
-    serial: r.serial,
-    user: r.user,
-    resource: r.resource,
-    tier: r.tier,
-    reason: r.reason,
-    durationMs: r.durationMs,
-    status: toStatus(r.status),
-    createdAt: r.createdAt,
-    activatedAt: r.activatedAt,
-    expiresAt: r.expiresAt,
-    requestedBy: r.requestedBy,
-    approvedBy: r.approvedBy,
-    revokedBy: r.revokedBy,
-    reviewedBy: r.reviewedBy,
-    reviewedAt: r.reviewedAt,
-    decisionComment: r.decisionComment,
-  };
-}
+/** The row's columns are the grant's fields (schema.ts names them alike); only the status is narrowed. */
+const toGrant = (r: Row): BreakGlassGrant => ({ ...r, status: toStatus(r.status) });
 
-function toRow(g: BreakGlassGrant): Insert {
-  return {
-    id: g.id,
-    serial: g.serial,
-    user: g.user,
-    resource: g.resource,
-    tier: g.tier,
-    reason: g.reason,
-    durationMs: g.durationMs,
-    status: g.status,
-    createdAt: g.createdAt,
-    activatedAt: g.activatedAt,
-    expiresAt: g.expiresAt,
-    requestedBy: g.requestedBy,
-    approvedBy: g.approvedBy,
-    revokedBy: g.revokedBy,
-    reviewedBy: g.reviewedBy,
-    reviewedAt: g.reviewedAt,
-    decisionComment: g.decisionComment,
-  };
-}
+const toRow = (g: BreakGlassGrant): Insert => ({ ...g });
 
 /** Only the mutable columns of a grant may be patched; identity fields (id, serial, user, …) never change. */
 function toPatch(p: Partial<BreakGlassGrant>): Partial<Insert> {

@@ -22,11 +22,12 @@ interface StateRow {
   result_seq: number | null;
 }
 
-const toState = (r: StateRow): CheckState => ({
+/** A stored state; `observed` parsed from the row, or given (the warm start's read skips the rows). */
+const toState = (r: Omit<StateRow, 'observed'>, observed: Row[]): CheckState => ({
   hostId: r.host_id,
   checkId: r.check_id,
   status: r.status as CheckStatus,
-  observed: parseJson<Row[]>(r.observed, []),
+  observed,
   message: r.message,
   observedAt: r.observed_at,
   firstFailedAt: r.first_failed_at,
@@ -34,6 +35,7 @@ const toState = (r: StateRow): CheckState => ({
   error: r.error,
   resultSeq: r.result_seq,
 });
+const withObserved = (r: StateRow): CheckState => toState(r, parseJson<Row[]>(r.observed, []));
 
 const UPSERT_STATE = `INSERT INTO check_states
     (host_id, check_id, status, observed, message, observed_at, first_failed_at, last_passed_at, error, result_seq)
@@ -63,11 +65,14 @@ export function createCheckStateRepo(sqlite: Database.Database): CheckStateRepo 
       return sqlite
         .prepare<[number], StateRow>('SELECT * FROM check_states WHERE host_id = ? ORDER BY check_id')
         .all(hostId)
-        .map(toState);
+        .map(withObserved);
     },
     async all(opts = {}) {
       if (opts.observed ?? true)
-        return sqlite.prepare<[], StateRow>('SELECT * FROM check_states ORDER BY host_id, check_id').all().map(toState);
+        return sqlite
+          .prepare<[], StateRow>('SELECT * FROM check_states ORDER BY host_id, check_id')
+          .all()
+          .map(withObserved);
       const none: Row[] = [];
       return sqlite
         .prepare<[], Omit<StateRow, 'observed'>>(
@@ -75,18 +80,7 @@ export function createCheckStateRepo(sqlite: Database.Database): CheckStateRepo 
         FROM check_states ORDER BY host_id, check_id`,
         )
         .all()
-        .map((r) => ({
-          hostId: r.host_id,
-          checkId: r.check_id,
-          status: r.status as CheckStatus,
-          observed: none,
-          message: r.message,
-          observedAt: r.observed_at,
-          firstFailedAt: r.first_failed_at,
-          lastPassedAt: r.last_passed_at,
-          error: r.error,
-          resultSeq: r.result_seq,
-        }));
+        .map((r) => toState(r, none));
     },
   };
 }

@@ -4,15 +4,19 @@ import type { ResultRepo } from '../domain/ports.js';
 import type { LatestResult, Row } from '../domain/types.js';
 import { parseJson } from './rows.js';
 
-interface LatestRow {
-  query_key: string;
-  rows: string;
+/** The columns of a stored set besides its rows (the writer reads these to order an update). */
+export interface StoredMeta {
   observed_at: number;
   epoch: number;
   counter: number;
   error: string | null;
   updated_at: number;
   seq: number;
+}
+
+interface LatestRow extends StoredMeta {
+  query_key: string;
+  rows: string;
 }
 
 interface StatusRow {

@@ -8,15 +8,7 @@ import type Database from 'better-sqlite3';
 import type { IngestBatch, IngestOutcome, LatestResult, Row } from '../domain/types.js';
 import { applyUpdate, type StoredSet } from './result-merge.js';
 import { parseJson } from './rows.js';
-
-interface StoredMeta {
-  observed_at: number;
-  epoch: number;
-  counter: number;
-  error: string | null;
-  updated_at: number;
-  seq: number;
-}
+import type { StoredMeta } from './result-reads.js';
 
 const UPSERT_LATEST = `INSERT INTO latest_results
     (host_id, query_key, rows, observed_at, epoch, counter, error, updated_at, seq)

@@ -58,33 +58,27 @@ export function runScheduled(ctx: FleetContext, a: Agent, i: number, reschedule 
   if (reschedule) scheduleQuery(ctx, a, i);
 }
 
+type Line = Agent['results'][number];
+
+/** Buffers one result line of query `q`'s run at `now` (osquery's `unixTime`, `epoch`, `counter`). */
+function push(
+  a: Agent,
+  q: ScheduledQuery,
+  out: QueryOutcome,
+  o: AgentOptions,
+  now: number,
+  counter: number,
+  line: Pick<Line, 'action' | 'row' | 'rows' | 'removedRows'>,
+): void {
+  a.results.push({ q, unixTime: now, epoch: o.schedule_epoch, counter, ...line, outcome: out });
+}
+
 /** A snapshot query logs its whole result every run: one line, or one event per row. */
 function logSnapshot(a: Agent, q: ScheduledQuery, out: QueryOutcome, o: AgentOptions, now: number): void {
   if (o.logger_snapshot_event_type) {
-    for (const row of out.rows)
-      a.results.push({
-        q,
-        unixTime: now,
-        epoch: o.schedule_epoch,
-        counter: 0,
-        action: 'snapshot',
-        row,
-        rows: null,
-        removedRows: null,
-        outcome: out,
-      });
+    for (const row of out.rows) push(a, q, out, o, now, 0, { action: 'snapshot', row, rows: null, removedRows: null });
   } else {
-    a.results.push({
-      q,
-      unixTime: now,
-      epoch: o.schedule_epoch,
-      counter: 0,
-      action: 'snapshot',
-      row: null,
-      rows: out.rows,
-      removedRows: null,
-      outcome: out,
-    });
+    push(a, q, out, o, now, 0, { action: 'snapshot', row: null, rows: out.rows, removedRows: null });
   }
 }
 
@@ -108,40 +102,10 @@ function logDifferential(
   const counter = a.counters[i] ?? 0;
   if (o.logger_event_type) {
     for (const row of removed)
-      a.results.push({
-        q,
-        unixTime: now,
-        epoch: o.schedule_epoch,
-        counter,
-        action: 'removed',
-        row,
-        rows: null,
-        removedRows: null,
-        outcome: out,
-      });
+      push(a, q, out, o, now, counter, { action: 'removed', row, rows: null, removedRows: null });
     for (const row of diff.added)
-      a.results.push({
-        q,
-        unixTime: now,
-        epoch: o.schedule_epoch,
-        counter,
-        action: 'added',
-        row,
-        rows: null,
-        removedRows: null,
-        outcome: out,
-      });
+      push(a, q, out, o, now, counter, { action: 'added', row, rows: null, removedRows: null });
   } else {
-    a.results.push({
-      q,
-      unixTime: now,
-      epoch: o.schedule_epoch,
-      counter,
-      action: 'batch',
-      row: null,
-      rows: diff.added,
-      removedRows: removed,
-      outcome: out,
-    });
+    push(a, q, out, o, now, counter, { action: 'batch', row: null, rows: diff.added, removedRows: removed });
   }
 }
