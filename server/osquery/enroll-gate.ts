@@ -184,8 +184,8 @@ export type CertificateCheck =
 
 /**
  * The per-request check: the connection's certificate must be the one the host is bound to (not revoked,
- * not expired), or a renewal of it (from the device CA, naming the host's serial, current, not revoked),
- * which rebinds. O(1): a comparison of fingerprints, a set lookup, a time comparison.
+ * not expired), or a renewal of it (from the device CA, naming the host's serial, current, not revoked,
+ * expiring no earlier than the bound one), which rebinds. O(1): a comparison of fingerprints, a set lookup, a time comparison.
  */
 export function certificateCheck(
   host: Host,
@@ -203,5 +203,9 @@ export function certificateCheck(
   }
   const problem = certificateProblem(cert, host.serial, now, revoked);
   if (problem) return { kind: 'refuse', message: `not the host's certificate, and ${problem}` };
+  // a renewal expires later than the certificate it replaces: an older one cannot take the binding back
+  if (cert.notAfter < bound.notAfter) {
+    return { kind: 'refuse', message: 'an older certificate than the one the host is bound to' };
+  }
   return { kind: 'rebind', to: binding(cert) };
 }
