@@ -10,6 +10,9 @@ import * as pkijs from 'pkijs';
 import { engine } from './x509.js';
 
 const ITERATIONS = 2048;
+type KeyBagParams = Parameters<pkijs.PKCS8ShroudedKeyBag['makeInternalValues']>[0];
+/** pkijs makes the IV itself; the DOM's AesCbcParams type (loaded by the e2e type-check) wants one given. */
+const AES_256_CBC = { name: 'AES-CBC', length: 256 } as unknown as KeyBagParams['contentEncryptionAlgorithm'];
 const OID = {
   keyBag: '1.2.840.113549.1.12.10.1.2',
   certBag: '1.2.840.113549.1.12.10.1.3',
@@ -44,7 +47,7 @@ export async function buildPkcs12(input: {
   await keyBag.makeInternalValues(
     {
       password,
-      contentEncryptionAlgorithm: { name: 'AES-CBC', length: 256 },
+      contentEncryptionAlgorithm: AES_256_CBC,
       hmacHashAlgorithm: 'SHA-256',
       iterationCount: ITERATIONS,
     },

@@ -185,7 +185,8 @@ export type CertificateCheck =
 /**
  * The per-request check: the connection's certificate must be the one the host is bound to (not revoked,
  * not expired), or a renewal of it (from the device CA, naming the host's serial, current, not revoked,
- * expiring no earlier than the bound one), which rebinds. O(1): a comparison of fingerprints, a set lookup, a time comparison.
+ * expiring no earlier than the bound one), which rebinds. O(1): a comparison of fingerprints, a set lookup,
+ * a time comparison.
  */
 export function certificateCheck(
   host: Host,

@@ -68,7 +68,7 @@ describe('osquery TLS API (HTTPS, real store)', function () {
       expect((r.json as { hosts: unknown[] }).hosts).to.have.length(1);
     });
 
-    it('keeps two devices reporting the same serial apart: the first stays, the second waits (secret mode)', async () => {
+    it('keeps two devices of one serial apart: the first stays, the second waits (secret mode)', async () => {
       await enrollFrom(ts.client, ts.enrollSecret, WIN11, { serial: 'DUP-SERIAL', uuid: 'uuid-dup-a' });
       await enrollFrom(ts.client, ts.enrollSecret, WIN11, { serial: 'DUP-SERIAL', uuid: 'uuid-dup-b' });
       const r = await admin('/hosts/DUP-SERIAL');
