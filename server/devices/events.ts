@@ -33,6 +33,20 @@ const certData = (c: CertBinding | null) =>
 
 /** The audit entry of an event the osquery surface reported (actor: the host). */
 export function auditOf(e: DeviceEvent): AuditEvent {
+  if (e.type === 'device.enroll_refused') {
+    return {
+      type: 'device.enroll_conflict',
+      actor: `host:${e.serial}`,
+      serial: e.serial,
+      data: {
+        refused: true,
+        why: e.why,
+        hardware_uuid: e.hardwareUuid,
+        hostname: e.hostname,
+        established: e.established.map((h) => ({ host_id: h.id, hardware_uuid: h.hardwareUuid, hostname: h.hostname })),
+      },
+    };
+  }
   const base = { actor: `host:${e.host.serial}`, serial: e.host.serial };
   switch (e.type) {
     case 'device.enroll_conflict':
@@ -79,6 +93,18 @@ const device = (h: Host): string =>
 
 /** The webhook message of an event, or undefined for one that is only audited (a first binding). */
 export function messageOf(e: DeviceEvent): WebhookMessage | undefined {
+  if (e.type === 'device.enroll_refused') {
+    return message(
+      `:no_entry: Enrollment of ${escapeMrkdwn(e.serial)} refused: ${escapeMrkdwn(e.why)}`,
+      [
+        `*Presented hardware UUID:* ${escapeMrkdwn(e.hardwareUuid)}   *Hostname:* ${escapeMrkdwn(e.hostname)}`,
+        ...e.established.map(
+          (h) => `*Established device:* ${escapeMrkdwn(h.hardwareUuid)} (${escapeMrkdwn(h.hostname)}) keeps its access`,
+        ),
+      ],
+      'enroll_refused',
+    );
+  }
   const serial = escapeMrkdwn(e.host.serial);
   switch (e.type) {
     case 'device.enroll_conflict':

@@ -238,8 +238,23 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
     },
   };
 
+  // refused attempts on an established device: once per (serial, hardware UUID) in 10 minutes (an agent
+  // retries its enrollment with back-off; the enroll secret must not be a way to fill the audit log)
+  const refusedSeen = new Map<string, number>();
+  const repeated = (e: DeviceEvent): boolean => {
+    if (e.type !== 'device.enroll_refused') return false;
+    const key = `${e.serial}\u0000${e.hardwareUuid}`;
+    const now = deps.clock.now();
+    const last = refusedSeen.get(key);
+    if (last !== undefined && now - last < 10 * 60_000) return true;
+    if (refusedSeen.size >= 10_000) refusedSeen.clear();
+    refusedSeen.set(key, now);
+    return false;
+  };
+
   return {
     deviceEvent(e: DeviceEvent) {
+      if (repeated(e)) return;
       audit.later(auditOf(e));
       ctx.send(messageOf(e));
     },

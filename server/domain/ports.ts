@@ -433,6 +433,19 @@ export type DeviceEvent =
       inventoryUuid?: string | null;
     }
   | {
+      /**
+       * An enrollment of an established (active) device's serial refused for its certificate (certificate
+       * modes): someone without the device's certificate tried to enroll it. Audited as
+       * `device.enroll_conflict` with `refused: true`, at most once per (serial, hardware UUID) in 10 minutes.
+       */
+      type: 'device.enroll_refused';
+      serial: string;
+      hardwareUuid: string;
+      hostname: string;
+      why: string;
+      established: Host[];
+    }
+  | {
       /** A device active in the last hour enrolled again (on its old key it still could have talked). */
       type: 'device.reenrolled';
       host: Host;

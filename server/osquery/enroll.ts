@@ -70,7 +70,7 @@ async function decide(
   facts: { serial: string; hardwareUuid: string },
   cert: PresentedCert | null,
   now: number,
-): Promise<GateOutcome> {
+): Promise<{ gate: GateOutcome; existing: Host[] }> {
   const { serial, hardwareUuid } = facts;
   const [rejected, inventory, existing] = await Promise.all([
     deps.rejections.has(serial, hardwareUuid),
@@ -91,14 +91,31 @@ async function decide(
   // a new pending record counts against the cap (a re-enrollment of one already there does not)
   if (out.kind === 'enroll' && out.mayBePending && !out.same) {
     if ((await deps.hosts.countPending()) >= deps.enrollment.pendingMax) {
-      return {
-        kind: 'refuse',
-        reason: 'pending_full',
-        message: 'too many devices are waiting for approval; ask an administrator, then retry',
-      };
+      const message = 'too many devices are waiting for approval; ask an administrator, then retry';
+      return { gate: { kind: 'refuse', reason: 'pending_full', message }, existing };
     }
   }
-  return out;
+  return { gate: out, existing };
+}
+
+/** Someone without an established device's certificate tried to enroll its serial: the team hears of it. */
+function reportRefusal(
+  deps: EnrollDeps,
+  body: EnrollBody,
+  facts: { serial: string; hardwareUuid: string; hostname: string },
+  gate: Extract<GateOutcome, { kind: 'refuse' }>,
+  existing: readonly Host[],
+): void {
+  const established = existing.filter((h) => h.enrollState === 'active');
+  if (!established.length || (gate.reason !== 'certificate' && gate.reason !== 'certificate_not_bound')) return;
+  deps.devices.deviceEvent({
+    type: 'device.enroll_refused',
+    serial: facts.serial,
+    hardwareUuid: facts.hardwareUuid,
+    hostname: facts.hostname || body.host_identifier,
+    why: gate.message,
+    established,
+  });
 }
 
 /** Audits what the enrollment means for the device's identity (conflict, active re-enrollment, binding). */
@@ -134,8 +151,9 @@ export async function enroll(
     throw invalid(
       'enroll request has no usable device identity (host_identifier, system_info.uuid or hardware_serial)',
     );
-  const gate = await decide(deps, facts, cert, now);
+  const { gate, existing } = await decide(deps, facts, cert, now);
   if (gate.kind === 'refuse') {
+    reportRefusal(deps, body, facts, gate, existing);
     deps.log.warn(
       { event: 'host.enroll_refused', serial: facts.serial, hardwareUuid: facts.hardwareUuid, reason: gate.reason },
       `enroll refused: ${gate.message}`,

@@ -157,6 +157,13 @@ describe('device identity: attacks on enrollment (real server, HTTPS)', function
       }
       expect((await victim.post('/config', {})).status, "the victim's key still works").to.equal(200);
       expect((await verdict(ms.ts, 'VICTIM21')).decision).to.equal('allow');
+      // the team hears that someone without the certificate tried (once per hardware UUID, not per retry)
+      const tried = await auditOf(ms.ts, 'device.enroll_conflict', 'VICTIM21', 2);
+      expect(tried.map((e) => [e.data.refused, e.data.hardware_uuid])).to.have.deep.members([
+        [true, 'uuid-fake'],
+        [true, 'uuid-VICTIM21'],
+      ]);
+      expect(await hookMessages(ms.hook, 'Enrollment of VICTIM21 refused')).to.have.length(2);
       other.close();
       victimClient.close();
     });
