@@ -16,11 +16,12 @@
  *   openFoundation  logger, metrics, TLS files, store → audit → bootstrap (secrets, link key, admin token)
  *   startControl    work + node-key cache → control plane (control/plane.ts: engine → evaluation → runtime
  *                   model, startup reload → warm start → operations) → packs API
+ *   startDevices    device CA, certificates (revocation set), device service (pending, inventory, sync)
  *   startAccess     osquery service → auth, credentials, break glass (loaded, sweeping) → gateway verdicts
  *   buildHandlers   people pages, the koa app (admin, audit, break-glass, people routes), the bare
  *                   gateway and osquery handlers in front of it
- *   listen          the HTTPS server
- *   startTimers     last-seen flush, work sync, packs reload (file watch, SIGHUP)
+ *   listen          the HTTPS server (asking for client certificates in the certificate enrollment modes)
+ *   startTimers     last-seen flush, work sync, device sync, packs reload (file watch, SIGHUP)
  */
 import https from 'node:https';
 import fs from 'node:fs';
@@ -52,6 +53,8 @@ import { createAuditService } from './audit/service.js';
 import { auditRouter } from './audit/routes.js';
 import { createBreakGlassService } from './breakglass/service.js';
 import { createWebhookNotifier } from './breakglass/webhook.js';
+import { openDevices } from './devices/open.js';
+import { deviceRouter, deviceCaRouter } from './admin/devices.js';
 import { breakGlassRouter } from './breakglass/routes.js';
 import { verifyDeviceLink } from './people/link.js';
 import { createPeoplePages } from './people/routes.js';
@@ -78,6 +81,7 @@ export interface RunningServer {
 type Foundation = Awaited<ReturnType<typeof openFoundation>>;
 type Control = Awaited<ReturnType<typeof startControl>>;
 type Access = Awaited<ReturnType<typeof startAccess>>;
+type DevicesPhase = Awaited<ReturnType<typeof startDevices>>;
 
 /** Logger, metrics, TLS files, the store and its audit trail, and the first-start bootstrap. */
 async function openFoundation(config: Readonly<Config>, opts: StartOptions) {
@@ -124,13 +128,37 @@ async function startControl(config: Readonly<Config>, { clock, log, metrics, sto
   return { ...plane, work, nodeKeys, packsApi };
 }
 
+/** Device identity: the device CA, certificates and their revocation set, the device service. */
+async function startDevices(config: Readonly<Config>, { clock, log, store, audit }: Foundation, control: Control) {
+  const webhook = createWebhookNotifier({ log, fetch: (url, init) => fetch(url, init) });
+  const devices = await openDevices({
+    settings: config,
+    store,
+    audit,
+    live: { nodeKeys: control.nodeKeys, engine: control.engine, recheck: control.ops.recheck },
+    notify: (message) => {
+      const policy = control.engine.policy() ?? control.model.policy();
+      const url = policy.webhook ?? policy.breakGlass.webhook;
+      if (url) void webhook.send(url, message);
+    },
+    clock,
+    log,
+  });
+  return { ...devices, webhook };
+}
+
 /** Who gets in: the osquery service (node keys), API tokens and credentials, break glass, gateway verdicts. */
-async function startAccess(config: Readonly<Config>, foundation: Foundation, control: Control) {
+async function startAccess(config: Readonly<Config>, foundation: Foundation, control: Control, dev: DevicesPhase) {
   const { clock, log, metrics, store, audit, boot } = foundation;
   const { engine, evaluation, model, work, nodeKeys, ops } = control;
   const osq = createOsqueryService({
     hosts: store.hosts,
     secrets: store.secrets,
+    inventory: store.inventory,
+    rejections: store.rejections,
+    revoked: dev.certs.revoked,
+    enrollment: { mode: config.enrollMode, unknown: config.enrollUnknown, pendingMax: config.pendingMax },
+    devices: dev.service,
     results: store.results,
     work,
     nodeKeys,
@@ -151,6 +179,7 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     audit,
     clock,
     tokenRevoked: auth.invalidate,
+    unenrollBySecret: dev.service.unenrollBySecret,
   });
   const breakGlass = createBreakGlassService({
     repo: store.breakGlass,
@@ -160,7 +189,7 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     grants: { add: (g) => engine.addGrant(g), remove: (id) => engine.removeGrant(id) },
     policy: () => engine.policy() ?? model.policy(),
     deviceKnown: async (serial) => (await store.hosts.findBySerial(serial)).length > 0,
-    webhook: createWebhookNotifier({ log, fetch: (url, init) => fetch(url, init) }),
+    webhook: dev.webhook,
   });
   await breakGlass.load();
   breakGlass.start();
@@ -205,7 +234,13 @@ function buildPeople(config: Readonly<Config>, foundation: Foundation, control: 
 }
 
 /** One request listener: the bare gateway and osquery handlers first (the hot paths), then the koa app. */
-function buildHandlers(config: Readonly<Config>, foundation: Foundation, control: Control, access: Access) {
+function buildHandlers(
+  config: Readonly<Config>,
+  foundation: Foundation,
+  control: Control,
+  access: Access,
+  dev: DevicesPhase,
+) {
   const { clock, log, metrics, store, audit, boot } = foundation;
   const { engine, model, ops, packsApi } = control;
   const { auth, breakGlass } = access;
@@ -239,6 +274,11 @@ function buildHandlers(config: Readonly<Config>, foundation: Foundation, control
       admin,
       auditRouter({ audit }, auth.requireRole),
       breakGlassRouter({ breakGlass, verifyLink }, auth.requireRole),
+      deviceRouter(
+        { devices: dev.service, certs: dev.certs, store, ca: dev.ca, mode: config.enrollMode },
+        auth.requireRole,
+      ),
+      deviceCaRouter({ certs: dev.certs, ca: dev.ca }),
       people.router,
     ],
   }).callback();
@@ -257,6 +297,7 @@ function buildHandlers(config: Readonly<Config>, foundation: Foundation, control
     maxBodyBytes: config.maxBodyBytes,
     metrics,
     renderError: failureRenderer('osquery', log.child({ component: 'osquery' })),
+    ...(dev.peerCert ? { peerCert: dev.peerCert } : {}),
   });
   return (req: IncomingMessage, res: ServerResponse): void => {
     if (!gateway(req, res) && !osquery(req, res)) void koa(req, res);
@@ -267,11 +308,14 @@ async function listen(
   config: Readonly<Config>,
   tls: TlsFiles,
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
+  clientCerts: DevicesPhase['tlsOptions'],
 ): Promise<{ server: https.Server; port: number }> {
   const server = https.createServer(
     {
       cert: fs.readFileSync(tls.cert),
       key: fs.readFileSync(tls.key),
+      // certificate modes: ask every client for a certificate, refuse none (people, gateways, admins have none)
+      ...(clientCerts ?? {}),
       minVersion: 'TLSv1.2',
       keepAliveTimeout: 75_000,
       headersTimeout: 20_000,
@@ -288,11 +332,16 @@ async function listen(
 }
 
 /** The background work once serving; returns what stops it. */
-function startTimers(log: Logger, control: Control, access: Access): () => void {
+function startTimers(log: Logger, control: Control, access: Access, dev: DevicesPhase): () => void {
   const seenTimer = setInterval(() => {
     void access.osq.flushSeen().catch((e: unknown) => log.error({ err: e }, 'last-seen flush failed'));
   }, 1000);
   seenTimer.unref();
+  // device decisions and revocations made by the CLI (another process) are picked up within 2 s
+  const devicesTimer = setInterval(() => {
+    void dev.service.sync().catch((e: unknown) => log.warn({ err: e }, 'device sync failed'));
+  }, 2000);
+  devicesTimer.unref();
   control.work.start(); // picks up work queued by the CLI every 2 s
   // packs/ and policy.yaml are the source of truth (GitOps, `trustgate apply`): reload when they change
   const packsWatch = watchPacksDir(control.model, log);
@@ -300,6 +349,7 @@ function startTimers(log: Logger, control: Control, access: Access): () => void 
   process.on('SIGHUP', onHup);
   return () => {
     clearInterval(seenTimer);
+    clearInterval(devicesTimer);
     packsWatch.stop();
     process.off('SIGHUP', onHup);
     control.work.stop();
@@ -334,9 +384,11 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   const foundation = await openFoundation(config, opts);
   const { log, tls, store, audit, boot } = foundation;
   const control = await startControl(config, foundation);
-  const access = await startAccess(config, foundation, control);
-  const { server, port } = await listen(config, tls, buildHandlers(config, foundation, control, access));
-  const stopTimers = startTimers(log, control, access);
+  const dev = await startDevices(config, foundation, control);
+  const access = await startAccess(config, foundation, control, dev);
+  const handlers = buildHandlers(config, foundation, control, access, dev);
+  const { server, port } = await listen(config, tls, handlers, dev.tlsOptions);
+  const stopTimers = startTimers(log, control, access, dev);
 
   const url = `https://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
   const startupMs = Math.round(performance.now() - t0);

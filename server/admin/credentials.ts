@@ -5,6 +5,7 @@
  */
 import type Router from '@koa/router';
 import { isoOf } from '../shared/clock.js';
+import { invalid } from '../shared/errors.js';
 import { actorOf } from './request.js';
 import type { AdminDeps, Guards } from './routes.js';
 import { parseBody, secretCreateBody, tokenCreateBody } from './schemas.js';
@@ -32,8 +33,14 @@ export function credentialRoutes(
     ctx.body = { name: record.name, secret, expires_at: record.expiresAt === null ? null : isoOf(record.expiresAt) };
   });
   r.delete('/enroll-secrets/:name', admin, async (ctx) => {
-    await deps.credentials.revokeEnrollSecret(ctx.params.name ?? '', actorOf(ctx));
-    ctx.status = 204;
+    const flag = ctx.query.revoke_hosts;
+    if (flag !== undefined && flag !== '1' && flag !== 'true' && flag !== '0' && flag !== 'false') {
+      throw invalid('revoke_hosts must be 1 or 0');
+    }
+    const revokeHosts = flag === '1' || flag === 'true';
+    const n = await deps.credentials.revokeEnrollSecret(ctx.params.name ?? '', actorOf(ctx), { revokeHosts });
+    if (!revokeHosts) ctx.status = 204;
+    else ctx.body = { name: ctx.params.name, hosts_unenrolled: n };
   });
 
   r.get('/tokens', admin, async (ctx) => {

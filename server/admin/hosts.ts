@@ -29,6 +29,8 @@ function hostJson(h: Host) {
     last_seen_at: isoOf(h.lastSeenAt),
     serial_conflict: h.serialConflict,
     enroll_secret: h.enrollSecretName,
+    enroll_state: h.enrollState,
+    pending_reason: h.pendingReason,
   };
 }
 

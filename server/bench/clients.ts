@@ -10,18 +10,23 @@ import tls from 'node:tls';
 import { closedLoop } from './loops.js';
 import { freePort } from './server-process.js';
 
-/** TLS handshakes per second against host:port, each a new connection (resuming one session if `resume`). */
+/**
+ * TLS handshakes per second against host:port, each a new connection (resuming one session if `resume`),
+ * presenting a client certificate when `client` is given.
+ */
 export async function tlsRate(
   host: string,
   port: number,
   caPem: string,
   seconds: number,
   resume: boolean,
+  client?: { cert: string; key: string },
 ): Promise<{ perSec: number; resumedShare: number }> {
   let session: Buffer | undefined;
+  const identity = client ? { cert: client.cert, key: client.key } : {};
   if (resume) {
     session = await new Promise<Buffer | undefined>((resolve) => {
-      const s = tls.connect({ host, port, ca: caPem, servername: 'localhost' });
+      const s = tls.connect({ host, port, ca: caPem, servername: 'localhost', ...identity });
       let got: Buffer | undefined;
       s.on('session', (b: Buffer) => {
         got = b;
@@ -40,7 +45,7 @@ export async function tlsRate(
     () =>
       new Promise<void>((resolve) => {
         const s = tls.connect(
-          { host, port, ca: caPem, servername: 'localhost', ...(session ? { session } : {}) },
+          { host, port, ca: caPem, servername: 'localhost', ...identity, ...(session ? { session } : {}) },
           () => {
             if (s.isSessionReused()) resumed++;
             s.destroy();

@@ -129,4 +129,15 @@ export interface BenchFigures {
   outageErrors: number;
   outageLost: number;
   outageDrainSeconds: number;
+  /** Client certificates (device-identity.ts): a certificate-mode server, each host its own identity. */
+  certHosts: number;
+  certEnrollPerSec: number;
+  certCpuMsPerStart: number;
+  certReadP50: number;
+  certReadP99: number;
+  certCpuMsPer1kReads: number;
+  certTlsFullPerSec: number;
+  certTlsResumedPerSec: number;
+  /** 100,000 inventory rows: CSV parse, validation, one transaction. */
+  inventoryImportSeconds: number;
 }

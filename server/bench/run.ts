@@ -25,6 +25,7 @@ import {
   type Bench,
 } from './phases.js';
 import { rssBytes } from './proc.js';
+import { clientCertificates, inventoryImport } from './device-identity.js';
 import { startServerProcess } from './server-process.js';
 
 export interface RunOptions {
@@ -50,6 +51,8 @@ interface Measured {
   pace: Awaited<ReturnType<typeof fixAccess>>;
   peakRssMiB: number;
   outage: Awaited<ReturnType<typeof coldStartAndOutage>>;
+  certs: Awaited<ReturnType<typeof clientCertificates>>;
+  inventoryImportSeconds: number;
 }
 
 /** Start-up, memory, check-ins, log ingest and the capacity they imply. */
@@ -135,8 +138,8 @@ function serviceFigures(m: Measured) {
   };
 }
 
-/** Every phase in order on one server process and one fleet. */
-async function measure(b: Bench): Promise<Measured> {
+/** Every phase in order on one server process and one fleet; then device identity on a server of its own. */
+async function measure(b: Bench, seed: number, serverEnv: Record<string, string>): Promise<Measured> {
   const enroll = await enrollment(b);
   const reads = await checkIns(b);
   const first = await firstReport(b);
@@ -148,7 +151,25 @@ async function measure(b: Bench): Promise<Measured> {
   const pace = await fixAccess(b);
   const peakRssMiB = rssBytes(b.server.pid, 'VmHWM') / 2 ** 20;
   const outage = await coldStartAndOutage(b);
-  return { enroll, reads, first, steady, lost, tls, gateway, evals, pace, peakRssMiB, outage };
+  b.clock.pause(); // the main fleet stands still while another server is measured
+  const certs = await clientCertificates({ n: b.n, d: b.d, seed, log: b.log, serverEnv });
+  b.log(`[${b.n}] inventory import`);
+  const inventoryImportSeconds = await inventoryImport();
+  return {
+    enroll,
+    reads,
+    first,
+    steady,
+    lost,
+    tls,
+    gateway,
+    evals,
+    pace,
+    peakRssMiB,
+    outage,
+    certs,
+    inventoryImportSeconds,
+  };
 }
 
 export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
@@ -170,8 +191,13 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
   });
   const b: Bench = { n, d, log, server, clock, transport, fleet, ownTransports: [] };
   try {
-    const m = await measure(b);
-    return { ...loadFigures(n, d, opts.cores, m), ...serviceFigures(m) };
+    const m = await measure(b, opts.seed ?? 1, opts.serverEnv ?? {});
+    return {
+      ...loadFigures(n, d, opts.cores, m),
+      ...serviceFigures(m),
+      ...m.certs,
+      inventoryImportSeconds: m.inventoryImportSeconds,
+    };
   } finally {
     await fleet.stop();
     transport.close();

@@ -8,6 +8,9 @@ import type { Config } from '../config/load.js';
 import { table, type Args } from './args.js';
 import { actor, need, out, UsageError } from './command.js';
 import { openCredentials } from './local.js';
+import { openDeviceAdmin } from './device-admin.js';
+import { createCredentials, type Credentials } from '../control/credentials.js';
+import { systemClock } from '../shared/clock.js';
 
 export async function tokenCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
   const sub = need(a, 1, 'token subcommand (create|revoke|list)');
@@ -57,6 +60,40 @@ export async function tokenCmd(a: Args, cfg: Readonly<Config>): Promise<number> 
   }
 }
 
+/** `secret revoke NAME [--revoke-hosts]`: with the flag, the hosts enrolled with it are unenrolled too. */
+async function revokeSecret(a: Args, cfg: Readonly<Config>, credentials: Credentials): Promise<number> {
+  const name = need(a, 2, 'secret NAME');
+  if (!a.bools.has('revoke-hosts')) {
+    await credentials.revokeEnrollSecret(name, actor());
+    out(
+      a.bools.has('json')
+        ? JSON.stringify({ revoked: name })
+        : `Revoked enroll secret ${name}: new enrollments with it are refused; enrolled hosts keep their node keys.`,
+    );
+    return 0;
+  }
+  const admin = await openDeviceAdmin(cfg);
+  try {
+    const withHosts = createCredentials({
+      tokens: admin.store.tokens,
+      secrets: admin.store.secrets,
+      audit: admin.audit,
+      clock: systemClock,
+      unenrollBySecret: admin.devices.service.unenrollBySecret,
+    });
+    const n = await withHosts.revokeEnrollSecret(name, actor(), { revokeHosts: true });
+    out(
+      a.bools.has('json')
+        ? JSON.stringify({ revoked: name, hosts_unenrolled: n })
+        : `Revoked enroll secret ${name} and unenrolled the ${n} host(s) enrolled with it ` +
+            '(a running server applies it within 2 s).',
+    );
+    return 0;
+  } finally {
+    await admin.close();
+  }
+}
+
 export async function secretCmd(a: Args, cfg: Readonly<Config>): Promise<number> {
   const sub = need(a, 1, 'secret subcommand (create|list|revoke)');
   const { store, credentials } = openCredentials(cfg);
@@ -94,16 +131,7 @@ export async function secretCmd(a: Args, cfg: Readonly<Config>): Promise<number>
         );
       return 0;
     }
-    if (sub === 'revoke') {
-      const name = need(a, 2, 'secret NAME');
-      await credentials.revokeEnrollSecret(name, actor());
-      out(
-        a.bools.has('json')
-          ? JSON.stringify({ revoked: name })
-          : `Revoked enroll secret ${name}: new enrollments with it are refused; enrolled hosts keep their node keys.`,
-      );
-      return 0;
-    }
+    if (sub === 'revoke') return await revokeSecret(a, cfg, credentials);
     throw new UsageError(`unknown secret subcommand "${sub}"`);
   } finally {
     await store.close();

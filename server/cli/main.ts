@@ -16,9 +16,21 @@ import { auditCmd } from './audit.js';
 import { configOf, err, out, UsageError } from './command.js';
 import { secretCmd, tokenCmd } from './credentials.js';
 import { hostCmd, hostsCmd, recheckCmd, verdictCmd } from './devices.js';
+import { DEVICE_CERT_HELP, deviceCertCmd } from './device-certs.js';
+import { DEVICES_HELP, devicesCmd } from './inventory.js';
 import { applyCmd, importCmd } from './packs.js';
 
-const BOOL_FLAGS = new Set(['json', 'help', 'failing', 'dry-run', 'exit-code', 'force']);
+const BOOL_FLAGS = new Set([
+  'json',
+  'help',
+  'failing',
+  'dry-run',
+  'exit-code',
+  'force',
+  'replace',
+  'no-p12',
+  'revoke-hosts',
+]);
 
 /** One setting in the help: its flag, its environment variable, its default. */
 const settingLine = (s: (typeof SETTING_DOCS)[number]): string =>
@@ -34,7 +46,7 @@ Commands:
   token revoke NAME|ID                revoke a token
   token list                          list tokens (never their secrets)
   secret create NAME [--expires-in 30d] [--value V]   create an enroll secret; printed once
-  secret list | secret revoke NAME    list or revoke enroll secrets
+  secret list | secret revoke NAME [--revoke-hosts]   list or revoke enroll secrets (and unenroll its hosts)
   hosts [--failing] [--platform P]    list enrolled hosts with their decisions
   host SERIAL                         one host: checks, decisions, recent status logs
   verdict SERIAL --resource R [--user U] [--exit-code]   the decision and its reasons
@@ -42,6 +54,8 @@ Commands:
   apply DIR|FILE [--dry-run]          validate and install packs (*.json, *.conf) and policy.yaml
   import fleet FILE [--out F]         convert Fleet policy YAML into a pack of checks
   audit verify                        verify the audit log's hash chain
+${DEVICES_HELP}
+${DEVICE_CERT_HELP}
   simulate --hosts N --server URL     run simulated osquery agents (see --help)
 
 Every command accepts --json (machine output) and the settings below (flag or env var):
@@ -88,6 +102,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await applyCmd(a, cfg);
       case 'audit':
         return await auditCmd(a, cfg);
+      case 'devices':
+        return await devicesCmd(a, cfg);
+      case 'device-cert':
+        return await deviceCertCmd(a, cfg);
       default:
         throw new UsageError(`unknown command "${cmd}"`);
     }

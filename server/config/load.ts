@@ -32,6 +32,18 @@ export interface Config {
   /** Who people contact, shown on the remediation page. */
   helpText?: string;
   helpUrl?: string;
+  /** What proves a device at enrollment (README "Threat model"). */
+  enrollMode: 'secret' | 'inventory' | 'certificate' | 'inventory+certificate';
+  /** What the inventory modes do with a serial the inventory does not list. */
+  enrollUnknown: 'refuse' | 'pending';
+  /** Pending hosts kept at most (beyond it new pending enrollments are refused). */
+  pendingMax: number;
+  /** PEM bundle of the CA(s) issuing device certificates; unset: Trustgate's own, certs/device-ca.crt. */
+  deviceCaFile?: string;
+  /** Which certificate field must equal the reported hardware serial. */
+  deviceCertIdentity: 'cn' | 'san-uri' | 'san-dns';
+  /** `san-uri`: the URI prefix before the serial. */
+  deviceCertUriPrefix: string;
 }
 
 /** Settings: env var name, flag name, JSON schema. Documented in the README. */
@@ -96,6 +108,36 @@ const SETTINGS = {
     env: 'TRUSTGATE_HELP_URL',
     flag: 'help-url',
     schema: { type: 'string', pattern: '^(https?|mailto|slack):' },
+  },
+  enrollMode: {
+    env: 'TRUSTGATE_ENROLL_MODE',
+    flag: 'enroll-mode',
+    schema: {
+      type: 'string',
+      enum: ['secret', 'inventory', 'certificate', 'inventory+certificate'],
+      default: 'secret',
+    },
+  },
+  enrollUnknown: {
+    env: 'TRUSTGATE_ENROLL_UNKNOWN',
+    flag: 'enroll-unknown',
+    schema: { type: 'string', enum: ['refuse', 'pending'], default: 'refuse' },
+  },
+  pendingMax: {
+    env: 'TRUSTGATE_PENDING_MAX',
+    flag: 'pending-max',
+    schema: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 1000 },
+  },
+  deviceCaFile: { env: 'TRUSTGATE_DEVICE_CA_FILE', flag: 'device-ca-file', schema: { type: 'string', minLength: 1 } },
+  deviceCertIdentity: {
+    env: 'TRUSTGATE_DEVICE_CERT_IDENTITY',
+    flag: 'device-cert-identity',
+    schema: { type: 'string', enum: ['cn', 'san-uri', 'san-dns'], default: 'cn' },
+  },
+  deviceCertUriPrefix: {
+    env: 'TRUSTGATE_DEVICE_CERT_URI_PREFIX',
+    flag: 'device-cert-uri-prefix',
+    schema: { type: 'string', minLength: 1, maxLength: 200, default: 'urn:trustgate:device:' },
   },
 } as const;
 

@@ -54,6 +54,8 @@ export interface CredentialDeps {
   clock: Clock;
   /** Told right after a token is revoked (the server's token cache drops it at once). */
   tokenRevoked?(): void;
+  /** Unenrolls the hosts whose latest enrollment used a secret (revoke with `revokeHosts`); how many. */
+  unenrollBySecret?(name: string, actor: string): Promise<number>;
 }
 
 /** Create and revoke credentials, each audited with its actor. Revoking an unknown one is `not_found`. */
@@ -66,7 +68,11 @@ export interface Credentials {
     input: { name: string; expiresIn?: string; value?: string },
     actor: string,
   ): Promise<{ secret: string; record: EnrollSecret }>;
-  revokeEnrollSecret(name: string, actor: string): Promise<void>;
+  /**
+   * Revokes an enroll secret: new enrollments with it are refused. With `revokeHosts`, the hosts whose
+   * latest enrollment used it are unenrolled too (their node keys stop working); returns how many.
+   */
+  revokeEnrollSecret(name: string, actor: string, opts?: { revokeHosts?: boolean }): Promise<number>;
 }
 
 export function createCredentials(deps: CredentialDeps): Credentials {
@@ -96,9 +102,16 @@ export function createCredentials(deps: CredentialDeps): Credentials {
       await audit.record({ type: 'admin.secret.created', actor, data: { name, expires_at: expires } });
       return minted;
     },
-    async revokeEnrollSecret(name, actor) {
+    async revokeEnrollSecret(name, actor, opts = {}) {
+      if (opts.revokeHosts && !deps.unenrollBySecret) throw invalid('unenrolling hosts is not available here');
       if (!(await deps.secrets.revoke(name, clock.now()))) throw notFound(`active enroll secret "${name}"`);
-      await audit.record({ type: 'admin.secret.revoked', actor, data: { name } });
+      const hosts = opts.revokeHosts && deps.unenrollBySecret ? await deps.unenrollBySecret(name, actor) : 0;
+      await audit.record({
+        type: 'admin.secret.revoked',
+        actor,
+        data: { name, ...(opts.revokeHosts ? { hosts_unenrolled: hosts } : {}) },
+      });
+      return hosts;
     },
   };
 }

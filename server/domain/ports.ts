@@ -8,13 +8,19 @@ import type {
   ApiToken,
   AuditEntry,
   BreakGlassGrant,
+  CertBinding,
   CheckState,
   CheckStateColumns,
+  DeviceCertRecord,
   DistributedQuery,
+  EnrollRejection,
   EnrollSecret,
+  EnrollState,
   GrantStatus,
   Host,
   HostDetails,
+  InventoryDevice,
+  PendingReason,
   IngestBatch,
   IngestOutcome,
   LatestResult,
@@ -41,6 +47,15 @@ export type EnrollRecord = Pick<
   details: HostDetails;
   nodeKeyHash: string;
   at: number;
+  /**
+   * The state the enrollment gate decided. The store keeps one invariant itself, atomically: a serial has
+   * at most one active host, so an `active` enrollment of a serial another active host (other hardware)
+   * holds is stored `pending` with reason `serial_conflict` (the established device keeps its record).
+   */
+  state: EnrollState;
+  pendingReason: PendingReason | null;
+  /** Binds the host to this certificate; absent leaves the binding as it is. */
+  cert?: CertBinding;
 };
 
 export interface EnrollOutcome {
@@ -49,6 +64,15 @@ export interface EnrollOutcome {
   reenrolled: boolean;
   /** Hash of the node key this enrollment replaced, so caches can drop it. */
   revokedNodeKeyHash: string | null;
+  /** The active hosts of the serial when this enrollment was held pending as a `serial_conflict`. */
+  conflictWith: Host[];
+}
+
+/** A host removed by a bulk unenroll, with the key hash caches must drop. */
+export interface UnenrolledHost {
+  id: number;
+  serial: string;
+  nodeKeyHash: string | null;
 }
 
 export interface HostFilter {
@@ -72,6 +96,77 @@ export interface HostRepo {
   /** Removes the host and everything about it; its node key stops working. Returns the key hash. */
   unenroll(id: number): Promise<string | null>;
   count(): Promise<number>;
+  /** Sets a host's enrollment state; the host after the change and its node key hash, or undefined. */
+  setEnrollState(
+    id: number,
+    state: EnrollState,
+    reason: PendingReason | null,
+  ): Promise<{ host: Host; nodeKeyHash: string | null } | undefined>;
+  /** Binds the host to a (renewed) device certificate. */
+  bindCert(id: number, cert: CertBinding): Promise<void>;
+  /** Hosts waiting for an admin, oldest first. */
+  listPending(): Promise<Host[]>;
+  countPending(): Promise<number>;
+  /** Every host's id, serial and state (a cheap read to reconcile in-memory views after another process acted). */
+  states(): Promise<Array<{ id: number; serial: string; state: EnrollState }>>;
+  /** Unenrolls every host whose latest enrollment used this enroll secret. */
+  unenrollBySecret(name: string): Promise<UnenrolledHost[]>;
+}
+
+/** A validated inventory row, before it is stored. */
+export type InventoryRow = Pick<InventoryDevice, 'serial' | 'hardwareUuid' | 'owners' | 'assetTag'>;
+
+/** What an inventory import did (or, dry run, would do). */
+export interface InventoryImportOutcome {
+  added: number;
+  updated: number;
+  unchanged: number;
+  /** Rows removed because the file did not list them (`replace`). */
+  removed: number;
+}
+
+export interface DeviceInventoryRepo {
+  /**
+   * Upserts every row by serial in one transaction (all or nothing). A row without a hardware UUID keeps
+   * the one stored (bound at first enrollment). `replace` also removes the devices the rows do not list;
+   * `dryRun` only counts.
+   */
+  import(
+    rows: readonly InventoryRow[],
+    opts: { source: string; at: number; replace?: boolean; dryRun?: boolean },
+  ): Promise<InventoryImportOutcome>;
+  get(serial: string): Promise<InventoryDevice | undefined>;
+  list(filter?: { search?: string; limit?: number; offset?: number }): Promise<InventoryDevice[]>;
+  count(): Promise<number>;
+  remove(serial: string): Promise<boolean>;
+  /** Trust on first use: records the hardware UUID of a device whose row had none. */
+  bindHardwareUuid(serial: string, hardwareUuid: string, at: number): Promise<void>;
+  /** An admin approved this device: the row is added, or its hardware UUID set, keeping owners and tag. */
+  approve(serial: string, hardwareUuid: string, at: number): Promise<void>;
+}
+
+export interface EnrollRejectionRepo {
+  add(r: EnrollRejection): Promise<void>;
+  has(serial: string, hardwareUuid: string): Promise<boolean>;
+  list(): Promise<EnrollRejection[]>;
+  /** Clears the rejections of a serial (one hardware UUID's when given); how many. */
+  clear(serial: string, hardwareUuid?: string): Promise<number>;
+}
+
+export interface DeviceCertRepo {
+  /** Records a certificate Trustgate issued. */
+  recordIssued(rec: DeviceCertRecord): Promise<void>;
+  /**
+   * Revokes by fingerprint (an unknown one is recorded, so external certificates can be revoked) or every
+   * unrevoked certificate of a device serial; the records revoked now.
+   */
+  revoke(
+    which: { sha256: string } | { deviceSerial: string },
+    by: { actor: string; reason: string; at: number },
+  ): Promise<DeviceCertRecord[]>;
+  list(filter?: { deviceSerial?: string; revoked?: boolean }): Promise<DeviceCertRecord[]>;
+  /** Every revoked certificate (for the revocation set and the CRL). */
+  revoked(): Promise<DeviceCertRecord[]>;
 }
 
 export interface EnrollSecretRepo {
@@ -210,6 +305,9 @@ export interface Store {
   breakGlass: BreakGlassRepo;
   audit: AuditRepo;
   settings: SettingsRepo;
+  inventory: DeviceInventoryRepo;
+  rejections: EnrollRejectionRepo;
+  deviceCerts: DeviceCertRepo;
   /** True when the database answers (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -235,6 +333,19 @@ export type AuditEventType =
   | 'host.enrolled'
   | 'host.recheck'
   | 'decision.changed'
+  // device identity (issue #12): enrollment conflicts, approvals, certificates, inventory
+  | 'device.enroll_conflict'
+  | 'device.reenrolled'
+  | 'device.approved'
+  | 'device.rejected'
+  | 'device.rejection_cleared'
+  | 'device.unenrolled'
+  | 'device.cert_bound'
+  | 'device.cert_rebound'
+  | 'device.cert_issued'
+  | 'device.cert_revoked'
+  | 'device.inventory_imported'
+  | 'device.inventory_removed'
   // break glass (SPEC §6)
   | 'break_glass.requested'
   | 'break_glass.refused'
@@ -304,6 +415,55 @@ export interface DistributedWork {
   complete: DistributedRepo['complete'];
 }
 
+// ───────────────────────────── device events ─────────────────────────────
+
+/**
+ * What the osquery surface tells about a device's identity as it happens: audited and sent to the webhook
+ * by the device service (the security team wants to hear of each at once).
+ */
+export type DeviceEvent =
+  | {
+      /** A second device claims a known serial, or hardware that does not match the inventory: held pending. */
+      type: 'device.enroll_conflict';
+      host: Host;
+      reason: PendingReason;
+      /** The active hosts of the serial (serial_conflict), or none. */
+      established: Host[];
+      /** The inventory's hardware UUID (inventory_mismatch). */
+      inventoryUuid?: string | null;
+    }
+  | {
+      /**
+       * An enrollment of an established (active) device's serial refused for its certificate (certificate
+       * modes): someone without the device's certificate tried to enroll it. Audited as
+       * `device.enroll_conflict` with `refused: true`, at most once per (serial, hardware UUID) in 10 minutes.
+       */
+      type: 'device.enroll_refused';
+      serial: string;
+      hardwareUuid: string;
+      hostname: string;
+      why: string;
+      established: Host[];
+    }
+  | {
+      /** A device active in the last hour enrolled again (on its old key it still could have talked). */
+      type: 'device.reenrolled';
+      host: Host;
+      previousSeenAt: number;
+    }
+  | {
+      /** A host's certificate binding: first bound (`from` null) or replaced by a renewed one. */
+      type: 'device.cert_bound' | 'device.cert_rebound';
+      host: Host;
+      from: CertBinding | null;
+      to: CertBinding;
+    };
+
+export interface DeviceEventSink {
+  /** Never throws, never blocks the request: audit and webhook delivery happen in the background. */
+  deviceEvent(e: DeviceEvent): void;
+}
+
 // ───────────────────────────── node keys ─────────────────────────────
 
 /**
@@ -315,4 +475,6 @@ export interface NodeKeyCache {
   get(hash: string): Host | undefined;
   set(hash: string, host: Host): void;
   delete(hash: string): void;
+  /** Drops every entry (another process changed hosts: each is read again at its next check-in). */
+  clear(): void;
 }

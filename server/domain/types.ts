@@ -38,6 +38,88 @@ export interface Host {
   serialConflict: boolean;
   /** Name of the enroll secret used for the latest enrollment. */
   enrollSecretName: string;
+  /** `pending`: held for an admin (no packs, results not stored, every verdict denies `pending_enrollment`). */
+  enrollState: EnrollState;
+  /** Why a pending host waits; null when active. */
+  pendingReason: PendingReason | null;
+  /** The device certificate the host is bound to (certificate modes); null when none. */
+  cert: CertBinding | null;
+}
+
+export type EnrollState = 'active' | 'pending';
+export type PendingReason = 'unknown_serial' | 'serial_conflict' | 'inventory_mismatch';
+
+/**
+ * What proves the device at enrollment (server setting, not policy): `secret` (anyone with the enroll
+ * secret), `inventory` (company devices only), `certificate` (a device certificate naming the serial), or both.
+ */
+export type EnrollMode = 'secret' | 'inventory' | 'certificate' | 'inventory+certificate';
+
+export const ENROLL_MODES: readonly EnrollMode[] = ['secret', 'inventory', 'certificate', 'inventory+certificate'];
+export const modeNeedsInventory = (m: EnrollMode): boolean => m === 'inventory' || m === 'inventory+certificate';
+export const modeNeedsCertificate = (m: EnrollMode): boolean => m === 'certificate' || m === 'inventory+certificate';
+
+/**
+ * A device certificate as bound to a host. Fingerprints are lower-case hex without separators (SHA-256 is
+ * what Trustgate matches; SHA-1 is what nginx's `$ssl_client_fingerprint` and osquery's `certificates`
+ * table report); `serial` is the certificate serial in upper-case hex, as nginx's `$ssl_client_serial`.
+ */
+export interface CertBinding {
+  sha256: string;
+  sha1: string;
+  serial: string;
+  notAfter: number;
+}
+
+/** The client certificate a TLS connection presented, read once per connection. */
+export interface PresentedCert extends CertBinding {
+  notBefore: number;
+  /**
+   * The device identity the certificate names (the configured field: CN, or the one matching SAN URI /
+   * DNS name); null when the field is absent or appears more than once (ambiguous: refused).
+   */
+  identity: string | null;
+  /** The chain verified to the device CA at the handshake (Node's `socket.authorized`). */
+  authorized: boolean;
+  /** Why it did not verify, when it did not. */
+  authorizationError: string | null;
+}
+
+/** One device of the inventory (company devices), as imported from an MDM or asset export. */
+export interface InventoryDevice {
+  serial: string;
+  /** Lower-case; null when the export has none (the first enrollment binds it: trust on first use). */
+  hardwareUuid: string | null;
+  /** Lower-cased e-mail addresses (the canonical form of a person). */
+  owners: string[];
+  assetTag: string | null;
+  /** The file name it was imported from, `api`, or `approved` (an admin approved a pending device). */
+  source: string;
+  importedAt: number;
+  updatedAt: number;
+}
+
+/** A device certificate Trustgate issued, or one it revoked (external ones: by fingerprint only). */
+export interface DeviceCertRecord {
+  sha256: string;
+  sha1: string | null;
+  certSerial: string | null;
+  deviceSerial: string | null;
+  notBefore: number | null;
+  notAfter: number | null;
+  /** null for an external certificate revoked by fingerprint. */
+  issuedAt: number | null;
+  revokedAt: number | null;
+  revokedBy: string | null;
+  revokeReason: string | null;
+}
+
+/** A (serial, hardware UUID) pair an admin rejected: refused at enrollment until cleared. */
+export interface EnrollRejection {
+  serial: string;
+  hardwareUuid: string;
+  rejectedAt: number;
+  rejectedBy: string;
 }
 
 export type Role = 'admin' | 'gateway' | 'viewer';
@@ -150,6 +232,8 @@ export interface Policy {
   tiers: Record<string, Tier>;
   resources: Record<string, Resource>;
   breakGlass: BreakGlassPolicy;
+  /** Where device-identity events (enrollment conflicts, approvals) are sent; else `breakGlass.webhook`. */
+  webhook?: string;
   /** The source document as loaded (for GET /api/v1/policy). */
   source: unknown;
 }
@@ -305,7 +389,7 @@ export interface CheckState {
 
 /** Reasons are a closed vocabulary (plus check ids, which name the failing check). */
 export type ReasonStatus = CheckStatus | 'stale' | 'missing';
-export type DeviceReason = 'unknown_device' | 'serial_conflict';
+export type DeviceReason = 'unknown_device' | 'serial_conflict' | 'pending_enrollment';
 
 export interface DistributedQuery {
   id: string;

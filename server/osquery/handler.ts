@@ -5,13 +5,16 @@
  * /api/v1/osquery/* serve the same handlers. Enroll and carve/block are authenticated by secret / session
  * id; everything else by node key (body `node_key`, or `Authorization: NodeKey <key>` from osquery ≥ 5.23).
  *
+ * In the certificate modes the connection's client certificate (read once per connection by `peerCert`)
+ * goes with every call: enrollment proves the device with it, every other request is held to it.
+ *
  * Every answer is JSON. Failures always carry "error" (osquery reads a body without it as success and
  * would drop its buffered logs), unknown node keys add `node_invalid: true`; statuses, bodies and headers
  * come from the one failure renderer in http/errors.ts (injected, as for the gateway).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { Host } from '../domain/types.js';
+import type { Host, PresentedCert } from '../domain/types.js';
 import type { Metrics } from '../shared/metrics.js';
 import { AppError } from '../shared/errors.js';
 import { readJsonBody, sendFailure, sendOk, type FailureRenderer } from '../shared/bare-http.js';
@@ -31,6 +34,8 @@ export interface OsqueryHandlerDeps {
   maxBodyBytes: number;
   /** The failure rendering of the osquery surface (status table, body, headers, the log line). */
   renderError: FailureRenderer;
+  /** The client certificate of the request's connection (cached per connection); absent: none is asked for. */
+  peerCert?: (req: IncomingMessage) => PresentedCert | null;
   metrics?: Metrics;
 }
 
@@ -50,10 +55,14 @@ function nodeKeyOf(req: IncomingMessage, body: unknown): string | undefined {
 }
 
 /** The endpoints by the path after the prefix: [endpoint name (metrics label), handler]. */
-function osqueryRoutes(svc: OsqueryService): Map<string, [string, Endpoint]> {
-  const node = (req: IncomingMessage, body: unknown): Promise<Host> => svc.authenticate(nodeKeyOf(req, body));
-  const enroll: Endpoint = async (body) => {
-    const { nodeKey } = await svc.enroll(parse(enrollBody, body, 'enroll request'));
+function osqueryRoutes(
+  svc: OsqueryService,
+  peerCert: (req: IncomingMessage) => PresentedCert | null,
+): Map<string, [string, Endpoint]> {
+  const node = (req: IncomingMessage, body: unknown): Promise<Host> =>
+    svc.authenticate(nodeKeyOf(req, body), peerCert(req));
+  const enroll: Endpoint = async (body, req) => {
+    const { nodeKey } = await svc.enroll(parse(enrollBody, body, 'enroll request'), peerCert(req));
     return { node_key: nodeKey, node_invalid: false };
   };
   const config: Endpoint = async (body, req) => svc.config(await node(req, body));
@@ -93,7 +102,7 @@ function osqueryRoutes(svc: OsqueryService): Map<string, [string, Endpoint]> {
 
 export function createOsqueryHandler(deps: OsqueryHandlerDeps): OsqueryHandler {
   const { metrics } = deps;
-  const routes = osqueryRoutes(deps.svc);
+  const routes = osqueryRoutes(deps.svc, deps.peerCert ?? (() => null));
 
   async function handle(
     req: IncomingMessage,

@@ -107,7 +107,9 @@ export function platformOf(osPlatform: string, buildPlatform: string, platformTy
 }
 
 /** Facts for the host record from an enroll body. The device key is the hardware serial, else the UUID. */
-export function enrollFacts(body: EnrollBody): Omit<EnrollRecord, 'nodeKeyHash' | 'enrollSecretName' | 'at'> {
+export function enrollFacts(
+  body: EnrollBody,
+): Omit<EnrollRecord, 'nodeKeyHash' | 'enrollSecretName' | 'at' | 'state' | 'pendingReason' | 'cert'> {
   const d = body.host_details ?? {};
   const os = d.os_version ?? {};
   const oq = d.osquery_info ?? {};

@@ -4,33 +4,35 @@
  * store has durably committed it (the store group-commits concurrent batches). It calls out, never back
  * in: pending queries and attention come from the DistributedWork port, cached node keys from a
  * NodeKeyCache that unenroll drops keys from, packs and posture from functions it is given. This file
- * owns authentication, ingest (log batches and recheck answers) and last-seen times; enrollment is in
- * enroll.ts, carves in carves.ts.
+ * owns authentication (node key, and in the certificate modes the connection's certificate against the
+ * host's binding: an O(1) check per request), ingest (log batches and recheck answers) and last-seen times;
+ * a host held pending for an admin is answered without packs, queries or storage. Enrollment is in
+ * enroll.ts (decided by enroll-gate.ts), carves in carves.ts.
  */
 import type {
   CarveRepo,
   DistributedPoll,
   DistributedWork,
-  EnrollSecretRepo,
   HostRepo,
   NodeKeyCache,
   ResultRepo,
 } from '../domain/ports.js';
-import type { Host, IngestBatch, LatestResult, ResultUpdate } from '../domain/types.js';
+import type { Host, IngestBatch, LatestResult, PresentedCert, ResultUpdate } from '../domain/types.js';
+import { modeNeedsCertificate } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
-import { AppError, unauthenticated } from '../shared/errors.js';
+import { AppError, forbidden, unauthenticated } from '../shared/errors.js';
 import { sha256Hex } from '../shared/crypto.js';
 import { TtlCache } from '../shared/ttl-cache.js';
 import { addCarveBlock, beginCarve } from './carves.js';
-import { enroll } from './enroll.js';
+import { enroll, type EnrollDeps } from './enroll.js';
+import { certificateCheck } from './enroll-gate.js';
 import { normalizeResults, normalizeStatuses, toInt, toRow } from './normalize.js';
 import type { CarveBeginBody, CarveBlockBody, DistributedWriteBody, EnrollBody, LogBody } from './schemas.js';
 
-export interface OsqueryDeps {
-  hosts: Pick<HostRepo, 'enroll' | 'findByNodeKeyHash' | 'touch'>;
-  secrets: Pick<EnrollSecretRepo, 'active'>;
+export interface OsqueryDeps extends Omit<EnrollDeps, 'hosts' | 'metrics'> {
+  hosts: Pick<HostRepo, 'enroll' | 'findBySerial' | 'countPending' | 'findByNodeKeyHash' | 'touch' | 'bindCert'>;
   results: Pick<ResultRepo, 'ingestBatch'>;
   /** Pending distributed queries and attention (shared with the control plane). */
   work: Pick<DistributedWork, 'poll' | 'complete'>;
@@ -45,15 +47,15 @@ export interface OsqueryDeps {
   checkQueryKey(checkId: string): string | undefined;
   /** Called after a committed batch changed latest results: evaluates posture. */
   onResults(host: Host, latest: LatestResult[]): Promise<void> | void;
-  onEnrolled(host: Host, reenrolled: boolean): Promise<void> | void;
   clock: Clock;
   log: Logger;
   metrics?: Metrics;
 }
 
 export interface OsqueryService {
-  enroll(body: EnrollBody): Promise<{ nodeKey: string; host: Host }>;
-  authenticate(nodeKey: string | undefined): Promise<Host>;
+  /** `cert`: the connection's client certificate (certificate modes), null when it presented none. */
+  enroll(body: EnrollBody, cert?: PresentedCert | null): Promise<{ nodeKey: string; host: Host }>;
+  authenticate(nodeKey: string | undefined, cert?: PresentedCert | null): Promise<Host>;
   config(host: Host): string;
   log(host: Host, body: LogBody): Promise<{ rows: number; skipped: number }>;
   distributedRead(host: Host): Promise<DistributedPoll>;
@@ -132,9 +134,49 @@ async function recheckUpdates(
   return updates;
 }
 
+/** The config of a host held pending: the options, no packs (cached per config text; a handful exist). */
+function pendingConfigs(): (config: string) => string {
+  const cache = new Map<string, string>();
+  return (config) => {
+    let out = cache.get(config);
+    if (out === undefined) {
+      const { options } = JSON.parse(config) as { options?: unknown };
+      out = JSON.stringify({ options: options ?? {}, packs: {} });
+      if (cache.size >= 64) cache.clear();
+      cache.set(config, out);
+    }
+    return out;
+  };
+}
+
+/** Holds a host to its certificate (certificate modes); a renewal rebinds, audited. */
+async function checkCertificate(
+  deps: Pick<OsqueryDeps, 'clock' | 'revoked' | 'log' | 'metrics' | 'hosts' | 'devices'>,
+  host: Host,
+  cert: PresentedCert | null,
+): Promise<void> {
+  const check = certificateCheck(host, cert, deps.clock.now(), (sha) => deps.revoked(sha));
+  if (check.kind === 'ok') return;
+  if (check.kind === 'refuse') {
+    deps.log.warn(
+      { event: 'host.certificate_refused', serial: host.serial, hostId: host.id, why: check.message },
+      'osquery request refused: certificate',
+    );
+    deps.metrics?.enrollRefused.inc({ reason: 'request_certificate' });
+    throw unauthenticated(`client certificate refused: ${check.message}`);
+  }
+  await deps.hosts.bindCert(host.id, check.to);
+  const from = host.cert;
+  host.cert = check.to;
+  deps.devices.deviceEvent({ type: 'device.cert_rebound', host, from, to: check.to });
+}
+
 export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
   const { clock, nodeKeys } = deps;
   const seen = new Map<number, number>();
+  const certs = modeNeedsCertificate(deps.enrollment.mode);
+  const pendingConfig = pendingConfigs();
+  const enrollDeps: EnrollDeps = { ...deps, ...(deps.metrics ? { metrics: deps.metrics } : {}) };
 
   function markSeen(host: Host): void {
     const now = clock.now();
@@ -142,10 +184,13 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
     host.lastSeenAt = now;
   }
 
-  return {
-    enroll: (body) => enroll(deps, body),
+  /** A pending host's request is acknowledged but nothing is stored or evaluated (counted). */
+  const pendingDrop = (endpoint: string): void => deps.metrics?.pendingDropped.inc({ endpoint });
 
-    async authenticate(nodeKey) {
+  return {
+    enroll: (body, cert) => enroll(enrollDeps, body, cert ?? null),
+
+    async authenticate(nodeKey, cert) {
       if (!nodeKey) throw unauthenticated('missing node key');
       const hash = sha256Hex(nodeKey);
       let host = nodeKeys.get(hash);
@@ -154,15 +199,21 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
         if (!host) throw unauthenticated('invalid node key');
         nodeKeys.set(hash, host);
       }
+      if (certs) await checkCertificate(deps, host, cert ?? null);
       markSeen(host);
       return host;
     },
 
     config(host) {
-      return deps.configFor(host);
+      const config = deps.configFor(host);
+      return host.enrollState === 'pending' ? pendingConfig(config) : config;
     },
 
     async log(host, body) {
+      if (host.enrollState === 'pending') {
+        pendingDrop('log');
+        return { rows: 0, skipped: 0 };
+      }
       const data = Array.isArray(body.data) ? body.data : [];
       const batch: IngestBatch = { hostId: host.id, receivedAt: clock.now(), results: [], statuses: [] };
       if (body.log_type === 'status') batch.statuses = normalizeStatuses(data);
@@ -170,11 +221,16 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
       return commitBatch(deps, host, batch, 'log');
     },
 
-    distributedRead(host) {
+    async distributedRead(host) {
+      if (host.enrollState === 'pending') return { queries: {} };
       return deps.work.poll(host.id, clock.now());
     },
 
     async distributedWrite(host, body) {
+      if (host.enrollState === 'pending') {
+        pendingDrop('distributed_write');
+        return;
+      }
       const now = clock.now();
       const updates = await recheckUpdates(deps, host, body, now);
       if (updates.length) {
@@ -183,7 +239,10 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
       }
     },
 
-    carveBegin: (host, body) => beginCarve(deps, host, body),
+    async carveBegin(host, body) {
+      if (host.enrollState === 'pending') throw forbidden('this device is waiting for approval: no carves');
+      return beginCarve(deps, host, body);
+    },
     carveBlock: (body) => addCarveBlock(deps, body),
 
     async flushSeen() {

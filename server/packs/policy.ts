@@ -70,6 +70,7 @@ export const policySchema = {
         webhook: { type: 'string', pattern: '^https?://[^\\s]+$' },
       },
     },
+    webhook: { type: 'string', pattern: '^https?://[^\\s]+$' },
   },
 } as const;
 
@@ -82,6 +83,8 @@ interface PolicyDoc {
     approval?: Record<string, Approval>;
     webhook?: string;
   };
+  /** Where device-identity events go (else break_glass.webhook). */
+  webhook?: string;
 }
 
 const ajv = new Ajv({ allErrors: true, strict: true });
@@ -235,7 +238,7 @@ export function parsePolicy(text: string, format: PolicyFormat, checkIds: Iterab
     approval,
   };
   if (bg.webhook !== undefined) breakGlass.webhook = bg.webhook;
-  return { tiers, resources, breakGlass, source: doc };
+  return { tiers, resources, breakGlass, source: doc, ...(doc.webhook !== undefined ? { webhook: doc.webhook } : {}) };
 }
 
 /** Reads and validates a policy file (`.yaml`/`.yml` as YAML, `.json` as JSON). */

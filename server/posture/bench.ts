@@ -86,6 +86,9 @@ export function syntheticHost(i: number, now: number): Host {
     lastSeenAt: now,
     serialConflict: false,
     enrollSecretName: 'default',
+    enrollState: 'active',
+    pendingReason: null,
+    cert: null,
   };
 }
 

@@ -22,7 +22,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import { createBundleCache } from './bundle.js';
 import { dryRun, type DryRunReport } from './dry-run.js';
-import { emptyState, loadHosts, removeHost, upsertHost, type State } from './fleet.js';
+import { emptyState, loadHosts, pend, removeHost, unpend, upsertHost, type State } from './fleet.js';
 import { createGrantIndex } from './grants.js';
 import { lookupVerdict } from './lookup.js';
 import { emptyModel } from './model.js';
@@ -52,6 +52,7 @@ export interface PostureEngine extends VerdictSource {
    * CheckStateRepo.columns) that belong to it. A host loaded again starts over from `states`.
    */
   loadHosts(hosts: readonly Host[], states: CheckStateColumns, checkIds: readonly string[]): void;
+  /** Adds or updates a host; a pending one is only noted (its serial answers `pending_enrollment`). */
   updateHost(host: Host): void;
   onResults(host: Host, latest: readonly LatestResult[]): ResultsOutcome;
   removeHost(serial: string, hostId?: number): void;
@@ -61,10 +62,20 @@ export interface PostureEngine extends VerdictSource {
   setActiveGrants(grants: readonly BreakGlassGrant[]): void;
   addGrant(grant: BreakGlassGrant): void;
   removeGrant(id: string): void;
+  /** Every host the engine knows (active records and pending hosts), to reconcile with the store. */
+  hostStates(): Array<{ id: number; serial: string; pending: boolean }>;
   /** The loaded check definitions (for recheck SQL), in load order. */
   checks(): readonly CheckDef[];
   policy(): Policy | undefined;
-  stats(): { hosts: number; serials: number; checks: number; tiers: number; resources: number; grants: number };
+  stats(): {
+    hosts: number;
+    serials: number;
+    pending: number;
+    checks: number;
+    tiers: number;
+    resources: number;
+    grants: number;
+  };
 }
 
 export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
@@ -99,9 +110,17 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
     setPolicy,
     loadHosts: (hosts, states, checkIds) => loadHosts(state, hosts, states, checkIds),
     updateHost: (host) => {
-      upsertHost(state, host);
+      if (host.enrollState === 'pending') pend(state, host);
+      else {
+        unpend(state, host.id);
+        upsertHost(state, host);
+      }
     },
-    onResults: (host, latest) => applyResults(state, host, latest, deps.clock.now(), log),
+    // a pending host's results are never stored (osquery service); this guards the engine all the same
+    onResults: (host, latest) =>
+      host.enrollState === 'pending'
+        ? { changed: [], transitions: [] }
+        : applyResults(state, host, latest, deps.clock.now(), log),
     verdict: (serial, resource, user, now) => lookupVerdict(state, grants, serial, resource, user, now),
     removeHost: (serial, hostId) => removeHost(state, serial, hostId),
     failingOrStaleChecks: (serial, now, tier) => failingOrStaleChecks(state, serial, now, tier),
@@ -111,11 +130,16 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
     setActiveGrants: (list) => grants.replaceAll(list),
     addGrant: (g) => grants.add(g),
     removeGrant: (id) => grants.remove(id),
+    hostStates: () => [
+      ...[...state.byId.values()].map((r) => ({ id: r.id, serial: r.info.serial, pending: false })),
+      ...[...state.pending].map(([id, serial]) => ({ id, serial, pending: true })),
+    ],
     checks: () => state.model.checks.map((c) => c.def),
     policy: () => (hasPolicy ? state.model.policy : undefined),
     stats: () => ({
       hosts: state.byId.size,
       serials: state.bySerial.size,
+      pending: state.pending.size,
       checks: state.model.checks.length,
       tiers: state.model.tiers.length,
       resources: state.model.resources.size,

@@ -1,7 +1,9 @@
 /**
  * The engine's state: one compiled model and the device records under it, indexed by host id and by
  * serial (a serial two machines report has two records). Owns adding, updating, removing and bulk
- * loading records (the warm start), and the change counter the bundle cache keys on.
+ * loading records (the warm start), and the change counter the bundle cache keys on. Hosts held pending
+ * for an admin are kept apart (no record, not in the serial index, so a verdict lookup never filters
+ * them): only their serials, so a serial with nothing but pending hosts answers `pending_enrollment`.
  */
 import type { CheckStateColumns, Host } from '../domain/types.js';
 import type { Model } from './model.js';
@@ -31,9 +33,37 @@ export interface State {
   sortedSerials?: string[] | undefined;
   /** Counts every change a bundle shows (with the state object itself, the bundle cache's key). */
   changes: number;
+  /** Pending hosts: host id → serial, and how many pending hosts each such serial has. */
+  pending: Map<number, string>;
+  pendingSerials: Map<string, number>;
 }
 
-export const emptyState = (model: Model): State => ({ model, byId: new Map(), bySerial: new Map(), changes: 0 });
+export const emptyState = (model: Model): State => ({
+  model,
+  byId: new Map(),
+  bySerial: new Map(),
+  changes: 0,
+  pending: new Map(),
+  pendingSerials: new Map(),
+});
+
+/** Forgets a pending host (no-op for another). */
+export function unpend(s: State, hostId: number): void {
+  const serial = s.pending.get(hostId);
+  if (serial === undefined) return;
+  s.pending.delete(hostId);
+  const n = (s.pendingSerials.get(serial) ?? 1) - 1;
+  if (n > 0) s.pendingSerials.set(serial, n);
+  else s.pendingSerials.delete(serial);
+}
+
+/** Notes a pending host (and forgets any active record it had). */
+export function pend(s: State, host: Host): void {
+  removeHost(s, host.serial, host.id);
+  unpend(s, host.id);
+  s.pending.set(host.id, host.serial);
+  s.pendingSerials.set(host.serial, (s.pendingSerials.get(host.serial) ?? 0) + 1);
+}
 
 export function indexSerial(s: State, rec: HostRec): void {
   const list = s.bySerial.get(rec.info.serial);
@@ -88,8 +118,9 @@ export function upsertHost(s: State, host: Host): HostRec {
   return rec;
 }
 
-/** Forgets the records of a serial (only host `hostId`'s when given). */
+/** Forgets the records of a serial (only host `hostId`'s when given), pending ones included. */
 export function removeHost(s: State, serial: string, hostId?: number): void {
+  for (const [id, sn] of [...s.pending]) if (sn === serial && (hostId === undefined || id === hostId)) unpend(s, id);
   for (const rec of [...(s.bySerial.get(serial) ?? [])]) {
     if (hostId !== undefined && rec.id !== hostId) continue;
     s.byId.delete(rec.id);
@@ -136,12 +167,15 @@ function freshRecords(s: State, hosts: readonly Host[], first: Host): Map<number
  * The warm start: every host, with the states of `cols` (read for the check ids `checkIds`,
  * CheckStateRepo.columns) that belong to it. A host loaded again starts over from `cols`.
  */
-export function loadHosts(
-  s: State,
-  hosts: readonly Host[],
-  cols: CheckStateColumns,
-  checkIds: readonly string[],
-): void {
+export function loadHosts(s: State, all: readonly Host[], cols: CheckStateColumns, checkIds: readonly string[]): void {
+  const hosts: Host[] = [];
+  for (const h of all) {
+    if (h.enrollState === 'pending') pend(s, h);
+    else {
+      unpend(s, h.id);
+      hosts.push(h);
+    }
+  }
   const first = hosts[0];
   if (!first) return;
   const m = s.model;

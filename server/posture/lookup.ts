@@ -12,6 +12,7 @@ import { assembleVerdict, deviceReason, type DeviceInfo } from './verdict.js';
 
 const UNKNOWN_DEVICE: readonly VerdictReason[] = Object.freeze([deviceReason('unknown_device')]);
 const SERIAL_CONFLICT: readonly VerdictReason[] = Object.freeze([deviceReason('serial_conflict')]);
+const PENDING: readonly VerdictReason[] = Object.freeze([deviceReason('pending_enrollment')]);
 
 export function lookupVerdict(
   s: State,
@@ -31,7 +32,9 @@ export function lookupVerdict(
   let grantable = true;
   if (!recs || recs.length === 0) {
     device = undefined;
-    reasons = UNKNOWN_DEVICE;
+    // only on this (unknown device) path: hosts held for an admin never reach the serial index
+    reasons = s.pendingSerials.has(serial) ? PENDING : UNKNOWN_DEVICE;
+    grantable = reasons === UNKNOWN_DEVICE;
   } else if (recs.length > 1 || recs[0]?.info.serialConflict) {
     device = latestRec(recs)?.info;
     reasons = SERIAL_CONFLICT;

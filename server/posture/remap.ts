@@ -61,6 +61,8 @@ export function remapState(cur: State, model: Model): State {
   const layout = Int32Array.from(model.checks, (c) => oldModel.byId.get(c.def.id) ?? -1);
   const same = model.checks.length === oldModel.checks.length && layout.every((i, j) => i === j);
   const next = emptyState(model);
+  next.pending = new Map(cur.pending);
+  next.pendingSerials = new Map(cur.pendingSerials);
   for (const rec of cur.byId.values()) {
     const r = remapRec(rec, model, layout, same);
     next.byId.set(r.id, r);

@@ -4,7 +4,9 @@
  * Precedence, first match wins:
  * 1. the serial is reported by two different machines → `serial_conflict` (break glass does not
  *    override it: the grant names a serial two machines claim);
- * 2. the device was never seen → `unknown_device`;
+ * 2. the device was never seen → `unknown_device`, or only a record held for an admin's approval was
+ *    (not in the inventory, or hardware that conflicts) → `pending_enrollment` (break glass does not override
+ *    it either);
  * 3. every required check of the resource's tier that applies to the device's platform is examined:
  *    `fail`, `error`, `unknown` (no result yet) and `missing` (no loaded pack defines the check) are
  *    reasons as they stand; a `pass` whose result is older than the tier's `max_age` is `stale`.
@@ -50,6 +52,7 @@ export interface DeviceInfo {
 }
 
 const RANK: Record<VerdictReason['status'], number> = {
+  pending_enrollment: -2,
   serial_conflict: -2,
   unknown_device: -1,
   fail: 0,
@@ -146,6 +149,16 @@ const DEVICE_REASONS: Record<DeviceReason, VerdictReason> = {
     remediation_url: null,
     observed_at: null,
   }),
+  pending_enrollment: Object.freeze({
+    check: 'pending_enrollment',
+    status: 'pending_enrollment',
+    title: 'Device awaiting approval',
+    message:
+      'This device enrolled but an administrator has not approved it yet (it is not in the device inventory, ' +
+      'or its hardware does not match the inventory or the device already enrolled with this serial).',
+    remediation_url: null,
+    observed_at: null,
+  }),
 };
 
 export const deviceReason = (r: DeviceReason): VerdictReason => DEVICE_REASONS[r];
@@ -191,7 +204,9 @@ export interface AssembleInput {
 /** Turns posture reasons into the SPEC §4 verdict (monitor mode, break glass, device, ages). */
 export function assembleVerdict(i: AssembleInput): Verdict {
   const wouldDeny = i.reasons.length > 0;
-  const hardDeny = wouldDeny && i.reasons[0]?.status === 'serial_conflict';
+  const first = i.reasons[0]?.status;
+  // a grant names a serial: it does not override a serial two machines claim, or a device not yet approved
+  const hardDeny = wouldDeny && (first === 'serial_conflict' || first === 'pending_enrollment');
   const grant = wouldDeny && !hardDeny ? i.grant : undefined;
   const breakGlass: BreakGlassRef | null = grant
     ? { id: grant.id, expires_at: isoTime(grant.expiresAt ?? i.now), reason: grant.reason }

@@ -10,6 +10,10 @@ export interface Metrics {
   decisions: Counter<'resource' | 'decision' | 'mode'>;
   decisionSeconds: Histogram;
   ingestQueueRejected: Counter;
+  /** Enrollments (and certificate checks of requests) refused, by reason. */
+  enrollRefused: Counter<'reason'>;
+  /** Requests of hosts held pending that were acknowledged but not stored. */
+  pendingDropped: Counter<'endpoint'>;
 }
 
 export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
@@ -51,6 +55,18 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
     ingestQueueRejected: new Counter({
       name: 'trustgate_ingest_rejected_total',
       help: 'Batches refused because the ingest queue was full (agents retry)',
+      registers: [registry],
+    }),
+    enrollRefused: new Counter({
+      name: 'trustgate_enroll_refused_total',
+      help: 'Enrollments refused (and osquery requests refused for their client certificate), by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    pendingDropped: new Counter({
+      name: 'trustgate_pending_dropped_total',
+      help: 'Requests of hosts waiting for approval that were acknowledged but not stored or evaluated',
+      labelNames: ['endpoint'],
       registers: [registry],
     }),
   };

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { createFleet, DEFAULT_FLAGS, type Fleet, type FleetStats, type ProfileMode } from './fleet.js';
-import { createHttpTransport } from './transport.js';
+import { createHttpTransport, type Transport } from './transport.js';
 
 export const SIMULATE_HELP = `Usage: trustgate simulate --hosts N [options]
 
@@ -27,6 +27,11 @@ Options:
   --concurrency C        concurrent HTTPS connections (default 64)
   --config-refresh S     osquery --config_refresh seconds (default ${DEFAULT_FLAGS.config_refresh})
   --duration SECONDS     stop after this many real seconds (default: run until Ctrl-C)
+  --tls-client-cert P    client certificate of each host, as osqueryd's flag: {serial} in P is the host's
+  --tls-client-key P     serial, so each host has its own TLS identity (e.g. certs/devices/{serial}.crt)
+  --device-certs DIR     the same with DIR/<serial>.crt and DIR/<serial>.key (trustgate device-cert issue)
+  --list-serials         print the serials of the fleet (--hosts, --seed) and exit: issue their certificates
+                         with "trustgate device-cert issue --serials-file F --out DIR"
   --json                 print the final summary as JSON
   --help                 this text
 `;
@@ -45,7 +50,7 @@ interface Parsed {
 function parse(argv: readonly string[]): Parsed {
   const flags = new Map<string, string>();
   const bools = new Set<string>();
-  const booleans = new Set(['help', 'json']);
+  const booleans = new Set(['help', 'json', 'list-serials']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
     if (a === '-h') {
@@ -81,7 +86,50 @@ const KNOWN = new Set([
   'concurrency',
   'config-refresh',
   'duration',
+  'tls-client-cert',
+  'tls-client-key',
+  'device-certs',
 ]);
+
+/** A device serial as a file name (as `trustgate device-cert issue` writes it). */
+const fileNameOf = (serial: string): string => serial.replace(/[^A-Za-z0-9._-]/g, '_');
+
+/** The client certificate and key paths of a host, from the patterns (or the directory) given. */
+function clientCertPaths(p: Parsed): ((serial: string) => { cert: string; key: string }) | undefined {
+  const dir = p.flags.get('device-certs');
+  const certPattern = p.flags.get('tls-client-cert') ?? (dir ? `${dir}/{serial}.crt` : undefined);
+  const keyPattern = p.flags.get('tls-client-key') ?? (dir ? `${dir}/{serial}.key` : undefined);
+  if (certPattern === undefined && keyPattern === undefined) return undefined;
+  if (certPattern === undefined || keyPattern === undefined) {
+    throw new Error('--tls-client-cert and --tls-client-key go together');
+  }
+  return (serial) => ({
+    cert: certPattern.replaceAll('{serial}', fileNameOf(serial)),
+    key: keyPattern.replaceAll('{serial}', fileNameOf(serial)),
+  });
+}
+
+/** Each host on its own connection presenting its own certificate (as every real osqueryd does). */
+function ownIdentities(fleet: Fleet, hosts: number, server: string, caPem: string | undefined, p: Parsed): Transport[] {
+  const paths = clientCertPaths(p);
+  if (!paths) return [];
+  const out: Transport[] = [];
+  for (let i = 0; i < hosts; i++) {
+    const files = paths(fleet.agent(i).serial);
+    let cert: string;
+    let key: string;
+    try {
+      cert = fs.readFileSync(files.cert, 'utf8');
+      key = fs.readFileSync(files.key, 'utf8');
+    } catch {
+      throw new Error(`cannot read the client certificate ${files.cert} / key ${files.key} of host ${i}`);
+    }
+    const t = createHttpTransport({ url: server, caPem, cert, key, maxSockets: 2 });
+    fleet.ownConnection(i, t);
+    out.push(t);
+  }
+  return out;
+}
 
 function num(p: Parsed, name: string, dflt: number, min: number, max = Number.POSITIVE_INFINITY): number {
   const raw = p.flags.get(name);
@@ -171,7 +219,16 @@ function setUp(p: Parsed, defaults: SimulateDefaults): Setup {
     driftPerHour: num(p, 'drift', 0.05, 0),
     flags: { config_refresh: num(p, 'config-refresh', DEFAULT_FLAGS.config_refresh, 0) },
   });
-  return { fleet, hosts, duration, closeTransport: () => transport.close() };
+  const own = ownIdentities(fleet, hosts, server, caPem, p);
+  return {
+    fleet,
+    hosts,
+    duration,
+    closeTransport: () => {
+      transport.close();
+      for (const t of own) t.close();
+    },
+  };
 }
 
 /** Resolves on Ctrl-C, SIGTERM, or after `duration` seconds (0: never). */
@@ -188,6 +245,27 @@ function untilStopped(duration: number): Promise<void> {
   });
 }
 
+/** Prints the serials of the fleet `--hosts` and `--seed` describe (no server needed). */
+function listSerials(p: Parsed): number {
+  try {
+    const hosts = Math.floor(num(p, 'hosts', 0, 1, 10_000_000));
+    const fleet = createFleet({
+      hosts,
+      transport: { post: () => Promise.reject(new Error('no server')), inFlight: () => 0, close: () => undefined },
+      enrollSecret: '',
+      seed: Math.floor(num(p, 'seed', 1, 0, 2 ** 31)),
+    });
+    const lines: string[] = [];
+    for (let i = 0; i < hosts; i++) lines.push(fleet.agent(i).serial);
+    fleet.engine.close();
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+}
+
 /** Runs the simulator; returns the process exit code (0 ok, 2 usage error, 1 failure). */
 export async function runSimulate(argv: string[], defaults: SimulateDefaults = {}): Promise<number> {
   let p: Parsed;
@@ -202,6 +280,7 @@ export async function runSimulate(argv: string[], defaults: SimulateDefaults = {
     process.stdout.write(SIMULATE_HELP);
     return 0;
   }
+  if (p.bools.has('list-serials')) return listSerials(p);
   let setup: Setup;
   try {
     setup = setUp(p, defaults);

@@ -1,6 +1,8 @@
 /**
  * How simulated agents talk to the server: POST JSON over HTTPS with one keep-alive agent and TLS
  * session reuse, as osquery's client does. The HTTP status is ignored (osquery reads only the body).
+ * A transport may present a client certificate (osqueryd's --tls_client_cert / --tls_client_key): one
+ * transport per simulated host then, each host on its own TLS identity.
  */
 import https from 'node:https';
 import http from 'node:http';
@@ -34,6 +36,9 @@ export interface HttpTransportOptions {
   timeoutMs?: number;
   userAgent?: string;
   allowHttp?: boolean;
+  /** PEM client certificate and key presented on every connection. */
+  cert?: string;
+  key?: string;
 }
 
 /** Requests allowed at once, and the ones waiting for a slot. */
@@ -168,6 +173,7 @@ export function createHttpTransport(opts: HttpTransportOptions): Transport {
         ca: opts.caPem,
         minVersion: 'TLSv1.2',
         maxCachedSessions: 1000,
+        ...(opts.cert && opts.key ? { cert: opts.cert, key: opts.key } : {}),
       })
     : new http.Agent({ keepAlive: true, maxSockets: 4096, maxFreeSockets: 4096 });
   const target: Target = {

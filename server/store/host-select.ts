@@ -3,7 +3,7 @@
  * a filtered list (platform, a search over serial, hostname and hardware UUID matched literally).
  */
 import type { HostFilter } from '../domain/ports.js';
-import type { Host, Platform } from '../domain/types.js';
+import type { CertBinding, EnrollState, Host, PendingReason, Platform } from '../domain/types.js';
 
 /**
  * The columns of a Host, details JSON left out (read it with `details`), last-seen time from the narrow
@@ -12,7 +12,8 @@ import type { Host, Platform } from '../domain/types.js';
  */
 export const HOST_SELECT = `SELECT h.id, h.serial, h.hardware_uuid, h.host_identifier, h.hostname, h.platform,
   h.os_platform, h.os_name, h.os_version, h.osquery_version, h.hardware_vendor, h.hardware_model, h.enrolled_at,
-  coalesce(s.last_seen_at, h.enrolled_at), h.serial_conflict, h.enroll_secret_name
+  coalesce(s.last_seen_at, h.enrolled_at), h.serial_conflict, h.enroll_secret_name, h.enroll_state, h.pending_reason,
+  h.cert_sha256, h.cert_sha1, h.cert_serial, h.cert_not_after
   FROM hosts h LEFT JOIN host_seen s ON s.host_id = h.id`;
 
 export type RawHost = [
@@ -32,7 +33,29 @@ export type RawHost = [
   number,
   number,
   string,
+  string,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  number | null,
 ];
+
+/** A host's bound certificate from its columns (null unless every column is set). */
+export function certOf(
+  sha256: string | null,
+  sha1: string | null,
+  serial: string | null,
+  notAfter: number | null,
+): CertBinding | null {
+  return sha256 !== null && sha1 !== null && serial !== null && notAfter !== null
+    ? { sha256, sha1, serial, notAfter }
+    : null;
+}
+
+/** A pending host's reason (null for an active one). */
+export const pendingReasonOf = (state: string, reason: string | null): PendingReason | null =>
+  state === 'pending' ? ((reason ?? 'unknown_serial') as PendingReason) : null;
 
 export const fromRaw = (r: RawHost): Host => ({
   id: r[0],
@@ -49,8 +72,11 @@ export const fromRaw = (r: RawHost): Host => ({
   hardwareModel: r[11],
   enrolledAt: r[12],
   lastSeenAt: r[13],
-  serialConflict: r[14] === 1,
+  serialConflict: r[14] === 1 || (r[16] === 'pending' && r[17] === 'serial_conflict'),
   enrollSecretName: r[15],
+  enrollState: r[16] as EnrollState,
+  pendingReason: pendingReasonOf(r[16], r[17]),
+  cert: certOf(r[18], r[19], r[20], r[21]),
 });
 
 /** The columns a search looks in, each matched with `LIKE ? ESCAPE '\'` (one parameter per column). */

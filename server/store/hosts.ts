@@ -1,15 +1,65 @@
 /**
  * The SQLite HostRepo: look-ups and lists of hosts (raw rows, see host-select.ts), enrollment (host-enroll.ts),
- * last-seen times (the narrow host_seen table), unenrollment (cascading to everything of the host).
+ * last-seen times (the narrow host_seen table), unenrollment (cascading to everything of the host), and the
+ * device-identity writes: enrollment state (approve), certificate binding, bulk unenroll by enroll secret.
  */
 import { eq, sql } from 'drizzle-orm';
-import type { HostFilter, HostRepo } from '../domain/ports.js';
-import type { Host } from '../domain/types.js';
+import type { HostFilter, HostRepo, UnenrolledHost } from '../domain/ports.js';
+import type { EnrollState, Host } from '../domain/types.js';
 import { createEnroll } from './host-enroll.js';
 import { HOST_SELECT, fromRaw, listWhere, type RawHost } from './host-select.js';
 import type { Db } from './open.js';
+import type { Statement } from 'better-sqlite3';
 import { parseDetails } from './rows.js';
 import { hosts } from './schema.js';
+
+/** The device-identity writes and reads: enrollment state, certificate binding, pending hosts, bulk unenroll. */
+function identityOps(
+  sqlite: Db['$client'],
+  byId: Statement<[number], RawHost>,
+): Pick<HostRepo, 'setEnrollState' | 'bindCert' | 'listPending' | 'countPending' | 'states' | 'unenrollBySecret'> {
+  const pending = sqlite
+    .prepare<[], RawHost>(`${HOST_SELECT} WHERE h.enroll_state = 'pending' ORDER BY h.id`)
+    .raw(true);
+  const countPending = sqlite.prepare<[], { n: number }>(
+    "SELECT count(*) AS n FROM hosts WHERE enroll_state = 'pending'",
+  );
+  const states = sqlite.prepare<[], { id: number; serial: string; state: EnrollState }>(
+    'SELECT id, serial, enroll_state AS state FROM hosts',
+  );
+  const setState = sqlite.prepare<[string, string | null, number], { hash: string | null }>(
+    'UPDATE hosts SET enroll_state = ?, pending_reason = ? WHERE id = ? RETURNING node_key_hash AS hash',
+  );
+  const bindCert = sqlite.prepare<[string, string, string, number, number]>(
+    'UPDATE hosts SET cert_sha256 = ?, cert_sha1 = ?, cert_serial = ?, cert_not_after = ? WHERE id = ?',
+  );
+  const bySecret = sqlite.prepare<[string], UnenrolledHost>(
+    'DELETE FROM hosts WHERE enroll_secret_name = ? RETURNING id, serial, node_key_hash AS nodeKeyHash',
+  );
+  return {
+    async setEnrollState(id, state, reason) {
+      const r = setState.get(state, state === 'pending' ? reason : null, id);
+      if (!r) return undefined;
+      const h = byId.get(id);
+      return h ? { host: fromRaw(h), nodeKeyHash: r.hash } : undefined;
+    },
+    async bindCert(id, cert) {
+      bindCert.run(cert.sha256, cert.sha1, cert.serial, cert.notAfter, id);
+    },
+    async listPending() {
+      return pending.all().map(fromRaw);
+    },
+    async countPending() {
+      return countPending.get()?.n ?? 0;
+    },
+    async states() {
+      return states.all();
+    },
+    async unenrollBySecret(name) {
+      return bySecret.all(name);
+    },
+  };
+}
 
 export function createHostRepo(db: Db): HostRepo {
   const sqlite = db.$client;
@@ -24,6 +74,7 @@ export function createHostRepo(db: Db): HostRepo {
   const enroll = createEnroll(db);
 
   return {
+    ...identityOps(sqlite, byId),
     async enroll(rec) {
       return enroll(rec);
     },

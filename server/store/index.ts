@@ -10,6 +10,8 @@ import { createCarveRepo } from './carves.js';
 import { createSettingsRepo } from './settings.js';
 import { createBreakGlassRepo } from './break-glass.js';
 import { createAuditRepo } from './audit.js';
+import { createInventoryRepo } from './inventory.js';
+import { createDeviceCertRepo, createEnrollRejectionRepo } from './device-certs.js';
 
 export interface SqliteStoreOptions {
   statusLogsPerHost?: number;
@@ -34,6 +36,9 @@ export function createSqliteStore(file: string, opts: SqliteStoreOptions = {}): 
     breakGlass: createBreakGlassRepo(db),
     audit: createAuditRepo(db),
     settings: createSettingsRepo(sqlite),
+    inventory: createInventoryRepo(sqlite),
+    rejections: createEnrollRejectionRepo(sqlite),
+    deviceCerts: createDeviceCertRepo(sqlite),
     async ping() {
       try {
         return sqlite.prepare('SELECT 1 AS ok').get() !== undefined;

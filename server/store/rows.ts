@@ -1,5 +1,6 @@
 /** Row ↔ domain mapping helpers shared by the repositories (rows never leave server/store). */
-import type { Host, HostDetails, Platform } from '../domain/types.js';
+import type { EnrollState, Host, HostDetails, Platform } from '../domain/types.js';
+import { certOf, pendingReasonOf } from './host-select.js';
 import type * as schema from './schema.js';
 
 /** A hosts row with its last-seen time (kept in host_seen). */
@@ -21,8 +22,11 @@ export function toHost(r: HostRow): Host {
     hardwareModel: r.hardwareModel,
     enrolledAt: r.enrolledAt,
     lastSeenAt: r.lastSeenAt,
-    serialConflict: r.serialConflict === 1,
+    serialConflict: r.serialConflict === 1 || (r.enrollState === 'pending' && r.pendingReason === 'serial_conflict'),
     enrollSecretName: r.enrollSecretName,
+    enrollState: r.enrollState as EnrollState,
+    pendingReason: pendingReasonOf(r.enrollState, r.pendingReason),
+    cert: certOf(r.certSha256, r.certSha1, r.certSerial, r.certNotAfter),
   };
 }
 

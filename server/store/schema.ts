@@ -24,12 +24,68 @@ export const hosts = sqliteTable(
     enrollSecretName: text('enroll_secret_name').notNull(),
     serialConflict: integer('serial_conflict').notNull().default(0),
     enrolledAt: integer('enrolled_at').notNull(),
+    /** 'active' (posture evaluated) or 'pending' (held for an admin: no packs, nothing stored, denied). */
+    enrollState: text('enroll_state').notNull().default('active'),
+    /** Why a pending host waits: 'unknown_serial' | 'serial_conflict' | 'inventory_mismatch'. */
+    pendingReason: text('pending_reason'),
+    /** The device certificate the host is bound to (certificate modes): fingerprints, serial (hex), expiry. */
+    certSha256: text('cert_sha256'),
+    certSha1: text('cert_sha1'),
+    certSerial: text('cert_serial'),
+    certNotAfter: integer('cert_not_after'),
   },
   (t) => [
     uniqueIndex('hosts_serial_uuid').on(t.serial, t.hardwareUuid),
     uniqueIndex('hosts_node_key_hash').on(t.nodeKeyHash),
     index('hosts_serial').on(t.serial),
+    index('hosts_enroll_state').on(t.enrollState),
+    index('hosts_enroll_secret').on(t.enrollSecretName),
   ],
+);
+
+/**
+ * The device inventory ("company devices"): imported from an MDM or asset export, upserted by serial.
+ * `hardware_uuid` is lower-cased (compared case-insensitively), `owners` a JSON array of lower-cased e-mails.
+ */
+export const devices = sqliteTable('devices', {
+  serial: text('serial').primaryKey(),
+  hardwareUuid: text('hardware_uuid'),
+  owners: text('owners').notNull().default('[]'),
+  assetTag: text('asset_tag'),
+  source: text('source').notNull(),
+  importedAt: integer('imported_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** (serial, hardware UUID) pairs an admin rejected: refused at once until cleared. */
+export const enrollRejections = sqliteTable(
+  'enroll_rejections',
+  {
+    serial: text('serial').notNull(),
+    hardwareUuid: text('hardware_uuid').notNull(),
+    rejectedAt: integer('rejected_at').notNull(),
+    rejectedBy: text('rejected_by').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.serial, t.hardwareUuid] })],
+);
+
+/** Device certificates Trustgate issued, and revoked ones (also external ones revoked by fingerprint). */
+export const deviceCerts = sqliteTable(
+  'device_certs',
+  {
+    sha256: text('sha256').primaryKey(),
+    sha1: text('sha1'),
+    certSerial: text('cert_serial'),
+    deviceSerial: text('device_serial'),
+    notBefore: integer('not_before'),
+    notAfter: integer('not_after'),
+    /** null for an external certificate revoked by fingerprint. */
+    issuedAt: integer('issued_at'),
+    revokedAt: integer('revoked_at'),
+    revokedBy: text('revoked_by'),
+    revokeReason: text('revoke_reason'),
+  },
+  (t) => [index('device_certs_device').on(t.deviceSerial), index('device_certs_revoked').on(t.revokedAt)],
 );
 
 /**

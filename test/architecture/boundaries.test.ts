@@ -35,8 +35,9 @@ const ALLOWED: BoundaryRules['modules'] = {
   breakglass: ['domain', 'shared'],
   people: ['domain', 'shared', 'breakglass'],
   osquery: ['domain', 'shared'],
+  devices: ['domain', 'shared'], // device identity: inventory, device CA and certificates, pending devices
   control: ['domain', 'shared', 'packs', 'posture'],
-  admin: ['domain', 'shared', 'control'],
+  admin: ['domain', 'shared', 'control', 'devices'],
   http: ['domain', 'shared'],
   sim: ['domain', 'shared', 'osquery-tables', 'packs'],
   // composition roots and tools
@@ -60,6 +61,9 @@ const PACKAGES: BoundaryRules['packages'] = {
   '@koa/router': KOA,
   'koa-bodyparser': KOA,
   'node-forge': ['http/tls.ts'], // certificates for the TLS listener only
+  pkijs: ['devices'], // the device CA: certificates, CRL, PKCS#12 (on WebCrypto)
+  asn1js: ['devices'],
+  'csv-parse': ['devices'], // inventory files
   ajv: VALIDATORS,
   'ajv-formats': VALIDATORS,
   yaml: ['packs', 'control'], // pack and policy files

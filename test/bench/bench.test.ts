@@ -175,8 +175,15 @@ describe('runAtSize (small fleet, real server process)', function () {
     expect(f.adminFixAccessMeasured).to.equal(1);
     expect(f.fixAccessP95).to.be.lessThan(30);
     expect(f.coldStartMs).to.be.greaterThan(0);
+    // device identity: the same phases with client certificates, and an inventory import
+    expect(f.certHosts).to.equal(12);
+    expect(f.certEnrollPerSec).to.be.greaterThan(0);
+    expect(f.certCpuMsPer1kReads).to.be.greaterThan(0);
+    expect(f.certTlsFullPerSec).to.be.greaterThan(0);
+    expect(f.inventoryImportSeconds).to.be.greaterThan(0);
     const table = renderTable(buildRows([f], 2), [12]);
     expect(table).to.include('verdict ÷ bare Node (headline)');
+    expect(table).to.include('with client certificates: hosts measured');
     expect(table.split('\n').length).to.be.greaterThan(30);
   });
 });

@@ -34,6 +34,11 @@ describe('config/loadConfig', () => {
       ingestQueueMax: 2000,
       linkTtlSeconds: 900,
       durableFsync: true,
+      enrollMode: 'secret',
+      enrollUnknown: 'refuse',
+      pendingMax: 1000,
+      deviceCertIdentity: 'cn',
+      deviceCertUriPrefix: 'urn:trustgate:device:',
     });
     expect(Object.isFrozen(c)).to.equal(true);
   });

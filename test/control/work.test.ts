@@ -33,6 +33,8 @@ const rec = (serial: string, at: number): EnrollRecord => ({
   details: {},
   nodeKeyHash: `hash-${serial}`,
   at,
+  state: 'active',
+  pendingReason: null,
 });
 
 type Item = Omit<DistributedQuery, 'sentAt' | 'completedAt'>;

@@ -10,29 +10,31 @@ export interface EnrolledAgent {
 
 export const OSQ = '/api/v1/osquery';
 
-/** Enrolls from a real enroll fixture, optionally overriding the serial/UUID so hosts stay distinct. */
-export async function enrollFrom(
-  client: Client,
-  secret: string,
-  fixtureName: string,
-  override: { serial?: string; uuid?: string; hostname?: string } = {},
-): Promise<EnrolledAgent> {
-  const body = fixture<Record<string, unknown> & { host_details?: Record<string, Record<string, string>> }>(
-    fixtureName,
-  );
+type EnrollFixture = Record<string, unknown> & { host_details?: Record<string, Record<string, string>> };
+export interface EnrollOverride {
+  serial?: string;
+  uuid?: string;
+  hostname?: string;
+}
+
+/** The enroll body of a real fixture with the serial/UUID/hostname overridden. */
+export function enrollBody(secret: string, fixtureName: string, override: EnrollOverride = {}): EnrollFixture {
+  const body = fixture<EnrollFixture>(fixtureName);
   body.enroll_secret = secret;
   if (body.host_details?.system_info) {
     if (override.serial) body.host_details.system_info.hardware_serial = override.serial;
     if (override.uuid) body.host_details.system_info.uuid = override.uuid;
     if (override.hostname) body.host_details.system_info.hostname = override.hostname;
   } else if (override.uuid) body.host_identifier = override.uuid;
-  const r = await client.request(`${OSQ}/enroll`, { body });
-  const nodeKey = (r.json as { node_key?: string }).node_key;
-  if (!nodeKey) throw new Error(`enroll failed: ${r.status} ${r.text}`);
-  const serial =
-    body.host_details?.system_info?.hardware_serial ||
-    body.host_details?.system_info?.uuid ||
-    String(body.host_identifier);
+  return body;
+}
+
+/** One enroll request as osqueryd sends it; the reply as it is (refusals included). */
+export const tryEnroll = (client: Client, secret: string, fixtureName: string, override: EnrollOverride = {}) =>
+  client.request(`${OSQ}/enroll`, { body: enrollBody(secret, fixtureName, override) });
+
+/** An agent for a node key already handed out, speaking through `client` (its connection and certificate). */
+export function agentFor(client: Client, nodeKey: string, serial: string): EnrolledAgent {
   return {
     nodeKey,
     serial,
@@ -43,6 +45,24 @@ export async function enrollFrom(
         headers: opts.header ? { authorization: `NodeKey ${nodeKey}` } : {},
       }),
   };
+}
+
+/** Enrolls from a real enroll fixture, optionally overriding the serial/UUID so hosts stay distinct. */
+export async function enrollFrom(
+  client: Client,
+  secret: string,
+  fixtureName: string,
+  override: EnrollOverride = {},
+): Promise<EnrolledAgent> {
+  const body = enrollBody(secret, fixtureName, override);
+  const r = await client.request(`${OSQ}/enroll`, { body });
+  const nodeKey = (r.json as { node_key?: string }).node_key;
+  if (!nodeKey) throw new Error(`enroll failed: ${r.status} ${r.text}`);
+  const serial =
+    body.host_details?.system_info?.hardware_serial ||
+    body.host_details?.system_info?.uuid ||
+    String(body.host_identifier);
+  return agentFor(client, nodeKey, serial);
 }
 
 export const snapshotLine = (name: string, unixTime: number, rows: Array<Record<string, string>>) => ({

@@ -68,13 +68,24 @@ describe('osquery TLS API (HTTPS, real store)', function () {
       expect((r.json as { hosts: unknown[] }).hosts).to.have.length(1);
     });
 
-    it('keeps two devices reporting the same serial apart and flags them', async () => {
+    it('keeps two devices of one serial apart: the first stays, the second waits (secret mode)', async () => {
       await enrollFrom(ts.client, ts.enrollSecret, WIN11, { serial: 'DUP-SERIAL', uuid: 'uuid-dup-a' });
       await enrollFrom(ts.client, ts.enrollSecret, WIN11, { serial: 'DUP-SERIAL', uuid: 'uuid-dup-b' });
       const r = await admin('/hosts/DUP-SERIAL');
-      const body = r.json as { host: { serial_conflict: boolean }; conflicting_hosts: unknown[] };
-      expect(body.host.serial_conflict).to.equal(true);
-      expect(body.conflicting_hosts).to.have.length(2);
+      const body = r.json as {
+        host: { serial_conflict: boolean; hardware_uuid: string };
+        conflicting_hosts: Array<{ hardware_uuid: string; serial_conflict: boolean }>;
+      };
+      expect(body.host).to.include({ serial_conflict: false, hardware_uuid: 'uuid-dup-a' });
+      expect(body.conflicting_hosts.map((h) => [h.hardware_uuid, h.serial_conflict])).to.deep.equal([
+        ['uuid-dup-a', false],
+        ['uuid-dup-b', true],
+      ]);
+      const pending = await admin('/pending-devices');
+      const hosts = (pending.json as { hosts: Array<{ serial: string; pending_reason: string }> }).hosts;
+      expect(hosts.filter((h) => h.serial === 'DUP-SERIAL').map((h) => h.pending_reason)).to.deep.equal([
+        'serial_conflict',
+      ]);
     });
   });
 

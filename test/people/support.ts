@@ -130,6 +130,9 @@ export function makeHost(serial = 'C02XX'): Omit<Host, 'id'> {
     lastSeenAt: START - 60_000,
     serialConflict: false,
     enrollSecretName: 'default',
+    enrollState: 'active',
+    pendingReason: null,
+    cert: null,
   };
 }
 
@@ -272,7 +275,15 @@ export async function startHarness(
     verdict,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     async addHost(host) {
-      const record = { ...host, details: {}, nodeKeyHash: `key-${host.serial}`, at: host.enrolledAt };
+      const { cert: _cert, ...facts } = host;
+      const record = {
+        ...facts,
+        details: {},
+        nodeKeyHash: `key-${host.serial}`,
+        at: host.enrolledAt,
+        state: host.enrollState,
+        pendingReason: host.pendingReason,
+      };
       const { host: enrolled } = await store.hosts.enroll(record);
       await load(enrolled);
       return enrolled;

@@ -53,6 +53,9 @@ export function host(id: number, serial: string, over: Partial<Host> = {}): Host
     lastSeenAt: T0,
     serialConflict: false,
     enrollSecretName: 'default',
+    enrollState: 'active',
+    pendingReason: null,
+    cert: null,
     ...over,
   };
 }

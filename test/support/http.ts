@@ -1,5 +1,10 @@
-/** A tiny HTTPS client for tests: trusts the test server's CA, optional gzip bodies, raw bodies. */
+/**
+ * A tiny HTTPS client for tests: trusts the test server's CA, optional gzip bodies, raw bodies, and
+ * optionally a client certificate (as osquery's --tls_client_cert/--tls_client_key) and new connections per
+ * request (TLS sessions still resumed: each reply says whether its connection resumed one).
+ */
 import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import zlib from 'node:zlib';
 
 export interface Reply {
@@ -7,6 +12,16 @@ export interface Reply {
   headers: Record<string, string | string[] | undefined>;
   text: string;
   json: unknown;
+  /** The reply's TLS connection resumed an earlier session (`socket.isSessionReused()`). */
+  sessionReused: boolean;
+}
+
+export interface ClientOptions {
+  /** PEM client certificate and key presented on every connection. */
+  cert?: string;
+  key?: string;
+  /** false: a new connection per request (sessions resumed from the agent's cache). Default true. */
+  keepAlive?: boolean;
 }
 
 export interface RequestOptions {
@@ -19,8 +34,13 @@ export interface RequestOptions {
   token?: string;
 }
 
-export function createClient(baseUrl: string, caPem: string) {
-  const agent = new https.Agent({ ca: caPem, keepAlive: true, maxSockets: 32 });
+export function createClient(baseUrl: string, caPem: string, opts: ClientOptions = {}) {
+  const agent = new https.Agent({
+    ca: caPem,
+    keepAlive: opts.keepAlive ?? true,
+    maxSockets: 32,
+    ...(opts.cert && opts.key ? { cert: opts.cert, key: opts.key } : {}),
+  });
   async function request(path: string, opts: RequestOptions = {}): Promise<Reply> {
     let payload: Buffer | undefined =
       opts.raw !== undefined
@@ -46,6 +66,7 @@ export function createClient(baseUrl: string, caPem: string) {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
+          const sessionReused = (res.socket as TLSSocket).isSessionReused();
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             let json: unknown;
@@ -54,7 +75,7 @@ export function createClient(baseUrl: string, caPem: string) {
             } catch {
               json = undefined;
             }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, sessionReused });
           });
           res.on('error', reject);
         },

@@ -40,7 +40,11 @@ export function hostsContract(factory: StoreFactory): void {
           lastSeenAt: T0,
           serialConflict: false,
           enrollSecretName: 'default',
+          enrollState: 'active',
+          pendingReason: null,
+          cert: null,
         });
+        expect(out.conflictWith).to.deep.equal([]);
         expect(await t.store.hosts.get(out.host.id)).to.deep.equal(out.host);
       });
 
@@ -71,17 +75,37 @@ export function hostsContract(factory: StoreFactory): void {
         expect(await t.store.hosts.count()).to.equal(1);
       });
 
-      it('keeps apart and flags two devices that report the same serial', async () => {
+      it('keeps the device enrolled first active and holds another device of its serial pending', async () => {
         const a = (await t.store.hosts.enroll(enrollRecord('DUP', T0, { hardwareUuid: 'U1', nodeKeyHash: 'k1' }))).host;
         expect(a.serialConflict).to.equal(false);
-        const b = (await t.store.hosts.enroll(enrollRecord('DUP', T0, { hardwareUuid: 'U2', nodeKeyHash: 'k2' }))).host;
+        const out = await t.store.hosts.enroll(enrollRecord('DUP', T0, { hardwareUuid: 'U2', nodeKeyHash: 'k2' }));
+        const b = out.host;
         expect(b.id).to.not.equal(a.id);
-        expect(b.serialConflict).to.equal(true);
+        expect(b).to.include({ enrollState: 'pending', pendingReason: 'serial_conflict', serialConflict: true });
+        expect(out.conflictWith.map((h) => h.id)).to.deep.equal([a.id]);
         const both = await t.store.hosts.findBySerial('DUP');
-        expect(both.map((h) => [h.id, h.hardwareUuid, h.serialConflict])).to.deep.equal([
-          [a.id, 'U1', true],
-          [b.id, 'U2', true],
+        expect(both.map((h) => [h.id, h.hardwareUuid, h.enrollState, h.serialConflict])).to.deep.equal([
+          [a.id, 'U1', 'active', false],
+          [b.id, 'U2', 'pending', true],
         ]);
+        // the pending device enrolling again stays pending while the established one is active
+        const again = await t.store.hosts.enroll(
+          enrollRecord('DUP', T0 + 1, { hardwareUuid: 'U2', nodeKeyHash: 'k3' }),
+        );
+        expect(again.host).to.include({ id: b.id, enrollState: 'pending', pendingReason: 'serial_conflict' });
+      });
+
+      it('stores the state and reason the gate decided, and the certificate it binds', async () => {
+        const cert = { sha256: 'a'.repeat(64), sha1: 'b'.repeat(40), serial: '01AB', notAfter: T0 + 1000 };
+        const out = await t.store.hosts.enroll(
+          enrollRecord('NEW', T0, { state: 'pending', pendingReason: 'unknown_serial', cert }),
+        );
+        expect(out.host).to.include({ enrollState: 'pending', pendingReason: 'unknown_serial' });
+        expect(out.host.cert).to.deep.equal(cert);
+        // a re-enrollment without a certificate keeps the binding
+        const again = await t.store.hosts.enroll(enrollRecord('NEW', T0 + 5, { nodeKeyHash: 'other' }));
+        expect(again.host).to.include({ enrollState: 'active', pendingReason: null });
+        expect(again.host.cert).to.deep.equal(cert);
       });
     });
 

@@ -10,6 +10,7 @@ import { breakGlassContract } from './break-glass.js';
 import { carvesContract } from './carves.js';
 import { checkStatesContract } from './check-states.js';
 import { credentialsContract } from './credentials.js';
+import { devicesContract } from './devices.js';
 import { distributedContract } from './distributed.js';
 import { hostsContract } from './hosts.js';
 import { resultsContract } from './results.js';
@@ -29,6 +30,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     breakGlassContract(factory);
     auditContract(factory);
     settingsContract(factory);
+    devicesContract(factory);
 
     describe('the store (Store)', () => {
       const t = useStore(factory);

@@ -71,6 +71,8 @@ export const enrollRecord = (serial: string, at = T0, over: Partial<EnrollRecord
   details: { system_info: { hardware_serial: serial } },
   nodeKeyHash: `hash-${serial}-${at}`,
   at,
+  state: 'active',
+  pendingReason: null,
   ...over,
 });
 

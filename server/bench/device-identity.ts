@@ -1,0 +1,129 @@
+/**
+ * Device identity in the bench: the same start-up and check-in phases (phases.ts) against a second server
+ * process in certificate mode, every simulated host on its own connection presenting its own device
+ * certificate (a pool pregenerated with the server's device CA, as `trustgate device-cert issue
+ * --serials-file` does), TLS handshakes with a client certificate, and an inventory import of 100,000 rows
+ * (CSV parse and validation, then one transaction into a fresh SQLite store).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { deviceCaPaths, openDeviceCa } from '../devices/ca.js';
+import { parseInventory } from '../devices/inventory-file.js';
+import { createFleet } from '../sim/fleet.js';
+import { createHttpTransport, type Transport } from '../sim/transport.js';
+import { createSqliteStore } from '../store/index.js';
+import { tlsRate } from './clients.js';
+import type { Durations } from './figures.js';
+import { pausableClock } from './loops.js';
+import { checkIns, enrollment, type Bench } from './phases.js';
+import { startServerProcess } from './server-process.js';
+
+/** Hosts with their own certificate and connection, at most (each is a TLS client in this process). */
+export const CERT_HOSTS_MAX = 10_000;
+/** Rows of the inventory import. */
+export const INVENTORY_ROWS = 100_000;
+
+export interface DeviceIdentityFigures {
+  certHosts: number;
+  certEnrollPerSec: number;
+  certCpuMsPerStart: number;
+  certReadP50: number;
+  certReadP99: number;
+  certCpuMsPer1kReads: number;
+  certTlsFullPerSec: number;
+  certTlsResumedPerSec: number;
+  inventoryImportSeconds: number;
+}
+
+/** Parses, validates and imports INVENTORY_ROWS rows into a fresh store; seconds. */
+export async function inventoryImport(): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trustgate-bench-inventory-'));
+  const store = createSqliteStore(path.join(dir, 'trustgate.db'), { durableFsync: false });
+  try {
+    const lines = ['Serial Number,Hardware UUID,Owner Email,Asset Tag'];
+    for (let i = 0; i < INVENTORY_ROWS; i++) {
+      lines.push(
+        `C02${String(i).padStart(9, '0')},${i.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000,` +
+          `user${i}@example.com,A-${i}`,
+      );
+    }
+    const text = lines.join('\n');
+    const t0 = performance.now();
+    const rows = parseInventory(text, 'csv', 'bench.csv');
+    await store.inventory.import(rows, { source: 'bench.csv', at: Date.now() });
+    return (performance.now() - t0) / 1000;
+  } finally {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Start-up, check-ins and handshakes with client certificates, on a certificate-mode server of its own. */
+export async function clientCertificates(opts: {
+  n: number;
+  d: Durations;
+  seed: number;
+  log: (msg: string) => void;
+  serverEnv?: Record<string, string>;
+}): Promise<Omit<DeviceIdentityFigures, 'inventoryImportSeconds'>> {
+  const m = Math.min(opts.n, CERT_HOSTS_MAX);
+  const server = await startServerProcess({ env: { ...(opts.serverEnv ?? {}), TRUSTGATE_ENROLL_MODE: 'certificate' } });
+  const clock = pausableClock();
+  const transport = createHttpTransport({ url: server.url, caPem: server.caPem, maxSockets: 64 });
+  const fleet = createFleet({
+    hosts: m,
+    transport,
+    enrollSecret: server.enrollSecret,
+    clock,
+    seed: opts.seed,
+    driftPerHour: 0,
+    timeScale: 1,
+  });
+  const own: Transport[] = [];
+  try {
+    opts.log(`[${opts.n}] client certificates: issuing ${m}`);
+    const ca = await openDeviceCa(deviceCaPaths(server.certsDir, undefined), { create: false, now: Date.now() });
+    if (!ca) throw new Error('the certificate-mode server created no device CA');
+    let sample: { cert: string; key: string } | undefined;
+    for (let i = 0; i < m; i++) {
+      const c = await ca.issue(fleet.agent(i).serial, {
+        days: 30,
+        now: Date.now(),
+        uriPrefix: 'urn:trustgate:device:',
+      });
+      const t = createHttpTransport({
+        url: server.url,
+        caPem: server.caPem,
+        cert: c.certPem,
+        key: c.keyPem,
+        maxSockets: 2,
+      });
+      fleet.ownConnection(i, t);
+      own.push(t);
+      sample ??= { cert: c.certPem, key: c.keyPem };
+    }
+    const b: Bench = { n: m, d: opts.d, log: opts.log, server, clock, transport, fleet, ownTransports: own };
+    const enroll = await enrollment(b);
+    const reads = await checkIns(b);
+    const client = sample ?? { cert: '', key: '' };
+    const full = await tlsRate('127.0.0.1', server.port, server.caPem, opts.d.tls, false, client);
+    const resumed = await tlsRate('127.0.0.1', server.port, server.caPem, opts.d.tls, true, client);
+    return {
+      certHosts: m,
+      certEnrollPerSec: enroll.enrollPerSec,
+      certCpuMsPerStart: enroll.cpuPerStart,
+      certReadP50: reads.readP50,
+      certReadP99: reads.readP99,
+      certCpuMsPer1kReads: reads.reads ? (reads.readCpu / reads.reads) * 1000 : Number.NaN,
+      certTlsFullPerSec: full.perSec,
+      certTlsResumedPerSec: resumed.perSec,
+    };
+  } finally {
+    await fleet.stop();
+    transport.close();
+    for (const t of own) t.close();
+    fleet.engine.close();
+    await server.stop();
+  }
+}
