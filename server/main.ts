@@ -25,7 +25,6 @@
  */
 import https from 'node:https';
 import fs from 'node:fs';
-import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from './config/load.js';
@@ -48,7 +47,8 @@ import { createInProcessWork } from './control/work.js';
 import { createPacksApi } from './control/packs-api.js';
 import { createCredentials } from './control/credentials.js';
 import { createHostSummary } from './control/summary.js';
-import { bootstrap, osquerydFlags, type BootstrapResult } from './control/bootstrap.js';
+import { bootstrap } from './control/bootstrap.js';
+import { firstStartBanner, sharedSettings } from './cli/banner.js';
 import { createAuditService } from './audit/service.js';
 import { auditRouter } from './audit/routes.js';
 import { createBreakGlassService } from './breakglass/service.js';
@@ -63,8 +63,13 @@ import { withRemediationLinks } from './people/verdict-links.js';
 export interface StartOptions {
   clock?: Clock;
   log?: Logger;
-  /** Where the first-start banner (admin token, osqueryd flags) goes; default stderr. */
+  /** Where the first-start banner (where the secrets are, next steps) goes; default stderr. */
   print?: (text: string) => void;
+  /**
+   * Whether `print` reaches a person at a terminal: only then does the banner show the admin token (it
+   * is always in data/admin_token, 0600). Default: stderr is a TTY when `print` is not given, else false.
+   */
+  terminal?: boolean;
 }
 
 export interface RunningServer {
@@ -75,7 +80,8 @@ export interface RunningServer {
   caFile: string | undefined;
   enrollSecretFile: string;
   adminToken: string | undefined;
-  stop(): Promise<void>;
+  /** Stops serving and flushes what is buffered; `reason` (e.g. the signal) is logged. */
+  stop(reason?: string): Promise<void>;
 }
 
 type Foundation = Awaited<ReturnType<typeof openFoundation>>;
@@ -162,6 +168,7 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     results: store.results,
     work,
     nodeKeys,
+    lastSeen: control.lastSeen,
     carves: store.carves,
     configFor: model.configFor,
     queryKeyOf: model.queryKeyOf,
@@ -254,6 +261,8 @@ function buildHandlers(
     credentials: access.credentials,
     carves: store.carves,
     summary: createHostSummary({ engine, model }),
+    checks: () => model.checks(),
+    lastSeen: (h) => control.lastSeen.of(h),
     recheck: ops.recheck,
     unenroll: ops.unenroll,
     packs: packsApi.packs,
@@ -332,9 +341,9 @@ async function listen(
 }
 
 /** The background work once serving; returns what stops it. */
-function startTimers(log: Logger, control: Control, access: Access, dev: DevicesPhase): () => void {
+function startTimers(log: Logger, control: Control, dev: DevicesPhase): () => void {
   const seenTimer = setInterval(() => {
-    void access.osq.flushSeen().catch((e: unknown) => log.error({ err: e }, 'last-seen flush failed'));
+    void control.lastSeen.flush().catch((e: unknown) => log.error({ err: e }, 'last-seen flush failed'));
   }, 1000);
   seenTimer.unref();
   // device decisions and revocations made by the CLI (another process) are picked up within 2 s
@@ -356,29 +365,6 @@ function startTimers(log: Logger, control: Control, access: Access, dev: Devices
   };
 }
 
-/** What the first start prints once: the admin token, where the secrets are, the osqueryd flags. */
-function firstStartBanner(config: Readonly<Config>, tls: TlsFiles, boot: BootstrapResult, port: number): string {
-  const flags = osquerydFlags({
-    host: config.publicUrl.replace(/^https?:\/\//, '').split(':')[0] ?? os.hostname(),
-    port,
-    caFile: tls.ca ?? '<your CA bundle>',
-    secretFile: boot.enrollSecretFile,
-  });
-  return [
-    '',
-    '┌─ Trustgate first start ───────────────────────────────────────────────',
-    boot.adminToken
-      ? `│ Admin API token (shown once, stored only as a hash):\n│   ${boot.adminToken}`
-      : '│ (admin tokens already existed; none created)',
-    `│ Enroll secret: ${boot.enrollSecretFile}`,
-    tls.ca ? `│ Dev CA for agents and browsers: ${tls.ca}` : '│ TLS: using the provided server certificate',
-    '│ Start osqueryd with these flags (also in osquery-examples/osquery.flags):',
-    ...flags.split('\n').map((l) => `│   ${l}`),
-    '└───────────────────────────────────────────────────────────────────────',
-    '',
-  ].join('\n');
-}
-
 export async function startServer(config: Readonly<Config>, opts: StartOptions = {}): Promise<RunningServer> {
   const t0 = performance.now();
   const foundation = await openFoundation(config, opts);
@@ -388,7 +374,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   const access = await startAccess(config, foundation, control, dev);
   const handlers = buildHandlers(config, foundation, control, access, dev);
   const { server, port } = await listen(config, tls, handlers, dev.tlsOptions);
-  const stopTimers = startTimers(log, control, access, dev);
+  const stopTimers = startTimers(log, control, dev);
 
   const url = `https://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
   const startupMs = Math.round(performance.now() - t0);
@@ -402,7 +388,19 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   }
   if (boot.firstStart) {
     const print = opts.print ?? ((s: string) => process.stderr.write(`${s}\n`));
-    print(firstStartBanner(config, tls, boot, port));
+    const terminal = opts.terminal ?? (opts.print === undefined && process.stderr.isTTY === true);
+    print(
+      firstStartBanner({
+        terminal,
+        adminToken: boot.adminToken,
+        adminTokenFile: boot.adminTokenFile,
+        enrollSecretFile: boot.enrollSecretFile,
+        caFile: tls.ca,
+        publicUrl: config.publicUrl,
+        resource: Object.keys(control.model.policy().resources)[0],
+        settings: sharedSettings(config),
+      }),
+    );
   }
 
   return {
@@ -413,17 +411,23 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     caFile: tls.ca,
     enrollSecretFile: boot.enrollSecretFile,
     adminToken: boot.adminToken,
-    async stop() {
+    async stop(reason) {
+      const t1 = performance.now();
+      log.info({ event: 'server.stopping', reason: reason ?? 'stop' }, 'trustgate shutting down');
       stopTimers();
       access.breakGlass.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await access.osq.flushSeen().catch(() => undefined);
-      await control.evaluation.flush();
-      await audit.flush();
+      const flushed = {
+        lastSeen: await control.lastSeen.flush().catch(() => 0),
+        checkStates: await control.evaluation.flush(),
+        auditEvents: await audit.flush(),
+      };
       await store.close();
+      const ms = Math.round(performance.now() - t1);
+      log.info({ event: 'server.stopped', flushed, ms }, 'trustgate stopped: buffered state written, database closed');
       foundation.logger.flush();
     },
   };

@@ -1,49 +1,20 @@
 /**
  * The admin API's host routes: list (filtered by platform, search or failing/passing), one host with its
- * details, check states, decisions and status logs (every host of a conflicting serial), its latest
- * results and status logs, recheck, and unenroll.
+ * details, checks, decisions and status logs (every host of a conflicting serial; the JSON shape is
+ * host-json.ts, shared with the CLI), its latest results and status logs, recheck, and unenroll.
  */
 import type Router from '@koa/router';
-import type { CheckState, Host, LatestResult, StatusLog } from '../domain/types.js';
+import type { Host, LatestResult } from '../domain/types.js';
 import { isoOf } from '../shared/clock.js';
 import { invalid, notFound } from '../shared/errors.js';
+import { hostDetail, hostListEntry, statusLogJson } from './host-json.js';
 import { actorOf, int, pathParam, text } from './request.js';
 import type { AdminDeps, Guards } from './routes.js';
 
-type HostDeps = Pick<AdminDeps, 'hosts' | 'results' | 'checkStates' | 'summary' | 'recheck' | 'unenroll' | 'clock'>;
-
-function hostJson(h: Host) {
-  return {
-    serial: h.serial,
-    hardware_uuid: h.hardwareUuid,
-    hostname: h.hostname,
-    platform: h.platform,
-    os_platform: h.osPlatform,
-    os_name: h.osName,
-    os_version: h.osVersion,
-    osquery_version: h.osqueryVersion,
-    hardware_vendor: h.hardwareVendor,
-    hardware_model: h.hardwareModel,
-    host_identifier: h.hostIdentifier,
-    enrolled_at: isoOf(h.enrolledAt),
-    last_seen_at: isoOf(h.lastSeenAt),
-    serial_conflict: h.serialConflict,
-    enroll_secret: h.enrollSecretName,
-    enroll_state: h.enrollState,
-    pending_reason: h.pendingReason,
-  };
-}
-
-const stateJson = (s: CheckState) => ({
-  check: s.checkId,
-  status: s.status,
-  message: s.message,
-  observed: s.observed,
-  error: s.error,
-  observed_at: s.observedAt === null ? null : isoOf(s.observedAt),
-  first_failed_at: s.firstFailedAt === null ? null : isoOf(s.firstFailedAt),
-  last_passed_at: s.lastPassedAt === null ? null : isoOf(s.lastPassedAt),
-});
+type HostDeps = Pick<
+  AdminDeps,
+  'hosts' | 'results' | 'checkStates' | 'summary' | 'checks' | 'lastSeen' | 'recheck' | 'unenroll' | 'clock'
+>;
 
 const resultJson = (l: LatestResult) => ({
   query: l.queryKey,
@@ -54,8 +25,6 @@ const resultJson = (l: LatestResult) => ({
   error: l.error,
   updated_at: isoOf(l.updatedAt),
 });
-
-const statusLogJson = (s: StatusLog & { receivedAt: number }) => ({ ...s, received_at: isoOf(s.receivedAt) });
 
 /** GET /hosts: filtered by platform or search in the store; by failing/passing here, then paged. */
 async function hostList(deps: HostDeps, q: Record<string, unknown>) {
@@ -72,9 +41,8 @@ async function hostList(deps: HostDeps, q: Record<string, unknown>) {
     ...(search ? { search } : {}),
     ...(status ? {} : { limit, offset }),
   });
-  let rows = hosts.map((h) => ({ host: h, summary: deps.summary(h, now) }));
-  if (status) rows = rows.filter((x) => x.summary.failing === (status === 'failing')).slice(offset, offset + limit);
-  return rows.map((x) => ({ ...hostJson(x.host), failing: x.summary.failing, decisions: x.summary.decisions }));
+  const rows = hosts.map((h) => hostListEntry(deps, h, now));
+  return status ? rows.filter((x) => x.failing === (status === 'failing')).slice(offset, offset + limit) : rows;
 }
 
 export function hostRoutes(r: Router, deps: HostDeps, { read, admin }: Guards): void {
@@ -89,21 +57,7 @@ export function hostRoutes(r: Router, deps: HostDeps, { read, admin }: Guards): 
     ctx.body = { hosts: await hostList(deps, ctx.query) };
   });
   r.get('/hosts/:serial', read, async (ctx) => {
-    const serial = pathParam(ctx.params, 'serial');
-    const hosts = await deps.hosts.findBySerial(serial);
-    if (!hosts.length) throw notFound(`host with serial "${serial}"`);
-    const now = deps.clock.now();
-    const out = [];
-    for (const h of hosts) {
-      out.push({
-        ...hostJson(h),
-        details: await deps.hosts.details(h.id),
-        checks: (await deps.checkStates(h.id)).map(stateJson),
-        decisions: deps.summary(h, now).decisions,
-        status_logs: (await deps.results.statusLogs(h.id, 50)).map(statusLogJson),
-      });
-    }
-    ctx.body = hosts.length === 1 ? { host: out[0] } : { host: out[0], conflicting_hosts: out };
+    ctx.body = await hostDetail(deps, pathParam(ctx.params, 'serial'), deps.clock.now());
   });
   r.get('/hosts/:serial/results', read, async (ctx) => {
     const h = await oneHost(pathParam(ctx.params, 'serial'));

@@ -7,7 +7,7 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { CarveRepo, EnrollSecretRepo, HostRepo, ResultRepo, TokenRepo } from '../domain/ports.js';
-import type { CheckState, Host, Role } from '../domain/types.js';
+import type { CheckDef, CheckState, Host, Role } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import type { Credentials } from '../control/credentials.js';
 import type { HostOperations } from '../control/operations.js';
@@ -28,6 +28,10 @@ export interface AdminDeps {
   credentials: Credentials;
   carves: Pick<CarveRepo, 'list' | 'get' | 'data'>;
   summary(host: Host, now: number): HostSummary;
+  /** The loaded checks, in load order (a host's checks without a result show as unknown). */
+  checks(): readonly CheckDef[];
+  /** When the host was last seen (the last-seen registry). */
+  lastSeen(host: Host): number;
   recheck: HostOperations['recheck'];
   unenroll: HostOperations['unenroll'];
   packs: PacksApi['packs'];

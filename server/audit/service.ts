@@ -20,10 +20,10 @@ export interface AuditService extends AuditRecorder {
   /**
    * Background events (enrollments, decision changes): buffered and appended together, in order, a few
    * times a second (one transaction for many events instead of one each). Never throws; `flush()` writes
-   * what is buffered (shutdown, tests).
+   * what is buffered (shutdown, tests) and resolves with how many events it wrote.
    */
   later(event: AuditEvent): void;
-  flush(): Promise<void>;
+  flush(): Promise<number>;
   /** Records a change of a device's decision for a tier (actor `system`), through `later`. Never throws. */
   decisionChanged(change: DecisionChange): void;
   list(filter?: AuditFilter): Promise<AuditEntry[]>;
@@ -68,14 +68,15 @@ export function createAuditService(deps: AuditDeps): AuditService {
   };
   let buffered: AuditEvent[] = [];
   let timer: NodeJS.Timeout | undefined;
-  const flush = async (): Promise<void> => {
+  const flush = async (): Promise<number> => {
     clearTimeout(timer);
     timer = undefined;
-    if (!buffered.length) return;
+    if (!buffered.length) return 0;
     const events = buffered;
     buffered = [];
     try {
       await recordMany(events);
+      return events.length;
     } catch (e) {
       deps.log.error(
         {
@@ -86,6 +87,7 @@ export function createAuditService(deps: AuditDeps): AuditService {
         },
         'audit write failed',
       );
+      return 0;
     }
   };
   const later = (event: AuditEvent): void => {

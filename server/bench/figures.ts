@@ -1,3 +1,5 @@
+import type { FirstVerdictFigures } from './first-verdict.js';
+
 /**
  * What one bench run measures (BenchFigures), how long each phase runs (FULL and QUICK), and the fixed
  * settings of the fixed-rate verdict run and of the outage replay.
@@ -58,7 +60,7 @@ export const QUICK: Durations = {
 /** Request rate of the fixed-rate verdict run (latency at a steady load, not at saturation). */
 export const VERDICT_FIXED_RATE = 2000;
 
-export interface BenchFigures {
+export interface BenchFigures extends FirstVerdictFigures {
   hosts: number;
   enrollPerSec: number;
   enrollSeconds: number;

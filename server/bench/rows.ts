@@ -4,6 +4,7 @@
  * check-ins and log ingest, capacity, results lost, TLS and the gateway, evaluations and recovery.
  */
 import { OUTAGE_QUEUE_MAX, VERDICT_FIXED_RATE, type BenchFigures } from './figures.js';
+import { firstVerdictRows } from './first-verdict.js';
 import { atLeast, below, exactly, fmt, type BenchRow } from './table.js';
 
 /** One row: a value per fleet size picked from its figures. */
@@ -208,6 +209,7 @@ export function buildRows(results: readonly BenchFigures[], cores: number): Benc
   return [
     ...startupRows(row),
     ...ingestRows(row),
+    ...firstVerdictRows(row),
     ...capacityRows(row, cores),
     ...lossRows(row),
     ...gatewayRows(row),

@@ -11,6 +11,7 @@ import { createFleet } from '../sim/fleet.js';
 import { createHttpTransport } from '../sim/transport.js';
 import type { BenchFigures, Durations } from './figures.js';
 import { fixAccess } from './fix-access.js';
+import { answerEnrollmentChecks, firstVerdict } from './first-verdict.js';
 import { percentile } from './load.js';
 import { pausableClock } from './loops.js';
 import {
@@ -41,6 +42,7 @@ export interface RunOptions {
 /** What the phases measured, as they return it. */
 interface Measured {
   enroll: Awaited<ReturnType<typeof enrollment>>;
+  answers: Awaited<ReturnType<typeof answerEnrollmentChecks>>;
   reads: Awaited<ReturnType<typeof checkIns>>;
   first: Awaited<ReturnType<typeof firstReport>>;
   steady: Awaited<ReturnType<typeof steadyLogs>>;
@@ -53,6 +55,7 @@ interface Measured {
   outage: Awaited<ReturnType<typeof coldStartAndOutage>>;
   certs: Awaited<ReturnType<typeof clientCertificates>>;
   inventoryImportSeconds: number;
+  burst: Awaited<ReturnType<typeof firstVerdict>>;
 }
 
 /** Start-up, memory, check-ins, log ingest and the capacity they imply. */
@@ -141,6 +144,7 @@ function serviceFigures(m: Measured) {
 /** Every phase in order on one server process and one fleet; then device identity on a server of its own. */
 async function measure(b: Bench, seed: number, serverEnv: Record<string, string>): Promise<Measured> {
   const enroll = await enrollment(b);
+  const answers = await answerEnrollmentChecks(b);
   const reads = await checkIns(b);
   const first = await firstReport(b);
   const steady = await steadyLogs(b);
@@ -151,12 +155,14 @@ async function measure(b: Bench, seed: number, serverEnv: Record<string, string>
   const pace = await fixAccess(b);
   const peakRssMiB = rssBytes(b.server.pid, 'VmHWM') / 2 ** 20;
   const outage = await coldStartAndOutage(b);
+  const burst = await firstVerdict(b);
   b.clock.pause(); // the main fleet stands still while another server is measured
   const certs = await clientCertificates({ n: b.n, d: b.d, seed, log: b.log, serverEnv });
   b.log(`[${b.n}] inventory import`);
   const inventoryImportSeconds = await inventoryImport();
   return {
     enroll,
+    answers,
     reads,
     first,
     steady,
@@ -167,6 +173,7 @@ async function measure(b: Bench, seed: number, serverEnv: Record<string, string>
     pace,
     peakRssMiB,
     outage,
+    burst,
     certs,
     inventoryImportSeconds,
   };
@@ -195,6 +202,8 @@ export async function runAtSize(opts: RunOptions): Promise<BenchFigures> {
     return {
       ...loadFigures(n, d, opts.cores, m),
       ...serviceFigures(m),
+      ...m.answers,
+      ...m.burst,
       ...m.certs,
       inventoryImportSeconds: m.inventoryImportSeconds,
     };

@@ -160,7 +160,11 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
     adminToken: admin.token,
     gatewayToken: gateway.token,
     readyMs,
-    stop: stopChild,
+    async stop() {
+      await stopChild();
+      // a directory this function made is its own to remove (a given `root` is the caller's)
+      if (!opts.root) fs.rmSync(root, { recursive: true, force: true });
+    },
     async restart(extra, args) {
       await stopChild();
       Object.assign(env, extra ?? {});

@@ -33,9 +33,43 @@ export function parseArgs(argv: readonly string[], booleanFlags: ReadonlySet<str
   return out;
 }
 
-/** Renders rows as an aligned text table. */
-export function table(headers: string[], rows: Array<Array<string | number | null | undefined>>): string {
+/**
+ * `text` cut to `room` characters: a list of words (`words`) keeps whole words and ends with "… +N" (the
+ * words left out); prose (`chars`) ends with "…".
+ */
+export function fitCell(text: string, room: number, mode: 'words' | 'chars'): string {
+  if (text.length <= room) return text;
+  if (mode === 'chars') return `${text.slice(0, Math.max(0, room - 1)).trimEnd()}…`;
+  const words = text.split(' ');
+  for (let keep = words.length - 1; keep > 0; keep--) {
+    const cut = `${words.slice(0, keep).join(' ')} … +${words.length - keep}`;
+    if (cut.length <= room) return cut;
+  }
+  return `… +${words.length}`;
+}
+
+/** How the last column fits a terminal: total line width, and how to cut (default: no limit). */
+export interface TableFit {
+  width: number | undefined;
+  mode: 'words' | 'chars';
+}
+
+/** Renders rows as an aligned text table; with `fit`, the last column is cut so lines fit the width. */
+export function table(
+  headers: string[],
+  rows: Array<Array<string | number | null | undefined>>,
+  fit?: TableFit,
+): string {
   const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))));
+  const last = headers.length - 1;
+  if (fit?.width !== undefined && last > 0) {
+    const before = headers
+      .slice(0, last)
+      .map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)) + 2)
+      .reduce((a, b) => a + b, 0);
+    const room = Math.max(headers[last]?.length ?? 0, 16, fit.width - before);
+    for (const r of cells) r[last] = fitCell(r[last] ?? '', room, fit.mode);
+  }
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) =>
     r

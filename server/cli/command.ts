@@ -1,7 +1,7 @@
 /**
  * What every CLI command shares on the command line: output (stdout, stderr), usage errors (exit 2),
- * positional arguments, the settings it runs with (TRUSTGATE_* or the matching --flags), and who acts
- * (the CLI's user, as the audit log names it).
+ * positional arguments, the settings it runs with (TRUSTGATE_* or the matching --flags), who acts
+ * (the CLI's user, as the audit log names it), and the terminal width tables fit.
  */
 import os from 'node:os';
 import { CONFIG_FLAGS, loadConfig, type Config } from '../config/load.js';
@@ -28,3 +28,10 @@ export function need(a: Args, i: number, what: string): string {
 }
 
 export const actor = () => `cli:${os.userInfo().username}`;
+
+/** The width tables fit: the terminal's, else `COLUMNS` when set; undefined (no limit) for a pipe. */
+export function terminalWidth(): number | undefined {
+  if (process.stdout.isTTY && process.stdout.columns > 0) return process.stdout.columns;
+  const env = Number(process.env.COLUMNS);
+  return Number.isInteger(env) && env > 0 ? env : undefined;
+}

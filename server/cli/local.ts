@@ -4,6 +4,7 @@
  * server's state (same pure engine, same data) for the read commands.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../config/load.js';
 import { createAuditService } from '../audit/service.js';
 import { createCredentials, type Credentials } from '../control/credentials.js';
@@ -15,6 +16,8 @@ import { systemClock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import { createLogger } from '../shared/log.js';
 import { createSqliteStore } from '../store/index.js';
+import { withRemediationLinks } from '../people/verdict-links.js';
+import type { VerdictSource } from '../domain/verdict.js';
 
 /** The server's store; not_found when no server has run on this data directory yet. */
 export function openStore(cfg: Readonly<Config>): Store {
@@ -28,14 +31,16 @@ export function openStore(cfg: Readonly<Config>): Store {
 
 /**
  * An in-process view of the server's state (same pure engine, same data) for read commands. Work it
- * queues (recheck) goes to the store, where the running server picks it up within seconds.
+ * queues (recheck) goes to the store, where the running server picks it up within seconds. `verdicts`
+ * are the gateway API's: a would-deny verdict carries the remediation link signed with the server's
+ * key (data/link.key), when there is one.
  */
 export async function openLocal(cfg: Readonly<Config>) {
   const store = openStore(cfg);
   const clock = systemClock;
   const log = createLogger('silent');
   const audit = createAuditService({ repo: store.audit, clock, log });
-  const { engine, model, ops, hosts } = await openControlPlane({
+  const { engine, model, ops, hosts, lastSeen } = await openControlPlane({
     store,
     audit,
     work: createInProcessWork({ distributed: store.distributed, log }),
@@ -48,7 +53,16 @@ export async function openLocal(cfg: Readonly<Config>) {
   });
   const grants = await store.breakGlass.list({ status: 'active' });
   engine.setActiveGrants(grants.filter((g) => (g.expiresAt ?? 0) > clock.now()));
-  return { store, engine, model, ops, audit, hosts };
+  const keyFile = path.join(cfg.dataDir, 'link.key');
+  const verdicts: VerdictSource = fs.existsSync(keyFile)
+    ? withRemediationLinks(engine, {
+        key: fs.readFileSync(keyFile, 'utf8').trim(),
+        publicUrl: cfg.publicUrl,
+        ttlMs: cfg.linkTtlSeconds * 1000,
+        noteUse: () => undefined, // looking a verdict up is not using a grant
+      })
+    : engine;
+  return { store, engine, verdicts, model, ops, audit, hosts, lastSeen };
 }
 
 /** Credentials on the server's store, audited as the CLI's user. */

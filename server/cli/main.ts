@@ -5,8 +5,9 @@
  * Exit codes: 0 ok, 1 failure/refusal (e.g. deny with --exit-code, audit chain broken), 2 usage error.
  *
  * This module is the dispatcher: help, which module runs which command, and how failures become exit
- * codes. The commands are grouped by job: credentials.ts (token, secret), devices.ts (hosts, host,
- * verdict, recheck), packs.ts (apply, import), audit.ts; serve and simulate are loaded on demand.
+ * codes. The commands are grouped by job: credentials.ts (token, secret), hosts.ts (hosts, host),
+ * devices.ts (verdict, recheck), packs.ts (apply, import), audit.ts, osquery-flags.ts; serve and
+ * simulate are loaded on demand.
  */
 import path from 'node:path';
 import { loadConfig, SETTING_DOCS } from '../config/load.js';
@@ -15,9 +16,11 @@ import { parseArgs } from './args.js';
 import { auditCmd } from './audit.js';
 import { configOf, err, out, UsageError } from './command.js';
 import { secretCmd, tokenCmd } from './credentials.js';
-import { hostCmd, hostsCmd, recheckCmd, verdictCmd } from './devices.js';
+import { recheckCmd, verdictCmd } from './devices.js';
 import { DEVICE_CERT_HELP, deviceCertCmd } from './device-certs.js';
+import { hostCmd, hostsCmd } from './hosts.js';
 import { DEVICES_HELP, devicesCmd } from './inventory.js';
+import { osqueryFlagsCmd } from './osquery-flags.js';
 import { applyCmd, importCmd } from './packs.js';
 
 const BOOL_FLAGS = new Set([
@@ -48,7 +51,7 @@ Commands:
   secret create NAME [--expires-in 30d] [--value V]   create an enroll secret; printed once
   secret list | secret revoke NAME [--revoke-hosts]   list or revoke enroll secrets (and unenroll its hosts)
   hosts [--failing] [--platform P]    list enrolled hosts with their decisions
-  host SERIAL                         one host: checks, decisions, recent status logs
+  host SERIAL                         one host: decisions, every check, recent status logs
   verdict SERIAL --resource R [--user U] [--exit-code]   the decision and its reasons
   recheck SERIAL                      queue the host's failing and stale checks (delivered with accelerate)
   apply DIR|FILE [--dry-run]          validate and install packs (*.json, *.conf) and policy.yaml
@@ -56,7 +59,8 @@ Commands:
   audit verify                        verify the audit log's hash chain
 ${DEVICES_HELP}
 ${DEVICE_CERT_HELP}
-  simulate --hosts N --server URL     run simulated osquery agents (see --help)
+  osquery-flags                       the osqueryd flags for this server (osquery-examples/osquery.flags, filled in)
+  simulate --hosts N [--server URL]   run simulated osquery agents (see simulate --help)
 
 Every command accepts --json (machine output) and the settings below (flag or env var):
 ${SETTING_DOCS.map(settingLine).join('\n')}`;
@@ -106,6 +110,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await devicesCmd(a, cfg);
       case 'device-cert':
         return await deviceCertCmd(a, cfg);
+      case 'osquery-flags':
+        return osqueryFlagsCmd(cfg);
       default:
         throw new UsageError(`unknown command "${cmd}"`);
     }

@@ -1,14 +1,13 @@
-/** `trustgate serve`: runs the server until SIGINT/SIGTERM, then shuts down cleanly. */
+/** `trustgate serve`: runs the server until SIGINT/SIGTERM, then shuts down cleanly (and logs it). */
 import type { Config } from '../config/load.js';
 import { startServer } from '../main.js';
 
 export async function serve(config: Readonly<Config>): Promise<number> {
   const server = await startServer(config);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
-  await server.stop();
+  await server.stop(signal);
   return 0;
 }

@@ -1,6 +1,8 @@
 /**
- * First start: an enroll secret (`data/enroll_secret`, 0600), an admin token (printed once, stored as a
- * hash) and the signing key for remediation links (`data/link.key`, 0600). Later starts print nothing secret.
+ * First start: an enroll secret (`data/enroll_secret`, 0600), an admin token (stored as a hash; the token
+ * itself goes to `data/admin_token`, 0600, for the operator to pick up, never to a log) and the signing
+ * key for remediation links (`data/link.key`, 0600). Later starts create no secrets. Whatever else a first
+ * start hands out once follows the admin token's rule: a 0600 file in the data directory.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,15 +15,23 @@ export interface BootstrapResult {
   enrollSecretFile: string;
   /** Only on first start. */
   adminToken?: string;
+  /** Where the first start wrote the admin token (0600), when it created one. */
+  adminTokenFile?: string;
   linkKey: string;
+}
+
+/** Writes a secret to a new file only its owner can read (0600); an old file (or link) there is replaced. */
+function writeSecretFile(file: string, value: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  fs.chmodSync(file, 0o600);
 }
 
 function readOrCreateSecretFile(file: string, make: () => string): { value: string; created: boolean } {
   if (fs.existsSync(file)) return { value: fs.readFileSync(file, 'utf8').trim(), created: false };
-  fs.mkdirSync(path.dirname(file), { recursive: true });
   const value = make();
-  fs.writeFileSync(file, `${value}\n`, { mode: 0o600 });
-  fs.chmodSync(file, 0o600);
+  writeSecretFile(file, value);
   return { value, created: true };
 }
 
@@ -43,8 +53,10 @@ export async function bootstrap(deps: BootstrapDeps, dataDir: string, now: numbe
     await mintEnrollSecret(deps.secrets, { name: 'default', expiresAt: null, at: now, value });
   }
   let adminToken: string | undefined;
+  const adminTokenFile = path.join(dataDir, 'admin_token');
   if ((await deps.tokens.list()).length === 0) {
     adminToken = (await mintToken(deps.tokens, { name: 'bootstrap-admin', role: 'admin', at: now })).token;
+    writeSecretFile(adminTokenFile, adminToken);
   }
   await deps.settings.set('bootstrapped_at', String(now));
   await deps.audit.record({
@@ -53,37 +65,5 @@ export async function bootstrap(deps: BootstrapDeps, dataDir: string, now: numbe
     at: now,
     data: { enroll_secret: 'default', admin_token: adminToken ? 'bootstrap-admin' : null },
   });
-  return { firstStart: true, enrollSecretFile, linkKey, ...(adminToken ? { adminToken } : {}) };
-}
-
-/** The exact osqueryd flags an agent needs for this server. */
-export function osquerydFlags(opts: {
-  host: string;
-  port: number;
-  caFile: string;
-  secretFile: string;
-  prefix?: string;
-}): string {
-  const p = opts.prefix ?? '/api/v1/osquery';
-  return [
-    `--tls_hostname=${opts.host}:${opts.port}`,
-    `--tls_server_certs=${opts.caFile}`,
-    `--enroll_secret_path=${opts.secretFile}`,
-    `--enroll_tls_endpoint=${p}/enroll`,
-    '--config_plugin=tls',
-    `--config_tls_endpoint=${p}/config`,
-    '--config_refresh=300',
-    '--logger_plugin=tls',
-    `--logger_tls_endpoint=${p}/log`,
-    '--logger_tls_period=10',
-    '--disable_distributed=false',
-    '--distributed_plugin=tls',
-    `--distributed_tls_read_endpoint=${p}/distributed/read`,
-    `--distributed_tls_write_endpoint=${p}/distributed/write`,
-    '--distributed_interval=60',
-    '--disable_carver=false',
-    `--carver_start_endpoint=${p}/carve/begin`,
-    `--carver_continue_endpoint=${p}/carve/block`,
-    '--carver_block_size=2000000',
-  ].join('\n');
+  return { firstStart: true, enrollSecretFile, linkKey, ...(adminToken ? { adminToken, adminTokenFile } : {}) };
 }

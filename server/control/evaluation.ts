@@ -31,8 +31,11 @@ export interface Evaluation {
    * reload installed the checks); with `catchUp`, evaluates the results stored after the watermark.
    */
   warmStart(opts: { catchUp: boolean }): Promise<{ hosts: Host[]; caughtUp: number }>;
-  /** Persists the check states changed since the last flush (shutdown, and the write-behind timer). */
-  flush(): Promise<void>;
+  /**
+   * Persists the check states changed since the last flush (shutdown, and the write-behind timer);
+   * resolves with how many it wrote.
+   */
+  flush(): Promise<number>;
 }
 
 const WATERMARK = 'check_states_persisted_until';
@@ -47,10 +50,10 @@ export function createEvaluation(deps: EvaluationDeps): Evaluation {
   // results newer than the watermark (minus a margin for batches committed while a flush ran).
   let pendingSince: number | undefined;
 
-  async function flush(): Promise<void> {
+  async function flush(): Promise<number> {
     clearTimeout(flushTimer);
     flushTimer = undefined;
-    if (!pendingStates.size) return;
+    if (!pendingStates.size) return 0;
     const batch = [...pendingStates.values()];
     const since = pendingSince ?? clock.now();
     pendingStates = new Map();
@@ -58,12 +61,14 @@ export function createEvaluation(deps: EvaluationDeps): Evaluation {
     try {
       await deps.checkStates.putMany(batch);
       await deps.settings.set(WATERMARK, String(pendingSince ?? clock.now()));
+      return batch.length;
     } catch (e) {
       log.error(
         { event: 'check_states.persist_failed', err: e, count: batch.length },
         'could not persist check states; they are recomputed from results at restart',
       );
       pendingSince = Math.min(pendingSince ?? since, since);
+      return 0;
     }
   }
 

@@ -1,17 +1,21 @@
 /**
- * Operations on devices that span modules, each audited: enrollment's aftermath, recheck (queue the
- * failing and stale checks), live queries and their results, unenroll (the node key stops working at
- * once), and a person's view of the remediation page (the device polls fast for a while). Queued work and
- * attention go through the DistributedWork port, which the osquery surface polls.
+ * Operations on devices that span modules, each audited: enrollment's aftermath (the engine and the
+ * last-seen registry learn the host, and its checks are queued so its first verdict comes within seconds,
+ * not at its schedule), recheck (queue the failing and stale checks), live queries and their results,
+ * unenroll (the node key stops working at once), and a person's view of the remediation page (the device
+ * polls fast for a while). Queued work and attention go through the DistributedWork port, which the
+ * osquery surface polls.
  */
 import type { AuditRecorder, DistributedRepo, DistributedWork, HostRepo, NodeKeyCache } from '../domain/ports.js';
-import type { CheckDef, Host } from '../domain/types.js';
+import type { CheckDef, DistributedQuery, Host } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
 import { randomId } from '../shared/crypto.js';
 import { notFound } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { PostureEngine } from '../posture/engine.js';
+import { createBatcher } from './batch.js';
+import type { LastSeenRegistry } from './last-seen.js';
 import { appliesTo, type RuntimeModel } from './model.js';
 
 /** How long after a person opens the remediation page their device is asked to poll fast. */
@@ -24,6 +28,7 @@ export interface HostOperationsDeps {
   nodeKeys: Pick<NodeKeyCache, 'delete'>;
   engine: Pick<PostureEngine, 'failingOrStaleChecks' | 'removeHost' | 'updateHost'>;
   model: Pick<RuntimeModel, 'checks'>;
+  lastSeen: Pick<LastSeenRegistry, 'load' | 'forget'>;
   audit: Pick<AuditRecorder, 'record' | 'later'>;
   clock: Clock;
   log: Logger;
@@ -31,8 +36,21 @@ export interface HostOperationsDeps {
 }
 
 export interface HostOperations {
-  /** An agent enrolled (or re-enrolled): the engine learns the host; audited in the background. */
-  enrolled(host: Host, reenrolled: boolean): void;
+  /**
+   * An agent enrolled (or re-enrolled): the engine and the last-seen registry learn the host, its
+   * enrollment-time checks are queued (queueEnrollmentChecks; not for a device held pending), and it is
+   * audited in the background.
+   * Resolves once the checks are queued, so the agent's first distributed/read gets them. Never rejects.
+   */
+  enrolled(host: Host, reenrolled: boolean): Promise<void>;
+  /**
+   * Queues every check that applies to the host's platform as distributed queries of kind `enroll`
+   * (answered like a recheck, feeding posture like scheduled results; sent with a short `accelerate`, see
+   * control/work.ts), so a device that just enrolled has a complete verdict within seconds instead of
+   * after its schedule and splay. Writes of hosts
+   * enrolling together are batched into one store transaction. Returns the check ids; never rejects.
+   */
+  queueEnrollmentChecks(host: Host): Promise<string[]>;
   /** Queues the device's failing and stale checks; its agent gets them with `accelerate`. */
   recheck(serial: string, actor: string): Promise<{ queued: string[] }>;
   /** Queues SQL for the hosts named by serial, or every host (of a platform): a live-query campaign. */
@@ -125,13 +143,46 @@ async function liveQueryResults(deps: HostOperationsDeps, id: string): Promise<u
   };
 }
 
+type QueuedQuery = Omit<DistributedQuery, 'sentAt' | 'completedAt'>;
+
+/** The enrollment-time queries of a host: every check that applies to its platform. */
+function enrollmentQueries(checks: readonly CheckDef[], host: Host, now: number): QueuedQuery[] {
+  return checks
+    .filter((d) => appliesTo(d, host))
+    .map((d) => ({
+      id: `tg_enroll_${d.id}_${randomId(6)}`,
+      hostId: host.id,
+      sql: d.sql,
+      kind: 'enroll' as const,
+      ref: d.id,
+      createdAt: now,
+    }));
+}
+
 export function createHostOperations(deps: HostOperationsDeps): HostOperations {
   const { hosts, work, engine, audit, clock, log } = deps;
+  // one store transaction for the checks of every host that enrolled within the same 5 ms
+  const enrollQueue = createBatcher<QueuedQuery>((items) => work.enqueue(items));
+
+  async function queueEnrollmentChecks(host: Host): Promise<string[]> {
+    const items = enrollmentQueries(deps.model.checks(), host, clock.now());
+    try {
+      await enrollQueue.add(items);
+      return items.map((q) => q.ref);
+    } catch (e) {
+      // the device still gets its checks from its schedule; until then it is denied (unknown)
+      log.warn({ event: 'host.enrollment_checks_failed', serial: host.serial, err: e }, 'could not queue checks');
+      return [];
+    }
+  }
 
   return {
-    enrolled(host, reenrolled) {
+    async enrolled(host, reenrolled) {
       engine.updateHost(host);
+      deps.lastSeen.load([host]);
       if (!reenrolled) deps.metrics?.hostsEnrolled.inc();
+      // a device held pending gets no posture queries: its checks go out when an admin approves it
+      const checks = host.enrollState === 'pending' ? [] : await queueEnrollmentChecks(host);
       audit.later({
         type: 'host.enrolled',
         actor: `host:${host.serial}`,
@@ -143,9 +194,12 @@ export function createHostOperations(deps: HostOperationsDeps): HostOperations {
           reenrolled,
           enroll_secret: host.enrollSecretName,
           serial_conflict: host.serialConflict,
+          enrollment_checks: checks,
         },
       });
     },
+
+    queueEnrollmentChecks,
 
     recheck: (serial, actor) => recheck(deps, serial, actor),
     liveQuery: (input, actor) => liveQuery(deps, input, actor),
@@ -157,6 +211,7 @@ export function createHostOperations(deps: HostOperationsDeps): HostOperations {
         const hash = await hosts.unenroll(h.id);
         if (hash) deps.nodeKeys.delete(hash);
         engine.removeHost(serial, h.id);
+        deps.lastSeen.forget(h.id);
       }
       await audit.record({ type: 'admin.host.unenrolled', actor, serial, data: { hosts: found.length } });
       return found.length;

@@ -1,8 +1,9 @@
 /**
  * The control plane built in dependency order, once for the server (main.ts) and once for the CLI's
- * in-process view (cli/local.ts): posture engine ← evaluation (check states, warm start) ← runtime model
- * (packs + policy) ← host operations (recheck, live query, unenroll). The caller brings the shared
- * pieces that live in other modules (the distributed work owner, the node-key cache).
+ * in-process view (cli/local.ts): last-seen registry ← posture engine ← evaluation (check states, warm
+ * start) ← runtime model (packs + policy) ← host operations (enrollment, recheck, live query, unenroll).
+ * The caller brings the shared pieces that live in other modules (the distributed work owner, the
+ * node-key cache).
  */
 import type { AuditRecorder, DistributedWork, NodeKeyCache, Store } from '../domain/ports.js';
 import type { Host } from '../domain/types.js';
@@ -12,6 +13,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import { createEvaluation, type Evaluation } from './evaluation.js';
+import { createLastSeen, type LastSeenRegistry } from './last-seen.js';
 import { createRuntimeModel, type RuntimeModel } from './model.js';
 import { createHostOperations, type HostOperations } from './operations.js';
 
@@ -34,6 +36,8 @@ export interface ControlPlane {
   evaluation: Evaluation;
   model: RuntimeModel;
   ops: HostOperations;
+  /** When each host was last seen (the osquery surface marks it; flush it to the store every second). */
+  lastSeen: LastSeenRegistry;
   /** Every host loaded at the warm start. */
   hosts: Host[];
   /** Results re-evaluated by the catch-up. */
@@ -43,7 +47,8 @@ export interface ControlPlane {
 /** Builds the control plane and warms it: packs and policy loaded, every host with its check states. */
 export async function openControlPlane(deps: ControlPlaneDeps): Promise<ControlPlane> {
   const { store, audit, clock, log } = deps;
-  const engine = createPostureEngine({ clock, log });
+  const lastSeen = createLastSeen({ hosts: store.hosts });
+  const engine = createPostureEngine({ clock, log, lastSeen });
   const evaluation = createEvaluation({
     engine,
     hosts: store.hosts,
@@ -64,6 +69,7 @@ export async function openControlPlane(deps: ControlPlaneDeps): Promise<ControlP
   });
   await model.reload({ startup: true });
   const { hosts, caughtUp } = await evaluation.warmStart({ catchUp: deps.catchUp });
+  lastSeen.load(hosts);
   const ops = createHostOperations({
     hosts: store.hosts,
     campaigns: store.distributed,
@@ -71,10 +77,11 @@ export async function openControlPlane(deps: ControlPlaneDeps): Promise<ControlP
     nodeKeys: deps.nodeKeys,
     engine,
     model,
+    lastSeen,
     audit,
     clock,
     log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
-  return { engine, evaluation, model, ops, hosts, caughtUp };
+  return { engine, evaluation, model, ops, lastSeen, hosts, caughtUp };
 }

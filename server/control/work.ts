@@ -17,6 +17,12 @@ export interface InProcessWorkDeps {
   log: Logger;
   /** Seconds of `accelerate` sent while a recheck is pending (default 120). */
   accelerateSeconds?: number;
+  /**
+   * Seconds of `accelerate` sent with enrollment-time checks (default 15): they come with the read itself,
+   * so a short one is enough for an agent whose answers were refused (503) to send them again in seconds,
+   * without every device of a mass enrollment polling every 5 s for two minutes.
+   */
+  enrollAccelerateSeconds?: number;
   /** A sent query without an answer is sent again after this long (default 5 minutes). */
   resendAfterMs?: number;
   /** How often `start` picks up queries queued by other processes (default 2 s). */
@@ -35,6 +41,7 @@ export function createInProcessWork(deps: InProcessWorkDeps): InProcessWork {
   const pendingHosts = new Set<number>();
   const attending = new Map<number, number>();
   const accelerate = deps.accelerateSeconds ?? 120;
+  const enrollAccelerate = deps.enrollAccelerateSeconds ?? 15;
   const resendAfterMs = deps.resendAfterMs ?? 5 * 60_000;
   let timer: NodeJS.Timeout | undefined;
 
@@ -66,6 +73,7 @@ export function createInProcessWork(deps: InProcessWorkDeps): InProcessWork {
       for (const q of items) queries[q.id] = q.sql;
       const out: DistributedPoll = { queries };
       if (items.some((q) => q.kind === 'recheck')) out.accelerate = Math.max(accelerate, attendFor ?? 0);
+      else if (items.some((q) => q.kind === 'enroll')) out.accelerate = Math.max(enrollAccelerate, attendFor ?? 0);
       else if (attendFor) out.accelerate = attendFor;
       return out;
     },

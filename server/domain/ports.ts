@@ -478,3 +478,18 @@ export interface NodeKeyCache {
   /** Drops every entry (another process changed hosts: each is read again at its next check-in). */
   clear(): void;
 }
+
+// ───────────────────────────── last seen ─────────────────────────────
+
+/**
+ * When each device last spoke to the server: the one source of truth for `last_seen_at`. The osquery
+ * surface marks it on every authenticated request and at enrollment; verdicts, the admin API and the CLI
+ * read it; it is flushed to the store (`HostRepo.touch`) every second, so another process reading the
+ * store (the CLI) is at most that far behind. Per process, like the node-key cache.
+ */
+export interface LastSeen {
+  /** The host spoke at `at` (a time never moves back). */
+  mark(hostId: number, at: number): void;
+  /** When the host was last seen, or undefined when this process has not heard of it. Allocates nothing. */
+  get(hostId: number): number | undefined;
+}

@@ -147,7 +147,10 @@ export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
 /** Trustgate's `check` extension on a pack query. Stripped before the config reaches agents. */
 export interface CheckSpec {
+  /** The desired state ("FileVault disk encryption is on"). */
   title: string;
+  /** The failing state ("FileVault is off"): what the remediation page titles the check while it fails. */
+  fail_title?: string;
   /** Shown to a person when the check does not pass; may interpolate `{{column}}` from the first row. */
   message: string;
   remediation_url?: string;
@@ -195,6 +198,8 @@ export interface CheckDef {
   intervalSeconds: number;
   snapshot: boolean;
   title: string;
+  /** The failing-state phrasing (CheckSpec.fail_title). */
+  failTitle?: string;
   message: string;
   remediationUrl?: string;
   pass?: string;
@@ -395,8 +400,12 @@ export interface DistributedQuery {
   id: string;
   hostId: number;
   sql: string;
-  kind: 'recheck' | 'live' | 'carve';
-  /** For rechecks: the check it re-runs. For live queries: the campaign id. */
+  /**
+   * `recheck`: a check run again on request; `enroll`: a check queued at enrollment (answered like a
+   * recheck, with a short `accelerate`); `live`: a live query.
+   */
+  kind: 'recheck' | 'enroll' | 'live' | 'carve';
+  /** For rechecks and enrollment checks: the check it runs. For live queries: the campaign id. */
   ref: string;
   createdAt: number;
   sentAt: number | null;

@@ -5,15 +5,16 @@
  * in: pending queries and attention come from the DistributedWork port, cached node keys from a
  * NodeKeyCache that unenroll drops keys from, packs and posture from functions it is given. This file
  * owns authentication (node key, and in the certificate modes the connection's certificate against the
- * host's binding: an O(1) check per request), ingest (log batches and recheck answers) and last-seen times;
- * a host held pending for an admin is answered without packs, queries or storage. Enrollment is in
- * enroll.ts (decided by enroll-gate.ts), carves in carves.ts.
+ * host's binding: an O(1) check per request; marking the host seen in the LastSeen registry), ingest (log
+ * batches and recheck answers); a host held pending for an admin is answered without packs, queries or
+ * storage. Enrollment is in enroll.ts (decided by enroll-gate.ts), carves in carves.ts.
  */
 import type {
   CarveRepo,
   DistributedPoll,
   DistributedWork,
   HostRepo,
+  LastSeen,
   NodeKeyCache,
   ResultRepo,
 } from '../domain/ports.js';
@@ -32,12 +33,14 @@ import { normalizeResults, normalizeStatuses, toInt, toRow } from './normalize.j
 import type { CarveBeginBody, CarveBlockBody, DistributedWriteBody, EnrollBody, LogBody } from './schemas.js';
 
 export interface OsqueryDeps extends Omit<EnrollDeps, 'hosts' | 'metrics'> {
-  hosts: Pick<HostRepo, 'enroll' | 'findBySerial' | 'countPending' | 'findByNodeKeyHash' | 'touch' | 'bindCert'>;
+  hosts: Pick<HostRepo, 'enroll' | 'findBySerial' | 'countPending' | 'findByNodeKeyHash' | 'bindCert'>;
   results: Pick<ResultRepo, 'ingestBatch'>;
   /** Pending distributed queries and attention (shared with the control plane). */
   work: Pick<DistributedWork, 'poll' | 'complete'>;
   /** Hosts by node-key hash (shared with unenroll, which drops keys). */
   nodeKeys: NodeKeyCache;
+  /** When each host last spoke (the one owner of last-seen times; it writes them to the store). */
+  lastSeen: Pick<LastSeen, 'mark'>;
   carves: CarveRepo;
   /** Compiled config JSON text for a host (packs filtered by platform, checks stripped). */
   configFor(host: Host): string;
@@ -62,8 +65,6 @@ export interface OsqueryService {
   distributedWrite(host: Host, body: DistributedWriteBody): Promise<void>;
   carveBegin(host: Host, body: CarveBeginBody): Promise<{ sessionId: string }>;
   carveBlock(body: CarveBlockBody): Promise<void>;
-  /** Writes batched last-seen times. */
-  flushSeen(): Promise<void>;
 }
 
 /** The node-key cache the osquery surface expects: ten minutes per entry, at most 500,000 entries. */
@@ -93,8 +94,8 @@ async function commitBatch(
 }
 
 /**
- * Completes the answered distributed queries; the answers to rechecks become result updates of their
- * check's query (live-query answers are only stored with their campaign).
+ * Completes the answered distributed queries; the answers to rechecks and enrollment-time checks become
+ * result updates of their check's query (live-query answers are only stored with their campaign).
  */
 async function recheckUpdates(
   deps: Pick<OsqueryDeps, 'work' | 'checkQueryKey' | 'log'>,
@@ -115,7 +116,7 @@ async function recheckUpdates(
       );
       continue;
     }
-    if (q.kind !== 'recheck') continue;
+    if (q.kind !== 'recheck' && q.kind !== 'enroll') continue;
     const queryKey = deps.checkQueryKey(q.ref);
     if (!queryKey) continue;
     // stamped in whole seconds like osquery's own results, so a scheduled run in the same second
@@ -173,16 +174,9 @@ async function checkCertificate(
 
 export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
   const { clock, nodeKeys } = deps;
-  const seen = new Map<number, number>();
   const certs = modeNeedsCertificate(deps.enrollment.mode);
   const pendingConfig = pendingConfigs();
   const enrollDeps: EnrollDeps = { ...deps, ...(deps.metrics ? { metrics: deps.metrics } : {}) };
-
-  function markSeen(host: Host): void {
-    const now = clock.now();
-    seen.set(host.id, now);
-    host.lastSeenAt = now;
-  }
 
   /** A pending host's request is acknowledged but nothing is stored or evaluated (counted). */
   const pendingDrop = (endpoint: string): void => deps.metrics?.pendingDropped.inc({ endpoint });
@@ -200,7 +194,7 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
         nodeKeys.set(hash, host);
       }
       if (certs) await checkCertificate(deps, host, cert ?? null);
-      markSeen(host);
+      deps.lastSeen.mark(host.id, clock.now());
       return host;
     },
 
@@ -244,12 +238,5 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
       return beginCarve(deps, host, body);
     },
     carveBlock: (body) => addCarveBlock(deps, body),
-
-    async flushSeen() {
-      if (!seen.size) return;
-      const batch = [...seen].map(([id, at]) => ({ id, at }));
-      seen.clear();
-      await deps.hosts.touch(batch);
-    },
   };
 }

@@ -39,6 +39,7 @@ export function checksOfPack(pack: Pack): CheckDef[] {
     };
     const platform = intersectPlatforms(pack.platform, q.platform);
     if (platform !== undefined) def.platform = platform;
+    if (q.check.fail_title !== undefined) def.failTitle = q.check.fail_title;
     if (q.check.remediation_url !== undefined) def.remediationUrl = q.check.remediation_url;
     if (q.check.pass !== undefined) def.pass = q.check.pass;
     out.push(def);

@@ -26,6 +26,7 @@ export const checkSchema = {
   required: ['title', 'message'],
   properties: {
     title: { type: 'string', minLength: 1 },
+    fail_title: { type: 'string', minLength: 1 },
     message: { type: 'string', minLength: 1 },
     remediation_url: { type: 'string', pattern: '^https?://[^\\s]+$' },
     pass: { type: 'string', minLength: 1 },

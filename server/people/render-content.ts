@@ -4,7 +4,7 @@
  * emergency-access section is in render-emergency.ts, the page around them in render.ts.
  */
 import type { CheckItem, DeviceView, ItemStatus } from './view.js';
-import { problemsOf } from './view.js';
+import { problemCounts, problemsOf, shownTitle } from './view.js';
 import { renderEmergency } from './render-emergency.js';
 import type { Notice, PageOptions } from './render.js';
 import {
@@ -61,7 +61,7 @@ Use “Recheck now” below.</p>`;
 Step-by-step guide (${hostOf(doc)})<span class="sr-only"> (opens in a new tab)</span></a></p>`
       : '';
   return html`<li class="check is-${c.status}" id="check-${c.id}">
-  <div class="check-head"><h3>${c.title}</h3>${badge(c.status)}</div>
+  <div class="check-head"><h3>${shownTitle(c)}</h3>${badge(c.status)}</div>
   ${c.status !== 'pass' ? html`<div class="msg">${body}</div>` : ''}
   ${guide}
   ${meta.length > 0 ? html`<p class="meta">${meta.join(' · ')}</p>` : ''}
@@ -70,7 +70,9 @@ Step-by-step guide (${hostOf(doc)})<span class="sr-only"> (opens in a new tab)</
 
 function recheckBlock(v: DeviceView, o: PageOptions, now: number): SafeHtml {
   const waiting = v.state === 'checking';
-  const coolS = Math.max(0, Math.ceil((v.recheck.availableAt - now) / 1000));
+  // a cool-down only follows a recheck someone asked for (never on a first load)
+  const coolUntil = v.recheck.requestedAt !== null ? v.recheck.availableAt : 0;
+  const coolS = Math.max(0, Math.ceil((coolUntil - now) / 1000));
   const label =
     v.state === 'no_answer'
       ? 'Try again'
@@ -103,7 +105,7 @@ and that the device agent is running${howToCheck}. Then try again.</p>`
   ${hint}
   ${steps}
   <form method="post" action="/device/recheck" class="recheck-form" \
-data-cooldown-until="${v.recheck.availableAt}" data-server-now="${now}">
+data-cooldown-until="${coolUntil}" data-server-now="${now}">
     <input type="hidden" name="t" value="${o.token}">
     <input type="hidden" name="csrf" value="${o.csrf}">
     <button type="submit" class="btn primary" id="recheck-btn" ${waiting ? raw('aria-disabled="true"') : ''}>\
@@ -129,7 +131,8 @@ Try again in a moment.</p>`;
 }
 
 /** The card above the checks when access is back, granted, or allowed with fixes needed soon. */
-function leadCard(v: DeviceView, problems: number, now: number): SafeHtml {
+function leadCard(v: DeviceView, now: number): SafeHtml {
+  const problems = problemsOf(v).length;
   const r = v.resourceTitle;
   const cont = (url: string) => html`<a class="btn primary" href="${url}" rel="noreferrer">Continue to ${r}</a>`;
   if (v.state === 'restored') {
@@ -149,8 +152,10 @@ Your reason was logged and will be reviewed by your IT/security team.</p>
       ${v.resourceUrl ? html`<p>${cont(v.resourceUrl)}</p>` : ''}</div>`;
   }
   if (v.state === 'heads_up') {
+    const { fixes } = problemCounts(v);
+    const needs = fixes > 0 ? plural(fixes, 'fix', 'fixes') : 'a fresh check';
     return html`<div class="card"><p>You can open ${r} now, but your laptop needs \
-${plural(problems, 'fix', 'fixes')}. Soon this will be required.</p></div>`;
+${needs}. Soon this will be required.</p></div>`;
   }
   return html``;
 }
@@ -159,9 +164,14 @@ ${plural(problems, 'fix', 'fixes')}. Soon this will be required.</p></div>`;
 export function renderContent(v: DeviceView, o: PageOptions, now: number): { checks: SafeHtml; emergency: SafeHtml } {
   const problems = problemsOf(v);
   const passed = v.checks.filter((c) => c.status === 'pass');
-  const lead = leadCard(v, problems.length, now);
+  const lead = leadCard(v, now);
+  const fixes = problemCounts(v).fixes;
   const todoTitle =
-    v.state === 'restored' || v.state === 'granted' || v.state === 'heads_up' ? 'Still to fix' : 'What needs fixing';
+    fixes === 0
+      ? 'What needs a fresh check'
+      : v.state === 'restored' || v.state === 'granted' || v.state === 'heads_up'
+        ? 'Still to fix'
+        : 'What needs fixing';
   const todo =
     problems.length > 0
       ? html`<section aria-labelledby="todo-h">

@@ -7,7 +7,7 @@
  */
 import { PAGE_CSS, PAGE_JS } from './assets.js';
 import type { DeviceLink } from './link.js';
-import { problemsOf, type DeviceView, type PageState } from './view.js';
+import { problemCounts, problemsOf, shownTitle, type DeviceView, type PageState } from './view.js';
 import { renderContent } from './render-content.js';
 import { clockTime, html, plural, raw, relAbs, safeUrl, whenAbsolute, type SafeHtml } from './html.js';
 
@@ -44,22 +44,34 @@ export interface PageOptions {
   formKey: string;
 }
 
-/** The page's H1 and <title> for a state. */
+/** The H1 of a recheck that came back with something still not passing. */
+function stillHead(v: DeviceView): string {
+  const failing = problemsOf(v).filter((c) => c.status === 'fail');
+  const [only] = failing;
+  if (only && failing.length === 1) return `${shownTitle(only)}: still needs fixing`;
+  if (failing.length > 1) return `${failing.length} things still need fixing`;
+  return "We still couldn't check your laptop";
+}
+
+/**
+ * The page's H1 and <title> for a state. Fixes (failing checks, something for the person to do) and
+ * checks that only need a fresh result from the laptop are counted apart: "Fix 1 thing" on a laptop with
+ * one failing and seven stale checks.
+ */
 export function headline(v: DeviceView): { h1: string; title: string } {
   const r = v.resourceTitle;
   const probs = problemsOf(v);
-  const n = probs.length;
-  const fails = probs.filter((c) => c.status === 'fail' || c.status === 'stale').length;
+  const { fixes, checks } = problemCounts(v);
   const t = (s: string) => `${s} · ${r} · Trustgate`;
   const denyHead = (): { h1: string; title: string } => {
-    if (fails > 0)
+    if (fixes > 0)
       return {
-        h1: `Fix ${plural(n, 'thing', 'things')} to open ${r}`,
-        title: t(`${plural(n, 'fix', 'fixes')} needed`),
+        h1: `Fix ${plural(fixes, 'thing', 'things')} to open ${r}`,
+        title: t(`${plural(fixes, 'fix', 'fixes')} needed`),
       };
     if (probs.some((c) => c.status === 'stale'))
       return { h1: 'We need a fresh check of your laptop', title: t('Fresh check needed') };
-    if (n > 0) return { h1: "We couldn't check your laptop", title: t("Couldn't check") };
+    if (checks > 0) return { h1: "We couldn't check your laptop", title: t("Couldn't check") };
     return { h1: `We couldn't confirm your laptop is ready to open ${r}`, title: t('Access paused') };
   };
   switch (v.state) {
@@ -71,21 +83,22 @@ export function headline(v: DeviceView): { h1: string; title: string } {
     case 'cant_check':
       return { h1: "We couldn't check your laptop", title: t("Couldn't check") };
     case 'partly_fixed':
-      return { h1: `${plural(n, 'thing', 'things')} left to fix`, title: t(`${plural(n, 'fix', 'fixes')} left`) };
+      return fixes > 0
+        ? { h1: `${plural(fixes, 'thing', 'things')} left to fix`, title: t(`${plural(fixes, 'fix', 'fixes')} left`) }
+        : { h1: 'Fixed. Your laptop needs one more check', title: t('One more check needed') };
     case 'still_failing':
-      return {
-        h1: n === 1 ? `${probs[0]?.title ?? 'One check'}: still needs fixing` : `${n} things still need fixing`,
-        title: t('Still needs fixing'),
-      };
+      return { h1: stillHead(v), title: t('Still needs fixing') };
     case 'no_answer':
       return { h1: "Your laptop didn't answer", title: t('No answer from your laptop') };
     case 'restored':
       return { h1: `You're all set. You can open ${r} again`, title: t('Access restored') };
     case 'heads_up':
-      return {
-        h1: `You're in, but ${plural(n, 'fix is', 'fixes are')} needed`,
-        title: t(`${plural(n, 'fix', 'fixes')} needed soon`),
-      };
+      return fixes > 0
+        ? {
+            h1: `You're in, but ${plural(fixes, 'fix is', 'fixes are')} needed`,
+            title: t(`${plural(fixes, 'fix', 'fixes')} needed soon`),
+          }
+        : { h1: "You're in, but your laptop needs a fresh check", title: t('Fresh check needed soon') };
     case 'granted':
       return {
         h1:
@@ -104,6 +117,10 @@ export function headline(v: DeviceView): { h1: string; title: string } {
 /** The live status line (announced at milestones only). */
 export function statusText(v: DeviceView, now: number): string {
   const title = (id: string) => v.checks.find((c) => c.id === id)?.title ?? id;
+  const stillTitle = (id: string) => {
+    const c = v.checks.find((x) => x.id === id);
+    return c ? shownTitle(c) : id;
+  };
   switch (v.state) {
     case 'checking':
       return 'Checking your laptop… usually under 30 seconds.';
@@ -114,7 +131,7 @@ export function statusText(v: DeviceView, now: number): string {
     case 'partly_fixed':
       return (
         `Fixed: ${v.recheck.fixed.map(title).join(', ')}. ` +
-        `Still needs fixing: ${v.recheck.still.map(title).join(', ')}.`
+        `Still needs fixing: ${v.recheck.still.map(stillTitle).join(', ')}.`
       );
     case 'still_failing':
       return `We checked again at ${clockTime(lastAnswerAt(v) ?? now)}; nothing changed yet.`;

@@ -35,6 +35,8 @@ export interface PeopleVerdict {
 export interface TierReportRow {
   check: string;
   title: string;
+  /** The failing-state title (the check's `fail_title`), when it has one. */
+  fail_title?: string | null;
   /** pass | fail | unknown | error | stale | missing | not_applicable */
   status: string;
   message: string | null;
@@ -48,7 +50,10 @@ export type ItemStatus = 'fail' | 'stale' | 'error' | 'unknown' | 'pass';
 
 export interface CheckItem {
   id: string;
+  /** The desired state ("FileVault disk encryption is on"). */
   title: string;
+  /** The failing state ("FileVault is off"), when the check has one. */
+  failTitle: string | null;
   status: ItemStatus;
   message: string;
   remediationUrl: string | null;
@@ -137,6 +142,7 @@ function checksFromReport(rows: readonly TierReportRow[], reasons: readonly Peop
     items.push({
       id: row.check,
       title: row.title,
+      failTitle: row.fail_title ?? null,
       status: reasonStatus(row.status),
       message: row.message ?? reason?.message ?? '',
       remediationUrl: row.remediation_url ?? reason?.remediation_url ?? null,
@@ -156,6 +162,7 @@ function checksFromReasons(reasons: readonly PeopleReason[]): CheckItem[] {
     .map((r): CheckItem => ({
       id: r.check,
       title: r.title ?? r.check,
+      failTitle: null,
       status: reasonStatus(r.status),
       message: r.message ?? '',
       remediationUrl: r.remediation_url ?? null,
@@ -176,6 +183,20 @@ export function checkItems(
 
 /** The checks that do not pass (the page's problems). */
 export const problemsOf = (v: Pick<DeviceView, 'checks'>): CheckItem[] => v.checks.filter((c) => c.status !== 'pass');
+
+/**
+ * The page's problems counted apart: `fixes` fail (the person has something to fix), `checks` only need
+ * a fresh or first result from the laptop (stale, not checked yet, could not be checked).
+ */
+export function problemCounts(v: Pick<DeviceView, 'checks'>): { fixes: number; checks: number } {
+  const problems = problemsOf(v);
+  const fixes = problems.filter((c) => c.status === 'fail').length;
+  return { fixes, checks: problems.length - fixes };
+}
+
+/** How a check is titled where it is shown: a failing check by its failing state when it has one. */
+export const shownTitle = (c: Pick<CheckItem, 'status' | 'title' | 'failTitle'>): string =>
+  c.status === 'fail' ? (c.failTitle ?? c.title) : c.title;
 
 export const idleRecheck = (availableAt: number): RecheckView => ({
   phase: 'idle',

@@ -17,6 +17,7 @@
  * others.
  */
 import type { BreakGlassGrant, CheckDef, CheckStateColumns, Host, LatestResult, Policy } from '../domain/types.js';
+import type { LastSeen } from '../domain/ports.js';
 import type { VerdictSource } from '../domain/verdict.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
@@ -39,6 +40,8 @@ export type { TierCheckReport } from './tier-report.js';
 export interface PostureEngineDeps {
   clock: Clock;
   log: Logger;
+  /** When each device was last seen (verdicts show it); without it, the time of its enrollment or last result. */
+  lastSeen?: Pick<LastSeen, 'get'>;
 }
 
 /**
@@ -121,7 +124,7 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
       host.enrollState === 'pending'
         ? { changed: [], transitions: [] }
         : applyResults(state, host, latest, deps.clock.now(), log),
-    verdict: (serial, resource, user, now) => lookupVerdict(state, grants, serial, resource, user, now),
+    verdict: (serial, resource, user, now) => lookupVerdict(state, grants, deps.lastSeen, serial, resource, user, now),
     removeHost: (serial, hostId) => removeHost(state, serial, hostId),
     failingOrStaleChecks: (serial, now, tier) => failingOrStaleChecks(state, serial, now, tier),
     tierReport: (serial, tier, now) => tierReport(state, serial, tier, now),

@@ -2,8 +2,10 @@
  * The verdict lookup, the product's hot path: a map lookup of the serial, the tier record, one
  * freshness comparison (the stale checks are named only when it says stale), the break-glass overlay,
  * then the SPEC §4 verdict. Allocates nothing but the verdict it returns. `remediation_page` is null
- * here: the gateway adds the signed link (it holds the key).
+ * here: the gateway adds the signed link (it holds the key). `last_seen_at` comes from the LastSeen
+ * registry when there is one (the record's own time is the enrollment's or the last result's).
  */
+import type { LastSeen } from '../domain/ports.js';
 import type { VerdictLookup, VerdictReason } from '../domain/verdict.js';
 import type { State } from './fleet.js';
 import type { GrantIndex } from './grants.js';
@@ -17,6 +19,7 @@ const PENDING: readonly VerdictReason[] = Object.freeze([deviceReason('pending_e
 export function lookupVerdict(
   s: State,
   grants: GrantIndex,
+  lastSeen: Pick<LastSeen, 'get'> | undefined,
   serial: string,
   resourceName: string,
   user: string | null,
@@ -27,6 +30,7 @@ export function lookupVerdict(
   if (!res) return { kind: 'unknown_resource', resource: resourceName };
   const recs = s.bySerial.get(serial);
   let device: DeviceInfo | undefined;
+  let deviceId = -1;
   let reasons: readonly VerdictReason[];
   let oldest = Infinity;
   let grantable = true;
@@ -36,13 +40,16 @@ export function lookupVerdict(
     reasons = s.pendingSerials.has(serial) ? PENDING : UNKNOWN_DEVICE;
     grantable = reasons === UNKNOWN_DEVICE;
   } else if (recs.length > 1 || recs[0]?.info.serialConflict) {
-    device = latestRec(recs)?.info;
+    const rec = latestRec(recs);
+    device = rec?.info;
+    deviceId = rec?.id ?? -1;
     reasons = SERIAL_CONFLICT;
     oldest = NaN;
     grantable = false;
   } else {
     const rec = recs[0] as HostRec;
     device = rec.info;
+    deviceId = rec.id;
     reasons = res.missingTier;
     const t = m.tiers[res.tierIdx];
     const tr = rec.tiers[res.tierIdx];
@@ -62,6 +69,7 @@ export function lookupVerdict(
       resource: res,
       tier: res.tier,
       device,
+      lastSeenAt: deviceId >= 0 ? lastSeen?.get(deviceId) : undefined,
       reasons,
       oldestObservedAt: oldest,
       grant,

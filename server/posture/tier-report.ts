@@ -25,6 +25,8 @@ import { missingReason, staleReason } from './verdict.js';
 export interface TierCheckReport {
   check: string;
   title: string;
+  /** The check's failing-state title (CheckSpec.fail_title); null when it has none. */
+  fail_title: string | null;
   status: CheckStatus | 'stale' | 'missing' | 'not_applicable';
   /** The reason's message when the check does not pass; null when it passes or does not apply. */
   message: string | null;
@@ -54,6 +56,7 @@ function reportRow(c: CheckModel, t: TierModel, rec: HostRec, idx: number, now: 
   const base = {
     check: c.def.id,
     title: c.def.title,
+    fail_title: c.def.failTitle ?? null,
     remediation_url: c.def.remediationUrl ?? null,
     observed_at: obs,
     first_failed_at: nullIfNaN(rec.times[o + T_FAILED]),
@@ -82,6 +85,7 @@ export function tierReport(s: State, serial: string, tierName: string, now: numb
     return {
       check: id,
       title: id,
+      fail_title: null,
       status: 'missing',
       message: missingReason(id).message,
       remediation_url: null,

@@ -193,6 +193,8 @@ export interface AssembleInput {
   resource: Pick<Resource, 'name' | 'mode'>;
   tier: string;
   device: DeviceInfo | undefined;
+  /** When the device was last seen (the LastSeen registry's time); default `device.lastSeenAt`. */
+  lastSeenAt?: number | undefined;
   /** Reasons in final order; empty ⇒ the posture allows. */
   reasons: readonly VerdictReason[];
   /** Oldest result time among the tier's required applicable checks (NaN / Infinity when none). */
@@ -214,7 +216,11 @@ export function assembleVerdict(i: AssembleInput): Verdict {
   const enforced = i.resource.mode === 'enforce';
   const decision = !wouldDeny || breakGlass || !enforced ? 'allow' : 'deny';
   const device: VerdictDevice | null = i.device
-    ? { hostname: i.device.hostname, platform: i.device.platform, last_seen_at: isoTime(i.device.lastSeenAt) }
+    ? {
+        hostname: i.device.hostname,
+        platform: i.device.platform,
+        last_seen_at: isoTime(i.lastSeenAt ?? i.device.lastSeenAt),
+      }
     : null;
   const oldest = i.oldestObservedAt;
   return {

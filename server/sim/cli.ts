@@ -306,7 +306,7 @@ export async function runSimulate(argv: string[], defaults: SimulateDefaults = {
     process.stdout.write(
       `simulated ${s.hosts} hosts for ${out.seconds}s: ${s.enrolled} enrolled, ${s.checkedIn} checked in, ` +
         `${s.failing} failing, ${s.resultLinesAcked} result lines and ${s.statusLinesAcked} status lines ` +
-        'acknowledged\n',
+        `acknowledged, ${s.distributedRun} distributed queries answered\n`,
     );
   }
   const errors = Object.values(s.endpoints).reduce((n, e) => n + e.failed, 0);

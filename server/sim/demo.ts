@@ -1,7 +1,9 @@
 /**
- * `npm run demo`: starts a Trustgate server (its own process, fresh data in a temp directory) and a
- * simulated fleet of a few hundred osquery hosts against it, then prints where to look. A progress
- * line shows enrolled / checked-in / failing while it runs; Ctrl-C stops both. CLI output code.
+ * `npm run demo`: starts a Trustgate server (its own process, fresh data and a copy of the checkout's
+ * packs/ in a temp directory, so the demo's policy edits never touch the repository) and a simulated
+ * fleet of a few hundred osquery hosts against it, then prints where to look. A progress line shows
+ * enrolled / checked-in / failing while it runs; Ctrl-C stops both and removes the temp directory.
+ * CLI output code.
  *
  *   npm run demo -- --hosts 500 --time-scale 20 --port 9443
  */
@@ -15,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { createFleet, type Fleet } from './fleet.js';
 import { progressLine } from './cli.js';
 import { createHttpTransport } from './transport.js';
+import { completeSerials } from './verdicts.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = path.join(ROOT, 'server/cli/bin.js');
@@ -96,6 +99,9 @@ interface DemoServer {
 async function startServer(port: number, out: (line: string) => void): Promise<DemoServer | undefined> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trustgate-demo-'));
   const url = `https://127.0.0.1:${port}`;
+  // the demo's own packs: a PUT /api/v1/packs or /policy during the demo writes here, not into the checkout
+  const packsDir = path.join(root, 'packs');
+  fs.cpSync(path.join(ROOT, 'packs'), packsDir, { recursive: true });
   // Settings go as flags: they win over any TRUSTGATE_* variables of the caller's environment.
   const settings = [
     '--port',
@@ -107,7 +113,7 @@ async function startServer(port: number, out: (line: string) => void): Promise<D
     '--certs-dir',
     path.join(root, 'certs'),
     '--packs-dir',
-    path.join(ROOT, 'packs'),
+    packsDir,
     '--public-url',
     url,
     '--log-level',
@@ -223,12 +229,14 @@ async function tour(s: DemoServer, fleet: Fleet, hosts: number, tokens: Tokens):
     );
   }
   if (bad >= 0) lines.push(...(await failingHostLines(s, fleet, bad, tokens)));
-  lines.push('All hosts, failing ones first:', `  ${curl(s, '/api/v1/hosts', tokens.admin)}`);
+  lines.push('The failing hosts:', `  ${curl(s, '/api/v1/hosts?status=failing', tokens.admin)}`);
   lines.push(
     'One host with every check state:',
     `  ${curl(s, `/api/v1/hosts/${encodeURIComponent(fleet.agent(Math.max(bad, 0)).serial)}`, tokens.admin)}`,
   );
-  lines.push('Metrics:', `  curl --cacert ${caFile} ${url}/metrics`, '');
+  lines.push('Metrics:', `  curl --cacert ${caFile} ${url}/metrics`);
+  const dirs = `--data-dir ${path.join(s.root, 'data')} --packs-dir ${path.join(s.root, 'packs')}`;
+  lines.push('The CLI on this server (from the checkout):', `  npx trustgate hosts ${dirs}`, '');
   lines.push(
     'Hosts drift over time (a firewall turned off, an OS updated). Ctrl-C stops the fleet and the server.',
     '',
@@ -293,10 +301,15 @@ export async function runDemo(argv: readonly string[], io: DemoIo = {}): Promise
   out(`Simulating ${hosts} osquery hosts (time runs ${timeScale}× faster: posture queries every ${every} s) …`);
   const progress = setInterval(() => progressOut(`\r${progressLine(fleet.stats())}   `), 1000);
 
-  // Wait until the fleet has reported, then print the tour.
+  // Wait until the fleet's verdicts are complete (the checks queued at enrollment answered), then the tour.
   const ready = Date.now();
-  while (fleet.hostsReporting() < hosts * 0.9 && Date.now() - ready < 90_000)
+  const bundleUrl = `${s.url}/api/v1/verdicts/bundle`;
+  while (
+    completeSerials((await getJson(bundleUrl, s.caPem, tokens.gateway)).json).size < hosts * 0.9 &&
+    Date.now() - ready < 90_000
+  )
     await new Promise((r) => setTimeout(r, 500));
+  progressOut(`\r${progressLine(fleet.stats())}   `);
   out(await tour(s, fleet, hosts, tokens));
 
   await untilStopped(s.process, io.signal);

@@ -126,7 +126,11 @@ describe('bench helpers', () => {
       ackedSets: (i: number) => sets[i] ?? [],
       agent: (i: number) => ({ serial: i === 0 ? 'S1' : 'S2' }),
     } as unknown as Fleet;
-    expect(countLost(file, fleet, 2)).to.deep.equal({ checked: 4, lost: 2 });
+    try {
+      expect(countLost(file, fleet, 2)).to.deep.equal({ checked: 4, lost: 2 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     expect(queryKeyOfLogName('pack/posture-macos/macos_sip')).to.equal('posture-macos/macos_sip');
   });
 });
@@ -181,9 +185,15 @@ describe('runAtSize (small fleet, real server process)', function () {
     expect(f.certCpuMsPer1kReads).to.be.greaterThan(0);
     expect(f.certTlsFullPerSec).to.be.greaterThan(0);
     expect(f.inventoryImportSeconds).to.be.greaterThan(0);
+    // enrollment-time checks: answered by the loaded fleet; a burst of new hosts gets complete verdicts
+    expect(f.cpuMsPerEnrollmentAnswer).to.be.at.least(0).and.satisfy(Number.isFinite);
+    expect([f.firstVerdictMeasured, f.firstVerdictIncomplete]).to.deep.equal([12, 0]);
+    expect(f.firstVerdictP95).to.be.at.least(0).and.lessThan(30);
+    expect(f.burstReadP99).to.be.greaterThan(0);
     const table = renderTable(buildRows([f], 2), [12]);
     expect(table).to.include('verdict ÷ bare Node (headline)');
     expect(table).to.include('with client certificates: hosts measured');
+    expect(table).to.include('enrollment → first complete verdict p95');
     expect(table.split('\n').length).to.be.greaterThan(30);
   });
 });

@@ -183,6 +183,17 @@ describe('distributed work and attention (in process)', () => {
     });
   });
 
+  it('sends enrollment-time checks with accelerate 15 s; a recheck or attention beside them wins', async () => {
+    const enroll = (hostId: number, id: string): Item => ({ ...recheck(hostId, id, clock.now()), kind: 'enroll' });
+    await work.enqueue([enroll(a, 'ea')]);
+    expect(await work.poll(a, clock.now())).to.deep.equal({ queries: { ea: "SELECT 'ea';" }, accelerate: 15 });
+    await work.enqueue([enroll(a, 'eb'), recheck(a, 'rb', clock.now())]);
+    expect((await work.poll(a, clock.now())).accelerate).to.equal(120);
+    await work.attend(b, clock.now() + 10 * MINUTE);
+    await work.enqueue([enroll(b, 'ec')]);
+    expect((await work.poll(b, clock.now())).accelerate).to.equal(600);
+  });
+
   it('picks up work another process (the CLI) queued, at sync', async () => {
     await cli.distributed.enqueue([recheck(a, 'from-cli', clock.now())]);
     expect(await work.poll(a, clock.now()), 'not known before a sync').to.deep.equal({ queries: {} });

@@ -184,7 +184,7 @@ describe('remediation page in Chromium (people e2e)', function () {
       expect(await page.textContent('h1')).to.equal('Fix 1 thing to open Production database');
       expect(await page.title()).to.equal('1 fix needed · Production database · Trustgate');
       const item = page.locator('#check-e2e_firewall');
-      expect(await item.locator('h3').textContent()).to.equal('Firewall is on');
+      expect(await item.locator('h3').textContent()).to.equal('Firewall is off');
       expect(await item.locator('.badge').textContent()).to.contain('Needs fixing');
       expect(await item.textContent()).to.contain('Your firewall is off. Turn it on:');
       expect(await item.locator('.doc a').getAttribute('href')).to.contain('support.apple.com');
@@ -523,6 +523,12 @@ describe('remediation page states at 360 and 1280 px (people e2e)', function () 
         );
         expect(small, 'buttons under 44 px').to.equal(0);
         await page.screenshot({ path: path.join(OUT, `people-state-${name}-${width}.png`), fullPage: true });
+        // the same state in dark mode (prefers-color-scheme: dark), saved beside it
+        const light = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        await page.emulateMedia({ colorScheme: 'dark' });
+        const dark = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        expect(dark, 'the dark stylesheet applies').to.not.equal(light);
+        await page.screenshot({ path: path.join(OUT, `people-state-${name}-${width}-dark.png`), fullPage: true });
         await page.close();
       }
     });

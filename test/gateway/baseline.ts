@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_PACKS } from '../support/server.js';
 import type { Client, Reply } from '../support/http.js';
-import { enrollFrom, snapshotLine, type EnrolledAgent } from '../osquery/agent.js';
+import { enrollFrom, snapshotLine, takeEnrollmentChecks, type EnrolledAgent } from '../osquery/agent.js';
 
 export type Row = Record<string, string>;
 export type DevicePlatform = 'darwin' | 'linux' | 'windows';
@@ -219,6 +219,11 @@ export interface Device {
   serial: string;
   platform: DevicePlatform;
   agent: EnrolledAgent;
+  /**
+   * The checks the server queued at enrollment (id → SQL), taken by the first distributed/read and left
+   * unanswered: the device's queue is empty for the test, and its posture is what it reports.
+   */
+  enrollmentChecks: Record<string, string>;
   /** POST /log with the baseline results (all pass except `failing`); throws unless acknowledged with {}. */
   report(opts: PostureOptions): Promise<Reply>;
   /** POST /log with one check's rows. */
@@ -237,6 +242,7 @@ export async function enrollDevice(
     uuid: `uuid-${serial}`,
     hostname: `${serial.toLowerCase()}.example.test`,
   });
+  const { queries: enrollmentChecks } = await takeEnrollmentChecks(agent);
   const checks = shippedChecks();
   const send = async (data: Array<Record<string, unknown>>): Promise<Reply> => {
     const r = await agent.post('/log', { log_type: 'result', data });
@@ -248,6 +254,7 @@ export async function enrollDevice(
     serial,
     platform,
     agent,
+    enrollmentChecks,
     report: (opts) => send(postureLines(platform, opts, checks)),
     reportCheck: (checkId, rows, unixTime) => {
       const c = checks.get(checkId);

@@ -76,3 +76,19 @@ export const snapshotLine = (name: string, unixTime: number, rows: Array<Record<
   counter: 0,
   numerics: false,
 });
+
+/**
+ * The first distributed/read of a freshly enrolled agent: the server queued the host's checks at
+ * enrollment (every check of its platform). Takes them, unanswered, so a test that looks at what a later
+ * read brings starts from an empty queue; returns the id → SQL map and the read's `accelerate`.
+ */
+export async function takeEnrollmentChecks(
+  agent: EnrolledAgent,
+): Promise<{ queries: Record<string, string>; accelerate: unknown }> {
+  const r = await agent.post('/distributed/read', {});
+  const body = r.json as { queries?: Record<string, string>; accelerate?: unknown };
+  const queries = body.queries ?? {};
+  const other = Object.keys(queries).filter((id) => !id.startsWith('tg_enroll_'));
+  if (r.status !== 200 || other.length) throw new Error(`not the enrollment checks: ${r.status} ${r.text}`);
+  return { queries, accelerate: body.accelerate };
+}

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { must } from '../support/must.js';
-import { enrollFrom, OSQ, snapshotLine } from './agent.js';
+import { enrollFrom, OSQ, snapshotLine, takeEnrollmentChecks } from './agent.js';
 import { fixture, fixtureNames } from './fixtures.js';
 
 const LINUX = 'enroll-request-linux-ubuntu20.04-osquery5.0.1.json';
@@ -224,6 +224,7 @@ describe('osquery TLS API (HTTPS, real store)', function () {
   describe('distributed read/write', () => {
     it('returns {queries:{}} when nothing is queued and stores live query results written back', async () => {
       const a = await enrollFrom(ts.client, ts.enrollSecret, WIN11, { serial: 'DIST-1', uuid: 'uuid-dist-1' });
+      await takeEnrollmentChecks(a);
       const empty = await a.post('/distributed/read', {});
       expect((empty.json as { queries: object }).queries).to.deep.equal({});
       const q = await ts.client.request('/api/v1/queries', {
@@ -295,6 +296,7 @@ describe('osquery TLS API (HTTPS, real store)', function () {
     let a: Awaited<ReturnType<typeof enrollFrom>>;
     before(async () => {
       a = await enrollFrom(ts.client, ts.enrollSecret, LINUX, { serial: 'BAD-1', uuid: 'uuid-bad-1' });
+      await takeEnrollmentChecks(a);
     });
 
     it('answers 400 with "error" for malformed or truncated JSON', async () => {

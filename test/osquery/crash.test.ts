@@ -119,7 +119,10 @@ describe('durability across SIGKILL', function () {
       expect(r.status).to.equal(200);
     } finally {
       client.close();
-      child.kill('SIGTERM');
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      if (child.kill('SIGTERM')) await exited;
     }
   });
+
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
 });

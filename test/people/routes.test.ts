@@ -30,7 +30,10 @@ describe('remediation page routes', () => {
       expect(res.status).to.equal(200);
       expect(text).to.contain('<h1 id="h1">Fix 2 things to open Production database</h1>');
       expect(text).to.contain('<title>2 fixes needed · Production database · Trustgate</title>');
-      expect(text.indexOf('Firewall is on')).to.be.lessThan(text.indexOf('Disk encryption is on'));
+      // a failing check is titled by its failing state, a passing one by the state it checks for
+      expect(text).to.contain('<h3>Firewall is off</h3>');
+      expect(text).to.not.contain('<h3>Firewall is on</h3>');
+      expect(text.indexOf('Firewall is off')).to.be.lessThan(text.indexOf('Disk encryption is on'));
       expect(text).to.contain('Your macOS is 12.1; we need 14.4 or later.');
       expect(text).to.contain('href="https://support.apple.com/guide/mac-help/firewall"');
       expect(text).to.contain('1 check passed');
@@ -211,7 +214,7 @@ describe('remediation page routes', () => {
       await h.setState(1, 'os_version', 'fail', h.clock.now(), 'Your macOS is 12.1; we need 14.4 or later.');
       const s = await status(t);
       expect(s).to.include({ state: 'partly_fixed', h1: '1 thing left to fix' });
-      expect(s.status_text).to.equal('Fixed: Firewall is on. Still needs fixing: macOS is up to date.');
+      expect(s.status_text).to.equal('Fixed: Firewall is on. Still needs fixing: macOS needs an update.');
     });
 
     it('reports still failing when new results show the same failures', async () => {
@@ -221,6 +224,24 @@ describe('remediation page routes', () => {
       await h.setState(1, 'firewall', 'fail', h.clock.now());
       await h.setState(1, 'os_version', 'fail', h.clock.now());
       expect(await status(t)).to.include({ state: 'still_failing', h1: '2 things still need fixing' });
+    });
+
+    it('names the one check still failing by its failing state', async () => {
+      await h.setState(1, 'os_version', 'pass', START - MIN);
+      const t = h.link();
+      await postForm(`${h.url}/device/recheck`, { t, csrf: csrfOf((await page(t)).text) });
+      h.clock.advance(3000);
+      await h.setState(1, 'firewall', 'fail', h.clock.now());
+      expect(await status(t)).to.include({ state: 'still_failing', h1: 'Firewall is off: still needs fixing' });
+    });
+
+    it('counts fixes and fresh checks apart: one failing check among stale ones is one thing to fix', async () => {
+      await h.setState(1, 'disk_encryption', 'pass', START - 20 * MIN);
+      await h.setState(1, 'os_version', 'pass', START - 20 * MIN);
+      const { text } = await page(h.link());
+      expect(text).to.contain('<h1 id="h1">Fix 1 thing to open Production database</h1>');
+      expect(text).to.contain('<title>1 fix needed · Production database · Trustgate</title>');
+      expect(text.match(/Needs a fresh check/g)).to.have.length(2);
     });
 
     it('says the laptop did not answer after 120 s without a result', async () => {

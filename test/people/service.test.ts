@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { createPeopleService } from '../../server/people/service.js';
-import type { TierReportRow } from '../../server/people/view.js';
+import { problemCounts, type TierReportRow } from '../../server/people/view.js';
 import { headline } from '../../server/people/render.js';
+import { renderContent } from '../../server/people/render-content.js';
 import { makeHost, START, startHarness, type Harness } from './support.js';
 
 describe('createPeopleService', () => {
@@ -83,7 +84,9 @@ describe('createPeopleService', () => {
       firstFailedAt: START - 86_400_000,
     });
     expect(v.lastReportAt).to.equal(START - 1000);
-    expect(headline(v).h1).to.equal('Fix 3 things to open Production database');
+    // one thing to fix; the stale and the unknown check only need a fresh result from the laptop
+    expect(problemCounts(v)).to.deep.equal({ fixes: 1, checks: 2 });
+    expect(headline(v).h1).to.equal('Fix 1 thing to open Production database');
   });
 
   it('reports no problems and restored when everything passes and the verdict allows', async () => {
@@ -132,5 +135,18 @@ describe('createPeopleService', () => {
     expect((await svc.view(link)).version).to.equal(a);
     await h.setState(1, 'firewall', 'pass', h.clock.now());
     expect((await svc.view(link)).version).to.not.equal(a);
+  });
+
+  it('shows no cool-down before anyone asked for a recheck, even when the page was timed before its view', async () => {
+    await h.setState(1, 'firewall', 'fail', START - 1000);
+    const svc = createPeopleService(h.deps);
+    const opts = { token: 't', csrf: 'c', help: {}, formKey: 'k' };
+    // the fragment route takes `now` before the view: the view's own now may be a few ms later
+    const first = renderContent(await svc.view(link), opts, START - 400).checks.value;
+    expect(first).to.contain('data-cooldown-until="0"');
+    expect(first).to.not.contain('You can check again');
+    await svc.recheck(link);
+    const after = renderContent(await svc.view(link), opts, START).checks.value;
+    expect(after).to.contain(`data-cooldown-until="${START + 15_000}"`);
   });
 });

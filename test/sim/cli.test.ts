@@ -41,6 +41,7 @@ describe('runSimulate (trustgate simulate)', function () {
   });
   after(async () => {
     await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('prints help and exits 0', async () => {

@@ -1,6 +1,7 @@
 /**
  * Starts the real server for tests: HTTPS on an ephemeral port of 127.0.0.1, a fresh SQLite file and
- * generated dev CA in a temp dir, packs copied from the repository's packs/ (or a given dir).
+ * generated dev CA in a temp dir, packs copied from the repository's packs/ (or a given dir). `stop()`
+ * removes the temp dir (call it in an `after` hook).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -93,8 +94,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     server,
     client,
     async stop() {
-      client.close();
+      ts.client.close();
       await ts.server.stop();
+      fs.rmSync(root, { recursive: true, force: true });
     },
     async restart() {
       await ts.server.stop();

@@ -33,6 +33,12 @@ function tempDir(prefix: string): string {
   return dir;
 }
 
+/** Stops the gateway, then removes its temp dir (configuration, certificates, logs). */
+async function stopAndRemove(service: Service, dir: string): Promise<void> {
+  await service.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 export type NginxListen =
   /** Plain HTTP; the device serial comes from the X-Device-Serial request header (stands in for mTLS). */
   | { kind: 'header' }
@@ -123,7 +129,7 @@ export async function startNginx(opts: NginxOptions): Promise<Gateway> {
     }
   };
   const withLog: Service = { ...service, output: () => `${service.output()}${errorLog()}` };
-  return { kind: 'nginx', port, dir, service: withLog, stop: () => service.stop() };
+  return { kind: 'nginx', port, dir, service: withLog, stop: () => stopAndRemove(service, dir) };
 }
 
 export interface CaddyOptions {
@@ -167,5 +173,5 @@ export async function startCaddy(opts: CaddyOptions): Promise<Gateway> {
     env,
     cwd: dir,
   });
-  return { kind: 'caddy', port, dir, service, stop: () => service.stop() };
+  return { kind: 'caddy', port, dir, service, stop: () => stopAndRemove(service, dir) };
 }
