@@ -33,8 +33,12 @@ export interface Bench {
 export const endpoints = (b: Bench): ReturnType<Fleet['stats']>['endpoints'] => b.fleet.stats().endpoints;
 
 /** Waits until no request of the shared pool is queued or in flight. */
+/** Requests under way on the shared transport and on the hosts' own connections. */
+const inFlight = (b: Bench): number =>
+  (b.ownTransports ?? []).reduce((sum, t) => sum + t.inFlight(), b.transport.inFlight());
+
 export async function waitQuiet(b: Bench): Promise<void> {
-  while (b.transport.inFlight() > 0) await new Promise((r) => setTimeout(r, 20));
+  while (inFlight(b) > 0) await new Promise((r) => setTimeout(r, 20));
 }
 
 /**
@@ -56,7 +60,17 @@ export async function enrollment(b: Bench) {
   const cpuEnroll0 = cpuMs(server.pid);
   const starting = fleet.startNow({ spread: true });
   const deadline = t0 + d.enrollTimeout * 1000;
-  while (fleet.stats().enrolled < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // Hosts whose enrollment failed (a refused or reset handshake in the storm) retry after a back-off on the
+  // fleet's clock: when nothing is in flight and hosts are still missing, let that clock run, else the
+  // phase would wait for its deadline with every remaining host asleep.
+  let idleSince: number | null = null;
+  while (fleet.stats().enrolled < n && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    if (inFlight(b) > 0) idleSince = null;
+    else if (idleSince === null) idleSince = Date.now();
+    else if (Date.now() - idleSince > 2000) clock.resume();
+  }
+  clock.pause();
   // Wall time (the fleet's own clock stands still during this phase).
   const enrollSeconds = (Date.now() - t0) / 1000;
   const st = fleet.stats();
