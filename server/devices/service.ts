@@ -182,7 +182,7 @@ async function reject(ctx: Ctx, hostId: number, actor: string): Promise<Host> {
 }
 
 async function importInventory(
-  { deps }: Ctx,
+  { deps, bump }: Ctx,
   input: ImportInput,
   actor: string,
 ): Promise<InventoryImportOutcome & { rows: number }> {
@@ -199,6 +199,7 @@ async function importInventory(
       actor,
       data: { source: input.source, rows: rows.length, ...out },
     });
+    await bump(); // the owners changed: the device's people (people-service.ts) reload them
   }
   return { ...out, rows: rows.length };
 }
@@ -279,6 +280,7 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
     async removeInventory(serial, actor) {
       if (!(await store.inventory.remove(serial))) throw notFound(`device "${serial}" in the inventory`);
       await audit.record({ type: 'device.inventory_removed', actor, serial });
+      await ctx.bump();
     },
 
     unenrollBySecret: (name, actor) => unenrollBySecret(ctx, name, actor),
