@@ -155,6 +155,7 @@ async function startDevices(config: Readonly<Config>, { clock, log, store, audit
       const url = policy.webhook ?? policy.breakGlass.webhook;
       if (url) void webhook.send(url, message);
     },
+    onInventoryChange: () => control.people.sync(),
     clock,
     log,
   });

@@ -48,6 +48,8 @@ export interface DeviceServiceDeps {
   audit: Pick<AuditRecorder, 'record' | 'later'>;
   /** Webhook delivery (policy `webhook`, else `break_glass.webhook`); absent or unset: none. */
   notify?: (message: WebhookMessage) => void;
+  /** The inventory changed in this process (the device's people reload the owners at once). */
+  onInventoryChange?: () => Promise<void>;
   mode: EnrollMode;
   clock: Clock;
   log: Logger;
@@ -200,6 +202,7 @@ async function importInventory(
       data: { source: input.source, rows: rows.length, ...out },
     });
     await bump(); // the owners changed: the device's people (people-service.ts) reload them
+    await deps.onInventoryChange?.();
   }
   return { ...out, rows: rows.length };
 }
@@ -281,6 +284,7 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
       if (!(await store.inventory.remove(serial))) throw notFound(`device "${serial}" in the inventory`);
       await audit.record({ type: 'device.inventory_removed', actor, serial });
       await ctx.bump();
+      await deps.onInventoryChange?.();
     },
 
     unenrollBySecret: (name, actor) => unenrollBySecret(ctx, name, actor),
