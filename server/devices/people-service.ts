@@ -67,8 +67,57 @@ export function checkedMapping(input: MappingInput): Pick<AccountMapping, 'seria
   return { serial, account, person };
 }
 
+/** What the mapping changes share: the dependencies, the index, the version bump. */
+interface Ctx {
+  deps: DevicePeopleDeps;
+  index: ReturnType<typeof createDevicePeopleIndex>;
+  bump(): Promise<void>;
+}
+
+async function setMapping(
+  { deps, index, bump }: Ctx,
+  input: MappingInput,
+  actor: string,
+): Promise<{ mapping: AccountMapping; replaced: AccountMapping | null }> {
+  const { store, audit, clock } = deps;
+  const m = checkedMapping(input);
+  const mapping: AccountMapping = { ...m, createdAt: clock.now(), createdBy: actor };
+  const replaced = (await store.accountMappings.put(mapping)) ?? null;
+  await audit.record({
+    type: 'device.account_mapped',
+    actor,
+    serial: m.serial,
+    data: { account: m.account, person: m.person, every_device: m.serial === null, replaced: replaced?.person ?? null },
+  });
+  await bump();
+  index.setMappings(await store.accountMappings.list());
+  return { mapping, replaced };
+}
+
+async function removeMapping(
+  { deps, index, bump }: Ctx,
+  serial: string | null,
+  account: string,
+  actor: string,
+): Promise<AccountMapping> {
+  const { store, audit } = deps;
+  const a = normalizeAccount(account);
+  const s = serial === null ? null : presentValue(serial);
+  const gone = a === null ? undefined : await store.accountMappings.remove(s, a);
+  if (!gone) throw notFound(`mapping of account "${account}"${s === null ? ' on every device' : ` on ${s}`}`);
+  await audit.record({
+    type: 'device.account_unmapped',
+    actor,
+    serial: gone.serial,
+    data: { account: gone.account, person: gone.person, every_device: gone.serial === null },
+  });
+  await bump();
+  index.setMappings(await store.accountMappings.list());
+  return gone;
+}
+
 export function createDevicePeopleService(deps: DevicePeopleDeps): DevicePeopleService {
-  const { store, audit, clock, log } = deps;
+  const { store, log } = deps;
   const index = createDevicePeopleIndex(compileRule(deps.rule));
   let seen: [string | undefined, string | undefined] = [undefined, undefined];
 
@@ -89,6 +138,8 @@ export function createDevicePeopleService(deps: DevicePeopleDeps): DevicePeopleS
     await store.settings.set(PEOPLE_VERSION, v);
     seen = [v, seen[1]];
   }
+
+  const ctx: Ctx = { deps, index, bump };
 
   function observe(host: Pick<Host, 'serial'>, latest: readonly LatestResult[]): void {
     for (const r of latest) {
@@ -127,40 +178,7 @@ export function createDevicePeopleService(deps: DevicePeopleDeps): DevicePeopleS
 
     listMappings: () => store.accountMappings.list(),
 
-    async setMapping(input, actor) {
-      const m = checkedMapping(input);
-      const mapping: AccountMapping = { ...m, createdAt: clock.now(), createdBy: actor };
-      const replaced = (await store.accountMappings.put(mapping)) ?? null;
-      await audit.record({
-        type: 'device.account_mapped',
-        actor,
-        serial: m.serial,
-        data: {
-          account: m.account,
-          person: m.person,
-          every_device: m.serial === null,
-          replaced: replaced?.person ?? null,
-        },
-      });
-      await bump();
-      index.setMappings(await store.accountMappings.list());
-      return { mapping, replaced };
-    },
-
-    async removeMapping(serial, account, actor) {
-      const a = normalizeAccount(account);
-      const s = serial === null ? null : presentValue(serial);
-      const gone = a === null ? undefined : await store.accountMappings.remove(s, a);
-      if (!gone) throw notFound(`mapping of account "${account}"${s === null ? ' on every device' : ` on ${s}`}`);
-      await audit.record({
-        type: 'device.account_unmapped',
-        actor,
-        serial: gone.serial,
-        data: { account: gone.account, person: gone.person, every_device: gone.serial === null },
-      });
-      await bump();
-      index.setMappings(await store.accountMappings.list());
-      return gone;
-    },
+    setMapping: (input, actor) => setMapping(ctx, input, actor),
+    removeMapping: (serial, account, actor) => removeMapping(ctx, serial, account, actor),
   };
 }

@@ -28,6 +28,7 @@ export interface ObservedAccount {
   via: 'serial_mapping' | 'mapping' | 'rule' | null;
 }
 
+// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** A local account name as compared: trimmed and lower-cased; null when empty, too long or with control characters. */

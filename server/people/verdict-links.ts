@@ -1,9 +1,9 @@
 /**
  * The gateway's view of the posture engine: verdicts whose posture would deny get the signed link to the
  * remediation page (SPEC §4/§6; the engine's verdicts carry none, the signing key is here), and a verdict
- * allowed by break glass reports the grant's use (audited once per grant). The person is taken in its
- * canonical form (domain/identity.ts: the lower-cased e-mail; anything else is no person) before the lookup. Both happen off the plain
- * allow path, which stays a lookup.
+ * allowed by break glass reports the grant's use (audited once per grant). Both happen off the plain
+ * allow path, which stays a lookup. The person is taken in its canonical form (domain/identity.ts: the
+ * lower-cased e-mail; anything else is no person) before the lookup.
  */
 import { canonicalPerson } from '../domain/identity.js';
 import type { VerdictSource } from '../domain/verdict.js';

@@ -115,7 +115,7 @@ describe('device people: require_device_user (HTTPS, real server)', function () 
     expect(cfg.packs['trustgate-device-users']?.queries.device_users_darwin?.query).to.contain('logged_in_users');
   });
 
-  it("allows the inventory's owner, in any case of their address, and denies someone else device_user_mismatch", async () => {
+  it("allows the inventory's owner, in any case of their address; denies others device_user_mismatch", async () => {
     const owner = await authz(bobs.serial, 'payroll', 'BOB@example.com');
     expect(owner.status, owner.text).to.equal(200);
     const v = await verdict(bobs.serial, 'payroll', ' Bob@Example.COM ');
