@@ -5,16 +5,13 @@
  * sends them, the inventory and the account mappings set through the admin API, then the gateway's
  * forward-auth endpoint (gateway token, the SSO header) and verdict API.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
-import YAML from 'yaml';
 import { ManualClock } from '../../server/shared/clock.js';
-import { startTestServer, REPO_PACKS, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 import type { Reply } from '../support/http.js';
 import { snapshotLine } from '../osquery/agent.js';
 import { enrollDevice, type Device } from '../gateway/baseline.js';
+import { pairedPacks } from './pairing-packs.js';
 
 interface Verdict {
   decision: 'allow' | 'deny';
@@ -23,24 +20,6 @@ interface Verdict {
   reasons: Array<{ check: string; status: string; message: string }>;
   break_glass: unknown;
   remediation_page: string | null;
-}
-
-/** The shipped packs and policy, plus tier `paired` (require_device_user) and its resources. */
-function pairedPacks(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trustgate-pairing-'));
-  fs.cpSync(REPO_PACKS, dir, { recursive: true });
-  const file = path.join(dir, 'policy.yaml');
-  const policy = YAML.parse(fs.readFileSync(file, 'utf8')) as {
-    tiers: Record<string, unknown>;
-    resources: Record<string, unknown>;
-    break_glass: { approval: Record<string, string> };
-  };
-  policy.tiers.paired = { max_age: '1h', checks: ['osquery_healthy'], require_device_user: true };
-  policy.resources.payroll = { tier: 'paired', mode: 'enforce', title: 'Payroll' };
-  policy.resources['payroll-preview'] = { tier: 'paired', mode: 'monitor' };
-  policy.break_glass.approval.paired = 'none';
-  fs.writeFileSync(file, YAML.stringify(policy));
-  return dir;
 }
 
 const header = (r: Reply, name: string): string | undefined => {
@@ -92,7 +71,7 @@ describe('device people: require_device_user (HTTPS, real server)', function () 
     });
 
   before(async () => {
-    ts = await startTestServer({ clock, packsDir: packs });
+    ts = await startTestServer({ clock, packsDir: packs.dir });
     const now = clock.now() / 1000;
     bobs = await enrollDevice(ts.client, ts.enrollSecret, 'darwin', 'PAIR-BOB-1');
     shared = await enrollDevice(ts.client, ts.enrollSecret, 'darwin', 'PAIR-SHARED-1');
@@ -105,7 +84,7 @@ describe('device people: require_device_user (HTTPS, real server)', function () 
   });
   after(async () => {
     await ts.stop();
-    fs.rmSync(packs, { recursive: true, force: true });
+    packs.remove();
   });
 
   it('serves the built-in logged-in-users query to agents, the one of their platform', async () => {
@@ -192,7 +171,7 @@ describe('device people: require_device_user (HTTPS, real server)', function () 
     expect(again.status).to.equal(404);
   });
 
-  it('refuses a mapping to something that is not a person (400), and a viewer changing mappings', async () => {
+  it('refuses a mapping to something that is not a person, and unknown keys (400)', async () => {
     const bad = await admin('/api/v1/account-mappings', {
       method: 'PUT',
       body: { account: 'x', person: 'not-a-mail' },
