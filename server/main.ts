@@ -233,6 +233,7 @@ function buildPeople(config: Readonly<Config>, foundation: Foundation, control: 
     hostBySerial: async (serial) => (await store.hosts.findBySerial(serial))[0],
     tierReport: (serial, tier, now) => engine.tierReport(serial, tier, now),
     recheck: ops.recheck,
+    devicePeople: (serial) => control.people.peopleOf(serial).map((p) => p.person),
     // while a person has the page open, the agent polls every 5 s (10 minutes from the last view)
     onPageView: (serial) => void ops.pageViewed(serial),
     breakGlass: access.breakGlass,

@@ -104,6 +104,18 @@ describe('device people: require_device_user (HTTPS, real server)', function () 
     expect(other.status).to.equal(403);
     expect(header(other, 'x-trustgate-reasons')).to.equal('device_user_mismatch');
     expect(header(other, 'x-trustgate-remediation-url')).to.match(/\/device\?t=/);
+    // the page says whose device it is (masked) and whom to ask; no recheck, no emergency access
+    const page = await ts.client.request(header(other, 'x-trustgate-remediation-url') ?? '', {
+      headers: { accept: 'text/html' },
+    });
+    expect(page.status).to.equal(200);
+    expect(page.text).to.contain('only opens on a device you are registered on');
+    expect(page.text).to.contain('signed in as <strong>alice@example.com</strong>');
+    expect(page.text).to.contain('registered to <strong>b•••@example.com</strong>');
+    expect(page.text).to.contain('ask your IT team to register you on it');
+    expect(page.text).not.to.contain('bob@example.com');
+    expect(page.text).not.to.contain('recheck-btn');
+    expect(page.text).not.to.contain('name="reason"');
     // the same person on a tier without the option: the posture alone decides
     expect((await authz(bobs.serial, 'prod-db', 'alice@example.com')).status).to.equal(200);
   });
