@@ -196,6 +196,14 @@ describe('device people: require_device_user (HTTPS, real server)', function () 
     expect(extra.status).to.equal(400);
   });
 
+  it('marks the pairing tiers in the bundle (it carries no people: local deciders ask the verdict API)', async () => {
+    const r = await ts.client.request('/api/v1/verdicts/bundle', { token: ts.gatewayToken });
+    const tiers = (r.json as { tiers: Record<string, Record<string, unknown>> }).tiers;
+    expect(tiers.paired).to.include({ require_device_user: true });
+    expect(tiers.high).not.to.have.property('require_device_user');
+    expect(r.text).not.to.contain('bob@example.com');
+  });
+
   it('applies monitor mode as to any reason: allowed, would_deny, the reason reported', async () => {
     const v = await verdict(bobs.serial, 'payroll-preview', 'alice@example.com');
     expect(v).to.include({ decision: 'allow', would_deny: true });
