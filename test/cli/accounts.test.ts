@@ -65,6 +65,11 @@ describe('trustgate accounts (CLI, real processes)', function () {
     expect(JSON.parse(map.out).mapping).to.include({ account: 'kim', person: 'kim@example.com', serial: d.serial });
     await until(true, 'kim@example.com');
 
+    const v = cli(['verdict', d.serial, '--resource', 'payroll', '--user', 'Kim@example.com', '--json']);
+    expect(JSON.parse(v.out)).to.include({ decision: 'allow', user: 'kim@example.com' });
+    const other = cli(['verdict', d.serial, '--resource', 'payroll', '--user', 'lee@example.com', '--json']);
+    expect(JSON.parse(other.out).reasons[0].check).to.equal('device_user_mismatch');
+
     const list = cli(['accounts', 'list']);
     expect(list.code, list.err).to.equal(0);
     expect(list.out).to.contain('kim@example.com').and.contain(d.serial).and.contain('1 mapping(s)');
