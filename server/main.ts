@@ -55,6 +55,9 @@ import { createBreakGlassService } from './breakglass/service.js';
 import { createWebhookNotifier } from './breakglass/webhook.js';
 import { openDevices } from './devices/open.js';
 import { deviceRouter, deviceCaRouter } from './admin/devices.js';
+import { devicePeopleRouter } from './admin/people.js';
+import { createDevicePeopleService } from './devices/people-service.js';
+import { deviceUsersPack } from './devices/logged-in.js';
 import { breakGlassRouter } from './breakglass/routes.js';
 import { verifyDeviceLink } from './people/link.js';
 import { createPeoplePages } from './people/routes.js';
@@ -116,6 +119,8 @@ async function startControl(config: Readonly<Config>, { clock, log, metrics, sto
   // shared by the osquery surface and the operations: pending work + attention, cached node keys
   const work = createInProcessWork({ distributed: store.distributed, log });
   const nodeKeys = createNodeKeyCache(clock);
+  // the device's people (tiers with require_device_user): owners, account mappings, logged-in accounts
+  const people = createDevicePeopleService({ store, audit, rule: config.accountPersonRule, clock, log });
   const plane = await openControlPlane({
     store,
     audit,
@@ -123,15 +128,18 @@ async function startControl(config: Readonly<Config>, { clock, log, metrics, sto
     nodeKeys,
     packsDir: config.packsDir,
     compile: { distributedInterval: config.distributedInterval, loggerTlsPeriod: config.loggerTlsPeriod },
+    builtinPacks: [deviceUsersPack()],
+    people,
     catchUp: true,
     clock,
     log,
     metrics,
   });
   metrics.hostsEnrolled.set(plane.hosts.length);
+  await people.load(plane.hosts);
   await work.sync();
   const packsApi = createPacksApi({ model: plane.model, engine: plane.engine, audit, clock });
-  return { ...plane, work, nodeKeys, packsApi };
+  return { ...plane, work, nodeKeys, packsApi, people };
 }
 
 /** Device identity: the device CA, certificates and their revocation set, the device service. */
@@ -147,6 +155,7 @@ async function startDevices(config: Readonly<Config>, { clock, log, store, audit
       const url = policy.webhook ?? policy.breakGlass.webhook;
       if (url) void webhook.send(url, message);
     },
+    onInventoryChange: () => control.people.sync(),
     clock,
     log,
   });
@@ -173,7 +182,10 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     configFor: model.configFor,
     queryKeyOf: model.queryKeyOf,
     checkQueryKey: model.checkQueryKey,
-    onResults: evaluation.onResults,
+    onResults: (host, latest) => {
+      control.people.observe(host, latest);
+      return evaluation.onResults(host, latest);
+    },
     onEnrolled: ops.enrolled,
     clock,
     log,
@@ -221,6 +233,7 @@ function buildPeople(config: Readonly<Config>, foundation: Foundation, control: 
     hostBySerial: async (serial) => (await store.hosts.findBySerial(serial))[0],
     tierReport: (serial, tier, now) => engine.tierReport(serial, tier, now),
     recheck: ops.recheck,
+    devicePeople: (serial) => control.people.peopleOf(serial).map((p) => p.person),
     // while a person has the page open, the agent polls every 5 s (10 minutes from the last view)
     onPageView: (serial) => void ops.pageViewed(serial),
     breakGlass: access.breakGlass,
@@ -288,6 +301,7 @@ function buildHandlers(
         auth.requireRole,
       ),
       deviceCaRouter({ certs: dev.certs, ca: dev.ca }),
+      devicePeopleRouter({ people: control.people }, auth.requireRole),
       people.router,
     ],
   }).callback();
@@ -349,6 +363,7 @@ function startTimers(log: Logger, control: Control, dev: DevicesPhase): () => vo
   // device decisions and revocations made by the CLI (another process) are picked up within 2 s
   const devicesTimer = setInterval(() => {
     void dev.service.sync().catch((e: unknown) => log.warn({ err: e }, 'device sync failed'));
+    void control.people.sync().catch((e: unknown) => log.warn({ err: e }, 'device people sync failed'));
   }, 2000);
   devicesTimer.unref();
   control.work.start(); // picks up work queued by the CLI every 2 s

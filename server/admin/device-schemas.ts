@@ -61,3 +61,22 @@ export const certRevokeBody = ajv.compile<CertRevokeBody>({
 });
 
 export { parseBody };
+
+export interface AccountMappingBody {
+  /** The local account name as osquery reports it (`logged_in_users.user`). */
+  account: string;
+  /** The person's SSO e-mail address. */
+  person: string;
+  /** The device it applies to; absent or null: every device. */
+  serial?: string | null;
+}
+export const accountMappingBody = ajv.compile<AccountMappingBody>({
+  type: 'object',
+  additionalProperties: false,
+  required: ['account', 'person'],
+  properties: {
+    account: { type: 'string', minLength: 1, maxLength: 256 },
+    person: { type: 'string', minLength: 3, maxLength: 256 },
+    serial: { anyOf: [SERIAL, { type: 'null' }] },
+  },
+});

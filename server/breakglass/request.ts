@@ -6,6 +6,7 @@
  * active at once when its tier needs no approval (pushed to the posture engine's overlay).
  */
 import type { BreakGlassGrant } from '../domain/types.js';
+import { canonicalPerson } from '../domain/identity.js';
 import { AppError, invalid, notFound } from '../shared/errors.js';
 import { grantData, type GrantCore } from './core.js';
 import { decideBreakGlass, type BreakGlassDecision } from './policy.js';
@@ -111,6 +112,16 @@ export function requestGrant(
   input: BreakGlassRequestInput,
 ): Promise<{ grant: BreakGlassGrant; created: boolean }> {
   const { deps } = core;
+  const person = canonicalPerson(input.user);
+  if (person === null && input.user.trim() !== '')
+    return Promise.reject(
+      invalid('Emergency access is for a person: the user must be the e-mail address your company sign-in sends.'),
+    );
+  // the limit, the grant, the audit entries and the webhook all count the one canonical person
+  if (person !== null) {
+    const requestedBy = input.requestedBy === input.user ? person : input.requestedBy;
+    input = { ...input, user: person, requestedBy };
+  }
   return core.exclusive(async () => {
     const now = deps.clock.now();
     const key = idempotencyKey(input);

@@ -3,6 +3,7 @@
  * SQLite file, which must exist), credentials audited as the CLI's user, and a read view of the
  * server's state (same pure engine, same data) for the read commands.
  */
+import { createDevicePeopleService } from '../devices/people-service.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
@@ -40,6 +41,8 @@ export async function openLocal(cfg: Readonly<Config>) {
   const clock = systemClock;
   const log = createLogger('silent');
   const audit = createAuditService({ repo: store.audit, clock, log });
+  // the device's people, so `verdict` answers require_device_user tiers as the server does
+  const people = createDevicePeopleService({ store, audit, rule: cfg.accountPersonRule, clock, log });
   const { engine, model, ops, hosts, lastSeen } = await openControlPlane({
     store,
     audit,
@@ -47,10 +50,12 @@ export async function openLocal(cfg: Readonly<Config>) {
     nodeKeys: createNodeKeyCache(clock),
     packsDir: cfg.packsDir,
     compile: {},
+    people,
     catchUp: false,
     clock,
     log,
   });
+  await people.load(hosts);
   const grants = await store.breakGlass.list({ status: 'active' });
   engine.setActiveGrants(grants.filter((g) => (g.expiresAt ?? 0) > clock.now()));
   const keyFile = path.join(cfg.dataDir, 'link.key');

@@ -20,6 +20,7 @@ import { recheckCmd, verdictCmd } from './devices.js';
 import { DEVICE_CERT_HELP, deviceCertCmd } from './device-certs.js';
 import { hostCmd, hostsCmd } from './hosts.js';
 import { DEVICES_HELP, devicesCmd } from './inventory.js';
+import { ACCOUNTS_HELP, accountsCmd } from './accounts.js';
 import { osqueryFlagsCmd } from './osquery-flags.js';
 import { applyCmd, importCmd } from './packs.js';
 
@@ -58,6 +59,7 @@ Commands:
   import fleet FILE [--out F]         convert Fleet policy YAML into a pack of checks
   audit verify                        verify the audit log's hash chain
 ${DEVICES_HELP}
+${ACCOUNTS_HELP}
 ${DEVICE_CERT_HELP}
   osquery-flags                       the osqueryd flags for this server (osquery-examples/osquery.flags, filled in)
   simulate --hosts N [--server URL]   run simulated osquery agents (see simulate --help)
@@ -108,6 +110,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await auditCmd(a, cfg);
       case 'devices':
         return await devicesCmd(a, cfg);
+      case 'accounts':
+        return await accountsCmd(a, cfg);
       case 'device-cert':
         return await deviceCertCmd(a, cfg);
       case 'osquery-flags':

@@ -44,6 +44,11 @@ export interface Config {
   deviceCertIdentity: 'cn' | 'san-uri' | 'san-dns';
   /** `san-uri`: the URI prefix before the serial. */
   deviceCertUriPrefix: string;
+  /**
+   * The optional rule mapping a logged-in local account to a person, e.g. `{account}@example.com`; unset:
+   * only the admin's account mappings map accounts (README "The device's people").
+   */
+  accountPersonRule?: string;
 }
 
 /** Settings: env var name, flag name, JSON schema. Documented in the README. */
@@ -103,6 +108,11 @@ const SETTINGS = {
     schema: { type: 'integer', minimum: 30, default: 900 },
   },
   durableFsync: { env: 'TRUSTGATE_DURABLE_FSYNC', flag: 'durable-fsync', schema: { type: 'boolean', default: true } },
+  accountPersonRule: {
+    env: 'TRUSTGATE_ACCOUNT_PERSON_RULE',
+    flag: 'account-person-rule',
+    schema: { type: 'string', maxLength: 200, pattern: '^[^\\s{}@]*\\{account\\}[^\\s{}@]*@[A-Za-z0-9.-]+$' },
+  },
   helpText: { env: 'TRUSTGATE_HELP_TEXT', flag: 'help-text', schema: { type: 'string', maxLength: 200 } },
   helpUrl: {
     env: 'TRUSTGATE_HELP_URL',

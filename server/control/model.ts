@@ -39,6 +39,11 @@ export interface RuntimeModelDeps {
   /** Evaluates the stored results of changed checks again. */
   evaluation: Pick<Evaluation, 'refeed'>;
   compile: CompileOptions;
+  /**
+   * Packs every agent gets whatever the packs directory holds (the device's people queries): served and
+   * resolved with the loaded packs; a loaded pack of the same name is not served.
+   */
+  builtinPacks?: readonly Pack[];
   log: Logger;
 }
 
@@ -101,6 +106,9 @@ function hostRulesOf(policy: Policy): Map<string, string> {
 export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
   const { engine, log, packsDir } = deps;
   let packs: readonly Pack[] = [];
+  let served: readonly Pack[] = [];
+  const builtin = deps.builtinPacks ?? [];
+  const builtinNames = new Set(builtin.map((p) => p.name));
   let checks: readonly CheckDef[] = [];
   let resolver: QueryResolver = createQueryResolver([]);
   let policy: Policy | undefined;
@@ -114,8 +122,12 @@ export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
     reevaluate = true,
   ): Promise<void> {
     packs = nextPacks;
+    for (const p of nextPacks.filter((x) => builtinNames.has(x.name))) {
+      log.warn({ event: 'packs.reserved_name', pack: p.name, file: p.source }, 'pack name is reserved: not served');
+    }
+    served = [...nextPacks.filter((x) => !builtinNames.has(x.name)), ...builtin];
     checks = nextChecks;
-    resolver = createQueryResolver(packs);
+    resolver = createQueryResolver(served);
     policy = nextPolicy;
     configCache = new Map();
     hostRules = hostRulesOf(nextPolicy);
@@ -164,7 +176,7 @@ export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
       const key = `${host.platform}\u0000${host.osPlatform}`;
       let text = configCache.get(key);
       if (text === undefined) {
-        text = JSON.stringify({ ...compileConfig(host, packs, deps.compile), node_invalid: false });
+        text = JSON.stringify({ ...compileConfig(host, served, deps.compile), node_invalid: false });
         configCache.set(key, text);
       }
       return text;

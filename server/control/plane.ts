@@ -5,8 +5,8 @@
  * The caller brings the shared pieces that live in other modules (the distributed work owner, the
  * node-key cache).
  */
-import type { AuditRecorder, DistributedWork, NodeKeyCache, Store } from '../domain/ports.js';
-import type { Host } from '../domain/types.js';
+import type { AuditRecorder, DevicePeopleLookup, DistributedWork, NodeKeyCache, Store } from '../domain/ports.js';
+import type { Host, Pack } from '../domain/types.js';
 import type { CompileOptions } from '../packs/compile.js';
 import { createPostureEngine, type PostureEngine } from '../posture/engine.js';
 import type { Clock } from '../shared/clock.js';
@@ -24,6 +24,10 @@ export interface ControlPlaneDeps {
   nodeKeys: NodeKeyCache;
   packsDir: string;
   compile: CompileOptions;
+  /** Packs served to every agent whatever the packs directory holds (RuntimeModelDeps.builtinPacks). */
+  builtinPacks?: readonly Pack[];
+  /** The device's people, for tiers with `require_device_user` (PostureEngineDeps.people). */
+  people?: DevicePeopleLookup;
   /** Re-evaluate results stored after the last persisted check states (the server; not the CLI). */
   catchUp: boolean;
   clock: Clock;
@@ -48,7 +52,7 @@ export interface ControlPlane {
 export async function openControlPlane(deps: ControlPlaneDeps): Promise<ControlPlane> {
   const { store, audit, clock, log } = deps;
   const lastSeen = createLastSeen({ hosts: store.hosts });
-  const engine = createPostureEngine({ clock, log, lastSeen });
+  const engine = createPostureEngine({ clock, log, lastSeen, ...(deps.people ? { people: deps.people } : {}) });
   const evaluation = createEvaluation({
     engine,
     hosts: store.hosts,
@@ -65,6 +69,7 @@ export async function openControlPlane(deps: ControlPlaneDeps): Promise<ControlP
     results: store.results,
     evaluation,
     compile: deps.compile,
+    ...(deps.builtinPacks ? { builtinPacks: deps.builtinPacks } : {}),
     log,
   });
   await model.reload({ startup: true });

@@ -6,6 +6,7 @@
  */
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { InventoryRow } from '../domain/ports.js';
+import { canonicalPerson } from '../domain/identity.js';
 import { AppError } from '../shared/errors.js';
 
 export type InventoryFormat = 'csv' | 'json';
@@ -66,8 +67,10 @@ function owners(v: string | string[] | undefined, problems: string[]): string[] 
   const list = (Array.isArray(v) ? v : (v ?? '').split(/[;,\s]+/)).map((o) => o.trim()).filter((o) => o !== '');
   const out: string[] = [];
   for (const o of list) {
-    if (!EMAIL.test(o)) problems.push(`owner "${o.slice(0, 80)}" is not an e-mail address`);
-    else out.push(o.toLowerCase());
+    const person = canonicalPerson(o);
+    // the one canonical person (domain/identity.ts), with a dotted domain as an inventory has
+    if (person === null || !EMAIL.test(person)) problems.push(`owner "${o.slice(0, 80)}" is not an e-mail address`);
+    else out.push(person);
   }
   if (out.length > 20) problems.push('more than 20 owners');
   return [...new Set(out)];

@@ -29,6 +29,8 @@ export interface OpenDevicesDeps {
   audit: Pick<AuditRecorder, 'record' | 'later'>;
   live: LiveViews;
   notify?: (message: WebhookMessage) => void;
+  /** The inventory changed in this process (DeviceServiceDeps.onInventoryChange). */
+  onInventoryChange?: () => Promise<void>;
   clock: Clock;
   log: Logger;
 }
@@ -74,6 +76,7 @@ export async function openDevices(deps: OpenDevicesDeps): Promise<Devices> {
     live: deps.live,
     audit: deps.audit,
     ...(deps.notify ? { notify: deps.notify } : {}),
+    ...(deps.onInventoryChange ? { onInventoryChange: deps.onInventoryChange } : {}),
     mode: s.enrollMode,
     clock,
     log: deps.log,

@@ -48,6 +48,8 @@ export interface DeviceServiceDeps {
   audit: Pick<AuditRecorder, 'record' | 'later'>;
   /** Webhook delivery (policy `webhook`, else `break_glass.webhook`); absent or unset: none. */
   notify?: (message: WebhookMessage) => void;
+  /** The inventory changed in this process (the device's people reload the owners at once). */
+  onInventoryChange?: () => Promise<void>;
   mode: EnrollMode;
   clock: Clock;
   log: Logger;
@@ -182,7 +184,7 @@ async function reject(ctx: Ctx, hostId: number, actor: string): Promise<Host> {
 }
 
 async function importInventory(
-  { deps }: Ctx,
+  { deps, bump }: Ctx,
   input: ImportInput,
   actor: string,
 ): Promise<InventoryImportOutcome & { rows: number }> {
@@ -199,6 +201,8 @@ async function importInventory(
       actor,
       data: { source: input.source, rows: rows.length, ...out },
     });
+    await bump(); // the owners changed: the device's people (people-service.ts) reload them
+    await deps.onInventoryChange?.();
   }
   return { ...out, rows: rows.length };
 }
@@ -279,6 +283,8 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
     async removeInventory(serial, actor) {
       if (!(await store.inventory.remove(serial))) throw notFound(`device "${serial}" in the inventory`);
       await audit.record({ type: 'device.inventory_removed', actor, serial });
+      await ctx.bump();
+      await deps.onInventoryChange?.();
     },
 
     unenrollBySecret: (name, actor) => unenrollBySecret(ctx, name, actor),

@@ -288,6 +288,40 @@ export interface AuditRepo {
   all(): Promise<AuditEntry[]>;
 }
 
+// ───────────────────────────── the device's people (issue #13) ─────────────────────────────
+
+/**
+ * An admin's mapping of a local account name (as osquery reports it) to a person (canonical e-mail).
+ * `serial` null: the account means this person on every device (it only translates accounts osquery
+ * reports as logged in); with a serial: on that device only, and the person is one of its people.
+ */
+export interface AccountMapping {
+  serial: string | null;
+  /** As osquery reports it, compared case-insensitively (stored lower-cased). */
+  account: string;
+  person: string;
+  createdAt: number;
+  createdBy: string;
+}
+
+export interface AccountMappingRepo {
+  /** Every mapping, ordered by account then serial (global first). */
+  list(): Promise<AccountMapping[]>;
+  /** Adds or replaces the mapping of (serial, account); returns the one it replaced. */
+  put(m: AccountMapping): Promise<AccountMapping | undefined>;
+  /** Removes the mapping of (serial, account); returns it, or undefined when there was none. */
+  remove(serial: string | null, account: string): Promise<AccountMapping | undefined>;
+}
+
+/** How a person relates to a device: one of its people, not one of them, or the device has no known people. */
+export type PersonMatch = 'yes' | 'no' | 'none';
+
+/** The device's people, kept in memory per serial so the gateway's lookup stays synchronous. */
+export interface DevicePeopleLookup {
+  /** `person` is a canonical person or null (no person on the request: never 'yes'). */
+  match(serial: string, person: string | null): PersonMatch;
+}
+
 /** Key/value settings that must survive restarts (HMAC key for signed links, first-start marker). */
 export interface SettingsRepo {
   get(key: string): Promise<string | undefined>;
@@ -308,6 +342,7 @@ export interface Store {
   inventory: DeviceInventoryRepo;
   rejections: EnrollRejectionRepo;
   deviceCerts: DeviceCertRepo;
+  accountMappings: AccountMappingRepo;
   /** True when the database answers (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -346,6 +381,9 @@ export type AuditEventType =
   | 'device.cert_revoked'
   | 'device.inventory_imported'
   | 'device.inventory_removed'
+  // the device's people (issue #13): admin mappings of local accounts to people
+  | 'device.account_mapped'
+  | 'device.account_unmapped'
   // break glass (SPEC §6)
   | 'break_glass.requested'
   | 'break_glass.refused'

@@ -215,6 +215,11 @@ export interface Tier {
   name: string;
   maxAgeMs: number;
   checks: string[];
+  /**
+   * `require_device_user: true`: the person on the request must be one of the device's people (inventory
+   * owners, admin account mappings, mapped logged-in accounts), else `device_user_mismatch`.
+   */
+  requireDeviceUser?: boolean;
 }
 
 export interface Resource {
@@ -394,7 +399,7 @@ export interface CheckState {
 
 /** Reasons are a closed vocabulary (plus check ids, which name the failing check). */
 export type ReasonStatus = CheckStatus | 'stale' | 'missing';
-export type DeviceReason = 'unknown_device' | 'serial_conflict' | 'pending_enrollment';
+export type DeviceReason = 'unknown_device' | 'serial_conflict' | 'pending_enrollment' | 'device_user_mismatch';
 
 export interface DistributedQuery {
   id: string;

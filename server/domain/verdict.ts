@@ -97,7 +97,11 @@ export interface BundleGrant {
 
 /** The parsed shape of the bundle. Ordered deterministically (serials sorted), so equal content ⇒ equal ETag. */
 export interface VerdictBundle {
-  tiers: Record<string, { max_age_seconds: number; checks: string[] }>;
+  /**
+   * `require_device_user`: present (true) on tiers that pair the person with the device. The bundle does not
+   * carry the device's people, so a gateway deciding locally must ask GET /api/v1/verdict for such tiers.
+   */
+  tiers: Record<string, { max_age_seconds: number; checks: string[]; require_device_user?: true }>;
   resources: Record<string, { tier: string; mode: ResourceMode }>;
   /** Every loaded check's display data, once (device reasons carry only id and status). */
   checks: Record<string, { title: string; remediation_url: string | null }>;

@@ -7,6 +7,7 @@
  * forward-auth.ts reads the proxy's headers, decisions.ts times, counts and logs each lookup.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { canonicalPerson } from '../domain/identity.js';
 import type { VerdictSource } from '../domain/verdict.js';
 import type { Role } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
@@ -59,7 +60,7 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
   function verdict(q: URLSearchParams): string {
     const serial = required(q, 'serial');
     const resource = required(q, 'resource');
-    const out = lookup(serial, resource, param(q, 'user'));
+    const out = lookup(serial, resource, canonicalPerson(param(q, 'user'))); // the person as decisions log it
     if (out.kind === 'unknown_resource')
       throw new AppError('not_found', `unknown resource "${resource}": resources are defined in policy.yaml`);
     return JSON.stringify(out.verdict);

@@ -37,6 +37,7 @@ export const policySchema = {
         properties: {
           max_age: duration,
           checks: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+          require_device_user: { type: 'boolean' },
         },
       },
     },
@@ -75,7 +76,7 @@ export const policySchema = {
 } as const;
 
 interface PolicyDoc {
-  tiers: Record<string, { max_age: string; checks: string[] }>;
+  tiers: Record<string, { max_age: string; checks: string[]; require_device_user?: boolean }>;
   resources: Record<string, { tier: string; mode: ResourceMode; hosts?: string[]; title?: string }>;
   break_glass?: {
     max_duration?: string;
@@ -201,6 +202,7 @@ export function parsePolicy(text: string, format: PolicyFormat, checkIds: Iterab
         );
     });
     tiers[name] = { name, maxAgeMs: parseDuration(t.max_age), checks: [...t.checks] };
+    if (t.require_device_user === true) tiers[name].requireDeviceUser = true;
   }
   const resources: Record<string, Resource> = {};
   const hostOwner = new Map<string, string>();

@@ -180,7 +180,10 @@ export function renderContent(v: DeviceView, o: PageOptions, now: number): { che
   </section>`
       : '';
   const showRecheck =
-    v.state !== 'restored' && v.state !== 'unknown_device' && (problems.length > 0 || v.decision === 'deny');
+    v.state !== 'restored' &&
+    v.state !== 'unknown_device' &&
+    v.state !== 'not_your_device' &&
+    (problems.length > 0 || v.decision === 'deny');
   const passedBlock =
     passed.length > 0
       ? html`<details class="passed">

@@ -127,7 +127,7 @@ ${next !== null ? ` The next one is possible on ${dayDate(next, now)} at ${clock
 
 export function renderEmergency(v: DeviceView, o: PageOptions, now: number): SafeHtml {
   const e = v.breakGlass;
-  if (!e || v.state === 'restored' || v.state === 'unknown_device') return html``;
+  if (!e || v.state === 'restored' || v.state === 'unknown_device' || v.state === 'not_your_device') return html``;
   // An active grant is described at the top of the page (the granted state).
   if (e.active) return html``;
   const closed = notOffered(v, e, o, now);

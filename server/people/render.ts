@@ -111,6 +111,8 @@ export function headline(v: DeviceView): { h1: string; title: string } {
       return { h1: 'Waiting for approval', title: t('Waiting for approval') };
     case 'unknown_device':
       return { h1: "We don't recognise this laptop", title: t('Unknown laptop') };
+    case 'not_your_device':
+      return { h1: `${r} only opens on a device you are registered on`, title: t('Not your device') };
   }
 }
 
@@ -192,6 +194,22 @@ function footer(help: Help, extra: { ref?: string; expiresAt?: number; now: numb
   ${expiry}`;
 }
 
+/** Whose device it is (as much as is safe to show: view.ts maskPerson) and whom to ask. */
+function notYourDevice(v: DeviceView): SafeHtml {
+  const who = v.link.user
+    ? html`You're signed in as <strong>${v.link.user}</strong>.`
+    : html`We couldn't tell who you are: open ${v.resourceTitle} through your company sign-in.`;
+  const [first, ...more] = v.devicePeople;
+  const others = more.length ? ` and ${plural(more.length, 'other person', 'other people')}` : '';
+  const whose = first
+    ? html`This device is registered to <strong>${first}</strong>${others}.`
+    : html`No one is registered on this device yet.`;
+  return html`<div class="card"><p>${who} ${whose} \
+${v.resourceTitle} only opens on a device you are registered on.</p>
+<p>Use your own device. If this one is yours now, ask your IT team to register you on it: give them this \
+serial number <code class="serial">${v.link.serial}</code> and the reference below.</p></div>`;
+}
+
 export function renderDevicePage(v: DeviceView, o: PageOptions, now: number): { html: string; title: string } {
   const { h1, title } = headline(v);
   const h = v.host;
@@ -208,6 +226,15 @@ so we can't let it open ${v.resourceTitle} yet. \
 It needs to be set up with your organisation's device agent first.</p>
 ${setUp}
 <p>Give your IT team this serial number: <code class="serial">${v.link.serial}</code> (for IT).</p></div>`;
+    return {
+      html: layout({ title, body, footer: footer(o.help, { ref: v.ref, expiresAt: v.link.expiresAt, now }) }),
+      title,
+    };
+  }
+  if (v.state === 'not_your_device') {
+    const body = html`<h1 id="h1">${h1}</h1>
+<div id="live" role="status" aria-live="polite" class="status"></div>
+${notYourDevice(v)}`;
     return {
       html: layout({ title, body, footer: footer(o.help, { ref: v.ref, expiresAt: v.link.expiresAt, now }) }),
       title,

@@ -14,6 +14,7 @@ import type { DeviceLink } from './link.js';
 import {
   checkItems,
   idleRecheck,
+  maskPerson,
   pageState,
   parseTime,
   recheckProgress,
@@ -45,6 +46,8 @@ export interface PeopleDeps {
   onPageView?(serial: string): void;
   /** Queues the host's failing checks as distributed queries with accelerate (same as the admin recheck). */
   recheck(serial: string, actor: string): Promise<{ queued: string[] }>;
+  /** The device's people (canonical e-mails), for the `not_your_device` page; absent: none known. */
+  devicePeople?(serial: string): readonly string[];
   breakGlass: BreakGlassService;
   clock: Clock;
   log: Logger;
@@ -141,7 +144,7 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
     const availableAt = rec ? rec.requestedAt + cooldown : now;
     const decision = verdict?.decision ?? ('deny' as const);
     const wouldDeny = verdict?.would_deny === true;
-    const base = { link, ...resource, host, breakGlass, evaluatedAt: now, decision, wouldDeny };
+    const base = { link, ...resource, host, breakGlass, evaluatedAt: now, decision, wouldDeny, devicePeople: [] };
     if (!host) {
       const recheck = idleRecheck(availableAt);
       return stampView({
@@ -165,7 +168,9 @@ export function createPeopleService(deps: PeopleDeps): PeopleService {
     const bgActive = verdict?.break_glass ?? null;
     const grantExpiresAt = bgActive ? parseTime(bgActive.expires_at) : (breakGlass?.active?.expiresAt ?? null);
     const state = pageState({ verdict, wouldDeny, breakGlass, recheck, checks });
-    return stampView({ ...base, state, checks, lastReportAt, recheck, grantExpiresAt });
+    const devicePeople =
+      state === 'not_your_device' ? [...new Set((deps.devicePeople?.(link.serial) ?? []).map(maskPerson))] : [];
+    return stampView({ ...base, state, checks, lastReportAt, recheck, grantExpiresAt, devicePeople });
   }
 
   async function recheck(link: DeviceLink): Promise<{ queued: string[]; requestedAt: number; availableAt: number }> {

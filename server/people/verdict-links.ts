@@ -2,8 +2,10 @@
  * The gateway's view of the posture engine: verdicts whose posture would deny get the signed link to the
  * remediation page (SPEC §4/§6; the engine's verdicts carry none, the signing key is here), and a verdict
  * allowed by break glass reports the grant's use (audited once per grant). Both happen off the plain
- * allow path, which stays a lookup.
+ * allow path, which stays a lookup. The person is taken in its canonical form (domain/identity.ts: the
+ * lower-cased e-mail; anything else is no person) before the lookup.
  */
+import { canonicalPerson } from '../domain/identity.js';
 import type { VerdictSource } from '../domain/verdict.js';
 import { deviceLinkUrl, signDeviceLink } from './link.js';
 
@@ -36,7 +38,9 @@ export function withRemediationLinks(source: VerdictSource, opts: VerdictLinkOpt
   };
   return {
     bundle: () => source.bundle(),
-    verdict(serial, resource, user, now) {
+    verdict(serial, resource, rawUser, now) {
+      // one person, one form: `Alice@X` and `alice@x` are the same person for pairing, grants and links
+      const user = canonicalPerson(rawUser);
       const out = source.verdict(serial, resource, user, now);
       if (out.kind !== 'verdict' || !out.verdict.would_deny) return out;
       if (out.verdict.break_glass) opts.noteUse(out.verdict.break_glass.id);

@@ -86,7 +86,8 @@ export type PageState =
   | 'heads_up'
   | 'granted'
   | 'pending'
-  | 'unknown_device';
+  | 'unknown_device'
+  | 'not_your_device';
 
 export interface DeviceView {
   state: PageState;
@@ -100,6 +101,11 @@ export interface DeviceView {
   lastReportAt: number | null;
   maxAgeMs: number | null;
   recheck: RecheckView;
+  /**
+   * `not_your_device`: the device's people as the page may show them (maskPerson: first letter and
+   * domain), to say whose device it is without handing out their addresses; else empty.
+   */
+  devicePeople: string[];
   breakGlass: Eligibility | undefined;
   grantExpiresAt: number | null;
   evaluatedAt: number;
@@ -158,7 +164,7 @@ function checksFromReport(rows: readonly TierReportRow[], reasons: readonly Peop
 /** Without a report (the engine knows no such tier or device): the verdict's reasons as they stand. */
 function checksFromReasons(reasons: readonly PeopleReason[]): CheckItem[] {
   return reasons
-    .filter((r) => r.check !== 'unknown_device' && r.check !== 'serial_conflict')
+    .filter((r) => r.check !== 'unknown_device' && r.check !== 'serial_conflict' && r.check !== 'device_user_mismatch')
     .map((r): CheckItem => ({
       id: r.check,
       title: r.title ?? r.check,
@@ -249,6 +255,8 @@ export function pageState(v: {
   const problems = v.checks.filter((c) => c.status !== 'pass');
   if (verdict?.break_glass || breakGlass?.active) return 'granted';
   if (verdict?.decision === 'allow') return v.wouldDeny ? 'heads_up' : 'restored';
+  // the person is not one of the device's people: nothing on this device fixes that, and break glass does not
+  if (verdict?.reasons[0]?.status === 'device_user_mismatch') return 'not_your_device';
   if (breakGlass?.pending) return 'pending';
   if (recheck.phase === 'waiting') return 'checking';
   if (recheck.phase === 'no_answer') return 'no_answer';
@@ -276,6 +284,7 @@ export function stampView(v: Omit<DeviceView, 'ref' | 'version'>): DeviceView {
       v.grantExpiresAt,
     ],
     lastReportAt: v.lastReportAt,
+    devicePeople: v.devicePeople,
   };
   const version = sha256Hex(JSON.stringify(essence)).slice(0, 16);
   const ref = sha256Hex(
@@ -284,4 +293,15 @@ export function stampView(v: Omit<DeviceView, 'ref' | 'version'>): DeviceView {
     .slice(0, 8)
     .toUpperCase();
   return { ...v, ref, version };
+}
+
+/**
+ * A person as the remediation page shows them to someone who is not one of the device's people: the first
+ * character of the address and its domain (`b•••@example.com`). Enough to recognise a colleague's device,
+ * not a list of addresses for whoever holds a link.
+ */
+export function maskPerson(person: string): string {
+  const at = person.lastIndexOf('@');
+  if (at <= 0) return '•••';
+  return `${person.slice(0, 1)}•••${person.slice(at)}`;
 }

@@ -72,7 +72,12 @@ function buildBundle(s: State, grants: GrantIndex, now: number): Built {
   const m = s.model;
   const tiers: VerdictBundle['tiers'] = {};
   for (const t of m.tiers) {
-    tiers[t.name] = { max_age_seconds: Math.floor(t.maxAgeMs / 1000), checks: [...t.requiredIds] };
+    tiers[t.name] = {
+      max_age_seconds: Math.floor(t.maxAgeMs / 1000),
+      checks: [...t.requiredIds],
+      // the bundle carries no people: a gateway deciding locally asks GET /api/v1/verdict for these tiers
+      ...(t.requireDeviceUser ? { require_device_user: true as const } : {}),
+    };
   }
   const resources: VerdictBundle['resources'] = {};
   for (const [name, r] of [...m.resources].sort(byKey)) resources[name] = { tier: r.tier, mode: r.mode };

@@ -17,7 +17,7 @@
  * others.
  */
 import type { BreakGlassGrant, CheckDef, CheckStateColumns, Host, LatestResult, Policy } from '../domain/types.js';
-import type { LastSeen } from '../domain/ports.js';
+import type { DevicePeopleLookup, LastSeen } from '../domain/ports.js';
 import type { VerdictSource } from '../domain/verdict.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
@@ -42,6 +42,11 @@ export interface PostureEngineDeps {
   log: Logger;
   /** When each device was last seen (verdicts show it); without it, the time of its enrollment or last result. */
   lastSeen?: Pick<LastSeen, 'get'>;
+  /**
+   * The device's people (tiers with `require_device_user`); without it no device has known people, so
+   * such tiers deny every request (`device_user_mismatch`).
+   */
+  people?: DevicePeopleLookup;
 }
 
 /**
@@ -124,7 +129,8 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
       host.enrollState === 'pending'
         ? { changed: [], transitions: [] }
         : applyResults(state, host, latest, deps.clock.now(), log),
-    verdict: (serial, resource, user, now) => lookupVerdict(state, grants, deps.lastSeen, serial, resource, user, now),
+    verdict: (serial, resource, user, now) =>
+      lookupVerdict(state, grants, deps.lastSeen, deps.people, serial, resource, user, now),
     removeHost: (serial, hostId) => removeHost(state, serial, hostId),
     failingOrStaleChecks: (serial, now, tier) => failingOrStaleChecks(state, serial, now, tier),
     tierReport: (serial, tier, now) => tierReport(state, serial, tier, now),

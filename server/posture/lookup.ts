@@ -1,25 +1,51 @@
 /**
  * The verdict lookup, the product's hot path: a map lookup of the serial, the tier record, one
  * freshness comparison (the stale checks are named only when it says stale), the break-glass overlay,
- * then the SPEC §4 verdict. Allocates nothing but the verdict it returns. `remediation_page` is null
- * here: the gateway adds the signed link (it holds the key). `last_seen_at` comes from the LastSeen
- * registry when there is one (the record's own time is the enrollment's or the last result's).
+ * the pairing of the person with the device (tiers with `require_device_user`: one synchronous lookup in
+ * the device's people), then the SPEC §4 verdict. Allocates nothing but the verdict it returns (and, on a
+ * pairing deny, its reasons). `remediation_page` is null here: the gateway adds the signed link (it holds
+ * the key). `last_seen_at` comes from the LastSeen registry when there is one (the record's own time is
+ * the enrollment's or the last result's).
  */
-import type { LastSeen } from '../domain/ports.js';
+import type { DevicePeopleLookup, LastSeen } from '../domain/ports.js';
 import type { VerdictLookup, VerdictReason } from '../domain/verdict.js';
 import type { State } from './fleet.js';
 import type { GrantIndex } from './grants.js';
 import { latestRec, staleReasons, type HostRec } from './host-record.js';
-import { assembleVerdict, deviceReason, type DeviceInfo } from './verdict.js';
+import {
+  assembleVerdict,
+  deviceReason,
+  NO_DEVICE_PEOPLE_REASON,
+  NO_PERSON_REASON,
+  type DeviceInfo,
+} from './verdict.js';
 
 const UNKNOWN_DEVICE: readonly VerdictReason[] = Object.freeze([deviceReason('unknown_device')]);
 const SERIAL_CONFLICT: readonly VerdictReason[] = Object.freeze([deviceReason('serial_conflict')]);
 const PENDING: readonly VerdictReason[] = Object.freeze([deviceReason('pending_enrollment')]);
+const MISMATCH = deviceReason('device_user_mismatch');
+
+/**
+ * `require_device_user`: the pairing reason when `person` is not one of the device's people (none on the
+ * request, none known for the device: deny by default), placed first; else the reasons as they are.
+ */
+function withPairing(
+  people: DevicePeopleLookup | undefined,
+  serial: string,
+  person: string | null,
+  reasons: readonly VerdictReason[],
+): readonly VerdictReason[] {
+  const match = person === null ? 'no' : people ? people.match(serial, person) : 'none';
+  if (match === 'yes') return reasons;
+  const why = person === null ? NO_PERSON_REASON : match === 'none' ? NO_DEVICE_PEOPLE_REASON : MISMATCH;
+  return [why, ...reasons];
+}
 
 export function lookupVerdict(
   s: State,
   grants: GrantIndex,
   lastSeen: Pick<LastSeen, 'get'> | undefined,
+  people: DevicePeopleLookup | undefined,
   serial: string,
   resourceName: string,
   user: string | null,
@@ -58,6 +84,7 @@ export function lookupVerdict(
       if (now - oldest > t.maxAgeMs) reasons = staleReasons(m, t, rec, tr.reasons, now);
       else reasons = tr.reasons;
     }
+    if (t?.requireDeviceUser) reasons = withPairing(people, serial, user, reasons);
   }
   if (!recs || recs.length === 0) oldest = NaN;
   const grant = grantable && reasons.length > 0 && user !== null ? grants.find(serial, user, res.tier, now) : undefined;

@@ -25,6 +25,8 @@ export interface TierModel {
   /** Check index per required id; -1 for an id no pack defines. */
   required: Int32Array;
   requiredIds: readonly string[];
+  /** The person on the request must be one of the device's people (`require_device_user`). */
+  requireDeviceUser: boolean;
 }
 
 export interface ResourceModel {
@@ -133,7 +135,13 @@ export function buildModel(
       else missing(id);
     }
     tierByName.set(name, tiers.length);
-    tiers.push({ name, maxAgeMs: t.maxAgeMs, required, requiredIds: [...t.checks] });
+    tiers.push({
+      name,
+      maxAgeMs: t.maxAgeMs,
+      required,
+      requiredIds: [...t.checks],
+      requireDeviceUser: t.requireDeviceUser === true,
+    });
   }
   const resources = new Map<string, ResourceModel>();
   for (const [name, r] of Object.entries(policy.resources)) {

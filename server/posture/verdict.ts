@@ -13,6 +13,10 @@
  *    Any reason ⇒ the posture denies. Reasons are ordered fail, error, stale, unknown, missing (fail
  *    beats unknown beats pass), then in the tier's order. A check that does not apply to the device's
  *    platform is skipped: it never blocks.
+ * 4. the tier has `require_device_user: true` and the person on the request is not one of the device's
+ *    people (or the request names no person, or the device has no known people: deny by default) →
+ *    `device_user_mismatch` first, then the posture reasons (break glass does not override it; monitor
+ *    mode does, as for any reason).
  * Then, if the posture denies (`would_deny`): an active break-glass grant for this serial + user
  * covering the tier turns it into `allow` with `break_glass` set (also for a device never seen: the
  * grant is an explicit, audited human decision naming that serial; refusing grants for unknown serials
@@ -55,6 +59,7 @@ const RANK: Record<VerdictReason['status'], number> = {
   pending_enrollment: -2,
   serial_conflict: -2,
   unknown_device: -1,
+  device_user_mismatch: -1,
   fail: 0,
   error: 1,
   stale: 2,
@@ -159,7 +164,33 @@ const DEVICE_REASONS: Record<DeviceReason, VerdictReason> = {
     remediation_url: null,
     observed_at: null,
   }),
+  device_user_mismatch: Object.freeze({
+    check: 'device_user_mismatch',
+    status: 'device_user_mismatch',
+    title: 'Not your device',
+    message:
+      'This resource needs you to use a device you are registered on, and you are not one of the people ' +
+      'registered on this one. Use your own device, or ask IT to register you on this device.',
+    remediation_url: null,
+    observed_at: null,
+  }),
 };
+
+/** `device_user_mismatch` for a device with no known people at all (deny by default). */
+export const NO_DEVICE_PEOPLE_REASON: VerdictReason = Object.freeze({
+  ...DEVICE_REASONS.device_user_mismatch,
+  message:
+    'This resource needs you to use a device you are registered on, and no person is registered on this ' +
+    'device yet. Ask IT to register you on it (device inventory owner or account mapping).',
+});
+
+/** `device_user_mismatch` for a request that names no person (no SSO identity reached Trustgate). */
+export const NO_PERSON_REASON: VerdictReason = Object.freeze({
+  ...DEVICE_REASONS.device_user_mismatch,
+  message:
+    'This resource needs to know who you are: open it through your company sign-in, so the request ' +
+    'carries your identity.',
+});
 
 export const deviceReason = (r: DeviceReason): VerdictReason => DEVICE_REASONS[r];
 
@@ -207,8 +238,10 @@ export interface AssembleInput {
 export function assembleVerdict(i: AssembleInput): Verdict {
   const wouldDeny = i.reasons.length > 0;
   const first = i.reasons[0]?.status;
-  // a grant names a serial: it does not override a serial two machines claim, or a device not yet approved
-  const hardDeny = wouldDeny && (first === 'serial_conflict' || first === 'pending_enrollment');
+  // a grant names a serial: it does not override a serial two machines claim, or a device not yet approved;
+  // nor lets a person use a device they are not registered on (a grant is self-service: it would undo the pairing)
+  const hardDeny =
+    wouldDeny && (first === 'serial_conflict' || first === 'pending_enrollment' || first === 'device_user_mismatch');
   const grant = wouldDeny && !hardDeny ? i.grant : undefined;
   const breakGlass: BreakGlassRef | null = grant
     ? { id: grant.id, expires_at: isoTime(grant.expiresAt ?? i.now), reason: grant.reason }

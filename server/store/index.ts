@@ -12,6 +12,7 @@ import { createBreakGlassRepo } from './break-glass.js';
 import { createAuditRepo } from './audit.js';
 import { createInventoryRepo } from './inventory.js';
 import { createDeviceCertRepo, createEnrollRejectionRepo } from './device-certs.js';
+import { createAccountMappingRepo } from './account-mappings.js';
 
 export interface SqliteStoreOptions {
   statusLogsPerHost?: number;
@@ -39,6 +40,7 @@ export function createSqliteStore(file: string, opts: SqliteStoreOptions = {}): 
     inventory: createInventoryRepo(sqlite),
     rejections: createEnrollRejectionRepo(sqlite),
     deviceCerts: createDeviceCertRepo(sqlite),
+    accountMappings: createAccountMappingRepo(sqlite),
     async ping() {
       try {
         return sqlite.prepare('SELECT 1 AS ok').get() !== undefined;

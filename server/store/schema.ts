@@ -69,6 +69,22 @@ export const enrollRejections = sqliteTable(
   (t) => [primaryKey({ columns: [t.serial, t.hardwareUuid] })],
 );
 
+/**
+ * The admin's mappings of local account names to people (issue #13). `serial` '' means every device (a
+ * key column cannot be NULL and stay unique); `account` lower-cased, `person` canonical.
+ */
+export const accountMappings = sqliteTable(
+  'account_mappings',
+  {
+    serial: text('serial').notNull(),
+    account: text('account').notNull(),
+    person: text('person').notNull(),
+    createdAt: integer('created_at').notNull(),
+    createdBy: text('created_by').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.serial, t.account] })],
+);
+
 /** Device certificates Trustgate issued, and revoked ones (also external ones revoked by fingerprint). */
 export const deviceCerts = sqliteTable(
   'device_certs',

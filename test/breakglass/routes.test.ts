@@ -23,7 +23,13 @@ describe('/api/v1/break-glass', () => {
       },
       ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
     });
-  const body = { serial: 'C02XX', user: 'alice', resource: 'wiki', reason: 'Paging incident INC-9', duration: '2h' };
+  const body = {
+    serial: 'C02XX',
+    user: 'alice@example.com',
+    resource: 'wiki',
+    reason: 'Paging incident INC-9',
+    duration: '2h',
+  };
 
   it('creates an active grant with a page token in the body (201)', async () => {
     const res = await api('/api/v1/break-glass', {
@@ -34,10 +40,10 @@ describe('/api/v1/break-glass', () => {
     const g = (await res.json()) as Record<string, unknown>;
     expect(g).to.include({
       status: 'active',
-      user: 'alice',
+      user: 'alice@example.com',
       resource: 'wiki',
       duration: '2h',
-      requested_by: 'alice',
+      requested_by: 'alice@example.com',
       expires_at: new Date(START + 7_200_000).toISOString(),
     });
     expect(g.id).to.be.a('string');
@@ -58,7 +64,7 @@ describe('/api/v1/break-glass', () => {
       (
         await api('/api/v1/break-glass', {
           method: 'POST',
-          body: { ...body, user: 'bob', token: h.link({ resource: 'wiki' }) },
+          body: { ...body, user: 'bob@example.com', token: h.link({ resource: 'wiki' }) },
         })
       ).status,
     ).to.equal(403);
@@ -70,7 +76,7 @@ describe('/api/v1/break-glass', () => {
   it('lets an admin request for a user, requires the subject, and refuses other roles', async () => {
     const res = await api('/api/v1/break-glass', { method: 'POST', body, token: 'admin' });
     expect(res.status).to.equal(201);
-    expect(await res.json()).to.include({ requested_by: 'admin-token', user: 'alice' });
+    expect(await res.json()).to.include({ requested_by: 'admin-token', user: 'alice@example.com' });
     expect(
       (
         await api('/api/v1/break-glass', {
@@ -123,7 +129,7 @@ describe('/api/v1/break-glass', () => {
     });
     expect(approved.status).to.equal(200);
     expect(await approved.json()).to.include({ status: 'active', approved_by: 'admin-token' });
-    expect(h.verdict('C02XX', 'prod-db', 'alice')?.break_glass).to.include({ id: created.id });
+    expect(h.verdict('C02XX', 'prod-db', 'alice@example.com')?.break_glass).to.include({ id: created.id });
     expect(
       await (await api(`/api/v1/break-glass/${created.id}/revoke`, { method: 'POST', token: 'admin' })).json(),
     ).to.include({ status: 'revoked' });
@@ -167,6 +173,12 @@ describe('/api/v1/break-glass', () => {
     const res = await api('/api/v1/break-glass?frequent=1', { token: 'viewer' });
     const out = (await res.json()) as { frequent: Array<Record<string, unknown>> };
     expect(out.frequent).to.have.length(1);
-    expect(out.frequent[0]).to.include({ user: 'alice', count: 2, limit: 3, window: '30d', at_limit: false });
+    expect(out.frequent[0]).to.include({
+      user: 'alice@example.com',
+      count: 2,
+      limit: 3,
+      window: '30d',
+      at_limit: false,
+    });
   });
 });

@@ -30,11 +30,11 @@ describe('createBreakGlassService', () => {
   const req = (over: Partial<Parameters<Harness['breakGlass']['request']>[0]> = {}) =>
     h.breakGlass.request({
       serial: 'C02XX',
-      user: 'alice',
+      user: 'alice@example.com',
       resource: 'wiki',
       reason: 'Paging incident INC-123',
       durationMs: HOUR,
-      requestedBy: 'alice',
+      requestedBy: 'alice@example.com',
       ...over,
     });
 
@@ -53,12 +53,12 @@ describe('createBreakGlassService', () => {
       tier: 'medium',
       activatedAt: h.clock.now(),
       expiresAt: h.clock.now() + HOUR,
-      requestedBy: 'alice',
+      requestedBy: 'alice@example.com',
     });
     expect(h.grants.get(grant.id)).to.deep.equal(grant);
     const audit = await h.audit.list({ type: 'break_glass.requested' });
     expect(audit).to.have.length(1);
-    expect(audit[0]).to.include({ actor: 'alice', serial: 'C02XX' });
+    expect(audit[0]).to.include({ actor: 'alice@example.com', serial: 'C02XX' });
     expect(sent).to.have.length(1);
     expect(sent[0]?.url).to.equal('https://hooks.example.com/x');
     expect(sent[0]?.message.text).to.contain('Emergency access granted to alice');
@@ -111,7 +111,7 @@ describe('createBreakGlassService', () => {
     expect(e.message).to.contain('3 of 3');
     expect(e.details).to.include({ why: 'limit' });
     // Another user is not affected.
-    expect((await req({ user: 'bob', requestedBy: 'bob' })).grant.status).to.equal('active');
+    expect((await req({ user: 'bob@example.com', requestedBy: 'bob@example.com' })).grant.status).to.equal('active');
     // 30 days after the first request, one slot frees up.
     h.clock.advance(27 * 86_400_000 + 1);
     expect((await req()).created).to.equal(true);
@@ -174,18 +174,21 @@ describe('createBreakGlassService', () => {
   it('refuses to review a pending grant and lets the requester cancel it', async () => {
     const { grant } = await req({ resource: 'prod-db' });
     expect((await refusal(h.breakGlass.review(grant.id, 'auditor'))).code).to.equal('conflict');
-    expect((await refusal(h.breakGlass.cancel(grant.id, 'mallory'))).code).to.equal('not_found');
-    expect(await h.breakGlass.cancel(grant.id, 'alice')).to.include({ status: 'revoked', revokedBy: 'alice' });
+    expect((await refusal(h.breakGlass.cancel(grant.id, 'mallory@example.com'))).code).to.equal('not_found');
+    expect(await h.breakGlass.cancel(grant.id, 'alice@example.com')).to.include({
+      status: 'revoked',
+      revokedBy: 'alice@example.com',
+    });
     expect(await h.audit.list({ type: 'break_glass.cancelled' })).to.have.length(1);
   });
 
   it('lists frequent users with their counts, limit and last reasons', async () => {
     await req();
     await req({ reason: 'Second incident INC-124' });
-    await req({ user: 'bob', requestedBy: 'bob' });
+    await req({ user: 'bob@example.com', requestedBy: 'bob@example.com' });
     const freq = await h.breakGlass.frequent();
     expect(freq).to.have.length(1);
-    expect(freq[0]).to.include({ user: 'alice', count: 2, limit: 3 });
+    expect(freq[0]).to.include({ user: 'alice@example.com', count: 2, limit: 3 });
     expect(freq[0]?.lastReasons).to.include('Second incident INC-124');
     expect(await h.breakGlass.frequent({ min: 1 })).to.have.length(2);
   });
@@ -235,14 +238,14 @@ describe('BreakGlassService.eligibility', () => {
     await h.addHost(makeHost('C02XX'));
     const { grant } = await h.breakGlass.request({
       serial: 'C02XX',
-      user: 'alice',
+      user: 'alice@example.com',
       resource: 'wiki',
       reason: 'Paging incident INC-1',
       durationMs: 4 * HOUR,
-      requestedBy: 'alice',
+      requestedBy: 'alice@example.com',
     });
     h.clock.advance(3 * HOUR);
-    const e = await h.breakGlass.eligibility('C02XX', 'alice', 'wiki');
+    const e = await h.breakGlass.eligibility('C02XX', 'alice@example.com', 'wiki');
     expect(e?.active?.id).to.equal(grant.id);
     expect(e?.usage).to.include({ used: 0, limit: 3 });
   });
@@ -252,15 +255,15 @@ describe('BreakGlassService.eligibility', () => {
     await h.addHost(makeHost('C02XX'));
     const base = {
       serial: 'C02XX',
-      user: 'alice',
+      user: 'alice@example.com',
       resource: 'prod-db',
       reason: 'Paging incident INC-1',
       durationMs: HOUR,
-      requestedBy: 'alice',
+      requestedBy: 'alice@example.com',
     };
     const { grant } = await h.breakGlass.request(base);
     await h.breakGlass.deny(grant.id, 'secops', 'not now');
-    expect((await h.breakGlass.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({
+    expect((await h.breakGlass.eligibility('C02XX', 'alice@example.com', 'prod-db'))?.declined).to.include({
       id: grant.id,
       decisionComment: 'not now',
       revokedBy: 'secops',
@@ -275,13 +278,13 @@ describe('BreakGlassService.eligibility', () => {
       grants: { add: () => undefined, remove: () => undefined },
       deviceKnown: async () => true,
     });
-    expect((await restarted.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.include({
+    expect((await restarted.eligibility('C02XX', 'alice@example.com', 'prod-db'))?.declined).to.include({
       id: grant.id,
       decisionComment: 'not now',
       revokedBy: 'secops',
     });
     h.clock.advance(1000);
     await h.breakGlass.request(base);
-    expect((await h.breakGlass.eligibility('C02XX', 'alice', 'prod-db'))?.declined).to.equal(undefined);
+    expect((await h.breakGlass.eligibility('C02XX', 'alice@example.com', 'prod-db'))?.declined).to.equal(undefined);
   });
 });

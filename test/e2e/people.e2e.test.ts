@@ -156,9 +156,12 @@ describe('remediation page in Chromium (people e2e)', function () {
   });
 
   async function verdict(resource: string): Promise<Record<string, unknown>> {
-    const r = await ts.client.request(`/api/v1/verdict?serial=${agent.serial}&resource=${resource}&user=alice`, {
-      token: ts.gatewayToken,
-    });
+    const r = await ts.client.request(
+      `/api/v1/verdict?serial=${agent.serial}&resource=${resource}&user=alice%40example.com`,
+      {
+        token: ts.gatewayToken,
+      },
+    );
     expect(r.status).to.equal(200);
     return r.json as Record<string, unknown>;
   }
@@ -255,7 +258,7 @@ describe('remediation page in Chromium (people e2e)', function () {
     await page.screenshot({ path: path.join(OUT, 'people-break-glass-pending.png'), fullPage: true });
     const list = await ts.client.request('/api/v1/break-glass?status=pending', { token: ts.adminToken });
     const pending = (list.json as { grants: Array<{ id: string; user: string }> }).grants;
-    expect(pending.map((g) => g.user)).to.deep.equal(['alice']);
+    expect(pending.map((g) => g.user)).to.deep.equal(['alice@example.com']);
     const ok = await ts.client.request(`/api/v1/break-glass/${pending[0]?.id ?? ''}/approve`, {
       body: { comment: 'approved for INC-4243' },
       token: ts.adminToken,
@@ -272,7 +275,11 @@ describe('remediation page in Chromium (people e2e)', function () {
     await agent.report();
     // alice holds emergency access from the tests above; bob's link shows the plain deny.
     const key = fs.readFileSync(path.join(ts.dataDir, 'link.key'), 'utf8').trim();
-    const token = signDeviceLink({ serial: agent.serial, user: 'bob', resource: 'prod-db' }, key, Date.now() + 600_000);
+    const token = signDeviceLink(
+      { serial: agent.serial, user: 'bob@example.com', resource: 'prod-db' },
+      key,
+      Date.now() + 600_000,
+    );
     const page = await openPage(`${ts.url}/device?t=${encodeURIComponent(token)}`);
     expect(await page.getAttribute('#live', 'role')).to.equal('status');
     const order: string[] = [];
@@ -307,7 +314,7 @@ describe('remediation page in Chromium (people e2e)', function () {
   it('shows the expiry page for an expired link, with no device data', async () => {
     const key = fs.readFileSync(path.join(ts.dataDir, 'link.key'), 'utf8').trim();
     const token = signDeviceLink(
-      { serial: agent.serial, user: 'alice', resource: 'prod-db' },
+      { serial: agent.serial, user: 'alice@example.com', resource: 'prod-db' },
       key,
       Date.now() - 60_000,
     );
@@ -447,11 +454,11 @@ describe('remediation page states at 360 and 1280 px (people e2e)', function () 
       async () => {
         await h.breakGlass.request({
           serial: 'C02XX',
-          user: 'alice',
+          user: 'alice@example.com',
           resource: 'wiki',
           reason: 'Paging incident INC-1',
           durationMs: 3_600_000,
-          requestedBy: 'alice',
+          requestedBy: 'alice@example.com',
         });
         return h.link({ resource: 'wiki' });
       },
@@ -461,11 +468,11 @@ describe('remediation page states at 360 and 1280 px (people e2e)', function () 
       async () => {
         await h.breakGlass.request({
           serial: 'C02XX',
-          user: 'alice',
+          user: 'alice@example.com',
           resource: 'prod-db',
           reason: 'Paging incident INC-1',
           durationMs: 3_600_000,
-          requestedBy: 'alice',
+          requestedBy: 'alice@example.com',
         });
         return h.link();
       },

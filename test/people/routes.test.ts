@@ -70,7 +70,8 @@ describe('remediation page routes', () => {
       const { res, text } = await page(forged);
       expect(res.status).to.equal(403);
       expect(text).to.contain("This link doesn't work");
-      for (const leak of ['C02XX', 'Firewall', 'alice', 'Production database']) expect(text).to.not.contain(leak);
+      for (const leak of ['C02XX', 'Firewall', 'alice@example.com', 'Production database'])
+        expect(text).to.not.contain(leak);
     });
 
     it('renders a link to a resource that left the policy as 404 with no data', async () => {
@@ -162,7 +163,7 @@ describe('remediation page routes', () => {
       const res = await postForm(`${h.url}/device/recheck`, { t, csrf });
       expect(res.status).to.equal(303);
       expect(res.headers.get('location')).to.equal(`/device?t=${encodeURIComponent(t)}&m=recheck`);
-      expect(h.queue.rechecks).to.deep.equal([{ serial: 'C02XX', actor: 'alice (remediation page)' }]);
+      expect(h.queue.rechecks).to.deep.equal([{ serial: 'C02XX', actor: 'alice@example.com (remediation page)' }]);
       const { text } = await page(t, '&m=recheck');
       expect(text).to.contain('Checking your laptop… usually under 30 seconds.');
       expect(text).to.contain('Reload in about 30 seconds to see the result');
@@ -326,7 +327,7 @@ describe('remediation page routes', () => {
       const { text } = await page(t);
       expect(text).to.contain('Emergency access until 15:00 UTC');
       expect(text).to.contain('You can open wiki now (1 hour left).');
-      expect(h.verdict('C02XX', 'wiki', 'alice')?.decision).to.equal('allow');
+      expect(h.verdict('C02XX', 'wiki', 'alice@example.com')?.decision).to.equal('allow');
     });
 
     it('creates a pending request on an approval-required tier and shows waiting for approval', async () => {
@@ -365,21 +366,21 @@ describe('remediation page routes', () => {
       for (let i = 0; i < 2; i += 1)
         await h.breakGlass.request({
           serial: 'C02XX',
-          user: 'alice',
+          user: 'alice@example.com',
           resource: 'docs',
           reason: 'Paging incident INC-1',
           durationMs: 1_800_000,
-          requestedBy: 'alice',
+          requestedBy: 'alice@example.com',
         });
       const csrf = csrfOf((await page(t)).text);
       // The third use happens in another tab while this page is open.
       await h.breakGlass.request({
         serial: 'C02XX',
-        user: 'alice',
+        user: 'alice@example.com',
         resource: 'docs',
         reason: 'Paging incident INC-2',
         durationMs: 1_800_000,
-        requestedBy: 'alice',
+        requestedBy: 'alice@example.com',
       });
       const res = await postForm(`${h.url}/device/break-glass`, {
         t,

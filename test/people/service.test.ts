@@ -12,7 +12,7 @@ describe('createPeopleService', () => {
     await h.addHost(makeHost('C02XX'));
   });
   afterEach(async () => h.close());
-  const link = { serial: 'C02XX', user: 'alice', resource: 'prod-db', expiresAt: START + 1_800_000 };
+  const link = { serial: 'C02XX', user: 'alice@example.com', resource: 'prod-db', expiresAt: START + 1_800_000 };
 
   it("uses the engine's tier report if given: skips checks that don't apply, orders fail, stale, unknown", async () => {
     const rows: TierReportRow[] = [

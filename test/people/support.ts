@@ -312,7 +312,11 @@ export async function startHarness(
     },
     link: (over = {}) =>
       signDeviceLink(
-        { serial: over.serial ?? 'C02XX', user: over.user ?? 'alice', resource: over.resource ?? 'prod-db' },
+        {
+          serial: over.serial ?? 'C02XX',
+          user: over.user ?? 'alice@example.com',
+          resource: over.resource ?? 'prod-db',
+        },
         HMAC_KEY,
         over.expiresAt ?? clock.now() + 30 * 60_000,
       ),
