@@ -36,6 +36,8 @@ import { createSqliteStore } from './store/index.js';
 import { ensureTls, type TlsFiles } from './http/tls.js';
 import { createApp } from './http/app.js';
 import { createTokenAuth } from './http/auth.js';
+import { createAuthFailures } from './shared/auth-failures.js';
+import { createClientAddress } from './shared/client-address.js';
 import { createNodeKeyCache, createOsqueryService } from './osquery/service.js';
 import { createOsqueryHandler } from './osquery/handler.js';
 import { createGatewayHandler } from './gateway/handler.js';
@@ -179,7 +181,19 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     log,
     metrics,
   });
-  const auth = createTokenAuth({ tokens: store.tokens, clock });
+  // failed authentications, limited per client address and per presented credential (README "Security notes")
+  const failures = {
+    limit: createAuthFailures(
+      {
+        perAddress: config.authFailuresPerAddress,
+        perCredential: config.authFailuresPerCredential,
+        windowMs: config.authFailureWindowSeconds * 1000,
+      },
+      clock,
+    ),
+    addressOf: createClientAddress(config.trustedProxies),
+  };
+  const auth = createTokenAuth({ tokens: store.tokens, clock, failures });
   const credentials = createCredentials({
     tokens: store.tokens,
     secrets: store.secrets,
@@ -206,7 +220,7 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     ttlMs: config.linkTtlSeconds * 1000,
     noteUse: (id) => breakGlass.noteUse(id),
   });
-  return { osq, auth, credentials, breakGlass, verdicts };
+  return { osq, auth, credentials, breakGlass, verdicts, failures };
 }
 
 /** The remediation page's routes and its failure rendering. */
@@ -306,6 +320,7 @@ function buildHandlers(
     maxBodyBytes: config.maxBodyBytes,
     metrics,
     renderError: failureRenderer('osquery', log.child({ component: 'osquery' })),
+    failures: access.failures,
     ...(dev.peerCert ? { peerCert: dev.peerCert } : {}),
   });
   return (req: IncomingMessage, res: ServerResponse): void => {

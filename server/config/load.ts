@@ -4,7 +4,8 @@
  */
 import { Ajv } from 'ajv';
 import path from 'node:path';
-import { AppError } from '../shared/errors.js';
+import { AppError, errorMessage } from '../shared/errors.js';
+import { trustedProxyList } from '../shared/client-address.js';
 
 export interface Config {
   port: number;
@@ -44,6 +45,12 @@ export interface Config {
   deviceCertIdentity: 'cn' | 'san-uri' | 'san-dns';
   /** `san-uri`: the URI prefix before the serial. */
   deviceCertUriPrefix: string;
+  /** Failed authentications allowed per client address / per presented credential in one window (0: no limit). */
+  authFailuresPerAddress: number;
+  authFailuresPerCredential: number;
+  authFailureWindowSeconds: number;
+  /** Peers (addresses or CIDR blocks) whose X-Forwarded-For names the client; empty: none is trusted. */
+  trustedProxies: readonly string[];
 }
 
 /** Settings: env var name, flag name, JSON schema. Documented in the README. */
@@ -139,6 +146,26 @@ const SETTINGS = {
     flag: 'device-cert-uri-prefix',
     schema: { type: 'string', minLength: 1, maxLength: 200, default: 'urn:trustgate:device:' },
   },
+  authFailuresPerAddress: {
+    env: 'TRUSTGATE_AUTH_FAILURES_PER_ADDRESS',
+    flag: 'auth-failures-per-address',
+    schema: { type: 'integer', minimum: 0, default: 100 },
+  },
+  authFailuresPerCredential: {
+    env: 'TRUSTGATE_AUTH_FAILURES_PER_CREDENTIAL',
+    flag: 'auth-failures-per-credential',
+    schema: { type: 'integer', minimum: 0, default: 20 },
+  },
+  authFailureWindowSeconds: {
+    env: 'TRUSTGATE_AUTH_FAILURE_WINDOW_SECONDS',
+    flag: 'auth-failure-window-seconds',
+    schema: { type: 'integer', minimum: 1, maximum: 86_400, default: 60 },
+  },
+  trustedProxies: {
+    env: 'TRUSTGATE_TRUSTED_PROXIES',
+    flag: 'trusted-proxies',
+    schema: { type: 'string', pattern: '^[0-9A-Fa-f:./, ]*$', maxLength: 2000, default: '' },
+  },
 } as const;
 
 type Key = keyof typeof SETTINGS;
@@ -177,10 +204,21 @@ export function loadConfig(
     });
     throw new AppError('invalid', `invalid settings: ${problems.join('; ')}`);
   }
-  const v = raw as Omit<Config, 'dbPath' | 'publicUrl'> & { publicUrl?: string };
+  const v = raw as Omit<Config, 'dbPath' | 'publicUrl' | 'trustedProxies'> & {
+    publicUrl?: string;
+    trustedProxies: string;
+  };
   const dataDir = path.resolve(v.dataDir);
+  const trustedProxies = v.trustedProxies.split(/[\s,]+/).filter((p) => p !== '');
+  try {
+    trustedProxyList(trustedProxies);
+  } catch (e) {
+    const why = errorMessage(e);
+    throw new AppError('invalid', `invalid settings: TRUSTGATE_TRUSTED_PROXIES / --trusted-proxies: ${why}`);
+  }
   return Object.freeze({
     ...v,
+    trustedProxies: Object.freeze(trustedProxies),
     dataDir,
     packsDir: path.resolve(v.packsDir),
     certsDir: path.resolve(v.certsDir),
