@@ -23,9 +23,7 @@
  *   listen          the HTTPS server (asking for client certificates in the certificate enrollment modes)
  *   startTimers     last-seen flush, work sync, device sync, packs reload (file watch, SIGHUP)
  */
-import https from 'node:https';
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from './config/load.js';
 import type { Store } from './domain/ports.js';
@@ -35,6 +33,7 @@ import { createMetrics } from './shared/metrics.js';
 import { createSqliteStore } from './store/index.js';
 import { ensureTls, type TlsFiles } from './http/tls.js';
 import { createApp } from './http/app.js';
+import { listenHttps, listenMetrics } from './http/listener.js';
 import { createTokenAuth } from './http/auth.js';
 import { createAuthFailures } from './shared/auth-failures.js';
 import { createClientAddress } from './shared/client-address.js';
@@ -80,6 +79,8 @@ export interface RunningServer {
   config: Readonly<Config>;
   store: Store;
   caFile: string | undefined;
+  /** The port of the separate metrics listener (TRUSTGATE_METRICS_LISTEN), when there is one. */
+  metricsPort: number | undefined;
   enrollSecretFile: string;
   adminToken: string | undefined;
   /** Stops serving and flushes what is buffered; `reason` (e.g. the signal) is logged. */
@@ -293,6 +294,7 @@ function buildHandlers(
     maxBodyBytes: config.maxBodyBytes,
     ready: () => store.ping(),
     pages: people.failures,
+    metricsRoute: config.metricsListen ? false : { token: config.metricsToken },
     routers: [
       admin,
       auditRouter({ audit }, auth.requireRole),
@@ -333,26 +335,20 @@ async function listen(
   tls: TlsFiles,
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
   clientCerts: DevicesPhase['tlsOptions'],
-): Promise<{ server: https.Server; port: number }> {
-  const server = https.createServer(
+) {
+  return listenHttps(
     {
+      port: config.port,
+      host: config.host,
       cert: fs.readFileSync(tls.cert),
       key: fs.readFileSync(tls.key),
-      // certificate modes: ask every client for a certificate, refuse none (people, gateways, admins have none)
-      ...(clientCerts ?? {}),
-      minVersion: 'TLSv1.2',
-      keepAliveTimeout: 75_000,
-      headersTimeout: 20_000,
-      requestTimeout: 60_000,
+      clientCerts,
+      handshakeTimeoutMs: config.tlsHandshakeTimeoutMs,
+      maxConnections: config.maxConnections,
+      hstsMaxAge: config.hstsMaxAge,
     },
     onRequest,
   );
-  server.maxHeadersCount = 100;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  return { server, port: (server.address() as AddressInfo).port };
 }
 
 /** The background work once serving; returns what stops it. */
@@ -389,6 +385,9 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   const access = await startAccess(config, foundation, control, dev);
   const handlers = buildHandlers(config, foundation, control, access, dev);
   const { server, port } = await listen(config, tls, handlers, dev.tlsOptions);
+  const metricsServer = config.metricsListen
+    ? await listenMetrics(config.metricsListen, foundation.metrics, config.metricsToken)
+    : undefined;
   const stopTimers = startTimers(log, control, dev);
 
   const url = `https://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
@@ -424,6 +423,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     config,
     store,
     caFile: tls.ca,
+    metricsPort: metricsServer?.port,
     enrollSecretFile: boot.enrollSecretFile,
     adminToken: boot.adminToken,
     async stop(reason) {
@@ -435,6 +435,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      if (metricsServer) await new Promise((resolve) => metricsServer.server.close(resolve));
       const flushed = {
         lastSeen: await control.lastSeen.flush().catch(() => 0),
         checkStates: await control.evaluation.flush(),

@@ -51,6 +51,16 @@ export interface Config {
   authFailureWindowSeconds: number;
   /** Peers (addresses or CIDR blocks) whose X-Forwarded-For names the client; empty: none is trusted. */
   trustedProxies: readonly string[];
+  /** A TCP connection must finish its TLS handshake within this (ms). */
+  tlsHandshakeTimeoutMs: number;
+  /** Open connections at most on the HTTPS listener. */
+  maxConnections: number;
+  /** `Strict-Transport-Security: max-age=<this>`; 0: not sent. */
+  hstsMaxAge: number;
+  /** When set, /metrics needs `Authorization: Bearer <this>`. */
+  metricsToken?: string;
+  /** When set (`host:port`), /metrics is served only there, over plain HTTP. */
+  metricsListen?: { host: string; port: number };
 }
 
 /** Settings: env var name, flag name, JSON schema. Documented in the README. */
@@ -166,6 +176,31 @@ const SETTINGS = {
     flag: 'trusted-proxies',
     schema: { type: 'string', pattern: '^[0-9A-Fa-f:./, ]*$', maxLength: 2000, default: '' },
   },
+  tlsHandshakeTimeoutMs: {
+    env: 'TRUSTGATE_TLS_HANDSHAKE_TIMEOUT_MS',
+    flag: 'tls-handshake-timeout-ms',
+    schema: { type: 'integer', minimum: 100, maximum: 120_000, default: 10_000 },
+  },
+  maxConnections: {
+    env: 'TRUSTGATE_MAX_CONNECTIONS',
+    flag: 'max-connections',
+    schema: { type: 'integer', minimum: 1, default: 10_000 },
+  },
+  hstsMaxAge: {
+    env: 'TRUSTGATE_HSTS_MAX_AGE',
+    flag: 'hsts-max-age',
+    schema: { type: 'integer', minimum: 0, default: 31_536_000 },
+  },
+  metricsToken: {
+    env: 'TRUSTGATE_METRICS_TOKEN',
+    flag: 'metrics-token',
+    schema: { type: 'string', minLength: 16, maxLength: 512, pattern: '^\\S+$' },
+  },
+  metricsListen: {
+    env: 'TRUSTGATE_METRICS_LISTEN',
+    flag: 'metrics-listen',
+    schema: { type: 'string', pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^\\s:\\[\\]]+):[0-9]{1,5}$' },
+  },
 } as const;
 
 type Key = keyof typeof SETTINGS;
@@ -187,6 +222,14 @@ export const SETTING_DOCS = Object.entries(SETTINGS).map(([key, s]) => ({
 /** Flags the config loader understands (for the CLI parser): `--port 9000` or `--port=9000`. */
 export const CONFIG_FLAGS: ReadonlySet<string> = new Set(Object.values(SETTINGS).map((s) => s.flag));
 
+/** `127.0.0.1:9464` or `[::1]:9464` (the schema checked the shape). */
+function hostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  const port = Number(s.slice(i + 1));
+  if (port > 65535) throw new AppError('invalid', 'invalid settings: TRUSTGATE_METRICS_LISTEN port is above 65535');
+  return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port };
+}
+
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   flags: Readonly<Record<string, string>> = {},
@@ -204,10 +247,12 @@ export function loadConfig(
     });
     throw new AppError('invalid', `invalid settings: ${problems.join('; ')}`);
   }
-  const v = raw as Omit<Config, 'dbPath' | 'publicUrl' | 'trustedProxies'> & {
+  const v = raw as Omit<Config, 'dbPath' | 'publicUrl' | 'trustedProxies' | 'metricsListen'> & {
     publicUrl?: string;
     trustedProxies: string;
+    metricsListen?: string;
   };
+  const { metricsListen, ...rest } = v;
   const dataDir = path.resolve(v.dataDir);
   const trustedProxies = v.trustedProxies.split(/[\s,]+/).filter((p) => p !== '');
   try {
@@ -217,8 +262,9 @@ export function loadConfig(
     throw new AppError('invalid', `invalid settings: TRUSTGATE_TRUSTED_PROXIES / --trusted-proxies: ${why}`);
   }
   return Object.freeze({
-    ...v,
+    ...rest,
     trustedProxies: Object.freeze(trustedProxies),
+    ...(metricsListen ? { metricsListen: hostPort(metricsListen) } : {}),
     dataDir,
     packsDir: path.resolve(v.packsDir),
     certsDir: path.resolve(v.certsDir),
