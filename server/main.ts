@@ -35,8 +35,7 @@ import { ensureTls, type TlsFiles } from './http/tls.js';
 import { createApp } from './http/app.js';
 import { listenHttps, listenMetrics } from './http/listener.js';
 import { createTokenAuth } from './http/auth.js';
-import { createAuthFailures } from './shared/auth-failures.js';
-import { createClientAddress } from './shared/client-address.js';
+import { authFailuresFromSettings } from './shared/auth-failures.js';
 import { createNodeKeyCache, createOsqueryService } from './osquery/service.js';
 import { createOsqueryHandler } from './osquery/handler.js';
 import { createGatewayHandler } from './gateway/handler.js';
@@ -52,8 +51,10 @@ import { bootstrap } from './control/bootstrap.js';
 import { firstStartBanner, sharedSettings } from './cli/banner.js';
 import { createAuditService } from './audit/service.js';
 import { auditRouter } from './audit/routes.js';
+import { loadAuditKey } from './audit/key.js';
+import { startHeadPublisher } from './audit/publish.js';
 import { createBreakGlassService } from './breakglass/service.js';
-import { createWebhookNotifier } from './breakglass/webhook.js';
+import { createWebhookNotifier, type SlackMessage } from './breakglass/webhook.js';
 import { openDevices } from './devices/open.js';
 import { deviceRouter, deviceCaRouter } from './admin/devices.js';
 import { breakGlassRouter } from './breakglass/routes.js';
@@ -104,8 +105,10 @@ async function openFoundation(config: Readonly<Config>, opts: StartOptions) {
     log.info({ event: 'tls.generated', dir: config.certsDir }, 'generated a dev CA and server certificate');
   }
   const { statusLogsPerHost, ingestQueueMax, durableFsync } = config;
-  const store = createSqliteStore(config.dbPath, { statusLogsPerHost, ingestQueueMax, durableFsync });
-  const audit = createAuditService({ repo: store.audit, clock, log });
+  const auditKey = loadAuditKey(config, { create: true }); // outside the database (README "Security notes")
+  const store = createSqliteStore(config.dbPath, { statusLogsPerHost, ingestQueueMax, durableFsync, auditKey });
+  const audit = createAuditService({ repo: store.audit, clock, log, key: auditKey });
+  await audit.keyTail();
   const boot = await bootstrap(
     { settings: store.settings, secrets: store.secrets, tokens: store.tokens, audit },
     config.dataDir,
@@ -140,20 +143,21 @@ async function startControl(config: Readonly<Config>, { clock, log, metrics, sto
 /** Device identity: the device CA, certificates and their revocation set, the device service. */
 async function startDevices(config: Readonly<Config>, { clock, log, store, audit }: Foundation, control: Control) {
   const webhook = createWebhookNotifier({ log, fetch: (url, init) => fetch(url, init) });
+  const notify = (message: SlackMessage): void => {
+    const policy = control.engine.policy() ?? control.model.policy();
+    const url = policy.webhook ?? policy.breakGlass.webhook;
+    if (url) void webhook.send(url, message);
+  };
   const devices = await openDevices({
     settings: config,
     store,
     audit,
     live: { nodeKeys: control.nodeKeys, engine: control.engine, recheck: control.ops.recheck },
-    notify: (message) => {
-      const policy = control.engine.policy() ?? control.model.policy();
-      const url = policy.webhook ?? policy.breakGlass.webhook;
-      if (url) void webhook.send(url, message);
-    },
+    notify,
     clock,
     log,
   });
-  return { ...devices, webhook };
+  return { ...devices, webhook, notify };
 }
 
 /** Who gets in: the osquery service (node keys), API tokens and credentials, break glass, gateway verdicts. */
@@ -183,17 +187,7 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     metrics,
   });
   // failed authentications, limited per client address and per presented credential (README "Security notes")
-  const failures = {
-    limit: createAuthFailures(
-      {
-        perAddress: config.authFailuresPerAddress,
-        perCredential: config.authFailuresPerCredential,
-        windowMs: config.authFailureWindowSeconds * 1000,
-      },
-      clock,
-    ),
-    addressOf: createClientAddress(config.trustedProxies),
-  };
+  const failures = authFailuresFromSettings(config, clock);
   const auth = createTokenAuth({ tokens: store.tokens, clock, failures });
   const credentials = createCredentials({
     tokens: store.tokens,
@@ -389,6 +383,12 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     ? await listenMetrics(config.metricsListen, foundation.metrics, config.metricsToken)
     : undefined;
   const stopTimers = startTimers(log, control, dev);
+  const heads = startHeadPublisher({
+    head: () => audit.head(),
+    log,
+    notify: (text) => dev.notify({ text }),
+    intervalMs: config.auditHeadIntervalSeconds * 1000,
+  });
 
   const url = `https://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
   const startupMs = Math.round(performance.now() - t0);
@@ -430,6 +430,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
       const t1 = performance.now();
       log.info({ event: 'server.stopping', reason: reason ?? 'stop' }, 'trustgate shutting down');
       stopTimers();
+      heads.stop();
       access.breakGlass.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

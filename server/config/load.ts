@@ -61,6 +61,12 @@ export interface Config {
   metricsToken?: string;
   /** When set (`host:port`), /metrics is served only there, over plain HTTP. */
   metricsListen?: { host: string; port: number };
+  /** The audit chain's HMAC key itself (shared by several instances); unset: read from `auditKeyFile`. */
+  auditKey?: string;
+  /** Where the audit key is kept (created 0600 by the server when missing); default `<dataDir>/audit.key`. */
+  auditKeyFile: string;
+  /** How often the audit head is published (log line, webhook) when it changed; 0: never. */
+  auditHeadIntervalSeconds: number;
 }
 
 /** Settings: env var name, flag name, JSON schema. Documented in the README. */
@@ -201,6 +207,17 @@ const SETTINGS = {
     flag: 'metrics-listen',
     schema: { type: 'string', pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^\\s:\\[\\]]+):[0-9]{1,5}$' },
   },
+  auditKey: {
+    env: 'TRUSTGATE_AUDIT_KEY',
+    flag: 'audit-key',
+    schema: { type: 'string', minLength: 32, maxLength: 1024 },
+  },
+  auditKeyFile: { env: 'TRUSTGATE_AUDIT_KEY_FILE', flag: 'audit-key-file', schema: { type: 'string', minLength: 1 } },
+  auditHeadIntervalSeconds: {
+    env: 'TRUSTGATE_AUDIT_HEAD_INTERVAL_SECONDS',
+    flag: 'audit-head-interval-seconds',
+    schema: { type: 'integer', minimum: 0, default: 3600 },
+  },
 } as const;
 
 type Key = keyof typeof SETTINGS;
@@ -247,8 +264,9 @@ export function loadConfig(
     });
     throw new AppError('invalid', `invalid settings: ${problems.join('; ')}`);
   }
-  const v = raw as Omit<Config, 'dbPath' | 'publicUrl' | 'trustedProxies' | 'metricsListen'> & {
+  const v = raw as Omit<Config, 'dbPath' | 'publicUrl' | 'trustedProxies' | 'metricsListen' | 'auditKeyFile'> & {
     publicUrl?: string;
+    auditKeyFile?: string;
     trustedProxies: string;
     metricsListen?: string;
   };
@@ -269,6 +287,7 @@ export function loadConfig(
     packsDir: path.resolve(v.packsDir),
     certsDir: path.resolve(v.certsDir),
     dbPath: path.join(dataDir, 'trustgate.db'),
+    auditKeyFile: path.resolve(v.auditKeyFile ?? path.join(dataDir, 'audit.key')),
     publicUrl: (v.publicUrl ?? `https://localhost:${v.port}`).replace(/\/+$/, ''),
   });
 }

@@ -355,7 +355,9 @@ export type AuditEventType =
   | 'break_glass.used'
   | 'break_glass.expired'
   | 'break_glass.revoked'
-  | 'break_glass.reviewed';
+  | 'break_glass.reviewed'
+  // the audit log itself (issue #15): keyed from here on (appended when the server starts on a legacy tail)
+  | 'audit.keyed';
 
 export interface AuditEvent {
   type: AuditEventType;

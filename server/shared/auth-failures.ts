@@ -13,6 +13,7 @@
 import type { Clock } from './clock.js';
 import { sha256Hex } from './crypto.js';
 import { AppError } from './errors.js';
+import { createClientAddress, type ClientAddress } from './client-address.js';
 
 export interface AuthFailureLimits {
   /** Failures per client address in one window; 0: not limited. */
@@ -80,4 +81,22 @@ export function createAuthFailures(limits: AuthFailureLimits, clock: Clock): Aut
       });
     },
   };
+}
+
+/** The limit and the client address it is keyed by, from the settings (config/load.ts). */
+export function authFailuresFromSettings(
+  s: {
+    authFailuresPerAddress: number;
+    authFailuresPerCredential: number;
+    authFailureWindowSeconds: number;
+    trustedProxies: readonly string[];
+  },
+  clock: Clock,
+): { limit: AuthFailures; addressOf: ClientAddress } {
+  const limits = {
+    perAddress: s.authFailuresPerAddress,
+    perCredential: s.authFailuresPerCredential,
+    windowMs: s.authFailureWindowSeconds * 1000,
+  };
+  return { limit: createAuthFailures(limits, clock), addressOf: createClientAddress(s.trustedProxies) };
 }
