@@ -177,6 +177,8 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     nodeKeys,
     lastSeen: control.lastSeen,
     carves: store.carves,
+    // a block's base64 must fit one request body
+    carveLimits: { maxCarveBytes: config.carveMaxBytes, maxBlockBytes: Math.floor((config.maxBodyBytes * 3) / 4) },
     configFor: model.configFor,
     queryKeyOf: model.queryKeyOf,
     checkQueryKey: model.checkQueryKey,

@@ -65,6 +65,8 @@ export interface Config {
   auditKey?: string;
   /** Where the audit key is kept (created 0600 by the server when missing); default `<dataDir>/audit.key`. */
   auditKeyFile: string;
+  /** A file carve's declared size at most (bytes). */
+  carveMaxBytes: number;
   /** How often the audit head is published (log line, webhook) when it changed; 0: never. */
   auditHeadIntervalSeconds: number;
 }
@@ -213,6 +215,11 @@ const SETTINGS = {
     schema: { type: 'string', minLength: 32, maxLength: 1024 },
   },
   auditKeyFile: { env: 'TRUSTGATE_AUDIT_KEY_FILE', flag: 'audit-key-file', schema: { type: 'string', minLength: 1 } },
+  carveMaxBytes: {
+    env: 'TRUSTGATE_CARVE_MAX_BYTES',
+    flag: 'carve-max-bytes',
+    schema: { type: 'integer', minimum: 1, default: 256 * 1024 * 1024 },
+  },
   auditHeadIntervalSeconds: {
     env: 'TRUSTGATE_AUDIT_HEAD_INTERVAL_SECONDS',
     flag: 'audit-head-interval-seconds',

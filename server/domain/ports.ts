@@ -259,6 +259,8 @@ export interface CarveRepo {
   /** Stores a block (duplicates ignored); returns the carve after the write. */
   addBlock(sessionId: string, blockId: number, data: Buffer, at: number): Promise<Carve>;
   data(sessionId: string): Promise<Buffer | undefined>;
+  /** A complete carve's blocks in order, read one at a time (downloads stream it); undefined if incomplete. */
+  blocks(sessionId: string): Promise<Iterable<Buffer> | undefined>;
   list(): Promise<Carve[]>;
 }
 

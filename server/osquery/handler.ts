@@ -105,8 +105,11 @@ function osqueryRoutes(
     const { sessionId } = await svc.carveBegin(host, parse(carveBeginBody, body, 'carve begin'));
     return { session_id: sessionId, success: true };
   };
-  const carveBlock: Endpoint = async (body) => {
-    await svc.carveBlock(parse(carveBlockBody, body, 'carve block'));
+  const carveBlock: Endpoint = async (body, req) => {
+    const block = parse(carveBlockBody, body, 'carve block');
+    // osquery 5.23+ sends its node key with blocks: then the block must come from the session's host
+    const sender = nodeKeyOf(req, body) === undefined ? undefined : await node(req, body);
+    await svc.carveBlock(block, sender);
     return { success: true };
   };
   return new Map<string, [string, Endpoint]>([
