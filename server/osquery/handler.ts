@@ -12,8 +12,8 @@
  * would drop its buffered logs), unknown node keys add `node_invalid: true`; statuses, bodies and headers
  * come from the one failure renderer in http/errors.ts (injected, as for the gateway).
  *
- * A wrong enroll secret or node key counts against the failed-authentication limit (shared/auth-failures.ts,
- * keyed by client address and by the presented secret): past the budget the answer is 429 with
+ * A wrong enroll secret counts against the failed-authentication limit (shared/auth-failures.ts) per client
+ * address and per secret, an unknown node key per key only: past the budget the answer is 429 with
  * Retry-After and an `error` body (no `node_invalid`: the agent keeps its key and retries later).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -68,21 +68,30 @@ function osqueryRoutes(
   peerCert: (req: IncomingMessage) => PresentedCert | null,
   failures: OsqueryHandlerDeps['failures'],
 ): Map<string, [string, Endpoint]> {
-  /** Runs an authentication; a failure counts against the limit and may become rate_limited. */
-  async function limited<T>(req: IncomingMessage, credential: string | undefined, run: () => Promise<T>) {
+  /**
+   * Runs an authentication; a failure counts against the limit and may become rate_limited. Node keys
+   * count per key only (`perAddress` false): a fleet whose keys all became invalid re-enrolls at once.
+   */
+  async function limited<T>(
+    req: IncomingMessage,
+    credential: string | undefined,
+    perAddress: boolean,
+    run: () => Promise<T>,
+  ) {
     try {
       return await run();
     } catch (err) {
-      throw failures ? failures.limit.refuse(err, { address: failures.addressOf(req), credential }) : err;
+      if (!failures) throw err;
+      throw failures.limit.refuse(err, { address: perAddress ? failures.addressOf(req) : undefined, credential });
     }
   }
   const node = (req: IncomingMessage, body: unknown): Promise<Host> => {
     const key = nodeKeyOf(req, body);
-    return limited(req, key, () => svc.authenticate(key, peerCert(req)));
+    return limited(req, key, false, () => svc.authenticate(key, peerCert(req)));
   };
   const enroll: Endpoint = async (body, req) => {
     const request = parse(enrollBody, body, 'enroll request');
-    const { nodeKey } = await limited(req, request.enroll_secret, () => svc.enroll(request, peerCert(req)));
+    const { nodeKey } = await limited(req, request.enroll_secret, true, () => svc.enroll(request, peerCert(req)));
     return { node_key: nodeKey, node_invalid: false };
   };
   const config: Endpoint = async (body, req) => svc.config(await node(req, body));

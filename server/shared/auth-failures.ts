@@ -4,8 +4,10 @@
  * - the client address (the socket's peer, or the forwarded one when the peer is a trusted proxy,
  *   shared/client-address.ts), with a generous budget so an office NAT or a load balancer in front is not
  *   refused for one misconfigured client behind it (and even then only its failing requests are refused);
- * - the presented credential (its SHA-256, never the secret): one wrong token or enroll secret retried
- *   from many addresses.
+ * - the presented credential (its SHA-256, never the secret): one wrong token, enroll secret or node key
+ *   retried, from one address or many.
+ * Unknown node keys count per credential only: when a fleet's keys become invalid at once (a restored
+ * database, a mass unenroll) every agent behind one NAT must get `node_invalid` and re-enroll, not 429.
  * A key over its budget answers its failures with `rate_limited` (429 + Retry-After; osquery: an `error`
  * body) until its window, counted from the key's first failure, is over. The maps are bounded (oldest
  * key dropped first) so a flood of addresses cannot grow memory.
@@ -25,9 +27,12 @@ export interface AuthFailureLimits {
   maxKeys?: number;
 }
 
-/** What a failed authentication was: where it came from, what it presented (absent: nothing). */
+/**
+ * What a failed authentication was: where it came from (absent: not counted per address), what it
+ * presented (absent: nothing).
+ */
 export interface FailedAttempt {
-  address: string;
+  address?: string | undefined;
   credential?: string | undefined;
 }
 
@@ -70,7 +75,7 @@ export function createAuthFailures(limits: AuthFailureLimits, clock: Clock): Aut
       if (!(err instanceof AppError) || err.code !== 'unauthenticated') return err;
       const now = clock.now();
       const waitMs = Math.max(
-        byAddress.hit(attempt.address, now),
+        attempt.address === undefined ? 0 : byAddress.hit(attempt.address, now),
         attempt.credential ? byCredential.hit(sha256Hex(attempt.credential), now) : 0,
       );
       if (waitMs <= 0) return err;

@@ -36,7 +36,7 @@ describe('failed authentications are limited (real HTTPS)', function () {
   // every test starts with fresh windows
   beforeEach(() => clock.advance(WINDOW_S * 1000));
 
-  it('admin API: 401 up to the budget, then 429 with Retry-After; a valid token still passes; the window ends', async () => {
+  it('admin API: 401 up to the budget, then 429 + Retry-After; a valid token passes; the window ends', async () => {
     for (let i = 0; i < 3; i++)
       expect((await ts.client.request('/api/v1/hosts', { token: wrong() })).status).to.equal(401);
     const limited = await ts.client.request('/api/v1/hosts', { token: wrong() });
@@ -88,15 +88,14 @@ describe('failed authentications are limited (real HTTPS)', function () {
     expect(ok.json).to.have.property('node_key').that.is.a('string');
   });
 
-  it('osquery node keys: wrong keys are limited, a valid node key is not', async () => {
+  it('osquery node keys: counted per key, never per address (a fleet behind one NAT re-enrolls at once)', async () => {
     const ok = await tryEnroll(ts.client, ts.enrollSecret, LINUX, { serial: 'RATE-2' });
     const nodeKey = (ok.json as { node_key: string }).node_key;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 10; i++) {
       const r = await ts.client.request(`${OSQ}/config`, { body: { node_key: wrong() } });
       expect(r.status).to.equal(401);
       expect(r.json).to.have.property('node_invalid', true);
     }
-    expect((await ts.client.request(`${OSQ}/config`, { body: { node_key: wrong() } })).status).to.equal(429);
     expect((await ts.client.request(`${OSQ}/config`, { body: { node_key: nodeKey } })).status).to.equal(200);
   });
 
@@ -136,6 +135,18 @@ describe('failed authentications behind a trusted proxy (real HTTPS)', function 
     // a hop the client wrote itself (left of the proxy's own entry) is not believed
     expect((await as('198.51.100.2, 198.51.100.1', 'a4')).status).to.equal(429);
     expect((await as('198.51.100.2', 'b0')).status).to.equal(401);
+  });
+
+  it('one unknown node key retried is limited per key: 429 with an osquery error body', async () => {
+    const key = 'an-unknown-node-key';
+    for (let i = 0; i < 5; i++) {
+      const r = await ts.client.request(`${OSQ}/config`, { body: { node_key: key } });
+      expect(r.json).to.have.property('node_invalid', true);
+    }
+    const limited = await ts.client.request(`${OSQ}/config`, { body: { node_key: key } });
+    expect(limited.status).to.equal(429);
+    expect(limited.json).to.have.property('error').that.is.a('string');
+    expect(limited.json).to.not.have.property('node_invalid');
   });
 
   it('one wrong credential retried from many addresses is limited per credential', async () => {

@@ -50,7 +50,7 @@ describe('carves: caps, who sees session ids, blocks bound to the host, streamed
     expect(tooBigBlock.status).to.equal(413);
   });
 
-  it('refuses a block carrying another host’s node key; the session’s host and key-less blocks are accepted', async () => {
+  it('refuses a block with another host’s node key; the session’s host and key-less blocks pass', async () => {
     const sessionId = ((await begin(a)).json as { session_id: string }).session_id;
     const planted = await ts.client.request(`${OSQ}/carve/block`, {
       body: { block_id: 0, session_id: sessionId, data: Buffer.from('evil').toString('base64'), node_key: b.nodeKey },
