@@ -23,9 +23,7 @@
  *   listen          the HTTPS server (asking for client certificates in the certificate enrollment modes)
  *   startTimers     last-seen flush, work sync, device sync, packs reload (file watch, SIGHUP)
  */
-import https from 'node:https';
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from './config/load.js';
 import type { Store } from './domain/ports.js';
@@ -35,7 +33,9 @@ import { createMetrics } from './shared/metrics.js';
 import { createSqliteStore } from './store/index.js';
 import { ensureTls, type TlsFiles } from './http/tls.js';
 import { createApp } from './http/app.js';
+import { listenHttps, listenMetrics } from './http/listener.js';
 import { createTokenAuth } from './http/auth.js';
+import { authFailuresFromSettings } from './shared/auth-failures.js';
 import { createNodeKeyCache, createOsqueryService } from './osquery/service.js';
 import { createOsqueryHandler } from './osquery/handler.js';
 import { createGatewayHandler } from './gateway/handler.js';
@@ -51,8 +51,10 @@ import { bootstrap } from './control/bootstrap.js';
 import { firstStartBanner, sharedSettings } from './cli/banner.js';
 import { createAuditService } from './audit/service.js';
 import { auditRouter } from './audit/routes.js';
+import { loadAuditKey } from './audit/key.js';
+import { startHeadPublisher } from './audit/publish.js';
 import { createBreakGlassService } from './breakglass/service.js';
-import { createWebhookNotifier } from './breakglass/webhook.js';
+import { createWebhookNotifier, type SlackMessage } from './breakglass/webhook.js';
 import { openDevices } from './devices/open.js';
 import { deviceRouter, deviceCaRouter } from './admin/devices.js';
 import { devicePeopleRouter } from './admin/people.js';
@@ -81,6 +83,8 @@ export interface RunningServer {
   config: Readonly<Config>;
   store: Store;
   caFile: string | undefined;
+  /** The port of the separate metrics listener (TRUSTGATE_METRICS_LISTEN), when there is one. */
+  metricsPort: number | undefined;
   enrollSecretFile: string;
   adminToken: string | undefined;
   /** Stops serving and flushes what is buffered; `reason` (e.g. the signal) is logged. */
@@ -104,8 +108,10 @@ async function openFoundation(config: Readonly<Config>, opts: StartOptions) {
     log.info({ event: 'tls.generated', dir: config.certsDir }, 'generated a dev CA and server certificate');
   }
   const { statusLogsPerHost, ingestQueueMax, durableFsync } = config;
-  const store = createSqliteStore(config.dbPath, { statusLogsPerHost, ingestQueueMax, durableFsync });
-  const audit = createAuditService({ repo: store.audit, clock, log });
+  const auditKey = loadAuditKey(config, { create: true }); // outside the database (README "Security notes")
+  const store = createSqliteStore(config.dbPath, { statusLogsPerHost, ingestQueueMax, durableFsync, auditKey });
+  const audit = createAuditService({ repo: store.audit, clock, log, key: auditKey });
+  await audit.keyTail();
   const boot = await bootstrap(
     { settings: store.settings, secrets: store.secrets, tokens: store.tokens, audit },
     config.dataDir,
@@ -145,21 +151,22 @@ async function startControl(config: Readonly<Config>, { clock, log, metrics, sto
 /** Device identity: the device CA, certificates and their revocation set, the device service. */
 async function startDevices(config: Readonly<Config>, { clock, log, store, audit }: Foundation, control: Control) {
   const webhook = createWebhookNotifier({ log, fetch: (url, init) => fetch(url, init) });
+  const notify = (message: SlackMessage): void => {
+    const policy = control.engine.policy() ?? control.model.policy();
+    const url = policy.webhook ?? policy.breakGlass.webhook;
+    if (url) void webhook.send(url, message);
+  };
   const devices = await openDevices({
     settings: config,
     store,
     audit,
     live: { nodeKeys: control.nodeKeys, engine: control.engine, recheck: control.ops.recheck },
-    notify: (message) => {
-      const policy = control.engine.policy() ?? control.model.policy();
-      const url = policy.webhook ?? policy.breakGlass.webhook;
-      if (url) void webhook.send(url, message);
-    },
+    notify,
     onInventoryChange: () => control.people.sync(),
     clock,
     log,
   });
-  return { ...devices, webhook };
+  return { ...devices, webhook, notify };
 }
 
 /** Who gets in: the osquery service (node keys), API tokens and credentials, break glass, gateway verdicts. */
@@ -179,6 +186,8 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     nodeKeys,
     lastSeen: control.lastSeen,
     carves: store.carves,
+    // a block's base64 must fit one request body
+    carveLimits: { maxCarveBytes: config.carveMaxBytes, maxBlockBytes: Math.floor((config.maxBodyBytes * 3) / 4) },
     configFor: model.configFor,
     queryKeyOf: model.queryKeyOf,
     checkQueryKey: model.checkQueryKey,
@@ -191,7 +200,9 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     log,
     metrics,
   });
-  const auth = createTokenAuth({ tokens: store.tokens, clock });
+  // failed authentications, limited per client address and per presented credential (README "Security notes")
+  const failures = authFailuresFromSettings(config, clock);
+  const auth = createTokenAuth({ tokens: store.tokens, clock, failures });
   const credentials = createCredentials({
     tokens: store.tokens,
     secrets: store.secrets,
@@ -218,7 +229,7 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     ttlMs: config.linkTtlSeconds * 1000,
     noteUse: (id) => breakGlass.noteUse(id),
   });
-  return { osq, auth, credentials, breakGlass, verdicts };
+  return { osq, auth, credentials, breakGlass, verdicts, failures };
 }
 
 /** The remediation page's routes and its failure rendering. */
@@ -292,6 +303,7 @@ function buildHandlers(
     maxBodyBytes: config.maxBodyBytes,
     ready: () => store.ping(),
     pages: people.failures,
+    metricsRoute: config.metricsListen ? false : { token: config.metricsToken },
     routers: [
       admin,
       auditRouter({ audit }, auth.requireRole),
@@ -320,6 +332,7 @@ function buildHandlers(
     maxBodyBytes: config.maxBodyBytes,
     metrics,
     renderError: failureRenderer('osquery', log.child({ component: 'osquery' })),
+    failures: access.failures,
     ...(dev.peerCert ? { peerCert: dev.peerCert } : {}),
   });
   return (req: IncomingMessage, res: ServerResponse): void => {
@@ -332,26 +345,20 @@ async function listen(
   tls: TlsFiles,
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
   clientCerts: DevicesPhase['tlsOptions'],
-): Promise<{ server: https.Server; port: number }> {
-  const server = https.createServer(
+) {
+  return listenHttps(
     {
+      port: config.port,
+      host: config.host,
       cert: fs.readFileSync(tls.cert),
       key: fs.readFileSync(tls.key),
-      // certificate modes: ask every client for a certificate, refuse none (people, gateways, admins have none)
-      ...(clientCerts ?? {}),
-      minVersion: 'TLSv1.2',
-      keepAliveTimeout: 75_000,
-      headersTimeout: 20_000,
-      requestTimeout: 60_000,
+      clientCerts,
+      handshakeTimeoutMs: config.tlsHandshakeTimeoutMs,
+      maxConnections: config.maxConnections,
+      hstsMaxAge: config.hstsMaxAge,
     },
     onRequest,
   );
-  server.maxHeadersCount = 100;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  return { server, port: (server.address() as AddressInfo).port };
 }
 
 /** The background work once serving; returns what stops it. */
@@ -389,7 +396,16 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   const access = await startAccess(config, foundation, control, dev);
   const handlers = buildHandlers(config, foundation, control, access, dev);
   const { server, port } = await listen(config, tls, handlers, dev.tlsOptions);
+  const metricsServer = config.metricsListen
+    ? await listenMetrics(config.metricsListen, foundation.metrics, config.metricsToken)
+    : undefined;
   const stopTimers = startTimers(log, control, dev);
+  const heads = startHeadPublisher({
+    head: () => audit.head(),
+    log,
+    notify: (text) => dev.notify({ text }),
+    intervalMs: config.auditHeadIntervalSeconds * 1000,
+  });
 
   const url = `https://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
   const startupMs = Math.round(performance.now() - t0);
@@ -424,17 +440,20 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     config,
     store,
     caFile: tls.ca,
+    metricsPort: metricsServer?.port,
     enrollSecretFile: boot.enrollSecretFile,
     adminToken: boot.adminToken,
     async stop(reason) {
       const t1 = performance.now();
       log.info({ event: 'server.stopping', reason: reason ?? 'stop' }, 'trustgate shutting down');
       stopTimers();
+      heads.stop();
       access.breakGlass.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      if (metricsServer) await new Promise((resolve) => metricsServer.server.close(resolve));
       const flushed = {
         lastSeen: await control.lastSeen.flush().catch(() => 0),
         checkStates: await control.evaluation.flush(),

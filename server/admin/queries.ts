@@ -2,6 +2,7 @@
  * The admin API's routes for what admins ask of agents and collect back: live queries (start a campaign,
  * read its answers) and file carves (list them, download a finished archive, `.tar` or `.tar.zst`).
  */
+import { Readable } from 'node:stream';
 import type Router from '@koa/router';
 import { isoOf } from '../shared/clock.js';
 import { invalid, notFound } from '../shared/errors.js';
@@ -27,9 +28,12 @@ export function queryRoutes(
   });
 
   r.get('/carves', read, async (ctx) => {
+    // the session id is the only credential of an old agent's blocks: admins only
+    const admin = (ctx.state.actor as { role?: string } | undefined)?.role === 'admin';
     ctx.body = {
-      carves: (await deps.carves.list()).map((c) => ({
+      carves: (await deps.carves.list()).map(({ sessionId, ...c }) => ({
         ...c,
+        ...(admin ? { sessionId } : {}),
         createdAt: isoOf(c.createdAt),
         completedAt: c.completedAt === null ? null : isoOf(c.completedAt),
       })),
@@ -38,11 +42,20 @@ export function queryRoutes(
   r.get('/carves/:session/data', admin, async (ctx) => {
     const c = await deps.carves.get(pathParam(ctx.params, 'session'));
     if (!c) throw notFound('carve');
-    const data = await deps.carves.data(c.sessionId);
-    if (!data) throw invalid(`carve incomplete: ${c.blocksReceived}/${c.blockCount} blocks received`);
-    const zstd = data.subarray(0, 4).equals(ZSTD_MAGIC);
+    const blocks = await deps.carves.blocks(c.sessionId);
+    if (!blocks) throw invalid(`carve incomplete: ${c.blocksReceived}/${c.blockCount} blocks received`);
+    const iterator = blocks[Symbol.iterator]();
+    const first = iterator.next();
+    const head = first.done ? Buffer.alloc(0) : first.value;
+    const zstd = head.subarray(0, 4).equals(ZSTD_MAGIC);
     ctx.type = 'application/octet-stream';
     ctx.attachment(`${c.carveId}.tar${zstd ? '.zst' : ''}`);
-    ctx.body = data;
+    // streamed block by block: a large carve is never held in memory whole
+    ctx.body = Readable.from(
+      (function* () {
+        yield head;
+        yield* { [Symbol.iterator]: () => iterator };
+      })(),
+    );
   });
 }

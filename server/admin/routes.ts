@@ -26,7 +26,7 @@ export interface AdminDeps {
   secrets: Pick<EnrollSecretRepo, 'list'>;
   /** Creates and revokes tokens and enroll secrets, audited. */
   credentials: Credentials;
-  carves: Pick<CarveRepo, 'list' | 'get' | 'data'>;
+  carves: Pick<CarveRepo, 'list' | 'get' | 'blocks'>;
   summary(host: Host, now: number): HostSummary;
   /** The loaded checks, in load order (a host's checks without a result show as unknown). */
   checks(): readonly CheckDef[];

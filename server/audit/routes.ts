@@ -1,8 +1,9 @@
 /**
  * GET /api/v1/audit (filters: type — exact, or a prefix ending in `*` such as `break_glass.*` — actor, serial,
  * since/until as ISO time or epoch ms, limit ≤ 1000, after_seq for paging; oldest first) and
- * GET /api/v1/audit/verify ({ok, count} or {ok:false, seq, problem}, plus the current head), for admin and
- * viewer tokens.
+ * GET /api/v1/audit/verify[?anchor=<seq>:<hash>] ({ok, count, legacy} or {ok:false, seq, problem}, plus the
+ * current head; with an anchor saved elsewhere, a cut tail or a rewrite before it fails), for admin and viewer
+ * tokens.
  */
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
@@ -10,6 +11,7 @@ import { Ajv, type JSONSchemaType } from 'ajv';
 import type { AuditEntry, Role } from '../domain/types.js';
 import { invalid } from '../shared/errors.js';
 import type { AuditService } from './service.js';
+import { parseAnchor } from './chain.js';
 
 export type RequireRole = (...roles: Role[]) => Middleware;
 
@@ -86,7 +88,11 @@ export function auditRouter(
     };
   });
   r.get('/api/v1/audit/verify', requireRole('admin', 'viewer'), async (ctx) => {
-    const { result, head } = await deps.audit.verifyWithHead();
+    const raw = ctx.query.anchor;
+    if (Array.isArray(raw) || (raw !== undefined && raw.length > 200)) throw invalid('anchor: one <seq>:<hash>');
+    const anchor = raw === undefined ? undefined : parseAnchor(raw);
+    if (raw !== undefined && !anchor) throw invalid('anchor must be a published head, <seq>:<hash>');
+    const { result, head } = await deps.audit.verifyWithHead(anchor);
     ctx.body = { ...result, head };
   });
   return r;

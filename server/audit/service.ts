@@ -9,6 +9,7 @@ import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { chainHead, verifyChain, type ChainAnchor, type ChainResult } from './chain.js';
+import { isKeyedHash } from '../domain/audit-hash.js';
 
 export interface AuditService extends AuditRecorder {
   /** Appends one entry. Throws when the store fails: a mutation that cannot be audited should fail. */
@@ -31,6 +32,11 @@ export interface AuditService extends AuditRecorder {
   verify(anchor?: ChainAnchor): Promise<ChainResult>;
   /** The current head (last seq and hash), to record outside the database; null when the log is empty. */
   head(): Promise<ChainAnchor | null>;
+  /**
+   * When the log ends with an unkeyed (legacy) entry, appends `audit.keyed` (keyed): from then on a log
+   * that ends unkeyed was rewritten. The server calls it at start; returns whether it appended.
+   */
+  keyTail(): Promise<boolean>;
   /** verify() and head() from one read of the log. */
   verifyWithHead(anchor?: ChainAnchor): Promise<{ result: ChainResult; head: ChainAnchor | null }>;
 }
@@ -41,6 +47,18 @@ export interface AuditDeps {
   log: Logger;
   /** How long background events wait to be appended together (default 100 ms). */
   laterWindowMs?: number;
+  /** The audit key the store chains with: verification checks every keyed entry's HMAC with it. */
+  key?: Buffer;
+}
+
+/** See AuditService.keyTail. */
+async function keyTail(deps: AuditDeps, record: (e: AuditEvent) => Promise<AuditEntry>): Promise<boolean> {
+  const all = await deps.repo.all();
+  const last = all[all.length - 1];
+  if (!deps.key || !last || isKeyedHash(last.hash)) return false;
+  const legacy = all.filter((e) => !isKeyedHash(e.hash)).length;
+  await record({ type: 'audit.keyed', actor: 'system', data: { legacy_entries: legacy, legacy_head: last.hash } });
+  return true;
 }
 
 export function createAuditService(deps: AuditDeps): AuditService {
@@ -113,11 +131,12 @@ export function createAuditService(deps: AuditDeps): AuditService {
         data: { tier: c.tier, from: c.from, to: c.to, reasons: c.reasons ?? [] },
       }),
     list: (filter = {}) => deps.repo.list(filter),
-    verify: async (anchor) => verifyChain(await deps.repo.all(), anchor),
+    verify: async (anchor) => verifyChain(await deps.repo.all(), anchor, deps.key),
     head: async () => chainHead(await deps.repo.all()),
+    keyTail: () => keyTail(deps, record),
     verifyWithHead: async (anchor) => {
       const all = await deps.repo.all();
-      return { result: verifyChain(all, anchor), head: chainHead(all) };
+      return { result: verifyChain(all, anchor, deps.key), head: chainHead(all) };
     },
   };
 }

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
 import { createAuditService } from '../audit/service.js';
+import { loadAuditKey } from '../audit/key.js';
 import { createCredentials, type Credentials } from '../control/credentials.js';
 import { openControlPlane } from '../control/plane.js';
 import { createInProcessWork } from '../control/work.js';
@@ -27,7 +28,11 @@ export function openStore(cfg: Readonly<Config>): Store {
       'not_found',
       `no Trustgate database at ${cfg.dbPath}: start the server once (npm start) or set TRUSTGATE_DATA_DIR`,
     );
-  return createSqliteStore(cfg.dbPath, { durableFsync: cfg.durableFsync });
+  // entries the CLI appends are chained with the server's audit key (refused without it)
+  return createSqliteStore(cfg.dbPath, {
+    durableFsync: cfg.durableFsync,
+    auditKey: loadAuditKey(cfg, { create: false }),
+  });
 }
 
 /**

@@ -4,7 +4,8 @@
  */
 import { Ajv } from 'ajv';
 import path from 'node:path';
-import { AppError } from '../shared/errors.js';
+import { AppError, errorMessage } from '../shared/errors.js';
+import { trustedProxyList } from '../shared/client-address.js';
 
 export interface Config {
   port: number;
@@ -49,6 +50,30 @@ export interface Config {
    * only the admin's account mappings map accounts (README "The device's people").
    */
   accountPersonRule?: string;
+  /** Failed authentications allowed per client address / per presented credential in one window (0: no limit). */
+  authFailuresPerAddress: number;
+  authFailuresPerCredential: number;
+  authFailureWindowSeconds: number;
+  /** Peers (addresses or CIDR blocks) whose X-Forwarded-For names the client; empty: none is trusted. */
+  trustedProxies: readonly string[];
+  /** A TCP connection must finish its TLS handshake within this (ms). */
+  tlsHandshakeTimeoutMs: number;
+  /** Open connections at most on the HTTPS listener. */
+  maxConnections: number;
+  /** `Strict-Transport-Security: max-age=<this>`; 0: not sent. */
+  hstsMaxAge: number;
+  /** When set, /metrics needs `Authorization: Bearer <this>`. */
+  metricsToken?: string;
+  /** When set (`host:port`), /metrics is served only there, over plain HTTP. */
+  metricsListen?: { host: string; port: number };
+  /** The audit chain's HMAC key itself (shared by several instances); unset: read from `auditKeyFile`. */
+  auditKey?: string;
+  /** Where the audit key is kept (created 0600 by the server when missing); default `<dataDir>/audit.key`. */
+  auditKeyFile: string;
+  /** A file carve's declared size at most (bytes). */
+  carveMaxBytes: number;
+  /** How often the audit head is published (log line, webhook) when it changed; 0: never. */
+  auditHeadIntervalSeconds: number;
 }
 
 /** Settings: env var name, flag name, JSON schema. Documented in the README. */
@@ -149,6 +174,67 @@ const SETTINGS = {
     flag: 'device-cert-uri-prefix',
     schema: { type: 'string', minLength: 1, maxLength: 200, default: 'urn:trustgate:device:' },
   },
+  authFailuresPerAddress: {
+    env: 'TRUSTGATE_AUTH_FAILURES_PER_ADDRESS',
+    flag: 'auth-failures-per-address',
+    schema: { type: 'integer', minimum: 0, default: 100 },
+  },
+  authFailuresPerCredential: {
+    env: 'TRUSTGATE_AUTH_FAILURES_PER_CREDENTIAL',
+    flag: 'auth-failures-per-credential',
+    schema: { type: 'integer', minimum: 0, default: 20 },
+  },
+  authFailureWindowSeconds: {
+    env: 'TRUSTGATE_AUTH_FAILURE_WINDOW_SECONDS',
+    flag: 'auth-failure-window-seconds',
+    schema: { type: 'integer', minimum: 1, maximum: 86_400, default: 60 },
+  },
+  trustedProxies: {
+    env: 'TRUSTGATE_TRUSTED_PROXIES',
+    flag: 'trusted-proxies',
+    schema: { type: 'string', pattern: '^[0-9A-Fa-f:./, ]*$', maxLength: 2000, default: '' },
+  },
+  tlsHandshakeTimeoutMs: {
+    env: 'TRUSTGATE_TLS_HANDSHAKE_TIMEOUT_MS',
+    flag: 'tls-handshake-timeout-ms',
+    schema: { type: 'integer', minimum: 100, maximum: 120_000, default: 10_000 },
+  },
+  maxConnections: {
+    env: 'TRUSTGATE_MAX_CONNECTIONS',
+    flag: 'max-connections',
+    schema: { type: 'integer', minimum: 1, default: 10_000 },
+  },
+  hstsMaxAge: {
+    env: 'TRUSTGATE_HSTS_MAX_AGE',
+    flag: 'hsts-max-age',
+    schema: { type: 'integer', minimum: 0, default: 31_536_000 },
+  },
+  metricsToken: {
+    env: 'TRUSTGATE_METRICS_TOKEN',
+    flag: 'metrics-token',
+    schema: { type: 'string', minLength: 16, maxLength: 512, pattern: '^\\S+$' },
+  },
+  metricsListen: {
+    env: 'TRUSTGATE_METRICS_LISTEN',
+    flag: 'metrics-listen',
+    schema: { type: 'string', pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^\\s:\\[\\]]+):[0-9]{1,5}$' },
+  },
+  auditKey: {
+    env: 'TRUSTGATE_AUDIT_KEY',
+    flag: 'audit-key',
+    schema: { type: 'string', minLength: 32, maxLength: 1024 },
+  },
+  auditKeyFile: { env: 'TRUSTGATE_AUDIT_KEY_FILE', flag: 'audit-key-file', schema: { type: 'string', minLength: 1 } },
+  carveMaxBytes: {
+    env: 'TRUSTGATE_CARVE_MAX_BYTES',
+    flag: 'carve-max-bytes',
+    schema: { type: 'integer', minimum: 1, default: 256 * 1024 * 1024 },
+  },
+  auditHeadIntervalSeconds: {
+    env: 'TRUSTGATE_AUDIT_HEAD_INTERVAL_SECONDS',
+    flag: 'audit-head-interval-seconds',
+    schema: { type: 'integer', minimum: 0, default: 3600 },
+  },
 } as const;
 
 type Key = keyof typeof SETTINGS;
@@ -170,6 +256,14 @@ export const SETTING_DOCS = Object.entries(SETTINGS).map(([key, s]) => ({
 /** Flags the config loader understands (for the CLI parser): `--port 9000` or `--port=9000`. */
 export const CONFIG_FLAGS: ReadonlySet<string> = new Set(Object.values(SETTINGS).map((s) => s.flag));
 
+/** `127.0.0.1:9464` or `[::1]:9464` (the schema checked the shape). */
+function hostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  const port = Number(s.slice(i + 1));
+  if (port > 65535) throw new AppError('invalid', 'invalid settings: TRUSTGATE_METRICS_LISTEN port is above 65535');
+  return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port };
+}
+
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   flags: Readonly<Record<string, string>> = {},
@@ -187,14 +281,30 @@ export function loadConfig(
     });
     throw new AppError('invalid', `invalid settings: ${problems.join('; ')}`);
   }
-  const v = raw as Omit<Config, 'dbPath' | 'publicUrl'> & { publicUrl?: string };
+  const v = raw as Omit<Config, 'dbPath' | 'publicUrl' | 'trustedProxies' | 'metricsListen' | 'auditKeyFile'> & {
+    publicUrl?: string;
+    auditKeyFile?: string;
+    trustedProxies: string;
+    metricsListen?: string;
+  };
+  const { metricsListen, ...rest } = v;
   const dataDir = path.resolve(v.dataDir);
+  const trustedProxies = v.trustedProxies.split(/[\s,]+/).filter((p) => p !== '');
+  try {
+    trustedProxyList(trustedProxies);
+  } catch (e) {
+    const why = errorMessage(e);
+    throw new AppError('invalid', `invalid settings: TRUSTGATE_TRUSTED_PROXIES / --trusted-proxies: ${why}`);
+  }
   return Object.freeze({
-    ...v,
+    ...rest,
+    trustedProxies: Object.freeze(trustedProxies),
+    ...(metricsListen ? { metricsListen: hostPort(metricsListen) } : {}),
     dataDir,
     packsDir: path.resolve(v.packsDir),
     certsDir: path.resolve(v.certsDir),
     dbPath: path.join(dataDir, 'trustgate.db'),
+    auditKeyFile: path.resolve(v.auditKeyFile ?? path.join(dataDir, 'audit.key')),
     publicUrl: (v.publicUrl ?? `https://localhost:${v.port}`).replace(/\/+$/, ''),
   });
 }

@@ -1,9 +1,14 @@
 /**
  * The audit log's hash definition, shared by the store (which chains entries as it appends) and the
- * verifier (server/audit/chain.ts): SHA-256 hex of the canonical JSON of
- * {seq, at, type, actor, serial, data, prev_hash}. Pure.
+ * verifier (server/audit/chain.ts), over the canonical JSON of {seq, at, type, actor, serial, data, prev_hash}.
+ * Pure. Two versions, told apart by the stored hash itself (no schema change, old rows stay verifiable):
+ * - keyed (every entry written since issue #15): `hmac:` + HMAC-SHA256 hex under the audit key, which lives
+ *   outside the database (data/audit.key or TRUSTGATE_AUDIT_KEY): whoever can write the database file but
+ *   not read the key cannot re-chain an edit, renumber after a delete, or forge a tail;
+ * - legacy (entries written before): plain SHA-256 hex. Verified as before, and only as a prefix of the
+ *   log: an unkeyed entry after a keyed one is a downgrade and fails verification.
  */
-import { sha256Hex } from '../shared/crypto.js';
+import { hmacSha256, sha256Hex } from '../shared/crypto.js';
 import type { AuditEntry } from './types.js';
 
 /** prev_hash of the first entry. */
@@ -37,17 +42,24 @@ export function canonicalJson(value: unknown): string {
 
 export type HashedFields = Pick<AuditEntry, 'seq' | 'at' | 'type' | 'actor' | 'serial' | 'data' | 'prevHash'>;
 
-/** The hash of one entry: SHA-256 hex over the canonical JSON of every field except `hash`. */
-export function hashAuditEntry(e: HashedFields): string {
-  return sha256Hex(
-    canonicalJson({
-      seq: e.seq,
-      at: e.at,
-      type: e.type,
-      actor: e.actor,
-      serial: e.serial,
-      data: e.data ?? null,
-      prev_hash: e.prevHash,
-    }),
-  );
+/** The prefix of a keyed entry's hash. */
+export const KEYED_PREFIX = 'hmac:';
+
+export const isKeyedHash = (hash: string): boolean => hash.startsWith(KEYED_PREFIX);
+
+/**
+ * The hash of one entry over the canonical JSON of every field except `hash`: keyed (`hmac:` + HMAC-SHA256
+ * hex) with a key, legacy SHA-256 hex without one.
+ */
+export function hashAuditEntry(e: HashedFields, key?: Buffer): string {
+  const text = canonicalJson({
+    seq: e.seq,
+    at: e.at,
+    type: e.type,
+    actor: e.actor,
+    serial: e.serial,
+    data: e.data ?? null,
+    prev_hash: e.prevHash,
+  });
+  return key ? `${KEYED_PREFIX}${hmacSha256(key, text).toString('hex')}` : sha256Hex(text);
 }

@@ -259,6 +259,8 @@ export interface CarveRepo {
   /** Stores a block (duplicates ignored); returns the carve after the write. */
   addBlock(sessionId: string, blockId: number, data: Buffer, at: number): Promise<Carve>;
   data(sessionId: string): Promise<Buffer | undefined>;
+  /** A complete carve's blocks in order, read one at a time (downloads stream it); undefined if incomplete. */
+  blocks(sessionId: string): Promise<Iterable<Buffer> | undefined>;
   list(): Promise<Carve[]>;
 }
 
@@ -393,7 +395,9 @@ export type AuditEventType =
   | 'break_glass.used'
   | 'break_glass.expired'
   | 'break_glass.revoked'
-  | 'break_glass.reviewed';
+  | 'break_glass.reviewed'
+  // the audit log itself (issue #15): keyed from here on (appended when the server starts on a legacy tail)
+  | 'audit.keyed';
 
 export interface AuditEvent {
   type: AuditEventType;

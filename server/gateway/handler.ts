@@ -22,10 +22,10 @@ export interface GatewayDeps {
   verdicts: VerdictSource;
   /** Maps a request host (X-Forwarded-Host / X-Original-URL host) to a resource by policy host rules. */
   resourceForHost: ForwardAuthDeps['resourceForHost'];
-  /** Authenticates the Authorization header for these roles, or throws AppError. */
-  authorize(header: string | undefined, roles: readonly Role[]): Promise<unknown>;
+  /** Authenticates the Authorization header for these roles, or throws AppError (`req`: failures are limited). */
+  authorize(header: string | undefined, roles: readonly Role[], req?: IncomingMessage): Promise<unknown>;
   /** The same check answered from the token cache: undefined when the token is not cached (then use authorize). */
-  authorizeCached?(header: string | undefined, roles: readonly Role[]): unknown;
+  authorizeCached?(header: string | undefined, roles: readonly Role[], req?: IncomingMessage): unknown;
   /** The API's failure rendering (status table, body, headers, the log line), shared with the koa surfaces. */
   renderError: FailureRenderer;
   clock: Clock;
@@ -98,7 +98,7 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
     query: string,
   ): Promise<void> {
     try {
-      await deps.authorize(req.headers.authorization, GATEWAY);
+      await deps.authorize(req.headers.authorization, GATEWAY, req);
     } catch (err) {
       fail(res, path, err);
       return;
@@ -118,7 +118,7 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
     // store is asked first.
     let cached: boolean;
     try {
-      cached = deps.authorizeCached?.(req.headers.authorization, GATEWAY) !== undefined;
+      cached = deps.authorizeCached?.(req.headers.authorization, GATEWAY, req) !== undefined;
     } catch (err) {
       fail(res, path, err);
       return true;

@@ -8,8 +8,9 @@ import bodyParser from 'koa-bodyparser';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
-import { AppError } from '../shared/errors.js';
+import { AppError, unauthenticated } from '../shared/errors.js';
 import { errorBoundary, statusFor, surfaceOf, type PageFailures } from './errors.js';
+import { metricsAllowed } from './listener.js';
 
 export interface AppDeps {
   log: Logger;
@@ -19,6 +20,8 @@ export interface AppDeps {
   routers: Router[];
   /** How the pages (server-rendered HTML) render a failure; without it they answer JSON like the API. */
   pages?: PageFailures;
+  /** `/metrics` here (optionally behind a bearer token), or `false` when it has a listener of its own. */
+  metricsRoute?: false | { token?: string | undefined };
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -55,10 +58,15 @@ export function createApp(deps: AppDeps): Koa {
     ctx.status = ok ? 200 : statusFor('unavailable');
     ctx.body = { status: ok ? 'ready' : 'unavailable' };
   });
-  base.get('/metrics', async (ctx) => {
-    ctx.type = deps.metrics.registry.contentType;
-    ctx.body = await deps.metrics.registry.metrics();
-  });
+  const metricsRoute = deps.metricsRoute ?? {};
+  if (metricsRoute) {
+    base.get('/metrics', async (ctx) => {
+      if (!metricsAllowed(ctx.get('authorization') || undefined, metricsRoute.token))
+        throw unauthenticated('/metrics needs "Authorization: Bearer <TRUSTGATE_METRICS_TOKEN>"');
+      ctx.type = deps.metrics.registry.contentType;
+      ctx.body = await deps.metrics.registry.metrics();
+    });
+  }
   app.use(base.routes()).use(base.allowedMethods());
   for (const r of deps.routers) app.use(r.routes()).use(r.allowedMethods({ throw: false }));
 

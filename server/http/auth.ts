@@ -2,7 +2,10 @@
  * Bearer-token authentication for every non-osquery API. Tokens are looked up by SHA-256 hash
  * (constant-time by construction: the lookup key is a digest, never the secret) and cached briefly so
  * the gateway hot path does not hit the store; a revoked token stops working within `cacheTtlMs`.
+ * Failed authentications go through the failure limit (shared/auth-failures.ts) when the request is given:
+ * past its budget a wrong token answers 429 instead of 401; a valid one is never limited.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Context, Middleware, Next } from 'koa';
 import type { TokenRepo } from '../domain/ports.js';
 import type { ApiToken, Role } from '../domain/types.js';
@@ -10,6 +13,8 @@ import { forbidden, unauthenticated } from '../shared/errors.js';
 import { sha256Hex } from '../shared/crypto.js';
 import { TtlCache } from '../shared/ttl-cache.js';
 import type { Clock } from '../shared/clock.js';
+import type { AuthFailures } from '../shared/auth-failures.js';
+import type { ClientAddress } from '../shared/client-address.js';
 
 export interface Actor {
   name: string;
@@ -21,13 +26,16 @@ export type RequireRole = (...roles: Role[]) => Middleware;
 
 export interface TokenAuth {
   requireRole: RequireRole;
-  /** Authenticates and checks the role, or throws AppError (unauthenticated / forbidden). */
-  authorize(header: string | undefined, roles: readonly Role[]): Promise<Actor>;
+  /**
+   * Authenticates and checks the role, or throws AppError (unauthenticated / forbidden, or rate_limited
+   * when `from`, the request, is given and its failures are over budget).
+   */
+  authorize(header: string | undefined, roles: readonly Role[], from?: IncomingMessage): Promise<Actor>;
   /**
    * authorize() answered from the cache alone (no store access, no await): the actor, or undefined when
    * the token is not cached; throws like authorize for a cached invalid token or a wrong role.
    */
-  authorizeCached(header: string | undefined, roles: readonly Role[]): Actor | undefined;
+  authorizeCached(header: string | undefined, roles: readonly Role[], from?: IncomingMessage): Actor | undefined;
   /** Authenticates a bearer header value; undefined when absent or invalid. */
   authenticate(header: string | undefined): Promise<Actor | undefined>;
   invalidate(): void;
@@ -39,6 +47,8 @@ export function createTokenAuth(deps: {
   tokens: Pick<TokenRepo, 'findActiveByHash' | 'markUsed'>;
   clock: Clock;
   cacheTtlMs?: number;
+  /** The failed-authentication limit and the client address it is keyed by (both, or no limit). */
+  failures?: { limit: AuthFailures; addressOf: ClientAddress };
 }): TokenAuth {
   const cache = new TtlCache<string, ApiToken | null>(deps.cacheTtlMs ?? 5_000, () => deps.clock.now(), 10_000);
   const lastMarked = new Map<number, number>();
@@ -81,21 +91,37 @@ export function createTokenAuth(deps: {
     return actor;
   }
 
-  async function authorize(header: string | undefined, roles: readonly Role[]): Promise<Actor> {
-    return check(await authenticate(header), roles);
+  /** What to throw for a failed check: the error itself, or rate_limited past the failure budget. */
+  function refused(err: unknown, header: string | undefined, from: IncomingMessage | undefined): unknown {
+    if (!from || !deps.failures) return err;
+    const credential = header ? BEARER.exec(header)?.[1] : undefined;
+    return deps.failures.limit.refuse(err, { address: deps.failures.addressOf(from), credential });
   }
 
-  function authorizeCached(header: string | undefined, roles: readonly Role[]): Actor | undefined {
-    const hash = hashOf(header);
-    if (!hash) return check(undefined, roles);
-    const tok = cache.get(hash);
-    if (tok === undefined) return undefined;
-    return check(tok ? actorOf(tok) : undefined, roles);
+  async function authorize(header: string | undefined, roles: readonly Role[], from?: IncomingMessage) {
+    const actor = await authenticate(header);
+    try {
+      return check(actor, roles);
+    } catch (err) {
+      throw refused(err, header, from);
+    }
+  }
+
+  function authorizeCached(header: string | undefined, roles: readonly Role[], from?: IncomingMessage) {
+    try {
+      const hash = hashOf(header);
+      if (!hash) return check(undefined, roles);
+      const tok = cache.get(hash);
+      if (tok === undefined) return undefined;
+      return check(tok ? actorOf(tok) : undefined, roles);
+    } catch (err) {
+      throw refused(err, header, from);
+    }
   }
 
   const requireRole: RequireRole = (...roles) =>
     async function requireRoleMiddleware(ctx: Context, next: Next) {
-      ctx.state.actor = await authorize(ctx.get('authorization') || undefined, roles);
+      ctx.state.actor = await authorize(ctx.get('authorization') || undefined, roles, ctx.req);
       await next();
     };
 

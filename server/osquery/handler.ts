@@ -11,11 +11,17 @@
  * Every answer is JSON. Failures always carry "error" (osquery reads a body without it as success and
  * would drop its buffered logs), unknown node keys add `node_invalid: true`; statuses, bodies and headers
  * come from the one failure renderer in http/errors.ts (injected, as for the gateway).
+ *
+ * A wrong enroll secret counts against the failed-authentication limit (shared/auth-failures.ts) per client
+ * address and per secret, an unknown node key per key only: past the budget the answer is 429 with
+ * Retry-After and an `error` body (no `node_invalid`: the agent keeps its key and retries later).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Host, PresentedCert } from '../domain/types.js';
 import type { Metrics } from '../shared/metrics.js';
+import type { AuthFailures } from '../shared/auth-failures.js';
+import type { ClientAddress } from '../shared/client-address.js';
 import { AppError } from '../shared/errors.js';
 import { readJsonBody, sendFailure, sendOk, type FailureRenderer } from '../shared/bare-http.js';
 import type { OsqueryService } from './service.js';
@@ -37,6 +43,8 @@ export interface OsqueryHandlerDeps {
   /** The client certificate of the request's connection (cached per connection); absent: none is asked for. */
   peerCert?: (req: IncomingMessage) => PresentedCert | null;
   metrics?: Metrics;
+  /** The failed-authentication limit and the client address it is keyed by; absent: no limit. */
+  failures?: { limit: AuthFailures; addressOf: ClientAddress };
 }
 
 /** Handles the request when it is an osquery endpoint; returns false to let the app handle it. */
@@ -58,11 +66,32 @@ function nodeKeyOf(req: IncomingMessage, body: unknown): string | undefined {
 function osqueryRoutes(
   svc: OsqueryService,
   peerCert: (req: IncomingMessage) => PresentedCert | null,
+  failures: OsqueryHandlerDeps['failures'],
 ): Map<string, [string, Endpoint]> {
-  const node = (req: IncomingMessage, body: unknown): Promise<Host> =>
-    svc.authenticate(nodeKeyOf(req, body), peerCert(req));
+  /**
+   * Runs an authentication; a failure counts against the limit and may become rate_limited. Node keys
+   * count per key only (`perAddress` false): a fleet whose keys all became invalid re-enrolls at once.
+   */
+  async function limited<T>(
+    req: IncomingMessage,
+    credential: string | undefined,
+    perAddress: boolean,
+    run: () => Promise<T>,
+  ) {
+    try {
+      return await run();
+    } catch (err) {
+      if (!failures) throw err;
+      throw failures.limit.refuse(err, { address: perAddress ? failures.addressOf(req) : undefined, credential });
+    }
+  }
+  const node = (req: IncomingMessage, body: unknown): Promise<Host> => {
+    const key = nodeKeyOf(req, body);
+    return limited(req, key, false, () => svc.authenticate(key, peerCert(req)));
+  };
   const enroll: Endpoint = async (body, req) => {
-    const { nodeKey } = await svc.enroll(parse(enrollBody, body, 'enroll request'), peerCert(req));
+    const request = parse(enrollBody, body, 'enroll request');
+    const { nodeKey } = await limited(req, request.enroll_secret, true, () => svc.enroll(request, peerCert(req)));
     return { node_key: nodeKey, node_invalid: false };
   };
   const config: Endpoint = async (body, req) => svc.config(await node(req, body));
@@ -85,8 +114,11 @@ function osqueryRoutes(
     const { sessionId } = await svc.carveBegin(host, parse(carveBeginBody, body, 'carve begin'));
     return { session_id: sessionId, success: true };
   };
-  const carveBlock: Endpoint = async (body) => {
-    await svc.carveBlock(parse(carveBlockBody, body, 'carve block'));
+  const carveBlock: Endpoint = async (body, req) => {
+    const block = parse(carveBlockBody, body, 'carve block');
+    // osquery 5.23+ sends its node key with blocks: then the block must come from the session's host
+    const sender = nodeKeyOf(req, body) === undefined ? undefined : await node(req, body);
+    await svc.carveBlock(block, sender);
     return { success: true };
   };
   return new Map<string, [string, Endpoint]>([
@@ -102,7 +134,7 @@ function osqueryRoutes(
 
 export function createOsqueryHandler(deps: OsqueryHandlerDeps): OsqueryHandler {
   const { metrics } = deps;
-  const routes = osqueryRoutes(deps.svc, deps.peerCert ?? (() => null));
+  const routes = osqueryRoutes(deps.svc, deps.peerCert ?? (() => null), deps.failures);
 
   async function handle(
     req: IncomingMessage,

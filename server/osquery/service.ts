@@ -26,7 +26,7 @@ import type { Metrics } from '../shared/metrics.js';
 import { AppError, forbidden, unauthenticated } from '../shared/errors.js';
 import { sha256Hex } from '../shared/crypto.js';
 import { TtlCache } from '../shared/ttl-cache.js';
-import { addCarveBlock, beginCarve } from './carves.js';
+import { addCarveBlock, beginCarve, type CarveLimits } from './carves.js';
 import { enroll, type EnrollDeps } from './enroll.js';
 import { certificateCheck } from './enroll-gate.js';
 import { normalizeResults, normalizeStatuses, toInt, toRow } from './normalize.js';
@@ -42,6 +42,8 @@ export interface OsqueryDeps extends Omit<EnrollDeps, 'hosts' | 'metrics'> {
   /** When each host last spoke (the one owner of last-seen times; it writes them to the store). */
   lastSeen: Pick<LastSeen, 'mark'>;
   carves: CarveRepo;
+  /** Caps on carve sizes (absent: none beyond the schema's). */
+  carveLimits?: CarveLimits;
   /** Compiled config JSON text for a host (packs filtered by platform, checks stripped). */
   configFor(host: Host): string;
   /** Result log `name` → canonical query key. */
@@ -64,7 +66,8 @@ export interface OsqueryService {
   distributedRead(host: Host): Promise<DistributedPoll>;
   distributedWrite(host: Host, body: DistributedWriteBody): Promise<void>;
   carveBegin(host: Host, body: CarveBeginBody): Promise<{ sessionId: string }>;
-  carveBlock(body: CarveBlockBody): Promise<void>;
+  /** `sender`: the host the block's node key authenticates, when it carries one (osquery 5.23+). */
+  carveBlock(body: CarveBlockBody, sender?: Host): Promise<void>;
 }
 
 /** The node-key cache the osquery surface expects: ten minutes per entry, at most 500,000 entries. */
@@ -237,6 +240,6 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
       if (host.enrollState === 'pending') throw forbidden('this device is waiting for approval: no carves');
       return beginCarve(deps, host, body);
     },
-    carveBlock: (body) => addCarveBlock(deps, body),
+    carveBlock: (body, sender) => addCarveBlock(deps, body, sender),
   };
 }

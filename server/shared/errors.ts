@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'conflict' // state conflict, duplicate, policy limit reached, a cool-down not over
   | 'expired' // was valid, is no longer (a signed link past its expiry)
   | 'too_large' // body over the configured limit
+  | 'rate_limited' // too many failed attempts from this client or with this credential: retry later
   | 'unavailable'; // temporarily unable (queue full, store busy, too many live channels): retry later
 
 export interface AppErrorOptions {

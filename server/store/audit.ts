@@ -3,7 +3,8 @@
  * chain and inserts the new entries inside one synchronous transaction, so concurrent appends cannot
  * fork the chain. There is deliberately no update or delete.
  *
- * The hash definition lives in server/domain/audit-hash.ts, shared with the verifier.
+ * The hash definition lives in server/domain/audit-hash.ts, shared with the verifier: keyed (HMAC) when
+ * the store is given the audit key, legacy SHA-256 otherwise.
  */
 import { and, asc, desc, eq, gt, gte, lte, sql, type SQL } from 'drizzle-orm';
 import type { AuditRepo } from '../domain/ports.js';
@@ -29,7 +30,7 @@ function toEntry(row: Row): AuditEntry {
   };
 }
 
-export function createAuditRepo(db: Db): AuditRepo {
+export function createAuditRepo(db: Db, key?: Buffer): AuditRepo {
   const appendTx = (entries: ReadonlyArray<Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>>): AuditEntry[] =>
     db.transaction(
       (tx) => {
@@ -48,7 +49,7 @@ export function createAuditRepo(db: Db): AuditRepo {
           // Hash over the stored (round-tripped) data, so verification of a read-back entry matches.
           const data = JSON.parse(dataJson) as unknown;
           const serial = e.serial ?? null;
-          const hash = hashAuditEntry({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prevHash });
+          const hash = hashAuditEntry({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prevHash }, key);
           tx.insert(auditLog)
             .values({ seq, at: e.at, type: e.type, actor: e.actor, serial, data: dataJson, prevHash, hash })
             .run();

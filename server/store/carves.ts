@@ -37,6 +37,9 @@ export function createCarveRepo(sqlite: Database.Database): CarveRepo {
   const insertBlock = sqlite.prepare(
     'INSERT OR IGNORE INTO carve_blocks (session_id, block_id, data) VALUES (?, ?, ?)',
   );
+  const blockAt = sqlite.prepare<[string, number], { data: Buffer }>(
+    'SELECT data FROM carve_blocks WHERE session_id = ? AND block_id = ?',
+  );
   const bump = sqlite.prepare('UPDATE carves SET blocks_received = blocks_received + 1 WHERE session_id = ?');
   const finish = sqlite.prepare(
     'UPDATE carves SET completed_at = ? WHERE session_id = ? AND completed_at IS NULL' +
@@ -75,6 +78,19 @@ export function createCarveRepo(sqlite: Database.Database): CarveRepo {
         .prepare<[string], { data: Buffer }>('SELECT data FROM carve_blocks WHERE session_id = ? ORDER BY block_id')
         .all(sessionId);
       return Buffer.concat(blocks.map((b) => b.data));
+    },
+    async blocks(sessionId) {
+      const c = get.get(sessionId);
+      if (!c || c.completed_at === null) return undefined;
+      const count = c.block_count;
+      // one short statement a block (an open iterator would hold the connection while the client reads)
+      return (function* () {
+        for (let i = 0; i < count; i++) {
+          const b = blockAt.get(sessionId, i);
+          if (!b) throw notFound(`carve block ${i}`);
+          yield b.data;
+        }
+      })();
     },
     async list() {
       return sqlite.prepare<[], CRow>('SELECT * FROM carves ORDER BY created_at DESC').all().map(toCarve);

@@ -18,6 +18,8 @@ export interface SqliteStoreOptions {
   statusLogsPerHost?: number;
   ingestQueueMax?: number;
   durableFsync?: boolean;
+  /** The audit chain's HMAC key (audit/key.ts); without it entries are chained by SHA-256 only (legacy). */
+  auditKey?: Buffer;
 }
 
 export function createSqliteStore(file: string, opts: SqliteStoreOptions = {}): Store {
@@ -35,7 +37,7 @@ export function createSqliteStore(file: string, opts: SqliteStoreOptions = {}): 
     distributed: createDistributedRepo(sqlite),
     carves: createCarveRepo(sqlite),
     breakGlass: createBreakGlassRepo(db),
-    audit: createAuditRepo(db),
+    audit: createAuditRepo(db, opts.auditKey),
     settings: createSettingsRepo(sqlite),
     inventory: createInventoryRepo(sqlite),
     rejections: createEnrollRejectionRepo(sqlite),

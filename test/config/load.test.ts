@@ -39,6 +39,17 @@ describe('config/loadConfig', () => {
       pendingMax: 1000,
       deviceCertIdentity: 'cn',
       deviceCertUriPrefix: 'urn:trustgate:device:',
+      // issue #15 (H15b): failed authentications, TLS and connections, audit key and head, carves
+      authFailuresPerAddress: 100,
+      authFailuresPerCredential: 20,
+      authFailureWindowSeconds: 60,
+      trustedProxies: [],
+      tlsHandshakeTimeoutMs: 10_000,
+      maxConnections: 10_000,
+      hstsMaxAge: 31_536_000,
+      auditKeyFile: path.join(path.resolve('./data'), 'audit.key'),
+      auditHeadIntervalSeconds: 3600,
+      carveMaxBytes: 256 * 1024 * 1024,
     });
     expect(Object.isFrozen(c)).to.equal(true);
   });

@@ -31,6 +31,7 @@ const WANT: Record<ErrorCode | 'internal', number> = {
   conflict: 409,
   expired: 410,
   too_large: 413,
+  rate_limited: 429,
   internal: 500,
   unavailable: 503,
 };
