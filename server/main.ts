@@ -53,7 +53,7 @@ import { createAuditService } from './audit/service.js';
 import { auditRouter } from './audit/routes.js';
 import { createBreakGlassService } from './breakglass/service.js';
 import { createWebhookNotifier } from './breakglass/webhook.js';
-import { openDevices } from './devices/open.js';
+import { openCertIndex, openDevices } from './devices/open.js';
 import { deviceRouter, deviceCaRouter } from './admin/devices.js';
 import { breakGlassRouter } from './breakglass/routes.js';
 import { verifyDeviceLink } from './people/link.js';
@@ -150,7 +150,8 @@ async function startDevices(config: Readonly<Config>, { clock, log, store, audit
     clock,
     log,
   });
-  return { ...devices, webhook };
+  const certIndex = await openCertIndex(devices, config, store, log);
+  return { ...devices, webhook, certIndex };
 }
 
 /** Who gets in: the osquery service (node keys), API tokens and credentials, break glass, gateway verdicts. */
@@ -173,7 +174,10 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     configFor: model.configFor,
     queryKeyOf: model.queryKeyOf,
     checkQueryKey: model.checkQueryKey,
-    onResults: evaluation.onResults,
+    onResults: (host, latest) => {
+      evaluation.onResults(host, latest);
+      dev.certIndex.index.onResults(host, latest);
+    },
     onEnrolled: ops.enrolled,
     clock,
     log,
@@ -294,6 +298,8 @@ function buildHandlers(
   const gateway = createGatewayHandler({
     verdicts: access.verdicts,
     resourceForHost: model.resourceForHost,
+    serialOfCert: (fp) => dev.certIndex.index.serialOf(fp, clock.now()),
+    ssoUserHeader: config.ssoUserHeader,
     authorize: auth.authorize,
     authorizeCached: auth.authorizeCached,
     renderError: failureRenderer('api', log.child({ component: 'gateway' })),
@@ -359,6 +365,7 @@ function startTimers(log: Logger, control: Control, dev: DevicesPhase): () => vo
   return () => {
     clearInterval(seenTimer);
     clearInterval(devicesTimer);
+    dev.certIndex.stop();
     packsWatch.stop();
     process.off('SIGHUP', onHup);
     control.work.stop();

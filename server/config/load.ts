@@ -44,6 +44,8 @@ export interface Config {
   deviceCertIdentity: 'cn' | 'san-uri' | 'san-dns';
   /** `san-uri`: the URI prefix before the serial. */
   deviceCertUriPrefix: string;
+  /** The request header the SSO layer in front of the gateway sets to the person's e-mail (lower case). */
+  ssoUserHeader: string;
 }
 
 /** Settings: env var name, flag name, JSON schema. Documented in the README. */
@@ -138,6 +140,11 @@ const SETTINGS = {
     env: 'TRUSTGATE_DEVICE_CERT_URI_PREFIX',
     flag: 'device-cert-uri-prefix',
     schema: { type: 'string', minLength: 1, maxLength: 200, default: 'urn:trustgate:device:' },
+  },
+  ssoUserHeader: {
+    env: 'TRUSTGATE_SSO_USER_HEADER',
+    flag: 'sso-user-header',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$', default: 'X-Auth-Request-Email' },
   },
 } as const;
 

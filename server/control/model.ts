@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ResultRepo } from '../domain/ports.js';
 import type { CheckDef, Host, Pack, Policy } from '../domain/types.js';
+import { deviceCertsPack } from '../domain/device-certs-query.js';
 import type { Logger } from '../shared/log.js';
 import { unavailable } from '../shared/errors.js';
 import { loadPacksDir } from '../packs/load.js';
@@ -164,7 +165,9 @@ export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
       const key = `${host.platform}\u0000${host.osPlatform}`;
       let text = configCache.get(key);
       if (text === undefined) {
-        text = JSON.stringify({ ...compileConfig(host, packs, deps.compile), node_invalid: false });
+        // the packs, and the built-in query reporting the device's certificates (the gateway's cert index)
+        const all = [...packs, deviceCertsPack];
+        text = JSON.stringify({ ...compileConfig(host, all, deps.compile), node_invalid: false });
         configCache.set(key, text);
       }
       return text;

@@ -394,7 +394,11 @@ export interface CheckState {
 
 /** Reasons are a closed vocabulary (plus check ids, which name the failing check). */
 export type ReasonStatus = CheckStatus | 'stale' | 'missing';
-export type DeviceReason = 'unknown_device' | 'serial_conflict' | 'pending_enrollment';
+/**
+ * `unknown_device_certificate`: the gateway passed a client certificate that no device is mapped to
+ * (not issued or bound at enrollment, not reported by the device that it names).
+ */
+export type DeviceReason = 'unknown_device' | 'serial_conflict' | 'pending_enrollment' | 'unknown_device_certificate';
 
 export interface DistributedQuery {
   id: string;

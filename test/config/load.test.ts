@@ -39,6 +39,7 @@ describe('config/loadConfig', () => {
       pendingMax: 1000,
       deviceCertIdentity: 'cn',
       deviceCertUriPrefix: 'urn:trustgate:device:',
+      ssoUserHeader: 'X-Auth-Request-Email',
     });
     expect(Object.isFrozen(c)).to.equal(true);
   });

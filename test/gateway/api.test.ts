@@ -129,7 +129,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
     for (const platform of ['darwin', 'linux', 'windows'] as const) {
       it(`allows a compliant ${platform} device on an enforce resource of the high tier`, async () => {
         const d = await device(platform);
-        const v = await verdict(d.serial, 'prod-db', 'alice');
+        const v = await verdict(d.serial, 'prod-db', 'alice@example.com');
         expect(v).to.deep.include({
           decision: 'allow',
           enforced: true,
@@ -137,7 +137,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
           resource: 'prod-db',
           tier: 'high',
           serial: d.serial,
-          user: 'alice',
+          user: 'alice@example.com',
           break_glass: null,
           remediation_page: null,
           evaluated_at: iso(),
@@ -150,7 +150,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
 
     it('denies a failing check with its title, interpolated message, remediation_url and observed_at', async () => {
       const d = await device('darwin', ['macos_os_version']);
-      const v = await verdict(d.serial, 'prod-db', 'alice');
+      const v = await verdict(d.serial, 'prod-db', 'alice@example.com');
       expect(v).to.include({ decision: 'deny', enforced: true, would_deny: true, tier: 'high' });
       const def = must(CHECKS.get('macos_os_version'), 'the shipped check macos_os_version');
       expect(v.reasons).to.have.length(1);
@@ -222,14 +222,14 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
 
     it('allows on a monitor-mode resource but says would_deny with the reasons', async () => {
       const d = await device('darwin', ['macos_filevault']);
-      const v = await verdict(d.serial, 'wiki', 'bob');
+      const v = await verdict(d.serial, 'wiki', 'Bob@Example.com');
       expect(v).to.include({
         decision: 'allow',
         enforced: false,
         would_deny: true,
         resource: 'wiki',
         tier: 'low',
-        user: 'bob',
+        user: 'bob@example.com',
       });
       expect(v.reasons.map((r) => [r.check, r.status])).to.deep.equal([['macos_filevault', 'fail']]);
       expect(v.remediation_page, 'a link whenever the posture would deny, monitor mode too').to.match(/\/device\?t=.+/);
@@ -292,7 +292,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
 
     it('links a remediation page that opens (signed /device?t=… on the public URL) when posture denies', async () => {
       const d = await device('darwin', ['macos_firewall']);
-      const v = await verdict(d.serial, 'prod-db', 'alice');
+      const v = await verdict(d.serial, 'prod-db', 'alice@example.com');
       expect(v.decision).to.equal('deny');
       expect(v.remediation_page, 'SPEC §4: remediation_page on a denied verdict').to.be.a('string');
       expect(v.remediation_page).to.match(new RegExp(`^${ts.url.replace(/[.]/g, '\\.')}/device\\?t=.+`));
@@ -302,7 +302,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       expect(page.text).to.contain(d.serial);
       // the gateway asks again on every request: the same link comes back (signed once), with at least
       // half its lifetime left
-      const again = await verdict(d.serial, 'prod-db', 'alice');
+      const again = await verdict(d.serial, 'prod-db', 'alice@example.com');
       expect(again.remediation_page).to.equal(v.remediation_page);
       const token = new URL(link).searchParams.get('t') ?? '';
       const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { e: number };
@@ -323,7 +323,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
     it('answers 200 with the allow headers for a compliant device (resource header)', async () => {
       const r = await authz({
         'X-Device-Serial': ok.serial,
-        'X-Forwarded-User': 'alice',
+        'X-Auth-Request-Email': 'alice@example.com',
         'X-Trustgate-Resource': 'prod-db',
       });
       expect(r.status).to.equal(200);
@@ -336,7 +336,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       const d = await device('darwin', ['macos_firewall', 'macos_os_version']);
       const r = await authz({
         'X-Device-Serial': d.serial,
-        'X-Forwarded-User': 'alice',
+        'X-Auth-Request-Email': 'alice@example.com',
         'X-Trustgate-Resource': 'prod-db',
       });
       expect(r.status).to.equal(403);
@@ -410,7 +410,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       expect(header(unknownRes, 'x-trustgate-reasons')).to.equal('unknown_resource');
     });
 
-    it('takes the user from X-Forwarded-User, else X-Auth-Request-User (shown on the remediation page)', async () => {
+    it('takes the user only from the SSO header (X-Auth-Request-Email), never a client identity header', async () => {
       const userOnPage = async (headers: Record<string, string>): Promise<string> => {
         const r = await authz({ 'X-Device-Serial': noSip.serial, 'X-Trustgate-Resource': 'prod-db', ...headers });
         expect(r.status).to.equal(403);
@@ -420,10 +420,10 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
         expect(page.status).to.equal(200);
         return page.text;
       };
-      expect(await userOnPage({ 'X-Auth-Request-User': 'carol.oauth2proxy' })).to.contain('carol.oauth2proxy');
-      const both = await userOnPage({ 'X-Forwarded-User': 'dave.forwarded', 'X-Auth-Request-User': 'erin.ignored' });
-      expect(both).to.contain('dave.forwarded');
-      expect(both).not.to.contain('erin.ignored');
+      expect(await userOnPage({ 'X-Auth-Request-Email': 'Carol@Example.com' })).to.contain('carol@example.com');
+      const forged = await userOnPage({ 'X-Forwarded-User': 'dave.forwarded', 'X-Auth-Request-User': 'erin.forged' });
+      expect(forged).not.to.contain('dave.forwarded');
+      expect(forged).not.to.contain('erin.forged');
     });
 
     it('answers 401 without a token and 403 with a viewer token', async () => {
@@ -436,7 +436,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
     it('sends X-Trustgate-Remediation-URL on a deny', async () => {
       const r = await authz({
         'X-Device-Serial': noSip.serial,
-        'X-Forwarded-User': 'alice',
+        'X-Auth-Request-Email': 'alice@example.com',
         'X-Forwarded-Host': 'db.internal.example.com',
       });
       expect(r.status).to.equal(403);
