@@ -178,7 +178,10 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
       evaluation.onResults(host, latest);
       dev.certIndex.index.onResults(host, latest);
     },
-    onEnrolled: ops.enrolled,
+    onEnrolled: (host, reenrolled) => {
+      dev.certIndex.index.noteHost(host);
+      return ops.enrolled(host, reenrolled);
+    },
     clock,
     log,
     metrics,

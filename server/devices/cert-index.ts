@@ -42,6 +42,8 @@ export interface CertIndex {
   serialOf(fingerprint: string, now: number): string | null;
   /** Rebuilds from the store. */
   refresh(): Promise<void>;
+  /** Applies an enrollment: an active host's bound certificate maps to its serial at once. */
+  noteHost(host: Pick<Host, 'id' | 'serial' | 'cert' | 'enrollState'>): void;
   /** Applies a device's newly ingested results (its reported certificates). */
   onResults(host: Pick<Host, 'id' | 'serial'>, latest: readonly LatestResult[]): void;
   size(): number;
@@ -165,6 +167,15 @@ export function createCertIndex(deps: CertIndexDeps): CertIndex {
       return serial;
     },
     refresh,
+    noteHost(h) {
+      if (h.enrollState !== 'active' || !h.cert) return;
+      const e: Entry = { serial: h.serial, notAfter: h.cert.notAfter, source: 'bound', sha256: h.cert.sha256 };
+      for (const fp of [h.cert.sha256, h.cert.sha1]) {
+        const had = known.get(fp);
+        if (had === undefined) known.set(fp, e);
+        else if (had !== null && had.serial !== e.serial) known.set(fp, null);
+      }
+    },
     onResults(host, latest) {
       const mine = latest.find((r) => r.queryKey === DEVICE_CERTS_QUERY_KEY && r.hostId === host.id);
       if (!mine || mine.error !== null) return;
