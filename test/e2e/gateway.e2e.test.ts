@@ -162,7 +162,7 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
     let pki: TestPki;
     let okCert: Issued;
     let badCert: Issued;
-    /** A device certificate from Trustgate's device CA (POST /api/v1/device-certs), as `trustgate device-cert issue`. */
+    /** A device certificate from Trustgate's device CA (POST /api/v1/device-certs). */
     async function issue(serial: string): Promise<Issued & { caPem: string }> {
       const r = await tg.ts.client.request('/api/v1/device-certs', { token: tg.ts.adminToken, body: { serial } });
       const j = r.json as { certificate: string; private_key: string; ca_certificate: string };

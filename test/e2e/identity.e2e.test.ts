@@ -158,7 +158,7 @@ describe('identity e2e: device by certificate, person by SSO, through the shippe
       expect(upstream.requests.length).to.equal(n);
     });
 
-    it('never lets a forged X-Forwarded-User reach a decision, a link, a break-glass grant or the audit log', async () => {
+    it('keeps a forged X-Forwarded-User from a decision, a link, a break-glass grant or the audit log', async () => {
       const forged = {
         Cookie: aliceSession,
         'X-Forwarded-User': 'mallory',
