@@ -156,9 +156,8 @@ describe('remediation page in Chromium (people e2e)', function () {
   });
 
   async function verdict(resource: string): Promise<Record<string, unknown>> {
-    const r = await ts.client.request(`/api/v1/verdict?serial=${agent.serial}&resource=${resource}&user=alice`, {
-      token: ts.gatewayToken,
-    });
+    const q = new URLSearchParams({ serial: agent.serial, resource, user: 'alice@example.com' });
+    const r = await ts.client.request(`/api/v1/verdict?${q}`, { token: ts.gatewayToken });
     expect(r.status).to.equal(200);
     return r.json as Record<string, unknown>;
   }
@@ -255,7 +254,7 @@ describe('remediation page in Chromium (people e2e)', function () {
     await page.screenshot({ path: path.join(OUT, 'people-break-glass-pending.png'), fullPage: true });
     const list = await ts.client.request('/api/v1/break-glass?status=pending', { token: ts.adminToken });
     const pending = (list.json as { grants: Array<{ id: string; user: string }> }).grants;
-    expect(pending.map((g) => g.user)).to.deep.equal(['alice']);
+    expect(pending.map((g) => g.user)).to.deep.equal(['alice@example.com']);
     const ok = await ts.client.request(`/api/v1/break-glass/${pending[0]?.id ?? ''}/approve`, {
       body: { comment: 'approved for INC-4243' },
       token: ts.adminToken,
