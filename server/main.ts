@@ -55,7 +55,7 @@ import { loadAuditKey } from './audit/key.js';
 import { startHeadPublisher } from './audit/publish.js';
 import { createBreakGlassService } from './breakglass/service.js';
 import { createWebhookNotifier, type SlackMessage } from './breakglass/webhook.js';
-import { openDevices } from './devices/open.js';
+import { openCertIndex, openDevices } from './devices/open.js';
 import { deviceRouter, deviceCaRouter } from './admin/devices.js';
 import { devicePeopleRouter } from './admin/people.js';
 import { createDevicePeopleService } from './devices/people-service.js';
@@ -166,7 +166,8 @@ async function startDevices(config: Readonly<Config>, { clock, log, store, audit
     clock,
     log,
   });
-  return { ...devices, webhook, notify };
+  const certIndex = await openCertIndex(devices, config, store, log);
+  return { ...devices, webhook, notify, certIndex };
 }
 
 /** Who gets in: the osquery service (node keys), API tokens and credentials, break glass, gateway verdicts. */
@@ -193,9 +194,13 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     checkQueryKey: model.checkQueryKey,
     onResults: (host, latest) => {
       control.people.observe(host, latest);
+      dev.certIndex.index.onResults(host, latest);
       return evaluation.onResults(host, latest);
     },
-    onEnrolled: ops.enrolled,
+    onEnrolled: (host, reenrolled) => {
+      dev.certIndex.index.noteHost(host);
+      return ops.enrolled(host, reenrolled);
+    },
     clock,
     log,
     metrics,
@@ -320,6 +325,8 @@ function buildHandlers(
   const gateway = createGatewayHandler({
     verdicts: access.verdicts,
     resourceForHost: model.resourceForHost,
+    serialOfCert: (fp) => dev.certIndex.index.serialOf(fp, clock.now()),
+    ssoUserHeader: config.ssoUserHeader,
     authorize: auth.authorize,
     authorizeCached: auth.authorizeCached,
     renderError: failureRenderer('api', log.child({ component: 'gateway' })),
@@ -381,6 +388,7 @@ function startTimers(log: Logger, control: Control, dev: DevicesPhase): () => vo
   return () => {
     clearInterval(seenTimer);
     clearInterval(devicesTimer);
+    dev.certIndex.stop();
     packsWatch.stop();
     process.off('SIGHUP', onHup);
     control.work.stop();

@@ -6,6 +6,7 @@
  * (CSV parse and validation, then one transaction into a fresh SQLite store).
  */
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { deviceCaPaths, openDeviceCa } from '../devices/ca.js';
@@ -14,7 +15,8 @@ import { createFleet } from '../sim/fleet.js';
 import { createHttpTransport, type Transport } from '../sim/transport.js';
 import { createSqliteStore } from '../store/index.js';
 import { tlsRate } from './clients.js';
-import type { Durations } from './figures.js';
+import { VERDICT_FIXED_RATE, type Durations } from './figures.js';
+import { runLoad } from './load.js';
 import { pausableClock } from './loops.js';
 import { checkIns, enrollment, type Bench } from './phases.js';
 import { startServerProcess } from './server-process.js';
@@ -37,6 +39,11 @@ export interface DeviceIdentityFigures {
   certCpuMsPer1kReads: number;
   certTlsFullPerSec: number;
   certTlsResumedPerSec: number;
+  /** GET /api/v1/authz with the certificate mapped by Trustgate (SHA-1 header), steady rate. */
+  certAuthzP50: number;
+  certAuthzP99: number;
+  /** Answers that were not a posture decision (an unmapped certificate would be one): must be 0. */
+  certAuthzUnmapped: number;
   inventoryImportSeconds: number;
 }
 
@@ -61,6 +68,43 @@ export async function inventoryImport(): Promise<number> {
     await store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Forward auth as nginx sends it with certificate mapping on (`X-Client-Cert-Fingerprint`: SHA-1 of each
+ * host's certificate, bound at enrollment; the SSO header), open loop at the fixed verdict rate. One
+ * request first checks that the certificates map (an unmapped one would answer unknown_device_certificate).
+ */
+async function certAuthz(
+  server: { url: string; caPem: string; gatewayToken: string },
+  fingerprints: readonly string[],
+  seconds: number,
+): Promise<{ p50: number; p99: number; unmapped: number }> {
+  const headerSets = fingerprints.map((fp) => ({
+    'x-client-cert-fingerprint': fp,
+    'x-auth-request-email': 'alice@example.com',
+    'x-trustgate-resource': 'prod-db',
+  }));
+  const headers = { authorization: `Bearer ${server.gatewayToken}` };
+  let unmapped = 0;
+  for (const h of headerSets.slice(0, 50)) {
+    const reasons = await authzReasons(server, { ...headers, ...h });
+    if (reasons.includes('unknown_device_certificate')) unmapped++;
+  }
+  const load = { url: server.url, caPem: server.caPem, seconds, headers, paths: ['/api/v1/authz'], headerSets };
+  const r = await runLoad({ ...load, kind: 'paced', rate: VERDICT_FIXED_RATE });
+  return { p50: r.p50, p99: r.p99, unmapped };
+}
+
+/** X-Trustgate-Reasons of one forward-auth request. */
+function authzReasons(server: { url: string; caPem: string }, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(`${server.url}/api/v1/authz`, { ca: server.caPem, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(String(res.headers['x-trustgate-reasons'] ?? '')));
+    });
+    req.on('error', reject);
+  });
 }
 
 /** Start-up, check-ins and handshakes with client certificates, on a certificate-mode server of its own. */
@@ -90,6 +134,7 @@ export async function clientCertificates(opts: {
     const ca = await openDeviceCa(deviceCaPaths(server.certsDir, undefined), { create: false, now: Date.now() });
     if (!ca) throw new Error('the certificate-mode server created no device CA');
     let sample: { cert: string; key: string } | undefined;
+    const fingerprints: string[] = [];
     for (let i = 0; i < m; i++) {
       const c = await ca.issue(fleet.agent(i).serial, {
         days: 30,
@@ -106,6 +151,7 @@ export async function clientCertificates(opts: {
       fleet.ownConnection(i, t);
       own.push(t);
       sample ??= { cert: c.certPem, key: c.keyPem };
+      fingerprints.push(c.sha1);
     }
     const b: Bench = { n: m, d: opts.d, log: opts.log, server, clock, transport, fleet, ownTransports: own };
     const enroll = await enrollment(b);
@@ -113,7 +159,11 @@ export async function clientCertificates(opts: {
     const client = sample ?? { cert: '', key: '' };
     const full = await tlsRate('127.0.0.1', server.port, server.caPem, opts.d.tls, false, client);
     const resumed = await tlsRate('127.0.0.1', server.port, server.caPem, opts.d.tls, true, client);
+    const mapped = await certAuthz(server, fingerprints, opts.d.http);
     return {
+      certAuthzP50: mapped.p50,
+      certAuthzP99: mapped.p99,
+      certAuthzUnmapped: mapped.unmapped,
       certHosts: m,
       certEnrollPerSec: enroll.enrollPerSec,
       certCpuMsPerStart: enroll.cpuPerStart,

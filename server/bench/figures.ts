@@ -140,6 +140,10 @@ export interface BenchFigures extends FirstVerdictFigures {
   certCpuMsPer1kReads: number;
   certTlsFullPerSec: number;
   certTlsResumedPerSec: number;
+  /** Forward auth with the certificate mapped by Trustgate (steady rate), and unmapped samples (must be 0). */
+  certAuthzP50: number;
+  certAuthzP99: number;
+  certAuthzUnmapped: number;
   /** 100,000 inventory rows: CSV parse, validation, one transaction. */
   inventoryImportSeconds: number;
 }

@@ -175,7 +175,7 @@ export async function gatewayLoad(b: Bench) {
   const serials = Array.from({ length: Math.min(n, 1000) }, (_, i) => fleet.agent(i).serial);
   const auth = { authorization: `Bearer ${server.gatewayToken}` };
   const verdictPaths = serials.map(
-    (sn) => `/api/v1/verdict?serial=${encodeURIComponent(sn)}&resource=prod-db&user=alice`,
+    (sn) => `/api/v1/verdict?serial=${encodeURIComponent(sn)}&resource=prod-db&user=alice%40example.com`,
   );
   const load = { url: server.url, caPem: server.caPem, seconds: d.http, headers: auth };
   await settle();
@@ -186,7 +186,7 @@ export async function gatewayLoad(b: Bench) {
     paths: ['/api/v1/authz'],
     headerSets: serials.map((sn) => ({
       'x-device-serial': sn,
-      'x-forwarded-user': 'alice',
+      'x-auth-request-email': 'alice@example.com',
       'x-trustgate-resource': 'prod-db',
     })),
   });

@@ -191,6 +191,17 @@ function deviceRows(row: RowOf): BenchRow[] {
     row('  TLS handshakes with a client certificate, full / resumed', '/s', (f) =>
       pair(f.certTlsFullPerSec, f.certTlsResumedPerSec),
     ),
+    row('  authz p50 / p99, certificate mapped by Trustgate', 'ms', (f) => pair(f.certAuthzP50, f.certAuthzP99), {
+      note:
+        `open loop at ${VERDICT_FIXED_RATE} req/s; X-Client-Cert-Fingerprint (SHA-1, as nginx sends it) of each ` +
+        "host's certificate → the device by the in-memory certificate index (devices/cert-index.ts)",
+    }),
+    row('  authz p99, certificate mapped, at the steady rate', 'ms', (f) => f.certAuthzP99, {
+      target: below(5, '< 5 ms'),
+    }),
+    row('  certificates not mapped (of 50 sampled)', 'requests', (f) => f.certAuthzUnmapped, {
+      target: exactly(0, '0'),
+    }),
     row('inventory import, 100,000 rows', 's', (f) => f.inventoryImportSeconds, {
       target: below(10, '< 10 s'),
       note: 'CSV parse and validation of every row, then one transaction (trustgate devices import)',

@@ -74,6 +74,8 @@ export interface Config {
   carveMaxBytes: number;
   /** How often the audit head is published (log line, webhook) when it changed; 0: never. */
   auditHeadIntervalSeconds: number;
+  /** The request header the SSO layer in front of the gateway sets to the person's e-mail (lower case). */
+  ssoUserHeader: string;
 }
 
 /** Settings: env var name, flag name, JSON schema. Documented in the README. */
@@ -234,6 +236,11 @@ const SETTINGS = {
     env: 'TRUSTGATE_AUDIT_HEAD_INTERVAL_SECONDS',
     flag: 'audit-head-interval-seconds',
     schema: { type: 'integer', minimum: 0, default: 3600 },
+  },
+  ssoUserHeader: {
+    env: 'TRUSTGATE_SSO_USER_HEADER',
+    flag: 'sso-user-header',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$', default: 'X-Auth-Request-Email' },
   },
 } as const;
 

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ResultRepo } from '../domain/ports.js';
 import type { CheckDef, Host, Pack, Policy } from '../domain/types.js';
+import { deviceCertsPack } from '../domain/device-certs-query.js';
 import type { Logger } from '../shared/log.js';
 import { unavailable } from '../shared/errors.js';
 import { loadPacksDir } from '../packs/load.js';
@@ -107,7 +108,8 @@ export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
   const { engine, log, packsDir } = deps;
   let packs: readonly Pack[] = [];
   let served: readonly Pack[] = [];
-  const builtin = deps.builtinPacks ?? [];
+  // the device-certificates query (the gateway's cert index) always, beside the packs the wiring adds
+  const builtin = [deviceCertsPack, ...(deps.builtinPacks ?? [])];
   const builtinNames = new Set(builtin.map((p) => p.name));
   let checks: readonly CheckDef[] = [];
   let resolver: QueryResolver = createQueryResolver([]);

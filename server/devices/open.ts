@@ -4,6 +4,7 @@
  * with its revocation set, the device service, the reader of connections' client certificates, and the TLS
  * server options that ask for one (certificate modes only: without them browsers are never asked).
  */
+import fs from 'node:fs';
 import type { AuditRecorder, Store } from '../domain/ports.js';
 import { modeNeedsCertificate, type EnrollMode } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
@@ -14,6 +15,9 @@ import type { WebhookMessage } from './events.js';
 import { createPeerCertReader, type IdentityField } from './peer-cert.js';
 import { createDeviceService, type DeviceService, type LiveViews } from './service.js';
 import { AppError } from '../shared/errors.js';
+import { DEVICE_CERTS_QUERY_KEY } from '../domain/device-certs-query.js';
+import { caKeyIds } from './ca-key-ids.js';
+import { createCertIndex, type CertIndex } from './cert-index.js';
 
 export interface DeviceSettings {
   enrollMode: EnrollMode;
@@ -91,4 +95,48 @@ export async function openDevices(deps: OpenDevicesDeps): Promise<Devices> {
       ? createPeerCertReader({ field: s.deviceCertIdentity, uriPrefix: s.deviceCertUriPrefix })
       : undefined,
   };
+}
+
+/** How often the certificate index is rebuilt from the store (changes made by another process, e.g. the CLI). */
+export const CERT_INDEX_REFRESH_MS = 30_000;
+
+/**
+ * The certificate → device index for the gateway (cert-index.ts), built from the store now, rebuilt after
+ * this process issues or revokes a certificate (`devices.certs` is wrapped) and every CERT_INDEX_REFRESH_MS.
+ * Returns the index and what stops its timer.
+ */
+export async function openCertIndex(
+  devices: Devices,
+  settings: Pick<DeviceSettings, 'certsDir' | 'deviceCaFile'>,
+  store: Pick<Store, 'hosts' | 'deviceCerts' | 'results'>,
+  log: Logger,
+): Promise<{ index: CertIndex; stop(): void }> {
+  const paths = deviceCaPaths(settings.certsDir, settings.deviceCaFile);
+  const index = createCertIndex({
+    issued: () => store.deviceCerts.list(),
+    hosts: () => store.hosts.list(),
+    reported: () => store.results.latestForQueries([DEVICE_CERTS_QUERY_KEY]),
+    // the CA as it is on disk (never created here); none yet: no reported certificate is accepted
+    caKeyIds: async () =>
+      fs.existsSync(paths.certFile) ? caKeyIds(await fs.promises.readFile(paths.certFile, 'utf8')) : [],
+    revoked: (sha256) => devices.certs.revoked(sha256),
+    log,
+  });
+  await index.refresh();
+  const refresh = (): Promise<void> =>
+    index.refresh().catch((e: unknown) => log.warn({ err: e }, 'certificate index refresh failed'));
+  const { issue, revoke } = devices.certs;
+  devices.certs.issue = async (input, actor) => {
+    const out = await issue(input, actor);
+    await refresh(); // the certificate maps to its device once the call returns
+    return out;
+  };
+  devices.certs.revoke = async (which, reason, actor) => {
+    const out = await revoke(which, reason, actor);
+    await refresh();
+    return out;
+  };
+  const timer = setInterval(() => void refresh(), CERT_INDEX_REFRESH_MS);
+  timer.unref();
+  return { index, stop: () => clearInterval(timer) };
 }

@@ -399,7 +399,13 @@ export interface CheckState {
 
 /** Reasons are a closed vocabulary (plus check ids, which name the failing check). */
 export type ReasonStatus = CheckStatus | 'stale' | 'missing';
-export type DeviceReason = 'unknown_device' | 'serial_conflict' | 'pending_enrollment' | 'device_user_mismatch';
+/**
+ * `unknown_device_certificate`: the gateway passed a client certificate that no device is mapped to
+ * (not issued or bound at enrollment, not reported by the device that it names). `device_user_mismatch`:
+ * the tier requires the person on the request to be one of the device's people, and they are not.
+ */
+export type DeviceReason =
+  'unknown_device' | 'serial_conflict' | 'pending_enrollment' | 'device_user_mismatch' | 'unknown_device_certificate';
 
 export interface DistributedQuery {
   id: string;

@@ -22,6 +22,10 @@ export interface GatewayDeps {
   verdicts: VerdictSource;
   /** Maps a request host (X-Forwarded-Host / X-Original-URL host) to a resource by policy host rules. */
   resourceForHost: ForwardAuthDeps['resourceForHost'];
+  /** The device a client certificate (fingerprint) is mapped to, now (devices/cert-index.ts); null: nobody. */
+  serialOfCert: ForwardAuthDeps['serialOfCert'];
+  /** The SSO layer's header naming the person (default X-Auth-Request-Email). */
+  ssoUserHeader: string;
   /** Authenticates the Authorization header for these roles, or throws AppError (`req`: failures are limited). */
   authorize(header: string | undefined, roles: readonly Role[], req?: IncomingMessage): Promise<unknown>;
   /** The same check answered from the token cache: undefined when the token is not cached (then use authorize). */
@@ -55,12 +59,13 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
   const log = deps.log.child({ component: 'gateway' }, { redact: [] });
   const decisions = createDecisions(deps, log);
   const { lookup } = decisions;
-  const authz = createForwardAuth(deps, decisions);
+  const authz = createForwardAuth(deps, decisions, log);
 
   function verdict(q: URLSearchParams): string {
     const serial = required(q, 'serial');
     const resource = required(q, 'resource');
-    const out = lookup(serial, resource, canonicalPerson(param(q, 'user'))); // the person as decisions log it
+    // the person as the gateway's SSO layer asserted it, canonical; anything else names nobody
+    const out = lookup(serial, resource, canonicalPerson(param(q, 'user')));
     if (out.kind === 'unknown_resource')
       throw new AppError('not_found', `unknown resource "${resource}": resources are defined in policy.yaml`);
     return JSON.stringify(out.verdict);

@@ -58,6 +58,7 @@ export interface DeviceInfo {
 const RANK: Record<VerdictReason['status'], number> = {
   pending_enrollment: -2,
   serial_conflict: -2,
+  unknown_device_certificate: -1,
   unknown_device: -1,
   device_user_mismatch: -1,
   fail: 0,
@@ -151,6 +152,16 @@ const DEVICE_REASONS: Record<DeviceReason, VerdictReason> = {
     status: 'serial_conflict',
     title: 'Serial number conflict',
     message: 'More than one machine reports this serial number. Access is blocked until an administrator resolves it.',
+    remediation_url: null,
+    observed_at: null,
+  }),
+  unknown_device_certificate: Object.freeze({
+    check: 'unknown_device_certificate',
+    status: 'unknown_device_certificate',
+    title: 'Unknown device certificate',
+    message:
+      'The certificate this browser presented belongs to no device Trustgate knows. Use the certificate your ' +
+      'device was issued, or ask IT to issue one.',
     remediation_url: null,
     observed_at: null,
   }),

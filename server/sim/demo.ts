@@ -181,7 +181,7 @@ const curl = (s: DemoServer, p: string, t: string): string =>
 
 /** alice's request for prod-db from the device with `serial`. */
 const verdictPath = (serial: string): string =>
-  `/api/v1/verdict?serial=${encodeURIComponent(serial)}&resource=prod-db&user=alice`;
+  `/api/v1/verdict?serial=${encodeURIComponent(serial)}&resource=prod-db&user=alice%40example.com`;
 
 interface Tokens {
   admin: string;

@@ -184,6 +184,9 @@ describe('runAtSize (small fleet, real server process)', function () {
     expect(f.certEnrollPerSec).to.be.greaterThan(0);
     expect(f.certCpuMsPer1kReads).to.be.greaterThan(0);
     expect(f.certTlsFullPerSec).to.be.greaterThan(0);
+    // forward auth with the certificate mapped by Trustgate: every sampled certificate maps to its device
+    expect(f.certAuthzUnmapped).to.equal(0);
+    expect(f.certAuthzP99).to.be.greaterThan(0);
     expect(f.inventoryImportSeconds).to.be.greaterThan(0);
     // enrollment-time checks: answered by the loaded fleet; a burst of new hosts gets complete verdicts
     expect(f.cpuMsPerEnrollmentAnswer).to.be.at.least(0).and.satisfy(Number.isFinite);
@@ -193,6 +196,7 @@ describe('runAtSize (small fleet, real server process)', function () {
     const table = renderTable(buildRows([f], 2), [12]);
     expect(table).to.include('verdict ÷ bare Node (headline)');
     expect(table).to.include('with client certificates: hosts measured');
+    expect(table).to.include('authz p50 / p99, certificate mapped by Trustgate');
     expect(table).to.include('enrollment → first complete verdict p95');
     expect(table.split('\n').length).to.be.greaterThan(30);
   });

@@ -50,6 +50,7 @@ describe('config/loadConfig', () => {
       auditKeyFile: path.join(path.resolve('./data'), 'audit.key'),
       auditHeadIntervalSeconds: 3600,
       carveMaxBytes: 256 * 1024 * 1024,
+      ssoUserHeader: 'X-Auth-Request-Email',
     });
     expect(Object.isFrozen(c)).to.equal(true);
   });

@@ -10,9 +10,10 @@ import type { Device } from '../gateway/baseline.js';
 import { must } from '../support/must.js';
 import { gatewayRequest, type GatewayReply } from './support/client.js';
 import { startCaddy, startNginx, type Gateway } from './support/gateways.js';
-import { createTestPki, type TestPki } from './support/pki.js';
+import { createTestPki, type Issued, type TestPki } from './support/pki.js';
 import { freePort, requireCommand } from './support/processes.js';
 import { startTrustgate, type E2eTrustgate } from './support/trustgate.js';
+import { startSso, type Sso } from './support/sso.js';
 import { startUpstream, UPSTREAM_BODY, type Upstream } from './support/upstream.js';
 
 const DB = 'db.internal.example.com'; // prod-db: tier high, enforce
@@ -31,12 +32,16 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
   let noFirewall: Device; // fails macos_firewall (high and medium)
   let noSip: Device; // fails macos_sip (high only)
   let noFilevault: Device; // fails macos_filevault (every tier, wiki is monitor mode)
+  let sso: Sso; // the SSO proxy in front (support/sso.ts)
+  let alice: string; // alice@example.com's session cookie
 
   before(async () => {
     requireCommand('nginx');
     requireCommand('caddy');
     tg = await startTrustgate();
     upstream = await startUpstream();
+    sso = await startSso();
+    alice = sso.session('alice@example.com');
     ok = await tg.device('darwin', 'E2E-OK-1');
     noFirewall = await tg.device('darwin', 'E2E-NOFW-1', ['macos_firewall']);
     noSip = await tg.device('darwin', 'E2E-NOSIP-1', ['macos_sip']);
@@ -44,6 +49,7 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
   });
   after(async () => {
     await upstream?.stop();
+    await sso?.stop();
     await tg?.stop();
   });
 
@@ -58,7 +64,12 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
   describe('nginx auth_request (serial from a request header standing in for the client certificate)', () => {
     let gw: Gateway;
     before(async () => {
-      gw = await startNginx({ trustgate: tg.endpoint, upstream: upstream.address, listen: { kind: 'header' } });
+      gw = await startNginx({
+        trustgate: tg.endpoint,
+        upstream: upstream.address,
+        sso: sso.url,
+        listen: { kind: 'header' },
+      });
     });
     after(async () => {
       await gw?.stop();
@@ -68,14 +79,15 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
         port: gw.port,
         host,
         path,
-        headers: { ...(serial ? { 'X-Device-Serial': serial } : {}), 'X-Forwarded-User': 'alice', ...headers },
+        headers: { ...(serial ? { 'X-Device-Serial': serial } : {}), Cookie: alice, ...headers },
       });
 
     it('lets a compliant device through to the upstream', async () => {
       const n = upstream.requests.length;
       const seen = expectUpstream(await get(DB, ok.serial, '/dashboard?x=1'), gw, n);
       expect(seen.url).to.equal('/dashboard?x=1');
-      expect(seen.headers['x-device-serial']).to.equal(ok.serial);
+      expect(seen.headers['x-device-serial'], "the client's header is not passed on").to.equal(undefined);
+      expect(seen.headers['x-auth-request-email']).to.equal('alice@example.com');
       expectUpstream(await get(DB, ok.serial, '/api/v1/items'), gw, n + 1);
     });
 
@@ -148,13 +160,25 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
   describe('nginx with device client certificates (the shipped nginx-listen-mtls.conf)', () => {
     let gw: Gateway;
     let pki: TestPki;
+    let okCert: Issued;
+    let badCert: Issued;
+    /** A device certificate from Trustgate's device CA (POST /api/v1/device-certs). */
+    async function issue(serial: string): Promise<Issued & { caPem: string }> {
+      const r = await tg.ts.client.request('/api/v1/device-certs', { token: tg.ts.adminToken, body: { serial } });
+      const j = r.json as { certificate: string; private_key: string; ca_certificate: string };
+      return { certPem: j.certificate, keyPem: j.private_key, caPem: j.ca_certificate };
+    }
     before(async () => {
       pki = createTestPki();
       const site = pki.server([DB, GRAFANA, WIKI]);
+      const first = await issue(ok.serial);
+      okCert = first;
+      badCert = await issue(noFirewall.serial);
       gw = await startNginx({
         trustgate: tg.endpoint,
         upstream: upstream.address,
-        listen: { kind: 'mtls', siteCertPem: site.certPem, siteKeyPem: site.keyPem, deviceCaPem: pki.caPem },
+        sso: sso.url,
+        listen: { kind: 'mtls', siteCertPem: site.certPem, siteKeyPem: site.keyPem, deviceCaPem: first.caPem },
       });
     });
     after(async () => {
@@ -165,26 +189,27 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
       cert: { certPem: string; keyPem: string } | undefined,
       path = '/api/x',
       headers: Record<string, string> = {},
+      sni = host,
     ) =>
       gatewayRequest({
         port: gw.port,
         host,
         path,
-        headers,
-        tls: { ca: pki.caPem, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) },
+        headers: { Cookie: alice, ...headers },
+        tls: { ca: pki.caPem, servername: sni, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) },
       });
 
-    it('takes the serial from the verified certificate: compliant device through, non-compliant 403', async () => {
+    it('maps the verified certificate to the device: compliant device through, non-compliant 403', async () => {
       const n = upstream.requests.length;
-      const seen = expectUpstream(await get(DB, pki.device(ok.serial)), gw, n);
-      expect(seen.headers['x-device-serial']).to.equal(ok.serial);
-      const bad = await get(DB, pki.device(noFirewall.serial));
+      const seen = expectUpstream(await get(DB, okCert), gw, n);
+      expect(seen.headers['x-auth-request-email']).to.equal('alice@example.com');
+      const bad = await get(DB, badCert);
       expect(bad.status).to.equal(403);
       expect(headerOf(bad, 'x-trustgate-reasons')).to.equal('macos_firewall');
     });
 
     it('ignores an X-Device-Serial header: the certificate decides', async () => {
-      const r = await get(DB, pki.device(noFirewall.serial), '/api/x', { 'X-Device-Serial': ok.serial });
+      const r = await get(DB, badCert, '/api/x', { 'X-Device-Serial': ok.serial });
       expect(r.status).to.equal(403);
     });
 
@@ -193,6 +218,15 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
       const r = await get(DB, undefined, '/api/x', { 'X-Device-Serial': ok.serial });
       expect(r.status).to.equal(400);
       expect(upstream.requests.length).to.equal(n);
+    });
+
+    it('refuses a Host that is not the TLS name (SNI) it connected with: 421, nothing decided or proxied', async () => {
+      const n = upstream.requests.length;
+      // the db certificate's name in SNI, wiki (monitor mode: a non-compliant device would be let in) as Host
+      const r = await get(WIKI, badCert, '/page', {}, DB);
+      expect(r.status).to.equal(421);
+      expect(upstream.requests.length).to.equal(n);
+      expectUpstream(await get(WIKI, badCert, '/page'), gw, n);
     });
   });
 
@@ -204,7 +238,7 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
           port: gw.port,
           host: DB,
           path: '/api/x',
-          headers: { 'X-Device-Serial': ok.serial },
+          headers: { 'X-Device-Serial': ok.serial, Cookie: alice },
         });
         expect(upstream.requests.length, 'the upstream is never reached').to.equal(n);
         return r;
@@ -218,6 +252,7 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
         await startNginx({
           trustgate: tg.endpoint,
           upstream: upstream.address,
+          sso: sso.url,
           listen: { kind: 'header' },
           token: 'tg_revoked_or_wrong',
         }),
@@ -228,7 +263,7 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
     it('when Trustgate cannot be reached (500)', async () => {
       const down = { ...tg.endpoint, url: `https://127.0.0.1:${await freePort()}` };
       const r = await through(
-        await startNginx({ trustgate: down, upstream: upstream.address, listen: { kind: 'header' } }),
+        await startNginx({ trustgate: down, upstream: upstream.address, sso: sso.url, listen: { kind: 'header' } }),
       );
       expect(r.status).to.equal(500);
     });
@@ -239,6 +274,7 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
         await startNginx({
           trustgate: { ...tg.endpoint, caPem: other.caPem },
           upstream: upstream.address,
+          sso: sso.url,
           listen: { kind: 'header' },
         }),
       );
@@ -249,7 +285,7 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
   describe('Caddy forward_auth (serial from a request header standing in for the client certificate)', () => {
     let gw: Gateway;
     before(async () => {
-      gw = await startCaddy({ trustgate: tg.endpoint, upstream: upstream.address });
+      gw = await startCaddy({ trustgate: tg.endpoint, upstream: upstream.address, sso: sso.url });
     });
     after(async () => {
       await gw?.stop();
@@ -259,7 +295,7 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
         port: gw.port,
         host,
         path,
-        headers: { ...(serial ? { 'X-Device-Serial': serial } : {}), 'X-Forwarded-User': 'alice', ...headers },
+        headers: { ...(serial ? { 'X-Device-Serial': serial } : {}), Cookie: alice, ...headers },
       });
 
     it('lets a compliant device through to the upstream, which sees the decision', async () => {
@@ -312,10 +348,15 @@ describe('gateway e2e: nginx and Caddy in front of an upstream, Trustgate decidi
       const down = await startCaddy({
         trustgate: { ...tg.endpoint, url: `https://127.0.0.1:${await freePort()}` },
         upstream: upstream.address,
+        sso: sso.url,
       });
       try {
         const n = upstream.requests.length;
-        const r = await gatewayRequest({ port: down.port, host: DB, headers: { 'X-Device-Serial': ok.serial } });
+        const r = await gatewayRequest({
+          port: down.port,
+          host: DB,
+          headers: { 'X-Device-Serial': ok.serial, Cookie: alice },
+        });
         expect(r.status).to.equal(502);
         expect(upstream.requests.length).to.equal(n);
       } finally {

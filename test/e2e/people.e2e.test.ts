@@ -156,12 +156,8 @@ describe('remediation page in Chromium (people e2e)', function () {
   });
 
   async function verdict(resource: string): Promise<Record<string, unknown>> {
-    const r = await ts.client.request(
-      `/api/v1/verdict?serial=${agent.serial}&resource=${resource}&user=alice%40example.com`,
-      {
-        token: ts.gatewayToken,
-      },
-    );
+    const q = new URLSearchParams({ serial: agent.serial, resource, user: 'alice@example.com' });
+    const r = await ts.client.request(`/api/v1/verdict?${q}`, { token: ts.gatewayToken });
     expect(r.status).to.equal(200);
     return r.json as Record<string, unknown>;
   }

@@ -222,7 +222,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
 
     it('allows on a monitor-mode resource but says would_deny with the reasons', async () => {
       const d = await device('darwin', ['macos_filevault']);
-      const v = await verdict(d.serial, 'wiki', 'bob@example.com');
+      const v = await verdict(d.serial, 'wiki', 'Bob@Example.com');
       expect(v).to.include({
         decision: 'allow',
         enforced: false,
@@ -323,7 +323,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
     it('answers 200 with the allow headers for a compliant device (resource header)', async () => {
       const r = await authz({
         'X-Device-Serial': ok.serial,
-        'X-Forwarded-User': 'alice@example.com',
+        'X-Auth-Request-Email': 'alice@example.com',
         'X-Trustgate-Resource': 'prod-db',
       });
       expect(r.status).to.equal(200);
@@ -336,7 +336,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       const d = await device('darwin', ['macos_firewall', 'macos_os_version']);
       const r = await authz({
         'X-Device-Serial': d.serial,
-        'X-Forwarded-User': 'alice@example.com',
+        'X-Auth-Request-Email': 'alice@example.com',
         'X-Trustgate-Resource': 'prod-db',
       });
       expect(r.status).to.equal(403);
@@ -410,7 +410,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       expect(header(unknownRes, 'x-trustgate-reasons')).to.equal('unknown_resource');
     });
 
-    it('takes the user from X-Forwarded-User, else X-Auth-Request-User (shown on the remediation page)', async () => {
+    it('takes the user only from the SSO header (X-Auth-Request-Email), never a client identity header', async () => {
       const userOnPage = async (headers: Record<string, string>): Promise<string> => {
         const r = await authz({ 'X-Device-Serial': noSip.serial, 'X-Trustgate-Resource': 'prod-db', ...headers });
         expect(r.status).to.equal(403);
@@ -420,15 +420,13 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
         expect(page.status).to.equal(200);
         return page.text;
       };
-      expect(await userOnPage({ 'X-Auth-Request-User': 'carol@oauth2proxy.example' })).to.contain(
-        'carol@oauth2proxy.example',
-      );
-      const both = await userOnPage({
+      expect(await userOnPage({ 'X-Auth-Request-Email': 'Carol@Example.com' })).to.contain('carol@example.com');
+      const forged = await userOnPage({
         'X-Forwarded-User': 'dave@forwarded.example',
-        'X-Auth-Request-User': 'erin@ignored.example',
+        'X-Auth-Request-User': 'erin@forged.example',
       });
-      expect(both).to.contain('dave@forwarded.example');
-      expect(both).not.to.contain('erin@ignored.example');
+      expect(forged).not.to.contain('dave@forwarded.example');
+      expect(forged).not.to.contain('erin@forged.example');
     });
 
     it('answers 401 without a token and 403 with a viewer token', async () => {
@@ -441,7 +439,7 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
     it('sends X-Trustgate-Remediation-URL on a deny', async () => {
       const r = await authz({
         'X-Device-Serial': noSip.serial,
-        'X-Forwarded-User': 'alice@example.com',
+        'X-Auth-Request-Email': 'alice@example.com',
         'X-Forwarded-Host': 'db.internal.example.com',
       });
       expect(r.status).to.equal(403);

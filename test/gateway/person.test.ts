@@ -32,6 +32,8 @@ describe('gateway: the person on GET /api/v1/verdict', () => {
     const handler = createGatewayHandler({
       verdicts,
       resourceForHost: () => undefined,
+      serialOfCert: () => null,
+      ssoUserHeader: 'X-Auth-Request-Email',
       authorize: async () => ({}),
       authorizeCached: () => ({}),
       renderError: () => ({ status: 404, body: '{}', headers: {} }),

@@ -15,7 +15,7 @@ export interface GatewayRequest {
   path?: string;
   headers?: Record<string, string>;
   /** Over TLS: the CA that signed the site certificate, and optionally a client certificate. */
-  tls?: { ca: string; cert?: string; key?: string };
+  tls?: { ca: string; cert?: string; key?: string; servername?: string };
 }
 
 export function gatewayRequest(r: GatewayRequest): Promise<GatewayReply> {
@@ -38,7 +38,12 @@ export function gatewayRequest(r: GatewayRequest): Promise<GatewayReply> {
     };
     const req = r.tls
       ? https.request(
-          { ...opts, servername: r.host, ca: r.tls.ca, ...(r.tls.cert ? { cert: r.tls.cert, key: r.tls.key } : {}) },
+          {
+            ...opts,
+            servername: r.tls.servername ?? r.host,
+            ca: r.tls.ca,
+            ...(r.tls.cert ? { cert: r.tls.cert, key: r.tls.key } : {}),
+          },
           onResponse,
         )
       : http.request(opts, onResponse);

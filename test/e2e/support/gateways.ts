@@ -47,6 +47,8 @@ export type NginxListen =
 
 export interface NginxOptions {
   trustgate: TrustgateEndpoint;
+  /** The SSO proxy stand-in's base URL (support/sso.ts). */
+  sso: string;
   /** host:port of the protected application. */
   upstream: string;
   listen: NginxListen;
@@ -91,6 +93,8 @@ export async function startNginx(opts: NginxOptions): Promise<Gateway> {
       TRUSTGATE_TOKEN_CONF: tokenConf,
       TRUSTGATE_LISTEN_CONF: listenConf,
       TRUSTGATE_SERIAL_FALLBACK: opts.listen.kind === 'header' ? '$http_x_device_serial' : '',
+      SSO_AUTH_URL: `${opts.sso}/oauth2/auth`,
+      SSO_SIGNIN_URL: `${opts.sso}/oauth2/start`,
       UPSTREAM_URL: `http://${opts.upstream}`,
     },
     'trustgate.conf',
@@ -134,6 +138,8 @@ export async function startNginx(opts: NginxOptions): Promise<Gateway> {
 
 export interface CaddyOptions {
   trustgate: TrustgateEndpoint;
+  /** The SSO proxy stand-in's base URL (support/sso.ts). */
+  sso: string;
   upstream: string;
 }
 
@@ -150,6 +156,7 @@ export async function startCaddy(opts: CaddyOptions): Promise<Gateway> {
     TRUSTGATE_CA: caFile,
     TRUSTGATE_GATEWAY_TOKEN: opts.trustgate.gatewayToken,
     UPSTREAM: opts.upstream,
+    SSO_URL: opts.sso,
     CADDY_ADMIN: 'off',
     CADDY_BIND: '127.0.0.1',
     SITE_SCHEME: 'http://',

@@ -17,6 +17,8 @@ export interface TestPki {
   server(names: string[]): Issued;
   /** A device client certificate whose subject CN is the device serial. */
   device(serial: string): Issued;
+  /** A device client certificate with this subject (node-forge attributes, in order: the last prints first). */
+  deviceWithSubject(subject: Array<{ name: string; value: string }>): Issued;
 }
 
 function keyPair(): { priv: forge.pki.rsa.PrivateKey; pub: forge.pki.rsa.PublicKey; pem: string } {
@@ -48,17 +50,21 @@ export function createTestPki(): TestPki {
   ]);
   caCert.sign(ca.priv, forge.md.sha256.create());
 
-  function issue(cn: string, extensions: object[]): Issued {
+  function issue(cn: string | Array<{ name: string; value: string }>, extensions: object[]): Issued {
     const k = keyPair();
     const cert = forge.pki.createCertificate();
     cert.publicKey = k.pub;
     cert.serialNumber = serialNumber();
     cert.validity.notBefore = new Date(Date.now() - 60_000);
     cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-    cert.setSubject([
-      { name: 'commonName', value: cn },
-      { name: 'organizationName', value: 'Trustgate tests' },
-    ]);
+    cert.setSubject(
+      typeof cn === 'string'
+        ? [
+            { name: 'commonName', value: cn },
+            { name: 'organizationName', value: 'Trustgate tests' },
+          ]
+        : cn,
+    );
     cert.setIssuer(subject);
     cert.setExtensions([{ name: 'basicConstraints', cA: false }, ...extensions]);
     cert.sign(ca.priv, forge.md.sha256.create());
@@ -75,6 +81,11 @@ export function createTestPki(): TestPki {
       ]),
     device: (serial) =>
       issue(serial, [
+        { name: 'keyUsage', digitalSignature: true, critical: true },
+        { name: 'extKeyUsage', clientAuth: true },
+      ]),
+    deviceWithSubject: (subject) =>
+      issue(subject, [
         { name: 'keyUsage', digitalSignature: true, critical: true },
         { name: 'extKeyUsage', clientAuth: true },
       ]),

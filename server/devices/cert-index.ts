@@ -1,0 +1,187 @@
+/**
+ * Certificate → device, in memory, for the gateway's hot path (a Map lookup per request, never a query):
+ * - certificates Trustgate issued (not revoked) → their device serial;
+ * - certificates hosts are bound to at enrollment → the host's serial;
+ * - certificates osquery reports from a device's keychain or certificate store (the built-in
+ *   `device_certificates` query) → the reporting device, only when the certificate was issued by the
+ *   device CA (authority key id) and its CN is the reporting device's serial: a colleague's certificate
+ *   imported into another keychain maps to nobody.
+ * Both SHA-1 (nginx `$ssl_client_fingerprint`, osquery) and SHA-256 (Caddy 2.6) fingerprints are keys.
+ * A fingerprint two devices claim, a revoked or an expired certificate maps to nobody. Kept current:
+ * `refresh()` rebuilds from the store (at start, after issue/revoke, on a timer for other processes'
+ * changes) and `onResults` applies a device's new report as it is ingested.
+ */
+import type { LatestResult } from '../domain/types.js';
+import type { DeviceCertRecord, Host } from '../domain/types.js';
+import { DEVICE_CERTS_QUERY_KEY } from '../domain/device-certs-query.js';
+import type { Logger } from '../shared/log.js';
+
+export interface CertIndexDeps {
+  issued(): Promise<DeviceCertRecord[]>;
+  hosts(): Promise<Host[]>;
+  reported(): Promise<LatestResult[]>;
+  /** Key ids (lower-case hex) of the device CA's certificates; empty without a device CA. */
+  caKeyIds(): Promise<string[]>;
+  /** The certificate (SHA-256) is revoked: the revocation set, O(1). */
+  revoked(sha256: string): boolean;
+  log: Logger;
+}
+
+export type CertSource = 'issued' | 'bound' | 'reported';
+
+interface Entry {
+  serial: string;
+  notAfter: number;
+  source: CertSource;
+  /** For revocation checks; null for a reported certificate (osquery reports SHA-1 only). */
+  sha256: string | null;
+}
+
+export interface CertIndex {
+  /** The device serial a fingerprint (SHA-1 or SHA-256, hex) maps to at `now`, or null. */
+  serialOf(fingerprint: string, now: number): string | null;
+  /** Rebuilds from the store. */
+  refresh(): Promise<void>;
+  /** Applies an enrollment: an active host's bound certificate maps to its serial at once. */
+  noteHost(host: Pick<Host, 'id' | 'serial' | 'cert' | 'enrollState'>): void;
+  /** Applies a device's newly ingested results (its reported certificates). */
+  onResults(host: Pick<Host, 'id' | 'serial'>, latest: readonly LatestResult[]): void;
+  size(): number;
+}
+
+const hex = (s: string | undefined): string => (s ?? '').replace(/[:\s]/g, '').toLowerCase();
+const SHA1 = /^[0-9a-f]{40}$/;
+
+/** The certificates a device reported that Trustgate accepts as that device's (see the file comment). */
+export function acceptedReports(
+  serial: string,
+  rows: ReadonlyArray<Record<string, string>>,
+  caKeyIds: ReadonlySet<string>,
+): Array<{ sha1: string; notAfter: number }> {
+  const out: Array<{ sha1: string; notAfter: number }> = [];
+  for (const r of rows) {
+    const sha1 = hex(r.sha1);
+    if (!SHA1.test(sha1) || r.common_name !== serial || !caKeyIds.has(hex(r.authority_key_id))) continue;
+    const until = Number(r.not_valid_after);
+    out.push({ sha1, notAfter: Number.isFinite(until) && until > 0 ? until * 1000 : -Infinity });
+  }
+  return out;
+}
+
+/** Issued and bound certificates by fingerprint (null: claimed by two devices), revoked SHA-1s, host serials. */
+function buildKnown(issued: readonly DeviceCertRecord[], hosts: readonly Host[], log: Logger) {
+  const put = (m: Map<string, Entry | null>, fp: string, e: Entry): void => {
+    if (!fp) return;
+    const had = m.get(fp);
+    if (had === undefined) m.set(fp, e);
+    else if (had !== null && had.serial !== e.serial) {
+      m.set(fp, null);
+      log.warn({ event: 'devices.cert_ambiguous', fingerprint: fp }, 'a certificate is bound to two devices');
+    }
+  };
+  const next = new Map<string, Entry | null>();
+  const revokedSha1 = new Set<string>();
+  for (const c of issued) {
+    if (c.revokedAt !== null && c.sha1) revokedSha1.add(hex(c.sha1));
+    if (c.deviceSerial === null || c.revokedAt !== null || c.issuedAt === null) continue;
+    const e: Entry = { serial: c.deviceSerial, notAfter: c.notAfter ?? Infinity, source: 'issued', sha256: c.sha256 };
+    put(next, c.sha256, e);
+    put(next, hex(c.sha1 ?? ''), e);
+  }
+  const serialOfHost = new Map<number, string>();
+  for (const h of hosts) {
+    if (h.enrollState !== 'active') continue;
+    serialOfHost.set(h.id, h.serial);
+    if (!h.cert) continue;
+    const e: Entry = { serial: h.serial, notAfter: h.cert.notAfter, source: 'bound', sha256: h.cert.sha256 };
+    put(next, h.cert.sha256, e);
+    put(next, h.cert.sha1, e);
+  }
+  return { next, revokedSha1, serialOfHost };
+}
+
+export function createCertIndex(deps: CertIndexDeps): CertIndex {
+  /** Issued and bound certificates by fingerprint; null = claimed by two devices. */
+  let known = new Map<string, Entry | null>();
+  /** Reported certificates: host id → its accepted entries (replaced on each report). */
+  const reportedBy = new Map<number, Map<string, Entry>>();
+  /** SHA-1 → the reporting hosts' entries (rebuilt from reportedBy when a report changes). */
+  let reportedIndex = new Map<string, Entry[]>();
+  let keyIds = new Set<string>();
+
+  function reindexReported(): void {
+    const next = new Map<string, Entry[]>();
+    for (const entries of reportedBy.values()) {
+      for (const [sha1, e] of entries) next.set(sha1, [...(next.get(sha1) ?? []), e]);
+    }
+    reportedIndex = next;
+  }
+
+  function setReported(hostId: number, serial: string, rows: ReadonlyArray<Record<string, string>>): void {
+    const entries = new Map<string, Entry>();
+    for (const r of acceptedReports(serial, rows, keyIds)) {
+      entries.set(r.sha1, { serial, notAfter: r.notAfter, source: 'reported', sha256: null });
+    }
+    if (entries.size) reportedBy.set(hostId, entries);
+    else reportedBy.delete(hostId);
+  }
+
+  async function refresh(): Promise<void> {
+    const [issued, hosts, reported, ids] = await Promise.all([
+      deps.issued(),
+      deps.hosts(),
+      deps.reported(),
+      deps.caKeyIds(),
+    ]);
+    const { next, revokedSha1, serialOfHost } = buildKnown(issued, hosts, deps.log);
+    keyIds = new Set(ids.map(hex));
+    // a revoked certificate's SHA-1 maps to nobody, even when a keychain still reports it
+    for (const sha1 of revokedSha1) if (!next.has(sha1)) next.set(sha1, null);
+    known = next;
+    reportedBy.clear();
+    for (const r of reported) {
+      const serial = serialOfHost.get(r.hostId);
+      if (serial !== undefined && r.error === null) setReported(r.hostId, serial, r.rows);
+    }
+    reindexReported();
+  }
+
+  /** A known certificate's serial, or null: revoked (SHA-256 known), expired, or claimed twice. */
+  const valid = (e: Entry | null | undefined, now: number): string | null =>
+    e && now <= e.notAfter && !(e.sha256 !== null && deps.revoked(e.sha256)) ? e.serial : null;
+
+  return {
+    serialOf(fingerprint, now) {
+      const e = known.get(fingerprint);
+      if (e !== undefined) return valid(e, now);
+      const reported = reportedIndex.get(fingerprint);
+      if (!reported) return null;
+      // the same certificate reported by two devices (possible only with one serial: a serial conflict) is
+      // taken only when both name that serial
+      let serial: string | null = null;
+      for (const r of reported) {
+        const s = valid(r, now);
+        if (s === null || (serial !== null && s !== serial)) return null;
+        serial = s;
+      }
+      return serial;
+    },
+    refresh,
+    noteHost(h) {
+      if (h.enrollState !== 'active' || !h.cert) return;
+      const e: Entry = { serial: h.serial, notAfter: h.cert.notAfter, source: 'bound', sha256: h.cert.sha256 };
+      for (const fp of [h.cert.sha256, h.cert.sha1]) {
+        const had = known.get(fp);
+        if (had === undefined) known.set(fp, e);
+        else if (had !== null && had.serial !== e.serial) known.set(fp, null);
+      }
+    },
+    onResults(host, latest) {
+      const mine = latest.find((r) => r.queryKey === DEVICE_CERTS_QUERY_KEY && r.hostId === host.id);
+      if (!mine || mine.error !== null) return;
+      setReported(host.id, host.serial, mine.rows);
+      reindexReported();
+    },
+    size: () => known.size + reportedIndex.size,
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The certificate → device index (devices/cert-index.ts) as a unit: which sources map, what maps to nobody
+ * (two devices, revoked, expired, a report that does not name its reporter or comes from another CA), and
+ * that enrollments and reports apply at once. The real path is test/gateway/request-identity.test.ts.
+ */
+import { expect } from 'chai';
+import { createCertIndex, type CertIndexDeps } from '../../server/devices/cert-index.js';
+import { DEVICE_CERTS_QUERY_KEY } from '../../server/domain/device-certs-query.js';
+import type { DeviceCertRecord, Host, LatestResult } from '../../server/domain/types.js';
+import { silentLogger } from '../../server/shared/log.js';
+
+const NOW = Date.UTC(2026, 10, 30, 12);
+const CA = 'ab'.repeat(20);
+const fp = (c: string, n = 40): string => c.repeat(n);
+
+const issued = (sha: string, serial: string, over: Partial<DeviceCertRecord> = {}): DeviceCertRecord => ({
+  sha256: fp(sha, 64),
+  sha1: fp(sha),
+  certSerial: '01',
+  deviceSerial: serial,
+  notBefore: NOW - 1000,
+  notAfter: NOW + 86_400_000,
+  issuedAt: NOW - 1000,
+  revokedAt: null,
+  revokedBy: null,
+  revokeReason: null,
+  ...over,
+});
+const host = (id: number, serial: string, cert: Host['cert'] = null): Host =>
+  ({ id, serial, enrollState: 'active', cert }) as Host;
+const report = (hostId: number, rows: Array<Record<string, string>>): LatestResult =>
+  ({ hostId, queryKey: DEVICE_CERTS_QUERY_KEY, rows, error: null }) as LatestResult;
+const row = (sha1: string, cn: string, aki = CA) => ({
+  sha1,
+  common_name: cn,
+  authority_key_id: aki,
+  not_valid_after: String((NOW + 86_400_000) / 1000),
+});
+
+function index(over: Partial<CertIndexDeps> = {}) {
+  return createCertIndex({
+    issued: () => Promise.resolve([]),
+    hosts: () => Promise.resolve([]),
+    reported: () => Promise.resolve([]),
+    caKeyIds: () => Promise.resolve([CA.toUpperCase().replace(/(..)(?!$)/g, '$1:')]),
+    revoked: () => false,
+    log: silentLogger(),
+    ...over,
+  });
+}
+
+describe('certificate index', () => {
+  it('maps issued certificates by SHA-1 and SHA-256; revoked, expired and doubly claimed ones to nobody', async () => {
+    const revoked = new Set<string>();
+    const ix = index({
+      issued: () =>
+        Promise.resolve([
+          issued('a', 'A'),
+          issued('b', 'B', { revokedAt: NOW - 10 }),
+          issued('c', 'C', { notAfter: NOW - 1 }),
+          issued('d', 'D1'),
+          issued('d', 'D2'),
+        ]),
+      revoked: (s) => revoked.has(s),
+    });
+    await ix.refresh();
+    expect([ix.serialOf(fp('a'), NOW), ix.serialOf(fp('a', 64), NOW)]).to.deep.equal(['A', 'A']);
+    expect(ix.serialOf(fp('b'), NOW)).to.equal(null);
+    expect(ix.serialOf(fp('c'), NOW)).to.equal(null);
+    expect(ix.serialOf(fp('d'), NOW)).to.equal(null);
+    revoked.add(fp('a', 64)); // revoked in this process: refused before the next rebuild
+    expect(ix.serialOf(fp('a'), NOW)).to.equal(null);
+  });
+
+  it('takes a report only when it names the reporter and comes from the device CA', async () => {
+    const ix = index({
+      hosts: () => Promise.resolve([host(1, 'ALICE'), host(2, 'BOB')]),
+      reported: () =>
+        Promise.resolve([
+          report(1, [row(fp('1'), 'ALICE'), row(fp('3'), 'ALICE', 'cd'.repeat(20))]),
+          report(2, [row(fp('1'), 'ALICE'), row(fp('2'), 'CAROL')]),
+        ]),
+    });
+    await ix.refresh();
+    expect(ix.serialOf(fp('1'), NOW)).to.equal('ALICE');
+    expect(ix.serialOf(fp('2'), NOW), "a colleague's certificate").to.equal(null);
+    expect(ix.serialOf(fp('3'), NOW), 'another CA').to.equal(null);
+    expect(ix.serialOf(fp('1'), NOW + 2 * 86_400_000), 'expired').to.equal(null);
+    ix.onResults(host(1, 'ALICE'), [report(1, [])]);
+    expect(ix.serialOf(fp('1'), NOW), 'gone from the keychain').to.equal(null);
+    ix.onResults(host(2, 'BOB'), [report(2, [row(fp('4'), 'BOB')])]);
+    expect(ix.serialOf(fp('4'), NOW)).to.equal('BOB');
+  });
+
+  it('maps a revoked certificate to nobody even when a keychain still reports it', async () => {
+    const ix = index({
+      issued: () => Promise.resolve([issued('e', 'E', { revokedAt: NOW - 10 })]),
+      hosts: () => Promise.resolve([host(5, 'E')]),
+      reported: () => Promise.resolve([report(5, [row(fp('e'), 'E')])]),
+    });
+    await ix.refresh();
+    expect(ix.serialOf(fp('e'), NOW)).to.equal(null);
+  });
+
+  it("maps a host's bound certificate as soon as it enrolls", async () => {
+    const ix = index();
+    await ix.refresh();
+    const cert = { sha256: fp('f', 64), sha1: fp('f'), serial: '0A', notAfter: NOW + 1000 };
+    ix.noteHost(host(7, 'F', cert));
+    expect([ix.serialOf(fp('f'), NOW), ix.serialOf(fp('f', 64), NOW)]).to.deep.equal(['F', 'F']);
+    ix.noteHost({ ...host(8, 'G', cert) });
+    expect(ix.serialOf(fp('f'), NOW), 'claimed by two devices').to.equal(null);
+  });
+});
