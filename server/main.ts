@@ -130,13 +130,23 @@ async function startControl(config: Readonly<Config>, { clock, log, metrics, sto
   });
   metrics.hostsEnrolled.set(plane.hosts.length);
   await work.sync();
-  const packsApi = createPacksApi({ model: plane.model, engine: plane.engine, audit, clock });
+  const packsApi = createPacksApi({
+    model: plane.model,
+    engine: plane.engine,
+    audit,
+    clock,
+    webhookAllowPrivate: config.webhookAllowPrivate,
+  });
   return { ...plane, work, nodeKeys, packsApi };
 }
 
 /** Device identity: the device CA, certificates and their revocation set, the device service. */
 async function startDevices(config: Readonly<Config>, { clock, log, store, audit }: Foundation, control: Control) {
-  const webhook = createWebhookNotifier({ log, fetch: (url, init) => fetch(url, init) });
+  const webhook = createWebhookNotifier({
+    log,
+    fetch: (url, init) => fetch(url, init),
+    allowPrivate: config.webhookAllowPrivate,
+  });
   const devices = await openDevices({
     settings: config,
     store,

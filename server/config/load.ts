@@ -29,6 +29,8 @@ export interface Config {
   linkTtlSeconds: number;
   /** fsync the write-ahead log before acknowledging osquery writes (power-loss durable) vs crash durable only. */
   durableFsync: boolean;
+  /** Webhooks may point at loopback, link-local and private addresses (README "Security notes"). */
+  webhookAllowPrivate: boolean;
   /** Who people contact, shown on the remediation page. */
   helpText?: string;
   helpUrl?: string;
@@ -103,6 +105,11 @@ const SETTINGS = {
     schema: { type: 'integer', minimum: 30, default: 900 },
   },
   durableFsync: { env: 'TRUSTGATE_DURABLE_FSYNC', flag: 'durable-fsync', schema: { type: 'boolean', default: true } },
+  webhookAllowPrivate: {
+    env: 'TRUSTGATE_WEBHOOK_ALLOW_PRIVATE',
+    flag: 'webhook-allow-private',
+    schema: { type: 'boolean', default: false },
+  },
   helpText: { env: 'TRUSTGATE_HELP_TEXT', flag: 'help-text', schema: { type: 'string', maxLength: 200 } },
   helpUrl: {
     env: 'TRUSTGATE_HELP_URL',
