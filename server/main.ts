@@ -183,6 +183,7 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     configFor: model.configFor,
     queryKeyOf: model.queryKeyOf,
     checkQueryKey: model.checkQueryKey,
+    isScheduled: model.isScheduled,
     onResults: evaluation.onResults,
     onEnrolled: ops.enrolled,
     clock,
