@@ -28,8 +28,7 @@ export function toRow(o: Record<string, unknown>): Row {
 
 /** A nested column value as JSON text; one nested past MAX_JSON_DEPTH is refused (400), never a RangeError. */
 function nestedText(column: string, v: object): string {
-  if (nestedDeeperThan(v))
-    throw new AppError('invalid', `invalid result row: ${tooDeepMessage(`column "${column}"`)}`);
+  if (nestedDeeperThan(v)) throw new AppError('invalid', `invalid result row: ${tooDeepMessage(`column "${column}"`)}`);
   return JSON.stringify(v);
 }
 const rows = (v: Array<Record<string, unknown>> | '' | undefined): Row[] => (Array.isArray(v) ? v.map(toRow) : []);
