@@ -12,8 +12,11 @@ export const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, entity);
 /** Slack mrkdwn: only `&`, `<` and `>` are control characters; quotes must stay as typed. */
 export const escapeMrkdwn = (s: string): string => s.replace(/[&<>]/g, entity);
 
-/** Markdown syntax anywhere in a line: backslash, code, emphasis, links/images, HTML, headings, tables, strikes. */
-const MD_INLINE = /[\\`*_[\]()<>!#|~]/g;
+/**
+ * Markdown syntax anywhere in a line: backslash, code, emphasis, link brackets (a link or image needs `[`:
+ * parentheses alone are text and stay as written), HTML and autolinks, headings, strikes.
+ */
+const MD_INLINE = /[\\`*_[\]<>#~]/g;
 /** A list marker at the start of the text (`-`, `+`, `*`, `1.`, `1)`): its punctuation is escaped. */
 const MD_LIST_START = /^(\s*)(\d+)([.)])(?=\s|$)|^(\s*)([-+])(?=\s|$)/;
 /** Line breaks and other control characters: a value never starts a new line, paragraph or list item. */
