@@ -113,3 +113,18 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   };
   return ts;
 }
+
+/**
+ * A packs dir for tests: the repository's packs plus packs scheduling the given queries (pack name → query
+ * names), so their results are stored (results of queries Trustgate did not schedule are not). The caller
+ * removes `dir` (or passes it to startTestServer, which copies it).
+ */
+export function packsScheduling(queries: Record<string, readonly string[]>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trustgate-packs-'));
+  fs.cpSync(REPO_PACKS, dir, { recursive: true });
+  for (const [pack, names] of Object.entries(queries)) {
+    const doc = { queries: Object.fromEntries(names.map((q) => [q, { query: 'SELECT 1;', interval: 86400 }])) };
+    fs.writeFileSync(path.join(dir, `${pack}.json`), JSON.stringify(doc));
+  }
+  return dir;
+}
