@@ -144,13 +144,23 @@ async function startControl(config: Readonly<Config>, { clock, log, metrics, sto
   metrics.hostsEnrolled.set(plane.hosts.length);
   await people.load(plane.hosts);
   await work.sync();
-  const packsApi = createPacksApi({ model: plane.model, engine: plane.engine, audit, clock });
+  const packsApi = createPacksApi({
+    model: plane.model,
+    engine: plane.engine,
+    audit,
+    clock,
+    webhookAllowPrivate: config.webhookAllowPrivate,
+  });
   return { ...plane, work, nodeKeys, packsApi, people };
 }
 
 /** Device identity: the device CA, certificates and their revocation set, the device service. */
 async function startDevices(config: Readonly<Config>, { clock, log, store, audit }: Foundation, control: Control) {
-  const webhook = createWebhookNotifier({ log, fetch: (url, init) => fetch(url, init) });
+  const webhook = createWebhookNotifier({
+    log,
+    fetch: (url, init) => fetch(url, init),
+    allowPrivate: config.webhookAllowPrivate,
+  });
   const notify = (message: SlackMessage): void => {
     const policy = control.engine.policy() ?? control.model.policy();
     const url = policy.webhook ?? policy.breakGlass.webhook;
@@ -192,6 +202,7 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     configFor: model.configFor,
     queryKeyOf: model.queryKeyOf,
     checkQueryKey: model.checkQueryKey,
+    isScheduled: model.isScheduled,
     onResults: (host, latest) => {
       control.people.observe(host, latest);
       dev.certIndex.index.onResults(host, latest);

@@ -4,7 +4,7 @@
  */
 import type Router from '@koa/router';
 import { invalid, notFound } from '../shared/errors.js';
-import { actorOf, pathParam } from './request.js';
+import { actorOf, pathParam, roleOf } from './request.js';
 import type { AdminDeps, Guards } from './routes.js';
 import { parseBody, policyBody } from './schemas.js';
 
@@ -42,7 +42,8 @@ export function packRoutes(r: Router, deps: Pick<AdminDeps, 'packs' | 'policy'>,
   });
 
   r.get('/policy', read, (ctx) => {
-    ctx.body = deps.policy.get();
+    // the webhook URLs are secrets: shown to admins only
+    ctx.body = deps.policy.get({ secrets: roleOf(ctx) === 'admin' });
   });
   r.put('/policy', admin, async (ctx) => {
     const p = policyText(ctx.request.body);

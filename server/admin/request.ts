@@ -7,6 +7,9 @@ import { invalid } from '../shared/errors.js';
 
 export const actorOf = (ctx: Context): string => (ctx.state.actor as { name: string } | undefined)?.name ?? 'unknown';
 
+/** The role of the token that authenticated the request (undefined before authentication). */
+export const roleOf = (ctx: Context): string | undefined => (ctx.state.actor as { role?: string } | undefined)?.role;
+
 /** A named path parameter of the matched route. */
 export function pathParam(params: Readonly<Record<string, string>>, name: string): string {
   const v = params[name];

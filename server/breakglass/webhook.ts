@@ -1,13 +1,14 @@
 /**
  * Slack-compatible webhook notifications ({text, blocks}) for break-glass events. Delivery is retried with
  * exponential backoff in the background and never blocks the request path; a failing webhook is logged,
- * never fatal.
+ * never fatal. A URL whose host is (or resolves to) a non-public address is refused unless allowed.
  */
 import type { BreakGlassGrant } from '../domain/types.js';
 import { errorMessage } from '../shared/errors.js';
 import { formatDuration } from '../shared/duration.js';
 import { escapeMrkdwn } from '../shared/escape.js';
 import type { Logger } from '../shared/log.js';
+import { webhookTargetProblem, type Resolve } from '../shared/webhook-target.js';
 
 export interface SlackMessage {
   text: string;
@@ -37,6 +38,10 @@ export interface WebhookDeps {
   timeoutMs?: number;
   /** Injected so tests do not wait (default: setTimeout). */
   sleep?: (ms: number) => Promise<void>;
+  /** Loopback, link-local and private targets allowed (TRUSTGATE_WEBHOOK_ALLOW_PRIVATE); default refused. */
+  allowPrivate?: boolean;
+  /** Name resolution for that check (default DNS). */
+  resolve?: Resolve;
 }
 
 const realSleep = (ms: number): Promise<void> =>
@@ -52,6 +57,13 @@ export function createWebhookNotifier(deps: WebhookDeps): WebhookNotifier {
   const inFlight = new Set<Promise<boolean>>();
 
   async function deliver(url: string, message: SlackMessage): Promise<boolean> {
+    if (deps.allowPrivate !== true) {
+      const problem = await webhookTargetProblem(url, deps.resolve);
+      if (problem !== undefined) {
+        deps.log.error({ event: 'webhook.refused', reason: problem }, 'webhook not sent: its address is not public');
+        return false;
+      }
+    }
     const body = JSON.stringify(message);
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
       try {

@@ -30,6 +30,8 @@ export interface Config {
   linkTtlSeconds: number;
   /** fsync the write-ahead log before acknowledging osquery writes (power-loss durable) vs crash durable only. */
   durableFsync: boolean;
+  /** Webhooks may point at loopback, link-local and private addresses (README "Security notes"). */
+  webhookAllowPrivate: boolean;
   /** Who people contact, shown on the remediation page. */
   helpText?: string;
   helpUrl?: string;
@@ -139,6 +141,11 @@ const SETTINGS = {
     env: 'TRUSTGATE_ACCOUNT_PERSON_RULE',
     flag: 'account-person-rule',
     schema: { type: 'string', maxLength: 200, pattern: '^[^\\s{}@]*\\{account\\}[^\\s{}@]*@[A-Za-z0-9.-]+$' },
+  },
+  webhookAllowPrivate: {
+    env: 'TRUSTGATE_WEBHOOK_ALLOW_PRIVATE',
+    flag: 'webhook-allow-private',
+    schema: { type: 'boolean', default: false },
   },
   helpText: { env: 'TRUSTGATE_HELP_TEXT', flag: 'help-text', schema: { type: 'string', maxLength: 200 } },
   helpUrl: {

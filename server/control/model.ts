@@ -70,6 +70,8 @@ export interface RuntimeModel {
   queryKeyOf(logName: string): string;
   /** Check id → its query key (recheck answers). */
   checkQueryKey(checkId: string): string | undefined;
+  /** The query key is one of the loaded packs' queries (results of any other are not stored). */
+  isScheduled(queryKey: string): boolean;
   /** Gateway host name (lower case) → resource, from the policy's `hosts` rules. */
   resourceForHost(host: string): string | undefined;
 }
@@ -185,6 +187,7 @@ export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
     },
     queryKeyOf: (name) => resolver.queryKeyOf(name) ?? name,
     checkQueryKey: (id) => resolver.queryKeyOfCheck(id),
+    isScheduled: (key) => resolver.isScheduled(key),
     resourceForHost: (host) => hostRules.get(host),
   };
 }

@@ -10,6 +10,7 @@ import YAML from 'yaml';
 import type { AuditRecorder } from '../domain/ports.js';
 import type { Policy } from '../domain/types.js';
 import type { Clock } from '../shared/clock.js';
+import { webhookTargetProblem } from '../shared/webhook-target.js';
 import { AppError, conflict, invalid, notFound } from '../shared/errors.js';
 import { mergePackResults } from '../packs/load.js';
 import { parsePackText } from '../packs/parse.js';
@@ -22,6 +23,8 @@ export interface PacksApiDeps {
   engine: Pick<PostureEngine, 'dryRun'>;
   audit: Pick<AuditRecorder, 'record'>;
   clock: Clock;
+  /** Webhooks may point at non-public addresses (TRUSTGATE_WEBHOOK_ALLOW_PRIVATE). */
+  webhookAllowPrivate?: boolean;
 }
 
 export interface PacksApi {
@@ -33,10 +36,35 @@ export interface PacksApi {
     remove(name: string, actor: string): Promise<void>;
   };
   policy: {
-    get(): unknown;
+    /** The policy as written; `{ secrets: false }` replaces webhook URLs by "[redacted]" (non-admin readers). */
+    get(opts?: { secrets: boolean }): unknown;
     put(text: string, format: 'yaml' | 'json', actor: string): Promise<void>;
     dryRun(text: string, format: 'yaml' | 'json'): unknown;
   };
+}
+
+/** A policy document with its webhook URLs (secrets: they carry the channel's token) replaced. */
+export function redactWebhooks(source: unknown): unknown {
+  if (typeof source !== 'object' || source === null || Array.isArray(source)) return source;
+  const out: Record<string, unknown> = { ...(source as Record<string, unknown>) };
+  if (out.webhook !== undefined) out.webhook = REDACTED;
+  const bg = out.break_glass;
+  if (typeof bg === 'object' && bg !== null && !Array.isArray(bg) && 'webhook' in bg)
+    out.break_glass = { ...(bg as Record<string, unknown>), webhook: REDACTED };
+  return out;
+}
+const REDACTED = '[redacted]';
+
+/** A policy whose webhooks point at loopback, link-local or private addresses is refused (400). */
+async function refusePrivateWebhooks(policy: Policy): Promise<void> {
+  for (const [key, url] of [
+    ['webhook', policy.webhook],
+    ['break_glass.webhook', policy.breakGlass.webhook],
+  ] as const) {
+    if (url === undefined) continue;
+    const problem = await webhookTargetProblem(url);
+    if (problem !== undefined) throw invalid(`policy ${key}: ${problem}`);
+  }
 }
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -132,17 +160,28 @@ export function createPacksApi(deps: PacksApiDeps): PacksApi {
     },
 
     policy: {
-      get: () => model.policy().source ?? null,
+      get: (opts) => {
+        const source = model.policy().source ?? null;
+        return opts?.secrets === false ? redactWebhooks(source) : source;
+      },
       async put(text, format, actor) {
         const file = model.policyFile();
         const next = parsePolicy(text, format, checkIds(), file);
+        if (deps.webhookAllowPrivate !== true) await refusePrivateWebhooks(next);
         let out: string;
         if (file.endsWith('.json')) out = JSON.stringify(next.source, null, 2);
         else out = format === 'yaml' ? text : YAML.stringify(next.source);
-        fs.writeFileSync(file, out.endsWith('\n') ? out : `${out}\n`);
+        // the policy carries the webhook URL (a secret): readable by the service user only
+        fs.writeFileSync(file, out.endsWith('\n') ? out : `${out}\n`, { mode: 0o600 });
+        fs.chmodSync(file, 0o600);
         const before = model.policy().source ?? null;
         await model.install(model.packs(), model.checks(), next);
-        await audit.record({ type: 'admin.policy.put', actor, data: { before, after: next.source } });
+        // the audit log is readable by viewers: the webhook URLs in it are redacted
+        await audit.record({
+          type: 'admin.policy.put',
+          actor,
+          data: { before: redactWebhooks(before), after: redactWebhooks(next.source) },
+        });
       },
       dryRun(text, format) {
         const next = parsePolicy(text, format, checkIds(), 'proposed policy');

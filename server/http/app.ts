@@ -5,6 +5,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
+import { nestedDeeperThan, tooDeepMessage } from '../shared/json-depth.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
@@ -47,6 +48,12 @@ export function createApp(deps: AppDeps): Koa {
       detectJSON: (ctx) => ctx.path.startsWith('/api/'),
     }),
   );
+  app.use(async (ctx, next) => {
+    // a body nested deeper than any real one is refused before a recursive walk (ajv, stringify) meets it
+    const body: unknown = ctx.request.body;
+    if (nestedDeeperThan(body)) throw new AppError('invalid', `malformed request body: ${tooDeepMessage('the body')}`);
+    await next();
+  });
 
   const base = new Router();
   base.get('/healthz', (ctx) => {

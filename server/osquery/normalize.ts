@@ -6,6 +6,7 @@
 import type { Platform, ResultUpdate, Row, StatusLog } from '../domain/types.js';
 import type { EnrollRecord } from '../domain/ports.js';
 import { AppError } from '../shared/errors.js';
+import { nestedDeeperThan, tooDeepMessage } from '../shared/json-depth.js';
 import { parse, resultLine, statusLine, type EnrollBody } from './schemas.js';
 
 export const toInt = (v: unknown, fallback = 0): number => {
@@ -21,8 +22,14 @@ export const toInt = (v: unknown, fallback = 0): number => {
 export function toRow(o: Record<string, unknown>): Row {
   const r: Row = {};
   for (const [k, v] of Object.entries(o))
-    r[k] = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    r[k] = v === null || v === undefined ? '' : typeof v === 'object' ? nestedText(k, v) : String(v);
   return r;
+}
+
+/** A nested column value as JSON text; one nested past MAX_JSON_DEPTH is refused (400), never a RangeError. */
+function nestedText(column: string, v: object): string {
+  if (nestedDeeperThan(v)) throw new AppError('invalid', `invalid result row: ${tooDeepMessage(`column "${column}"`)}`);
+  return JSON.stringify(v);
 }
 const rows = (v: Array<Record<string, unknown>> | '' | undefined): Row[] => (Array.isArray(v) ? v.map(toRow) : []);
 

@@ -50,6 +50,8 @@ export interface OsqueryDeps extends Omit<EnrollDeps, 'hosts' | 'metrics'> {
   queryKeyOf(logName: string): string;
   /** Check id → its query key (for recheck answers arriving through distributed/write). */
   checkQueryKey(checkId: string): string | undefined;
+  /** The query key is scheduled by the loaded packs: results of any other query are acknowledged, not stored. */
+  isScheduled(queryKey: string): boolean;
   /** Called after a committed batch changed latest results: evaluates posture. */
   onResults(host: Host, latest: LatestResult[]): Promise<void> | void;
   clock: Clock;
@@ -101,7 +103,7 @@ async function commitBatch(
  * result updates of their check's query (live-query answers are only stored with their campaign).
  */
 async function recheckUpdates(
-  deps: Pick<OsqueryDeps, 'work' | 'checkQueryKey' | 'log'>,
+  deps: Pick<OsqueryDeps, 'work' | 'checkQueryKey' | 'log' | 'metrics'>,
   host: Host,
   body: DistributedWriteBody,
   now: number,
@@ -117,6 +119,7 @@ async function recheckUpdates(
         { event: 'distributed.unknown_id', hostId: host.id, id },
         'result for an unknown distributed query id ignored',
       );
+      deps.metrics?.unscheduledDropped.inc({ endpoint: 'distributed_write' });
       continue;
     }
     if (q.kind !== 'recheck' && q.kind !== 'enroll') continue;
@@ -136,6 +139,17 @@ async function recheckUpdates(
     });
   }
   return updates;
+}
+
+/**
+ * The updates of queries Trustgate scheduled; the others (invented names, packs since removed) are dropped
+ * and counted. They are still acknowledged with `{}`: an error would keep them buffered on the agent.
+ */
+function scheduledOnly(deps: Pick<OsqueryDeps, 'isScheduled' | 'metrics'>, updates: ResultUpdate[]): ResultUpdate[] {
+  const kept = updates.filter((u) => deps.isScheduled(u.queryKey));
+  if (kept.length < updates.length)
+    deps.metrics?.unscheduledDropped.inc({ endpoint: 'log' }, updates.length - kept.length);
+  return kept;
 }
 
 /** The config of a host held pending: the options, no packs (cached per config text; a handful exist). */
@@ -214,7 +228,7 @@ export function createOsqueryService(deps: OsqueryDeps): OsqueryService {
       const data = Array.isArray(body.data) ? body.data : [];
       const batch: IngestBatch = { hostId: host.id, receivedAt: clock.now(), results: [], statuses: [] };
       if (body.log_type === 'status') batch.statuses = normalizeStatuses(data);
-      else batch.results = normalizeResults(data, deps.queryKeyOf);
+      else batch.results = scheduledOnly(deps, normalizeResults(data, deps.queryKeyOf));
       return commitBatch(deps, host, batch, 'log');
     },
 

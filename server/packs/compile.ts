@@ -160,6 +160,8 @@ export interface QueryResolver {
   checkIdOfQueryKey(queryKey: string): string | undefined;
   /** The query key of a check id. */
   queryKeyOfCheck(checkId: string): string | undefined;
+  /** True when the key is a query of the loaded packs (scheduled by Trustgate): only those are stored. */
+  isScheduled(queryKey: string): boolean;
 }
 
 export const queryKey = (pack: string, query: string): string => `${pack}/${query}`;
@@ -169,9 +171,11 @@ export function createQueryResolver(packs: readonly Pack[]): QueryResolver {
   const underscore = new Map<string, string | null>(); // null = ambiguous
   const checkOfKey = new Map<string, string>();
   const keyOfCheck = new Map<string, string>();
+  const scheduled = new Set<string>();
   for (const pack of packs) {
     for (const [qname, q] of Object.entries(pack.queries)) {
       const key = queryKey(pack.name, qname);
+      scheduled.add(key);
       const legacy = `pack_${pack.name}_${qname}`;
       underscore.set(legacy, underscore.has(legacy) && underscore.get(legacy) !== key ? null : key);
       if (q.check) {
@@ -193,6 +197,7 @@ export function createQueryResolver(packs: readonly Pack[]): QueryResolver {
     },
     checkIdOfQueryKey: (key) => checkOfKey.get(key),
     queryKeyOfCheck: (id) => keyOfCheck.get(id),
+    isScheduled: (key) => scheduled.has(key),
   };
 }
 

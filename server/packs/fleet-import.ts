@@ -74,7 +74,13 @@ function policiesOf(text: string): { policies: Array<Record<string, unknown>>; s
       skipped.push(`document ${i + 1}: invalid YAML: ${err.message.split('\n')[0] ?? err.message}`);
       return;
     }
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      skipped.push(`document ${i + 1}: invalid YAML: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
     if (value === null || value === undefined) return;
     const take = (items: unknown[], where: string): void => {
       items.forEach((item, j) => {

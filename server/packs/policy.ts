@@ -9,6 +9,7 @@ import { LineCounter, parseDocument, isMap, isPair, isScalar, type Node as YamlN
 import type { Approval, BreakGlassPolicy, Policy, Resource, ResourceMode, Tier } from '../domain/types.js';
 import { AppError } from '../shared/errors.js';
 import { DURATION_PATTERN, parseDuration } from '../shared/duration.js';
+import { nestedDeeperThan, tooDeepMessage } from '../shared/json-depth.js';
 import { fileError, joinPointer, structureError, syntaxError, type PackLoadError } from './errors.js';
 import { findJsonSyntaxError } from './json-syntax.js';
 import { lineColumnOf } from './json-text.js';
@@ -131,7 +132,9 @@ function parseText(
 ): { doc: unknown; locate: Locator } | PackLoadError {
   if (format === 'json') {
     try {
-      return { doc: JSON.parse(text) as unknown, locate: () => undefined };
+      const doc = JSON.parse(text) as unknown;
+      if (nestedDeeperThan(doc)) return syntaxError(source, 1, 1, `invalid JSON: ${tooDeepMessage('the document')}`);
+      return { doc, locate: () => undefined };
     } catch (e) {
       const p = findJsonSyntaxError(text);
       const { line, column } = lineColumnOf(text, p?.offset ?? text.length);
@@ -144,15 +147,29 @@ function parseText(
     }
   }
   const counter = new LineCounter();
-  const document = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
-  const first = document.errors[0];
-  if (first) {
-    const pos = counter.linePos(first.pos[0]);
-    const problem = first.message.split('\n')[0] ?? first.message;
-    return syntaxError(source, pos.line, pos.col, `invalid YAML: ${problem}`);
+  try {
+    const document = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
+    const first = document.errors[0];
+    if (first) {
+      const pos = counter.linePos(first.pos[0]);
+      const problem = first.message.split('\n')[0] ?? first.message;
+      return syntaxError(source, pos.line, pos.col, `invalid YAML: ${problem}`);
+    }
+    // aliases expand at most MAX_YAML_ALIASES times: an alias bomb is refused, not expanded into memory
+    const doc = document.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
+    if (nestedDeeperThan(doc)) return syntaxError(source, 1, 1, `invalid YAML: ${tooDeepMessage('the document')}`);
+    return { doc, locate: yamlLocator(document.contents, counter) };
+  } catch (e) {
+    // the yaml library throws (instead of reporting) on alias bombs and on nesting deep enough to overflow
+    const problem = e instanceof RangeError ? tooDeepMessage('the document') : errorText(e);
+    return syntaxError(source, 1, 1, `invalid YAML: ${problem}`);
   }
-  return { doc: document.toJS() as unknown, locate: yamlLocator(document.contents, counter) };
 }
+
+/** How many alias expansions a policy document may make (the yaml library's own default is 100). */
+export const MAX_YAML_ALIASES = 100;
+
+const errorText = (e: unknown): string => (e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e));
 
 function refuse(source: string, problems: PackLoadError[]): never {
   const head = problems

@@ -63,9 +63,30 @@ function inline(escaped: string): string {
 
 /**
  * A Markdown subset for messages written by admins: paragraphs, numbered and bulleted lists, **bold**,
- * `code` and [links](https://…). Everything is escaped first; only http(s) links survive.
+ * `code` and [links](https://…). Everything is escaped first; only http(s) links survive. A backslash before
+ * ASCII punctuation makes it literal (CommonMark): how values from result rows stay text (escapeMarkdown).
  */
 export function markdown(src: string): SafeHtml {
+  return raw(restoreEscapes(renderMarkdown(protectEscapes(src))));
+}
+
+/** Private-use code points that stand for a backslash-escaped character while the markup is parsed. */
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
+const PROTECTED = /\uE000(\d+)\uE001/g;
+
+/** `\*` and the like (CommonMark: a backslash before ASCII punctuation) become placeholders no rule matches. */
+function protectEscapes(src: string): string {
+  return src
+    .replace(/[\uE000\uE001]/g, '')
+    .replace(/\\([!-/:-@[-`{-~])/g, (_m, c: string) => `${OPEN}${c.charCodeAt(0)}${CLOSE}`);
+}
+
+/** Each placeholder back to its character, as HTML text. */
+const restoreEscapes = (out: string): string =>
+  out.replace(PROTECTED, (_m, code: string) => escapeHtml(String.fromCharCode(Number(code))));
+
+function renderMarkdown(src: string): string {
   const lines = escapeHtml(src.replace(/\r\n?/g, '\n')).split('\n');
   const out: string[] = [];
   let list: 'ol' | 'ul' | null = null;
@@ -101,7 +122,7 @@ export function markdown(src: string): SafeHtml {
   }
   flushPara();
   closeList();
-  return raw(out.join(''));
+  return out.join('');
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -4,10 +4,13 @@
  * - Placeholder syntax: `{{name}}` with optional spaces inside the braces (`{{ version }}`); a name is
  *   letters, digits, `_`, `-` and `.`. Anything else between braces is left as written.
  * - A column missing from the row (or no row at all) becomes `unknown`, so the sentence still reads.
- * - Nothing is escaped: this is plain text; HTML escaping is the job of the page that renders it.
+ * - Messages are Markdown (the remediation page renders them); values come from agents, so each is escaped
+ *   as Markdown text (escapeMarkdown): a row can never add a link, emphasis, a list or a line break.
+ *   HTML escaping is the job of the page that renders it.
  * - Each value is cut to MAX_VALUE_CHARS so a huge column cannot blow up a message.
  */
 import type { Row } from '../domain/types.js';
+import { escapeMarkdown } from '../shared/escape.js';
 
 export const MISSING_VALUE = 'unknown';
 export const MAX_VALUE_CHARS = 200;
@@ -20,6 +23,6 @@ export function interpolate(template: string, row: Row | undefined): string {
     const v = row && Object.hasOwn(row, name) ? row[name] : undefined;
     if (v === undefined || v === null) return MISSING_VALUE;
     const s = String(v);
-    return s.length > MAX_VALUE_CHARS ? `${s.slice(0, MAX_VALUE_CHARS)}…` : s;
+    return escapeMarkdown(s.length > MAX_VALUE_CHARS ? `${s.slice(0, MAX_VALUE_CHARS)}…` : s);
   });
 }

@@ -15,6 +15,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import zlib from 'node:zlib';
 import { AppError, invalid } from './errors.js';
+import { nestedDeeperThan, tooDeepMessage } from './json-depth.js';
 
 const SYNC_INFLATE_MAX = 64 * 1024;
 
@@ -98,6 +99,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   }
   if (typeof value !== 'object' || value === null)
     throw invalid('malformed request body: the JSON body must be an object');
+  if (nestedDeeperThan(value)) throw invalid(`malformed request body: ${tooDeepMessage('the JSON body')}`);
   return value;
 }
 

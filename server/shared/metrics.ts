@@ -14,6 +14,8 @@ export interface Metrics {
   enrollRefused: Counter<'reason'>;
   /** Requests of hosts held pending that were acknowledged but not stored. */
   pendingDropped: Counter<'endpoint'>;
+  /** Results for queries Trustgate neither scheduled nor asked for: acknowledged, not stored. */
+  unscheduledDropped: Counter<'endpoint'>;
 }
 
 export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
@@ -61,6 +63,12 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
       name: 'trustgate_enroll_refused_total',
       help: 'Enrollments refused (and osquery requests refused for their client certificate), by reason',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    unscheduledDropped: new Counter({
+      name: 'trustgate_results_unscheduled_total',
+      help: 'Results (log lines, distributed answers) of queries Trustgate did not schedule or ask for: not stored',
+      labelNames: ['endpoint'],
       registers: [registry],
     }),
     pendingDropped: new Counter({

@@ -62,7 +62,7 @@ describe('createWebhookNotifier', () => {
 
   it('posts Slack-compatible JSON to a local receiver', async () => {
     const r = await receiver([]);
-    const n = createWebhookNotifier({ fetch, log: silentLogger(), sleep });
+    const n = createWebhookNotifier({ fetch, log: silentLogger(), allowPrivate: true, sleep });
     const msg = breakGlassMessage('requested', grant, { actor: 'alice', resourceTitle: 'Production database' });
     expect(await n.send(r.url, msg)).to.equal(true);
     expect(r.bodies).to.deep.equal([JSON.parse(JSON.stringify(msg))]);
@@ -74,7 +74,7 @@ describe('createWebhookNotifier', () => {
 
   it('retries failures with exponential backoff until delivered', async () => {
     const r = await receiver([500, 503, 429]);
-    const n = createWebhookNotifier({ fetch, log: silentLogger(), sleep, baseDelayMs: 100 });
+    const n = createWebhookNotifier({ fetch, log: silentLogger(), allowPrivate: true, sleep, baseDelayMs: 100 });
     expect(await n.send(r.url, { text: 'x' })).to.equal(true);
     expect(r.bodies).to.have.length(4);
     expect(delays).to.deep.equal([100, 200, 400]);
@@ -84,14 +84,21 @@ describe('createWebhookNotifier', () => {
   it('gives up after the attempts without throwing when the receiver is down', async () => {
     const r = await receiver([]);
     await r.close();
-    const n = createWebhookNotifier({ fetch, log: silentLogger(), sleep, attempts: 3, baseDelayMs: 10 });
+    const n = createWebhookNotifier({
+      fetch,
+      log: silentLogger(),
+      allowPrivate: true,
+      sleep,
+      attempts: 3,
+      baseDelayMs: 10,
+    });
     expect(await n.send(r.url, { text: 'x' })).to.equal(false);
     expect(delays).to.deep.equal([10, 20]);
   });
 
   it('does not retry a permanent 4xx answer', async () => {
     const r = await receiver([404]);
-    const n = createWebhookNotifier({ fetch, log: silentLogger(), sleep });
+    const n = createWebhookNotifier({ fetch, log: silentLogger(), allowPrivate: true, sleep });
     expect(await n.send(r.url, { text: 'x' })).to.equal(false);
     expect(r.bodies).to.have.length(1);
     await r.close();
@@ -109,6 +116,7 @@ describe('createWebhookNotifier', () => {
         await gate;
         return { ok: true, status: 200 };
       },
+      allowPrivate: true,
       log: silentLogger(),
       sleep,
     });

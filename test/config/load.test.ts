@@ -34,6 +34,7 @@ describe('config/loadConfig', () => {
       ingestQueueMax: 2000,
       linkTtlSeconds: 900,
       durableFsync: true,
+      webhookAllowPrivate: false,
       enrollMode: 'secret',
       enrollUnknown: 'refuse',
       pendingMax: 1000,

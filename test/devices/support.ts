@@ -56,7 +56,12 @@ export async function startModeServer(env: Record<string, string>): Promise<Mode
   fs.cpSync(REPO_PACKS, packs, { recursive: true });
   fs.appendFileSync(path.join(packs, 'policy.yaml'), `\nwebhook: ${hook.url}\n`);
   const clock = new ManualClock(Date.now());
-  const ts = await startTestServer({ packsDir: packs, env, clock });
+  // the receiver is on loopback: allowed by the setting, as a deployment with a local receiver would set it
+  const ts = await startTestServer({
+    packsDir: packs,
+    env: { TRUSTGATE_WEBHOOK_ALLOW_PRIVATE: 'true', ...env },
+    clock,
+  });
   return {
     ts,
     clock,

@@ -2,7 +2,7 @@
  * The osquery TLS remote API over real HTTPS against a real SQLite file, fed with real osquery payloads.
  */
 import { expect } from 'chai';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { packsScheduling, startTestServer, type TestServer } from '../support/server.js';
 import { must } from '../support/must.js';
 import { enrollFrom, OSQ, snapshotLine, takeEnrollmentChecks } from './agent.js';
 import { fixture, fixtureNames } from './fixtures.js';
@@ -15,8 +15,12 @@ const WIN_OLD = 'enroll-request-windows-osquery2.7-no-host-details.json';
 describe('osquery TLS API (HTTPS, real store)', function () {
   this.timeout(30_000);
   let ts: TestServer;
+  /** Each result fixture is reported as its own scheduled query (results of unscheduled ones are not stored). */
+  const fixtureQuery = (f: string): string => f.replace(/\.json$/, '').replace(/[^A-Za-z0-9_]/g, '_');
   before(async () => {
-    ts = await startTestServer();
+    ts = await startTestServer({
+      packsDir: packsScheduling({ t: ['snap', 'diff', 'ev'], fixtures: fixtureNames('log-result-').map(fixtureQuery) }),
+    });
   });
   after(async () => {
     await ts.stop();
@@ -150,12 +154,12 @@ describe('osquery TLS API (HTTPS, real store)', function () {
 
     for (const f of fixtureNames('log-result-')) {
       it(`acknowledges ${f} with {} and stores its rows`, async () => {
-        const line = fixture(f);
+        const line = { ...fixture(f), name: `pack/fixtures/${fixtureQuery(f)}` };
         const r = await a.post('/log', { log_type: 'result', data: [line] });
         expect(r.status).to.equal(200);
         expect(r.json).to.deep.equal({});
-        const name = String(line.name);
-        const stored = await results(name.startsWith('pack/') ? name.slice(5) : name);
+        const name = line.name;
+        const stored = await results(name.slice(5));
         expect(stored, `stored result for ${name}`).to.have.length(1);
       });
     }

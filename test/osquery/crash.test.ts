@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { REPO_ROOT, REPO_PACKS } from '../support/server.js';
+import { REPO_ROOT, packsScheduling } from '../support/server.js';
 import { createClient } from '../support/http.js';
 import { must } from '../support/must.js';
 import { enrollFrom } from './agent.js';
@@ -34,6 +34,9 @@ async function startProcess(env: Record<string, string>): Promise<{ child: Child
   return { child, port };
 }
 
+/** Log batches each agent sends at most (each its own scheduled query). */
+const MAX_RUNS = 1000;
+
 describe('durability across SIGKILL', function () {
   this.timeout(90_000);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trustgate-crash-'));
@@ -42,7 +45,10 @@ describe('durability across SIGKILL', function () {
     TRUSTGATE_HOST: '127.0.0.1',
     TRUSTGATE_DATA_DIR: path.join(root, 'data'),
     TRUSTGATE_CERTS_DIR: path.join(root, 'certs'),
-    TRUSTGATE_PACKS_DIR: REPO_PACKS,
+    // every query the agents report is scheduled (results of others are not stored)
+    TRUSTGATE_PACKS_DIR: packsScheduling({
+      crash: Array.from({ length: 4 * MAX_RUNS }, (_, k) => `q${Math.floor(k / MAX_RUNS)}_${k % MAX_RUNS}`),
+    }),
     TRUSTGATE_LOG_LEVEL: 'info',
   };
 
@@ -63,7 +69,7 @@ describe('durability across SIGKILL', function () {
     let sent = 0;
     let stop = false;
     const streams = agents.map(async (a, i) => {
-      for (let n = 0; !stop; n++) {
+      for (let n = 0; !stop && n < MAX_RUNS; n++) {
         const name = `pack/crash/q${i}_${n}`;
         sent++;
         try {

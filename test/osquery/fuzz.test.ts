@@ -10,6 +10,9 @@ import { must } from '../support/must.js';
 import { enrollFrom, OSQ } from './agent.js';
 import { fixture, fixtureNames } from './fixtures.js';
 
+/** Runs per property: TRUSTGATE_FUZZ_RUNS in the bench's long run (`npm run bench:fuzz`). */
+const RUNS = Number(process.env.TRUSTGATE_FUZZ_RUNS ?? '') || 0;
+
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Arbitrary structural mutations of a JSON value: drop/replace keys, change types, nest junk. */
@@ -104,7 +107,7 @@ describe('osquery endpoints under mutated input (property)', function () {
           check(r.status, r.text, c.path);
         },
       ),
-      { numRuns: 300, seed: 20261127 },
+      { numRuns: RUNS || 300, seed: 20261127 },
     );
   });
 
@@ -118,7 +121,7 @@ describe('osquery endpoints under mutated input (property)', function () {
         const r = await ts.client.request(`${OSQ}${c.path}`, { raw: corrupted });
         check(r.status, r.text, c.path);
       }),
-      { numRuns: 200, seed: 7 },
+      { numRuns: RUNS || 200, seed: 7 },
     );
   });
 

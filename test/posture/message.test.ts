@@ -13,7 +13,11 @@ describe('interpolate', () => {
     ['a missing column', 'Your macOS is {{version}}.', { name: 'macOS' }, `Your macOS is ${MISSING_VALUE}.`],
     ['no row at all', 'Your macOS is {{version}}.', undefined, `Your macOS is ${MISSING_VALUE}.`],
     ['no placeholders', 'Turn on FileVault.', { version: '1' }, 'Turn on FileVault.'],
-    ['markup in values (not escaped: text)', 'Name: {{n}}', { n: '<b>x</b>' }, 'Name: <b>x</b>'],
+    ['markup in values (escaped as Markdown text)', 'Name: {{n}}', { n: '<b>x</b>' }, 'Name: \\<b\\>x\\</b\\>'],
+    ['a Markdown link in a value', '{{n}}', { n: '[x](https://e.example)' }, '\\[x\\](https://e.example)'],
+    ['newlines and a list marker in a value', '{{n}}', { n: '1. a\n2. b' }, '1\\. a 2. b'],
+    ['a version: dots stay as they are', '{{v}}', { v: '12.1' }, '12.1'],
+    ['parentheses stay as they are', '{{v}}', { v: 'Ubuntu 22.04 (Jammy)' }, 'Ubuntu 22.04 (Jammy)'],
     ['an empty value', 'v={{v}}.', { v: '' }, 'v=.'],
     ['an inherited property name', '{{constructor}}', {}, MISSING_VALUE],
   ];

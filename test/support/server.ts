@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../../server/config/load.js';
 import { startServer, type RunningServer } from '../../server/main.js';
 import { createSqliteStore } from '../../server/store/index.js';
 import { mintToken } from '../../server/control/credentials.js';
-import { createLogger } from '../../server/shared/log.js';
+import { createLogger, type Logger } from '../../server/shared/log.js';
 import type { Clock } from '../../server/shared/clock.js';
 import { createClient, type Client } from './http.js';
 
@@ -43,6 +43,8 @@ export interface TestServerOptions {
   dataDir?: string;
   certsDir?: string;
   logLevel?: string;
+  /** The server's logger (to capture its lines); default a logger at `logLevel`. */
+  log?: Logger;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -62,7 +64,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.env ?? {}),
   };
   let config = loadConfig(env);
-  const log = createLogger(config.logLevel);
+  const log = opts.log ?? createLogger(config.logLevel);
   let server = await startServer(config, { log, print: () => undefined, ...(opts.clock ? { clock: opts.clock } : {}) });
   config = loadConfig({
     ...env,
@@ -110,4 +112,19 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     },
   };
   return ts;
+}
+
+/**
+ * A packs dir for tests: the repository's packs plus packs scheduling the given queries (pack name → query
+ * names), so their results are stored (results of queries Trustgate did not schedule are not). The caller
+ * removes `dir` (or passes it to startTestServer, which copies it).
+ */
+export function packsScheduling(queries: Record<string, readonly string[]>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trustgate-packs-'));
+  fs.cpSync(REPO_PACKS, dir, { recursive: true });
+  for (const [pack, names] of Object.entries(queries)) {
+    const doc = { queries: Object.fromEntries(names.map((q) => [q, { query: 'SELECT 1;', interval: 86400 }])) };
+    fs.writeFileSync(path.join(dir, `${pack}.json`), JSON.stringify(doc));
+  }
+  return dir;
 }
