@@ -14,6 +14,8 @@ export interface Metrics {
   enrollRefused: Counter<'reason'>;
   /** Requests of hosts held pending that were acknowledged but not stored. */
   pendingDropped: Counter<'endpoint'>;
+  /** Status frames rendered by the remediation page's live producers (one per change per view, not per page). */
+  liveRenders: Counter;
 }
 
 export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
@@ -67,6 +69,11 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
       name: 'trustgate_pending_dropped_total',
       help: 'Requests of hosts waiting for approval that were acknowledged but not stored or evaluated',
       labelNames: ['endpoint'],
+      registers: [registry],
+    }),
+    liveRenders: new Counter({
+      name: 'trustgate_live_renders_total',
+      help: 'Status frames rendered for open remediation pages (once per change of a view, shared by its pages)',
       registers: [registry],
     }),
   };
