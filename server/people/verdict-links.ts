@@ -36,6 +36,7 @@ export function withRemediationLinks(source: VerdictSource, opts: VerdictLinkOpt
   };
   return {
     bundle: () => source.bundle(),
+    bundleInChunks: () => source.bundleInChunks(),
     verdict(serial, resource, user, now) {
       const out = source.verdict(serial, resource, user, now);
       if (out.kind !== 'verdict' || !out.verdict.would_deny) return out;
