@@ -250,7 +250,7 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
 
 /** The remediation page's routes and its failure rendering. */
 function buildPeople(config: Readonly<Config>, foundation: Foundation, control: Control, access: Access) {
-  const { clock, log, store, boot } = foundation;
+  const { clock, log, metrics, store, boot } = foundation;
   const { engine, model, ops } = control;
   return createPeoplePages({
     verdict: (serial, resource, user, now) => {
@@ -269,6 +269,7 @@ function buildPeople(config: Readonly<Config>, foundation: Foundation, control: 
     hmacKey: boot.linkKey,
     publicUrl: config.publicUrl,
     policy: () => model.policy(),
+    onLiveRender: () => metrics.liveRenders.inc(),
     ...(config.helpText || config.helpUrl
       ? {
           help: {

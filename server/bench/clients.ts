@@ -59,7 +59,7 @@ export async function tlsRate(
 }
 
 /** A bare Node HTTPS server answering a constant, in its own process, with the same certificate. */
-export async function startBareServer(certsDir: string): Promise<{ url: string; stop(): void }> {
+export async function startBareServer(certsDir: string): Promise<{ url: string; pid: number; stop(): void }> {
   const port = await freePort();
   const key = JSON.stringify(path.join(certsDir, 'server.key'));
   const cert = JSON.stringify(path.join(certsDir, 'server.crt'));
@@ -74,7 +74,7 @@ export async function startBareServer(certsDir: string): Promise<{ url: string; 
     child.stdout?.once('data', () => resolve());
     child.once('exit', (c) => reject(new Error(`bare server exited ${c}`)));
   });
-  return { url: `https://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+  return { url: `https://127.0.0.1:${port}`, pid: child.pid ?? 0, stop: () => child.kill('SIGTERM') };
 }
 
 export interface Reply {

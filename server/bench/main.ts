@@ -5,22 +5,35 @@
  *   npm run bench -- --hosts 1000,10000   choose the fleet sizes
  *   npm run bench -- --quick              short phases (a smoke run)
  *   npm run bench -- --json               the figures as JSON after the table
+ *   npm run bench -- --gateway            only the gateway-under-load suite (gateway-suite.ts; wrk rows
+ *                                         when /usr/bin/wrk is installed), --runs N wrk runs (default 5)
  */
 import os from 'node:os';
 import { buildRows } from './rows.js';
 import { FULL, QUICK, type BenchFigures } from './figures.js';
 import { runAtSize } from './run.js';
 import { renderTable } from './table.js';
+import { runGatewaySuite, type GatewayFigures } from './gateway-suite.js';
+import { renderGatewayTable } from './gateway-report.js';
 
 export interface BenchArgs {
   sizes: number[];
   quick: boolean;
   json: boolean;
   seed: number;
+  gateway: boolean;
+  runs: number;
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const out: BenchArgs = { sizes: [1000, 10_000, 100_000], quick: false, json: false, seed: 1 };
+  const out: BenchArgs = {
+    sizes: [1000, 10_000, 100_000],
+    quick: false,
+    json: false,
+    seed: 1,
+    gateway: false,
+    runs: 5,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
     const [name, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -40,6 +53,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     } else if (name === '--quick') out.quick = true;
     else if (name === '--json') out.json = true;
     else if (name === '--seed') out.seed = Number(value());
+    else if (name === '--gateway') out.gateway = true;
+    else if (name === '--runs') out.runs = Math.max(1, Math.floor(Number(value())) || 1);
     else throw new Error(`unknown option ${a}`);
   }
   return out;
@@ -58,6 +73,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     `trustgate bench: ${args.sizes.join(', ')} hosts on ${cores} × ${os.cpus()[0]?.model ?? 'cpu'}, ` +
       `${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}${args.quick ? ' (quick)' : ''}`,
   );
+  if (args.gateway) return gatewayMain(args);
   const results: BenchFigures[] = [];
   for (const hosts of args.sizes) {
     const started = Date.now();
@@ -75,6 +91,26 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   console.log(renderTable(buildRows(results, cores), args.sizes));
   if (args.json) console.log(JSON.stringify(results, null, 2));
+  return 0;
+}
+
+/** `--gateway`: the gateway-under-load suite at each size, one table per size as soon as it is measured. */
+async function gatewayMain(args: BenchArgs): Promise<number> {
+  const all: GatewayFigures[] = [];
+  for (const hosts of args.sizes) {
+    const started = Date.now();
+    const g = await runGatewaySuite({
+      hosts,
+      durations: args.quick ? QUICK : FULL,
+      runs: args.quick ? Math.min(args.runs, 2) : args.runs,
+      seed: args.seed,
+      log: (m) => console.error(m),
+    });
+    console.error(`[${hosts}] done in ${Math.round((Date.now() - started) / 1000)} s`);
+    console.log(renderGatewayTable(g));
+    all.push(g);
+  }
+  if (args.json) console.log(JSON.stringify(all, null, 2));
   return 0;
 }
 

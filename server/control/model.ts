@@ -35,7 +35,7 @@ export const appliesTo = (c: CheckDef, h: Pick<Host, 'platform' | 'osPlatform'>)
 
 export interface RuntimeModelDeps {
   packsDir: string;
-  engine: Pick<PostureEngine, 'setPolicy'>;
+  engine: Pick<PostureEngine, 'setPolicyInChunks'>;
   results: Pick<ResultRepo, 'latestForQueries'>;
   /** Evaluates the stored results of changed checks again. */
   evaluation: Pick<Evaluation, 'refeed'>;
@@ -125,6 +125,8 @@ export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
     nextPolicy: Policy,
     reevaluate = true,
   ): Promise<void> {
+    // built in chunks that yield (decisions meanwhile use the current policy); the rest follows the swap
+    const swap = await engine.setPolicyInChunks(nextPolicy, nextChecks, appliesTo);
     packs = nextPacks;
     for (const p of nextPacks.filter((x) => builtinNames.has(x.name))) {
       log.warn({ event: 'packs.reserved_name', pack: p.name, file: p.source }, 'pack name is reserved: not served');
@@ -135,7 +137,6 @@ export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
     policy = nextPolicy;
     configCache = new Map();
     hostRules = hostRulesOf(nextPolicy);
-    const swap = engine.setPolicy(nextPolicy, nextChecks, appliesTo);
     if (reevaluate && swap.reevaluate.length) {
       await deps.evaluation.refeed(await deps.results.latestForQueries(swap.reevaluate.map((r) => r.queryKey)));
     }

@@ -119,4 +119,6 @@ export interface VerdictBundleSnapshot {
 export interface VerdictSource {
   verdict(serial: string, resource: string, user: string | null, now: number): VerdictLookup;
   bundle(): VerdictBundleSnapshot;
+  /** The same bundle, rebuilt (when stale) in chunks that yield to the event loop (what the gateway serves). */
+  bundleInChunks(): Promise<VerdictBundleSnapshot>;
 }

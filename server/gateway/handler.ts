@@ -74,7 +74,7 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
   const fail = (res: ServerResponse, path: string, err: unknown): void =>
     sendFailure(res, deps.renderError(err, { path }));
 
-  /** Answers an authorized request (synchronously: a lookup and a write). */
+  /** Answers an authorized request (synchronously: a lookup and a write; the bundle may wait for a rebuild). */
   function respond(req: IncomingMessage, res: ServerResponse, path: string, query: string): void {
     try {
       if (path === '/api/v1/verdict') {
@@ -83,14 +83,21 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
         const d = authz(req);
         // the forward-auth answer: 200 allow / 403 deny is the decision itself, not a failure
         sendJson(res, d.status, `{"decision":"${d.headers['X-Trustgate-Decision']}"}`, d.headers);
-      } else {
-        const snap = deps.verdicts.bundle();
-        if (req.headers['if-none-match'] === snap.etag) {
-          res.statusCode = 304;
-          res.setHeader('ETag', snap.etag);
-          res.end();
-        } else sendOk(res, snap.json, { ETag: snap.etag });
-      }
+      } else void sendBundle(req, res, path);
+    } catch (err) {
+      fail(res, path, err);
+    }
+  }
+
+  /** The bundle: rebuilt, when stale, in chunks that yield, so decisions are not held up meanwhile. */
+  async function sendBundle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    try {
+      const snap = await deps.verdicts.bundleInChunks();
+      if (req.headers['if-none-match'] === snap.etag) {
+        res.statusCode = 304;
+        res.setHeader('ETag', snap.etag);
+        res.end();
+      } else sendOk(res, snap.json, { ETag: snap.etag });
     } catch (err) {
       fail(res, path, err);
     }

@@ -3,21 +3,24 @@
  * `status` event whenever something shown changes, and at least every 20 s; `expired` when the link runs
  * out). Channels are capped per link and in total, so a leaked link cannot pin the server's resources:
  * beyond a cap the request is refused (unavailable, Retry-After) and the page polls /device/status.
+ * The status itself comes from one shared producer per device (live-feed.ts): no timer per channel.
  */
 import type { Context } from 'koa';
 import type { Clock } from '../shared/clock.js';
-import { errorMessage, unavailable } from '../shared/errors.js';
+import { unavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { DeviceLink } from './link.js';
-import { statusPayload } from './render.js';
+import { createLiveFeeds, type Ticker } from './live-feed.js';
 import type { DeviceView } from './view.js';
 
 export interface LiveDeps {
   clock: Clock;
   log: Logger;
   view(link: DeviceLink): Promise<DeviceView>;
-  /** How often an open channel re-reads the status. */
+  /** How often the shared producer re-reads the status of the open pages (live-feed.ts). */
   pollMs: number;
+  /** The producer's timer (default setInterval). */
+  ticker?: Ticker;
   /** Most channels open at once (all links). */
   maxTotal: number;
 }
@@ -28,9 +31,9 @@ export interface LiveChannels {
 }
 
 const PER_LINK = 4;
-const RESEND_MS = 20_000;
 
 export function createLiveChannels(deps: LiveDeps): LiveChannels {
+  const feeds = createLiveFeeds(deps);
   const byLink = new Map<string, number>();
   let total = 0;
 
@@ -60,48 +63,25 @@ export function createLiveChannels(deps: LiveDeps): LiveChannels {
     ctx.respond = false;
     const res = ctx.res;
     res.writeHead(200);
-    let lastVersion = '';
-    let lastSent = 0;
-    let busy = false;
+    res.write('retry: 3000\n\n');
     let closed = false;
-    const send = (event: string, data: unknown) => {
-      if (!closed && !res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const sub = {
+      expiresAt: link.expiresAt,
+      write: (frame: string) => {
+        if (!closed && !res.writableEnded) res.write(frame);
+      },
+      end: () => close(),
     };
-    const tick = async () => {
-      if (busy || closed) return;
-      busy = true;
-      try {
-        const now = deps.clock.now();
-        if (now >= link.expiresAt) {
-          send('expired', { link_expires_at: link.expiresAt });
-          close();
-          return;
-        }
-        const view = await deps.view(link);
-        if (view.version !== lastVersion || now - lastSent > RESEND_MS) {
-          lastVersion = view.version;
-          lastSent = now;
-          send('status', statusPayload(view, now));
-        }
-      } catch (e) {
-        deps.log.warn({ event: 'people.sse_failed', err: errorMessage(e) }, 'live status update failed');
-      } finally {
-        busy = false;
-      }
-    };
-    const timer = setInterval(() => {
-      void tick();
-    }, deps.pollMs);
+    const { ready, unsubscribe } = feeds.subscribe(link, sub);
     const close = () => {
       if (closed) return;
       closed = true;
       release();
-      clearInterval(timer);
+      unsubscribe();
       if (!res.writableEnded) res.end();
     };
     res.on('close', close);
-    res.write('retry: 3000\n\n');
-    await tick();
+    await ready;
   }
 
   return { open };

@@ -86,6 +86,7 @@ export function createPeoplePages(deps: PeopleDeps, svc: PeopleService = createP
     view: (link) => svc.view(link),
     pollMs: deps.livePollMs ?? 1000,
     maxTotal: deps.maxLiveChannels ?? 2000,
+    ...(deps.onLiveRender ? { onRender: deps.onLiveRender } : {}),
   });
 
   async function renderFailure(failure: { err: unknown }, ctx: Context): Promise<string> {

@@ -62,6 +62,8 @@ export interface PeopleDeps {
   recheckTimeoutMs?: number;
   /** How often the live channel re-reads the status (default 1 s). */
   livePollMs?: number;
+  /** Called once per status frame the live producers render (for metrics: renders per change, not per page). */
+  onLiveRender?(): void;
   /** Most live (SSE) channels open at once (default 2000; 4 per link); beyond that pages poll. */
   maxLiveChannels?: number;
   /** Called once per recheck when its outcome is known (for metrics: fix → access time). */

@@ -5,6 +5,7 @@
  * serializes only the devices that changed.
  */
 import type { BundleDevice, BundleGrant, VerdictBundle, VerdictBundleSnapshot } from '../domain/verdict.js';
+import { createHash } from 'node:crypto';
 import { sha256Hex } from '../shared/crypto.js';
 import type { State } from './fleet.js';
 import type { GrantIndex } from './grants.js';
@@ -15,7 +16,16 @@ import type { Model } from './model.js';
 export interface BundleCache {
   /** The bundle of `s` and `grants` at `now` (the cached one while neither changed nor a grant expired). */
   get(s: State, grants: GrantIndex, now: number): VerdictBundleSnapshot;
+  /**
+   * The same, rebuilt (when stale) in chunks of devices that yield to the event loop, so a rebuild at
+   * 100k devices does not stall decisions; concurrent callers share one rebuild. Each device's entry is
+   * as of the moment its chunk ran (a change during the rebuild makes the next call rebuild again).
+   */
+  getInChunks(state: () => State, grants: GrantIndex, now: () => number): Promise<VerdictBundleSnapshot>;
 }
+
+/** Devices serialized between two yields of a chunked rebuild. */
+export const BUNDLE_CHUNK = 2000;
 
 const byKey = ([a]: [string, unknown], [b]: [string, unknown]): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -68,8 +78,8 @@ interface Built {
   validUntil: number;
 }
 
-function buildBundle(s: State, grants: GrantIndex, now: number): Built {
-  const m = s.model;
+/** The parts of the bundle before its devices (tiers, resources, checks). */
+function bundleHead(m: Model): string {
   const tiers: VerdictBundle['tiers'] = {};
   for (const t of m.tiers) {
     tiers[t.name] = {
@@ -83,35 +93,94 @@ function buildBundle(s: State, grants: GrantIndex, now: number): Built {
   for (const [name, r] of [...m.resources].sort(byKey)) resources[name] = { tier: r.tier, mode: r.mode };
   const checks: VerdictBundle['checks'] = {};
   for (const c of m.checks) checks[c.def.id] = { title: c.def.title, remediation_url: c.def.remediationUrl ?? null };
-  s.sortedSerials ??= [...s.bySerial.keys()].sort();
-  const devices: string[] = [];
-  for (const serial of s.sortedSerials) {
-    const json = deviceJson(m, serial, s.bySerial.get(serial) ?? []);
-    if (json) devices.push(json);
-  }
-  const bg = activeGrants(grants, now);
   // Assembled by hand so unchanged devices reuse their cached JSON; same key order as VerdictBundle.
-  const json =
-    `{"tiers":${JSON.stringify(tiers)},"resources":${JSON.stringify(resources)},` +
-    `"checks":${JSON.stringify(checks)},"devices":[${devices.join(',')}],"break_glass":${JSON.stringify(bg.list)}}`;
-  return { snapshot: { etag: `"${sha256Hex(json).slice(0, 32)}"`, json }, validUntil: bg.validUntil };
+  const [t, r, c] = [tiers, resources, checks].map((x) => JSON.stringify(x));
+  return `{"tiers":${t},"resources":${r},"checks":${c},"devices":[`;
+}
+
+/** The device entries of `serials` [from, to) in bundle order, comma-separated ('' when none). */
+function deviceSlice(s: State, serials: readonly string[], from: number, to: number): string {
+  const out: string[] = [];
+  for (let i = from; i < to; i++) {
+    const serial = serials[i] ?? '';
+    const json = deviceJson(s.model, serial, s.bySerial.get(serial) ?? []);
+    if (json) out.push(json);
+  }
+  return out.join(',');
+}
+
+const tailOf = (list: BundleGrant[]): string => `],"break_glass":${JSON.stringify(list)}}`;
+const etagOf = (hex: string): string => `"${hex.slice(0, 32)}"`;
+
+function buildBundle(s: State, grants: GrantIndex, now: number): Built {
+  s.sortedSerials ??= [...s.bySerial.keys()].sort();
+  const bg = activeGrants(grants, now);
+  const json = bundleHead(s.model) + deviceSlice(s, s.sortedSerials, 0, s.sortedSerials.length) + tailOf(bg.list);
+  return { snapshot: { etag: etagOf(sha256Hex(json)), json }, validUntil: bg.validUntil };
+}
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** buildBundle's result, built and hashed a chunk of devices at a time, yielding in between. */
+async function buildInChunks(s: State, grants: GrantIndex, now: () => number): Promise<Built> {
+  const head = bundleHead(s.model);
+  s.sortedSerials ??= [...s.bySerial.keys()].sort();
+  const serials = s.sortedSerials; // kept: a serial appearing meanwhile drops s.sortedSerials
+  const hash = createHash('sha256').update(head);
+  const parts: string[] = [head];
+  let first = true;
+  for (let i = 0; i < serials.length; i += BUNDLE_CHUNK) {
+    const part = deviceSlice(s, serials, i, Math.min(serials.length, i + BUNDLE_CHUNK));
+    if (part !== '') {
+      const piece = first ? part : `,${part}`;
+      first = false;
+      hash.update(piece);
+      parts.push(piece);
+    }
+    await yieldToLoop();
+  }
+  const bg = activeGrants(grants, now());
+  const tail = tailOf(bg.list);
+  hash.update(tail);
+  parts.push(tail);
+  return { snapshot: { etag: etagOf(hash.digest('hex')), json: parts.join('') }, validUntil: bg.validUntil };
 }
 
 export function createBundleCache(): BundleCache {
   let cached: (Built & { state: State; changes: number; grantChanges: number }) | undefined;
+  let building: Promise<unknown> | undefined;
+  const fresh = (s: State, grants: GrantIndex, now: number): VerdictBundleSnapshot | undefined =>
+    cached &&
+    cached.state === s &&
+    cached.changes === s.changes &&
+    cached.grantChanges === grants.changes &&
+    now < cached.validUntil
+      ? cached.snapshot
+      : undefined;
   return {
     get(s, grants, now) {
-      if (
-        cached &&
-        cached.state === s &&
-        cached.changes === s.changes &&
-        cached.grantChanges === grants.changes &&
-        now < cached.validUntil
-      )
-        return cached.snapshot;
+      const hit = fresh(s, grants, now);
+      if (hit) return hit;
       const { snapshot, validUntil } = buildBundle(s, grants, now);
       cached = { snapshot, validUntil, state: s, changes: s.changes, grantChanges: grants.changes };
       return snapshot;
+    },
+    async getInChunks(state, grants, now) {
+      // one rebuild at a time: a caller arriving during one waits for it (and uses it if still fresh)
+      while (building) await building;
+      const s = state();
+      const hit = fresh(s, grants, now());
+      if (hit) return hit;
+      const key = { state: s, changes: s.changes, grantChanges: grants.changes };
+      const run = buildInChunks(s, grants, now);
+      building = run.catch(() => undefined);
+      try {
+        const built = await run;
+        cached = { ...built, ...key };
+        return built.snapshot;
+      } finally {
+        building = undefined;
+      }
     },
   };
 }

@@ -26,8 +26,9 @@ import { dryRun, type DryRunReport } from './dry-run.js';
 import { emptyState, loadHosts, pend, removeHost, unpend, upsertHost, type State } from './fleet.js';
 import { createGrantIndex } from './grants.js';
 import { lookupVerdict } from './lookup.js';
-import { emptyModel } from './model.js';
+import { buildModel, changedChecks, checkQueryKey, emptyModel } from './model.js';
 import { swapPolicy, type PolicySwapOutcome } from './remap.js';
+import { createChunkedSwaps } from './swap-chunked.js';
 import { applyResults, type ResultsOutcome } from './results.js';
 import { failingOrStaleChecks, tierReport, type TierCheckReport } from './tier-report.js';
 import type { AppliesFn } from './verdict.js';
@@ -55,6 +56,12 @@ export interface PostureEngineDeps {
  */
 export interface PostureEngine extends VerdictSource {
   setPolicy(policy: Policy, checks: readonly CheckDef[], applies: AppliesFn): PolicySwapOutcome;
+  /**
+   * The same swap built in chunks that yield to the event loop (swap-chunked.ts): decisions keep using
+   * the current policy until the one reference swap; changes made meanwhile are carried over. Swaps run
+   * one at a time, in call order.
+   */
+  setPolicyInChunks(policy: Policy, checks: readonly CheckDef[], applies: AppliesFn): Promise<PolicySwapOutcome>;
   /**
    * The warm start: every host, with the states of `states` (read for the check ids `checkIds`,
    * CheckStateRepo.columns) that belong to it. A host loaded again starts over from `states`.
@@ -86,38 +93,66 @@ export interface PostureEngine extends VerdictSource {
   };
 }
 
+function logApplied(log: Logger, state: State, started: number, outcome: PolicySwapOutcome, chunked: boolean): void {
+  const m = state.model;
+  log.info(
+    {
+      event: 'posture.policy_applied',
+      checks: m.checks.length,
+      tiers: m.tiers.length,
+      resources: m.resources.size,
+      hosts: state.byId.size,
+      reevaluate: outcome.reevaluate.length,
+      chunked,
+      ms: Math.round(performance.now() - started),
+    },
+    'posture policy applied',
+  );
+}
+
+function statsOf(state: State, grants: number): ReturnType<PostureEngine['stats']> {
+  const m = state.model;
+  const { byId, bySerial, pending } = state;
+  return { hosts: byId.size, serials: bySerial.size, pending: pending.size, ...counts(m), grants };
+}
+const counts = (m: State['model']) => ({ checks: m.checks.length, tiers: m.tiers.length, resources: m.resources.size });
+
 export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
   const log = deps.log.child({ component: 'posture' });
   let state: State = emptyState(emptyModel());
   let hasPolicy = false;
   const grants = createGrantIndex();
   const bundles = createBundleCache();
-
+  const now = (): number => deps.clock.now();
+  const current = (): State => state;
+  const swaps = createChunkedSwaps(current, (next) => void (state = next));
   function setPolicy(policy: Policy, checks: readonly CheckDef[], applies: AppliesFn): PolicySwapOutcome {
     const started = performance.now();
     const { next, outcome } = swapPolicy(state, policy, checks, applies);
     state = next;
     hasPolicy = true;
-    const m = next.model;
-    log.info(
-      {
-        event: 'posture.policy_applied',
-        checks: m.checks.length,
-        tiers: m.tiers.length,
-        resources: m.resources.size,
-        hosts: next.byId.size,
-        reevaluate: outcome.reevaluate.length,
-        ms: Math.round(performance.now() - started),
-      },
-      'posture policy applied',
-    );
+    logApplied(log, state, started, outcome, false);
     return outcome;
+  }
+
+  async function setPolicyInChunks(...[policy, checks, applies]: Parameters<PostureEngine['setPolicy']>) {
+    const started = performance.now();
+    const { from, model } = await swaps.run((current) => buildModel(policy, checks, applies, current));
+    hasPolicy = true;
+    const reevaluate = changedChecks(from, model).map((def) => ({ checkId: def.id, queryKey: checkQueryKey(def) }));
+    logApplied(log, state, started, { reevaluate }, true);
+    return { reevaluate };
   }
 
   return {
     setPolicy,
-    loadHosts: (hosts, states, checkIds) => loadHosts(state, hosts, states, checkIds),
+    setPolicyInChunks,
+    loadHosts: (hosts, states, checkIds) => {
+      for (const h of hosts) swaps.touch(h.id);
+      loadHosts(state, hosts, states, checkIds);
+    },
     updateHost: (host) => {
+      swaps.touch(host.id);
       if (host.enrollState === 'pending') pend(state, host);
       else {
         unpend(state, host.id);
@@ -125,16 +160,22 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
       }
     },
     // a pending host's results are never stored (osquery service); this guards the engine all the same
-    onResults: (host, latest) =>
-      host.enrollState === 'pending'
-        ? { changed: [], transitions: [] }
-        : applyResults(state, host, latest, deps.clock.now(), log),
+    onResults: (host, latest) => {
+      if (host.enrollState === 'pending') return { changed: [], transitions: [] };
+      swaps.touch(host.id);
+      return applyResults(state, host, latest, deps.clock.now(), log);
+    },
     verdict: (serial, resource, user, now) =>
       lookupVerdict(state, grants, deps.lastSeen, deps.people, serial, resource, user, now),
-    removeHost: (serial, hostId) => removeHost(state, serial, hostId),
+    removeHost: (serial, hostId) => {
+      if (hostId !== undefined) swaps.touch(hostId);
+      else swaps.touchSerial(serial);
+      removeHost(state, serial, hostId);
+    },
     failingOrStaleChecks: (serial, now, tier) => failingOrStaleChecks(state, serial, now, tier),
     tierReport: (serial, tier, now) => tierReport(state, serial, tier, now),
     bundle: () => bundles.get(state, grants, deps.clock.now()),
+    bundleInChunks: () => bundles.getInChunks(current, grants, now),
     dryRun: (policy, now, checks, applies) => dryRun(state, policy, now, checks, applies),
     setActiveGrants: (list) => grants.replaceAll(list),
     addGrant: (g) => grants.add(g),
@@ -145,14 +186,6 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
     ],
     checks: () => state.model.checks.map((c) => c.def),
     policy: () => (hasPolicy ? state.model.policy : undefined),
-    stats: () => ({
-      hosts: state.byId.size,
-      serials: state.bySerial.size,
-      pending: state.pending.size,
-      checks: state.model.checks.length,
-      tiers: state.model.tiers.length,
-      resources: state.model.resources.size,
-      grants: grants.count(),
-    }),
+    stats: () => statsOf(state, grants.count()),
   };
 }

@@ -73,7 +73,7 @@ export function indexSerial(s: State, rec: HostRec): void {
   } else if (!list.includes(rec)) list.push(rec);
 }
 
-function unindexSerial(s: State, rec: HostRec): void {
+export function unindexSerial(s: State, rec: HostRec): void {
   const list = s.bySerial.get(rec.info.serial);
   if (!list) return;
   const rest = list.filter((r) => r !== rec);

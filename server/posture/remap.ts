@@ -22,7 +22,7 @@ export interface PolicySwapOutcome {
  * A host record under `model`, carrying over what `old` knew, by check id (`layout`: each check's index
  * in the old model, -1 when new; `same`: the layouts are identical).
  */
-function remapRec(old: HostRec, model: Model, layout: Int32Array, same: boolean): HostRec {
+export function remapRec(old: HostRec, model: Model, layout: Int32Array, same: boolean): HostRec {
   const n = model.checks.length;
   const rec: HostRec = same
     ? {
@@ -55,11 +55,14 @@ function remapRec(old: HostRec, model: Model, layout: Int32Array, same: boolean)
 }
 
 /** Every record of `cur` carried over to `model` (a new state; `cur` is left as it is). */
-export function remapState(cur: State, model: Model): State {
-  const oldModel = cur.model;
-  // for each check of `model`, its index in `oldModel` (-1 when new)
+/** For each check of `model`, its index in `oldModel` (-1 when new), and whether the layouts are identical. */
+export function layoutOf(oldModel: Model, model: Model): { layout: Int32Array; same: boolean } {
   const layout = Int32Array.from(model.checks, (c) => oldModel.byId.get(c.def.id) ?? -1);
-  const same = model.checks.length === oldModel.checks.length && layout.every((i, j) => i === j);
+  return { layout, same: model.checks.length === oldModel.checks.length && layout.every((i, j) => i === j) };
+}
+
+export function remapState(cur: State, model: Model): State {
+  const { layout, same } = layoutOf(cur.model, model);
   const next = emptyState(model);
   next.pending = new Map(cur.pending);
   next.pendingSerials = new Map(cur.pendingSerials);

@@ -16,6 +16,8 @@ export interface Metrics {
   pendingDropped: Counter<'endpoint'>;
   /** Results for queries Trustgate neither scheduled nor asked for: acknowledged, not stored. */
   unscheduledDropped: Counter<'endpoint'>;
+  /** Status frames rendered by the remediation page's live producers (one per change per view, not per page). */
+  liveRenders: Counter;
 }
 
 export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
@@ -75,6 +77,11 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
       name: 'trustgate_pending_dropped_total',
       help: 'Requests of hosts waiting for approval that were acknowledged but not stored or evaluated',
       labelNames: ['endpoint'],
+      registers: [registry],
+    }),
+    liveRenders: new Counter({
+      name: 'trustgate_live_renders_total',
+      help: 'Status frames rendered for open remediation pages (once per change of a view, shared by its pages)',
       registers: [registry],
     }),
   };

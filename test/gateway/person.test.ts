@@ -21,6 +21,7 @@ describe('gateway: the person on GET /api/v1/verdict', () => {
         return { kind: 'unknown_resource', resource };
       },
       bundle: () => ({ etag: '"x"', json: '{}' }),
+      bundleInChunks: () => Promise.resolve({ etag: '"x"', json: '{}' }),
     };
     const lines: string[] = [];
     const sink = new Writable({

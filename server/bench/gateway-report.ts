@@ -1,0 +1,114 @@
+/**
+ * The rows of `npm run bench -- --gateway` (gateway-suite.ts): one table per fleet size, with the
+ * machine's load average beside the figures (the bench machine is shared), every wrk run and their
+ * median. CLI output code.
+ */
+import os from 'node:os';
+import type { GatewayFigures, WrkRun } from './gateway-suite.js';
+
+export const loadAverage = (): number => os.loadavg()[0] ?? Number.NaN;
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+};
+
+const f = (x: number, digits = 1): string => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+
+export interface WrkRatios {
+  rps: number;
+  p99: number;
+  cpu: number;
+}
+
+export const ratiosOf = (r: WrkRun): WrkRatios => ({
+  rps: r.verdict.rps / r.bare.rps,
+  p99: r.verdict.p99 / r.bare.p99,
+  cpu: r.verdictCpuMs / r.bareCpuMs,
+});
+
+function wrkRows(runs: readonly WrkRun[] | null): Array<[string, string, string]> {
+  if (!runs) return [['verdict ÷ bare Node with wrk', 'skipped: /usr/bin/wrk not installed', '≥ 0.5 every run']];
+  const rows: Array<[string, string, string]> = [];
+  runs.forEach((r, i) => {
+    const q = ratiosOf(r);
+    rows.push([
+      `wrk run ${i + 1}: verdict / bare req/s; p99 ms (load ${f(r.load, 2)})`,
+      `${Math.round(r.verdict.rps)} / ${Math.round(r.bare.rps)}; ${f(r.verdict.p99, 2)} / ${f(r.bare.p99, 2)}`,
+      '',
+    ]);
+    rows.push([
+      `  run ${i + 1}: req/s ratio, p99 ratio, CPU/request ratio`,
+      `${f(q.rps, 3)}, ${f(q.p99, 2)}×, ${f(q.cpu, 2)}×`,
+      '',
+    ]);
+  });
+  const qs = runs.map(ratiosOf);
+  rows.push([
+    'verdict ÷ bare Node req/s with wrk, median (min)',
+    `${f(median(qs.map((q) => q.rps)), 3)} (${f(Math.min(...qs.map((q) => q.rps)), 3)})`,
+    '≥ 0.5 every run',
+  ]);
+  rows.push(['verdict p99 ÷ bare Node p99 with wrk, median', `${f(median(qs.map((q) => q.p99)), 2)}×`, '≤ 2×']);
+  rows.push([
+    'server CPU per verdict ÷ bare Node CPU per request, median',
+    `${f(median(qs.map((q) => q.cpu)), 2)}× (${f(median(runs.map((r) => r.verdictCpuMs * 1000)), 1)} vs ${f(
+      median(runs.map((r) => r.bareCpuMs * 1000)),
+      1,
+    )} CPU-µs)`,
+    '',
+  ]);
+  return rows;
+}
+
+export function gatewayRows(g: GatewayFigures): Array<[string, string, string]> {
+  const sv = g.steadyVerdict;
+  return [
+    [
+      `authz p99 / max loop delay, no page streams (load ${f(g.authzIdle.load, 2)})`,
+      `${f(g.authzIdle.p99, 2)} ms / ${f(g.authzIdle.maxDelayMs)} ms (${Math.round(g.authzIdle.rps)} req/s)`,
+      '',
+    ],
+    [
+      `authz p99 / max loop delay, ${g.authzStreams.streams} page streams on ${g.authzStreams.devices} devices ` +
+        `(load ${f(g.authzStreams.load, 2)})`,
+      `${f(g.authzStreams.p99, 2)} ms / ${f(g.authzStreams.maxDelayMs)} ms (${Math.round(g.authzStreams.rps)} req/s)`,
+      '',
+    ],
+    [
+      'gateway p99 / max loop delay during a policy reload (SIGHUP), 1000 verdict req/s',
+      `${f(g.policyReload.gateway.p99, 2)} ms / ${f(g.policyReload.maxDelayMs)} ms`,
+      '',
+    ],
+    [
+      'gateway p99 / max loop delay during a bundle rebuild, 1000 verdict req/s',
+      `${f(g.bundleRebuild.gateway.p99, 2)} ms / ${f(g.bundleRebuild.maxDelayMs)} ms (GET ${f(
+        g.bundleRebuild.ms,
+        0,
+      )} ms)`,
+      '',
+    ],
+    ...wrkRows(g.wrk),
+    [
+      `steady ${Math.round(sv.rps)} req/s under ingest: verdict p99 / bare p99 (load ${f(g.steadyLoad, 2)})`,
+      `${f(sv.p99, 2)} / ${f(g.steadyBare.p99, 2)} ms = ${f(sv.p99 / g.steadyBare.p99, 2)}× (max loop delay ${f(
+        sv.maxDelayMs,
+      )} ms)`,
+      '≤ 2×',
+    ],
+  ];
+}
+
+export function renderGatewayTable(g: GatewayFigures): string {
+  const rows = gatewayRows(g);
+  const w0 = Math.max(...rows.map((r) => r[0].length), 10);
+  const w1 = Math.max(...rows.map((r) => r[1].length), 10);
+  const head = `gateway under load, ${g.hosts} hosts`;
+  return [
+    `${head.padEnd(w0)}  ${'figure'.padStart(w1)}  target`,
+    `${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ------`,
+    ...rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`),
+  ].join('\n');
+}

@@ -1,0 +1,251 @@
+/**
+ * `npm run bench -- --gateway`: the gateway's latency under load (issue #16), on a real server process
+ * with an enrolled, reported fleet: authz p99 with 2,000 open remediation-page streams; gateway p99 and
+ * the server's max event-loop delay (perf_hooks monitorEventLoopDelay, as /metrics reports it) during a
+ * bundle rebuild and a policy reload; verdict ÷ bare Node with wrk in the same run (several runs), CPU
+ * per request as a ratio to the bare server's; and the steady-rate p99 of both while the fleet reports at
+ * its own pace. CLI output code.
+ */
+import https from 'node:https';
+import { createFleet } from '../sim/fleet.js';
+import { createHttpTransport } from '../sim/transport.js';
+import { request, startBareServer } from './clients.js';
+import type { Durations } from './figures.js';
+import { runLoad, type LoadResult } from './load.js';
+import { pausableClock } from './loops.js';
+import { enrollment, firstReport, waitQuiet, type Bench } from './phases.js';
+import { cpuMs } from './proc.js';
+import { startServerProcess } from './server-process.js';
+import { runWrk, wrkAvailable, type WrkResult } from './wrk.js';
+import { loadAverage } from './gateway-report.js';
+
+export const PAGE_STREAMS = 2000;
+/** Devices whose pages are open: 4 people × 4 pages each (the most per link) per device. */
+const PAGES_PER_DEVICE = 16;
+const STEADY_RATE = 2000;
+const SWAP_RATE = 1000;
+
+export interface WrkRun {
+  verdict: WrkResult;
+  bare: WrkResult;
+  /** Server CPU-ms per request, verdict and bare. */
+  verdictCpuMs: number;
+  bareCpuMs: number;
+  load: number;
+}
+
+export interface Swap {
+  gateway: LoadResult;
+  /** The server's max event-loop delay during the window, ms. */
+  maxDelayMs: number;
+  /** How long the operation took as the client saw it, ms. */
+  ms: number;
+}
+
+export interface GatewayFigures {
+  hosts: number;
+  authzIdle: LoadResult & { maxDelayMs: number; load: number };
+  authzStreams: LoadResult & { maxDelayMs: number; streams: number; devices: number; load: number };
+  bundleRebuild: Swap;
+  policyReload: Swap;
+  wrk: WrkRun[] | null;
+  steadyVerdict: LoadResult & { maxDelayMs: number };
+  steadyBare: LoadResult;
+  steadyLoad: number;
+}
+
+/** The server's max event-loop delay since the last scrape, ms (/metrics resets it on every scrape). */
+async function maxLoopDelay(b: Bench): Promise<number> {
+  const r = await request(`${b.server.url}/metrics`, b.server.caPem, 'GET', null);
+  return Number(/^trustgate_nodejs_eventloop_lag_max_seconds (\S+)/m.exec(r.text)?.[1] ?? Number.NaN) * 1000;
+}
+
+/** Opens `count` remediation-page streams on denied devices (4 people × 4 pages each); returns the closer. */
+async function openPageStreams(b: Bench, count: number): Promise<{ devices: number; close(): void }> {
+  const { server, fleet, n } = b;
+  const reqs: Array<{ destroy(): void }> = [];
+  let devices = 0;
+  for (let i = 0; i < n && reqs.length < count; i++) {
+    const serial = fleet.agent(i).serial;
+    let opened = 0;
+    for (const user of ['ann', 'ben', 'cy', 'dee']) {
+      const q = `serial=${encodeURIComponent(serial)}&resource=wiki&user=${user}`;
+      const v = (await request(`${server.url}/api/v1/verdict?${q}`, server.caPem, 'GET', server.gatewayToken)).json as {
+        remediation_page?: string | null;
+      } | null;
+      if (!v?.remediation_page) break;
+      const search = new URL(v.remediation_page).search;
+      for (let k = 0; k < PAGES_PER_DEVICE / 4 && reqs.length < count; k++) {
+        await new Promise<void>((resolve, reject) => {
+          const req = https.get(`${server.url}/device/events${search}`, { ca: server.caPem, agent: false }, (res) => {
+            if (res.statusCode !== 200) reject(new Error(`/device/events answered ${res.statusCode}`));
+            res.resume();
+            resolve();
+          });
+          req.on('error', reject);
+          reqs.push(req);
+        });
+        opened++;
+      }
+    }
+    if (opened) devices++;
+  }
+  return { devices, close: () => reqs.forEach((r) => r.destroy()) };
+}
+
+const verdictPaths = (b: Bench, count: number): string[] =>
+  Array.from(
+    { length: Math.min(b.n, count) },
+    (_, i) => `/api/v1/verdict?serial=${encodeURIComponent(b.fleet.agent(i).serial)}&resource=prod-db&user=alice`,
+  );
+
+async function authzLoad(b: Bench): Promise<LoadResult & { maxDelayMs: number; load: number }> {
+  const serials = Array.from({ length: Math.min(b.n, 1000) }, (_, i) => b.fleet.agent(i).serial);
+  await maxLoopDelay(b);
+  const r = await runLoad({
+    kind: 'cannon',
+    url: b.server.url,
+    caPem: b.server.caPem,
+    seconds: b.d.http,
+    headers: { authorization: `Bearer ${b.server.gatewayToken}` },
+    paths: ['/api/v1/authz'],
+    headerSets: serials.map((sn) => ({
+      'x-device-serial': sn,
+      'x-forwarded-user': 'alice',
+      'x-trustgate-resource': 'prod-db',
+    })),
+  });
+  return { ...r, maxDelayMs: await maxLoopDelay(b), load: loadAverage() };
+}
+
+/** Paced verdict load at SWAP_RATE while `op` runs once, 1.5 s in. */
+async function duringSwap(b: Bench, op: () => Promise<unknown>): Promise<Swap> {
+  const seconds = Math.max(4, b.d.http);
+  await maxLoopDelay(b);
+  const loading = runLoad({
+    kind: 'paced',
+    rate: SWAP_RATE,
+    url: b.server.url,
+    caPem: b.server.caPem,
+    seconds,
+    headers: { authorization: `Bearer ${b.server.gatewayToken}` },
+    paths: verdictPaths(b, 3000),
+  });
+  await new Promise((r) => setTimeout(r, 2500)); // 1 s of connection set-up (not counted), then 1.5 s
+  const t0 = performance.now();
+  await op();
+  const ms = performance.now() - t0;
+  const gateway = await loading;
+  return { gateway, maxDelayMs: await maxLoopDelay(b), ms };
+}
+
+async function swaps(b: Bench): Promise<{ bundleRebuild: Swap; policyReload: Swap }> {
+  const { server } = b;
+  const bundle = () => request(`${server.url}/api/v1/verdicts/bundle`, server.caPem, 'GET', server.gatewayToken);
+  await bundle(); // built once; the rebuild below follows a policy reload (every device's entry rebuilt)
+  b.log(`[${b.n}] policy reload (SIGHUP) under verdict load`);
+  const policyReload = await duringSwap(b, async () => {
+    process.kill(server.pid, 'SIGHUP');
+    // the reload is done when the server answers /readyz again promptly: wait for the loop to come back
+    await new Promise((r) => setTimeout(r, 1500));
+  });
+  b.log(`[${b.n}] bundle rebuild under verdict load`);
+  const bundleRebuild = await duringSwap(b, bundle);
+  return { bundleRebuild, policyReload };
+}
+
+async function wrkRuns(b: Bench, runs: number): Promise<WrkRun[] | null> {
+  if (!wrkAvailable()) {
+    b.log(`wrk not found (${process.env.TRUSTGATE_BENCH_WRK ?? '/usr/bin/wrk'}): skipping the wrk rows`);
+    return null;
+  }
+  const bare = await startBareServer(b.server.certsDir);
+  const out: WrkRun[] = [];
+  try {
+    const paths = verdictPaths(b, 3000);
+    const auth = { authorization: `Bearer ${b.server.gatewayToken}` };
+    for (let r = 0; r < runs; r++) {
+      b.log(`[${b.n}] wrk run ${r + 1} of ${runs}`);
+      const load = loadAverage();
+      const c0 = cpuMs(b.server.pid);
+      const verdict = await runWrk(b.server.url, paths, auth, b.d.http);
+      const c1 = cpuMs(b.server.pid);
+      const b0 = cpuMs(bare.pid);
+      const bareR = await runWrk(bare.url, ['/'], {}, b.d.http);
+      const b1 = cpuMs(bare.pid);
+      out.push({
+        verdict,
+        bare: bareR,
+        verdictCpuMs: (c1 - c0) / Math.max(1, verdict.requests),
+        bareCpuMs: (b1 - b0) / Math.max(1, bareR.requests),
+        load,
+      });
+    }
+  } finally {
+    bare.stop();
+  }
+  return out;
+}
+
+/** Verdict and bare Node at a steady rate while the fleet reports at its own pace (osquery defaults). */
+async function steadyUnderIngest(b: Bench) {
+  const bare = await startBareServer(b.server.certsDir);
+  b.clock.resume();
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    const spec = { kind: 'paced' as const, rate: STEADY_RATE, caPem: b.server.caPem, seconds: b.d.http };
+    await maxLoopDelay(b);
+    const v = await runLoad({
+      ...spec,
+      url: b.server.url,
+      headers: { authorization: `Bearer ${b.server.gatewayToken}` },
+      paths: verdictPaths(b, 3000),
+    });
+    const steadyVerdict = { ...v, maxDelayMs: await maxLoopDelay(b) };
+    const steadyBare = await runLoad({ ...spec, url: bare.url, headers: {}, paths: ['/'] });
+    return { steadyVerdict, steadyBare, steadyLoad: loadAverage() };
+  } finally {
+    b.clock.pause();
+    bare.stop();
+  }
+}
+
+export async function runGatewaySuite(opts: {
+  hosts: number;
+  durations: Durations;
+  runs: number;
+  seed: number;
+  log: (m: string) => void;
+}): Promise<GatewayFigures> {
+  const n = opts.hosts;
+  const server = await startServerProcess({});
+  const clock = pausableClock();
+  const transport = createHttpTransport({ url: server.url, caPem: server.caPem, maxSockets: 64 });
+  const fleet = createFleet({ hosts: n, transport, enrollSecret: server.enrollSecret, clock, seed: opts.seed });
+  const b: Bench = { n, d: opts.durations, log: opts.log, server, clock, transport, fleet, ownTransports: [] };
+  try {
+    await enrollment(b);
+    await firstReport(b);
+    await waitQuiet(b);
+    b.log(`[${n}] authz, no page streams`);
+    const authzIdle = await authzLoad(b);
+    b.log(`[${n}] opening ${PAGE_STREAMS} page streams`);
+    const streams = await openPageStreams(b, PAGE_STREAMS);
+    await new Promise((r) => setTimeout(r, 3000));
+    b.log(`[${n}] authz with ${PAGE_STREAMS} page streams on ${streams.devices} devices`);
+    const withStreams = await authzLoad(b);
+    streams.close();
+    const authzStreams = { ...withStreams, streams: PAGE_STREAMS, devices: streams.devices };
+    await new Promise((r) => setTimeout(r, 1000));
+    const { bundleRebuild, policyReload } = await swaps(b);
+    const wrk = await wrkRuns(b, opts.runs);
+    b.log(`[${n}] steady rate under ingest`);
+    const steady = await steadyUnderIngest(b);
+    return { hosts: n, authzIdle, authzStreams, bundleRebuild, policyReload, wrk, ...steady };
+  } finally {
+    await fleet.stop();
+    transport.close();
+    fleet.engine.close();
+    await server.stop();
+  }
+}

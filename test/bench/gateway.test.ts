@@ -1,0 +1,71 @@
+/** The gateway-under-load suite's pure parts: arguments, wrk's script and output, the rows (no wrk needed). */
+import { expect } from 'chai';
+import { parseBenchArgs } from '../../server/bench/main.js';
+import { gatewayRows, ratiosOf } from '../../server/bench/gateway-report.js';
+import type { GatewayFigures, WrkRun } from '../../server/bench/gateway-suite.js';
+import { parseWrk, wrkMs, wrkScript } from '../../server/bench/wrk.js';
+
+const WRK_OUT = `Running 10s test @ https://127.0.0.1:4000/api/v1/verdict
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.52ms    0.80ms  21.33ms   90.00%
+    Req/Sec    10.50k     1.20k   12.80k    70.00%
+  Latency Distribution
+     50%    1.40ms
+     75%    1.70ms
+     90%    2.10ms
+     99%    4.25ms
+  209812 requests in 10.00s, 80.10MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:  20979.12
+Transfer/sec:      8.01MB
+`;
+
+const load = { rps: 1000, p50: 1, p99: 2, non2xx: 0 };
+const run = (vRps: number, bRps: number): WrkRun => ({
+  verdict: { rps: vRps, requests: vRps * 10, p50: 1, p99: 3, non2xx: 0 },
+  bare: { rps: bRps, requests: bRps * 10, p50: 1, p99: 2, non2xx: 0 },
+  verdictCpuMs: 0.06,
+  bareCpuMs: 0.04,
+  load: 1.5,
+});
+const figures = (wrk: WrkRun[] | null): GatewayFigures => ({
+  hosts: 10_000,
+  authzIdle: { ...load, maxDelayMs: 5, load: 1 },
+  authzStreams: { ...load, maxDelayMs: 6, streams: 2000, devices: 125, load: 1 },
+  bundleRebuild: { gateway: load, maxDelayMs: 20, ms: 300 },
+  policyReload: { gateway: load, maxDelayMs: 30, ms: 1500 },
+  wrk,
+  steadyVerdict: { ...load, maxDelayMs: 8 },
+  steadyBare: load,
+  steadyLoad: 1,
+});
+
+describe('bench --gateway', () => {
+  it('parses --gateway and --runs', () => {
+    expect(parseBenchArgs(['--gateway', '--runs', '3', '--hosts', '10k'])).to.include({ gateway: true, runs: 3 });
+    expect(parseBenchArgs([])).to.include({ gateway: false, runs: 5 });
+  });
+
+  it("reads wrk's --latency output", () => {
+    expect(parseWrk(WRK_OUT)).to.deep.equal({ rps: 20979.12, requests: 209812, p50: 1.4, p99: 4.25, non2xx: 3 });
+    expect([wrkMs('812.00us'), wrkMs('2.5s'), wrkMs('x')]).to.deep.equal([0.812, 2500, Number.NaN]);
+  });
+
+  it('writes a Lua script that varies the path over the given list, with the headers', () => {
+    const lua = wrkScript(['/a?s=1', '/a?s=2'], { authorization: 'Bearer x' });
+    expect(lua).to.contain('wrk.headers["authorization"] = "Bearer x"');
+    expect(lua).to.contain('local paths = { "/a?s=1", "/a?s=2" }');
+    expect(lua).to.contain('return wrk.format("GET", paths[i])');
+  });
+
+  it('reports every wrk run and the medians as ratios to bare Node, or says wrk was skipped', () => {
+    expect(ratiosOf(run(600, 1000))).to.deep.include({ rps: 0.6, p99: 1.5 });
+    const rows = gatewayRows(figures([run(600, 1000), run(500, 1000), run(700, 1000)]));
+    const median = rows.find((r) => r[0].startsWith('verdict ÷ bare Node req/s with wrk, median'));
+    expect(median?.[1]).to.equal('0.600 (0.500)');
+    expect(rows.filter((r) => r[0].startsWith('wrk run '))).to.have.length(3);
+    const skipped = gatewayRows(figures(null)).find((r) => r[0].startsWith('verdict ÷ bare Node with wrk'));
+    expect(skipped?.[1]).to.match(/skipped/);
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * The policy swap and the bundle rebuild in chunks that yield to the event loop (issue #16): the same
+ * result as the one-go versions, decisions answered meanwhile, and nothing the ingest changed during a
+ * swap lost. "Yields" is shown by a setImmediate callback queued before the call running before the call
+ * completes (no timing).
+ */
+import { expect } from 'chai';
+import { BUNDLE_CHUNK } from '../../server/posture/bundle.js';
+import { SWAP_CHUNK } from '../../server/posture/swap-chunked.js';
+import { CHECKS, fixture, POLICY } from './engine-fixture.js';
+import { applies, HOUR, host, policy, resource, tier } from './support.js';
+
+const N = Math.max(BUNDLE_CHUNK, SWAP_CHUNK) * 2 + 17;
+const serialOf = (i: number): string => `SN${String(i).padStart(6, '0')}`;
+
+function bigFleet() {
+  const f = fixture();
+  for (let i = 1; i <= N; i++) f.report(host(i, serialOf(i)), i % 3 === 0 ? { firewall: [] } : {});
+  return f;
+}
+
+/** Runs `op`, noting whether a setImmediate queued before it ran before `op` settled. */
+async function yieldsDuring<T>(op: () => Promise<T>): Promise<{ value: T; yielded: boolean }> {
+  let ran = false;
+  setImmediate(() => (ran = true));
+  const p = op();
+  let yielded = false;
+  void p.then(() => (yielded = ran));
+  const value = await p;
+  await Promise.resolve();
+  return { value, yielded };
+}
+
+const NEXT = policy(
+  [tier('medium', HOUR, ['disk_encryption', 'firewall']), tier('low', 24 * HOUR, ['osquery_healthy'])],
+  [resource('staging', 'medium'), resource('wiki', 'low', 'monitor')],
+);
+
+describe('createPostureEngine: chunked swaps and rebuilds', function () {
+  this.timeout(60_000);
+
+  it('rebuilds the bundle in chunks that yield: the same JSON and ETag as the one-go build', async () => {
+    const f = bigFleet();
+    const { value, yielded } = await yieldsDuring(() => f.engine.bundleInChunks());
+    expect(yielded).to.equal(true);
+    const sync = f.engine.bundle();
+    expect(value.etag).to.equal(sync.etag);
+    expect(value.json).to.equal(sync.json);
+    expect(JSON.parse(value.json).devices).to.have.length(N);
+    // cached while nothing changes; rebuilt after a change
+    expect(await f.engine.bundleInChunks()).to.equal(value);
+    f.report(host(1, serialOf(1)), { firewall: [] });
+    expect((await f.engine.bundleInChunks()).etag).to.not.equal(value.etag);
+  });
+
+  it('shares one rebuild between concurrent callers', async () => {
+    const f = bigFleet();
+    const [a, b] = await Promise.all([f.engine.bundleInChunks(), f.engine.bundleInChunks()]);
+    expect(a).to.equal(b);
+  });
+
+  it('swaps the policy in chunks that yield, answering decisions on the old policy until the swap', async () => {
+    const f = bigFleet();
+    const swapping = f.engine.setPolicyInChunks(NEXT, CHECKS, applies);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // mid-swap: the old policy still decides
+    expect(f.v(serialOf(3), 'prod-db').decision).to.equal('deny');
+    const out = await swapping;
+    expect(out.reevaluate).to.deep.equal([]);
+    expect(f.engine.verdict(serialOf(3), 'prod-db', 'alice', f.clock.now()).kind).to.equal('unknown_resource');
+    expect(f.v(serialOf(3), 'staging').decision).to.equal('deny');
+    expect(f.v(serialOf(4), 'staging').decision).to.equal('allow');
+    const { yielded } = await yieldsDuring(() => f.engine.setPolicyInChunks(POLICY, CHECKS, applies));
+    expect(yielded).to.equal(true);
+  });
+
+  it('keeps what the ingest changed during a swap (results, new hosts, removed hosts)', async () => {
+    const f = bigFleet();
+    const reference = bigFleet();
+    const swapping = f.engine.setPolicyInChunks(NEXT, CHECKS, applies);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const changes = (g: typeof f) => {
+      g.report(host(1, serialOf(1)), { firewall: [] }); // early record, carried over before: again at the end
+      g.report(host(N, serialOf(N)), { firewall: [] }); // late record
+      g.report(host(N + 1, 'NEW-HOST'), { firewall: [] });
+      g.engine.removeHost(serialOf(2));
+    };
+    changes(f);
+    await swapping;
+    reference.engine.setPolicy(NEXT, CHECKS, applies);
+    changes(reference);
+    for (const sn of [serialOf(1), serialOf(2), serialOf(N), 'NEW-HOST', serialOf(4)]) {
+      expect(f.engine.verdict(sn, 'staging', 'alice', f.clock.now()), sn).to.deep.equal(
+        reference.engine.verdict(sn, 'staging', 'alice', f.clock.now()),
+      );
+    }
+    expect(f.engine.bundle().json).to.equal(reference.engine.bundle().json);
+    expect(f.engine.stats()).to.deep.equal(reference.engine.stats());
+  });
+
+  it('runs swaps one at a time, in call order', async () => {
+    const f = bigFleet();
+    const a = f.engine.setPolicyInChunks(NEXT, CHECKS, applies);
+    const b = f.engine.setPolicyInChunks(POLICY, CHECKS, applies);
+    await Promise.all([a, b]);
+    expect(f.v(serialOf(3), 'prod-db').decision).to.equal('deny');
+    expect(f.engine.verdict(serialOf(3), 'staging', 'alice', f.clock.now()).kind).to.equal('verdict');
+  });
+});
