@@ -12,7 +12,7 @@
  *   gateway (nginx/Caddy) ──HTTPS──▶ gateway/handler ─────────────────────────────────────┘
  *
  * Everything is built once, in dependency order, from what was built before it (nothing is bound late).
- * startServer runs the phases in that order, each a function below:
+ * startServer runs the phases in that order (the first three in phases.ts, the rest below):
  *   openFoundation  logger, metrics, TLS files, store → audit → bootstrap (secrets, link key, admin token)
  *   startControl    work + node-key cache → control plane (control/plane.ts: engine → evaluation → runtime
  *                   model, startup reload → warm start → operations) → packs API
@@ -27,43 +27,39 @@ import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from './config/load.js';
 import type { Store } from './domain/ports.js';
-import { createServerLogger, type Logger } from './shared/log.js';
-import { systemClock, type Clock } from './shared/clock.js';
-import { createMetrics } from './shared/metrics.js';
-import { createSqliteStore } from './store/index.js';
-import { ensureTls, type TlsFiles } from './http/tls.js';
+import { type Logger } from './shared/log.js';
+import { type Clock } from './shared/clock.js';
+import { type TlsFiles } from './http/tls.js';
 import { createApp } from './http/app.js';
 import { listenHttps, listenMetrics } from './http/listener.js';
 import { createTokenAuth } from './http/auth.js';
 import { authFailuresFromSettings } from './shared/auth-failures.js';
-import { createNodeKeyCache, createOsqueryService } from './osquery/service.js';
+import { createOsqueryService } from './osquery/service.js';
 import { createOsqueryHandler } from './osquery/handler.js';
 import { createGatewayHandler } from './gateway/handler.js';
 import { failureRenderer } from './http/errors.js';
 import { adminRouter } from './admin/routes.js';
 import { watchPacksDir } from './control/model.js';
-import { openControlPlane } from './control/plane.js';
-import { createInProcessWork } from './control/work.js';
-import { createPacksApi } from './control/packs-api.js';
 import { createCredentials } from './control/credentials.js';
 import { createHostSummary } from './control/summary.js';
-import { bootstrap } from './control/bootstrap.js';
 import { firstStartBanner, sharedSettings } from './cli/banner.js';
-import { createAuditService } from './audit/service.js';
 import { auditRouter } from './audit/routes.js';
-import { loadAuditKey } from './audit/key.js';
 import { startHeadPublisher } from './audit/publish.js';
 import { createBreakGlassService } from './breakglass/service.js';
-import { createWebhookNotifier, type SlackMessage } from './breakglass/webhook.js';
-import { openCertIndex, openDevices } from './devices/open.js';
 import { deviceRouter, deviceCaRouter } from './admin/devices.js';
 import { devicePeopleRouter } from './admin/people.js';
-import { createDevicePeopleService } from './devices/people-service.js';
-import { deviceUsersPack } from './devices/logged-in.js';
 import { breakGlassRouter } from './breakglass/routes.js';
 import { verifyDeviceLink } from './people/link.js';
 import { createPeoplePages } from './people/routes.js';
 import { withRemediationLinks } from './people/verdict-links.js';
+import {
+  openFoundation,
+  startControl,
+  startDevices,
+  type Control,
+  type DevicesPhase,
+  type Foundation,
+} from './phases.js';
 
 export interface StartOptions {
   clock?: Clock;
@@ -91,94 +87,7 @@ export interface RunningServer {
   stop(reason?: string): Promise<void>;
 }
 
-type Foundation = Awaited<ReturnType<typeof openFoundation>>;
-type Control = Awaited<ReturnType<typeof startControl>>;
 type Access = Awaited<ReturnType<typeof startAccess>>;
-type DevicesPhase = Awaited<ReturnType<typeof startDevices>>;
-
-/** Logger, metrics, TLS files, the store and its audit trail, and the first-start bootstrap. */
-async function openFoundation(config: Readonly<Config>, opts: StartOptions) {
-  const clock = opts.clock ?? systemClock;
-  // a given logger is the caller's to flush
-  const logger = opts.log ? { log: opts.log, flush: () => undefined } : createServerLogger(config.logLevel);
-  const { log } = logger;
-  const metrics = createMetrics();
-  const tls = ensureTls(config.certsDir);
-  if (tls.generated) {
-    log.info({ event: 'tls.generated', dir: config.certsDir }, 'generated a dev CA and server certificate');
-  }
-  const { statusLogsPerHost, ingestQueueMax, durableFsync } = config;
-  const auditKey = loadAuditKey(config, { create: true }); // outside the database (README "Security notes")
-  const store = createSqliteStore(config.dbPath, { statusLogsPerHost, ingestQueueMax, durableFsync, auditKey });
-  const audit = createAuditService({ repo: store.audit, clock, log, key: auditKey });
-  await audit.keyTail();
-  const boot = await bootstrap(
-    { settings: store.settings, secrets: store.secrets, tokens: store.tokens, audit },
-    config.dataDir,
-    clock.now(),
-  );
-  return { clock, logger, log, metrics, tls, store, audit, boot };
-}
-
-/** The control plane (control/plane.ts), warmed, with the pieces the osquery surface shares with it. */
-async function startControl(config: Readonly<Config>, { clock, log, metrics, store, audit }: Foundation) {
-  // shared by the osquery surface and the operations: pending work + attention, cached node keys
-  const work = createInProcessWork({ distributed: store.distributed, log });
-  const nodeKeys = createNodeKeyCache(clock);
-  // the device's people (tiers with require_device_user): owners, account mappings, logged-in accounts
-  const people = createDevicePeopleService({ store, audit, rule: config.accountPersonRule, clock, log });
-  const plane = await openControlPlane({
-    store,
-    audit,
-    work,
-    nodeKeys,
-    packsDir: config.packsDir,
-    compile: { distributedInterval: config.distributedInterval, loggerTlsPeriod: config.loggerTlsPeriod },
-    builtinPacks: [deviceUsersPack()],
-    people,
-    catchUp: true,
-    clock,
-    log,
-    metrics,
-  });
-  metrics.hostsEnrolled.set(plane.hosts.length);
-  await people.load(plane.hosts);
-  await work.sync();
-  const packsApi = createPacksApi({
-    model: plane.model,
-    engine: plane.engine,
-    audit,
-    clock,
-    webhookAllowPrivate: config.webhookAllowPrivate,
-  });
-  return { ...plane, work, nodeKeys, packsApi, people };
-}
-
-/** Device identity: the device CA, certificates and their revocation set, the device service. */
-async function startDevices(config: Readonly<Config>, { clock, log, store, audit }: Foundation, control: Control) {
-  const webhook = createWebhookNotifier({
-    log,
-    fetch: (url, init) => fetch(url, init),
-    allowPrivate: config.webhookAllowPrivate,
-  });
-  const notify = (message: SlackMessage): void => {
-    const policy = control.engine.policy() ?? control.model.policy();
-    const url = policy.webhook ?? policy.breakGlass.webhook;
-    if (url) void webhook.send(url, message);
-  };
-  const devices = await openDevices({
-    settings: config,
-    store,
-    audit,
-    live: { nodeKeys: control.nodeKeys, engine: control.engine, recheck: control.ops.recheck },
-    notify,
-    onInventoryChange: () => control.people.sync(),
-    clock,
-    log,
-  });
-  const certIndex = await openCertIndex(devices, config, store, log);
-  return { ...devices, webhook, notify, certIndex };
-}
 
 /** Who gets in: the osquery service (node keys), API tokens and credentials, break glass, gateway verdicts. */
 async function startAccess(config: Readonly<Config>, foundation: Foundation, control: Control, dev: DevicesPhase) {

@@ -106,13 +106,21 @@ function hostRulesOf(policy: Policy): Map<string, string> {
   return rules;
 }
 
+/** The packs agents get: the loaded ones, then the built-in ones (a loaded pack named like a built-in is not served). */
+function servedPacks(loaded: readonly Pack[], builtin: readonly Pack[], log: Logger): readonly Pack[] {
+  const builtinNames = new Set(builtin.map((p) => p.name));
+  for (const p of loaded.filter((x) => builtinNames.has(x.name))) {
+    log.warn({ event: 'packs.reserved_name', pack: p.name, file: p.source }, 'pack name is reserved: not served');
+  }
+  return [...loaded.filter((x) => !builtinNames.has(x.name)), ...builtin];
+}
+
 export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
   const { engine, log, packsDir } = deps;
   let packs: readonly Pack[] = [];
   let served: readonly Pack[] = [];
   // the device-certificates query (the gateway's cert index) always, beside the packs the wiring adds
   const builtin = [deviceCertsPack, ...(deps.builtinPacks ?? [])];
-  const builtinNames = new Set(builtin.map((p) => p.name));
   let checks: readonly CheckDef[] = [];
   let resolver: QueryResolver = createQueryResolver([]);
   let policy: Policy | undefined;
@@ -128,10 +136,7 @@ export function createRuntimeModel(deps: RuntimeModelDeps): RuntimeModel {
     // built in chunks that yield (decisions meanwhile use the current policy); the rest follows the swap
     const swap = await engine.setPolicyInChunks(nextPolicy, nextChecks, appliesTo);
     packs = nextPacks;
-    for (const p of nextPacks.filter((x) => builtinNames.has(x.name))) {
-      log.warn({ event: 'packs.reserved_name', pack: p.name, file: p.source }, 'pack name is reserved: not served');
-    }
-    served = [...nextPacks.filter((x) => !builtinNames.has(x.name)), ...builtin];
+    served = servedPacks(nextPacks, builtin, log);
     checks = nextChecks;
     resolver = createQueryResolver(served);
     policy = nextPolicy;
