@@ -106,7 +106,7 @@ function hostRulesOf(policy: Policy): Map<string, string> {
   return rules;
 }
 
-/** The packs agents get: the loaded ones, then the built-in ones (a loaded pack named like a built-in is not served). */
+/** The packs agents get: the loaded ones, then the built-ins (a loaded pack named like a built-in is not served). */
 function servedPacks(loaded: readonly Pack[], builtin: readonly Pack[], log: Logger): readonly Pack[] {
   const builtinNames = new Set(builtin.map((p) => p.name));
   for (const p of loaded.filter((x) => builtinNames.has(x.name))) {
