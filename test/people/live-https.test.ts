@@ -67,10 +67,13 @@ describe('live page channels through the real server (HTTPS)', function () {
     const d = await enrollDevice(ts.client, ts.enrollSecret, 'darwin', 'LIVE-1');
     await d.report({ failing: ['macos_filevault'], unixTime: clock.now() / 1000 });
     const links: string[] = [];
-    for (const user of ['alice', 'bob']) {
-      const r = await ts.client.request(`/api/v1/verdict?serial=LIVE-1&resource=wiki&user=${user}`, {
-        token: ts.gatewayToken,
-      });
+    for (const user of ['alice@example.com', 'bob@example.com']) {
+      const r = await ts.client.request(
+        `/api/v1/verdict?serial=LIVE-1&resource=wiki&user=${encodeURIComponent(user)}`,
+        {
+          token: ts.gatewayToken,
+        },
+      );
       const page = (r.json as { remediation_page: string | null }).remediation_page;
       if (!page) throw new Error(`no remediation page: ${r.text}`);
       links.push(page);
