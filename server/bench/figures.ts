@@ -1,3 +1,4 @@
+import type { DeviceIdentityFigures } from './device-identity.js';
 import type { FirstVerdictFigures } from './first-verdict.js';
 
 /**
@@ -60,7 +61,8 @@ export const QUICK: Durations = {
 /** Request rate of the fixed-rate verdict run (latency at a steady load, not at saturation). */
 export const VERDICT_FIXED_RATE = 2000;
 
-export interface BenchFigures extends FirstVerdictFigures {
+/** The figures of one fleet size; client certificates and the inventory import: DeviceIdentityFigures. */
+export interface BenchFigures extends FirstVerdictFigures, DeviceIdentityFigures {
   hosts: number;
   enrollPerSec: number;
   enrollSeconds: number;
@@ -131,19 +133,4 @@ export interface BenchFigures extends FirstVerdictFigures {
   outageErrors: number;
   outageLost: number;
   outageDrainSeconds: number;
-  /** Client certificates (device-identity.ts): a certificate-mode server, each host its own identity. */
-  certHosts: number;
-  certEnrollPerSec: number;
-  certCpuMsPerStart: number;
-  certReadP50: number;
-  certReadP99: number;
-  certCpuMsPer1kReads: number;
-  certTlsFullPerSec: number;
-  certTlsResumedPerSec: number;
-  /** Forward auth with the certificate mapped by Trustgate (steady rate), and unmapped samples (must be 0). */
-  certAuthzP50: number;
-  certAuthzP99: number;
-  certAuthzUnmapped: number;
-  /** 100,000 inventory rows: CSV parse, validation, one transaction. */
-  inventoryImportSeconds: number;
 }
