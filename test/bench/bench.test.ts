@@ -161,7 +161,7 @@ describe('runAtSize (small fleet, real server process)', function () {
     expect(f.peakRssMiB).to.be.at.least(f.rssMiB);
     expect(f.cpuMsPer1kReads).to.be.greaterThan(0);
     expect(f.batchesPerSec).to.be.greaterThan(0);
-    expect(f.rowsPerSec).to.be.greaterThan(f.batchesPerSec);
+    expect(f.rowsPerSec, 'result rows arrived (a batch of a differential query may carry none)').to.be.greaterThan(0);
     expect(f.resultSetsChecked).to.be.greaterThan(12);
     expect(f.resultsLost).to.equal(0);
     expect(f.outageLost).to.equal(0);
