@@ -106,6 +106,7 @@ async function startAccess(config: Readonly<Config>, foundation: Foundation, con
     nodeKeys,
     lastSeen: control.lastSeen,
     carves: store.carves,
+    sentQueries: store.distributed,
     // a block's base64 must fit one request body
     carveLimits: { maxCarveBytes: config.carveMaxBytes, maxBlockBytes: Math.floor((config.maxBodyBytes * 3) / 4) },
     configFor: model.configFor,

@@ -226,6 +226,11 @@ export interface DistributedRepo {
   pendingHostIds(): Promise<number[]>;
   /** Records the answer of one query (rows or error) and completes it. Unknown ids return undefined. */
   complete(hostId: number, id: string, answer: DistributedAnswer, at: number): Promise<DistributedQuery | undefined>;
+  /**
+   * The host's queries of one kind handed out at or after `since` (answered or not), with their answer
+   * rows when answered: what carve/begin checks a carve against.
+   */
+  sentSince(hostId: number, kind: DistributedQuery['kind'], since: number): Promise<SentQuery[]>;
   /** Live-query campaign results. */
   campaignResults(ref: string): Promise<
     Array<{
@@ -237,6 +242,11 @@ export interface DistributedRepo {
       completedAt: number | null;
     }>
   >;
+}
+
+/** A query handed out to a host, with its answer's rows (null until answered, or answered with an error). */
+export interface SentQuery extends DistributedQuery {
+  rows: unknown[] | null;
 }
 
 export interface Carve {
@@ -262,6 +272,8 @@ export interface CarveRepo {
   /** A complete carve's blocks in order, read one at a time (downloads stream it); undefined if incomplete. */
   blocks(sessionId: string): Promise<Iterable<Buffer> | undefined>;
   list(): Promise<Carve[]>;
+  /** The host's carves begun at or after `since`. */
+  ofHost(hostId: number, since: number): Promise<Carve[]>;
 }
 
 export interface BreakGlassRepo {

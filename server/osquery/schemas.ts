@@ -144,8 +144,8 @@ export const carveBeginBody = ajv.compile<CarveBeginBody>({
     block_count: numLike,
     block_size: numLike,
     carve_size: numLike,
-    carve_id: { type: 'string', minLength: 1 },
-    request_id: { type: 'string' },
+    carve_id: { type: 'string', minLength: 1, maxLength: 256 },
+    request_id: { type: 'string', maxLength: 256 },
   },
 });
 

@@ -11,6 +11,7 @@
  */
 import type {
   CarveRepo,
+  DistributedRepo,
   DistributedPoll,
   DistributedWork,
   HostRepo,
@@ -33,7 +34,7 @@ import { normalizeResults, normalizeStatuses, toInt, toRow } from './normalize.j
 import type { CarveBeginBody, CarveBlockBody, DistributedWriteBody, EnrollBody, LogBody } from './schemas.js';
 
 export interface OsqueryDeps extends Omit<EnrollDeps, 'hosts' | 'metrics'> {
-  hosts: Pick<HostRepo, 'enroll' | 'findBySerial' | 'countPending' | 'findByNodeKeyHash' | 'bindCert'>;
+  hosts: Pick<HostRepo, 'enroll' | 'findBySerial' | 'countPending' | 'findByNodeKeyHash' | 'bindCert' | 'get'>;
   results: Pick<ResultRepo, 'ingestBatch'>;
   /** Pending distributed queries and attention (shared with the control plane). */
   work: Pick<DistributedWork, 'poll' | 'complete'>;
@@ -42,6 +43,8 @@ export interface OsqueryDeps extends Omit<EnrollDeps, 'hosts' | 'metrics'> {
   /** When each host last spoke (the one owner of last-seen times; it writes them to the store). */
   lastSeen: Pick<LastSeen, 'mark'>;
   carves: CarveRepo;
+  /** The live queries handed out to hosts (a carve must answer one). */
+  sentQueries: Pick<DistributedRepo, 'sentSince'>;
   /** Caps on carve sizes (absent: none beyond the schema's). */
   carveLimits?: CarveLimits;
   /** Compiled config JSON text for a host (packs filtered by platform, checks stripped). */

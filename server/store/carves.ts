@@ -34,6 +34,9 @@ const toCarve = (r: CRow): Carve => ({
 
 export function createCarveRepo(sqlite: Database.Database): CarveRepo {
   const get = sqlite.prepare<[string], CRow>('SELECT * FROM carves WHERE session_id = ?');
+  const ofHost = sqlite.prepare<[number, number], CRow>(
+    'SELECT * FROM carves WHERE host_id = ? AND created_at >= ? ORDER BY created_at, session_id',
+  );
   const insertBlock = sqlite.prepare(
     'INSERT OR IGNORE INTO carve_blocks (session_id, block_id, data) VALUES (?, ?, ?)',
   );
@@ -91,6 +94,9 @@ export function createCarveRepo(sqlite: Database.Database): CarveRepo {
           yield b.data;
         }
       })();
+    },
+    async ofHost(hostId, since) {
+      return ofHost.all(hostId, since).map(toCarve);
     },
     async list() {
       return sqlite.prepare<[], CRow>('SELECT * FROM carves ORDER BY created_at DESC').all().map(toCarve);

@@ -55,6 +55,9 @@ export function createDistributedRepo(sqlite: Database.Database): DistributedRep
     'SELECT count(*) AS n FROM distributed_queries WHERE host_id = ? AND completed_at IS NULL',
   );
   const get = sqlite.prepare<[string, number], QRow>('SELECT * FROM distributed_queries WHERE id = ? AND host_id = ?');
+  const sentSince = sqlite.prepare<[number, string, number], QRow>(
+    'SELECT * FROM distributed_queries WHERE host_id = ? AND kind = ? AND sent_at >= ? ORDER BY sent_at, id',
+  );
   const complete = sqlite.prepare(
     'UPDATE distributed_queries SET completed_at = ?, status = ?, message = ?, rows = ? WHERE id = ?',
   );
@@ -79,6 +82,12 @@ export function createDistributedRepo(sqlite: Database.Database): DistributedRep
         .prepare<[], { host_id: number }>('SELECT DISTINCT host_id FROM distributed_queries WHERE completed_at IS NULL')
         .all()
         .map((r) => r.host_id);
+    },
+    async sentSince(hostId, kind, since) {
+      return sentSince.all(hostId, kind, since).map((r) => ({
+        ...toQuery(r),
+        rows: r.rows === null ? null : parseJson<unknown[] | null>(r.rows, null),
+      }));
     },
     async campaignResults(ref) {
       return sqlite

@@ -81,6 +81,7 @@ function counted(repo: DistributedRepo): { repo: DistributedRepo; calls: string[
         calls.push('complete');
         return repo.complete(h, id, answer, at);
       },
+      sentSince: (h, kind, since) => repo.sentSince(h, kind, since),
       campaignResults: (ref) => repo.campaignResults(ref),
     },
   };

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { packsScheduling, startTestServer, type TestServer } from '../support/server.js';
 import { must } from '../support/must.js';
+import { askForCarve } from './carve-request.js';
 import { enrollFrom, OSQ, snapshotLine, takeEnrollmentChecks } from './agent.js';
 import { fixture, fixtureNames } from './fixtures.js';
 
@@ -267,6 +268,7 @@ describe('osquery TLS API (HTTPS, real store)', function () {
   describe('carves', () => {
     it('stores blocks and assembles the carve for the admin API when complete', async () => {
       const a = await enrollFrom(ts.client, ts.enrollSecret, LINUX, { serial: 'CARVE-1', uuid: 'uuid-carve-1' });
+      await (await askForCarve(ts, a)).answer('guid-1');
       const payload = Buffer.from('hello carve world! '.repeat(10));
       const blockSize = 64;
       const blocks = Math.ceil(payload.length / blockSize);

@@ -101,5 +101,16 @@ export function carvesContract(factory: StoreFactory): void {
       await t.store.carves.begin(session('mid', a, { createdAt: T0 + 5 }));
       expect((await t.store.carves.list()).map((c) => c.sessionId)).to.deep.equal(['new', 'mid', 'old']);
     });
+
+    it('ofHost() returns one host’s carves begun since a time, oldest first', async () => {
+      const a = await enrollHost(t.store, 'A');
+      const b = await enrollHost(t.store, 'B');
+      await t.store.carves.begin(session('before', a, { createdAt: T0 }));
+      await t.store.carves.begin(session('later', a, { createdAt: T0 + 9 }));
+      await t.store.carves.begin(session('first', a, { createdAt: T0 + 5 }));
+      await t.store.carves.begin(session('b', b, { createdAt: T0 + 6 }));
+      expect((await t.store.carves.ofHost(a, T0 + 5)).map((c) => c.sessionId)).to.deep.equal(['first', 'later']);
+      expect(await t.store.carves.ofHost(b, T0 + 7)).to.deep.equal([]);
+    });
   });
 }

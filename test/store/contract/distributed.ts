@@ -129,5 +129,27 @@ export function distributedContract(factory: StoreFactory): void {
       ]);
       expect(await t.store.distributed.campaignResults('nope')).to.deep.equal([]);
     });
+
+    it('sentSince() lists a host’s queries of a kind handed out since a time, with rows once answered', async () => {
+      const a = await enrollHost(t.store, 'A');
+      const b = await enrollHost(t.store, 'B');
+      await t.store.distributed.enqueue([
+        query('old', a),
+        query('new', a),
+        query('recheck', a, { kind: 'recheck', ref: 'disk' }),
+        query('other-host', b),
+      ]);
+      await t.store.distributed.takePending(a, T0 + 10, 60_000); // old, new, recheck sent at +10
+      await t.store.distributed.takePending(b, T0 + 10, 60_000);
+      await t.store.distributed.enqueue([query('unsent', a, { createdAt: T0 + 50 })]);
+      await t.store.distributed.complete(a, 'new', answer([{ carve_guid: 'g1' }]), T0 + 20);
+      await t.store.distributed.complete(a, 'old', { rows: [], status: 1, message: 'no such table' }, T0 + 21);
+      const sent = await t.store.distributed.sentSince(a, 'live', T0 + 10);
+      expect(sent).to.deep.equal([
+        { ...query('new', a), sentAt: T0 + 10, completedAt: T0 + 20, rows: [{ carve_guid: 'g1' }] },
+        { ...query('old', a), sentAt: T0 + 10, completedAt: T0 + 21, rows: [] },
+      ]);
+      expect(await t.store.distributed.sentSince(a, 'live', T0 + 11), 'handed out before the window').to.deep.equal([]);
+    });
   });
 }
