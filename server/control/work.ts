@@ -78,7 +78,7 @@ export function createInProcessWork(deps: InProcessWorkDeps): InProcessWork {
       return out;
     },
 
-    complete: (hostId, id, answer, at) => deps.distributed.complete(hostId, id, answer, at),
+    complete: (hostId, answers, at) => deps.distributed.complete(hostId, answers, at),
 
     sync,
 

@@ -224,8 +224,15 @@ export interface DistributedRepo {
   hasPending(hostId: number): Promise<boolean>;
   /** Hosts that have queries not yet answered (to warm the in-memory pending set at start). */
   pendingHostIds(): Promise<number[]>;
-  /** Records the answer of one query (rows or error) and completes it. Unknown ids return undefined. */
-  complete(hostId: number, id: string, answer: DistributedAnswer, at: number): Promise<DistributedQuery | undefined>;
+  /**
+   * Records the answers of a host's queries (rows or error) and completes them, in one transaction; the
+   * completed queries in the answers' order, undefined for an id the host was not asked.
+   */
+  complete(
+    hostId: number,
+    answers: ReadonlyArray<{ id: string; answer: DistributedAnswer }>,
+    at: number,
+  ): Promise<Array<DistributedQuery | undefined>>;
   /**
    * The host's queries of one kind handed out at or after `since` (answered or not), with their answer
    * rows when answered: what carve/begin checks a carve against.
@@ -465,7 +472,7 @@ export interface DistributedWork {
   attend(hostId: number, untilMs: number): Promise<void>;
   /** The host's distributed/read: queries not yet sent (or due again) are marked sent and returned. */
   poll(hostId: number, now: number): Promise<DistributedPoll>;
-  /** Records the answer of one query; undefined for an unknown id. */
+  /** Records the answers of a host's queries; undefined for an unknown id. */
   complete: DistributedRepo['complete'];
 }
 

@@ -111,12 +111,17 @@ async function recheckUpdates(
   body: DistributedWriteBody,
   now: number,
 ): Promise<ResultUpdate[]> {
-  const updates: ResultUpdate[] = [];
-  for (const [id, raw] of Object.entries(body.queries)) {
+  const answers = Object.entries(body.queries).map(([id, raw]) => {
     const rows = Array.isArray(raw) ? raw.map(toRow) : [];
     const status = toInt(body.statuses?.[id], 0);
-    const message = body.messages?.[id] ?? '';
-    const q = await deps.work.complete(host.id, id, { rows, status, message }, now);
+    return { id, answer: { rows, status, message: body.messages?.[id] ?? '' } };
+  });
+  // every answer of the write in one transaction
+  const completed = answers.length ? await deps.work.complete(host.id, answers, now) : [];
+  const updates: ResultUpdate[] = [];
+  for (const [i, { id, answer }] of answers.entries()) {
+    const { rows, status, message } = answer;
+    const q = completed[i];
     if (!q) {
       deps.log.debug(
         { event: 'distributed.unknown_id', hostId: host.id, id },

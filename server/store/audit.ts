@@ -6,7 +6,7 @@
  * The hash definition lives in server/domain/audit-hash.ts, shared with the verifier: keyed (HMAC) when
  * the store is given the audit key, legacy SHA-256 otherwise.
  */
-import { and, asc, desc, eq, gt, gte, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, lte, sql, type SQL } from 'drizzle-orm';
 import type { AuditRepo } from '../domain/ports.js';
 import type { AuditEntry } from '../domain/types.js';
 import { GENESIS_HASH, canonicalJson, hashAuditEntry } from '../domain/audit-hash.js';
@@ -31,40 +31,38 @@ function toEntry(row: Row): AuditEntry {
 }
 
 export function createAuditRepo(db: Db, key?: Buffer): AuditRepo {
-  const appendTx = (entries: ReadonlyArray<Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>>): AuditEntry[] =>
-    db.transaction(
-      (tx) => {
-        const head = tx
-          .select({ seq: auditLog.seq, hash: auditLog.hash })
-          .from(auditLog)
-          .orderBy(desc(auditLog.seq))
-          .limit(1)
-          .get();
-        let seq = head?.seq ?? 0;
-        let prevHash = head?.hash ?? GENESIS_HASH;
-        const out: AuditEntry[] = [];
-        for (const e of entries) {
-          seq += 1;
-          const dataJson = canonicalJson(e.data);
-          // Hash over the stored (round-tripped) data, so verification of a read-back entry matches.
-          const data = JSON.parse(dataJson) as unknown;
-          const serial = e.serial ?? null;
-          const hash = hashAuditEntry({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prevHash }, key);
-          tx.insert(auditLog)
-            .values({ seq, at: e.at, type: e.type, actor: e.actor, serial, data: dataJson, prevHash, hash })
-            .run();
-          out.push({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prevHash, hash });
-          prevHash = hash;
-        }
-        return out;
-      },
-      { behavior: 'immediate' },
-    );
+  // prepared once: every enrollment and decision change is appended (batched) on the busy path
+  const sqlite = db.$client;
+  const headStmt = sqlite.prepare<[], { seq: number; hash: string }>(
+    'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+  );
+  const insertStmt = sqlite.prepare(
+    `INSERT INTO audit_log (seq, at, type, actor, serial, data, prev_hash, hash)
+    VALUES (@seq, @at, @type, @actor, @serial, @data, @prevHash, @hash)`,
+  );
+  const appendTx = sqlite.transaction((entries: ReadonlyArray<Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>>) => {
+    const head = headStmt.get();
+    let seq = head?.seq ?? 0;
+    let prevHash = head?.hash ?? GENESIS_HASH;
+    const out: AuditEntry[] = [];
+    for (const e of entries) {
+      seq += 1;
+      const dataJson = canonicalJson(e.data);
+      // Hash over the stored (round-tripped) data, so verification of a read-back entry matches.
+      const data = JSON.parse(dataJson) as unknown;
+      const serial = e.serial ?? null;
+      const hash = hashAuditEntry({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prevHash }, key);
+      insertStmt.run({ seq, at: e.at, type: e.type, actor: e.actor, serial, data: dataJson, prevHash, hash });
+      out.push({ seq, at: e.at, type: e.type, actor: e.actor, serial, data, prevHash, hash });
+      prevHash = hash;
+    }
+    return out;
+  });
 
   return {
     async append(entries) {
       if (entries.length === 0) return [];
-      return appendTx(entries);
+      return appendTx.immediate(entries);
     },
     async list(filter = {}) {
       const where: SQL[] = [];

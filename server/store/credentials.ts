@@ -1,5 +1,5 @@
 /** Enroll secrets and API tokens: stored only as SHA-256 hashes. */
-import { and, eq, gt, isNull, or, asc } from 'drizzle-orm';
+import { and, eq, isNull, asc } from 'drizzle-orm';
 import type { EnrollSecretRepo, TokenRepo } from '../domain/ports.js';
 import type { ApiToken, EnrollSecret, Role } from '../domain/types.js';
 import type { Db } from './open.js';
@@ -13,6 +13,11 @@ const toSecret = ({ hash: _hash, ...r }: SecretRow): EnrollSecret => r;
 const toToken = ({ hash: _hash, role, ...r }: TokenRow): ApiToken => ({ ...r, role: role as Role });
 
 export function createEnrollSecretRepo(db: Db): EnrollSecretRepo {
+  // prepared once: every enrollment reads the active secrets
+  const activeStmt = db.$client.prepare<[number], SecretRow>(
+    `SELECT id, name, hash, created_at AS createdAt, expires_at AS expiresAt, revoked_at AS revokedAt
+    FROM enroll_secrets WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY id`,
+  );
   return {
     async create({ name, hash, expiresAt, at }) {
       const exists = db.select({ id: enrollSecrets.id }).from(enrollSecrets).where(eq(enrollSecrets.name, name)).get();
@@ -27,14 +32,7 @@ export function createEnrollSecretRepo(db: Db): EnrollSecretRepo {
       return db.select().from(enrollSecrets).orderBy(asc(enrollSecrets.id)).all().map(toSecret);
     },
     async active(now) {
-      return db
-        .select()
-        .from(enrollSecrets)
-        .where(
-          and(isNull(enrollSecrets.revokedAt), or(isNull(enrollSecrets.expiresAt), gt(enrollSecrets.expiresAt, now))),
-        )
-        .all()
-        .map((r) => ({ ...toSecret(r), hash: r.hash }));
+      return activeStmt.all(now).map((r) => ({ ...toSecret(r), hash: r.hash }));
     },
     async revoke(name, at) {
       const r = db

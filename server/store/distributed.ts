@@ -3,7 +3,7 @@
  * handed out and resent when unanswered, their answers, and a live-query campaign's results.
  */
 import type Database from 'better-sqlite3';
-import type { DistributedRepo } from '../domain/ports.js';
+import type { DistributedAnswer, DistributedRepo } from '../domain/ports.js';
 import type { DistributedQuery } from '../domain/types.js';
 import { parseJson } from './rows.js';
 
@@ -61,6 +61,15 @@ export function createDistributedRepo(sqlite: Database.Database): DistributedRep
   const complete = sqlite.prepare(
     'UPDATE distributed_queries SET completed_at = ?, status = ?, message = ?, rows = ? WHERE id = ?',
   );
+  const completeAll = sqlite.transaction(
+    (hostId: number, answers: ReadonlyArray<{ id: string; answer: DistributedAnswer }>, at: number) =>
+      answers.map(({ id, answer }): DistributedQuery | undefined => {
+        const r = get.get(id, hostId);
+        if (!r) return undefined;
+        complete.run(at, answer.status, answer.message, JSON.stringify(answer.rows), id);
+        return { ...toQuery(r), completedAt: at };
+      }),
+  );
   return {
     async enqueue(items) {
       if (items.length) enqueue.immediate(items);
@@ -71,11 +80,8 @@ export function createDistributedRepo(sqlite: Database.Database): DistributedRep
     async hasPending(hostId) {
       return (hasPending.get(hostId)?.n ?? 0) > 0;
     },
-    async complete(hostId, id, answer, at) {
-      const r = get.get(id, hostId);
-      if (!r) return undefined;
-      complete.run(at, answer.status, answer.message, JSON.stringify(answer.rows), id);
-      return { ...toQuery(r), completedAt: at };
+    async complete(hostId, answers, at) {
+      return completeAll.immediate(hostId, answers, at);
     },
     async pendingHostIds() {
       return sqlite

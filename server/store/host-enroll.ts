@@ -5,17 +5,18 @@
  * enrollment of a serial that another device's active record holds is stored `pending` with reason
  * `serial_conflict`: the established device keeps its record and its verdict until an admin decides. A node
  * key hash another host holds is refused with a conflict (the transaction rolls back).
+ *
+ * Every statement is prepared once (a whole fleet enrolling at once runs this thousands of times a second)
+ * and looks a serial up by its own index, never by the enrollment state that every active host shares.
  */
-import { and, eq, ne } from 'drizzle-orm';
+import type Database from 'better-sqlite3';
 import type { EnrollOutcome, EnrollRecord } from '../domain/ports.js';
 import type { EnrollState, PendingReason } from '../domain/types.js';
 import { translated } from './errors.js';
-import type { Db } from './open.js';
-import { toHost } from './rows.js';
-import { hosts } from './schema.js';
+import { fromRaw, HOST_SELECT, type RawHost } from './host-select.js';
 
-/** The columns an enrollment (re)writes, whether the host is new or not. */
-const enrolledFields = (rec: EnrollRecord) => ({
+/** The columns an enrollment (re)writes, whether the host is new or not (cert columns only when it has one). */
+const enrolledFields = (rec: EnrollRecord, state: EnrollState, pendingReason: PendingReason | null) => ({
   hostIdentifier: rec.hostIdentifier,
   hostname: rec.hostname,
   platform: rec.platform,
@@ -28,74 +29,74 @@ const enrolledFields = (rec: EnrollRecord) => ({
   details: JSON.stringify(rec.details),
   nodeKeyHash: rec.nodeKeyHash,
   enrollSecretName: rec.enrollSecretName,
-  ...(rec.cert
-    ? {
-        certSha256: rec.cert.sha256,
-        certSha1: rec.cert.sha1,
-        certSerial: rec.cert.serial,
-        certNotAfter: rec.cert.notAfter,
-      }
-    : {}),
+  state,
+  pendingReason: state === 'pending' ? pendingReason : null,
+  certSha256: rec.cert?.sha256 ?? null,
+  certSha1: rec.cert?.sha1 ?? null,
+  certSerial: rec.cert?.serial ?? null,
+  certNotAfter: rec.cert?.notAfter ?? null,
 });
 
 /** Returns `enroll(rec)`, which (re-)enrolls a device and sets its last-seen time to the enrollment's. */
-export function createEnroll(db: Db): (rec: EnrollRecord) => EnrollOutcome {
-  const sqlite = db.$client;
+export function createEnroll(sqlite: Database.Database): (rec: EnrollRecord) => EnrollOutcome {
   const seenAt = sqlite.prepare(`INSERT INTO host_seen (host_id, last_seen_at) VALUES (?, ?)
     ON CONFLICT (host_id) DO UPDATE SET last_seen_at = excluded.last_seen_at`);
-
-  /** The active hosts of the serial other than this hardware (the established device, if any). */
-  const activeOthers = (rec: EnrollRecord) =>
-    db
-      .select()
-      .from(hosts)
-      .where(
-        and(eq(hosts.serial, rec.serial), ne(hosts.hardwareUuid, rec.hardwareUuid), eq(hosts.enrollState, 'active')),
-      )
-      .all();
+  // `+h.enroll_state`: found by the serial's index (without it the planner may walk every active host)
+  const activeOthers = sqlite
+    .prepare<[string, string], RawHost>(
+      `${HOST_SELECT} WHERE h.serial = ? AND h.hardware_uuid <> ? AND +h.enroll_state = 'active' ORDER BY h.id`,
+    )
+    .raw(true);
+  const byId = sqlite.prepare<[number], RawHost>(`${HOST_SELECT} WHERE h.id = ?`).raw(true);
+  const sameDevice = sqlite.prepare<[string, string], { id: number; nodeKeyHash: string | null }>(
+    'SELECT id, node_key_hash AS nodeKeyHash FROM hosts WHERE serial = ? AND hardware_uuid = ?',
+  );
+  const update = sqlite.prepare(
+    `UPDATE hosts SET host_identifier = @hostIdentifier, hostname = @hostname, platform = @platform,
+      os_platform = @osPlatform, os_name = @osName, os_version = @osVersion, osquery_version = @osqueryVersion,
+      hardware_vendor = @hardwareVendor, hardware_model = @hardwareModel, details = @details,
+      node_key_hash = @nodeKeyHash, enroll_secret_name = @enrollSecretName, enroll_state = @state,
+      pending_reason = @pendingReason, cert_sha256 = coalesce(@certSha256, cert_sha256),
+      cert_sha1 = coalesce(@certSha1, cert_sha1), cert_serial = coalesce(@certSerial, cert_serial),
+      cert_not_after = coalesce(@certNotAfter, cert_not_after)
+    WHERE id = @id`,
+  );
+  const insert = sqlite.prepare<[Record<string, unknown>], { id: number }>(
+    `INSERT INTO hosts (serial, hardware_uuid, host_identifier, hostname, platform, os_platform, os_name,
+      os_version, osquery_version, hardware_vendor, hardware_model, details, node_key_hash, enroll_secret_name,
+      serial_conflict, enrolled_at, enroll_state, pending_reason, cert_sha256, cert_sha1, cert_serial,
+      cert_not_after)
+    VALUES (@serial, @hardwareUuid, @hostIdentifier, @hostname, @platform, @osPlatform, @osName, @osVersion,
+      @osqueryVersion, @hardwareVendor, @hardwareModel, @details, @nodeKeyHash, @enrollSecretName, 0, @at,
+      @state, @pendingReason, @certSha256, @certSha1, @certSerial, @certNotAfter)
+    RETURNING id`,
+  );
+  const read = (id: number) => {
+    const r = byId.get(id);
+    if (!r) throw new Error(`host ${id} vanished inside its enrollment transaction`);
+    return fromRaw(r);
+  };
 
   const enrollTx = sqlite.transaction((rec: EnrollRecord): EnrollOutcome => {
-    const fields = enrolledFields(rec);
-    const others = rec.state === 'active' ? activeOthers(rec) : [];
+    const others = rec.state === 'active' ? activeOthers.all(rec.serial, rec.hardwareUuid).map(fromRaw) : [];
     const conflict = others.length > 0;
     const state: EnrollState = conflict ? 'pending' : rec.state;
-    const pendingReason: PendingReason | null = conflict ? 'serial_conflict' : rec.pendingReason;
-    const conflictWith = others.map((o) => toHost({ ...o, lastSeenAt: o.enrolledAt }));
-    const existing = db
-      .select()
-      .from(hosts)
-      .where(and(eq(hosts.serial, rec.serial), eq(hosts.hardwareUuid, rec.hardwareUuid)))
-      .get();
+    const fields = enrolledFields(rec, state, conflict ? 'serial_conflict' : rec.pendingReason);
+    const existing = sameDevice.get(rec.serial, rec.hardwareUuid);
     if (existing) {
-      const row = db
-        .update(hosts)
-        .set({ ...fields, enrollState: state, pendingReason: state === 'pending' ? pendingReason : null })
-        .where(eq(hosts.id, existing.id))
-        .returning()
-        .get();
-      seenAt.run(row.id, rec.at);
+      update.run({ ...fields, id: existing.id });
+      seenAt.run(existing.id, rec.at);
       return {
-        host: toHost({ ...row, lastSeenAt: rec.at }),
+        host: read(existing.id),
         reenrolled: true,
         revokedNodeKeyHash: existing.nodeKeyHash,
-        conflictWith,
+        conflictWith: others,
       };
     }
-    const row = db
-      .insert(hosts)
-      .values({
-        ...fields,
-        serial: rec.serial,
-        hardwareUuid: rec.hardwareUuid,
-        serialConflict: 0,
-        enrolledAt: rec.at,
-        enrollState: state,
-        pendingReason: state === 'pending' ? pendingReason : null,
-      })
-      .returning()
-      .get();
-    seenAt.run(row.id, rec.at);
-    return { host: toHost({ ...row, lastSeenAt: rec.at }), reenrolled: false, revokedNodeKeyHash: null, conflictWith };
+    const inserted = insert.get({ ...fields, serial: rec.serial, hardwareUuid: rec.hardwareUuid, at: rec.at });
+    if (!inserted) throw new Error('the host insert returned no id');
+    seenAt.run(inserted.id, rec.at);
+    return { host: read(inserted.id), reenrolled: false, revokedNodeKeyHash: null, conflictWith: others };
   });
 
   // the only unique key an enrollment can collide with is the node key hash: the device's own

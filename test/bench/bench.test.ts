@@ -169,7 +169,8 @@ describe('runAtSize (small fleet, real server process)', function () {
     expect(f.bareRps).to.be.greaterThan(0);
     expect(f.tlsFullPerSec).to.be.greaterThan(0);
     expect(f.firstReportSeconds).to.be.greaterThan(0);
-    expect(f.cpuMsPer1kFirstReports).to.be.greaterThan(0);
+    // 12 first reports can take less than one clock tick (10 ms) of server CPU
+    expect(f.cpuMsPer1kFirstReports).to.be.at.least(0).and.satisfy(Number.isFinite);
     expect(f.verdictFixedRate).to.be.greaterThan(0);
     // a second or two of a 12-host fleet can round to zero clock ticks of server CPU
     expect(f.paceCores).to.be.at.least(0).and.satisfy(Number.isFinite);

@@ -77,9 +77,9 @@ function counted(repo: DistributedRepo): { repo: DistributedRepo; calls: string[
         calls.push('pendingHostIds');
         return repo.pendingHostIds();
       },
-      complete: (h, id, answer, at) => {
+      complete: (h, answers, at) => {
         calls.push('complete');
-        return repo.complete(h, id, answer, at);
+        return repo.complete(h, answers, at);
       },
       sentSince: (h, kind, since) => repo.sentSince(h, kind, since),
       campaignResults: (ref) => repo.campaignResults(ref),
@@ -131,12 +131,12 @@ describe('distributed work and attention (in process)', () => {
     expect(await work.poll(a, clock.now()), 'sent, not answered, not due again').to.deep.equal({ queries: {} });
     expect(calls, 'still pending: the store is asked').to.deep.equal(['takePending', 'hasPending']);
 
-    await work.complete(a, 'q1', { rows: [], status: 0, message: '' }, clock.now());
+    await work.complete(a, [{ id: 'q1', answer: { rows: [], status: 0, message: '' } }], clock.now());
     clock.advance(5 * MINUTE);
     expect(await work.poll(a, clock.now()), 'the unanswered one is sent again after 5 minutes').to.deep.equal({
       queries: { q2: "SELECT 'q2';" },
     });
-    await work.complete(a, 'q2', { rows: [], status: 0, message: '' }, clock.now());
+    await work.complete(a, [{ id: 'q2', answer: { rows: [], status: 0, message: '' } }], clock.now());
     clock.advance(5 * MINUTE);
     expect(await work.poll(a, clock.now())).to.deep.equal({ queries: {} });
     calls.length = 0;
@@ -145,7 +145,9 @@ describe('distributed work and attention (in process)', () => {
   });
 
   it('returns undefined when completing an unknown query id', async () => {
-    expect(await work.complete(a, 'nope', { rows: [], status: 0, message: '' }, clock.now())).to.equal(undefined);
+    expect(
+      await work.complete(a, [{ id: 'nope', answer: { rows: [], status: 0, message: '' } }], clock.now()),
+    ).to.deep.equal([undefined]);
   });
 
   it('answers an attended host with the seconds of attention left, until it expires', async () => {

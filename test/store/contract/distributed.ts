@@ -80,26 +80,41 @@ export function distributedContract(factory: StoreFactory): void {
       expect(await t.store.distributed.hasPending(a)).to.equal(true);
       expect(await t.store.distributed.hasPending(c)).to.equal(false);
       expect((await t.store.distributed.pendingHostIds()).sort((x, y) => x - y)).to.deep.equal([a, b]);
-      await t.store.distributed.complete(a, 'qa', answer(), T0 + 5);
+      await t.store.distributed.complete(a, [{ id: 'qa', answer: answer() }], T0 + 5);
       expect(await t.store.distributed.hasPending(a)).to.equal(false);
       expect(await t.store.distributed.pendingHostIds()).to.deep.equal([b]);
     });
 
-    it('complete() records the answer, returns the completed query, and it is never handed out again', async () => {
+    it('complete() records answers and returns the completed queries in order; never handed out again', async () => {
       const a = await enrollHost(t.store, 'A');
-      await t.store.distributed.enqueue([query('q1', a)]);
+      await t.store.distributed.enqueue([query('q1', a), query('q2', a)]);
       await t.store.distributed.takePending(a, T0 + 1, 60_000);
-      const done = await t.store.distributed.complete(a, 'q1', answer(), T0 + 7);
-      expect(done).to.deep.include({ ...query('q1', a), completedAt: T0 + 7 });
+      const done = await t.store.distributed.complete(
+        a,
+        [
+          { id: 'q2', answer: answer([{ n: '2' }]) },
+          { id: 'nope', answer: answer() },
+          { id: 'q1', answer: answer() },
+        ],
+        T0 + 7,
+      );
+      expect(done).to.have.length(3);
+      expect(done[0]).to.deep.include({ ...query('q2', a), completedAt: T0 + 7 });
+      expect(done[1]).to.equal(undefined);
+      expect(done[2]).to.deep.include({ ...query('q1', a), completedAt: T0 + 7 });
       expect(await t.store.distributed.takePending(a, T0 + 999_999, 1)).to.deep.equal([]);
+      expect((await t.store.distributed.campaignResults('campaign-1')).map((r) => r.rows)).to.deep.equal([
+        [{ n: '1' }],
+        [{ n: '2' }],
+      ]);
     });
 
     it('complete() returns undefined for an unknown id and for the id of another host’s query', async () => {
       const a = await enrollHost(t.store, 'A');
       const b = await enrollHost(t.store, 'B');
       await t.store.distributed.enqueue([query('qa', a)]);
-      expect(await t.store.distributed.complete(a, 'nope', answer(), T0)).to.equal(undefined);
-      expect(await t.store.distributed.complete(b, 'qa', answer(), T0)).to.equal(undefined);
+      expect(await t.store.distributed.complete(a, [{ id: 'nope', answer: answer() }], T0)).to.deep.equal([undefined]);
+      expect(await t.store.distributed.complete(b, [{ id: 'qa', answer: answer() }], T0)).to.deep.equal([undefined]);
       expect(await t.store.distributed.hasPending(a)).to.equal(true);
     });
 
@@ -113,8 +128,16 @@ export function distributedContract(factory: StoreFactory): void {
         query('c1_c', c),
         query('other', a, { ref: 'campaign-2' }),
       ]);
-      await t.store.distributed.complete(a, 'c1_a', answer([{ user: 'root' }, { user: 'alice' }]), T0 + 10);
-      await t.store.distributed.complete(c, 'c1_c', { rows: [], status: 1, message: 'no such table: users' }, T0 + 11);
+      await t.store.distributed.complete(
+        a,
+        [{ id: 'c1_a', answer: answer([{ user: 'root' }, { user: 'alice' }]) }],
+        T0 + 10,
+      );
+      await t.store.distributed.complete(
+        c,
+        [{ id: 'c1_c', answer: { rows: [], status: 1, message: 'no such table: users' } }],
+        T0 + 11,
+      );
       expect(await t.store.distributed.campaignResults('campaign-1')).to.deep.equal([
         {
           hostId: a,
@@ -142,8 +165,12 @@ export function distributedContract(factory: StoreFactory): void {
       await t.store.distributed.takePending(a, T0 + 10, 60_000); // old, new, recheck sent at +10
       await t.store.distributed.takePending(b, T0 + 10, 60_000);
       await t.store.distributed.enqueue([query('unsent', a, { createdAt: T0 + 50 })]);
-      await t.store.distributed.complete(a, 'new', answer([{ carve_guid: 'g1' }]), T0 + 20);
-      await t.store.distributed.complete(a, 'old', { rows: [], status: 1, message: 'no such table' }, T0 + 21);
+      await t.store.distributed.complete(a, [{ id: 'new', answer: answer([{ carve_guid: 'g1' }]) }], T0 + 20);
+      await t.store.distributed.complete(
+        a,
+        [{ id: 'old', answer: { rows: [], status: 1, message: 'no such table' } }],
+        T0 + 21,
+      );
       const sent = await t.store.distributed.sentSince(a, 'live', T0 + 10);
       expect(sent).to.deep.equal([
         { ...query('new', a), sentAt: T0 + 10, completedAt: T0 + 20, rows: [{ carve_guid: 'g1' }] },
