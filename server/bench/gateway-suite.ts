@@ -69,7 +69,8 @@ async function openPageStreams(b: Bench, count: number): Promise<{ devices: numb
     const serial = fleet.agent(i).serial;
     let opened = 0;
     for (const user of ['ann', 'ben', 'cy', 'dee']) {
-      const q = `serial=${encodeURIComponent(serial)}&resource=wiki&user=${user}`;
+      // a person is an e-mail address (domain/identity.ts): a bare name would name nobody, one link for all four
+      const q = `serial=${encodeURIComponent(serial)}&resource=wiki&user=${user}%40example.com`;
       const v = (await request(`${server.url}/api/v1/verdict?${q}`, server.caPem, 'GET', server.gatewayToken)).json as {
         remediation_page?: string | null;
       } | null;
@@ -96,7 +97,8 @@ async function openPageStreams(b: Bench, count: number): Promise<{ devices: numb
 const verdictPaths = (b: Bench, count: number): string[] =>
   Array.from(
     { length: Math.min(b.n, count) },
-    (_, i) => `/api/v1/verdict?serial=${encodeURIComponent(b.fleet.agent(i).serial)}&resource=prod-db&user=alice`,
+    (_, i) =>
+      `/api/v1/verdict?serial=${encodeURIComponent(b.fleet.agent(i).serial)}&resource=prod-db&user=alice%40example.com`,
   );
 
 async function authzLoad(b: Bench): Promise<LoadResult & { maxDelayMs: number; load: number }> {
@@ -111,7 +113,7 @@ async function authzLoad(b: Bench): Promise<LoadResult & { maxDelayMs: number; l
     paths: ['/api/v1/authz'],
     headerSets: serials.map((sn) => ({
       'x-device-serial': sn,
-      'x-forwarded-user': 'alice',
+      'x-auth-request-email': 'alice@example.com', // the SSO header Trustgate reads by default
       'x-trustgate-resource': 'prod-db',
     })),
   });
