@@ -18,7 +18,7 @@ import { tlsRate } from './clients.js';
 import { VERDICT_FIXED_RATE, type Durations } from './figures.js';
 import { runLoad } from './load.js';
 import { pausableClock } from './loops.js';
-import { checkIns, enrollment, type Bench } from './phases.js';
+import { checkIns, enrollment, settle, type Bench } from './phases.js';
 import { startServerProcess } from './server-process.js';
 
 /**
@@ -92,6 +92,9 @@ async function certAuthz(
     if (reasons.includes('unknown_device_certificate')) unmapped++;
   }
   const load = { url: server.url, caPem: server.caPem, seconds, headers, paths: ['/api/v1/authz'], headerSets };
+  // as before the plain verdict's steady-rate row: the bench process's own garbage first (it holds every
+  // host's client and certificate, and just ran the handshake storms on the same cores as the server)
+  await settle();
   const r = await runLoad({ ...load, kind: 'paced', rate: VERDICT_FIXED_RATE });
   return { p50: r.p50, p99: r.p99, unmapped };
 }

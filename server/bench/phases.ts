@@ -46,7 +46,7 @@ export async function waitQuiet(b: Bench): Promise<void> {
  * bench` runs): the loss check just parsed every stored result, and the collector of a 100k-host
  * fleet's heap runs on the same cores as the server, showing up as server latency otherwise.
  */
-async function settle(): Promise<void> {
+export async function settle(): Promise<void> {
   (globalThis as { gc?: () => void }).gc?.();
   await new Promise((r) => setTimeout(r, 1000));
 }
