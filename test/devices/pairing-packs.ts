@@ -8,7 +8,8 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { REPO_PACKS } from '../support/server.js';
 
-export function pairedPacks(): { dir: string; remove(): void } {
+/** `payrollHosts`: the host rules of `payroll` (gateways that pick the resource by Host). */
+export function pairedPacks(opts: { payrollHosts?: string[] } = {}): { dir: string; remove(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trustgate-pairing-'));
   fs.cpSync(REPO_PACKS, dir, { recursive: true });
   const file = path.join(dir, 'policy.yaml');
@@ -18,7 +19,12 @@ export function pairedPacks(): { dir: string; remove(): void } {
     break_glass: { approval: Record<string, string> };
   };
   policy.tiers.paired = { max_age: '1h', checks: ['osquery_healthy'], require_device_user: true };
-  policy.resources.payroll = { tier: 'paired', mode: 'enforce', title: 'Payroll' };
+  policy.resources.payroll = {
+    tier: 'paired',
+    mode: 'enforce',
+    title: 'Payroll',
+    ...(opts.payrollHosts ? { hosts: opts.payrollHosts } : {}),
+  };
   policy.resources['payroll-preview'] = { tier: 'paired', mode: 'monitor' };
   policy.break_glass.approval.paired = 'none';
   fs.writeFileSync(file, YAML.stringify(policy));

@@ -4,6 +4,8 @@
  * device CA is an MDM's (TRUSTGATE_DEVICE_CA_FILE): device certificates are known to Trustgate only because
  * osquery reports them from the devices' keychains (the built-in certificates query). Findings of the issue:
  * 1. a forged X-Forwarded-User never reaches a decision, a link, a break-glass grant or the audit log;
+ * 2. a person who is not one of the device's people is denied `device_user_mismatch` on a tier that
+ *    requires the pairing (`require_device_user`), whatever identity header the client adds;
  * 3. the crafted-CN certificate (`CN=…NONCOMP01,O=Acme\,CN=…GOOD01`) is not taken as GOOD01;
  * 4. literal placeholders never reach Trustgate or the application;
  * and a keychain certificate maps to its device, a colleague's to nobody, an unknown one is denied.
@@ -15,6 +17,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { caKeyIds } from '../../server/devices/ca-key-ids.js';
 import { DEVICE_CERTS_QUERY_KEY } from '../../server/domain/device-certs-query.js';
+import { pairedPacks } from '../devices/pairing-packs.js';
 import type { Device } from '../gateway/baseline.js';
 import { snapshotLine } from '../osquery/agent.js';
 import { must } from '../support/must.js';
@@ -29,6 +32,7 @@ import { startUpstream, UPSTREAM_BODY, type Upstream } from './support/upstream.
 const DB = 'db.internal.example.com'; // prod-db: tier high, enforce
 const GRAFANA = 'grafana.internal.example.com';
 const WIKI = 'wiki.internal.example.com';
+const PAYROLL = 'payroll.internal.example.com'; // payroll: tier paired (require_device_user), enforce
 
 const headerOf = (r: GatewayReply, name: string): string | undefined => {
   const v = r.headers[name];
@@ -68,6 +72,7 @@ describe('identity e2e: device by certificate, person by SSO, through the shippe
   let aliceCert: Issued;
   let bobCert: Issued;
   let carolCert: Issued;
+  const packs = pairedPacks({ payrollHosts: [PAYROLL] });
 
   before(async () => {
     requireCommand('nginx');
@@ -76,7 +81,10 @@ describe('identity e2e: device by certificate, person by SSO, through the shippe
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-e2e-mdm-'));
     fs.writeFileSync(path.join(dir, 'mdm-ca.crt'), pki.caPem);
     aki = must(caKeyIds(pki.caPem)[0], 'the MDM CA key id');
-    tg = await startTrustgate({ env: { TRUSTGATE_DEVICE_CA_FILE: path.join(dir, 'mdm-ca.crt') } });
+    tg = await startTrustgate({
+      packsDir: packs.dir,
+      env: { TRUSTGATE_DEVICE_CA_FILE: path.join(dir, 'mdm-ca.crt') },
+    });
     upstream = await startUpstream();
     sso = await startSso();
     alice = await tg.device('darwin', 'E2E-ALICE-1');
@@ -88,19 +96,26 @@ describe('identity e2e: device by certificate, person by SSO, through the shippe
     carolCert = pki.device('E2E-CAROL-1');
     await reportKeychain(alice, aki, [aliceCert]);
     await reportKeychain(bob, aki, [bobCert, carolCert]); // carol's public certificate imported by bob
+    // alice's laptop is hers: the MDM inventory names its owner (the device's people, for require_device_user)
+    const imported = await tg.ts.client.request('/api/v1/devices/import', {
+      token: tg.ts.adminToken,
+      body: { text: `serial,owners\n${alice.serial},alice@example.com\n`, format: 'csv', source: 'mdm.csv' },
+    });
+    if (imported.status !== 200) throw new Error(`inventory import refused: ${imported.status} ${imported.text}`);
   });
   after(async () => {
     await upstream?.stop();
     await sso?.stop();
     await tg?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    packs.remove();
   });
 
   describe('nginx (mTLS, auth_request to SSO, then to Trustgate)', () => {
     let gw: Gateway;
     let aliceSession: string;
     before(async () => {
-      const site = pki.server([DB, GRAFANA, WIKI]);
+      const site = pki.server([DB, GRAFANA, WIKI, PAYROLL]);
       gw = await startNginx({
         trustgate: tg.endpoint,
         upstream: upstream.address,
@@ -143,6 +158,26 @@ describe('identity e2e: device by certificate, person by SSO, through the shippe
         expect(r.status).to.equal(403);
         expect(headerOf(r, 'x-trustgate-reasons')).to.equal('unknown_device_certificate');
       }
+    });
+
+    it('denies a person not the device’s on a paired tier (device_user_mismatch); its owner passes', async () => {
+      const n = upstream.requests.length;
+      const bobSession = sso.session('bob@example.com');
+      const forgeries: Array<Record<string, string>> = [
+        {},
+        { 'X-Auth-Request-Email': 'alice@example.com', 'X-Forwarded-User': 'alice' },
+      ];
+      for (const forged of forgeries) {
+        const r = await get(aliceCert, { Cookie: bobSession, ...forged }, '/api/x', PAYROLL);
+        expect(r.status, `${r.status} ${r.body}`).to.equal(403);
+        expect(headerOf(r, 'x-trustgate-reasons')).to.equal('device_user_mismatch');
+      }
+      expect(upstream.requests.length, 'the application never saw them').to.equal(n);
+      const owner = await get(aliceCert, { Cookie: aliceSession }, '/api/x', PAYROLL);
+      expect(owner.status, `${owner.status} ${owner.body}\n${gw.service.output()}`).to.equal(200);
+      expect(must(upstream.requests[n], 'the owner’s request').headers['x-auth-request-email']).to.equal(
+        'alice@example.com',
+      );
     });
 
     it('denies the crafted-CN certificate (CN=…NONCOMP01,O=Acme\\,CN=…GOOD01), never taken as GOOD01', async () => {
