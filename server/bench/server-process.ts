@@ -59,11 +59,9 @@ function get(url: string, caPem: string | undefined): Promise<number> {
 /**
  * Node flags the server runs with, as `npm start` gives them (package.json; a test keeps the two equal).
  * A heap cap: without one, V8 on a large machine lets old-space garbage reach well over 1 GB between
- * major collections under full load, though the live heap at 100k hosts is about 300 MB (README). A young
- * generation of 64 MB semi-spaces: with thousands of agent connections open every scavenge stalls the
- * loop for 5–10 ms, and fewer of them keep the gateway's tail latency down (README).
+ * major collections under full load, though the live heap at 100k hosts is about 300 MB (README).
  */
-export const SERVER_NODE_ARGS: readonly string[] = ['--max-old-space-size=768', '--max-semi-space-size=64'];
+export const SERVER_NODE_ARGS: readonly string[] = ['--max-old-space-size=768'];
 
 export interface StartOptions {
   env?: Record<string, string>;
