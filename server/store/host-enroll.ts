@@ -37,16 +37,19 @@ const enrolledFields = (rec: EnrollRecord, state: EnrollState, pendingReason: Pe
   certNotAfter: rec.cert?.notAfter ?? null,
 });
 
+/**
+ * The active hosts of a serial other than this hardware (the established device, if any). `+h.enroll_state`
+ * keeps the planner on the serial's index: on `hosts_enroll_state` it walked every active host, once per
+ * enrollment (a fleet enrolling at once was quadratic; test/store/sqlite/plans.test.ts checks the plan).
+ */
+export const ACTIVE_OTHERS_SQL = `${HOST_SELECT}
+  WHERE h.serial = ? AND h.hardware_uuid <> ? AND +h.enroll_state = 'active' ORDER BY h.id`;
+
 /** Returns `enroll(rec)`, which (re-)enrolls a device and sets its last-seen time to the enrollment's. */
 export function createEnroll(sqlite: Database.Database): (rec: EnrollRecord) => EnrollOutcome {
   const seenAt = sqlite.prepare(`INSERT INTO host_seen (host_id, last_seen_at) VALUES (?, ?)
     ON CONFLICT (host_id) DO UPDATE SET last_seen_at = excluded.last_seen_at`);
-  // `+h.enroll_state`: found by the serial's index (without it the planner may walk every active host)
-  const activeOthers = sqlite
-    .prepare<[string, string], RawHost>(
-      `${HOST_SELECT} WHERE h.serial = ? AND h.hardware_uuid <> ? AND +h.enroll_state = 'active' ORDER BY h.id`,
-    )
-    .raw(true);
+  const activeOthers = sqlite.prepare<[string, string], RawHost>(ACTIVE_OTHERS_SQL).raw(true);
   const byId = sqlite.prepare<[number], RawHost>(`${HOST_SELECT} WHERE h.id = ?`).raw(true);
   const sameDevice = sqlite.prepare<[string, string], { id: number; nodeKeyHash: string | null }>(
     'SELECT id, node_key_hash AS nodeKeyHash FROM hosts WHERE serial = ? AND hardware_uuid = ?',
