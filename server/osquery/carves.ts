@@ -13,6 +13,7 @@ import type { Clock } from '../shared/clock.js';
 import { randomId } from '../shared/crypto.js';
 import { AppError, conflict, forbidden, invalid, unauthenticated } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
+import { parseVersion, versionAtLeast } from '../shared/version.js';
 import { toInt } from './normalize.js';
 import type { CarveBeginBody, CarveBlockBody } from './schemas.js';
 
@@ -130,12 +131,8 @@ export async function beginCarve(deps: CarveDeps, host: Host, body: CarveBeginBo
 }
 
 /** osquery 5.23 and later send the node key with every carve block (`Authorization: NodeKey`). */
-export function sendsKeyWithBlocks(osqueryVersion: string): boolean {
-  const m = /^\s*(\d+)\.(\d+)/.exec(osqueryVersion);
-  if (!m) return false;
-  const [major, minor] = [Number(m[1]), Number(m[2])];
-  return major > 5 || (major === 5 && minor >= 23);
-}
+export const sendsKeyWithBlocks = (osqueryVersion: string): boolean =>
+  parseVersion(osqueryVersion) !== undefined && versionAtLeast(osqueryVersion, '5.23');
 
 /**
  * Stores one block. `sender`: the host its node key authenticates, when the block carries one (osquery

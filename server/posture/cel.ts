@@ -8,11 +8,12 @@
  *   version_compare(a, b) -> int   -1, 0 or 1 (a < b, a == b, a > b)
  *   version_at_least(a, b) -> bool version_compare(a, b) >= 0
  *
- * Version parsing (exactly): leading whitespace and an optional `v`/`V` are skipped, then the longest
- * run of `digits(.digits)*` is taken; everything after it is ignored. So `14.4.1 (23E224)` is 14.4.1,
- * `10.0.22631` is 10.0.22631, `5.15.0-91-generic` is 5.15.0 and `22.04.3 LTS` is 22.4.3. Components
- * compare numerically left to right (any size, leading zeros ignored); a missing component counts as
- * 0, so `14.4` == `14.4.0`. A string with no leading number (`""`, `unknown`) is an evaluation error,
+ * Version parsing (shared/version.ts), exactly: leading whitespace and an optional `v`/`V` are
+ * skipped, then the longest run of `digits(.digits)*` is taken; everything after it is ignored. So
+ * `14.4.1 (23E224)` is 14.4.1, `10.0.22631` is 10.0.22631, `5.15.0-91-generic` is 5.15.0 and
+ * `22.04.3 LTS` is 22.4.3. Components compare numerically left to right (any size, leading zeros
+ * ignored); a missing component counts as 0, so `14.4` == `14.4.0`. A string with no leading number
+ * (`""`, `unknown`) is an evaluation error,
  * which makes the check `error` (never `pass`).
  *
  * Compile errors (syntax, unknown variables or functions, type errors, a non-bool result) are
@@ -23,39 +24,10 @@
 import { Environment, type ParseResult } from '@marcbachmann/cel-js';
 import { AppError, errorMessage } from '../shared/errors.js';
 import type { Row } from '../domain/types.js';
+import { versionAtLeast, versionCompare } from '../shared/version.js';
 
 /** Decides pass (true) or fail (false) from a result set; throws when the expression cannot be evaluated. */
 export type PassPredicate = (rows: readonly Row[]) => boolean;
-
-const VERSION_RE = /^\s*[vV]?(\d+(?:\.\d+)*)/;
-
-/** The numeric components of a version string as digit strings without leading zeros; undefined if none. */
-export function parseVersion(text: string): string[] | undefined {
-  const m = VERSION_RE.exec(text);
-  if (!m?.[1]) return undefined;
-  return m[1].split('.').map((c) => c.replace(/^0+(?=\d)/, ''));
-}
-
-function compareDigits(a: string, b: string): number {
-  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Compares two version strings as documented above; throws on a string with no leading number. */
-export function versionCompare(a: string, b: string): -1 | 0 | 1 {
-  const va = parseVersion(a);
-  const vb = parseVersion(b);
-  if (!va) throw new Error(`version_compare: "${a}" is not a version`);
-  if (!vb) throw new Error(`version_compare: "${b}" is not a version`);
-  const n = Math.max(va.length, vb.length);
-  for (let i = 0; i < n; i++) {
-    const c = compareDigits(va[i] ?? '0', vb[i] ?? '0');
-    if (c !== 0) return c < 0 ? -1 : 1;
-  }
-  return 0;
-}
-
-export const versionAtLeast = (a: string, b: string): boolean => versionCompare(a, b) >= 0;
 
 /** Structural limits: pass expressions are short; a huge one is a mistake (or an attack on the loader). */
 const LIMITS = { maxAstNodes: 2000, maxDepth: 64, maxListElements: 500, maxMapEntries: 500, maxCallArguments: 16 };

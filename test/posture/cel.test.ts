@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { AppError } from '../../server/shared/errors.js';
-import { compilePass, parseVersion, versionAtLeast, versionCompare } from '../../server/posture/cel.js';
+import { compilePass } from '../../server/posture/cel.js';
+import { parseVersion, versionAtLeast, versionCompare } from '../../server/shared/version.js';
 
 describe('versionCompare', () => {
   const cases: Array<[string, string, -1 | 0 | 1]> = [
