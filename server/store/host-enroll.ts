@@ -45,12 +45,17 @@ const enrolledFields = (rec: EnrollRecord, state: EnrollState, pendingReason: Pe
 export const ACTIVE_OTHERS_SQL = `${HOST_SELECT}
   WHERE h.serial = ? AND h.hardware_uuid <> ? AND +h.enroll_state = 'active' ORDER BY h.id`;
 
-/** Returns `enroll(rec)`, which (re-)enrolls a device and sets its last-seen time to the enrollment's. */
-export function createEnroll(sqlite: Database.Database): (rec: EnrollRecord) => EnrollOutcome {
+/**
+ * Returns `enroll(rec)`, which (re-)enrolls a device and sets its last-seen time to the enrollment's.
+ * `byId`: the host repository's read of one host (raw rows), to hand back the host as stored.
+ */
+export function createEnroll(
+  sqlite: Database.Database,
+  byId: Database.Statement<[number], RawHost>,
+): (rec: EnrollRecord) => EnrollOutcome {
   const seenAt = sqlite.prepare(`INSERT INTO host_seen (host_id, last_seen_at) VALUES (?, ?)
     ON CONFLICT (host_id) DO UPDATE SET last_seen_at = excluded.last_seen_at`);
   const activeOthers = sqlite.prepare<[string, string], RawHost>(ACTIVE_OTHERS_SQL).raw(true);
-  const byId = sqlite.prepare<[number], RawHost>(`${HOST_SELECT} WHERE h.id = ?`).raw(true);
   const sameDevice = sqlite.prepare<[string, string], { id: number; nodeKeyHash: string | null }>(
     'SELECT id, node_key_hash AS nodeKeyHash FROM hosts WHERE serial = ? AND hardware_uuid = ?',
   );

@@ -71,7 +71,7 @@ export function createHostRepo(db: Db): HostRepo {
   const byId = sqlite.prepare<[number], RawHost>(`${HOST_SELECT} WHERE h.id = ?`).raw(true);
   const bySerial = sqlite.prepare<[string], RawHost>(`${HOST_SELECT} WHERE h.serial = ? ORDER BY h.id`).raw(true);
   const listAll = sqlite.prepare<[], RawHost>(`${HOST_SELECT} ORDER BY h.id`).raw(true);
-  const enroll = createEnroll(sqlite);
+  const enroll = createEnroll(sqlite, byId);
 
   return {
     ...identityOps(sqlite, byId),
