@@ -16,10 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { caKeyIds } from '../../server/devices/ca-key-ids.js';
-import { DEVICE_CERTS_QUERY_KEY } from '../../server/domain/device-certs-query.js';
 import { pairedPacks } from '../devices/pairing-packs.js';
 import type { Device } from '../gateway/baseline.js';
-import { snapshotLine } from '../osquery/agent.js';
+import { reportKeychain } from '../gateway/keychain.js';
 import { must } from '../support/must.js';
 import { gatewayRequest, type GatewayReply } from './support/client.js';
 import { startCaddy, startNginx, type Gateway } from './support/gateways.js';
@@ -34,30 +33,12 @@ const GRAFANA = 'grafana.internal.example.com';
 const WIKI = 'wiki.internal.example.com';
 const PAYROLL = 'payroll.internal.example.com'; // payroll: tier paired (require_device_user), enforce
 
+const now = (): number => Math.floor(Date.now() / 1000);
+
 const headerOf = (r: GatewayReply, name: string): string | undefined => {
   const v = r.headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
 };
-
-/** The built-in query's result as osqueryd sends it: the device's keychain certificates. */
-async function reportKeychain(d: Device, aki: string, certs: Issued[]): Promise<void> {
-  const rows = certs.map(({ certPem }) => {
-    const x = new X509Certificate(certPem);
-    return {
-      common_name: /(?:^|\n)CN=([^\n]+)/.exec(x.subject)?.[1] ?? '',
-      sha1: x.fingerprint.replace(/:/g, '').toLowerCase(),
-      serial: x.serialNumber,
-      authority_key_id: aki,
-      not_valid_after: String(Math.floor(Date.parse(x.validTo) / 1000)),
-      store: 'login.keychain-db',
-      username: 'user',
-    };
-  });
-  const [pack, query] = DEVICE_CERTS_QUERY_KEY.split('/');
-  const line = snapshotLine(`pack/${pack}/${query}`, Math.floor(Date.now() / 1000), rows);
-  const r = await d.agent.post('/log', { log_type: 'result', data: [line] });
-  if (r.status !== 200) throw new Error(`keychain report refused: ${r.status} ${r.text}`);
-}
 
 describe('identity e2e: device by certificate, person by SSO, through the shipped nginx and Caddy', function () {
   let pki: TestPki;
@@ -94,8 +75,12 @@ describe('identity e2e: device by certificate, person by SSO, through the shippe
     aliceCert = pki.device(alice.serial);
     bobCert = pki.device(bob.serial);
     carolCert = pki.device('E2E-CAROL-1');
-    await reportKeychain(alice, aki, [aliceCert]);
-    await reportKeychain(bob, aki, [bobCert, carolCert]); // carol's public certificate imported by bob
+    await reportKeychain(alice, now(), [{ pem: aliceCert.certPem, aki }]);
+    await reportKeychain(
+      bob,
+      now(),
+      [bobCert, carolCert].map((c) => ({ pem: c.certPem, aki })),
+    ); // carol's public certificate imported by bob
     // alice's laptop is hers: the MDM inventory names its owner (the device's people, for require_device_user)
     const imported = await tg.ts.client.request('/api/v1/devices/import', {
       token: tg.ts.adminToken,

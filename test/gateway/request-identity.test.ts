@@ -17,18 +17,17 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { caKeyIds } from '../../server/devices/ca-key-ids.js';
 import { DEVICE_CERTS_QUERY_KEY } from '../../server/domain/device-certs-query.js';
-import { snapshotLine } from '../osquery/agent.js';
 import type { Reply } from '../support/http.js';
 import { must } from '../support/must.js';
 import { createTestPki, type TestPki } from '../e2e/support/pki.js';
 import { admin, compliantDevice, issueCert, startModeServer, type ModeServer } from '../devices/support.js';
 import type { Device } from './baseline.js';
+import { reportKeychain, sha1Of } from './keychain.js';
 
 const header = (r: Reply, name: string): string | undefined => {
   const v = r.headers[name];
   return Array.isArray(v) ? v.join(',') : v;
 };
-const sha1Of = (pem: string): string => new X509Certificate(pem).fingerprint.replace(/:/g, '').toLowerCase();
 const derB64Of = (pem: string): string => new X509Certificate(pem).raw.toString('base64');
 
 function authz(ms: ModeServer, headers: Record<string, string>): Promise<Reply> {
@@ -36,24 +35,6 @@ function authz(ms: ModeServer, headers: Record<string, string>): Promise<Reply> 
     token: ms.ts.gatewayToken,
     headers: { 'X-Trustgate-Resource': 'prod-db', ...headers },
   });
-}
-
-/** The result of the built-in certificates query as osqueryd sends it: one row per certificate. */
-function reportCerts(d: Device, unixTime: number, certs: Array<{ pem: string; aki: string }>): Promise<Reply> {
-  const rows = certs.map(({ pem, aki }) => {
-    const x = new X509Certificate(pem);
-    return {
-      common_name: /CN=([^\n]+)/.exec(x.subject)?.[1] ?? '',
-      sha1: sha1Of(pem),
-      serial: x.serialNumber,
-      authority_key_id: aki,
-      not_valid_after: String(Math.floor(Date.parse(x.validTo) / 1000)),
-      store: 'login.keychain-db',
-      username: 'alice',
-    };
-  });
-  const [pack, query] = DEVICE_CERTS_QUERY_KEY.split('/');
-  return d.agent.post('/log', { log_type: 'result', data: [snapshotLine(`pack/${pack}/${query}`, unixTime, rows)] });
 }
 
 describe('forward auth: the device by its certificate, the person by SSO (issue #13)', function () {
@@ -190,18 +171,18 @@ describe('forward auth: the device by its certificate, the person by SSO (issue 
         'unknown_device_certificate',
       );
       // bob imported alice's public certificate into his keychain: it does not name bob, so it is nobody's
-      await reportCerts(bob, now, [{ pem: aliceCert.certPem, aki }]);
+      await reportKeychain(bob, now, [{ pem: aliceCert.certPem, aki }]);
       expect(header(await authz(ms, fp), 'x-trustgate-reasons')).to.equal('unknown_device_certificate');
-      await reportCerts(alice, now, [{ pem: aliceCert.certPem, aki }]);
+      await reportKeychain(alice, now, [{ pem: aliceCert.certPem, aki }]);
 
       expect((await authz(ms, fp)).status).to.equal(200);
       expect((await authz(ms, { 'X-Client-Cert': derB64Of(aliceCert.certPem) })).status).to.equal(200);
       // another CA's certificate naming bob (authority key id not the device CA's) is not taken
-      await reportCerts(bob, now, [{ pem: bobCert.certPem, aki: 'ab'.repeat(20) }]);
+      await reportKeychain(bob, now, [{ pem: bobCert.certPem, aki: 'ab'.repeat(20) }]);
       const b = await authz(ms, { 'X-Client-Cert-Fingerprint': sha1Of(bobCert.certPem) });
       expect(header(b, 'x-trustgate-reasons')).to.equal('unknown_device_certificate');
       // a new report replaces the last: the certificate left alice's keychain
-      await reportCerts(alice, now + 60, []);
+      await reportKeychain(alice, now + 60, []);
       expect(header(await authz(ms, fp), 'x-trustgate-reasons')).to.equal('unknown_device_certificate');
     });
 
