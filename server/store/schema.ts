@@ -2,6 +2,7 @@
  * The SQLite schema (drizzle). Source of truth for `npm run db:generate`, which writes the
  * forward-only SQL migrations in db/migrations (committed). Times are epoch milliseconds.
  */
+import { sql } from 'drizzle-orm';
 import { sqliteTable, text, integer, blob, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const hosts = sqliteTable(
@@ -214,7 +215,15 @@ export const distributedQueries = sqliteTable(
     message: text('message'),
     rows: text('rows'),
   },
-  (t) => [index('distributed_pending').on(t.hostId, t.completedAt), index('distributed_ref').on(t.ref)],
+  (t) => [
+    index('distributed_pending').on(t.hostId, t.completedAt),
+    index('distributed_ref').on(t.ref),
+    // the open queries only (the work queue's sync every 2 s lists their hosts): answered ones, every
+    // host's enrollment-time checks among them, stay in the table and would be walked otherwise
+    index('distributed_open')
+      .on(t.hostId, t.completedAt)
+      .where(sql`completed_at IS NULL`),
+  ],
 );
 
 export const carves = sqliteTable('carves', {

@@ -4,6 +4,7 @@
  * `hosts_enroll_state` for the serial's conflict check, walking every active host per enrollment.
  */
 import { expect } from 'chai';
+import { OPEN_HOSTS_SQL } from '../../../server/store/distributed.js';
 import { ACTIVE_OTHERS_SQL } from '../../../server/store/host-enroll.js';
 import { useTempSqlite } from '../../support/sqlite.js';
 
@@ -23,5 +24,18 @@ describe('SQLite query plans of the enrollment path', () => {
       steps.join('\n'),
     ).to.equal(true);
     expect(steps.join('\n')).not.to.contain('hosts_enroll_state');
+  });
+});
+
+describe('SQLite query plans of the work queue', () => {
+  const db = useTempSqlite('tg-plans-work');
+
+  it('lists the hosts with open queries from the partial index of open queries, not every answered one', () => {
+    const steps = db.opened.sqlite
+      .prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${OPEN_HOSTS_SQL}`)
+      .all()
+      .map((r) => r.detail);
+    expect(steps.join('\n')).to.match(/USING (COVERING )?INDEX distributed_open\b/);
+    expect(steps.join('\n')).not.to.contain('distributed_pending');
   });
 });
