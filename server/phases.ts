@@ -60,7 +60,7 @@ export async function openFoundation(config: Readonly<Config>, opts: FoundationO
 /** The control plane (control/plane.ts), warmed, with the pieces the osquery surface shares with it. */
 export async function startControl(config: Readonly<Config>, { clock, log, metrics, store, audit }: Foundation) {
   // shared by the osquery surface and the operations: pending work + attention, cached node keys
-  const work = createInProcessWork({ distributed: store.distributed, log });
+  const work = createInProcessWork({ distributed: store.distributed, log, clock });
   const nodeKeys = createNodeKeyCache(clock);
   // the device's people (tiers with require_device_user): owners, account mappings, logged-in accounts
   const people = createDevicePeopleService({ store, audit, rule: config.accountPersonRule, clock, log });

@@ -51,7 +51,7 @@ export async function openLocal(cfg: Readonly<Config>) {
   const { engine, model, ops, hosts, lastSeen } = await openControlPlane({
     store,
     audit,
-    work: createInProcessWork({ distributed: store.distributed, log }),
+    work: createInProcessWork({ distributed: store.distributed, log, clock }),
     nodeKeys: createNodeKeyCache(clock),
     packsDir: cfg.packsDir,
     compile: {},

@@ -4,17 +4,27 @@
  * distributed/read with nothing pending is a Set and a Map lookup, never a store call. It also owns
  * attention (until when a person is looking at a device) and the `accelerate` each poll answers.
  *
- * Queries queued by another process (the CLI's `recheck`) are picked up by `sync`: once before serving,
- * then every two seconds once `start`ed. Backing the port with a database instead makes attention visible to
- * every instance.
+ * Queries queued by another process (the CLI's `recheck`) are picked up by `sync`: once before serving
+ * (every host with an open query), then every two seconds once `start`ed (the hosts of the queries queued
+ * since the last sync, less SYNC_OVERLAP_MS: a sync reads the recent queries, not every open one).
+ * Backing the port with a database instead makes attention visible to every instance.
  */
 import type { DistributedPoll, DistributedRepo, DistributedWork } from '../domain/ports.js';
 import { errorMessage } from '../shared/errors.js';
+import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
+
+/**
+ * How far before the last sync the next one reads (by `createdAt`): a query another process stamped
+ * before it committed, or stamped by a clock a little behind ours, is still seen.
+ */
+export const SYNC_OVERLAP_MS = 60_000;
 
 export interface InProcessWorkDeps {
   distributed: Pick<DistributedRepo, 'enqueue' | 'takePending' | 'hasPending' | 'pendingHostIds' | 'complete'>;
   log: Logger;
+  /** The time a sync starts (the next one reads the queries queued since, less SYNC_OVERLAP_MS). */
+  clock: Clock;
   /** Seconds of `accelerate` sent while a recheck is pending (default 120). */
   accelerateSeconds?: number;
   /**
@@ -30,7 +40,10 @@ export interface InProcessWorkDeps {
 }
 
 export interface InProcessWork extends DistributedWork {
-  /** Notes every host the store has unanswered queries for (queued by another process, or before a restart). */
+  /**
+   * Notes the hosts the store has unanswered queries for (queued by another process, or before a restart):
+   * all of them the first time, then those of the queries queued since the last sync.
+   */
   sync(): Promise<void>;
   /** A `sync` every `syncEveryMs` until `stop` (call `sync` once yourself before serving). */
   start(): void;
@@ -45,8 +58,14 @@ export function createInProcessWork(deps: InProcessWorkDeps): InProcessWork {
   const resendAfterMs = deps.resendAfterMs ?? 5 * 60_000;
   let timer: NodeJS.Timeout | undefined;
 
+  /** When the last sync started; undefined before the first (which reads every open query). */
+  let syncedAt: number | undefined;
+
   async function sync(): Promise<void> {
-    for (const id of await deps.distributed.pendingHostIds()) pendingHosts.add(id);
+    const startedAt = deps.clock.now();
+    const since = syncedAt === undefined ? undefined : syncedAt - SYNC_OVERLAP_MS;
+    for (const id of await deps.distributed.pendingHostIds(since)) pendingHosts.add(id);
+    syncedAt = startedAt;
   }
 
   return {

@@ -222,8 +222,12 @@ export interface DistributedRepo {
   /** Queries not yet sent (or sent longer than `resendAfterMs` ago without an answer); marks them sent. */
   takePending(hostId: number, now: number, resendAfterMs: number): Promise<DistributedQuery[]>;
   hasPending(hostId: number): Promise<boolean>;
-  /** Hosts that have queries not yet answered (to warm the in-memory pending set at start). */
-  pendingHostIds(): Promise<number[]>;
+  /**
+   * Hosts that have queries not yet answered: all of them (to warm the in-memory pending set at start), or
+   * with `since` only those with such a query queued at or after it (`createdAt`, epoch ms), which reads
+   * the recent queries and not every open one.
+   */
+  pendingHostIds(since?: number): Promise<number[]>;
   /**
    * Records the answers of a host's queries (rows or error) and completes them, in one transaction; the
    * completed queries in the answers' order, undefined for an id the host was not asked.

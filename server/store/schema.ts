@@ -218,10 +218,10 @@ export const distributedQueries = sqliteTable(
   (t) => [
     index('distributed_pending').on(t.hostId, t.completedAt),
     index('distributed_ref').on(t.ref),
-    // the open queries only (the work queue's sync every 2 s lists their hosts): answered ones, every
-    // host's enrollment-time checks among them, stay in the table and would be walked otherwise
+    // the open queries only, by when they were queued (the work queue's sync every 2 s lists the hosts of
+    // the recent ones): answered ones, every host's enrollment-time checks among them, stay in the table
     index('distributed_open')
-      .on(t.hostId, t.completedAt)
+      .on(t.createdAt, t.hostId)
       .where(sql`completed_at IS NULL`),
   ],
 );

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DistributedRepo, EnrollRecord, Store } from '../../server/domain/ports.js';
 import type { DistributedQuery } from '../../server/domain/types.js';
-import { createInProcessWork, type InProcessWork } from '../../server/control/work.js';
+import { createInProcessWork, SYNC_OVERLAP_MS, type InProcessWork } from '../../server/control/work.js';
 import { ManualClock } from '../../server/shared/clock.js';
 import { silentLogger } from '../../server/shared/log.js';
 import { createSqliteStore } from '../../server/store/index.js';
@@ -73,9 +73,9 @@ function counted(repo: DistributedRepo): { repo: DistributedRepo; calls: string[
         calls.push('hasPending');
         return repo.hasPending(h);
       },
-      pendingHostIds: () => {
-        calls.push('pendingHostIds');
-        return repo.pendingHostIds();
+      pendingHostIds: (since) => {
+        calls.push(since === undefined ? 'pendingHostIds' : `pendingHostIds since ${since}`);
+        return repo.pendingHostIds(since);
       },
       complete: (h, answers, at) => {
         calls.push('complete');
@@ -105,7 +105,7 @@ describe('distributed work and attention (in process)', () => {
     b = (await server.hosts.enroll(rec('B', clock.now()))).host.id;
     const c = counted(server.distributed);
     calls = c.calls;
-    work = createInProcessWork({ distributed: c.repo, log: silentLogger(), syncEveryMs: 20 });
+    work = createInProcessWork({ distributed: c.repo, log: silentLogger(), clock, syncEveryMs: 20 });
   });
   afterEach(async () => {
     work.stop();
@@ -207,10 +207,35 @@ describe('distributed work and attention (in process)', () => {
     });
   });
 
+  it('reads every open query at the first sync, then those queued since the last sync less the overlap', async () => {
+    const t0 = clock.now();
+    await cli.distributed.enqueue([recheck(a, 'old', t0 - 10 * MINUTE)]);
+    await work.sync();
+    expect(calls).to.deep.equal(['pendingHostIds']);
+    expect((await work.poll(a, clock.now())).queries, 'an old open query is found by the first sync').to.have.key(
+      'old',
+    );
+
+    clock.advance(2 * SECOND);
+    calls.length = 0;
+    // stamped 30 s before the last sync (a CLI's clock a little behind, or a slow commit): inside the overlap
+    await cli.distributed.enqueue([recheck(b, 'late', t0 - 30 * SECOND)]);
+    await work.sync();
+    expect(calls).to.deep.equal([`pendingHostIds since ${t0 - SYNC_OVERLAP_MS}`]);
+    expect((await work.poll(b, clock.now())).queries).to.have.key('late');
+
+    clock.advance(2 * SECOND);
+    calls.length = 0;
+    await work.sync();
+    expect(calls, 'the next sync starts from this one').to.deep.equal([
+      `pendingHostIds since ${t0 + 2 * SECOND - SYNC_OVERLAP_MS}`,
+    ]);
+  });
+
   it('syncs on its own once started, and no more once stopped', async () => {
     work.start();
     await cli.distributed.enqueue([live(b, 'l1', clock.now())]);
-    await waitFor(() => calls.includes('pendingHostIds'));
+    await waitFor(() => calls.some((c) => c.startsWith('pendingHostIds')));
     await new Promise((r) => setTimeout(r, 60));
     expect(await work.poll(b, clock.now())).to.deep.equal({ queries: { l1: "SELECT 'l1';" } });
 

@@ -85,6 +85,27 @@ export function distributedContract(factory: StoreFactory): void {
       expect(await t.store.distributed.pendingHostIds()).to.deep.equal([b]);
     });
 
+    it('pendingHostIds(since) names only the hosts of open queries queued at or after `since`', async () => {
+      const a = await enrollHost(t.store, 'A');
+      const b = await enrollHost(t.store, 'B');
+      const c = await enrollHost(t.store, 'C');
+      await t.store.distributed.enqueue([
+        query('qa', a, { createdAt: T0 - 1 }),
+        query('qb', b, { createdAt: T0 }),
+        query('qc', c, { createdAt: T0 + 10 }),
+        query('qc-old', c, { createdAt: T0 - 5 }),
+      ]);
+      const sorted = (ids: number[]) => ids.sort((x, y) => x - y);
+      expect(sorted(await t.store.distributed.pendingHostIds(T0))).to.deep.equal([b, c]);
+      await t.store.distributed.complete(c, [{ id: 'qc', answer: answer() }], T0 + 20);
+      expect(await t.store.distributed.pendingHostIds(T0), 'answered: no longer open').to.deep.equal([b]);
+      expect(sorted(await t.store.distributed.pendingHostIds()), 'without since: every open one').to.deep.equal([
+        a,
+        b,
+        c,
+      ]);
+    });
+
     it('complete() records answers and returns the completed queries in order; never handed out again', async () => {
       const a = await enrollHost(t.store, 'A');
       await t.store.distributed.enqueue([query('q1', a), query('q2', a)]);

@@ -4,7 +4,7 @@
  * `hosts_enroll_state` for the serial's conflict check, walking every active host per enrollment.
  */
 import { expect } from 'chai';
-import { OPEN_HOSTS_SQL } from '../../../server/store/distributed.js';
+import { OPEN_HOSTS_SINCE_SQL, OPEN_HOSTS_SQL } from '../../../server/store/distributed.js';
 import { ACTIVE_OTHERS_SQL } from '../../../server/store/host-enroll.js';
 import { useTempSqlite } from '../../support/sqlite.js';
 
@@ -30,12 +30,22 @@ describe('SQLite query plans of the enrollment path', () => {
 describe('SQLite query plans of the work queue', () => {
   const db = useTempSqlite('tg-plans-work');
 
+  const plan = (sql: string, ...args: number[]): string =>
+    db.opened.sqlite
+      .prepare<number[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(...args)
+      .map((r) => r.detail)
+      .join('\n');
+
   it('lists the hosts with open queries from the partial index of open queries, not every answered one', () => {
-    const steps = db.opened.sqlite
-      .prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${OPEN_HOSTS_SQL}`)
-      .all()
-      .map((r) => r.detail);
-    expect(steps.join('\n')).to.match(/USING (COVERING )?INDEX distributed_open\b/);
-    expect(steps.join('\n')).not.to.contain('distributed_pending');
+    const steps = plan(OPEN_HOSTS_SQL);
+    expect(steps).to.match(/USING (COVERING )?INDEX distributed_open\b/);
+    expect(steps).not.to.contain('distributed_pending');
+  });
+
+  it('lists those queued since a time by searching that index by time, not scanning it', () => {
+    expect(plan(OPEN_HOSTS_SINCE_SQL, 0)).to.match(
+      /^SEARCH distributed_queries USING (COVERING )?INDEX distributed_open \(created_at>\?\)/m,
+    );
   });
 });
