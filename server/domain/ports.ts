@@ -82,6 +82,9 @@ export interface HostFilter {
   offset?: number;
 }
 
+/** An active host's bound certificate, as the certificate index reads it (null: none bound). */
+export type ActiveHostCert = Pick<Host, 'id' | 'serial' | 'cert'>;
+
 export interface HostRepo {
   /** Enrolls or re-enrolls (same serial and hardware UUID); conflict when another host holds the key hash. */
   enroll(rec: EnrollRecord): Promise<EnrollOutcome>;
@@ -107,6 +110,11 @@ export interface HostRepo {
   /** Hosts waiting for an admin, oldest first. */
   listPending(): Promise<Host[]>;
   countPending(): Promise<number>;
+  /**
+   * The active hosts' ids, serials and bound certificates, by id (the gateway's certificate index: a cheap read,
+   * none of a host's other columns).
+   */
+  activeCerts(): Promise<ActiveHostCert[]>;
   /** Every host's id, serial and state (a cheap read to reconcile in-memory views after another process acted). */
   states(): Promise<Array<{ id: number; serial: string; state: EnrollState }>>;
   /** Unenrolls every host whose latest enrollment used this enroll secret. */

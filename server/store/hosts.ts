@@ -7,7 +7,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { HostFilter, HostRepo, UnenrolledHost } from '../domain/ports.js';
 import type { EnrollState, Host } from '../domain/types.js';
 import { createEnroll } from './host-enroll.js';
-import { HOST_SELECT, fromRaw, listWhere, type RawHost } from './host-select.js';
+import { HOST_SELECT, certOf, fromRaw, listWhere, type RawHost } from './host-select.js';
 import type { Db } from './open.js';
 import type { Statement } from 'better-sqlite3';
 import { parseDetails } from './rows.js';
@@ -17,13 +17,22 @@ import { hosts } from './schema.js';
 function identityOps(
   sqlite: Db['$client'],
   byId: Statement<[number], RawHost>,
-): Pick<HostRepo, 'setEnrollState' | 'bindCert' | 'listPending' | 'countPending' | 'states' | 'unenrollBySecret'> {
+): Pick<
+  HostRepo,
+  'setEnrollState' | 'bindCert' | 'listPending' | 'countPending' | 'activeCerts' | 'states' | 'unenrollBySecret'
+> {
   const pending = sqlite
     .prepare<[], RawHost>(`${HOST_SELECT} WHERE h.enroll_state = 'pending' ORDER BY h.id`)
     .raw(true);
   const countPending = sqlite.prepare<[], { n: number }>(
     "SELECT count(*) AS n FROM hosts WHERE enroll_state = 'pending'",
   );
+  const activeCerts = sqlite
+    .prepare<[], [number, string, string | null, string | null, string | null, number | null]>(
+      `SELECT id, serial, cert_sha256, cert_sha1, cert_serial, cert_not_after FROM hosts
+      WHERE enroll_state = 'active' ORDER BY id`,
+    )
+    .raw(true);
   const states = sqlite.prepare<[], { id: number; serial: string; state: EnrollState }>(
     'SELECT id, serial, enroll_state AS state FROM hosts',
   );
@@ -51,6 +60,13 @@ function identityOps(
     },
     async countPending() {
       return countPending.get()?.n ?? 0;
+    },
+    async activeCerts() {
+      return activeCerts.all().map(([id, serial, sha256, sha1, certSerial, notAfter]) => ({
+        id,
+        serial,
+        cert: certOf(sha256, sha1, certSerial, notAfter),
+      }));
     },
     async states() {
       return states.all();

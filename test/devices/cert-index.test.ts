@@ -102,6 +102,47 @@ describe('certificate index', () => {
     expect(ix.serialOf(fp('e'), NOW)).to.equal(null);
   });
 
+  it('re-reads the stored reports only when the device CA changed; a host no longer active loses its own', async () => {
+    let hosts = [host(1, 'ALICE'), host(2, 'BOB')];
+    let ca = CA;
+    let reads = 0;
+    const ix = index({
+      hosts: () => Promise.resolve(hosts),
+      caKeyIds: () => Promise.resolve([ca]),
+      reported: () => {
+        reads++;
+        return Promise.resolve([report(1, [row(fp('1'), 'ALICE')]), report(2, [row(fp('2'), 'BOB')])]);
+      },
+    });
+    await ix.refresh();
+    ix.onResults(host(2, 'BOB'), [report(2, [row(fp('2'), 'BOB'), row(fp('5'), 'BOB')])]);
+    await ix.refresh();
+    expect(reads, 'the reports ingested here are current: not read again').to.equal(1);
+    expect([ix.serialOf(fp('1'), NOW), ix.serialOf(fp('5'), NOW)]).to.deep.equal(['ALICE', 'BOB']);
+
+    hosts = [host(2, 'BOB')]; // ALICE unenrolled (or held) by another process
+    await ix.refresh();
+    expect(ix.serialOf(fp('1'), NOW), "an unenrolled host's report").to.equal(null);
+    expect(ix.serialOf(fp('2'), NOW)).to.equal('BOB');
+
+    ca = 'cd'.repeat(20); // another device CA: every stored report is judged again, under it
+    await ix.refresh();
+    expect(reads).to.equal(2);
+    expect(ix.serialOf(fp('2'), NOW), 'a report from the old CA').to.equal(null);
+  });
+
+  it("replaces a host's reported certificates on its next report, leaving another host's same one", async () => {
+    const ix = index({ hosts: () => Promise.resolve([host(1, 'S'), host(2, 'S')]) });
+    await ix.refresh();
+    ix.onResults(host(1, 'S'), [report(1, [row(fp('9'), 'S')])]);
+    ix.onResults(host(2, 'S'), [report(2, [row(fp('9'), 'S')])]);
+    expect(ix.serialOf(fp('9'), NOW), 'two hosts of one serial report it').to.equal('S');
+    ix.onResults(host(1, 'S'), [report(1, [])]);
+    expect(ix.serialOf(fp('9'), NOW), "still in the other host's report").to.equal('S');
+    ix.onResults(host(2, 'S'), [report(2, [])]);
+    expect(ix.serialOf(fp('9'), NOW)).to.equal(null);
+  });
+
   it("maps a host's bound certificate as soon as it enrolls", async () => {
     const ix = index();
     await ix.refresh();

@@ -110,6 +110,23 @@ export function hostsContract(factory: StoreFactory): void {
     });
 
     describe('look-ups', () => {
+      it('activeCerts() lists the active hosts by id with their bound certificate, and no held host', async () => {
+        const cert = { sha256: 'c'.repeat(64), sha1: 'd'.repeat(40), serial: '0C', notAfter: T0 + 1000 };
+        const bound = await t.store.hosts.enroll(enrollRecord('BOUND', T0, { cert }));
+        const plain = await enrollHost(t.store, 'PLAIN');
+        await t.store.hosts.enroll(
+          enrollRecord('HELD', T0, {
+            state: 'pending',
+            pendingReason: 'unknown_serial',
+            cert: { ...cert, sha1: 'e'.repeat(40) },
+          }),
+        );
+        expect(await t.store.hosts.activeCerts()).to.deep.equal([
+          { id: bound.host.id, serial: 'BOUND', cert },
+          { id: plain, serial: 'PLAIN', cert: null },
+        ]);
+      });
+
       it('findByNodeKeyHash() finds the host of its current node key hash', async () => {
         const id = await enrollHost(t.store, 'C02A', { nodeKeyHash: 'the-hash' });
         expect((await t.store.hosts.findByNodeKeyHash('the-hash'))?.id).to.equal(id);
