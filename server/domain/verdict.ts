@@ -112,7 +112,13 @@ export interface VerdictBundle {
 /** The serialized bundle and its ETag (a content hash, quoted, stable across restarts and instances). */
 export interface VerdictBundleSnapshot {
   etag: string;
-  json: string;
+  /** The whole JSON text (joined from `parts` on first use). */
+  readonly json: string;
+  /**
+   * The JSON text in pieces (a chunk of devices each), whose concatenation is `json`: the gateway API
+   * writes them one at a time, so a 100k-device bundle is never one string encrypted in one call.
+   */
+  parts: readonly string[];
 }
 
 /** What the gateway reads: precomputed verdicts (a map lookup plus a small pure function). */

@@ -14,7 +14,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import { AppError, invalid } from '../shared/errors.js';
-import { sendFailure, sendJson, sendOk, type FailureRenderer } from '../shared/bare-http.js';
+import { sendFailure, sendJson, sendJsonParts, sendOk, type FailureRenderer } from '../shared/bare-http.js';
 import { createDecisions } from './decisions.js';
 import { createForwardAuth, MAX_PARAM, type ForwardAuthDeps } from './forward-auth.js';
 
@@ -97,7 +97,7 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
         res.statusCode = 304;
         res.setHeader('ETag', snap.etag);
         res.end();
-      } else sendOk(res, snap.json, { ETag: snap.etag });
+      } else await sendJsonParts(res, snap.parts, { ETag: snap.etag });
     } catch (err) {
       fail(res, path, err);
     }

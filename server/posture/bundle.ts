@@ -2,7 +2,8 @@
  * The verdict bundle (SPEC: every tier, resource, check, device and active grant, for gateways that
  * decide locally) as JSON with its ETag. Built on demand and cached until the state or the grants
  * change or the first grant in it expires; each device's entry is cached on its record, so a rebuild
- * serializes only the devices that changed.
+ * serializes only the devices that changed. A chunked rebuild keeps its chunks apart (`parts`) for the
+ * gateway API to write one at a time.
  */
 import type { BundleDevice, BundleGrant, VerdictBundle, VerdictBundleSnapshot } from '../domain/verdict.js';
 import { createHash } from 'node:crypto';
@@ -112,11 +113,24 @@ function deviceSlice(s: State, serials: readonly string[], from: number, to: num
 const tailOf = (list: BundleGrant[]): string => `],"break_glass":${JSON.stringify(list)}}`;
 const etagOf = (hex: string): string => `"${hex.slice(0, 32)}"`;
 
+/** A snapshot of the JSON in `parts`; the whole text is joined only when something asks for it. */
+function snapshotOf(etag: string, parts: readonly string[]): VerdictBundleSnapshot {
+  let json: string | undefined;
+  return {
+    etag,
+    parts,
+    get json() {
+      json ??= parts.join('');
+      return json;
+    },
+  };
+}
+
 function buildBundle(s: State, grants: GrantIndex, now: number): Built {
   s.sortedSerials ??= [...s.bySerial.keys()].sort();
   const bg = activeGrants(grants, now);
   const json = bundleHead(s.model) + deviceSlice(s, s.sortedSerials, 0, s.sortedSerials.length) + tailOf(bg.list);
-  return { snapshot: { etag: etagOf(sha256Hex(json)), json }, validUntil: bg.validUntil };
+  return { snapshot: snapshotOf(etagOf(sha256Hex(json)), [json]), validUntil: bg.validUntil };
 }
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -143,7 +157,7 @@ async function buildInChunks(s: State, grants: GrantIndex, now: () => number): P
   const tail = tailOf(bg.list);
   hash.update(tail);
   parts.push(tail);
-  return { snapshot: { etag: etagOf(hash.digest('hex')), json: parts.join('') }, validUntil: bg.validUntil };
+  return { snapshot: snapshotOf(etagOf(hash.digest('hex')), parts), validUntil: bg.validUntil };
 }
 
 export function createBundleCache(): BundleCache {

@@ -119,6 +119,36 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
   res.end(body);
 }
 
+/**
+ * Writes a 200 JSON answer given in pieces, one write at a time, waiting for the socket to drain between
+ * them (chunked transfer encoding); stops when the client goes away. A large answer is then neither one
+ * string converted nor one buffer encrypted in a single call on the event loop.
+ */
+export async function sendJsonParts(res: ServerResponse, parts: readonly string[], headers?: Headers): Promise<void> {
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  for (const k in headers ?? {}) {
+    const v = headers?.[k];
+    if (v !== undefined) res.setHeader(k, v);
+  }
+  for (const part of parts) {
+    if (res.destroyed) return;
+    if (!res.write(part)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+  }
+  if (!res.destroyed) res.end();
+}
+
 /** Writes a 200 JSON answer. */
 export const sendOk = (res: ServerResponse, body: string, headers?: Headers): void => sendJson(res, 200, body, headers);
 

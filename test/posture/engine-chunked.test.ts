@@ -47,6 +47,9 @@ describe('createPostureEngine: chunked swaps and rebuilds', function () {
     expect(value.etag).to.equal(sync.etag);
     expect(value.json).to.equal(sync.json);
     expect(JSON.parse(value.json).devices).to.have.length(N);
+    // kept in pieces for the gateway API to write one at a time: head, a piece per chunk of devices, tail
+    expect(value.parts).to.have.length(2 + Math.ceil(N / BUNDLE_CHUNK));
+    expect(value.parts.join('')).to.equal(sync.json);
     // cached while nothing changes; rebuilt after a change
     expect(await f.engine.bundleInChunks()).to.equal(value);
     f.report(host(1, serialOf(1)), { firewall: [] });
