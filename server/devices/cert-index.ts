@@ -11,8 +11,8 @@
  * `refresh()` rebuilds from the store (at start, after issue/revoke, on a timer for other processes'
  * changes) and `onResults` applies a device's new report as it is ingested. Reports are ingested by this
  * process only, so a refresh re-reads them only when the device CA's key ids changed; otherwise it drops
- * the reports of hosts no longer active. At 100k hosts re-reading them, with every host's full row, stalled
- * the event loop 1.6 s every 30 s.
+ * the reports of hosts no longer active and reads back those of hosts active again. At 100k hosts
+ * re-reading them, with every host's full row, stalled the event loop 1.6 s every 30 s.
  */
 import type { LatestResult } from '../domain/types.js';
 import type { ActiveHostCert } from '../domain/ports.js';
@@ -25,6 +25,8 @@ export interface CertIndexDeps {
   /** The active hosts and their bound certificates. */
   hosts(): Promise<ActiveHostCert[]>;
   reported(): Promise<LatestResult[]>;
+  /** One host's stored results (its certificates report among them). */
+  reportedBy(hostId: number): Promise<LatestResult[]>;
   /** Key ids (lower-case hex) of the device CA's certificates; empty without a device CA. */
   caKeyIds(): Promise<string[]>;
   /** The certificate (SHA-256) is revoked: the revocation set, O(1). */
@@ -106,37 +108,79 @@ function buildKnown(issued: readonly DeviceCertRecord[], hosts: readonly ActiveH
   return { next, revokedSha1, serialOfHost };
 }
 
-export function createCertIndex(deps: CertIndexDeps): CertIndex {
-  /** Issued and bound certificates by fingerprint; null = claimed by two devices. */
-  let known = new Map<string, Entry | null>();
-  /** Reported certificates: host id → its accepted entries (replaced on each report). */
-  const reportedBy = new Map<number, Map<string, Entry>>();
-  /** SHA-1 → the reporting hosts' entries (kept in step with reportedBy, one host at a time). */
-  const reportedIndex = new Map<string, Entry[]>();
-  /** The device CA's key ids; undefined until the first refresh. */
-  let keyIds: Set<string> | undefined;
+/**
+ * Reported certificates: host id → its accepted entries, and SHA-1 → the reporting hosts' entries, kept in
+ * step one host at a time. `dropped`: hosts whose reports a refresh dropped because they were no longer
+ * active (held or unenrolled by another process); one active again gets its stored report back. (A host
+ * held from its enrollment has no stored results: a pending host's results are not stored.)
+ */
+function createReported() {
+  const byHost = new Map<number, Map<string, Entry>>();
+  const bySha1 = new Map<string, Entry[]>();
+  const dropped = new Set<number>();
 
-  function dropReported(hostId: number): void {
-    const old = reportedBy.get(hostId);
+  function drop(hostId: number): void {
+    const old = byHost.get(hostId);
     if (!old) return;
-    reportedBy.delete(hostId);
+    byHost.delete(hostId);
     for (const [sha1, e] of old) {
-      const rest = (reportedIndex.get(sha1) ?? []).filter((x) => x !== e);
-      if (rest.length) reportedIndex.set(sha1, rest);
-      else reportedIndex.delete(sha1);
+      const rest = (bySha1.get(sha1) ?? []).filter((x) => x !== e);
+      if (rest.length) bySha1.set(sha1, rest);
+      else bySha1.delete(sha1);
     }
   }
 
-  function setReported(hostId: number, serial: string, rows: ReadonlyArray<Record<string, string>>): void {
-    dropReported(hostId);
+  function set(
+    hostId: number,
+    serial: string,
+    rows: ReadonlyArray<Record<string, string>>,
+    keyIds: ReadonlySet<string>,
+  ) {
+    drop(hostId);
     const entries = new Map<string, Entry>();
-    for (const r of acceptedReports(serial, rows, keyIds ?? new Set())) {
+    for (const r of acceptedReports(serial, rows, keyIds)) {
       entries.set(r.sha1, { serial, notAfter: r.notAfter, source: 'reported', sha256: null });
     }
     if (!entries.size) return;
-    reportedBy.set(hostId, entries);
-    for (const [sha1, e] of entries) reportedIndex.set(sha1, [...(reportedIndex.get(sha1) ?? []), e]);
+    byHost.set(hostId, entries);
+    for (const [sha1, e] of entries) bySha1.set(sha1, [...(bySha1.get(sha1) ?? []), e]);
   }
+
+  /** Drops the reports of hosts no longer active; reads back those of dropped hosts active again. */
+  async function follow(serialOfHost: ReadonlyMap<number, string>, deps: CertIndexDeps, keyIds: ReadonlySet<string>) {
+    for (const [hostId, entries] of [...byHost]) {
+      if (serialOfHost.get(hostId) === entries.values().next().value?.serial) continue;
+      drop(hostId);
+      dropped.add(hostId);
+    }
+    for (const hostId of [...dropped]) {
+      const serial = serialOfHost.get(hostId);
+      if (serial === undefined) continue;
+      dropped.delete(hostId);
+      const mine = (await deps.reportedBy(hostId)).find((r) => r.queryKey === DEVICE_CERTS_QUERY_KEY);
+      if (mine && mine.error === null) set(hostId, serial, mine.rows, keyIds);
+    }
+  }
+
+  /** Every stored report judged again (the first build, or another device CA). */
+  async function reload(serialOfHost: ReadonlyMap<number, string>, deps: CertIndexDeps, keyIds: ReadonlySet<string>) {
+    for (const id of [...byHost.keys()]) drop(id);
+    dropped.clear();
+    for (const r of await deps.reported()) {
+      const serial = serialOfHost.get(r.hostId);
+      if (serial !== undefined && r.error === null) set(r.hostId, serial, r.rows, keyIds);
+    }
+  }
+
+  return { bySha1, set, follow, reload };
+}
+
+export function createCertIndex(deps: CertIndexDeps): CertIndex {
+  /** Issued and bound certificates by fingerprint; null = claimed by two devices. */
+  let known = new Map<string, Entry | null>();
+  const reported = createReported();
+  /** The device CA's key ids; undefined until the first refresh. */
+  let keyIds: Set<string> | undefined;
 
   async function refresh(): Promise<void> {
     const [issued, hosts, ids] = await Promise.all([deps.issued(), deps.hosts(), deps.caKeyIds()]);
@@ -146,19 +190,11 @@ export function createCertIndex(deps: CertIndexDeps): CertIndex {
     known = next;
     const nextKeyIds = new Set(ids.map(hex));
     if (keyIds === undefined || !sameSet(keyIds, nextKeyIds)) {
-      // first build, or another device CA: every stored report is judged again
       keyIds = nextKeyIds;
-      for (const id of [...reportedBy.keys()]) dropReported(id);
-      for (const r of await deps.reported()) {
-        const serial = serialOfHost.get(r.hostId);
-        if (serial !== undefined && r.error === null) setReported(r.hostId, serial, r.rows);
-      }
-      return;
-    }
-    // the reports are current (ingested here): only a host unenrolled or held meanwhile loses its own
-    for (const [hostId, entries] of [...reportedBy]) {
-      const serial = entries.values().next().value?.serial;
-      if (serialOfHost.get(hostId) !== serial) dropReported(hostId);
+      await reported.reload(serialOfHost, deps, keyIds);
+    } else {
+      // the reports are current (ingested here)
+      await reported.follow(serialOfHost, deps, keyIds);
     }
   }
 
@@ -170,12 +206,12 @@ export function createCertIndex(deps: CertIndexDeps): CertIndex {
     serialOf(fingerprint, now) {
       const e = known.get(fingerprint);
       if (e !== undefined) return valid(e, now);
-      const reported = reportedIndex.get(fingerprint);
-      if (!reported) return null;
+      const byReport = reported.bySha1.get(fingerprint);
+      if (!byReport) return null;
       // the same certificate reported by two devices (possible only with one serial: a serial conflict) is
       // taken only when both name that serial
       let serial: string | null = null;
-      for (const r of reported) {
+      for (const r of byReport) {
         const s = valid(r, now);
         if (s === null || (serial !== null && s !== serial)) return null;
         serial = s;
@@ -195,8 +231,8 @@ export function createCertIndex(deps: CertIndexDeps): CertIndex {
     onResults(host, latest) {
       const mine = latest.find((r) => r.queryKey === DEVICE_CERTS_QUERY_KEY && r.hostId === host.id);
       if (!mine || mine.error !== null) return;
-      setReported(host.id, host.serial, mine.rows);
+      reported.set(host.id, host.serial, mine.rows, keyIds ?? new Set());
     },
-    size: () => known.size + reportedIndex.size,
+    size: () => known.size + reported.bySha1.size,
   };
 }

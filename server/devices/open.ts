@@ -116,6 +116,7 @@ export async function openCertIndex(
     issued: () => store.deviceCerts.list(),
     hosts: () => store.hosts.activeCerts(),
     reported: () => store.results.latestForQueries([DEVICE_CERTS_QUERY_KEY]),
+    reportedBy: (hostId) => store.results.latestForHost(hostId),
     // the CA as it is on disk (never created here); none yet: no reported certificate is accepted
     caKeyIds: async () =>
       fs.existsSync(paths.certFile) ? caKeyIds(await fs.promises.readFile(paths.certFile, 'utf8')) : [],

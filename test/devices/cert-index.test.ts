@@ -42,6 +42,7 @@ function index(over: Partial<CertIndexDeps> = {}) {
     issued: () => Promise.resolve([]),
     hosts: () => Promise.resolve([]),
     reported: () => Promise.resolve([]),
+    reportedBy: () => Promise.resolve([]),
     caKeyIds: () => Promise.resolve([CA.toUpperCase().replace(/(..)(?!$)/g, '$1:')]),
     revoked: () => false,
     log: silentLogger(),
@@ -113,6 +114,7 @@ describe('certificate index', () => {
         reads++;
         return Promise.resolve([report(1, [row(fp('1'), 'ALICE')]), report(2, [row(fp('2'), 'BOB')])]);
       },
+      reportedBy: (id) => Promise.resolve(id === 1 ? [report(1, [row(fp('1'), 'ALICE')])] : []),
     });
     await ix.refresh();
     ix.onResults(host(2, 'BOB'), [report(2, [row(fp('2'), 'BOB'), row(fp('5'), 'BOB')])]);
@@ -120,10 +122,15 @@ describe('certificate index', () => {
     expect(reads, 'the reports ingested here are current: not read again').to.equal(1);
     expect([ix.serialOf(fp('1'), NOW), ix.serialOf(fp('5'), NOW)]).to.deep.equal(['ALICE', 'BOB']);
 
-    hosts = [host(2, 'BOB')]; // ALICE unenrolled (or held) by another process
+    hosts = [host(2, 'BOB')]; // ALICE held (or unenrolled) by another process
     await ix.refresh();
-    expect(ix.serialOf(fp('1'), NOW), "an unenrolled host's report").to.equal(null);
+    expect(ix.serialOf(fp('1'), NOW), "a held host's report").to.equal(null);
     expect(ix.serialOf(fp('2'), NOW)).to.equal('BOB');
+
+    hosts = [host(1, 'ALICE'), host(2, 'BOB')]; // approved again: its stored report maps again
+    await ix.refresh();
+    expect(ix.serialOf(fp('1'), NOW)).to.equal('ALICE');
+    expect(reads, 'read for that host alone').to.equal(1);
 
     ca = 'cd'.repeat(20); // another device CA: every stored report is judged again, under it
     await ix.refresh();
