@@ -110,14 +110,17 @@ function buildKnown(issued: readonly DeviceCertRecord[], hosts: readonly ActiveH
 
 /**
  * Reported certificates: host id → its accepted entries, and SHA-1 → the reporting hosts' entries, kept in
- * step one host at a time. `dropped`: hosts whose reports a refresh dropped because they were no longer
- * active (held or unenrolled by another process); one active again gets its stored report back. (A host
- * held from its enrollment has no stored results: a pending host's results are not stored.)
+ * step one host at a time, judged against the device CA's key ids of the last refresh. `dropped`: hosts
+ * whose reports a refresh dropped because they were no longer active (held or unenrolled by another
+ * process); one active again gets its stored report back. (A host held from its enrollment has no stored
+ * results: a pending host's results are not stored.)
  */
-function createReported() {
+function createReported(deps: Pick<CertIndexDeps, 'reported' | 'reportedBy'>) {
   const byHost = new Map<number, Map<string, Entry>>();
   const bySha1 = new Map<string, Entry[]>();
   const dropped = new Set<number>();
+  /** The device CA's key ids; undefined until the first refresh. */
+  let keyIds: ReadonlySet<string> | undefined;
 
   function drop(hostId: number): void {
     const old = byHost.get(hostId);
@@ -130,15 +133,11 @@ function createReported() {
     }
   }
 
-  function set(
-    hostId: number,
-    serial: string,
-    rows: ReadonlyArray<Record<string, string>>,
-    keyIds: ReadonlySet<string>,
-  ) {
+  /** A host's report, replacing its previous one. */
+  function set(hostId: number, serial: string, rows: ReadonlyArray<Record<string, string>>): void {
     drop(hostId);
     const entries = new Map<string, Entry>();
-    for (const r of acceptedReports(serial, rows, keyIds)) {
+    for (const r of acceptedReports(serial, rows, keyIds ?? new Set())) {
       entries.set(r.sha1, { serial, notAfter: r.notAfter, source: 'reported', sha256: null });
     }
     if (!entries.size) return;
@@ -146,8 +145,22 @@ function createReported() {
     for (const [sha1, e] of entries) bySha1.set(sha1, [...(bySha1.get(sha1) ?? []), e]);
   }
 
-  /** Drops the reports of hosts no longer active; reads back those of dropped hosts active again. */
-  async function follow(serialOfHost: ReadonlyMap<number, string>, deps: CertIndexDeps, keyIds: ReadonlySet<string>) {
+  /**
+   * Follows a refresh: the first one, or another device CA, judges every stored report again; otherwise
+   * the reports are current (ingested here), and only hosts no longer active lose theirs, hosts active
+   * again get theirs back.
+   */
+  async function refresh(serialOfHost: ReadonlyMap<number, string>, caKeyIds: ReadonlySet<string>): Promise<void> {
+    if (keyIds === undefined || !sameSet(keyIds, caKeyIds)) {
+      keyIds = caKeyIds;
+      for (const id of [...byHost.keys()]) drop(id);
+      dropped.clear();
+      for (const r of await deps.reported()) {
+        const serial = serialOfHost.get(r.hostId);
+        if (serial !== undefined && r.error === null) set(r.hostId, serial, r.rows);
+      }
+      return;
+    }
     for (const [hostId, entries] of [...byHost]) {
       if (serialOfHost.get(hostId) === entries.values().next().value?.serial) continue;
       drop(hostId);
@@ -158,29 +171,17 @@ function createReported() {
       if (serial === undefined) continue;
       dropped.delete(hostId);
       const mine = (await deps.reportedBy(hostId)).find((r) => r.queryKey === DEVICE_CERTS_QUERY_KEY);
-      if (mine && mine.error === null) set(hostId, serial, mine.rows, keyIds);
+      if (mine && mine.error === null) set(hostId, serial, mine.rows);
     }
   }
 
-  /** Every stored report judged again (the first build, or another device CA). */
-  async function reload(serialOfHost: ReadonlyMap<number, string>, deps: CertIndexDeps, keyIds: ReadonlySet<string>) {
-    for (const id of [...byHost.keys()]) drop(id);
-    dropped.clear();
-    for (const r of await deps.reported()) {
-      const serial = serialOfHost.get(r.hostId);
-      if (serial !== undefined && r.error === null) set(r.hostId, serial, r.rows, keyIds);
-    }
-  }
-
-  return { bySha1, set, follow, reload };
+  return { bySha1, set, refresh };
 }
 
 export function createCertIndex(deps: CertIndexDeps): CertIndex {
   /** Issued and bound certificates by fingerprint; null = claimed by two devices. */
   let known = new Map<string, Entry | null>();
-  const reported = createReported();
-  /** The device CA's key ids; undefined until the first refresh. */
-  let keyIds: Set<string> | undefined;
+  const reported = createReported(deps);
 
   async function refresh(): Promise<void> {
     const [issued, hosts, ids] = await Promise.all([deps.issued(), deps.hosts(), deps.caKeyIds()]);
@@ -188,14 +189,7 @@ export function createCertIndex(deps: CertIndexDeps): CertIndex {
     // a revoked certificate's SHA-1 maps to nobody, even when a keychain still reports it
     for (const sha1 of revokedSha1) if (!next.has(sha1)) next.set(sha1, null);
     known = next;
-    const nextKeyIds = new Set(ids.map(hex));
-    if (keyIds === undefined || !sameSet(keyIds, nextKeyIds)) {
-      keyIds = nextKeyIds;
-      await reported.reload(serialOfHost, deps, keyIds);
-    } else {
-      // the reports are current (ingested here)
-      await reported.follow(serialOfHost, deps, keyIds);
-    }
+    await reported.refresh(serialOfHost, new Set(ids.map(hex)));
   }
 
   /** A known certificate's serial, or null: revoked (SHA-256 known), expired, or claimed twice. */
@@ -231,7 +225,7 @@ export function createCertIndex(deps: CertIndexDeps): CertIndex {
     onResults(host, latest) {
       const mine = latest.find((r) => r.queryKey === DEVICE_CERTS_QUERY_KEY && r.hostId === host.id);
       if (!mine || mine.error !== null) return;
-      reported.set(host.id, host.serial, mine.rows, keyIds ?? new Set());
+      reported.set(host.id, host.serial, mine.rows);
     },
     size: () => known.size + reported.bySha1.size,
   };

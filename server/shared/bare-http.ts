@@ -106,7 +106,8 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
 /** Writes a JSON answer (never cached): status, the JSON text, extra headers. */
 type Headers = Readonly<Record<string, string>>;
 
-export function sendJson(res: ServerResponse, status: number, body: string, headers?: Headers): void {
+/** The status and headers of a JSON answer (never cached), and the extra ones given. */
+function jsonHead(res: ServerResponse, status: number, headers?: Headers): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
@@ -116,6 +117,10 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
       if (v !== undefined) res.setHeader(k, v);
     }
   }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: string, headers?: Headers): void {
+  jsonHead(res, status, headers);
   res.end(body);
 }
 
@@ -125,13 +130,7 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
  * string converted nor one buffer encrypted in a single call on the event loop.
  */
 export async function sendJsonParts(res: ServerResponse, parts: readonly string[], headers?: Headers): Promise<void> {
-  res.statusCode = 200;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  for (const k in headers ?? {}) {
-    const v = headers?.[k];
-    if (v !== undefined) res.setHeader(k, v);
-  }
+  jsonHead(res, 200, headers);
   for (const part of parts) {
     if (res.destroyed) return;
     if (!res.write(part)) {
