@@ -31,44 +31,48 @@ export function createDecisions(deps: DecisionDeps, log: Logger): Decisions {
     const t0 = performance.now();
     const out = deps.verdicts.verdict(serial, resource, user, deps.clock.now());
     const latencyMs = performance.now() - t0;
+    // the line's fields are built only when it is written (at warn level, the decision path logs nothing)
+    const logged = log.isLevelEnabled('info');
     if (out.kind === 'verdict') {
       const v = out.verdict;
-      metrics?.decisions.inc({ resource, decision: v.decision, mode: v.enforced ? 'enforce' : 'monitor' });
-      log.info(
-        {
-          event: 'gateway.decision',
-          serial,
-          user,
-          resource,
-          decision: v.decision,
-          would_deny: v.would_deny,
-          reasons: v.reasons.map((x) => `${x.check}:${x.status}`),
-          break_glass: v.break_glass?.id ?? null,
-          latencyMs,
-        },
-        'decision',
-      );
+      metrics?.decisions.inc(resource, v.decision, v.enforced ? 'enforce' : 'monitor');
+      if (logged)
+        log.info(
+          {
+            event: 'gateway.decision',
+            serial,
+            user,
+            resource,
+            decision: v.decision,
+            would_deny: v.would_deny,
+            reasons: v.reasons.map((x) => `${x.check}:${x.status}`),
+            break_glass: v.break_glass?.id ?? null,
+            latencyMs,
+          },
+          'decision',
+        );
     } else {
-      metrics?.decisions.inc({ resource: '(unknown)', decision: 'deny', mode: 'none' });
-      log.info(
-        {
-          event: 'gateway.decision',
-          serial,
-          user,
-          resource,
-          decision: 'deny',
-          reasons: ['unknown_resource'],
-          latencyMs,
-        },
-        'decision',
-      );
+      metrics?.decisions.inc('(unknown)', 'deny', 'none');
+      if (logged)
+        log.info(
+          {
+            event: 'gateway.decision',
+            serial,
+            user,
+            resource,
+            decision: 'deny',
+            reasons: ['unknown_resource'],
+            latencyMs,
+          },
+          'decision',
+        );
     }
     metrics?.decisionSeconds.observe(latencyMs / 1000);
     return out;
   }
 
   function refused(serial: string, resource: string, user: string | null, d: ForwardAuthDecision): void {
-    metrics?.decisions.inc({ resource: resource || '(none)', decision: 'deny', mode: 'none' });
+    metrics?.decisions.inc(resource || '(none)', 'deny', 'none');
     log.info(
       {
         event: 'gateway.decision',

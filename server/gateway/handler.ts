@@ -17,6 +17,8 @@ import { AppError, invalid } from '../shared/errors.js';
 import { sendFailure, sendJson, sendJsonParts, sendOk, type FailureRenderer } from '../shared/bare-http.js';
 import { createDecisions } from './decisions.js';
 import { createForwardAuth, MAX_PARAM, type ForwardAuthDeps } from './forward-auth.js';
+import { queryValue } from './query.js';
+import { verdictJson } from './verdict-json.js';
 
 export interface GatewayDeps {
   verdicts: VerdictSource;
@@ -42,13 +44,13 @@ export type GatewayHandler = (req: IncomingMessage, res: ServerResponse) => bool
 
 const GATEWAY: readonly Role[] = ['gateway'];
 
-function param(q: URLSearchParams, name: string): string | null {
-  const s = q.get(name);
+function param(q: string, name: string): string | null {
+  const s = queryValue(q, name);
   if (s === null || s === '') return null;
   if (s.length > MAX_PARAM) throw invalid(`query parameter "${name}" is longer than ${MAX_PARAM} characters`);
   return s;
 }
-const required = (q: URLSearchParams, name: string): string => {
+const required = (q: string, name: string): string => {
   const v = param(q, name);
   if (v === null) throw invalid(`query parameter "${name}" is required`);
   return v;
@@ -61,14 +63,14 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
   const { lookup } = decisions;
   const authz = createForwardAuth(deps, decisions, log);
 
-  function verdict(q: URLSearchParams): string {
+  function verdict(q: string): string {
     const serial = required(q, 'serial');
     const resource = required(q, 'resource');
     // the person as the gateway's SSO layer asserted it, canonical; anything else names nobody
     const out = lookup(serial, resource, canonicalPerson(param(q, 'user')));
     if (out.kind === 'unknown_resource')
       throw new AppError('not_found', `unknown resource "${resource}": resources are defined in policy.yaml`);
-    return JSON.stringify(out.verdict);
+    return verdictJson(out.verdict);
   }
 
   const fail = (res: ServerResponse, path: string, err: unknown): void =>
@@ -78,7 +80,7 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
   function respond(req: IncomingMessage, res: ServerResponse, path: string, query: string): void {
     try {
       if (path === '/api/v1/verdict') {
-        sendOk(res, verdict(new URLSearchParams(query)));
+        sendOk(res, verdict(query));
       } else if (path === '/api/v1/authz') {
         const d = authz(req);
         // the forward-auth answer: 200 allow / 403 deny is the decision itself, not a failure

@@ -1,5 +1,6 @@
 /** Prometheus metrics (prom-client), one registry per server instance, injected where needed. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createHotCounter, createHotHistogram, type HotCounter, type HotHistogram } from './hot-metrics.js';
 
 export interface Metrics {
   registry: Registry;
@@ -7,8 +8,9 @@ export interface Metrics {
   ingestSeconds: Histogram<'endpoint'>;
   resultRows: Counter;
   hostsEnrolled: Gauge;
-  decisions: Counter<'resource' | 'decision' | 'mode'>;
-  decisionSeconds: Histogram;
+  /** Decisions by resource, decision and mode: `inc(resource, decision, mode)` (hot path, hot-metrics.ts). */
+  decisions: HotCounter<'resource' | 'decision' | 'mode'>;
+  decisionSeconds: HotHistogram;
   ingestQueueRejected: Counter;
   /** Enrollments (and certificate checks of requests) refused, by reason. */
   enrollRefused: Counter<'reason'>;
@@ -44,17 +46,17 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
       registers: [registry],
     }),
     hostsEnrolled: new Gauge({ name: 'trustgate_hosts_enrolled', help: 'Hosts enrolled', registers: [registry] }),
-    decisions: new Counter({
+    decisions: createHotCounter({
       name: 'trustgate_decisions_total',
       help: 'Access decisions by resource and outcome',
       labelNames: ['resource', 'decision', 'mode'],
-      registers: [registry],
+      registry,
     }),
-    decisionSeconds: new Histogram({
+    decisionSeconds: createHotHistogram({
       name: 'trustgate_decision_seconds',
       help: 'Time to compute an access decision',
       buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01],
-      registers: [registry],
+      registry,
     }),
     ingestQueueRejected: new Counter({
       name: 'trustgate_ingest_rejected_total',

@@ -1,0 +1,100 @@
+/**
+ * Metrics bumped on the gateway's decision path, thousands of times a second: the counts live in plain
+ * maps and arrays, and prom-client sees them only when /metrics is scraped. prom-client's own `inc` and
+ * `observe` build a label key (sorting and joining the label names) and validate the labels on every
+ * call: about 2.5 µs of the main thread per decision, a tenth of a verdict's cost. The exposition is the
+ * same: a prom-client counter (its labels as before), and a histogram in the text format prom-client
+ * writes for its own (`_bucket{le}` cumulative counts, `+Inf`, `_sum`, `_count`).
+ */
+import { Counter, type Registry } from 'prom-client';
+
+export interface HotCounter<L extends string> {
+  /** Adds one for the label values, in the order of `labelNames`. */
+  inc(...values: string[]): void;
+  /** The prom-client counter the counts are handed to at each scrape. */
+  readonly counter: Counter<L>;
+}
+
+export function createHotCounter<L extends string>(opts: {
+  name: string;
+  help: string;
+  labelNames: readonly L[];
+  registry: Registry;
+}): HotCounter<L> {
+  const pending = new Map<string, { values: string[]; n: number }>();
+  const counter = new Counter<L>({
+    name: opts.name,
+    help: opts.help,
+    labelNames: opts.labelNames,
+    registers: [opts.registry],
+    collect() {
+      for (const p of pending.values()) {
+        if (p.n === 0) continue;
+        const labels = {} as Record<L, string>;
+        opts.labelNames.forEach((name, i) => (labels[name] = p.values[i] ?? ''));
+        this.inc(labels, p.n);
+        p.n = 0;
+      }
+    },
+  });
+  return {
+    counter,
+    inc(...values) {
+      const key = values.join('\u0000');
+      const p = pending.get(key);
+      if (p) p.n++;
+      else pending.set(key, { values, n: 1 });
+    },
+  };
+}
+
+export interface HotHistogram {
+  observe(value: number): void;
+}
+
+/** An unlabelled histogram: one bucket search and three additions per observation. */
+export function createHotHistogram(opts: {
+  name: string;
+  help: string;
+  buckets: readonly number[];
+  registry: Registry;
+}): HotHistogram {
+  const bounds = [...opts.buckets].sort((a, b) => a - b);
+  const counts = new Float64Array(bounds.length + 1); // the last slot: above every bound (+Inf only)
+  let sum = 0;
+  let count = 0;
+  opts.registry.registerMetric({
+    name: opts.name,
+    get: () => {
+      let cumulative = 0;
+      const values: Array<{ labels: Record<string, number | string>; value: number; metricName: string }> = bounds.map(
+        (le, i) => {
+          cumulative += counts[i] ?? 0;
+          return { labels: { le }, value: cumulative, metricName: `${opts.name}_bucket` };
+        },
+      );
+      values.push({ labels: { le: '+Inf' }, value: count, metricName: `${opts.name}_bucket` });
+      return Promise.resolve({
+        name: opts.name,
+        help: opts.help,
+        type: 'histogram',
+        aggregator: 'sum',
+        values: [
+          ...values,
+          { labels: {}, value: sum, metricName: `${opts.name}_sum` },
+          { labels: {}, value: count, metricName: `${opts.name}_count` },
+        ],
+      });
+    },
+    // prom-client's registry takes any object with a name and get(); its type names only its own classes
+  } as unknown as Parameters<Registry['registerMetric']>[0]);
+  return {
+    observe(value) {
+      let i = 0;
+      while (i < bounds.length && value > (bounds[i] as number)) i++;
+      counts[i] = (counts[i] ?? 0) + 1;
+      sum += value;
+      count++;
+    },
+  };
+}
