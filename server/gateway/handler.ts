@@ -1,7 +1,8 @@
 /**
  * The gateway API (role `gateway`): verdict JSON, forward-auth and the bundle. It runs on the bare
  * Node request, in front of the koa app, because it is the hot path: parse the query or headers,
- * authenticate (cached), one map lookup in the precomputed verdicts, decide(), write. Every other path
+ * authenticate (cached), one map lookup in the precomputed verdicts, decide(), queue the answer (written
+ * with the others read in the same loop turn: createAnswerBatch in shared/bare-http.ts). Every other path
  * falls through to koa. Failures go through the API's one renderer (status table, body, headers and the
  * log line: http/errors.ts, injected). This file owns the dispatch, authentication and the verdict JSON;
  * forward-auth.ts reads the proxy's headers, decisions.ts times, counts and logs each lookup.
@@ -14,7 +15,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import { AppError, invalid } from '../shared/errors.js';
-import { sendFailure, sendJson, sendJsonParts, sendOk, type FailureRenderer } from '../shared/bare-http.js';
+import { createAnswerBatch, sendFailure, sendJsonParts, type FailureRenderer } from '../shared/bare-http.js';
 import { createDecisions } from './decisions.js';
 import { createForwardAuth, MAX_PARAM, type ForwardAuthDeps } from './forward-auth.js';
 import { queryValue } from './query.js';
@@ -62,6 +63,9 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
   const decisions = createDecisions(deps, log);
   const { lookup } = decisions;
   const authz = createForwardAuth(deps, decisions, log);
+  // decisions are written together at the end of the loop turn that read them (bare-http.ts)
+  const answers = createAnswerBatch();
+  const answer = answers.send;
 
   function verdict(q: string): string {
     const serial = required(q, 'serial');
@@ -76,15 +80,15 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
   const fail = (res: ServerResponse, path: string, err: unknown): void =>
     sendFailure(res, deps.renderError(err, { path }));
 
-  /** Answers an authorized request (synchronously: a lookup and a write; the bundle may wait for a rebuild). */
+  /** Answers an authorized request (synchronously: a lookup and a queued write; the bundle may wait for a rebuild). */
   function respond(req: IncomingMessage, res: ServerResponse, path: string, query: string): void {
     try {
       if (path === '/api/v1/verdict') {
-        sendOk(res, verdict(query));
+        answer(res, 200, verdict(query));
       } else if (path === '/api/v1/authz') {
         const d = authz(req);
         // the forward-auth answer: 200 allow / 403 deny is the decision itself, not a failure
-        sendJson(res, d.status, `{"decision":"${d.headers['X-Trustgate-Decision']}"}`, d.headers);
+        answer(res, d.status, `{"decision":"${d.headers['X-Trustgate-Decision']}"}`, d.headers);
       } else void sendBundle(req, res, path);
     } catch (err) {
       fail(res, path, err);
@@ -120,12 +124,18 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
     respond(req, res, path, query);
   }
 
+  /** Not a gateway request: the decisions waiting to be written go first (they must not wait behind it). */
+  const other = (): false => {
+    answers.flush();
+    return false;
+  };
+
   return (req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return other();
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (path !== '/api/v1/verdict' && path !== '/api/v1/authz' && path !== '/api/v1/verdicts/bundle') return false;
+    if (path !== '/api/v1/verdict' && path !== '/api/v1/authz' && path !== '/api/v1/verdicts/bundle') return other();
     const query = q < 0 ? '' : url.slice(q + 1);
     // A token seen in the last seconds is answered in this same turn, with no promise in between
     // (the hot path stays synchronous: lookup, decide, write). Otherwise (first use, cache expired) the

@@ -148,6 +148,52 @@ export async function sendJsonParts(res: ServerResponse, parts: readonly string[
   if (!res.destroyed) res.end();
 }
 
+/** Sends one JSON answer (status, text, extra headers), as sendJson does. */
+export type SendJson = (res: ServerResponse, status: number, body: string, headers?: Headers) => void;
+
+/** Answers written together: `send` queues one, `flush` writes what waits now. */
+export interface AnswerBatch {
+  send: SendJson;
+  flush(): void;
+}
+
+/**
+ * Answers written together (the gateway's decisions): each answer is queued and the queue is written in
+ * one go right after the event loop has read every request that was ready (setImmediate runs after the
+ * poll phase), as soon as `max` answers wait, or when the caller is about to do other work (`flush`: a
+ * decision must not wait behind an osquery log batch read in the same loop turn). Under load the client
+ * is then woken once for a run of answers rather than once per answer: on a 2-core machine, answering
+ * each request at once cost about 20 us of extra kernel and TLS-write time per decision, more than the
+ * decision itself, because every write woke an idle client thread. Idle, an answer waits only for the
+ * end of its loop turn.
+ */
+export function createAnswerBatch(max = 64): AnswerBatch {
+  const queue: Array<[ServerResponse, number, string, Headers | undefined]> = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (queue.length === 0) return;
+    const items = queue.splice(0, queue.length);
+    for (const [res, status, body, headers] of items) {
+      if (res.writableEnded || res.destroyed) continue; // the client went away meanwhile
+      try {
+        sendJson(res, status, body, headers);
+      } catch {
+        res.destroy();
+      }
+    }
+  };
+  const send: SendJson = (res, status, body, headers) => {
+    queue.push([res, status, body, headers]);
+    if (queue.length >= max) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+  return { send, flush };
+}
+
 /** Writes a 200 JSON answer. */
 export const sendOk = (res: ServerResponse, body: string, headers?: Headers): void => sendJson(res, 200, body, headers);
 
