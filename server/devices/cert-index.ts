@@ -12,7 +12,9 @@
  * changes) and `onResults` applies a device's new report as it is ingested. Reports are ingested by this
  * process only, so a refresh re-reads them only when the device CA's key ids changed; otherwise it drops
  * the reports of hosts no longer active and reads back those of hosts active again. At 100k hosts
- * re-reading them, with every host's full row, stalled the event loop 1.6 s every 30 s.
+ * re-reading them, with every host's full row, stalled the event loop 1.6 s every 30 s; the active hosts
+ * alone took 30 ms at 10k in one read, so they are read HOST_PAGE at a time with the event loop let go in
+ * between, and an enrollment noted meanwhile is applied to the new index before it replaces the old.
  */
 import type { LatestResult } from '../domain/types.js';
 import type { ActiveHostCert } from '../domain/ports.js';
@@ -20,10 +22,13 @@ import type { DeviceCertRecord, Host } from '../domain/types.js';
 import { DEVICE_CERTS_QUERY_KEY } from '../domain/device-certs-query.js';
 import type { Logger } from '../shared/log.js';
 
+/** Active hosts read per page by a refresh. */
+export const HOST_PAGE = 2000;
+
 export interface CertIndexDeps {
   issued(): Promise<DeviceCertRecord[]>;
-  /** The active hosts and their bound certificates. */
-  hosts(): Promise<ActiveHostCert[]>;
+  /** The active hosts and their bound certificates, by id: at most `limit` with an id above `afterId`. */
+  hosts(afterId: number, limit: number): Promise<ActiveHostCert[]>;
   reported(): Promise<LatestResult[]>;
   /** One host's stored results (its certificates report among them). */
   reportedBy(hostId: number): Promise<LatestResult[]>;
@@ -77,35 +82,55 @@ export function acceptedReports(
   return out;
 }
 
-/** Issued and bound certificates by fingerprint (null: claimed by two devices), revoked SHA-1s, host serials. */
-function buildKnown(issued: readonly DeviceCertRecord[], hosts: readonly ActiveHostCert[], log: Logger) {
-  const put = (m: Map<string, Entry | null>, fp: string, e: Entry): void => {
-    if (!fp) return;
-    const had = m.get(fp);
-    if (had === undefined) m.set(fp, e);
-    else if (had !== null && had.serial !== e.serial) {
-      m.set(fp, null);
-      log.warn({ event: 'devices.cert_ambiguous', fingerprint: fp }, 'a certificate is bound to two devices');
-    }
-  };
-  const next = new Map<string, Entry | null>();
+type Known = Map<string, Entry | null>;
+
+/** Adds a certificate; one that two devices claim maps to nobody (null). */
+function put(m: Known, fp: string, e: Entry, log: Logger | undefined): void {
+  if (!fp) return;
+  const had = m.get(fp);
+  if (had === undefined) m.set(fp, e);
+  else if (had !== null && had.serial !== e.serial) {
+    m.set(fp, null);
+    log?.warn({ event: 'devices.cert_ambiguous', fingerprint: fp }, 'a certificate is bound to two devices');
+  }
+}
+
+/** An active host's bound certificate. */
+function putHost(m: Known, h: Pick<ActiveHostCert, 'serial' | 'cert'>, log: Logger | undefined): void {
+  if (!h.cert) return;
+  const e: Entry = { serial: h.serial, notAfter: h.cert.notAfter, source: 'bound', sha256: h.cert.sha256 };
+  put(m, h.cert.sha256, e, log);
+  put(m, h.cert.sha1, e, log);
+}
+
+/** Issued certificates by fingerprint (null: claimed by two devices), and the revoked ones' SHA-1s. */
+function knownIssued(issued: readonly DeviceCertRecord[], log: Logger) {
+  const next: Known = new Map();
   const revokedSha1 = new Set<string>();
   for (const c of issued) {
     if (c.revokedAt !== null && c.sha1) revokedSha1.add(hex(c.sha1));
     if (c.deviceSerial === null || c.revokedAt !== null || c.issuedAt === null) continue;
     const e: Entry = { serial: c.deviceSerial, notAfter: c.notAfter ?? Infinity, source: 'issued', sha256: c.sha256 };
-    put(next, c.sha256, e);
-    put(next, hex(c.sha1 ?? ''), e);
+    put(next, c.sha256, e, log);
+    put(next, hex(c.sha1 ?? ''), e, log);
   }
+  return { next, revokedSha1 };
+}
+
+/** Reads the active hosts a page at a time into `next`, yielding the event loop between pages; their serials. */
+async function addActiveHosts(deps: Pick<CertIndexDeps, 'hosts' | 'log'>, next: Known): Promise<Map<number, string>> {
   const serialOfHost = new Map<number, string>();
-  for (const h of hosts) {
-    serialOfHost.set(h.id, h.serial);
-    if (!h.cert) continue;
-    const e: Entry = { serial: h.serial, notAfter: h.cert.notAfter, source: 'bound', sha256: h.cert.sha256 };
-    put(next, h.cert.sha256, e);
-    put(next, h.cert.sha1, e);
+  for (let afterId = 0; ;) {
+    const page = await deps.hosts(afterId, HOST_PAGE);
+    for (const h of page) {
+      serialOfHost.set(h.id, h.serial);
+      putHost(next, h, deps.log);
+    }
+    const last = page[page.length - 1];
+    if (page.length < HOST_PAGE || !last) return serialOfHost;
+    afterId = last.id;
+    await new Promise((r) => setImmediate(r));
   }
-  return { next, revokedSha1, serialOfHost };
 }
 
 /**
@@ -180,16 +205,40 @@ function createReported(deps: Pick<CertIndexDeps, 'reported' | 'reportedBy'>) {
 
 export function createCertIndex(deps: CertIndexDeps): CertIndex {
   /** Issued and bound certificates by fingerprint; null = claimed by two devices. */
-  let known = new Map<string, Entry | null>();
+  let known: Known = new Map();
   const reported = createReported(deps);
+  /** Enrollments noted while a refresh reads the hosts (applied to its index before it is swapped in). */
+  let noted: Array<Pick<ActiveHostCert, 'serial' | 'cert'>> | null = null;
+  let running: Promise<void> | null = null;
 
+  async function rebuild(): Promise<void> {
+    noted = [];
+    try {
+      const [issued, ids] = await Promise.all([deps.issued(), deps.caKeyIds()]);
+      const { next, revokedSha1 } = knownIssued(issued, deps.log);
+      const serialOfHost = await addActiveHosts(deps, next);
+      for (const h of noted) putHost(next, h, undefined);
+      // a revoked certificate's SHA-1 maps to nobody, even when a keychain still reports it
+      for (const sha1 of revokedSha1) if (!next.has(sha1)) next.set(sha1, null);
+      known = next;
+      await reported.refresh(serialOfHost, new Set(ids.map(hex)));
+    } finally {
+      noted = null;
+    }
+  }
+
+  /**
+   * One rebuild at a time: a refresh asked for while one runs waits for it, then reads again (the running
+   * one may have read before the change it follows).
+   */
   async function refresh(): Promise<void> {
-    const [issued, hosts, ids] = await Promise.all([deps.issued(), deps.hosts(), deps.caKeyIds()]);
-    const { next, revokedSha1, serialOfHost } = buildKnown(issued, hosts, deps.log);
-    // a revoked certificate's SHA-1 maps to nobody, even when a keychain still reports it
-    for (const sha1 of revokedSha1) if (!next.has(sha1)) next.set(sha1, null);
-    known = next;
-    await reported.refresh(serialOfHost, new Set(ids.map(hex)));
+    while (running) await running.catch(() => undefined);
+    running = rebuild();
+    try {
+      await running;
+    } finally {
+      running = null;
+    }
   }
 
   /** A known certificate's serial, or null: revoked (SHA-256 known), expired, or claimed twice. */
@@ -215,12 +264,8 @@ export function createCertIndex(deps: CertIndexDeps): CertIndex {
     refresh,
     noteHost(h) {
       if (h.enrollState !== 'active' || !h.cert) return;
-      const e: Entry = { serial: h.serial, notAfter: h.cert.notAfter, source: 'bound', sha256: h.cert.sha256 };
-      for (const fp of [h.cert.sha256, h.cert.sha1]) {
-        const had = known.get(fp);
-        if (had === undefined) known.set(fp, e);
-        else if (had !== null && had.serial !== e.serial) known.set(fp, null);
-      }
+      putHost(known, h, undefined);
+      noted?.push({ serial: h.serial, cert: h.cert });
     },
     onResults(host, latest) {
       const mine = latest.find((r) => r.queryKey === DEVICE_CERTS_QUERY_KEY && r.hostId === host.id);

@@ -114,7 +114,7 @@ export async function openCertIndex(
   const paths = deviceCaPaths(settings.certsDir, settings.deviceCaFile);
   const index = createCertIndex({
     issued: () => store.deviceCerts.list(),
-    hosts: () => store.hosts.activeCerts(),
+    hosts: (afterId, limit) => store.hosts.activeCerts({ afterId, limit }),
     reported: () => store.results.latestForQueries([DEVICE_CERTS_QUERY_KEY]),
     reportedBy: (hostId) => store.results.latestForHost(hostId),
     // the CA as it is on disk (never created here); none yet: no reported certificate is accepted

@@ -112,9 +112,9 @@ export interface HostRepo {
   countPending(): Promise<number>;
   /**
    * The active hosts' ids, serials and bound certificates, by id (the gateway's certificate index: a cheap read,
-   * none of a host's other columns).
+   * none of a host's other columns); `page`: at most `limit` of them with an id above `afterId`.
    */
-  activeCerts(): Promise<ActiveHostCert[]>;
+  activeCerts(page?: { afterId: number; limit: number }): Promise<ActiveHostCert[]>;
   /** Every host's id, serial and state (a cheap read to reconcile in-memory views after another process acted). */
   states(): Promise<Array<{ id: number; serial: string; state: EnrollState }>>;
   /** Unenrolls every host whose latest enrollment used this enroll secret. */

@@ -28,9 +28,9 @@ function identityOps(
     "SELECT count(*) AS n FROM hosts WHERE enroll_state = 'pending'",
   );
   const activeCerts = sqlite
-    .prepare<[], [number, string, string | null, string | null, string | null, number | null]>(
+    .prepare<[number, number], [number, string, string | null, string | null, string | null, number | null]>(
       `SELECT id, serial, cert_sha256, cert_sha1, cert_serial, cert_not_after FROM hosts
-      WHERE enroll_state = 'active' ORDER BY id`,
+      WHERE enroll_state = 'active' AND id > ? ORDER BY id LIMIT ?`,
     )
     .raw(true);
   const states = sqlite.prepare<[], { id: number; serial: string; state: EnrollState }>(
@@ -61,8 +61,9 @@ function identityOps(
     async countPending() {
       return countPending.get()?.n ?? 0;
     },
-    async activeCerts() {
-      return activeCerts.all().map(([id, serial, sha256, sha1, certSerial, notAfter]) => ({
+    async activeCerts(page) {
+      const rows = activeCerts.all(page?.afterId ?? 0, page?.limit ?? -1); // LIMIT -1: no limit (SQLite)
+      return rows.map(([id, serial, sha256, sha1, certSerial, notAfter]) => ({
         id,
         serial,
         cert: certOf(sha256, sha1, certSerial, notAfter),

@@ -4,7 +4,7 @@
  * that enrollments and reports apply at once. The real path is test/gateway/request-identity.test.ts.
  */
 import { expect } from 'chai';
-import { createCertIndex, type CertIndexDeps } from '../../server/devices/cert-index.js';
+import { createCertIndex, HOST_PAGE, type CertIndexDeps } from '../../server/devices/cert-index.js';
 import { DEVICE_CERTS_QUERY_KEY } from '../../server/domain/device-certs-query.js';
 import type { DeviceCertRecord, Host, LatestResult } from '../../server/domain/types.js';
 import { silentLogger } from '../../server/shared/log.js';
@@ -158,5 +158,49 @@ describe('certificate index', () => {
     expect([ix.serialOf(fp('f'), NOW), ix.serialOf(fp('f', 64), NOW)]).to.deep.equal(['F', 'F']);
     ix.noteHost({ ...host(8, 'G', cert) });
     expect(ix.serialOf(fp('f'), NOW), 'claimed by two devices').to.equal(null);
+  });
+
+  it('reads the active hosts a page at a time, and keeps an enrollment noted while it reads', async () => {
+    const n = HOST_PAGE * 2 + 5;
+    const all = Array.from({ length: n }, (_, i) =>
+      host(i + 1, `H${i + 1}`, {
+        sha256: fp('0', 56) + String(i + 1).padStart(8, '0'),
+        sha1: '',
+        serial: '01',
+        notAfter: NOW + 1000,
+      }),
+    );
+    const pages: number[] = [];
+    const late = { sha256: fp('e', 64), sha1: fp('e'), serial: '0E', notAfter: NOW + 1000 };
+    const ix = index({
+      hosts: (afterId, limit) => {
+        pages.push(afterId);
+        // an enrollment in this process while the refresh is between pages
+        if (pages.length === 2) ix.noteHost(host(n + 1, 'LATE', late));
+        return Promise.resolve(all.filter((h) => h.id > afterId).slice(0, limit));
+      },
+    });
+    await ix.refresh();
+    expect(pages).to.deep.equal([0, HOST_PAGE, HOST_PAGE * 2]);
+    expect(ix.serialOf(all[n - 1]?.cert?.sha256 ?? '', NOW), 'on the last page').to.equal(`H${n}`);
+    expect(ix.serialOf(fp('e'), NOW), 'noted during the refresh').to.equal('LATE');
+  });
+
+  it('runs one refresh at a time: one asked for meanwhile reads again after it', async () => {
+    let reads = 0;
+    let active = 0;
+    let most = 0;
+    const ix = index({
+      hosts: async () => {
+        reads++;
+        most = Math.max(most, ++active);
+        await new Promise((r) => setImmediate(r));
+        active--;
+        return [];
+      },
+    });
+    await Promise.all([ix.refresh(), ix.refresh(), ix.refresh()]);
+    expect(reads).to.equal(3);
+    expect(most).to.equal(1);
   });
 });

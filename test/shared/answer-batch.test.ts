@@ -70,14 +70,27 @@ describe('answers written together', () => {
     expect(got.map((g) => g.body)).to.deep.equal(Array.from({ length: 10 }, (_, i) => `{"n":"${i}"}`));
   });
 
+  it("writes a turn's first answer at once and the next ones at the end of the turn", async () => {
+    const sent: string[] = [];
+    answer(fakeRes(sent), 200, 'a');
+    answer(fakeRes(sent), 200, 'b');
+    answer(fakeRes(sent), 200, 'c');
+    expect(sent).to.deep.equal(['a']);
+    await new Promise((r) => setImmediate(r));
+    expect(sent).to.deep.equal(['a', 'b', 'c']);
+    answer(fakeRes(sent), 200, 'd'); // a new turn
+    expect(sent).to.deep.equal(['a', 'b', 'c', 'd']);
+  });
+
   it('writes at once when the queue is full, before the loop turn ends', async () => {
     max = 2;
     answer = createAnswerBatch(max).send;
     const sent: string[] = [];
     answer(fakeRes(sent), 200, 'a');
-    expect(sent).to.deep.equal([]); // waits for the end of the turn
     answer(fakeRes(sent), 200, 'b');
-    expect(sent).to.deep.equal(['a', 'b']); // full: written now
+    expect(sent).to.deep.equal(['a']); // the first at once; b waits for the end of the turn
+    answer(fakeRes(sent), 200, 'c');
+    expect(sent).to.deep.equal(['a', 'b', 'c']); // two waiting: written now
     max = 64;
   });
 
@@ -85,9 +98,10 @@ describe('answers written together', () => {
     const sent: string[] = [];
     const batch = createAnswerBatch();
     batch.send(fakeRes(sent), 200, 'a');
-    expect(sent).to.deep.equal([]);
-    batch.flush();
+    batch.send(fakeRes(sent), 200, 'b');
     expect(sent).to.deep.equal(['a']);
+    batch.flush();
+    expect(sent).to.deep.equal(['a', 'b']);
   });
 
   it('skips a client that went away before its answer was written', async () => {

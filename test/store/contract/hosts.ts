@@ -127,6 +127,18 @@ export function hostsContract(factory: StoreFactory): void {
         ]);
       });
 
+      it('activeCerts({ afterId, limit }) reads them a page at a time, held hosts skipped', async () => {
+        const ids: number[] = [];
+        for (const s of ['P1', 'P2', 'P3']) ids.push(await enrollHost(t.store, s));
+        await t.store.hosts.enroll(enrollRecord('HELD', T0, { state: 'pending', pendingReason: 'unknown_serial' }));
+        const p4 = await enrollHost(t.store, 'P4');
+        const first = await t.store.hosts.activeCerts({ afterId: 0, limit: 2 });
+        expect(first.map((h) => h.serial)).to.deep.equal(['P1', 'P2']);
+        const next = await t.store.hosts.activeCerts({ afterId: ids[1] ?? 0, limit: 2 });
+        expect(next.map((h) => h.serial)).to.deep.equal(['P3', 'P4']);
+        expect(await t.store.hosts.activeCerts({ afterId: p4, limit: 2 })).to.deep.equal([]);
+      });
+
       it('findByNodeKeyHash() finds the host of its current node key hash', async () => {
         const id = await enrollHost(t.store, 'C02A', { nodeKeyHash: 'the-hash' });
         expect((await t.store.hosts.findByNodeKeyHash('the-hash'))?.id).to.equal(id);
