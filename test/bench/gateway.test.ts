@@ -36,9 +36,8 @@ const figures = (wrk: WrkRun[] | null): GatewayFigures => ({
   bundleRebuild: { gateway: load, maxDelayMs: 20, ms: 300 },
   policyReload: { gateway: load, maxDelayMs: 30, ms: 1500 },
   wrk,
-  steadyVerdict: { ...load, maxDelayMs: 8 },
-  steadyBare: load,
-  steadyLoad: 1,
+  wave: { verdict: { ...load, p99: 40, maxDelayMs: 30 }, bare: load, load: 2 },
+  steady: { verdict: { ...load, p99: 3, maxDelayMs: 8 }, bare: load, load: 1, afterS: 64 },
 });
 
 describe('bench --gateway', () => {
@@ -67,5 +66,15 @@ describe('bench --gateway', () => {
     expect(rows.filter((r) => r[0].startsWith('wrk run '))).to.have.length(3);
     const skipped = gatewayRows(figures(null)).find((r) => r[0].startsWith('verdict ÷ bare Node with wrk'));
     expect(skipped?.[1]).to.match(/skipped/);
+  });
+
+  it('reports the rate under ingest during the first distributed wave and after it, the target on the latter', () => {
+    const rows = gatewayRows(figures(null));
+    const wave = rows.find((r) => r[0].includes("during the fleet's first distributed wave"));
+    const steady = rows.find((r) => r[0].startsWith('steady 1000 req/s under ingest, the wave passed (64 s in)'));
+    expect(wave?.[1]).to.equal('40.00 / 2.00 ms = 20.00× (max loop delay 30.0 ms)');
+    expect(wave?.[2]).to.equal('');
+    expect(steady?.[1]).to.equal('3.00 / 2.00 ms = 1.50× (max loop delay 8.0 ms)');
+    expect(steady?.[2]).to.equal('≤ 2×');
   });
 });
