@@ -97,14 +97,14 @@ export function gatewayRows(g: GatewayFigures): Array<[string, string, string]> 
     ],
     ...wrkRows(g.wrk),
     [
-      `${Math.round(g.wave.verdict.rps)} req/s during the fleet's first distributed wave (every host's ` +
-        `enrollment-time checks): verdict p99 / bare p99 (load ${f(g.wave.load, 2)})`,
+      `${Math.round(g.wave.verdict.rps)} req/s in the fleet's first distributed wave: verdict p99 / bare p99 ` +
+        `(load ${f(g.wave.load, 2)})`,
       underIngestFigure(g.wave),
       '',
     ],
     [
-      `steady ${Math.round(g.steady.verdict.rps)} req/s under ingest, the wave passed ` +
-        `(${f(g.steady.afterS, 0)} s in): verdict p99 / bare p99 (load ${f(g.steady.load, 2)})`,
+      `steady ${Math.round(g.steady.verdict.rps)} req/s under ingest (wave passed, ${f(g.steady.afterS, 0)} s in): ` +
+        `verdict p99 / bare p99 (load ${f(g.steady.load, 2)})`,
       underIngestFigure(g.steady),
       '≤ 2×',
     ],

@@ -70,8 +70,8 @@ describe('bench --gateway', () => {
 
   it('reports the rate under ingest during the first distributed wave and after it, the target on the latter', () => {
     const rows = gatewayRows(figures(null));
-    const wave = rows.find((r) => r[0].includes("during the fleet's first distributed wave"));
-    const steady = rows.find((r) => r[0].startsWith('steady 1000 req/s under ingest, the wave passed (64 s in)'));
+    const wave = rows.find((r) => r[0].includes("in the fleet's first distributed wave"));
+    const steady = rows.find((r) => r[0].startsWith('steady 1000 req/s under ingest (wave passed, 64 s in)'));
     expect(wave?.[1]).to.equal('40.00 / 2.00 ms = 20.00× (max loop delay 30.0 ms)');
     expect(wave?.[2]).to.equal('');
     expect(steady?.[1]).to.equal('3.00 / 2.00 ms = 1.50× (max loop delay 8.0 ms)');
