@@ -23,7 +23,7 @@ import { DEVICE_CERTS_QUERY_KEY } from '../domain/device-certs-query.js';
 import type { Logger } from '../shared/log.js';
 
 /** Active hosts read per page by a refresh. */
-export const HOST_PAGE = 2000;
+export const HOST_PAGE = 1000;
 
 export interface CertIndexDeps {
   issued(): Promise<DeviceCertRecord[]>;

@@ -26,7 +26,7 @@ export interface BundleCache {
 }
 
 /** Devices serialized between two yields of a chunked rebuild. */
-export const BUNDLE_CHUNK = 2000;
+export const BUNDLE_CHUNK = 500;
 
 const byKey = ([a]: [string, unknown], [b]: [string, unknown]): number => (a < b ? -1 : a > b ? 1 : 0);
 

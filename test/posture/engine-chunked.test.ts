@@ -80,6 +80,7 @@ describe('createPostureEngine: chunked swaps and rebuilds', function () {
   it('keeps what the ingest changed during a swap (results, new hosts, removed hosts)', async () => {
     const f = bigFleet();
     const reference = bigFleet();
+    f.engine.bundle(); // the bundle's sorted serials exist before the swap, and a serial comes and goes during it
     const swapping = f.engine.setPolicyInChunks(NEXT, CHECKS, applies);
     await new Promise<void>((resolve) => setImmediate(resolve));
     const changes = (g: typeof f) => {
@@ -99,6 +100,23 @@ describe('createPostureEngine: chunked swaps and rebuilds', function () {
     }
     expect(f.engine.bundle().json).to.equal(reference.engine.bundle().json);
     expect(f.engine.stats()).to.deep.equal(reference.engine.stats());
+  });
+
+  it('gives the same bundle after a swap that changed no serial as a one-go policy change', async () => {
+    const f = bigFleet();
+    const reference = bigFleet();
+    f.engine.bundle(); // sorted once before the swap: carried over, not sorted again
+    const swapping = f.engine.setPolicyInChunks(NEXT, CHECKS, applies);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    f.report(host(3, serialOf(3)), { firewall: [] }); // a result, no new serial
+    await swapping;
+    reference.engine.setPolicy(NEXT, CHECKS, applies);
+    reference.report(host(3, serialOf(3)), { firewall: [] });
+    expect(f.engine.bundle().json).to.equal(reference.engine.bundle().json);
+    f.report(host(N + 5, 'AAA-FIRST'), {}); // a serial after the swap: sorted in
+    reference.report(host(N + 5, 'AAA-FIRST'), {});
+    expect(JSON.parse(f.engine.bundle().json).devices[0].serial).to.equal('AAA-FIRST');
+    expect(f.engine.bundle().json).to.equal(reference.engine.bundle().json);
   });
 
   it('runs swaps one at a time, in call order', async () => {
