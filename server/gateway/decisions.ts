@@ -31,43 +31,22 @@ export function createDecisions(deps: DecisionDeps, log: Logger): Decisions {
     const t0 = performance.now();
     const out = deps.verdicts.verdict(serial, resource, user, deps.clock.now());
     const latencyMs = performance.now() - t0;
+    const v = out.kind === 'verdict' ? out.verdict : undefined;
+    if (v) metrics?.decisions.inc(resource, v.decision, v.enforced ? 'enforce' : 'monitor');
+    else metrics?.decisions.inc('(unknown)', 'deny', 'none');
+    metrics?.decisionSeconds.observe(latencyMs / 1000);
     // the line's fields are built only when it is written (at warn level, the decision path logs nothing)
-    const logged = log.isLevelEnabled('info');
-    if (out.kind === 'verdict') {
-      const v = out.verdict;
-      metrics?.decisions.inc(resource, v.decision, v.enforced ? 'enforce' : 'monitor');
-      if (logged)
-        log.info(
-          {
-            event: 'gateway.decision',
-            serial,
-            user,
-            resource,
+    if (log.isLevelEnabled('info')) {
+      const outcome = v
+        ? {
             decision: v.decision,
             would_deny: v.would_deny,
             reasons: v.reasons.map((x) => `${x.check}:${x.status}`),
             break_glass: v.break_glass?.id ?? null,
-            latencyMs,
-          },
-          'decision',
-        );
-    } else {
-      metrics?.decisions.inc('(unknown)', 'deny', 'none');
-      if (logged)
-        log.info(
-          {
-            event: 'gateway.decision',
-            serial,
-            user,
-            resource,
-            decision: 'deny',
-            reasons: ['unknown_resource'],
-            latencyMs,
-          },
-          'decision',
-        );
+          }
+        : { decision: 'deny', reasons: ['unknown_resource'] };
+      log.info({ event: 'gateway.decision', serial, user, resource, ...outcome, latencyMs }, 'decision');
     }
-    metrics?.decisionSeconds.observe(latencyMs / 1000);
     return out;
   }
 

@@ -8,11 +8,9 @@
  */
 import { Counter, type Registry } from 'prom-client';
 
-export interface HotCounter<L extends string> {
+export interface HotCounter {
   /** Adds one for the label values, in the order of `labelNames`. */
   inc(...values: string[]): void;
-  /** The prom-client counter the counts are handed to at each scrape. */
-  readonly counter: Counter<L>;
 }
 
 export function createHotCounter<L extends string>(opts: {
@@ -20,9 +18,11 @@ export function createHotCounter<L extends string>(opts: {
   help: string;
   labelNames: readonly L[];
   registry: Registry;
-}): HotCounter<L> {
-  const pending = new Map<string, { values: string[]; n: number }>();
-  const counter = new Counter<L>({
+}): HotCounter {
+  /** Per label set: its labels as prom-client takes them, and the count not yet handed over. */
+  const pending = new Map<string, { labels: Record<L, string>; n: number }>();
+  // registered with the registry, which scrapes it (collect hands the pending counts over first)
+  new Counter<L>({
     name: opts.name,
     help: opts.help,
     labelNames: opts.labelNames,
@@ -30,20 +30,21 @@ export function createHotCounter<L extends string>(opts: {
     collect() {
       for (const p of pending.values()) {
         if (p.n === 0) continue;
-        const labels = {} as Record<L, string>;
-        opts.labelNames.forEach((name, i) => (labels[name] = p.values[i] ?? ''));
-        this.inc(labels, p.n);
+        this.inc(p.labels, p.n);
         p.n = 0;
       }
     },
   });
   return {
-    counter,
     inc(...values) {
       const key = values.join('\u0000');
       const p = pending.get(key);
       if (p) p.n++;
-      else pending.set(key, { values, n: 1 });
+      else {
+        const labels = {} as Record<L, string>;
+        opts.labelNames.forEach((name, i) => (labels[name] = values[i] ?? ''));
+        pending.set(key, { labels, n: 1 });
+      }
     },
   };
 }

@@ -9,7 +9,7 @@ export interface Metrics {
   resultRows: Counter;
   hostsEnrolled: Gauge;
   /** Decisions by resource, decision and mode: `inc(resource, decision, mode)` (hot path, hot-metrics.ts). */
-  decisions: HotCounter<'resource' | 'decision' | 'mode'>;
+  decisions: HotCounter;
   decisionSeconds: HotHistogram;
   ingestQueueRejected: Counter;
   /** Enrollments (and certificate checks of requests) refused, by reason. */
