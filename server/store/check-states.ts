@@ -1,13 +1,14 @@
 /**
  * The SQLite CheckStateRepo: the derived state of each (host, check), written behind by the posture
- * engine (a host unenrolled meanwhile is skipped), read per host, whole, or as columns at warm start
- * (check-state-columns.ts).
+ * engine in slices of a few milliseconds (write-slices.ts; a host unenrolled meanwhile is skipped), read
+ * per host, whole, or as columns at warm start (check-state-columns.ts).
  */
 import type Database from 'better-sqlite3';
 import type { CheckStateRepo } from '../domain/ports.js';
 import type { CheckState, CheckStatus, Row } from '../domain/types.js';
 import { createColumnsReader } from './check-state-columns.js';
 import { parseJson } from './rows.js';
+import { slicedWriter } from './write-slices.js';
 
 interface StateRow {
   host_id: number;
@@ -49,8 +50,9 @@ export function createCheckStateRepo(sqlite: Database.Database): CheckStateRepo 
   const upsert = sqlite.prepare(UPSERT_STATE);
   const exists = sqlite.prepare<[number], { id: number }>('SELECT id FROM hosts WHERE id = ?');
   const readColumns = createColumnsReader(sqlite);
-  const putMany = sqlite.transaction((states: readonly CheckState[]) => {
-    for (const s of states) if (exists.get(s.hostId)) upsert.run({ ...s, observed: JSON.stringify(s.observed) });
+  // a flush after a wave of results holds thousands of states: written in slices (write-slices.ts)
+  const putMany = slicedWriter(sqlite, (s: CheckState) => {
+    if (exists.get(s.hostId)) upsert.run({ ...s, observed: JSON.stringify(s.observed) });
   });
 
   return {
@@ -59,7 +61,7 @@ export function createCheckStateRepo(sqlite: Database.Database): CheckStateRepo 
       return readColumns(checkIds);
     },
     async putMany(states) {
-      if (states.length) putMany.immediate(states);
+      await putMany(states);
     },
     async forHost(hostId) {
       return sqlite

@@ -52,16 +52,17 @@ export function createDistributedRepo(sqlite: Database.Database): DistributedRep
   const enqueue = sqlite.transaction((items: ReadonlyArray<Omit<DistributedQuery, 'sentAt' | 'completedAt'>>) => {
     for (const q of items) insert.run(q);
   });
-  const pending = sqlite.prepare<[number, number], QRow>(
-    `SELECT * FROM distributed_queries WHERE host_id = ? AND completed_at IS NULL AND (sent_at IS NULL OR sent_at < ?)
-    ORDER BY created_at, id`,
+  // one statement marks and returns what is due (RETURNING has no order: sorted here, by queue order)
+  const markDue = sqlite.prepare<[number, number, number], QRow>(
+    `UPDATE distributed_queries SET sent_at = ?
+    WHERE host_id = ? AND completed_at IS NULL AND (sent_at IS NULL OR sent_at < ?) RETURNING *`,
   );
-  const markSent = sqlite.prepare('UPDATE distributed_queries SET sent_at = ? WHERE id = ?');
-  const take = sqlite.transaction((hostId: number, now: number, resendAfterMs: number) => {
-    const rows = pending.all(hostId, now - resendAfterMs);
-    for (const r of rows) markSent.run(now, r.id);
-    return rows.map((r) => ({ ...toQuery(r), sentAt: now }));
-  });
+  const byQueueOrder = (a: QRow, b: QRow) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const take = (hostId: number, now: number, resendAfterMs: number) =>
+    markDue
+      .all(now, hostId, now - resendAfterMs)
+      .sort(byQueueOrder)
+      .map(toQuery);
   const hasPending = sqlite.prepare<[number], { n: number }>(
     'SELECT count(*) AS n FROM distributed_queries WHERE host_id = ? AND completed_at IS NULL',
   );
@@ -79,7 +80,9 @@ export function createDistributedRepo(sqlite: Database.Database): DistributedRep
       answers.map(({ id, answer }): DistributedQuery | undefined => {
         const r = get.get(id, hostId);
         if (!r) return undefined;
-        complete.run(at, answer.status, answer.message, JSON.stringify(answer.rows), id);
+        // a live query's rows are its campaign's results; a recheck's or an enrollment-time check's
+        // become the check's latest results (the result store), so the queue keeps only their status
+        complete.run(at, answer.status, answer.message, r.kind === 'live' ? JSON.stringify(answer.rows) : null, id);
         return { ...toQuery(r), completedAt: at };
       }),
   );
@@ -88,7 +91,7 @@ export function createDistributedRepo(sqlite: Database.Database): DistributedRep
       if (items.length) enqueue.immediate(items);
     },
     async takePending(hostId, now, resendAfterMs) {
-      return take.immediate(hostId, now, resendAfterMs);
+      return take(hostId, now, resendAfterMs);
     },
     async hasPending(hostId) {
       return (hasPending.get(hostId)?.n ?? 0) > 0;

@@ -130,6 +130,37 @@ export function distributedContract(factory: StoreFactory): void {
       ]);
     });
 
+    it('complete() keeps a live query’s rows only: a recheck’s or enrollment check’s are results', async () => {
+      const a = await enrollHost(t.store, 'A');
+      await t.store.distributed.enqueue([
+        query('live', a),
+        query('re', a, { kind: 'recheck', ref: 'disk' }),
+        query('en', a, { kind: 'enroll', ref: 'disk' }),
+      ]);
+      await t.store.distributed.takePending(a, T0 + 1, 60_000);
+      const ids = ['live', 're', 'en'];
+      const answers = ids.map((id) => ({ id, answer: answer([{ n: id }]) }));
+      const done = await t.store.distributed.complete(a, answers, T0 + 5);
+      expect(done.map((q) => [q?.id, q?.kind, q?.completedAt])).to.deep.equal([
+        ['live', 'live', T0 + 5],
+        ['re', 'recheck', T0 + 5],
+        ['en', 'enroll', T0 + 5],
+      ]);
+      const live = await t.store.distributed.campaignResults('campaign-1');
+      expect(live.map((r) => r.rows)).to.deep.equal([[{ n: 'live' }]]);
+      const checks = (await t.store.distributed.campaignResults('disk')).map((r) => [r.id, r.status, r.rows]);
+      expect(checks.sort()).to.deep.equal([
+        ['en', 0, null],
+        ['re', 0, null],
+      ]);
+    });
+
+    it('takePending() orders queries queued at the same time by id', async () => {
+      const a = await enrollHost(t.store, 'A');
+      await t.store.distributed.enqueue(['q3', 'q1', 'q2'].map((id) => query(id, a)));
+      expect((await t.store.distributed.takePending(a, T0, 1000)).map((q) => q.id)).to.deep.equal(['q1', 'q2', 'q3']);
+    });
+
     it('complete() returns undefined for an unknown id and for the id of another host’s query', async () => {
       const a = await enrollHost(t.store, 'A');
       const b = await enrollHost(t.store, 'B');

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import type { IngestBatch, ResultUpdate } from '../../../server/domain/types.js';
 import { AppError } from '../../../server/shared/errors.js';
 import { createHostRepo } from '../../../server/store/hosts.js';
-import { walSyncer } from '../../../server/store/group-commit.js';
+import { createGroupCommit, walSyncer } from '../../../server/store/group-commit.js';
 import { createResultRepo, type ResultRepoOptions } from '../../../server/store/results.js';
 import { useTempSqlite } from '../../support/sqlite.js';
 import { enrollRecord, T0 } from '../contract/support.js';
@@ -66,6 +66,63 @@ describe('SQLite ingest (createResultRepo)', () => {
     const outcomes = await Promise.all(both);
     expect(acked).to.equal(2);
     expect(outcomes.map((o) => o.latest.map((l) => l.queryKey))).to.deep.equal([['p/os'], ['p/os']]);
+  });
+
+  it('cuts a group at its slice of work: each slice is its own commit, later requests run between slices', async () => {
+    // a fake clock: each applied batch "takes" 2 ms, the slice is 5 ms, so 3 batches per transaction
+    let t = 0;
+    const order: string[] = [];
+    const ingest = createGroupCommit(
+      tmp.opened.sqlite,
+      (b) => {
+        t += 2;
+        // a request that arrives during the first slice: handled before the second, not after the group
+        if (b.hostId === 1) setImmediate(() => order.push('other request'));
+        order.push(`apply ${b.hostId}${tmp.opened.sqlite.inTransaction ? '' : ' outside a transaction'}`);
+        return { latest: [], skipped: 0, rowsApplied: 0 };
+      },
+      {
+        queueMax: 100,
+        fsync: true,
+        sliceMs: 5,
+        now: () => t,
+        syncWal: async () => {
+          order.push('commit');
+        },
+      },
+    );
+    const all = Promise.all([1, 2, 3, 4, 5, 6, 7].map((h) => ingest(batch(h))));
+    await all;
+    expect(order).to.deep.equal([
+      ...['apply 1', 'apply 2', 'apply 3', 'commit'],
+      'other request',
+      ...['apply 4', 'apply 5', 'apply 6', 'commit'],
+      ...['apply 7', 'commit'],
+    ]);
+  });
+
+  it('retries a failed slice batch by batch within the same slice: one bad batch fails alone', async () => {
+    let t = 0;
+    const acked: string[] = [];
+    const ingest = createGroupCommit(
+      tmp.opened.sqlite,
+      (b) => {
+        t += 2;
+        if (b.hostId === 2) throw new Error('bad batch');
+        return { latest: [], skipped: 0, rowsApplied: b.hostId };
+      },
+      { queueMax: 100, fsync: false, sliceMs: 5, now: () => t, syncWal: async () => undefined },
+    );
+    const settled = await Promise.all(
+      [1, 2, 3, 4, 5].map((h) =>
+        ingest(batch(h)).then(
+          (o) => acked.push(`ok ${o.rowsApplied}`),
+          (e: unknown) => acked.push(`rejected ${h}: ${(e as Error).message}`),
+        ),
+      ),
+    );
+    expect(settled).to.have.length(5);
+    expect(acked.sort()).to.deep.equal(['ok 1', 'ok 3', 'ok 4', 'ok 5', 'rejected 2: bad batch']);
   });
 
   it('answers unavailable when the WAL cannot be flushed, so the agent keeps and resends its batch', async () => {
