@@ -103,7 +103,13 @@ export function gatewayRows(g: GatewayFigures): Array<[string, string, string]> 
       '',
     ],
     [
-      `steady ${Math.round(g.steady.verdict.rps)} req/s under ingest (wave passed, ${f(g.steady.afterS, 0)} s in): ` +
+      "the fleet's first distributed wave: hosts that answered their enrollment-time checks",
+      `${g.wave.answered} of ${g.hosts} in ${f(g.wave.seconds, 0)} s` +
+        (g.wave.answered < g.hosts ? ' (cut at the cap)' : ''),
+      '',
+    ],
+    [
+      `steady ${Math.round(g.steady.verdict.rps)} req/s under ingest, the fleet at its own pace: ` +
         `verdict p99 / bare p99 (load ${f(g.steady.load, 2)})`,
       underIngestFigure(g.steady),
       '≤ 2×',

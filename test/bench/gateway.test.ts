@@ -36,8 +36,8 @@ const figures = (wrk: WrkRun[] | null): GatewayFigures => ({
   bundleRebuild: { gateway: load, maxDelayMs: 20, ms: 300 },
   policyReload: { gateway: load, maxDelayMs: 30, ms: 1500 },
   wrk,
-  wave: { verdict: { ...load, p99: 40, maxDelayMs: 30 }, bare: load, load: 2 },
-  steady: { verdict: { ...load, p99: 3, maxDelayMs: 8 }, bare: load, load: 1, afterS: 64 },
+  wave: { verdict: { ...load, p99: 40, maxDelayMs: 30 }, bare: load, load: 2, answered: 700, seconds: 480.4 },
+  steady: { verdict: { ...load, p99: 3, maxDelayMs: 8 }, bare: load, load: 1 },
 });
 
 describe('bench --gateway', () => {
@@ -71,10 +71,19 @@ describe('bench --gateway', () => {
   it('reports the rate under ingest during the first distributed wave and after it, the target on the latter', () => {
     const rows = gatewayRows(figures(null));
     const wave = rows.find((r) => r[0].includes("in the fleet's first distributed wave"));
-    const steady = rows.find((r) => r[0].startsWith('steady 1000 req/s under ingest (wave passed, 64 s in)'));
+    const steady = rows.find((r) => r[0].startsWith('steady 1000 req/s under ingest, the fleet at its own pace'));
     expect(wave?.[1]).to.equal('40.00 / 2.00 ms = 20.00× (max loop delay 30.0 ms)');
     expect(wave?.[2]).to.equal('');
     expect(steady?.[1]).to.equal('3.00 / 2.00 ms = 1.50× (max loop delay 8.0 ms)');
     expect(steady?.[2]).to.equal('≤ 2×');
+  });
+
+  it('says how many hosts answered in the first wave, and when the wait was cut at its cap', () => {
+    const answeredRow = (answered: number) =>
+      gatewayRows({ ...figures(null), wave: { ...figures(null).wave, answered } }).find((r) =>
+        r[0].includes('hosts that answered their enrollment-time checks'),
+      )?.[1];
+    expect(answeredRow(700)).to.equal('700 of 10000 in 480 s (cut at the cap)');
+    expect(answeredRow(10_000)).to.equal('10000 of 10000 in 480 s');
   });
 });
