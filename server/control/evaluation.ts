@@ -1,8 +1,9 @@
 /**
- * Evaluation: committed results → posture engine → changed check states, persisted write-behind (one
- * transaction per flush, every 200 ms at most) with a watermark, and decision transitions, logged and
- * audited. At start (warm start) the engine gets every host with its persisted states, and only the
- * results stored after the watermark are evaluated again (the crash gap), not everything.
+ * Evaluation: committed results → posture engine → changed check states, persisted write-behind (a
+ * flush every 200 ms at most, written by the store in slices, one flush after another) with a watermark,
+ * and decision transitions, logged and audited. At start (warm start) the engine gets every host with its
+ * persisted states, and only the results stored after the watermark are evaluated again (the crash gap),
+ * not everything.
  */
 import type { AuditRecorder, CheckStateRepo, HostRepo, ResultRepo, SettingsRepo } from '../domain/ports.js';
 import type { CheckState, Host, LatestResult } from '../domain/types.js';
@@ -50,7 +51,19 @@ export function createEvaluation(deps: EvaluationDeps): Evaluation {
   // results newer than the watermark (minus a margin for batches committed while a flush ran).
   let pendingSince: number | undefined;
 
-  async function flush(): Promise<number> {
+  /** The flush running now: flushes run one after another (a later one's states are newer). */
+  let flushing: Promise<number> = Promise.resolve(0);
+  function flush(): Promise<number> {
+    const run = flushing.then(flushNow, flushNow);
+    flushing = run;
+    return run;
+  }
+
+  /**
+   * Writes the states pending now. The write takes several turns of the event loop (the store writes in
+   * slices), so results evaluated meanwhile wait for the next flush, which starts after this one.
+   */
+  async function flushNow(): Promise<number> {
     clearTimeout(flushTimer);
     flushTimer = undefined;
     if (!pendingStates.size) return 0;

@@ -12,6 +12,7 @@ import type { Db } from './open.js';
 import type { Statement } from 'better-sqlite3';
 import { parseDetails } from './rows.js';
 import { hosts } from './schema.js';
+import { slicedWriter } from './write-slices.js';
 
 /** The device-identity writes and reads: enrollment state, certificate binding, pending hosts, bulk unenroll. */
 function identityOps(
@@ -81,9 +82,9 @@ function identityOps(
 export function createHostRepo(db: Db): HostRepo {
   const sqlite = db.$client;
   const touchStmt = sqlite.prepare('UPDATE host_seen SET last_seen_at = max(last_seen_at, ?) WHERE host_id = ?');
-  const touchMany = sqlite.transaction((seen: ReadonlyArray<{ id: number; at: number }>) => {
-    for (const s of seen) touchStmt.run(s.at, s.id);
-  });
+  // every host seen in the last second (thousands at 100k hosts): written in slices (write-slices.ts);
+  // two flushes may interleave, harmlessly, since a time only ever moves forward
+  const touchMany = slicedWriter(sqlite, (s: { id: number; at: number }) => touchStmt.run(s.at, s.id));
   const byNodeKey = sqlite.prepare<[string], RawHost>(`${HOST_SELECT} WHERE h.node_key_hash = ?`).raw(true);
   const byId = sqlite.prepare<[number], RawHost>(`${HOST_SELECT} WHERE h.id = ?`).raw(true);
   const bySerial = sqlite.prepare<[string], RawHost>(`${HOST_SELECT} WHERE h.serial = ? ORDER BY h.id`).raw(true);
@@ -124,7 +125,7 @@ export function createHostRepo(db: Db): HostRepo {
       return r ? parseDetails(r.details) : undefined;
     },
     async touch(seen) {
-      if (seen.length) touchMany(seen);
+      await touchMany(seen);
     },
     async unenroll(id) {
       const r = db
