@@ -46,7 +46,19 @@ export async function openFoundation(config: Readonly<Config>, opts: FoundationO
   }
   const { statusLogsPerHost, ingestQueueMax, durableFsync } = config;
   const auditKey = loadAuditKey(config, { create: true }); // outside the database (README "Security notes")
-  const store = createSqliteStore(config.dbPath, { statusLogsPerHost, ingestQueueMax, durableFsync, auditKey });
+  const store = createSqliteStore(config.dbPath, {
+    statusLogsPerHost,
+    ingestQueueMax,
+    durableFsync,
+    auditKey,
+    checkpointWorker: {
+      onFailure: (err) =>
+        log.error(
+          { event: 'store.checkpoint_worker_failed', err },
+          'WAL checkpoint worker failed; SQLite checkpoints inline again',
+        ),
+    },
+  });
   const audit = createAuditService({ repo: store.audit, clock, log, key: auditKey });
   await audit.keyTail();
   const boot = await bootstrap(

@@ -1,6 +1,7 @@
 /** The SQLite implementation of the Store port. The only entry point main.ts uses. */
 import type { Store } from '../domain/ports.js';
 import { openSqlite } from './open.js';
+import { startCheckpointer } from './checkpointer.js';
 import { createHostRepo } from './hosts.js';
 import { createEnrollSecretRepo, createTokenRepo } from './credentials.js';
 import { createResultRepo } from './results.js';
@@ -20,10 +21,17 @@ export interface SqliteStoreOptions {
   durableFsync?: boolean;
   /** The audit chain's HMAC key (audit/key.ts); without it entries are chained by SHA-256 only (legacy). */
   auditKey?: Buffer;
+  /**
+   * WAL checkpoints on a worker thread instead of inside commits (checkpointer.ts): the server's choice;
+   * short-lived commands keep SQLite's automatic checkpoint. Told when the worker fails (then automatic).
+   */
+  checkpointWorker?: { onFailure(err: Error): void };
 }
 
 export function createSqliteStore(file: string, opts: SqliteStoreOptions = {}): Store {
   const { db, sqlite } = openSqlite(file);
+  const checkpointer =
+    opts.checkpointWorker && !sqlite.memory ? startCheckpointer(sqlite, opts.checkpointWorker) : null;
   return {
     hosts: createHostRepo(db),
     secrets: createEnrollSecretRepo(db),
@@ -51,6 +59,7 @@ export function createSqliteStore(file: string, opts: SqliteStoreOptions = {}): 
       }
     },
     async close() {
+      await checkpointer?.stop();
       if (sqlite.open) sqlite.close();
     },
   };

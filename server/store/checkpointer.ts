@@ -1,0 +1,93 @@
+/**
+ * WAL checkpoints off the event loop. SQLite's automatic checkpoint runs inside the commit that grows the
+ * write-ahead log past 1,000 pages: on the event loop, it copies those pages into the database file and
+ * fsyncs both files. Measured here on a small table (50 upserts per commit): commit p99 8.8 ms and max
+ * 44 ms with it, 0.34 ms and 8 ms without; under the fleet's ingest at 100k hosts those commits held every
+ * gateway decision behind them.
+ *
+ * The server turns the automatic checkpoint off on its connection and runs a PASSIVE checkpoint every
+ * second on a worker thread with a connection of its own (checkpoint-worker.js). PASSIVE never waits for
+ * readers or writers; whatever it could not copy is copied by a later one, and once the whole log is in
+ * the database the next commit starts the log over (its file cut back to `journal_size_limit`). If the
+ * worker fails, the connection goes back to SQLite's automatic checkpoint, so the log never grows without
+ * bound.
+ */
+import type Database from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
+
+/** How often the worker checkpoints (ms). */
+export const CHECKPOINT_EVERY_MS = 1000;
+/** SQLite's automatic checkpoint threshold (pages), restored when the worker fails. */
+const AUTO_CHECKPOINT_PAGES = 1000;
+/** The WAL file is cut back to this size when the log starts over (bytes). */
+const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
+
+export interface CheckpointResult {
+  /** Frames in the log, and how many of them are now in the database file. */
+  log: number;
+  checkpointed: number;
+  ms: number;
+}
+
+export interface Checkpointer {
+  /** Checkpoints now (on the worker); resolves with what it did. */
+  checkpoint(): Promise<CheckpointResult>;
+  /** Stops the worker (the connection's close checkpoints what is left). */
+  stop(): Promise<void>;
+}
+
+type Reply = { ok: true; log: number; checkpointed: number; ms: number } | { ok: false; error: string };
+
+export function startCheckpointer(
+  sqlite: Database.Database,
+  opts: { everyMs?: number; onFailure?: (err: Error) => void } = {},
+): Checkpointer {
+  sqlite.pragma('wal_autocheckpoint = 0');
+  sqlite.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+  const worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData: { path: sqlite.name } });
+  const waiting: Array<{ resolve(r: CheckpointResult): void; reject(e: Error): void }> = [];
+  let stopping = false;
+  let failed = false;
+
+  const fail = (err: Error): void => {
+    for (const w of waiting.splice(0)) w.reject(err);
+    if (failed || stopping) return;
+    failed = true;
+    clearInterval(timer);
+    if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+    opts.onFailure?.(err);
+  };
+  worker.on('message', (m: Reply) => {
+    const w = waiting.shift();
+    if (m.ok) w?.resolve({ log: m.log, checkpointed: m.checkpointed, ms: m.ms });
+    else w?.reject(new Error(`WAL checkpoint failed: ${m.error}`));
+  });
+  worker.on('error', (e: unknown) =>
+    fail(e instanceof Error && e.message ? e : new Error(`the WAL checkpoint worker failed: ${JSON.stringify(e)}`)),
+  );
+  worker.on('exit', (code) => fail(new Error(`the WAL checkpoint worker exited (${code})`)));
+
+  const checkpoint = (): Promise<CheckpointResult> =>
+    failed || stopping
+      ? Promise.reject(new Error('the WAL checkpoint worker is not running'))
+      : new Promise((resolve, reject) => {
+          waiting.push({ resolve, reject });
+          worker.postMessage('checkpoint');
+        });
+  // one at a time: a tick while a checkpoint runs is skipped
+  const timer = setInterval(() => {
+    if (waiting.length === 0) checkpoint().catch(() => undefined);
+  }, opts.everyMs ?? CHECKPOINT_EVERY_MS);
+  timer.unref();
+  worker.unref();
+
+  return {
+    checkpoint,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(timer);
+      await worker.terminate();
+    },
+  };
+}
