@@ -65,9 +65,8 @@ function wrkRows(runs: readonly WrkRun[] | null): Array<[string, string, string]
 
 /** `verdict p99 / bare p99 ms = ratio× (max loop delay)` of a phase under ingest. */
 const underIngestFigure = (u: UnderIngest): string =>
-  `${f(u.verdict.p99, 2)} / ${f(u.bare.p99, 2)} ms = ${f(u.verdict.p99 / u.bare.p99, 2)}× (max loop delay ${f(
-    u.verdict.maxDelayMs,
-  )} ms)`;
+  `${f(u.verdict.p99, 2)} / ${f(u.bare.p99, 2)} ms = ${f(u.verdict.p99 / u.bare.p99, 2)}× (max loop delay ` +
+  `${f(u.verdict.maxDelayMs)} ms, server CPU ${Math.round(u.verdict.cpuShare * 100)} % of a core)`;
 
 export function gatewayRows(g: GatewayFigures): Array<[string, string, string]> {
   return [

@@ -45,7 +45,8 @@ export interface Swap {
 
 /** Verdict and bare Node p99 at the steady rate while the fleet reports. */
 export interface UnderIngest {
-  verdict: LoadResult & { maxDelayMs: number };
+  /** `cpuShare`: the server's CPU during the verdict load, as a share of one core (ingest and verdicts). */
+  verdict: LoadResult & { maxDelayMs: number; cpuShare: number };
   bare: LoadResult;
   load: number;
 }
@@ -216,13 +217,15 @@ async function underIngest(b: Bench): Promise<UnderIngest> {
   try {
     const spec = { kind: 'paced' as const, rate: STEADY_RATE, caPem: b.server.caPem, seconds: b.d.http };
     await maxLoopDelay(b);
+    const [c0, t0] = [cpuMs(b.server.pid), performance.now()];
     const v = await runLoad({
       ...spec,
       url: b.server.url,
       headers: { authorization: `Bearer ${b.server.gatewayToken}` },
       paths: verdictPaths(b, 3000),
     });
-    const verdict = { ...v, maxDelayMs: await maxLoopDelay(b) };
+    const cpuShare = (cpuMs(b.server.pid) - c0) / (performance.now() - t0);
+    const verdict = { ...v, maxDelayMs: await maxLoopDelay(b), cpuShare };
     const bareLoad = await runLoad({ ...spec, url: bare.url, headers: {}, paths: ['/'] });
     return { verdict, bare: bareLoad, load: loadAverage() };
   } finally {

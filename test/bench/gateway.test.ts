@@ -36,8 +36,14 @@ const figures = (wrk: WrkRun[] | null): GatewayFigures => ({
   bundleRebuild: { gateway: load, maxDelayMs: 20, ms: 300 },
   policyReload: { gateway: load, maxDelayMs: 30, ms: 1500 },
   wrk,
-  wave: { verdict: { ...load, p99: 40, maxDelayMs: 30 }, bare: load, load: 2, answered: 700, seconds: 480.4 },
-  steady: { verdict: { ...load, p99: 3, maxDelayMs: 8 }, bare: load, load: 1 },
+  wave: {
+    verdict: { ...load, p99: 40, maxDelayMs: 30, cpuShare: 0.914 },
+    bare: load,
+    load: 2,
+    answered: 700,
+    seconds: 480.4,
+  },
+  steady: { verdict: { ...load, p99: 3, maxDelayMs: 8, cpuShare: 0.42 }, bare: load, load: 1 },
 });
 
 describe('bench --gateway', () => {
@@ -72,9 +78,9 @@ describe('bench --gateway', () => {
     const rows = gatewayRows(figures(null));
     const wave = rows.find((r) => r[0].includes("in the fleet's first distributed wave"));
     const steady = rows.find((r) => r[0].startsWith('steady 1000 req/s under ingest, the fleet at its own pace'));
-    expect(wave?.[1]).to.equal('40.00 / 2.00 ms = 20.00× (max loop delay 30.0 ms)');
+    expect(wave?.[1]).to.equal('40.00 / 2.00 ms = 20.00× (max loop delay 30.0 ms, server CPU 91 % of a core)');
     expect(wave?.[2]).to.equal('');
-    expect(steady?.[1]).to.equal('3.00 / 2.00 ms = 1.50× (max loop delay 8.0 ms)');
+    expect(steady?.[1]).to.equal('3.00 / 2.00 ms = 1.50× (max loop delay 8.0 ms, server CPU 42 % of a core)');
     expect(steady?.[2]).to.equal('≤ 2×');
   });
 
