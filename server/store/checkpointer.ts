@@ -26,7 +26,6 @@ export interface CheckpointResult {
   /** Frames in the log, and how many of them are now in the database file. */
   log: number;
   checkpointed: number;
-  ms: number;
 }
 
 export interface Checkpointer {
@@ -36,7 +35,7 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-type Reply = { ok: true; log: number; checkpointed: number; ms: number } | { ok: false; error: string };
+type Reply = { ok: true; log: number; checkpointed: number } | { ok: false; error: string };
 
 export function startCheckpointer(
   sqlite: Database.Database,
@@ -59,7 +58,7 @@ export function startCheckpointer(
   };
   worker.on('message', (m: Reply) => {
     const w = waiting.shift();
-    if (m.ok) w?.resolve({ log: m.log, checkpointed: m.checkpointed, ms: m.ms });
+    if (m.ok) w?.resolve({ log: m.log, checkpointed: m.checkpointed });
     else w?.reject(new Error(`WAL checkpoint failed: ${m.error}`));
   });
   worker.on('error', (e: unknown) =>

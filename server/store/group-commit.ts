@@ -23,7 +23,7 @@ import type Database from 'better-sqlite3';
 import fs from 'node:fs';
 import type { IngestBatch, IngestOutcome } from '../domain/types.js';
 import { errorMessage, unavailable } from '../shared/errors.js';
-import { WRITE_SLICE_MS, type SliceOptions } from './write-slices.js';
+import { runSlice, type SliceOptions } from './write-slices.js';
 
 /** How long the first batch of a group waits for others before the commit (ms). */
 export const GROUP_COMMIT_WINDOW_MS = 4;
@@ -65,21 +65,15 @@ export function createGroupCommit(
   apply: (batch: IngestBatch) => IngestOutcome,
   opts: GroupCommitOptions,
 ): (batch: IngestBatch) => Promise<IngestOutcome> {
-  const now = opts.now ?? (() => performance.now());
-  const sliceMs = opts.sliceMs ?? WRITE_SLICE_MS;
   /** Applies batches from the head of `items` until they are done or the slice is used up. */
   const applySlice = sqlite.transaction((items: Pending[]) => {
-    const end = now() + sliceMs;
     const applied: Applied[] = [];
-    for (const p of items) {
-      applied.push([p, apply(p.batch)]);
-      if (now() >= end) break;
-    }
+    runSlice(items, 0, opts, (p) => applied.push([p, apply(p.batch)]));
     return applied;
   });
   const applyOne = sqlite.transaction((b: IngestBatch) => apply(b));
 
-  let queue: Pending[] = [];
+  const queue: Pending[] = [];
   let scheduled = false;
 
   /**
@@ -92,18 +86,14 @@ export function createGroupCommit(
       const applied = applySlice.immediate(items);
       return { applied, taken: applied.length };
     } catch {
-      const end = now() + sliceMs;
       const applied: Applied[] = [];
-      let taken = 0;
-      for (const p of items) {
-        taken++;
+      const taken = runSlice(items, 0, opts, (p) => {
         try {
           applied.push([p, applyOne.immediate(p.batch)]);
         } catch (e) {
           p.reject(e);
         }
-        if (now() >= end) break;
-      }
+      });
       return { applied, taken };
     }
   }
@@ -127,7 +117,7 @@ export function createGroupCommit(
 
   function flush(): void {
     const { applied, taken } = commit(queue);
-    queue = queue.slice(taken);
+    queue.splice(0, taken);
     if (applied.length) acknowledge(applied);
     if (queue.length) setImmediate(flush);
     else scheduled = false;

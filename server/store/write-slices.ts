@@ -17,6 +17,22 @@ export interface SliceOptions {
 }
 
 /**
+ * Runs `each` on `items` from index `from` until they are done or one slice of work has passed (at least
+ * one item); returns the index after the last item run. Every sliced write's loop.
+ */
+export function runSlice<T>(items: readonly T[], from: number, opts: SliceOptions, each: (item: T) => void): number {
+  const now = opts.now ?? (() => performance.now());
+  const end = now() + (opts.sliceMs ?? WRITE_SLICE_MS);
+  let i = from;
+  while (i < items.length) {
+    each(items[i] as T);
+    i++;
+    if (now() >= end) break;
+  }
+  return i;
+}
+
+/**
  * Returns `write(items)`: applies `each` to every item, in immediate transactions of at most one slice of
  * work each (at least one item per transaction), yielding to the event loop between them.
  */
@@ -25,19 +41,7 @@ export function slicedWriter<T>(
   each: (item: T) => void,
   opts: SliceOptions = {},
 ): (items: readonly T[]) => Promise<void> {
-  const now = opts.now ?? (() => performance.now());
-  const sliceMs = opts.sliceMs ?? WRITE_SLICE_MS;
-  /** Applies items from `from` until done or the slice is used up; returns the index after the last. */
-  const slice = sqlite.transaction((items: readonly T[], from: number): number => {
-    const end = now() + sliceMs;
-    let i = from;
-    while (i < items.length) {
-      each(items[i] as T);
-      i++;
-      if (now() >= end) break;
-    }
-    return i;
-  });
+  const slice = sqlite.transaction((items: readonly T[], from: number): number => runSlice(items, from, opts, each));
   return async function write(items) {
     for (let from = 0; from < items.length;) {
       if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));

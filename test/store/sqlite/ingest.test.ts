@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import fs from 'node:fs';
-import type { IngestBatch, ResultUpdate } from '../../../server/domain/types.js';
+import type { IngestBatch, IngestOutcome, ResultUpdate } from '../../../server/domain/types.js';
 import { AppError } from '../../../server/shared/errors.js';
 import { createHostRepo } from '../../../server/store/hosts.js';
 import { createGroupCommit, walSyncer } from '../../../server/store/group-commit.js';
@@ -35,6 +35,29 @@ describe('SQLite ingest (createResultRepo)', () => {
   });
   const repo = (over: Partial<ResultRepoOptions> = {}) =>
     createResultRepo(tmp.opened.sqlite, { statusLogsPerHost: 10, queueMax: 100, fsync: true, ...over });
+
+  /**
+   * A group commit on a fake clock: each applied batch "takes" 2 ms of a 5-ms slice, so 3 batches per
+   * transaction; acknowledged after `syncWal` when one is given (fsync on).
+   */
+  const slicedGroupCommit = (
+    apply: (b: IngestBatch) => IngestOutcome,
+    syncWal?: () => Promise<void>,
+  ): ((b: IngestBatch) => Promise<IngestOutcome>) => {
+    let t = 0;
+    const timed = (b: IngestBatch): IngestOutcome => {
+      t += 2;
+      return apply(b);
+    };
+    const wal = syncWal ?? (async () => undefined);
+    return createGroupCommit(tmp.opened.sqlite, timed, {
+      queueMax: 100,
+      fsync: syncWal !== undefined,
+      sliceMs: 5,
+      now: () => t,
+      syncWal: wal,
+    });
+  };
 
   it('commits concurrent batches together and acknowledges each only after the WAL flush', async () => {
     const a = await host('A');
@@ -69,26 +92,16 @@ describe('SQLite ingest (createResultRepo)', () => {
   });
 
   it('cuts a group at its slice of work: each slice is its own commit, later requests run between slices', async () => {
-    // a fake clock: each applied batch "takes" 2 ms, the slice is 5 ms, so 3 batches per transaction
-    let t = 0;
     const order: string[] = [];
-    const ingest = createGroupCommit(
-      tmp.opened.sqlite,
+    const ingest = slicedGroupCommit(
       (b) => {
-        t += 2;
         // a request that arrives during the first slice: handled before the second, not after the group
         if (b.hostId === 1) setImmediate(() => order.push('other request'));
         order.push(`apply ${b.hostId}${tmp.opened.sqlite.inTransaction ? '' : ' outside a transaction'}`);
         return { latest: [], skipped: 0, rowsApplied: 0 };
       },
-      {
-        queueMax: 100,
-        fsync: true,
-        sliceMs: 5,
-        now: () => t,
-        syncWal: async () => {
-          order.push('commit');
-        },
+      async () => {
+        order.push('commit');
       },
     );
     const all = Promise.all([1, 2, 3, 4, 5, 6, 7].map((h) => ingest(batch(h))));
@@ -102,17 +115,11 @@ describe('SQLite ingest (createResultRepo)', () => {
   });
 
   it('retries a failed slice batch by batch within the same slice: one bad batch fails alone', async () => {
-    let t = 0;
     const acked: string[] = [];
-    const ingest = createGroupCommit(
-      tmp.opened.sqlite,
-      (b) => {
-        t += 2;
-        if (b.hostId === 2) throw new Error('bad batch');
-        return { latest: [], skipped: 0, rowsApplied: b.hostId };
-      },
-      { queueMax: 100, fsync: false, sliceMs: 5, now: () => t, syncWal: async () => undefined },
-    );
+    const ingest = slicedGroupCommit((b) => {
+      if (b.hostId === 2) throw new Error('bad batch');
+      return { latest: [], skipped: 0, rowsApplied: b.hostId };
+    });
     const settled = await Promise.all(
       [1, 2, 3, 4, 5].map((h) =>
         ingest(batch(h)).then(
