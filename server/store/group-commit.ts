@@ -17,13 +17,15 @@
  * batches applied by then are committed (and acknowledged as above), and the rest is committed in the
  * next turn of the loop, after the requests that arrived meanwhile (a gateway decision waits for one
  * slice, not for the whole group). In a profile of the 100k bench under ingest, whole groups were the
- * largest part of the event loop's 20-90 ms busy stretches.
+ * largest part of the event loop's 20-90 ms busy stretches. While the checkpointer holds the connection's
+ * write gate (write-gate.ts), the next group waits for it to open.
  */
 import type Database from 'better-sqlite3';
 import fs from 'node:fs';
 import type { IngestBatch, IngestOutcome } from '../domain/types.js';
 import { errorMessage, unavailable } from '../shared/errors.js';
 import { runSlice, type SliceOptions } from './write-slices.js';
+import { writeGateOf } from './write-gate.js';
 
 /** How long the first batch of a group waits for others before the commit (ms). */
 export const GROUP_COMMIT_WINDOW_MS = 4;
@@ -75,6 +77,8 @@ export function createGroupCommit(
 
   const queue: Pending[] = [];
   let scheduled = false;
+  /** Held while the checkpointer lets the write-ahead log start over (write-gate.ts). */
+  const gate = writeGateOf(sqlite);
 
   /**
    * Applies a slice of `items` in one transaction or, when that fails, batch by batch, each in its own
@@ -116,6 +120,10 @@ export function createGroupCommit(
   }
 
   function flush(): void {
+    if (gate.held) {
+      gate.whenOpen(flush);
+      return;
+    }
     const { applied, taken } = commit(queue);
     queue.splice(0, taken);
     if (applied.length) acknowledge(applied);

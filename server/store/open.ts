@@ -16,6 +16,14 @@ export interface Opened {
   sqlite: Database.Database;
 }
 
+/**
+ * Database pages read through a memory map rather than one read() each (bytes mapped; SQLite's default
+ * build caps it at 2 GB). Its page cache holds 2 MB, so at 100k hosts nearly every page an ingest write
+ * touched was a pread: 3,300 a second on the event loop, each a system call of ~20 us on a virtual
+ * machine. Pages of the write-ahead log are still read with pread.
+ */
+export const MMAP_BYTES = 2 ** 31 - 65536;
+
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../db/migrations', import.meta.url));
 
 /**
@@ -32,6 +40,7 @@ export function openSqlite(file: string): Opened {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
+  if (file !== ':memory:') sqlite.pragma(`mmap_size = ${MMAP_BYTES}`);
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS_DIR });
   return { db, sqlite };

@@ -6,6 +6,7 @@
  * the write.
  */
 import type Database from 'better-sqlite3';
+import { writeGateOf } from './write-gate.js';
 
 /** The most work one write transaction does before the rest waits for the next turn of the loop (ms). */
 export const WRITE_SLICE_MS = 4;
@@ -34,7 +35,8 @@ export function runSlice<T>(items: readonly T[], from: number, opts: SliceOption
 
 /**
  * Returns `write(items)`: applies `each` to every item, in immediate transactions of at most one slice of
- * work each (at least one item per transaction), yielding to the event loop between them.
+ * work each (at least one item per transaction), yielding to the event loop between them. A slice waits
+ * while the connection's write gate is held (write-gate.ts).
  */
 export function slicedWriter<T>(
   sqlite: Database.Database,
@@ -42,9 +44,11 @@ export function slicedWriter<T>(
   opts: SliceOptions = {},
 ): (items: readonly T[]) => Promise<void> {
   const slice = sqlite.transaction((items: readonly T[], from: number): number => runSlice(items, from, opts, each));
+  const gate = writeGateOf(sqlite);
   return async function write(items) {
     for (let from = 0; from < items.length;) {
       if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (gate.held) await gate.opened();
       from = slice.immediate(items, from);
     }
   };

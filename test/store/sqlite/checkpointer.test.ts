@@ -2,6 +2,8 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import { startCheckpointer, type Checkpointer } from '../../../server/store/checkpointer.js';
+import { writeGateOf } from '../../../server/store/write-gate.js';
+import { slicedWriter } from '../../../server/store/write-slices.js';
 import { useTempSqlite } from '../../support/sqlite.js';
 
 describe('SQLite WAL checkpointer (worker thread)', () => {
@@ -35,6 +37,42 @@ describe('SQLite WAL checkpointer (worker thread)', () => {
     fill(1);
     expect((await cp.checkpoint()).log).to.be.below(10);
     expect((db.prepare('SELECT count(*) AS n FROM blob').get() as { n: number }).n).to.equal(1501);
+  });
+
+  it('starts the log over under continuous writes: they are held while a second pass copies the rest', async () => {
+    const db = tmp.opened.sqlite;
+    cp = startCheckpointer(db, { everyMs: 3_600_000, restartFrames: 8, onFailure: () => undefined });
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)');
+    const put = db.prepare('INSERT OR REPLACE INTO t (id, v) VALUES (?, ?)');
+    const write = slicedWriter(db, (i: number) => put.run(i % 500, Buffer.alloc(3000, i)));
+    // a writer that never pauses: a commit lands while any checkpoint copies, so a PASSIVE one alone
+    // never leaves the whole log checkpointed when the next write begins
+    let writing = true;
+    let held = 0;
+    const writer = (async () => {
+      for (let i = 0; writing; i += 8) {
+        if (writeGateOf(db).held) held++;
+        await write(Array.from({ length: 8 }, (_, k) => i + k));
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    // the WAL header's checkpoint sequence number grows by one each time the log starts over
+    const restarts = () => fs.readFileSync(`${db.name}-wal`).readUInt32BE(12);
+    try {
+      await new Promise((r) => setTimeout(r, 20));
+      const before = restarts();
+      for (let k = 0; k < 3; k++) {
+        await cp.checkpoint();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(restarts()).to.be.above(before);
+      expect(held, 'the writer found the gate held').to.be.above(0);
+      expect(writeGateOf(db).held).to.equal(false);
+    } finally {
+      writing = false;
+      await writer;
+    }
+    expect((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).to.equal(500);
   });
 
   it('goes back to the automatic checkpoint and says so when the worker fails', async () => {

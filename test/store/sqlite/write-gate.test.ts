@@ -1,0 +1,98 @@
+/**
+ * SQLite only: the connection's write gate (write-gate.ts). While the checkpointer holds it, the group
+ * commit and the sliced writers wait (their callers' promises pending, the event loop free); nothing is
+ * lost, and everything is written once it opens.
+ */
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { createGroupCommit } from '../../../server/store/group-commit.js';
+import { createWriteGate, writeGateOf } from '../../../server/store/write-gate.js';
+import { slicedWriter } from '../../../server/store/write-slices.js';
+import type { IngestBatch } from '../../../server/domain/types.js';
+import { useTempSqlite } from '../../support/sqlite.js';
+
+/** A few turns of the event loop and the group commit's window: long enough for an open gate to commit. */
+const turns = () => new Promise((r) => setTimeout(r, 20));
+
+describe('SQLite write gate', () => {
+  const tmp = useTempSqlite('tg-gate');
+  let other: Database.Database | undefined;
+  afterEach(() => {
+    writeGateOf(tmp.opened.sqlite).release();
+    other?.close();
+    other = undefined;
+  });
+  /** Rows of `t` a second connection sees (committed ones only). */
+  const committed = (): number => {
+    other ??= new Database(tmp.opened.sqlite.name, { readonly: true });
+    return (other.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n;
+  };
+
+  it('runs what waits for it in order when released, and at once when open', async () => {
+    const gate = createWriteGate();
+    const order: string[] = [];
+    gate.whenOpen(() => order.push('open: at once'));
+    gate.hold();
+    expect(gate.held).to.equal(true);
+    gate.whenOpen(() => order.push('first'));
+    const opened = gate.opened().then(() => order.push('promise'));
+    gate.whenOpen(() => order.push('second'));
+    expect(order).to.deep.equal(['open: at once']);
+    gate.release();
+    await opened;
+    expect(gate.held).to.equal(false);
+    expect(order).to.deep.equal(['open: at once', 'first', 'second', 'promise']);
+  });
+
+  it('opens by itself after its longest hold, whoever forgot to release it', async () => {
+    const gate = createWriteGate();
+    gate.hold(1);
+    await gate.opened();
+    expect(gate.held).to.equal(false);
+  });
+
+  it('holds the group commit: a batch is committed and acknowledged only once the gate opens', async () => {
+    const db = tmp.opened.sqlite;
+    db.exec('CREATE TABLE t (n INTEGER)');
+    const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+    const ingest = createGroupCommit(
+      db,
+      (b: IngestBatch) => {
+        insert.run(b.hostId);
+        return { latest: [], skipped: 0, rowsApplied: 1 };
+      },
+      { queueMax: 10, fsync: false, syncWal: async () => undefined },
+    );
+    writeGateOf(db).hold();
+    let acked = false;
+    const done = ingest({ hostId: 7, receivedAt: 0, results: [], statuses: [] }).then(() => (acked = true));
+    await turns();
+    expect([committed(), acked]).to.deep.equal([0, false]);
+    writeGateOf(db).release();
+    await done;
+    expect([committed(), acked]).to.deep.equal([1, true]);
+  });
+
+  it('holds a sliced write between its slices and before the first', async () => {
+    const db = tmp.opened.sqlite;
+    db.exec('CREATE TABLE t (n INTEGER)');
+    const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+    let t = 0;
+    const write = slicedWriter(
+      db,
+      (n: number) => {
+        t += 3; // two items per 5-ms slice
+        insert.run(n);
+        // the gate closes during the first slice: the second waits for it
+        if (n === 1) writeGateOf(db).hold();
+      },
+      { sliceMs: 5, now: () => t },
+    );
+    const done = write([1, 2, 3, 4]);
+    await turns();
+    expect(committed()).to.equal(2);
+    writeGateOf(db).release();
+    await done;
+    expect(committed()).to.equal(4);
+  });
+});
