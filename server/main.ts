@@ -262,6 +262,7 @@ function buildHandlers(
     metrics,
     renderError: failureRenderer('osquery', log.child({ component: 'osquery' })),
     failures: access.failures,
+    beforeTurn: gateway.flush,
     ...(dev.peerCert ? { peerCert: dev.peerCert } : {}),
   });
   return (req: IncomingMessage, res: ServerResponse): void => {

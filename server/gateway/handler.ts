@@ -40,8 +40,11 @@ export interface GatewayDeps {
   metrics?: Metrics;
 }
 
-/** Handles the request when it is a gateway endpoint; returns false to let the app handle it. */
-export type GatewayHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+/**
+ * Handles the request when it is a gateway endpoint; returns false to let the app handle it. `flush`
+ * writes the decisions queued in this turn now (before other work of the turn: osquery/handler.ts).
+ */
+export type GatewayHandler = ((req: IncomingMessage, res: ServerResponse) => boolean) & { flush(): void };
 
 const GATEWAY: readonly Role[] = ['gateway'];
 
@@ -130,7 +133,7 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
     return false;
   };
 
-  return (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return other();
     const url = req.url ?? '';
     const q = url.indexOf('?');
@@ -151,4 +154,5 @@ export function createGatewayHandler(deps: GatewayDeps): GatewayHandler {
     else void authorizeThenRespond(req, res, path, query);
     return true;
   };
+  return Object.assign(handle, { flush: answers.flush });
 }

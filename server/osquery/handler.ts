@@ -8,6 +8,10 @@
  * In the certificate modes the connection's client certificate (read once per connection by `peerCert`)
  * goes with every call: enrollment proves the device with it, every other request is held to it.
  *
+ * A body is read as it arrives, then waits for its turn (shared/turns.ts: a few per turn of the event
+ * loop) before it is parsed, authenticated and stored, so a gateway decision read meanwhile is not held
+ * up behind every agent request that arrived with it.
+ *
  * Every answer is JSON. Failures always carry "error" (osquery reads a body without it as success and
  * would drop its buffered logs), unknown node keys add `node_invalid: true`; statuses, bodies and headers
  * come from the one failure renderer in http/errors.ts (injected, as for the gateway).
@@ -24,6 +28,7 @@ import type { AuthFailures } from '../shared/auth-failures.js';
 import type { ClientAddress } from '../shared/client-address.js';
 import { AppError } from '../shared/errors.js';
 import { readJsonBody, sendFailure, sendOk, type FailureRenderer } from '../shared/bare-http.js';
+import { turnQueue } from '../shared/turns.js';
 import type { OsqueryService } from './service.js';
 import {
   carveBeginBody,
@@ -45,6 +50,8 @@ export interface OsqueryHandlerDeps {
   metrics?: Metrics;
   /** The failed-authentication limit and the client address it is keyed by; absent: no limit. */
   failures?: { limit: AuthFailures; addressOf: ClientAddress };
+  /** Runs at the start of every turn of request work (the gateway's queued decisions are written first). */
+  beforeTurn?: () => void;
 }
 
 /** Handles the request when it is an osquery endpoint; returns false to let the app handle it. */
@@ -135,6 +142,8 @@ function osqueryRoutes(
 export function createOsqueryHandler(deps: OsqueryHandlerDeps): OsqueryHandler {
   const { metrics } = deps;
   const routes = osqueryRoutes(deps.svc, deps.peerCert ?? (() => null), deps.failures);
+  // a body is parsed and stored in its turn, a few per turn of the event loop (shared/turns.ts)
+  const turn = turnQueue(undefined, deps.beforeTurn);
 
   async function handle(
     req: IncomingMessage,
@@ -149,7 +158,7 @@ export function createOsqueryHandler(deps: OsqueryHandlerDeps): OsqueryHandler {
         const why = `${req.method ?? ''} is not allowed on ${path}: osquery endpoints take POST`;
         throw new AppError('method_not_allowed', why, undefined, { allow: POST_ONLY });
       }
-      const out = await route[1](await readJsonBody(req, deps.maxBodyBytes), req);
+      const out = await route[1](await readJsonBody(req, deps.maxBodyBytes, turn), req);
       // config is already JSON text (compiled once per platform and packs version)
       sendOk(res, typeof out === 'string' ? out : JSON.stringify(out));
       if (endpoint) metrics?.requests.inc({ endpoint, outcome: 'ok' });

@@ -82,9 +82,13 @@ async function inflate(buf: Buffer, encoding: string, limit: number): Promise<Bu
   });
 }
 
-/** Reads, inflates and parses a JSON object or array body; AppError (invalid / too_large) otherwise. */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+/**
+ * Reads, inflates and parses a JSON object or array body; AppError (invalid / too_large) otherwise.
+ * `turn`, when given, is awaited between reading the bytes and the work on them (shared/turns.ts).
+ */
+export async function readJsonBody(req: IncomingMessage, limit: number, turn?: () => Promise<void>): Promise<unknown> {
   const raw = await readRaw(req, limit);
+  if (turn) await turn();
   const encoding = String(req.headers['content-encoding'] ?? '')
     .trim()
     .toLowerCase();
