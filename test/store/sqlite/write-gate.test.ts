@@ -5,11 +5,14 @@
  */
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { createDistributedRepo } from '../../../server/store/distributed.js';
 import { createGroupCommit } from '../../../server/store/group-commit.js';
+import { createHostRepo } from '../../../server/store/hosts.js';
 import { createWriteGate, writeGateOf } from '../../../server/store/write-gate.js';
 import { slicedWriter } from '../../../server/store/write-slices.js';
 import type { IngestBatch } from '../../../server/domain/types.js';
 import { useTempSqlite } from '../../support/sqlite.js';
+import { enrollRecord, T0 } from '../contract/support.js';
 
 /** A few turns of the event loop and the group commit's window: long enough for an open gate to commit. */
 const turns = () => new Promise((r) => setTimeout(r, 20));
@@ -94,5 +97,28 @@ describe('SQLite write gate', () => {
     writeGateOf(db).release();
     await done;
     expect(committed()).to.equal(4);
+  });
+
+  it('holds handing out and completing distributed queries (a write per agent request)', async () => {
+    const db = tmp.opened.sqlite;
+    const { id } = (await createHostRepo(tmp.opened.db).enroll(enrollRecord('A'))).host;
+    const repo = createDistributedRepo(db);
+    const q = { id: 'q1', hostId: id, sql: 'SELECT 1', kind: 'recheck' as const, ref: 'disk', createdAt: T0 };
+    await repo.enqueue([q]);
+    writeGateOf(db).hold();
+    const order: string[] = [];
+    const taking = repo.takePending(id, T0 + 1, 60_000).then((qs) => order.push(`taken ${qs.length}`));
+    await turns();
+    order.push('released');
+    writeGateOf(db).release();
+    await taking;
+    writeGateOf(db).hold();
+    const completing = repo.complete(id, [{ id: 'q1', answer: { rows: [], status: 0, message: '' } }], T0 + 2);
+    completing.then(() => order.push('completed'), () => order.push('failed'));
+    await turns();
+    order.push('released again');
+    writeGateOf(db).release();
+    expect((await completing).map((c) => c?.id)).to.deep.equal(['q1']);
+    expect(order).to.deep.equal(['released', 'taken 1', 'released again', 'completed']);
   });
 });
