@@ -2,10 +2,10 @@
  * `npm run bench -- --gateway`: the gateway's latency under load (issue #16), on a real server process
  * with an enrolled, reported fleet: authz p99 with 2,000 open remediation-page streams; gateway p99 and
  * the server's max event-loop delay (perf_hooks monitorEventLoopDelay, as /metrics reports it) during a
- * bundle rebuild and a policy reload; verdict ÷ bare Node with wrk in the same run (several runs), CPU
- * per request as a ratio to the bare server's; and the steady-rate p99 of both while the fleet reports:
- * in its first distributed wave (before the other phases, which then run on a quiet fleet), and last at
- * its own pace. CLI output code.
+ * bundle rebuild and a policy reload; verdict ÷ bare Node with wrk in the same run (several runs after
+ * an uncounted warm-up, each once the server is quiet), CPU per request as a ratio to the bare server's;
+ * and the steady-rate p99 of both while the fleet reports: in its first distributed wave (before the
+ * other phases, which then run on a quiet fleet), and last at its own pace. CLI output code.
  */
 import https from 'node:https';
 import { createFleet } from '../sim/fleet.js';
@@ -175,6 +175,29 @@ async function swaps(b: Bench): Promise<{ bundleRebuild: Swap; policyReload: Swa
   return { bundleRebuild, policyReload };
 }
 
+/** The uncounted wrk run against each server before the measured ones (s). */
+const WRK_WARMUP_S = 3;
+
+/** The longest wait for the server to go quiet before a wrk run (s). */
+const QUIET_MAX_S = 20;
+
+/**
+ * Waits until the server's CPU stays under 5 % of a core for half a second, at most QUIET_MAX_S: the tail
+ * of the phase before (a bundle rebuild's garbage collected, a reload's writes) is not charged to the run
+ * that follows. Says so when the server did not go quiet.
+ */
+async function serverQuiet(b: Bench): Promise<void> {
+  const t0 = performance.now();
+  let c0 = cpuMs(b.server.pid);
+  while (performance.now() - t0 < QUIET_MAX_S * 1000) {
+    await new Promise((r) => setTimeout(r, 500));
+    const c1 = cpuMs(b.server.pid);
+    if (c1 - c0 < 25) return;
+    c0 = c1;
+  }
+  b.log(`[${b.n}] the server did not go quiet in ${QUIET_MAX_S} s; measuring anyway`);
+}
+
 async function wrkRuns(b: Bench, runs: number): Promise<WrkRun[] | null> {
   if (!wrkAvailable()) {
     b.log(`wrk not found (${process.env.TRUSTGATE_BENCH_WRK ?? '/usr/bin/wrk'}): skipping the wrk rows`);
@@ -185,7 +208,13 @@ async function wrkRuns(b: Bench, runs: number): Promise<WrkRun[] | null> {
   try {
     const paths = verdictPaths(b, 3000);
     const auth = { authorization: `Bearer ${b.server.gatewayToken}` };
+    // one short run against each first, not counted: both servers' code compiled for this load, and the
+    // collection the phase before left pending done before the first measured run
+    b.log(`[${b.n}] wrk warm-up (${WRK_WARMUP_S} s each, not counted)`);
+    await runWrk(b.server.url, paths, auth, WRK_WARMUP_S);
+    await runWrk(bare.url, ['/'], {}, WRK_WARMUP_S);
     for (let r = 0; r < runs; r++) {
+      await serverQuiet(b);
       b.log(`[${b.n}] wrk run ${r + 1} of ${runs}`);
       const load = loadAverage();
       const c0 = cpuMs(b.server.pid);
