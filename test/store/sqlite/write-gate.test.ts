@@ -114,7 +114,10 @@ describe('SQLite write gate', () => {
     await taking;
     writeGateOf(db).hold();
     const completing = repo.complete(id, [{ id: 'q1', answer: { rows: [], status: 0, message: '' } }], T0 + 2);
-    completing.then(() => order.push('completed'), () => order.push('failed'));
+    completing.then(
+      () => order.push('completed'),
+      () => order.push('failed'),
+    );
     await turns();
     order.push('released again');
     writeGateOf(db).release();
