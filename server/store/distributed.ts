@@ -2,13 +2,13 @@
  * The SQLite DistributedRepo: the queue of distributed queries per host (rechecks and live queries),
  * handed out and resent when unanswered, their answers, and a live-query campaign's results. Handing
  * out and completing are a write per agent request (100,000 of each in the fleet's first wave at 100k
- * hosts): they wait while the connection's write gate is held, like the other bulk writes (write-gate.ts).
+ * hosts): they wait while the connection's write gate is held, like the other bulk writes (gatedWrite).
  */
 import type Database from 'better-sqlite3';
 import type { DistributedAnswer, DistributedRepo } from '../domain/ports.js';
 import type { DistributedQuery } from '../domain/types.js';
 import { parseJson } from './rows.js';
-import { writeGateOf } from './write-gate.js';
+import { gatedWrite } from './write-gate.js';
 
 interface QRow {
   id: string;
@@ -61,7 +61,6 @@ export function createDistributedRepo(sqlite: Database.Database): DistributedRep
     WHERE host_id = ? AND completed_at IS NULL AND (sent_at IS NULL OR sent_at < ?) RETURNING *`,
   );
   const byQueueOrder = (a: QRow, b: QRow) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  const gate = writeGateOf(sqlite);
   const take = (hostId: number, now: number, resendAfterMs: number) =>
     markDue
       .all(now, hostId, now - resendAfterMs)
@@ -94,17 +93,11 @@ export function createDistributedRepo(sqlite: Database.Database): DistributedRep
     async enqueue(items) {
       if (items.length) enqueue.immediate(items);
     },
-    async takePending(hostId, now, resendAfterMs) {
-      if (gate.held) await gate.opened();
-      return take(hostId, now, resendAfterMs);
-    },
+    takePending: gatedWrite(sqlite, take),
     async hasPending(hostId) {
       return (hasPending.get(hostId)?.n ?? 0) > 0;
     },
-    async complete(hostId, answers, at) {
-      if (gate.held) await gate.opened();
-      return completeAll.immediate(hostId, answers, at);
-    },
+    complete: gatedWrite(sqlite, completeAll.immediate),
     async pendingHostIds(since) {
       return (since === undefined ? openHosts.all() : openHostsSince.all(since)).map((r) => r.host_id);
     },

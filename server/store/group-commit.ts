@@ -121,7 +121,7 @@ export function createGroupCommit(
 
   function flush(): void {
     if (gate.held) {
-      gate.whenOpen(flush);
+      void gate.opened().then(flush);
       return;
     }
     const { applied, taken } = commit(queue);

@@ -9,10 +9,11 @@
  * Every page read then searched a longer log index, and the commit that finally started the log over cut
  * the file back to `journal_size_limit` on the event loop (one ftruncate of 500 MB: 131 ms).
  *
- * The gate is not a lock: nothing blocks. The group commit and the sliced writers (write-slices.ts) look
- * at it before each transaction and, while it is held, wait (their callers' promises stay pending, the
- * event loop keeps serving requests). A hold ends when the checkpointer releases it, or after `maxMs`
- * whatever happens. Small one-off writes (a distributed read, an enrollment) do not wait.
+ * The gate is not a lock: nothing blocks. The bulk writes go through `gatedWrite` (the sliced writers of
+ * write-slices.ts, handing out and completing distributed queries) or look at it before each group
+ * commit, and while it is held they wait (their callers' promises stay pending, the event loop keeps
+ * serving requests). A hold ends when the checkpointer releases it, or after `maxMs` whatever happens.
+ * Rare one-off writes (an enrollment, an admin change) do not wait.
  */
 import type Database from 'better-sqlite3';
 
@@ -22,8 +23,6 @@ export const MAX_HOLD_MS = 250;
 export interface WriteGate {
   /** True while bulk writes wait. */
   readonly held: boolean;
-  /** Runs `fn` when the gate opens (now, synchronously, when it is open). */
-  whenOpen(fn: () => void): void;
   /** Resolves when the gate is open. */
   opened(): Promise<void>;
   /** Holds bulk writes until `release`, at most `maxMs`. */
@@ -42,19 +41,13 @@ export function createWriteGate(): WriteGate {
     clearTimeout(timer);
     const run = waiting;
     waiting = [];
-    for (const fn of run) fn();
-  }
-
-  function whenOpen(fn: () => void): void {
-    if (held) waiting.push(fn);
-    else fn();
+    for (const resolve of run) resolve();
   }
 
   return {
     get held() {
       return held;
     },
-    whenOpen,
     opened: () => (held ? new Promise<void>((resolve) => waiting.push(resolve)) : Promise.resolve()),
     hold(maxMs = MAX_HOLD_MS) {
       if (held) return;
@@ -76,4 +69,19 @@ export function writeGateOf(sqlite: Database.Database): WriteGate {
     gates.set(sqlite, g);
   }
   return g;
+}
+
+/**
+ * `write` (a synchronous SQLite write) as an async function that first waits while the connection's gate
+ * is held; when it is open, the write runs at once (no extra turn).
+ */
+export function gatedWrite<A extends unknown[], R>(
+  sqlite: Database.Database,
+  write: (...args: A) => R,
+): (...args: A) => Promise<R> {
+  const gate = writeGateOf(sqlite);
+  return async (...args) => {
+    if (gate.held) await gate.opened();
+    return write(...args);
+  };
 }

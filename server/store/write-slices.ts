@@ -6,7 +6,7 @@
  * the write.
  */
 import type Database from 'better-sqlite3';
-import { writeGateOf } from './write-gate.js';
+import { gatedWrite } from './write-gate.js';
 
 /** The most work one write transaction does before the rest waits for the next turn of the loop (ms). */
 export const WRITE_SLICE_MS = 4;
@@ -43,13 +43,12 @@ export function slicedWriter<T>(
   each: (item: T) => void,
   opts: SliceOptions = {},
 ): (items: readonly T[]) => Promise<void> {
-  const slice = sqlite.transaction((items: readonly T[], from: number): number => runSlice(items, from, opts, each));
-  const gate = writeGateOf(sqlite);
+  const tx = sqlite.transaction((items: readonly T[], from: number): number => runSlice(items, from, opts, each));
+  const slice = gatedWrite(sqlite, (items: readonly T[], from: number) => tx.immediate(items, from));
   return async function write(items) {
     for (let from = 0; from < items.length;) {
       if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      if (gate.held) await gate.opened();
-      from = slice.immediate(items, from);
+      from = await slice(items, from);
     }
   };
 }

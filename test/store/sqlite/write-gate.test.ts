@@ -8,14 +8,14 @@ import { expect } from 'chai';
 import { createDistributedRepo } from '../../../server/store/distributed.js';
 import { createGroupCommit } from '../../../server/store/group-commit.js';
 import { createHostRepo } from '../../../server/store/hosts.js';
-import { createWriteGate, writeGateOf } from '../../../server/store/write-gate.js';
+import { createWriteGate, gatedWrite, writeGateOf } from '../../../server/store/write-gate.js';
 import { slicedWriter } from '../../../server/store/write-slices.js';
 import type { IngestBatch } from '../../../server/domain/types.js';
 import { useTempSqlite } from '../../support/sqlite.js';
 import { enrollRecord, T0 } from '../contract/support.js';
 
 /** A few turns of the event loop and the group commit's window: long enough for an open gate to commit. */
-const turns = () => new Promise((r) => setTimeout(r, 20));
+const aWhile = () => new Promise((r) => setTimeout(r, 20));
 
 describe('SQLite write gate', () => {
   const tmp = useTempSqlite('tg-gate');
@@ -31,20 +31,36 @@ describe('SQLite write gate', () => {
     return (other.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n;
   };
 
-  it('runs what waits for it in order when released, and at once when open', async () => {
+  it('lets what waits for it go in order when released, and at once when open', async () => {
     const gate = createWriteGate();
     const order: string[] = [];
-    gate.whenOpen(() => order.push('open: at once'));
+    await gate.opened().then(() => order.push('open: at once'));
     gate.hold();
     expect(gate.held).to.equal(true);
-    gate.whenOpen(() => order.push('first'));
-    const opened = gate.opened().then(() => order.push('promise'));
-    gate.whenOpen(() => order.push('second'));
+    const first = gate.opened().then(() => order.push('first'));
+    const second = gate.opened().then(() => order.push('second'));
+    await aWhile();
     expect(order).to.deep.equal(['open: at once']);
     gate.release();
-    await opened;
+    await Promise.all([first, second]);
     expect(gate.held).to.equal(false);
-    expect(order).to.deep.equal(['open: at once', 'first', 'second', 'promise']);
+    expect(order).to.deep.equal(['open: at once', 'first', 'second']);
+  });
+
+  it('gatedWrite writes at once when open, and after the release when held', async () => {
+    const db = tmp.opened.sqlite;
+    db.exec('CREATE TABLE t (n INTEGER)');
+    const insert = gatedWrite(db, (n: number) => db.prepare('INSERT INTO t (n) VALUES (?)').run(n).changes);
+    const now = insert(1);
+    expect(committed()).to.equal(1); // open: written in the call, before any turn
+    expect(await now).to.equal(1);
+    writeGateOf(db).hold();
+    const later = insert(2);
+    await aWhile();
+    expect(committed()).to.equal(1);
+    writeGateOf(db).release();
+    expect(await later).to.equal(1);
+    expect(committed()).to.equal(2);
   });
 
   it('opens by itself after its longest hold, whoever forgot to release it', async () => {
@@ -69,7 +85,7 @@ describe('SQLite write gate', () => {
     writeGateOf(db).hold();
     let acked = false;
     const done = ingest({ hostId: 7, receivedAt: 0, results: [], statuses: [] }).then(() => (acked = true));
-    await turns();
+    await aWhile();
     expect([committed(), acked]).to.deep.equal([0, false]);
     writeGateOf(db).release();
     await done;
@@ -92,7 +108,7 @@ describe('SQLite write gate', () => {
       { sliceMs: 5, now: () => t },
     );
     const done = write([1, 2, 3, 4]);
-    await turns();
+    await aWhile();
     expect(committed()).to.equal(2);
     writeGateOf(db).release();
     await done;
@@ -108,7 +124,7 @@ describe('SQLite write gate', () => {
     writeGateOf(db).hold();
     const order: string[] = [];
     const taking = repo.takePending(id, T0 + 1, 60_000).then((qs) => order.push(`taken ${qs.length}`));
-    await turns();
+    await aWhile();
     order.push('released');
     writeGateOf(db).release();
     await taking;
@@ -118,7 +134,7 @@ describe('SQLite write gate', () => {
       () => order.push('completed'),
       () => order.push('failed'),
     );
-    await turns();
+    await aWhile();
     order.push('released again');
     writeGateOf(db).release();
     expect((await completing).map((c) => c?.id)).to.deep.equal(['q1']);
