@@ -5,11 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Ajv } from 'ajv';
-import { LineCounter, parseDocument, isMap, isPair, isScalar, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, stringify, type Node as YamlNode } from 'yaml';
 import type { Approval, BreakGlassPolicy, Policy, Resource, ResourceMode, Tier } from '../domain/types.js';
 import { AppError } from '../shared/errors.js';
 import { DURATION_PATTERN, parseDuration } from '../shared/duration.js';
 import { nestedDeeperThan, tooDeepMessage } from '../shared/json-depth.js';
+import { oneByte } from '../shared/one-byte.js';
 import { fileError, joinPointer, structureError, syntaxError, type PackLoadError } from './errors.js';
 import { findJsonSyntaxError } from './json-syntax.js';
 import { lineColumnOf } from './json-text.js';
@@ -156,7 +157,7 @@ function parseText(
       return syntaxError(source, pos.line, pos.col, `invalid YAML: ${problem}`);
     }
     // aliases expand at most MAX_YAML_ALIASES times: an alias bomb is refused, not expanded into memory
-    const doc = document.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
+    const doc = narrowed(document.toJS({ maxAliasCount: MAX_YAML_ALIASES, mapAsMap: true }));
     if (nestedDeeperThan(doc)) return syntaxError(source, 1, 1, `invalid YAML: ${tooDeepMessage('the document')}`);
     return { doc, locate: yamlLocator(document.contents, counter) };
   } catch (e) {
@@ -164,6 +165,34 @@ function parseText(
     const problem = e instanceof RangeError ? tooDeepMessage('the document') : errorText(e);
     return syntaxError(source, 1, 1, `invalid YAML: ${problem}`);
   }
+}
+
+/** A collection used as a key, named as the yaml library names it in a plain object. */
+const flowText = (k: object): string => stringify(k, { collectionStyle: 'flow' }).trim();
+
+/**
+ * The yaml library's values (maps as Map: their keys are not yet property names) as plain objects and
+ * arrays whose strings and keys are one-byte where the text allows (shared/one-byte.ts: a policy file
+ * with one wide character anywhere would otherwise make every name in it two-byte). Keys are named as
+ * the yaml library names them in plain objects: null as "", a scalar as its text, a collection in flow
+ * style.
+ */
+function narrowed(v: unknown): unknown {
+  if (typeof v === 'string') return oneByte(v);
+  if (Array.isArray(v)) return v.map(narrowed);
+  if (!(v instanceof Map)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of v as Map<unknown, unknown>) {
+    const key = k === null || k === undefined ? '' : typeof k === 'object' ? flowText(k) : String(k);
+    // defineProperty: a "__proto__" key is an own property, as the yaml library makes it
+    Object.defineProperty(out, oneByte(key), {
+      value: narrowed(x),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
 }
 
 /** How many alias expansions a policy document may make (the yaml library's own default is 100). */

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { AppError } from '../../server/shared/errors.js';
 import { loadPolicy, parsePolicy, policyErrorsOf, policySchema } from '../../server/packs/policy.js';
+import { byteForm } from '../support/byte-form.js';
 import { tempDir } from './helpers.js';
 
 const CHECKS = ['disk_encryption', 'firewall', 'os_version', 'remote_login_off', 'osquery_healthy'];
@@ -188,6 +189,30 @@ describe('parsePolicy', () => {
   it('exports a closed schema', () => {
     expect(policySchema.additionalProperties).to.equal(false);
     expect(policySchema.properties.tiers.additionalProperties.additionalProperties).to.equal(false);
+  });
+});
+
+describe('parsePolicy: one-byte strings', () => {
+  it('names and texts from a YAML policy with a character beyond Latin-1 in a comment are one-byte', () => {
+    // the yaml library cuts every value out of the source text, which is two-byte for the whole file
+    const p = parsePolicy(`# tiers … resources\n${SPEC_EXAMPLE}`, 'yaml', CHECKS, 'policy.yaml');
+    const db = p.resources['prod-db'];
+    const texts = [db?.name, db?.tier, db?.title, db?.hosts?.[0], p.tiers.high?.name, p.tiers.high?.checks[0]];
+    expect(texts).to.deep.equal([
+      'prod-db',
+      'high',
+      'Production database',
+      'db.internal.example.com',
+      'high',
+      'disk_encryption',
+    ]);
+    expect(texts.map((t) => byteForm(t ?? ''))).to.deep.equal(texts.map(() => 'one'));
+    expect(Object.keys(p.resources).map(byteForm)).to.deep.equal(['one', 'one']);
+  });
+
+  it('reads keys as the yaml library names them (null, numbers, flow collections) in its refusals', () => {
+    const e = refusal(() => parsePolicy(`${SPEC_EXAMPLE}? [a, b]\n: c\n`, 'yaml', CHECKS, 'policy.yaml'));
+    expect(e.message).to.include('[ a, b ]');
   });
 });
 
