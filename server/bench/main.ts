@@ -7,6 +7,7 @@
  *   npm run bench -- --json               the figures as JSON after the table
  *   npm run bench -- --gateway            only the gateway-under-load suite (gateway-suite.ts; wrk rows
  *                                         when /usr/bin/wrk is installed), --runs N wrk runs (default 5)
+ *   TRUSTGATE_BENCH_MALLOC=jemalloc npm run bench   the server under jemalloc (server-process.ts)
  */
 import os from 'node:os';
 import { buildRows } from './rows.js';
@@ -15,6 +16,7 @@ import { runAtSize } from './run.js';
 import { renderTable } from './table.js';
 import { runGatewaySuite, type GatewayFigures } from './gateway-suite.js';
 import { renderGatewayTable } from './gateway-report.js';
+import { serverAllocator } from './server-process.js';
 
 export interface BenchArgs {
   sizes: number[];
@@ -62,8 +64,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
 
 export async function main(argv: readonly string[]): Promise<number> {
   let args: BenchArgs;
+  let allocator: string;
   try {
     args = parseBenchArgs(argv);
+    allocator = serverAllocator().label;
   } catch (e) {
     console.error(e instanceof Error ? e.message : String(e));
     return 2;
@@ -71,7 +75,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const cores = os.cpus().length;
   console.error(
     `trustgate bench: ${args.sizes.join(', ')} hosts on ${cores} × ${os.cpus()[0]?.model ?? 'cpu'}, ` +
-      `${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}${args.quick ? ' (quick)' : ''}`,
+      `${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}${args.quick ? ' (quick)' : ''}; ` +
+      `server on ${allocator}`,
   );
   if (args.gateway) return gatewayMain(args);
   const results: BenchFigures[] = [];

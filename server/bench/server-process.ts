@@ -63,6 +63,38 @@ function get(url: string, caPem: string | undefined): Promise<number> {
  */
 export const SERVER_NODE_ARGS: readonly string[] = ['--max-old-space-size=768'];
 
+/** Where distributions install jemalloc's shared library (Debian and Ubuntu: package libjemalloc2). */
+export const JEMALLOC_PATHS: readonly string[] = [
+  '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib64/libjemalloc.so.2',
+  '/usr/lib/libjemalloc.so.2',
+];
+
+/** jemalloc's settings for the server (README, "Memory allocator"). */
+export const JEMALLOC_CONF = 'background_thread:true';
+
+/**
+ * The memory allocator the server process runs with, from TRUSTGATE_BENCH_MALLOC: `system` (the default,
+ * as `npm start` runs) or `jemalloc`, preloaded (README, "Memory allocator"). Returns the environment it
+ * takes and a label for the bench's header; throws when jemalloc is asked for and not installed.
+ */
+export function serverAllocator(
+  choice = process.env.TRUSTGATE_BENCH_MALLOC ?? 'system',
+  exists: (file: string) => boolean = fs.existsSync,
+): { env: Record<string, string>; label: string } {
+  if (choice === 'system' || choice === '') return { env: {}, label: 'the C library malloc' };
+  if (choice !== 'jemalloc') throw new Error(`TRUSTGATE_BENCH_MALLOC="${choice}": use system or jemalloc`);
+  const lib = JEMALLOC_PATHS.find((file) => exists(file));
+  if (!lib)
+    throw new Error('TRUSTGATE_BENCH_MALLOC=jemalloc: libjemalloc.so.2 not found (apt-get install -y libjemalloc2)');
+  // purging freed pages from jemalloc's own thread, not inline in an allocation on the event loop
+  return {
+    env: { LD_PRELOAD: lib, MALLOC_CONF: JEMALLOC_CONF },
+    label: `jemalloc (LD_PRELOAD=${lib}, MALLOC_CONF=${JEMALLOC_CONF})`,
+  };
+}
+
 export interface StartOptions {
   env?: Record<string, string>;
   /** Reuse a directory (must hold data/ and certs/). */
@@ -108,7 +140,7 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
   const port = await freePort();
   const args = serveArgs(port, dataDir, certsDir);
   // `env` adds settings beyond the flags.
-  const env: Record<string, string> = { ...(opts.env ?? {}) };
+  const env: Record<string, string> = { ...serverAllocator().env, ...(opts.env ?? {}) };
   const url = `https://127.0.0.1:${port}`;
   let child: ChildProcess;
   let tail = '';

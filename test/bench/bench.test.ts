@@ -11,7 +11,13 @@ import { QUICK } from '../../server/bench/figures.js';
 import { closedLoop, pausableClock } from '../../server/bench/loops.js';
 import { countLost, queryKeyOfLogName } from '../../server/bench/loss.js';
 import { runAtSize } from '../../server/bench/run.js';
-import { REPO_ROOT, SERVER_NODE_ARGS } from '../../server/bench/server-process.js';
+import {
+  JEMALLOC_CONF,
+  JEMALLOC_PATHS,
+  REPO_ROOT,
+  SERVER_NODE_ARGS,
+  serverAllocator,
+} from '../../server/bench/server-process.js';
 import type { Fleet } from '../../server/sim/fleet.js';
 
 describe('bench /proc readers', () => {
@@ -142,6 +148,17 @@ describe('server node flags', () => {
     };
     expect(SERVER_NODE_ARGS).to.have.length.greaterThan(0);
     expect(pkg.scripts['start']).to.equal(`node ${SERVER_NODE_ARGS.join(' ')} server/cli/bin.js serve`);
+  });
+
+  it('runs the server on the system allocator, or preloads an installed jemalloc when asked', () => {
+    expect(serverAllocator('system', () => true)).to.deep.equal({ env: {}, label: 'the C library malloc' });
+    const lib = JEMALLOC_PATHS[2] ?? '';
+    expect(serverAllocator('jemalloc', (file) => file === lib)).to.deep.equal({
+      env: { LD_PRELOAD: lib, MALLOC_CONF: JEMALLOC_CONF },
+      label: `jemalloc (LD_PRELOAD=${lib}, MALLOC_CONF=${JEMALLOC_CONF})`,
+    });
+    expect(() => serverAllocator('jemalloc', () => false)).to.throw('apt-get install -y libjemalloc2');
+    expect(() => serverAllocator('tcmalloc', () => true)).to.throw('use system or jemalloc');
   });
 });
 
