@@ -25,7 +25,7 @@ import fs from 'node:fs';
 import type { IngestBatch, IngestOutcome } from '../domain/types.js';
 import { errorMessage, unavailable } from '../shared/errors.js';
 import { runSlice, type SliceOptions } from './write-slices.js';
-import { writeGateOf } from './write-gate.js';
+import { gatedWrite } from './write-gate.js';
 
 /** How long the first batch of a group waits for others before the commit (ms). */
 export const GROUP_COMMIT_WINDOW_MS = 4;
@@ -77,8 +77,6 @@ export function createGroupCommit(
 
   const queue: Pending[] = [];
   let scheduled = false;
-  /** Held while the checkpointer lets the write-ahead log start over (write-gate.ts). */
-  const gate = writeGateOf(sqlite);
 
   /**
    * Applies a slice of `items` in one transaction or, when that fails, batch by batch, each in its own
@@ -119,17 +117,14 @@ export function createGroupCommit(
     );
   }
 
-  function flush(): void {
-    if (gate.held) {
-      void gate.opened().then(flush);
-      return;
-    }
+  /** Commits a slice of the queue; the next slice goes in the next turn (gatedWrite: none while held). */
+  const flush = gatedWrite(sqlite, (): void => {
     const { applied, taken } = commit(queue);
     queue.splice(0, taken);
     if (applied.length) acknowledge(applied);
-    if (queue.length) setImmediate(flush);
+    if (queue.length) setImmediate(() => void flush());
     else scheduled = false;
-  }
+  });
 
   return function ingest(batch) {
     if (queue.length >= opts.queueMax) return Promise.reject(unavailable('ingest queue is full; retry later'));
@@ -137,7 +132,7 @@ export function createGroupCommit(
       queue.push({ batch, resolve, reject });
       if (!scheduled) {
         scheduled = true;
-        setTimeout(flush, GROUP_COMMIT_WINDOW_MS);
+        setTimeout(() => void flush(), GROUP_COMMIT_WINDOW_MS);
       }
     });
   };

@@ -9,9 +9,9 @@
  * Every page read then searched a longer log index, and the commit that finally started the log over cut
  * the file back to `journal_size_limit` on the event loop (one ftruncate of 500 MB: 131 ms).
  *
- * The gate is not a lock: nothing blocks. The bulk writes go through `gatedWrite` (the sliced writers of
- * write-slices.ts, handing out and completing distributed queries) or look at it before each group
- * commit, and while it is held they wait (their callers' promises stay pending, the event loop keeps
+ * The gate is not a lock: nothing blocks. The bulk writes go through `gatedWrite` (the group commit, the
+ * sliced writers of write-slices.ts, handing out and completing distributed queries), and while it is
+ * held they wait (their callers' promises stay pending, the event loop keeps
  * serving requests). A hold ends when the checkpointer releases it, or after `maxMs` whatever happens.
  * Rare one-off writes (an enrollment, an admin change) do not wait.
  */
