@@ -112,13 +112,14 @@ export interface VerdictBundle {
 /** The serialized bundle and its ETag (a content hash, quoted, stable across restarts and instances). */
 export interface VerdictBundleSnapshot {
   etag: string;
-  /** The whole JSON text (joined from `parts` on first use). */
+  /** The whole JSON text (decoded from `parts` on first use). */
   readonly json: string;
   /**
-   * The JSON text in pieces (a chunk of devices each), whose concatenation is `json`: the gateway API
-   * writes them one at a time, so a 100k-device bundle is never one string encrypted in one call.
+   * The JSON text as UTF-8 bytes in pieces (a chunk of devices each), whose concatenation is `json`: the
+   * gateway API writes them one at a time, so a 100k-device bundle is never encrypted in one call; bytes,
+   * not strings, so that the cached bundle lives outside the JS heap and is written without conversion.
    */
-  parts: readonly string[];
+  parts: readonly Uint8Array[];
 }
 
 /** What the gateway reads: precomputed verdicts (a map lookup plus a small pure function). */

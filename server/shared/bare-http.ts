@@ -133,7 +133,11 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
  * them (chunked transfer encoding); stops when the client goes away. A large answer is then neither one
  * string converted nor one buffer encrypted in a single call on the event loop.
  */
-export async function sendJsonParts(res: ServerResponse, parts: readonly string[], headers?: Headers): Promise<void> {
+export async function sendJsonParts(
+  res: ServerResponse,
+  parts: readonly Uint8Array[],
+  headers?: Headers,
+): Promise<void> {
   jsonHead(res, 200, headers);
   for (const part of parts) {
     if (res.destroyed) return;

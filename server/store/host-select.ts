@@ -4,6 +4,7 @@
  */
 import type { HostFilter } from '../domain/ports.js';
 import type { CertBinding, EnrollState, Host, PendingReason, Platform } from '../domain/types.js';
+import { createInterner } from '../shared/intern.js';
 
 /**
  * The columns of a Host, details JSON left out (read it with `details`), last-seen time from the narrow
@@ -57,24 +58,28 @@ export function certOf(
 export const pendingReasonOf = (state: string, reason: string | null): PendingReason | null =>
   state === 'pending' ? ((reason ?? 'unknown_serial') as PendingReason) : null;
 
+/** The columns most hosts share a value of (platform, OS, versions, hardware, secret, state): one copy each. */
+const shared = createInterner();
+
 export const fromRaw = (r: RawHost): Host => ({
   id: r[0],
   serial: r[1],
   hardwareUuid: r[2],
-  hostIdentifier: r[3],
+  // osquery's default host identifier is the hardware UUID: the same text, kept once
+  hostIdentifier: r[3] === r[2] ? r[2] : r[3],
   hostname: r[4],
-  platform: r[5] as Platform,
-  osPlatform: r[6],
-  osName: r[7],
-  osVersion: r[8],
-  osqueryVersion: r[9],
-  hardwareVendor: r[10],
-  hardwareModel: r[11],
+  platform: shared(r[5]) as Platform,
+  osPlatform: shared(r[6]),
+  osName: shared(r[7]),
+  osVersion: shared(r[8]),
+  osqueryVersion: shared(r[9]),
+  hardwareVendor: shared(r[10]),
+  hardwareModel: shared(r[11]),
   enrolledAt: r[12],
   lastSeenAt: r[13],
   serialConflict: r[14] === 1 || (r[16] === 'pending' && r[17] === 'serial_conflict'),
-  enrollSecretName: r[15],
-  enrollState: r[16] as EnrollState,
+  enrollSecretName: shared(r[15]),
+  enrollState: shared(r[16]) as EnrollState,
   pendingReason: pendingReasonOf(r[16], r[17]),
   cert: certOf(r[18], r[19], r[20], r[21]),
 });

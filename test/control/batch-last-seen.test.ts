@@ -83,6 +83,17 @@ describe('createLastSeen', () => {
     expect(await seen.flush()).to.equal(0);
   });
 
+  it('keeps any host id: past the first thousand, far apart, and beyond the indexed range', () => {
+    const { seen } = registry();
+    const ids = [1, 1023, 1024, 5000, 250_001, 2 ** 24 - 1, 2 ** 24, 2 ** 40];
+    ids.forEach((id, i) => seen.mark(id, T0 + i));
+    expect(ids.map((id) => seen.get(id))).to.deep.equal(ids.map((_, i) => T0 + i));
+    expect([seen.get(2), seen.get(4999), seen.get(2 ** 24 + 1)]).to.deep.equal([undefined, undefined, undefined]);
+    seen.forget(5000);
+    seen.forget(2 ** 40);
+    expect([seen.get(5000), seen.get(2 ** 40), seen.get(250_001)]).to.deep.equal([undefined, undefined, T0 + 4]);
+  });
+
   it('answers for a host record with the later of its own time and the registry’s', () => {
     const { seen } = registry();
     seen.mark(7, T0 + 1000);

@@ -49,11 +49,22 @@ describe('createPostureEngine: chunked swaps and rebuilds', function () {
     expect(JSON.parse(value.json).devices).to.have.length(N);
     // kept in pieces for the gateway API to write one at a time: head, a piece per chunk of devices, tail
     expect(value.parts).to.have.length(2 + Math.ceil(N / BUNDLE_CHUNK));
-    expect(value.parts.join('')).to.equal(sync.json);
+    expect(value.parts.every((p) => Buffer.isBuffer(p))).to.equal(true); // bytes, outside the JS heap
+    expect(Buffer.concat(value.parts).toString('utf8')).to.equal(sync.json);
     // cached while nothing changes; rebuilt after a change
     expect(await f.engine.bundleInChunks()).to.equal(value);
     f.report(host(1, serialOf(1)), { firewall: [] });
     expect((await f.engine.bundleInChunks()).etag).to.not.equal(value.etag);
+  });
+
+  it('keeps text beyond Latin-1 intact in the bundle bytes (a hostname with a typographic apostrophe)', async () => {
+    const f = bigFleet();
+    f.report(host(N + 1, 'SN-UNICODE', { hostname: 'Zoë’s MacBook' }), {});
+    const chunked = await f.engine.bundleInChunks();
+    expect(chunked.json).to.equal(f.engine.bundle().json);
+    expect(chunked.etag).to.equal(f.engine.bundle().etag);
+    const devices = (JSON.parse(chunked.json) as { devices: Array<{ serial: string; hostname: string }> }).devices;
+    expect(devices.find((d) => d.serial === 'SN-UNICODE')?.hostname).to.equal('Zoë’s MacBook');
   });
 
   it('shares one rebuild between concurrent callers', async () => {
