@@ -51,11 +51,12 @@ function deviceJson(m: Model, serial: string, recs: readonly HostRec[]): string 
   };
   if (!conflict) {
     m.tiers.forEach((t, i) => {
-      const tr = rec.tiers[i];
-      if (!tr) return;
+      const reasons = rec.tierReasons[i];
+      if (!reasons) return;
+      const oldest = rec.tierOldest[i] ?? Infinity;
       dev.tiers[t.name] = {
-        reasons: tr.reasons.map((r) => ({ check: r.check, status: r.status })),
-        fresh_until: Number.isFinite(tr.oldest) ? isoTime(tr.oldest + t.maxAgeMs) : null,
+        reasons: reasons.map((r) => ({ check: r.check, status: r.status })),
+        fresh_until: Number.isFinite(oldest) ? isoTime(oldest + t.maxAgeMs) : null,
       };
     });
   }

@@ -46,8 +46,7 @@ function decisionsUnder(s: State, now: number): Map<string, Map<string, boolean>
       const rec = recs[0];
       let deny = true;
       if (rec && recs.length === 1 && !rec.info.serialConflict && t) {
-        const tr = rec.tiers[res.tierIdx];
-        deny = !tr || tierDenies(tr, t, now);
+        deny = tierDenies(rec, res.tierIdx, t, now);
       }
       allowed.set(serial, !deny || res.mode === 'monitor');
     }

@@ -153,7 +153,8 @@ function freshRecords(s: State, hosts: readonly Host[], first: Host): Map<number
       codes: codes.slice(),
       times: blank.times.slice(),
       reasons: blank.reasons.slice(),
-      tiers: [],
+      tierReasons: [],
+      tierOldest: [],
       bundleJson: undefined,
     };
     s.byId.set(host.id, rec);

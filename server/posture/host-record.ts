@@ -5,9 +5,11 @@
  * - `times`   number[4n]  observedAt, firstFailedAt, lastPassedAt, result seq per check (NaN = none;
  *                         unboxed doubles)
  * - `reasons` array[n]    the precomputed reason of each check that has data and does not pass
- * - `tiers`   one record per tier: the sorted non-passing reasons and the oldest observedAt among the
- *   tier's required applicable checks, so freshness at decision time is one comparison; only when that
- *   comparison says stale are the stale checks named.
+ * - `tierReasons`, `tierOldest`  per tier: the sorted non-passing reasons, and the oldest observedAt
+ *   among the tier's required applicable checks (Infinity if none), so freshness at decision time is one
+ *   comparison; only when that comparison says stale are the stale checks named. Two arrays, not an
+ *   object per tier: at 100k devices those were 300k objects, each with its time boxed in another.
+ *   The record's arrays are replaced, never written in place, once tier records are derived.
  * Full observed rows are not kept here (they are in the check-state store). This module owns the
  * layout: writing a check's state, applicability, and the tier records derived from both.
  */
@@ -36,12 +38,6 @@ export const NO_REASONS: readonly VerdictReason[] = Object.freeze([]);
 export const numOrNaN = (v: number | null | undefined): number => (v === null || v === undefined ? NaN : v);
 export const nullIfNaN = (v: number | undefined): number | null => (v === undefined || Number.isNaN(v) ? null : v);
 
-export interface TierRec {
-  reasons: readonly VerdictReason[];
-  /** Oldest observedAt among the tier's required applicable checks with data; Infinity if none. */
-  oldest: number;
-}
-
 export interface HostRec {
   id: number;
   info: DeviceInfo;
@@ -50,7 +46,10 @@ export interface HostRec {
   /** Doubles (unboxed in a packed double array). */
   times: number[];
   reasons: Array<VerdictReason | undefined>;
-  tiers: TierRec[];
+  /** Per tier of the model: the sorted non-passing reasons. */
+  tierReasons: Array<readonly VerdictReason[]>;
+  /** Per tier: the oldest observedAt among its required applicable checks with data; Infinity if none. */
+  tierOldest: number[];
   /** This device's serialized bundle entry, built on demand and dropped whenever the record changes. */
   bundleJson: string | undefined;
 }
@@ -81,7 +80,7 @@ export function emptyRec(id: number, info: DeviceInfo, n: number): HostRec {
     times.push(NaN, NaN, NaN, NaN);
     reasons.push(undefined);
   }
-  return { id, info, codes, times, reasons, tiers: [], bundleJson: undefined };
+  return { id, info, codes, times, reasons, tierReasons: [], tierOldest: [], bundleJson: undefined };
 }
 
 /** Writes check `idx`'s state and reason (keeps its APPLICABLE bit). */
@@ -104,7 +103,12 @@ export function applyApplicability(model: Model, rec: Pick<HostRec, 'info' | 'co
   }
 }
 
-function tierRecord(model: Model, t: TierModel, rec: Pick<HostRec, 'codes' | 'times' | 'reasons'>): TierRec {
+/** A tier's non-passing reasons (sorted) and the oldest observedAt of its required applicable checks. */
+function tierRecord(
+  model: Model,
+  t: TierModel,
+  rec: Pick<HostRec, 'codes' | 'times' | 'reasons'>,
+): [readonly VerdictReason[], number] {
   let reasons: VerdictReason[] | undefined;
   let oldest = Infinity;
   for (let k = 0; k < t.required.length; k++) {
@@ -123,18 +127,30 @@ function tierRecord(model: Model, t: TierModel, rec: Pick<HostRec, 'codes' | 'ti
       (reasons ??= []).push(reason);
     }
   }
-  return { reasons: reasons ? Object.freeze(sortReasons(reasons)) : NO_REASONS, oldest };
+  return [reasons ? Object.freeze(sortReasons(reasons)) : NO_REASONS, oldest];
 }
 
 /** Rebuilds the tier records from the check states (and drops the cached bundle entry). */
 export function refreshTiers(model: Model, rec: HostRec): void {
-  rec.tiers = model.tiers.map((t) => tierRecord(model, t, rec));
+  const reasons: Array<readonly VerdictReason[]> = [];
+  const oldest: number[] = [];
+  for (const t of model.tiers) {
+    const [r, o] = tierRecord(model, t, rec);
+    reasons.push(r);
+    oldest.push(o);
+  }
+  rec.tierReasons = reasons;
+  rec.tierOldest = oldest;
   rec.bundleJson = undefined;
 }
 
-/** The tier's posture decision at `now`: deny when anything does not pass or the oldest result is stale. */
-export function tierDenies(rec: TierRec, t: TierModel, now: number): boolean {
-  return rec.reasons.length > 0 || now - rec.oldest > t.maxAgeMs;
+/**
+ * Tier `tierIdx`'s posture decision at `now`: deny when anything does not pass or the oldest result is
+ * stale, and when the record has no tier records yet.
+ */
+export function tierDenies(rec: HostRec, tierIdx: number, t: TierModel, now: number): boolean {
+  const reasons = rec.tierReasons[tierIdx];
+  return !reasons || reasons.length > 0 || now - (rec.tierOldest[tierIdx] ?? Infinity) > t.maxAgeMs;
 }
 
 /** `base` plus a `stale` reason for each passing required check older than the tier allows, sorted. */

@@ -78,11 +78,11 @@ export function lookupVerdict(
     deviceId = rec.id;
     reasons = res.missingTier;
     const t = m.tiers[res.tierIdx];
-    const tr = rec.tiers[res.tierIdx];
-    if (t && tr) {
-      oldest = tr.oldest;
-      if (now - oldest > t.maxAgeMs) reasons = staleReasons(m, t, rec, tr.reasons, now);
-      else reasons = tr.reasons;
+    const tierReasons = rec.tierReasons[res.tierIdx];
+    if (t && tierReasons) {
+      oldest = rec.tierOldest[res.tierIdx] ?? Infinity;
+      if (now - oldest > t.maxAgeMs) reasons = staleReasons(m, t, rec, tierReasons, now);
+      else reasons = tierReasons;
     }
     if (t?.requireDeviceUser) reasons = withPairing(people, serial, user, reasons);
   }

@@ -31,7 +31,8 @@ export function remapRec(old: HostRec, model: Model, layout: Int32Array, same: b
         codes: old.codes.slice(),
         times: old.times.slice(),
         reasons: old.reasons.slice(),
-        tiers: [],
+        tierReasons: [],
+        tierOldest: [],
         bundleJson: undefined,
       }
     : emptyRec(old.id, old.info, n);

@@ -46,18 +46,19 @@ export interface ResultsOutcome {
 
 /** Per tier, whether the record's posture denies at `now`. */
 function hostDecisions(m: Model, rec: HostRec, now: number): boolean[] {
-  return rec.tiers.map((tr, i) => {
+  return rec.tierReasons.map((_, i) => {
     const t = m.tiers[i];
-    return t ? tierDenies(tr, t, now) : true;
+    return t ? tierDenies(rec, i, t, now) : true;
   });
 }
 
 /** The check ids a tier denies for (stale ones named) at `now`. */
 function reasonIds(m: Model, rec: HostRec, tierIdx: number, now: number): string[] {
   const t = m.tiers[tierIdx];
-  const tr = rec.tiers[tierIdx];
-  if (!t || !tr) return [];
-  const reasons = now - tr.oldest > t.maxAgeMs ? staleReasons(m, t, rec, tr.reasons, now) : tr.reasons;
+  const base = rec.tierReasons[tierIdx];
+  if (!t || !base) return [];
+  const oldest = rec.tierOldest[tierIdx] ?? Infinity;
+  const reasons = now - oldest > t.maxAgeMs ? staleReasons(m, t, rec, base, now) : base;
   return reasons.map((r) => r.check);
 }
 
