@@ -80,7 +80,18 @@ export function emptyRec(id: number, info: DeviceInfo, n: number): HostRec {
     times.push(NaN, NaN, NaN, NaN);
     reasons.push(undefined);
   }
-  return { id, info, codes, times, reasons, tierReasons: [], tierOldest: [], bundleJson: undefined };
+  // copies of exactly n (4n) elements: an array grown by push keeps spare capacity (41 slots for 18 checks),
+  // and a record lives as long as its device
+  return {
+    id,
+    info,
+    codes: codes.slice(),
+    times: times.slice(),
+    reasons: reasons.slice(),
+    tierReasons: [],
+    tierOldest: [],
+    bundleJson: undefined,
+  };
 }
 
 /** Writes check `idx`'s state and reason (keeps its APPLICABLE bit). */
@@ -132,15 +143,10 @@ function tierRecord(
 
 /** Rebuilds the tier records from the check states (and drops the cached bundle entry). */
 export function refreshTiers(model: Model, rec: HostRec): void {
-  const reasons: Array<readonly VerdictReason[]> = [];
-  const oldest: number[] = [];
-  for (const t of model.tiers) {
-    const [r, o] = tierRecord(model, t, rec);
-    reasons.push(r);
-    oldest.push(o);
-  }
-  rec.tierReasons = reasons;
-  rec.tierOldest = oldest;
+  // built by map, so each array is exactly as long as the tiers (push would leave 17 slots for 3)
+  const tiers = model.tiers.map((t) => tierRecord(model, t, rec));
+  rec.tierReasons = tiers.map(([reasons]) => reasons);
+  rec.tierOldest = tiers.map(([, oldest]) => oldest);
   rec.bundleJson = undefined;
 }
 
