@@ -58,6 +58,13 @@ export async function listenHttps(
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<{ server: https.Server; port: number }> {
   const hsts = `max-age=${opts.hstsMaxAge}`;
+  // every request of a deployment names the same host: the answer for the last one is kept
+  let lastHost: string | undefined;
+  let lastLocal = false;
+  const local = (host: string | undefined): boolean => {
+    if (host !== lastHost) [lastHost, lastLocal] = [host, isLocalhost(host)];
+    return lastLocal;
+  };
   const tlsOptions: SecureContextOptions & TlsOptions = {
     cert: opts.cert,
     key: opts.key,
@@ -71,7 +78,7 @@ export async function listenHttps(
   const server = https.createServer(
     { ...tlsOptions, keepAliveTimeout: 75_000, headersTimeout: 20_000, requestTimeout: 60_000 },
     (req, res) => {
-      if (opts.hstsMaxAge > 0 && !isLocalhost(req.headers.host)) res.setHeader('Strict-Transport-Security', hsts);
+      if (opts.hstsMaxAge > 0 && !local(req.headers.host)) res.setHeader('Strict-Transport-Security', hsts);
       onRequest(req, res);
     },
   );

@@ -3,6 +3,11 @@
  * (a Date allocation plus generic formatting); verdicts format two or three times each, so this does
  * the calendar arithmetic directly (days → civil date, H. Hinnant's algorithm). Output is identical
  * to `new Date(ms).toISOString()` for years 1970–9999; anything else falls back to it.
+ *
+ * `isoTime` also remembers what it formatted, direct-mapped by millisecond (4,096 slots): a verdict
+ * formats `now`, the same for every decision within a millisecond, and its device's last-seen time, the
+ * same until the device checks in again. Formatting was a tenth of the bytes a verdict allocated (an
+ * allocation profile under wrk), and each allocation brings the next young-generation collection nearer.
  */
 const MAX_MS = 253402300800000; // 10000-01-01T00:00:00Z
 
@@ -31,11 +36,20 @@ function parts(ms: number): [number, number, number, number, number, number, num
 
 const inRange = (ms: number): boolean => Number.isInteger(ms) && ms >= 0 && ms < MAX_MS;
 
-/** For strings used once (a verdict being answered): fastest to build. */
+/** Slots of the cache of formatted times (a power of two). */
+const SLOTS = 4096;
+const slotMs = new Float64Array(SLOTS).fill(NaN);
+const slotText: string[] = new Array<string>(SLOTS).fill('');
+
+/** For the decision path: the cached text when this millisecond was formatted last in its slot. */
 export function isoTime(ms: number): string {
   if (!inRange(ms)) return new Date(ms).toISOString();
-  const [y, mo, d, h, mi, s, milli] = parts(ms);
-  return `${y}-${p2(mo)}-${p2(d)}T${p2(h)}:${p2(mi)}:${p2(s)}.${p3(milli)}Z`;
+  const slot = ms % SLOTS;
+  if (slotMs[slot] === ms) return slotText[slot] as string;
+  const text = isoTimeFlat(ms);
+  slotMs[slot] = ms;
+  slotText[slot] = text;
+  return text;
 }
 
 /**
