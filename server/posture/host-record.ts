@@ -9,7 +9,7 @@
  *   among the tier's required applicable checks (Infinity if none), so freshness at decision time is one
  *   comparison; only when that comparison says stale are the stale checks named. Two arrays, not an
  *   object per tier: at 100k devices those were 300k objects, each with its time boxed in another.
- *   The record's arrays are replaced, never written in place, once tier records are derived.
+ *   refreshTiers replaces both arrays whole; nothing writes into them in place.
  * Full observed rows are not kept here (they are in the check-state store). This module owns the
  * layout: writing a check's state, applicability, and the tier records derived from both.
  */
