@@ -156,11 +156,31 @@ export function refreshTiers(model: Model, rec: HostRec): void {
  */
 export function tierDenies(rec: HostRec, tierIdx: number, t: TierModel, now: number): boolean {
   const reasons = rec.tierReasons[tierIdx];
-  return !reasons || reasons.length > 0 || now - (rec.tierOldest[tierIdx] ?? Infinity) > t.maxAgeMs;
+  return !reasons || reasons.length > 0 || tierStale(rec, tierIdx, t, now);
+}
+
+/** Whether tier `tierIdx`'s oldest required result is older than the tier allows at `now` (none: not). */
+const tierStale = (rec: HostRec, tierIdx: number, t: TierModel, now: number): boolean =>
+  now - (rec.tierOldest[tierIdx] ?? Infinity) > t.maxAgeMs;
+
+/**
+ * Tier `tierIdx`'s reasons at `now`: the stored ones, with the stale checks named only when the oldest
+ * result says something is stale; undefined while the record has no tier records.
+ */
+export function tierReasonsAt(
+  model: Model,
+  rec: HostRec,
+  tierIdx: number,
+  now: number,
+): readonly VerdictReason[] | undefined {
+  const t = model.tiers[tierIdx];
+  const base = rec.tierReasons[tierIdx];
+  if (!t || !base) return undefined;
+  return tierStale(rec, tierIdx, t, now) ? staleReasons(model, t, rec, base, now) : base;
 }
 
 /** `base` plus a `stale` reason for each passing required check older than the tier allows, sorted. */
-export function staleReasons(
+function staleReasons(
   model: Model,
   t: TierModel,
   rec: HostRec,

@@ -11,7 +11,7 @@ import type { DevicePeopleLookup, LastSeen } from '../domain/ports.js';
 import type { VerdictLookup, VerdictReason } from '../domain/verdict.js';
 import type { State } from './fleet.js';
 import type { GrantIndex } from './grants.js';
-import { latestRec, staleReasons, type HostRec } from './host-record.js';
+import { latestRec, tierReasonsAt, type HostRec } from './host-record.js';
 import {
   assembleVerdict,
   deviceReason,
@@ -77,14 +77,12 @@ export function lookupVerdict(
     device = rec.info;
     deviceId = rec.id;
     reasons = res.missingTier;
-    const t = m.tiers[res.tierIdx];
-    const tierReasons = rec.tierReasons[res.tierIdx];
-    if (t && tierReasons) {
+    const atNow = tierReasonsAt(m, rec, res.tierIdx, now);
+    if (atNow) {
+      reasons = atNow;
       oldest = rec.tierOldest[res.tierIdx] ?? Infinity;
-      if (now - oldest > t.maxAgeMs) reasons = staleReasons(m, t, rec, tierReasons, now);
-      else reasons = tierReasons;
     }
-    if (t?.requireDeviceUser) reasons = withPairing(people, serial, user, reasons);
+    if (m.tiers[res.tierIdx]?.requireDeviceUser) reasons = withPairing(people, serial, user, reasons);
   }
   if (!recs || recs.length === 0) oldest = NaN;
   const grant = grantable && reasons.length > 0 && user !== null ? grants.find(serial, user, res.tier, now) : undefined;

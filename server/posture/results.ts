@@ -20,7 +20,7 @@ import {
   numOrNaN,
   refreshTiers,
   setState,
-  staleReasons,
+  tierReasonsAt,
   tierDenies,
   type HostRec,
 } from './host-record.js';
@@ -54,12 +54,7 @@ function hostDecisions(m: Model, rec: HostRec, now: number): boolean[] {
 
 /** The check ids a tier denies for (stale ones named) at `now`. */
 function reasonIds(m: Model, rec: HostRec, tierIdx: number, now: number): string[] {
-  const t = m.tiers[tierIdx];
-  const base = rec.tierReasons[tierIdx];
-  if (!t || !base) return [];
-  const oldest = rec.tierOldest[tierIdx] ?? Infinity;
-  const reasons = now - oldest > t.maxAgeMs ? staleReasons(m, t, rec, base, now) : base;
-  return reasons.map((r) => r.check);
+  return (tierReasonsAt(m, rec, tierIdx, now) ?? []).map((r) => r.check);
 }
 
 /** Evaluates each result of `latest` into `rec`; returns the states that changed. */
