@@ -14,7 +14,8 @@
  * the reports of hosts no longer active and reads back those of hosts active again. At 100k hosts
  * re-reading them, with every host's full row, stalled the event loop 1.6 s every 30 s; the active hosts
  * alone took 30 ms at 10k in one read, so they are read HOST_PAGE at a time with the event loop let go in
- * between, and an enrollment noted meanwhile is applied to the new index before it replaces the old.
+ * between, and an enrollment noted meanwhile is applied to the new index before it replaces the old. A
+ * page comes from a covering index of the certificate columns (store/hosts.ts), not the hosts' rows.
  */
 import type { LatestResult } from '../domain/types.js';
 import type { ActiveHostCert } from '../domain/ports.js';

@@ -14,6 +14,13 @@ import { parseDetails } from './rows.js';
 import { hosts } from './schema.js';
 import { slicedWriter } from './write-slices.js';
 
+/**
+ * A page of the active hosts' certificate columns, by id (the certificate index's refresh): read from the
+ * covering index `hosts_enroll_state_certs` alone (test/store/sqlite/plans.test.ts checks the plan).
+ */
+export const ACTIVE_CERTS_SQL = `SELECT id, serial, cert_sha256, cert_sha1, cert_serial, cert_not_after FROM hosts
+  WHERE enroll_state = 'active' AND id > ? ORDER BY id LIMIT ?`;
+
 /** The device-identity writes and reads: enrollment state, certificate binding, pending hosts, bulk unenroll. */
 function identityOps(
   sqlite: Db['$client'],
@@ -30,8 +37,7 @@ function identityOps(
   );
   const activeCerts = sqlite
     .prepare<[number, number], [number, string, string | null, string | null, string | null, number | null]>(
-      `SELECT id, serial, cert_sha256, cert_sha1, cert_serial, cert_not_after FROM hosts
-      WHERE enroll_state = 'active' AND id > ? ORDER BY id LIMIT ?`,
+      ACTIVE_CERTS_SQL,
     )
     .raw(true);
   const states = sqlite.prepare<[], { id: number; serial: string; state: EnrollState }>(

@@ -39,7 +39,17 @@ export const hosts = sqliteTable(
     uniqueIndex('hosts_serial_uuid').on(t.serial, t.hardwareUuid),
     uniqueIndex('hosts_node_key_hash').on(t.nodeKeyHash),
     index('hosts_serial').on(t.serial),
-    index('hosts_enroll_state').on(t.enrollState),
+    // the certificate index's refresh reads every active host's certificate columns a page at a time
+    // (devices/cert-index.ts): from this index alone, never the hosts' wide rows (~2 KB each)
+    index('hosts_enroll_state_certs').on(
+      t.enrollState,
+      t.id,
+      t.serial,
+      t.certSha256,
+      t.certSha1,
+      t.certSerial,
+      t.certNotAfter,
+    ),
     index('hosts_enroll_secret').on(t.enrollSecretName),
   ],
 );

@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { OPEN_HOSTS_SINCE_SQL, OPEN_HOSTS_SQL } from '../../../server/store/distributed.js';
 import { ACTIVE_OTHERS_SQL } from '../../../server/store/host-enroll.js';
+import { ACTIVE_CERTS_SQL } from '../../../server/store/hosts.js';
 import { useTempSqlite } from '../../support/sqlite.js';
 
 describe('SQLite query plans of the enrollment path', () => {
@@ -24,6 +25,20 @@ describe('SQLite query plans of the enrollment path', () => {
       steps.join('\n'),
     ).to.equal(true);
     expect(steps.join('\n')).not.to.contain('hosts_enroll_state');
+  });
+});
+
+describe('SQLite query plans of the certificate index', () => {
+  const db = useTempSqlite('tg-plans-certs');
+
+  it('reads a page of active hosts’ certificates from the covering index, in id order, without a sort', () => {
+    const steps = db.opened.sqlite
+      .prepare<[number, number], { detail: string }>(`EXPLAIN QUERY PLAN ${ACTIVE_CERTS_SQL}`)
+      .all(0, 1000)
+      .map((r) => r.detail);
+    expect(steps).to.deep.equal([
+      'SEARCH hosts USING COVERING INDEX hosts_enroll_state_certs (enroll_state=? AND id>?)',
+    ]);
   });
 });
 
