@@ -5,7 +5,8 @@
  * bundle rebuild and a policy reload; verdict ÷ bare Node with wrk in the same run (several runs after
  * an uncounted warm-up, each once the server is quiet), CPU per request as a ratio to the bare server's;
  * and the steady-rate p99 of both while the fleet reports: in its first distributed wave (before the
- * other phases, which then run on a quiet fleet), and last at its own pace. CLI output code.
+ * other phases, which then run on a quiet fleet), and last at its own pace, in several pairs (as many as
+ * wrk runs), each with the fleet's request rate during either load. CLI output code.
  */
 import https from 'node:https';
 import { createFleet } from '../sim/fleet.js';
@@ -49,6 +50,12 @@ export interface UnderIngest {
   verdict: LoadResult & { maxDelayMs: number; cpuShare: number };
   bare: LoadResult;
   load: number;
+  /**
+   * The fleet's requests per second answered during each load (check-ins, log batches, distributed reads
+   * and writes): the ingest each p99 was measured under. The fleet reports in bursts, so two windows of
+   * the same run can differ several-fold.
+   */
+  fleetRate: { verdict: number; bare: number };
 }
 
 export interface GatewayFigures {
@@ -63,8 +70,11 @@ export interface GatewayFigures {
    * enrollment (queued at enrollment; the clock stood still through enrollment and the first report).
    */
   wave: UnderIngest & FirstWave;
-  /** The fleet reporting at its own pace, after the wave and the phases above. */
-  steady: UnderIngest;
+  /**
+   * The fleet reporting at its own pace, after the wave and the phases above: several pairs, alternately
+   * verdict first and bare Node first (p99 ratios are noisy here; the report takes their median).
+   */
+  steady: UnderIngest[];
 }
 
 /** How the first wave went: hosts that answered their enrollment-time checks, seconds it took or was given. */
@@ -240,23 +250,45 @@ async function wrkRuns(b: Bench, runs: number): Promise<WrkRun[] | null> {
 /** Longest wait for the fleet's first distributed wave to pass. */
 const WAVE_MAX_S = 480;
 
-/** Verdict then bare Node p99 at STEADY_RATE, for b.d.http seconds each, against a bare server of its own. */
-async function underIngest(b: Bench): Promise<UnderIngest> {
+/** Requests the fleet has had answered so far, on every endpoint. */
+const fleetAnswered = (b: Bench): number => Object.values(b.fleet.stats().endpoints).reduce((sum, e) => sum + e.ok, 0);
+
+/** `run()`'s result, and the fleet's requests per second answered meanwhile. */
+async function withFleetRate<T>(b: Bench, run: () => Promise<T>): Promise<[T, number]> {
+  const [n0, t0] = [fleetAnswered(b), performance.now()];
+  const out = await run();
+  return [out, ((fleetAnswered(b) - n0) * 1000) / (performance.now() - t0)];
+}
+
+/**
+ * Verdict and bare Node p99 at STEADY_RATE, for b.d.http seconds each (verdict first unless `bareFirst`),
+ * against a bare server of its own.
+ */
+async function underIngest(b: Bench, bareFirst = false): Promise<UnderIngest> {
   const bare = await startBareServer(b.server.certsDir);
   try {
     const spec = { kind: 'paced' as const, rate: STEADY_RATE, caPem: b.server.caPem, seconds: b.d.http };
-    await maxLoopDelay(b);
-    const [c0, t0] = [cpuMs(b.server.pid), performance.now()];
-    const v = await runLoad({
-      ...spec,
-      url: b.server.url,
-      headers: { authorization: `Bearer ${b.server.gatewayToken}` },
-      paths: verdictPaths(b, 3000),
-    });
-    const cpuShare = (cpuMs(b.server.pid) - c0) / (performance.now() - t0);
-    const verdict = { ...v, maxDelayMs: await maxLoopDelay(b), cpuShare };
-    const bareLoad = await runLoad({ ...spec, url: bare.url, headers: {}, paths: ['/'] });
-    return { verdict, bare: bareLoad, load: loadAverage() };
+    const verdictLoad = async () => {
+      await maxLoopDelay(b);
+      const [c0, t0] = [cpuMs(b.server.pid), performance.now()];
+      const v = await runLoad({
+        ...spec,
+        url: b.server.url,
+        headers: { authorization: `Bearer ${b.server.gatewayToken}` },
+        paths: verdictPaths(b, 3000),
+      });
+      const cpuShare = (cpuMs(b.server.pid) - c0) / (performance.now() - t0);
+      return { ...v, maxDelayMs: await maxLoopDelay(b), cpuShare };
+    };
+    const bareLoad = () => runLoad({ ...spec, url: bare.url, headers: {}, paths: ['/'] });
+    if (bareFirst) {
+      const [bareR, bareRate] = await withFleetRate(b, bareLoad);
+      const [verdict, verdictRate] = await withFleetRate(b, verdictLoad);
+      return { verdict, bare: bareR, load: loadAverage(), fleetRate: { verdict: verdictRate, bare: bareRate } };
+    }
+    const [verdict, verdictRate] = await withFleetRate(b, verdictLoad);
+    const [bareR, bareRate] = await withFleetRate(b, bareLoad);
+    return { verdict, bare: bareR, load: loadAverage(), fleetRate: { verdict: verdictRate, bare: bareRate } };
   } finally {
     bare.stop();
   }
@@ -302,12 +334,20 @@ async function firstWave(b: Bench): Promise<UnderIngest & FirstWave> {
   }
 }
 
-/** Verdict and bare Node at the steady rate while the fleet, past its first wave, reports at its own pace. */
-async function steadyUnderIngest(b: Bench): Promise<UnderIngest> {
+/**
+ * Verdict and bare Node at the steady rate while the fleet, past its first wave, reports at its own pace:
+ * `pairs` pairs, alternately verdict first and bare Node first.
+ */
+async function steadyUnderIngest(b: Bench, pairs: number): Promise<UnderIngest[]> {
   b.clock.resume();
   try {
     await new Promise((r) => setTimeout(r, 2000));
-    return await underIngest(b);
+    const out: UnderIngest[] = [];
+    for (let i = 0; i < pairs; i++) {
+      b.log(`[${b.n}] steady rate under ingest, pair ${i + 1} of ${pairs}`);
+      out.push(await underIngest(b, i % 2 === 1));
+    }
+    return out;
   } finally {
     b.clock.pause();
   }
@@ -346,7 +386,7 @@ export async function runGatewaySuite(opts: {
     const { bundleRebuild, policyReload } = await swaps(b);
     const wrk = await wrkRuns(b, opts.runs);
     b.log(`[${n}] steady rate under ingest, the fleet at its own pace`);
-    const steady = await steadyUnderIngest(b);
+    const steady = await steadyUnderIngest(b, Math.max(1, opts.runs));
     return { hosts: n, authzIdle, authzStreams, bundleRebuild, policyReload, wrk, wave, steady };
   } finally {
     await fleet.stop();

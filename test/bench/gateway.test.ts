@@ -40,10 +40,16 @@ const figures = (wrk: WrkRun[] | null): GatewayFigures => ({
     verdict: { ...load, p99: 40, maxDelayMs: 30, cpuShare: 0.914 },
     bare: load,
     load: 2,
+    fleetRate: { verdict: 3210.4, bare: 2950 },
     answered: 700,
     seconds: 480.4,
   },
-  steady: { verdict: { ...load, p99: 3, maxDelayMs: 8, cpuShare: 0.42 }, bare: load, load: 1 },
+  steady: [3, 5, 2.5].map((p99, i) => ({
+    verdict: { ...load, p99, maxDelayMs: 8, cpuShare: 0.42 },
+    bare: load,
+    load: 1,
+    fleetRate: { verdict: 400 + i, bare: 380 },
+  })),
 });
 
 describe('bench --gateway', () => {
@@ -77,11 +83,24 @@ describe('bench --gateway', () => {
   it('reports the rate under ingest during the first distributed wave and after it, the target on the latter', () => {
     const rows = gatewayRows(figures(null));
     const wave = rows.find((r) => r[0].includes("in the fleet's first distributed wave"));
-    const steady = rows.find((r) => r[0].startsWith('steady 1000 req/s under ingest, the fleet at its own pace'));
-    expect(wave?.[1]).to.equal('40.00 / 2.00 ms = 20.00× (max loop delay 30.0 ms, server CPU 91 % of a core)');
+    expect(wave?.[1]).to.equal(
+      '40.00 / 2.00 ms = 20.00× (max loop delay 30.0 ms, server CPU 91 % of a core, fleet 3210 / 2950 req/s)',
+    );
     expect(wave?.[2]).to.equal('');
-    expect(steady?.[1]).to.equal('3.00 / 2.00 ms = 1.50× (max loop delay 8.0 ms, server CPU 42 % of a core)');
-    expect(steady?.[2]).to.equal('≤ 2×');
+    // every steady pair, in the order they ran, then the median of their ratios with the target
+    const pairs = rows.filter((r) => /^steady 1000 req\/s under ingest, pair \d/.test(r[0]));
+    expect(pairs.map((r) => /\((verdict|bare Node) first/.exec(r[0])?.[1])).to.deep.equal([
+      'verdict',
+      'bare Node',
+      'verdict',
+    ]);
+    expect(pairs[1]?.[1]).to.equal(
+      '5.00 / 2.00 ms = 2.50× (max loop delay 8.0 ms, server CPU 42 % of a core, fleet 401 / 380 req/s)',
+    );
+    expect(pairs.every((r) => r[2] === '')).to.equal(true);
+    const median = rows.find((r) => r[0].includes('the fleet at its own pace: verdict p99 ÷ bare p99, median of 3'));
+    expect(median?.[1]).to.equal('1.50×');
+    expect(median?.[2]).to.equal('≤ 2×');
   });
 
   it('says how many hosts answered in the first wave, and when the wait was cut at its cap', () => {
