@@ -281,13 +281,9 @@ async function underIngest(b: Bench, bareFirst = false): Promise<UnderIngest> {
       return { ...v, maxDelayMs: await maxLoopDelay(b), cpuShare };
     };
     const bareLoad = () => runLoad({ ...spec, url: bare.url, headers: {}, paths: ['/'] });
-    if (bareFirst) {
-      const [bareR, bareRate] = await withFleetRate(b, bareLoad);
-      const [verdict, verdictRate] = await withFleetRate(b, verdictLoad);
-      return { verdict, bare: bareR, load: loadAverage(), fleetRate: { verdict: verdictRate, bare: bareRate } };
-    }
+    const bareBefore = bareFirst ? await withFleetRate(b, bareLoad) : undefined;
     const [verdict, verdictRate] = await withFleetRate(b, verdictLoad);
-    const [bareR, bareRate] = await withFleetRate(b, bareLoad);
+    const [bareR, bareRate] = bareBefore ?? (await withFleetRate(b, bareLoad));
     return { verdict, bare: bareR, load: loadAverage(), fleetRate: { verdict: verdictRate, bare: bareRate } };
   } finally {
     bare.stop();
