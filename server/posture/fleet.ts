@@ -19,6 +19,7 @@ import {
   T_SLOTS,
   applyApplicability,
   emptyRec,
+  recordOf,
   infoOf,
   refreshTiers,
   type HostRec,
@@ -147,16 +148,7 @@ function freshRecords(s: State, hosts: readonly Host[], first: Host): Map<number
       applyApplicability(m, t);
       templates.set(key, (codes = t.codes));
     }
-    const rec: HostRec = {
-      id: host.id,
-      info,
-      codes: codes.slice(),
-      times: blank.times.slice(),
-      reasons: blank.reasons.slice(),
-      tierReasons: [],
-      tierOldest: [],
-      bundleJson: undefined,
-    };
+    const rec = recordOf(host.id, info, { codes, times: blank.times, reasons: blank.reasons });
     s.byId.set(host.id, rec);
     indexSerial(s, rec);
     fresh.set(host.id, rec);

@@ -70,6 +70,24 @@ export function infoOf(host: Host): DeviceInfo {
   };
 }
 
+/**
+ * A record with copies of `checks`' per-check arrays, no tier records yet and no bundle entry: every
+ * record is made here. Copies are exactly as long as their source (an array grown by push keeps spare
+ * capacity, 41 slots for 18 checks), and a record lives as long as its device.
+ */
+export function recordOf(id: number, info: DeviceInfo, checks: Pick<HostRec, 'codes' | 'times' | 'reasons'>): HostRec {
+  return {
+    id,
+    info,
+    codes: checks.codes.slice(),
+    times: checks.times.slice(),
+    reasons: checks.reasons.slice(),
+    tierReasons: [],
+    tierOldest: [],
+    bundleJson: undefined,
+  };
+}
+
 /** A record with no data for any of `n` checks (no applicability, no tier records yet). */
 export function emptyRec(id: number, info: DeviceInfo, n: number): HostRec {
   const codes: number[] = [];
@@ -80,18 +98,7 @@ export function emptyRec(id: number, info: DeviceInfo, n: number): HostRec {
     times.push(NaN, NaN, NaN, NaN);
     reasons.push(undefined);
   }
-  // copies of exactly n (4n) elements: an array grown by push keeps spare capacity (41 slots for 18 checks),
-  // and a record lives as long as its device
-  return {
-    id,
-    info,
-    codes: codes.slice(),
-    times: times.slice(),
-    reasons: reasons.slice(),
-    tierReasons: [],
-    tierOldest: [],
-    bundleJson: undefined,
-  };
+  return recordOf(id, info, { codes, times, reasons });
 }
 
 /** Writes check `idx`'s state and reason (keeps its APPLICABLE bit). */

@@ -5,7 +5,15 @@
  */
 import type { CheckDef, Policy } from '../domain/types.js';
 import { emptyState, indexSerial, type State } from './fleet.js';
-import { STATUS_MASK, T_SLOTS, applyApplicability, emptyRec, refreshTiers, type HostRec } from './host-record.js';
+import {
+  STATUS_MASK,
+  T_SLOTS,
+  applyApplicability,
+  emptyRec,
+  recordOf,
+  refreshTiers,
+  type HostRec,
+} from './host-record.js';
 import { buildModel, changedChecks, checkQueryKey, type Model } from './model.js';
 import type { AppliesFn } from './verdict.js';
 
@@ -24,18 +32,7 @@ export interface PolicySwapOutcome {
  */
 export function remapRec(old: HostRec, model: Model, layout: Int32Array, same: boolean): HostRec {
   const n = model.checks.length;
-  const rec: HostRec = same
-    ? {
-        id: old.id,
-        info: old.info,
-        codes: old.codes.slice(),
-        times: old.times.slice(),
-        reasons: old.reasons.slice(),
-        tierReasons: [],
-        tierOldest: [],
-        bundleJson: undefined,
-      }
-    : emptyRec(old.id, old.info, n);
+  const rec = same ? recordOf(old.id, old.info, old) : emptyRec(old.id, old.info, n);
   for (let j = 0; j < n; j++) {
     const c = model.checks[j];
     const i = layout[j] ?? -1;
