@@ -9,8 +9,14 @@ import type { BreakGlassRef, Verdict, VerdictDevice, VerdictReason } from '../do
 
 const reasonsJson = new WeakMap<readonly VerdictReason[], string>();
 
-const str = (s: string): string => JSON.stringify(s);
-const strOrNull = (s: string | null): string => (s === null ? 'null' : JSON.stringify(s));
+/**
+ * `JSON.stringify(s)`: a string of printable ASCII without `"` or `\\` (serials, names, times, links)
+ * is quoted as it is, anything else goes to JSON.stringify. Each JSON.stringify call enters the runtime,
+ * and a verdict has a dozen strings: they were most of this file's time.
+ */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const str = (s: string): string => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
+const strOrNull = (s: string | null): string => (s === null ? 'null' : str(s));
 
 function reasonsText(reasons: readonly VerdictReason[]): string {
   if (reasons.length === 0) return '[]';

@@ -80,6 +80,22 @@ describe('verdict JSON', () => {
     });
   }
 
+  it("is JSON.stringify's text when a string needs escaping: quotes, backslashes, controls, non-ASCII, lone surrogates", () => {
+    for (const odd of ['a"b', 'a\\b', 'tab\there', 'nl\n', '\u007f', 'café-mbp', 'ünï', '\ud800x', 'x\udfff', '😀', '']) {
+      const v = assembleVerdict({
+        ...base,
+        serial: `C02${odd}`,
+        user: `${odd}@example.com`,
+        tier: odd,
+        resource: { name: `db${odd}`, mode: 'enforce' },
+        device: { ...base.device!, hostname: odd, platform: `p${odd}` },
+        reasons: failing,
+      });
+      const linked = { ...v, remediation_page: `https://tg.example.com/device?t=${odd}` };
+      expect(verdictJson(linked), JSON.stringify(odd)).to.equal(JSON.stringify(linked));
+    }
+  });
+
   it('reuses the text of a reasons array only for that array', () => {
     const v = assembleVerdict({ ...base, reasons: failing });
     expect(verdictJson(v)).to.equal(JSON.stringify(v));
