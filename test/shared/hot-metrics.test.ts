@@ -41,6 +41,8 @@ describe('hot-path metrics', () => {
       ['wiki', 'allow'],
       ['wiki', 'allow'],
       ['prod-db', 'deny'],
+      ['wiki', 'deny'], // shares its first label with a set counted before
+      ['prod-db', 'allow'],
     ];
     for (const [resource, decision] of incs) {
       c.inc(resource, decision);
