@@ -73,7 +73,7 @@ const underIngestFigure = (u: UnderIngest): string =>
 function steadyRows(pairs: readonly UnderIngest[]): Array<[string, string, string]> {
   const rate = Math.round(median(pairs.map((u) => u.verdict.rps)));
   const rows = pairs.map((u, i): [string, string, string] => [
-    `steady ${rate} req/s under ingest, pair ${i + 1} (${i % 2 ? 'bare Node first' : 'verdict first'}, ` +
+    `steady ${rate} req/s under ingest, pair ${i + 1} (${u.bareFirst ? 'bare Node first' : 'verdict first'}, ` +
       `load ${f(u.load, 2)}): verdict p99 / bare p99`,
     underIngestFigure(u),
     '',

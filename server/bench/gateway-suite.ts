@@ -56,6 +56,8 @@ export interface UnderIngest {
    * the same run can differ several-fold.
    */
   fleetRate: { verdict: number; bare: number };
+  /** Bare Node's load ran first (otherwise the verdict's). */
+  bareFirst: boolean;
 }
 
 export interface GatewayFigures {
@@ -284,7 +286,8 @@ async function underIngest(b: Bench, bareFirst = false): Promise<UnderIngest> {
     const bareBefore = bareFirst ? await withFleetRate(b, bareLoad) : undefined;
     const [verdict, verdictRate] = await withFleetRate(b, verdictLoad);
     const [bareR, bareRate] = bareBefore ?? (await withFleetRate(b, bareLoad));
-    return { verdict, bare: bareR, load: loadAverage(), fleetRate: { verdict: verdictRate, bare: bareRate } };
+    const fleetRate = { verdict: verdictRate, bare: bareRate };
+    return { verdict, bare: bareR, load: loadAverage(), fleetRate, bareFirst };
   } finally {
     bare.stop();
   }
