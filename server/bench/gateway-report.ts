@@ -40,8 +40,8 @@ function wrkRows(runs: readonly WrkRun[] | null): Array<[string, string, string]
       '',
     ]);
     rows.push([
-      `  run ${i + 1}: req/s ratio, p99 ratio, CPU/request ratio`,
-      `${f(q.rps, 3)}, ${f(q.p99, 2)}×, ${f(q.cpu, 2)}×`,
+      `  run ${i + 1}: req/s ratio (each half), p99 ratio, CPU/request ratio`,
+      `${f(q.rps, 3)} (${r.halves.map((h) => f(h, 3)).join(', ')}), ${f(q.p99, 2)}×, ${f(q.cpu, 2)}×`,
       '',
     ]);
   });
@@ -63,24 +63,23 @@ function wrkRows(runs: readonly WrkRun[] | null): Array<[string, string, string]
   return rows;
 }
 
-/** `verdict p99 / bare p99 ms = ratio× (max loop delay, server CPU, the fleet's rate)` of a phase under ingest. */
+/** `verdict p99 / bare p99 ms = ratio× (max loop delay, server CPU, the fleet's rate)` of a window under ingest. */
 const underIngestFigure = (u: UnderIngest): string =>
   `${f(u.verdict.p99, 2)} / ${f(u.bare.p99, 2)} ms = ${f(u.verdict.p99 / u.bare.p99, 2)}× (max loop delay ` +
   `${f(u.verdict.maxDelayMs)} ms, server CPU ${Math.round(u.verdict.cpuShare * 100)} % of a core, fleet ` +
-  `${Math.round(u.fleetRate.verdict)} / ${Math.round(u.fleetRate.bare)} req/s)`;
+  `${Math.round(u.fleetRate)} req/s)`;
 
-/** Each steady pair under ingest, then the median of their p99 ratios (the row with the target). */
-function steadyRows(pairs: readonly UnderIngest[]): Array<[string, string, string]> {
-  const rate = Math.round(median(pairs.map((u) => u.verdict.rps)));
-  const rows = pairs.map((u, i): [string, string, string] => [
-    `steady ${rate} req/s under ingest, pair ${i + 1} (${u.bareFirst ? 'bare Node first' : 'verdict first'}, ` +
-      `load ${f(u.load, 2)}): verdict p99 / bare p99`,
+/** Each steady window under ingest, then the median of their p99 ratios (the row with the target). */
+function steadyRows(windows: readonly UnderIngest[]): Array<[string, string, string]> {
+  const rate = Math.round(median(windows.map((u) => u.verdict.rps)));
+  const rows = windows.map((u, i): [string, string, string] => [
+    `steady ${rate} req/s under ingest, window ${i + 1} (load ${f(u.load, 2)}): verdict p99 / bare p99`,
     underIngestFigure(u),
     '',
   ]);
   rows.push([
-    `steady ${rate} req/s under ingest, the fleet at its own pace: verdict p99 ÷ bare p99, median of ${pairs.length}`,
-    `${f(median(pairs.map((u) => u.verdict.p99 / u.bare.p99)), 2)}×`,
+    `steady ${rate} req/s under ingest, the fleet at its own pace: verdict p99 ÷ bare p99, median of ${windows.length}`,
+    `${f(median(windows.map((u) => u.verdict.p99 / u.bare.p99)), 2)}×`,
     '≤ 2×',
   ]);
   return rows;

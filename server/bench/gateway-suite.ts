@@ -3,10 +3,11 @@
  * with an enrolled, reported fleet: authz p99 with 2,000 open remediation-page streams; gateway p99 and
  * the server's max event-loop delay (perf_hooks monitorEventLoopDelay, as /metrics reports it) during a
  * bundle rebuild and a policy reload; verdict ÷ bare Node with wrk in the same run (several runs after
- * an uncounted warm-up, each once the server is quiet), CPU per request as a ratio to the bare server's;
- * and the steady-rate p99 of both while the fleet reports: in its first distributed wave (before the
- * other phases, which then run on a quiet fleet), and last at its own pace, in several pairs (as many as
- * wrk runs), each with the fleet's request rate during either load. CLI output code.
+ * an uncounted warm-up, each once the server is quiet, each in slices taken in turn), CPU per request as a
+ * ratio to the bare server's; and the steady-rate p99 of both while the fleet reports, the two loads
+ * interleaved in one window: in its first distributed wave (before the other phases, which then run on a
+ * quiet fleet), and last at its own pace, in several windows (as many as wrk runs), each with the fleet's
+ * request rate meanwhile. CLI output code.
  */
 import https from 'node:https';
 import { createFleet } from '../sim/fleet.js';
@@ -14,11 +15,11 @@ import { createHttpTransport } from '../sim/transport.js';
 import { request, startBareServer } from './clients.js';
 import type { Durations } from './figures.js';
 import { runLoad, type LoadResult } from './load.js';
-import { pausableClock } from './loops.js';
+import { abba, pausableClock } from './loops.js';
 import { enrollment, firstReport, waitQuiet, type Bench } from './phases.js';
 import { cpuMs } from './proc.js';
 import { startServerProcess } from './server-process.js';
-import { runWrk, wrkAvailable, type WrkResult } from './wrk.js';
+import { mergeWrk, runWrk, wrkAvailable, type WrkResult } from './wrk.js';
 import { loadAverage } from './gateway-report.js';
 
 export const PAGE_STREAMS = 2000;
@@ -27,6 +28,7 @@ const PAGES_PER_DEVICE = 16;
 const STEADY_RATE = 2000;
 const SWAP_RATE = 1000;
 
+/** A wrk run: verdict and bare Node interleaved (wrkRun), each server's slices merged. */
 export interface WrkRun {
   verdict: WrkResult;
   bare: WrkResult;
@@ -34,6 +36,8 @@ export interface WrkRun {
   verdictCpuMs: number;
   bareCpuMs: number;
   load: number;
+  /** verdict ÷ bare Node req/s in each half of the run (its first two slices, its last two). */
+  halves: number[];
 }
 
 export interface Swap {
@@ -44,20 +48,20 @@ export interface Swap {
   ms: number;
 }
 
-/** Verdict and bare Node p99 at the steady rate while the fleet reports. */
+/** Verdict and bare Node p99 at the steady rate while the fleet reports, interleaved in one window. */
 export interface UnderIngest {
-  /** `cpuShare`: the server's CPU during the verdict load, as a share of one core (ingest and verdicts). */
+  /**
+   * `maxDelayMs`: the server's max event-loop delay in the window; `cpuShare`: the server's CPU in the
+   * window as a share of one core (ingest throughout, verdicts in their slices).
+   */
   verdict: LoadResult & { maxDelayMs: number; cpuShare: number };
   bare: LoadResult;
   load: number;
   /**
-   * The fleet's requests per second answered during each load (check-ins, log batches, distributed reads
-   * and writes): the ingest each p99 was measured under. The fleet reports in bursts, so two windows of
-   * the same run can differ several-fold.
+   * The fleet's requests per second answered in the window (check-ins, log batches, distributed reads and
+   * writes): the ingest both p99s were measured under.
    */
-  fleetRate: { verdict: number; bare: number };
-  /** Bare Node's load ran first (otherwise the verdict's). */
-  bareFirst: boolean;
+  fleetRate: number;
 }
 
 export interface GatewayFigures {
@@ -73,8 +77,8 @@ export interface GatewayFigures {
    */
   wave: UnderIngest & FirstWave;
   /**
-   * The fleet reporting at its own pace, after the wave and the phases above: several pairs, alternately
-   * verdict first and bare Node first (p99 ratios are noisy here; the report takes their median).
+   * The fleet reporting at its own pace, after the wave and the phases above: several windows (p99 ratios
+   * are noisy here; the report takes their median).
    */
   steady: UnderIngest[];
 }
@@ -210,6 +214,38 @@ async function serverQuiet(b: Bench): Promise<void> {
   b.log(`[${b.n}] the server did not go quiet in ${QUIET_MAX_S} s; measuring anyway`);
 }
 
+/**
+ * One measured wrk run: verdict and bare Node in four slices of half the run's length each, in the order
+ * verdict, bare, bare, verdict (ABBA), so a machine whose speed drifts within the run (this VM's did by half
+ * within a minute) slows both alike; each server's slices are merged into its figures.
+ */
+async function wrkRun(b: Bench, bare: { url: string; pid: number }, paths: string[]): Promise<WrkRun> {
+  const auth = { authorization: `Bearer ${b.server.gatewayToken}` };
+  const sliceS = Math.max(1, Math.round(b.d.http / 2));
+  const load = loadAverage();
+  // per server (0: verdict, 1: bare Node): its slices and the CPU-ms it spent in them
+  const slices: [WrkResult[], WrkResult[]] = [[], []];
+  const cpu: [number, number] = [0, 0];
+  const halves: number[] = [];
+  for (let k = 0; k < 4; k++) {
+    const s = abba(k);
+    const pid = s ? bare.pid : b.server.pid;
+    const c0 = cpuMs(pid);
+    slices[s].push(s ? await runWrk(bare.url, ['/'], {}, sliceS) : await runWrk(b.server.url, paths, auth, sliceS));
+    cpu[s] += cpuMs(pid) - c0;
+    if (k % 2 === 1) halves.push((slices[0].at(-1)?.rps ?? Number.NaN) / (slices[1].at(-1)?.rps ?? Number.NaN));
+  }
+  const [verdict, bareR] = [mergeWrk(slices[0]), mergeWrk(slices[1])];
+  return {
+    verdict,
+    bare: bareR,
+    verdictCpuMs: cpu[0] / Math.max(1, verdict.requests),
+    bareCpuMs: cpu[1] / Math.max(1, bareR.requests),
+    load,
+    halves,
+  };
+}
+
 async function wrkRuns(b: Bench, runs: number): Promise<WrkRun[] | null> {
   if (!wrkAvailable()) {
     b.log(`wrk not found (${process.env.TRUSTGATE_BENCH_WRK ?? '/usr/bin/wrk'}): skipping the wrk rows`);
@@ -219,29 +255,15 @@ async function wrkRuns(b: Bench, runs: number): Promise<WrkRun[] | null> {
   const out: WrkRun[] = [];
   try {
     const paths = verdictPaths(b, 3000);
-    const auth = { authorization: `Bearer ${b.server.gatewayToken}` };
     // one short run against each first, not counted: both servers' code compiled for this load, and the
     // collection the phase before left pending done before the first measured run
     b.log(`[${b.n}] wrk warm-up (${WRK_WARMUP_S} s each, not counted)`);
-    await runWrk(b.server.url, paths, auth, WRK_WARMUP_S);
+    await runWrk(b.server.url, paths, { authorization: `Bearer ${b.server.gatewayToken}` }, WRK_WARMUP_S);
     await runWrk(bare.url, ['/'], {}, WRK_WARMUP_S);
     for (let r = 0; r < runs; r++) {
       await serverQuiet(b);
-      b.log(`[${b.n}] wrk run ${r + 1} of ${runs}`);
-      const load = loadAverage();
-      const c0 = cpuMs(b.server.pid);
-      const verdict = await runWrk(b.server.url, paths, auth, b.d.http);
-      const c1 = cpuMs(b.server.pid);
-      const b0 = cpuMs(bare.pid);
-      const bareR = await runWrk(bare.url, ['/'], {}, b.d.http);
-      const b1 = cpuMs(bare.pid);
-      out.push({
-        verdict,
-        bare: bareR,
-        verdictCpuMs: (c1 - c0) / Math.max(1, verdict.requests),
-        bareCpuMs: (b1 - b0) / Math.max(1, bareR.requests),
-        load,
-      });
+      b.log(`[${b.n}] wrk run ${r + 1} of ${runs} (verdict, bare, bare, verdict)`);
+      out.push(await wrkRun(b, bare, paths));
     }
   } finally {
     bare.stop();
@@ -262,32 +284,41 @@ async function withFleetRate<T>(b: Bench, run: () => Promise<T>): Promise<[T, nu
   return [out, ((fleetAnswered(b) - n0) * 1000) / (performance.now() - t0)];
 }
 
+/** Length of each slice of the interleaved loads under ingest (s). */
+const STEADY_SLICE_S = 1;
+
 /**
- * Verdict and bare Node p99 at STEADY_RATE, for b.d.http seconds each (verdict first unless `bareFirst`),
- * against a bare server of its own.
+ * Verdict and bare Node p99 at STEADY_RATE in one window, b.d.http seconds each, in slices of
+ * STEADY_SLICE_S taken in turn (ABBA) from one client: both measured under the same ingest (the fleet
+ * reports in bursts, which two windows one after the other caught several-fold apart) on the same
+ * machine at the same moment. The bare server is one of its own.
  */
-async function underIngest(b: Bench, bareFirst = false): Promise<UnderIngest> {
+async function underIngest(b: Bench): Promise<UnderIngest> {
   const bare = await startBareServer(b.server.certsDir);
   try {
-    const spec = { kind: 'paced' as const, rate: STEADY_RATE, caPem: b.server.caPem, seconds: b.d.http };
-    const verdictLoad = async () => {
-      await maxLoopDelay(b);
-      const [c0, t0] = [cpuMs(b.server.pid), performance.now()];
-      const v = await runLoad({
-        ...spec,
+    await maxLoopDelay(b);
+    const [c0, t0] = [cpuMs(b.server.pid), performance.now()];
+    const [r, fleetRate] = await withFleetRate(b, () =>
+      runLoad({
+        kind: 'paced',
+        rate: STEADY_RATE,
+        caPem: b.server.caPem,
+        seconds: b.d.http,
         url: b.server.url,
         headers: { authorization: `Bearer ${b.server.gatewayToken}` },
         paths: verdictPaths(b, 3000),
-      });
-      const cpuShare = (cpuMs(b.server.pid) - c0) / (performance.now() - t0);
-      return { ...v, maxDelayMs: await maxLoopDelay(b), cpuShare };
+        alternate: { url: bare.url, headers: {}, paths: ['/'], sliceSeconds: STEADY_SLICE_S },
+      }),
+    );
+    const cpuShare = (cpuMs(b.server.pid) - c0) / (performance.now() - t0);
+    const { alternate, ...verdict } = r;
+    if (!alternate) throw new Error('the interleaved load returned no figures for bare Node');
+    return {
+      verdict: { ...verdict, maxDelayMs: await maxLoopDelay(b), cpuShare },
+      bare: alternate,
+      load: loadAverage(),
+      fleetRate,
     };
-    const bareLoad = () => runLoad({ ...spec, url: bare.url, headers: {}, paths: ['/'] });
-    const bareBefore = bareFirst ? await withFleetRate(b, bareLoad) : undefined;
-    const [verdict, verdictRate] = await withFleetRate(b, verdictLoad);
-    const [bareR, bareRate] = bareBefore ?? (await withFleetRate(b, bareLoad));
-    const fleetRate = { verdict: verdictRate, bare: bareRate };
-    return { verdict, bare: bareR, load: loadAverage(), fleetRate, bareFirst };
   } finally {
     bare.stop();
   }
@@ -333,18 +364,15 @@ async function firstWave(b: Bench): Promise<UnderIngest & FirstWave> {
   }
 }
 
-/**
- * Verdict and bare Node at the steady rate while the fleet, past its first wave, reports at its own pace:
- * `pairs` pairs, alternately verdict first and bare Node first.
- */
-async function steadyUnderIngest(b: Bench, pairs: number): Promise<UnderIngest[]> {
+/** Verdict and bare Node at the steady rate while the fleet, past its first wave, reports at its own pace. */
+async function steadyUnderIngest(b: Bench, windows: number): Promise<UnderIngest[]> {
   b.clock.resume();
   try {
     await new Promise((r) => setTimeout(r, 2000));
     const out: UnderIngest[] = [];
-    for (let i = 0; i < pairs; i++) {
-      b.log(`[${b.n}] steady rate under ingest, pair ${i + 1} of ${pairs}`);
-      out.push(await underIngest(b, i % 2 === 1));
+    for (let i = 0; i < windows; i++) {
+      b.log(`[${b.n}] steady rate under ingest, window ${i + 1} of ${windows}`);
+      out.push(await underIngest(b));
     }
     return out;
   } finally {

@@ -56,3 +56,9 @@ export async function eachOnce(n: number, concurrency: number, op: (i: number) =
     }),
   );
 }
+
+/**
+ * Which of two loads the k-th slice of an interleaved measurement runs: 0, 1, 1, 0, 0, 1, 1, 0, … (ABBA),
+ * so a machine whose speed drifts during the measurement slows both loads alike, to first order.
+ */
+export const abba = (k: number): 0 | 1 => ((k + (k >> 1)) & 1) as 0 | 1;

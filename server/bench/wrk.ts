@@ -1,7 +1,8 @@
 /**
  * wrk (the C load generator, Debian's /usr/bin/wrk) for the bench's headline ratio: a client that is not
  * the bottleneck. Optional: without the binary the bench says so and skips the rows that need it.
- * `-t2 -c32`, HTTPS keep-alive, a Lua script that picks each request's path from a list (varied serials).
+ * `-t2 -c32`, HTTPS keep-alive, a Lua script that picks each request's path from a list (varied serials)
+ * and prints the latency's quantile function at the end, so runs of several slices merge (`mergeWrk`).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,11 +16,18 @@ export const wrkAvailable = (): boolean => fs.existsSync(WRK_BIN);
 export interface WrkResult {
   rps: number;
   requests: number;
+  /** The run's length as wrk measured it, s. */
+  seconds: number;
   /** Latency percentiles, ms. */
   p50: number;
   p99: number;
   non2xx: number;
+  /** The latency at every tenth of a percentile, 0.1 to 100, ms (QUANTILE_STEPS values; empty if not printed). */
+  quantiles: number[];
 }
+
+/** Points of the quantile function the script prints: one per tenth of a percentile. */
+export const QUANTILE_STEPS = 1000;
 
 /** A Lua script that sends GET requests over `paths` in random order with `headers`. */
 export function wrkScript(paths: readonly string[], headers: Record<string, string>): string {
@@ -38,6 +46,13 @@ export function wrkScript(paths: readonly string[], headers: Record<string, stri
     '  i = (i % n) + 1',
     '  return wrk.format("GET", paths[i])',
     'end',
+    'function done(summary, latency, requests)',
+    '  local q = {}',
+    // the top point is the maximum: wrk's percentile(100) ranks past its last sample and answers 0
+    `  for k = 1, ${QUANTILE_STEPS - 1} do q[k] = latency:percentile(k * 100 / ${QUANTILE_STEPS}) end`,
+    `  q[${QUANTILE_STEPS}] = latency.max`,
+    '  io.write("quantiles_us ", table.concat(q, " "), "\\n")',
+    'end',
     '',
   ].join('\n');
 }
@@ -54,12 +69,48 @@ export function wrkMs(s: string): number {
 export function parseWrk(out: string): WrkResult {
   const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? Number.NaN);
   const pct = (p: string): number => wrkMs(new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
+  const quantiles = /^quantiles_us ([\d. ]+)$/m
+    .exec(out)?.[1]
+    ?.trim()
+    .split(/\s+/)
+    .map((us) => Number(us) / 1000);
   return {
     rps: num(/Requests\/sec:\s+([\d.]+)/),
     requests: num(/(\d+) requests in/),
+    seconds: wrkMs(/\d+ requests in ([\d.]+\w+),/.exec(out)?.[1] ?? '') / 1000,
     p50: pct('50'),
     p99: pct('99'),
     non2xx: num(/Non-2xx or 3xx responses:\s+(\d+)/) || 0,
+    quantiles: quantiles?.length === QUANTILE_STEPS ? quantiles : [],
+  };
+}
+
+/**
+ * Several runs against one server as one: requests and time summed, the latency percentiles of all their
+ * requests (each run's quantile function weighted by its requests; exact to a tenth of a percentile).
+ * Percentiles are NaN when a run printed no quantile function.
+ */
+export function mergeWrk(runs: readonly WrkResult[]): WrkResult {
+  const requests = runs.reduce((s, r) => s + r.requests, 0);
+  const seconds = runs.reduce((s, r) => s + r.seconds, 0);
+  const complete = runs.length > 0 && runs.every((r) => r.quantiles.length === QUANTILE_STEPS);
+  const points = complete
+    ? runs.flatMap((r) => r.quantiles.map((ms) => ({ ms, weight: r.requests / QUANTILE_STEPS })))
+    : [];
+  points.sort((a, b) => a.ms - b.ms);
+  const at = (p: number): number => {
+    let seen = 0;
+    for (const x of points) if ((seen += x.weight) >= (p / 100) * requests * (1 - 1e-12)) return x.ms;
+    return Number.NaN;
+  };
+  return {
+    rps: requests / seconds,
+    requests,
+    seconds,
+    p50: at(50),
+    p99: at(99),
+    non2xx: runs.reduce((s, r) => s + r.non2xx, 0),
+    quantiles: complete ? Array.from({ length: QUANTILE_STEPS }, (_, k) => at(((k + 1) * 100) / QUANTILE_STEPS)) : [],
   };
 }
 

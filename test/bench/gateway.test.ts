@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { parseBenchArgs } from '../../server/bench/main.js';
 import { gatewayRows, ratiosOf } from '../../server/bench/gateway-report.js';
 import type { GatewayFigures, WrkRun } from '../../server/bench/gateway-suite.js';
-import { parseWrk, wrkMs, wrkScript } from '../../server/bench/wrk.js';
+import { abba } from '../../server/bench/loops.js';
+import { mergeWrk, parseWrk, QUANTILE_STEPS, wrkMs, wrkScript, type WrkResult } from '../../server/bench/wrk.js';
 
 const WRK_OUT = `Running 10s test @ https://127.0.0.1:4000/api/v1/verdict
   2 threads and 32 connections
@@ -22,12 +23,22 @@ Transfer/sec:      8.01MB
 `;
 
 const load = { rps: 1000, p50: 1, p99: 2, non2xx: 0 };
+const wrkResult = (rps: number, p99: number): WrkResult => ({
+  rps,
+  requests: rps * 10,
+  seconds: 10,
+  p50: 1,
+  p99,
+  non2xx: 0,
+  quantiles: [],
+});
 const run = (vRps: number, bRps: number): WrkRun => ({
-  verdict: { rps: vRps, requests: vRps * 10, p50: 1, p99: 3, non2xx: 0 },
-  bare: { rps: bRps, requests: bRps * 10, p50: 1, p99: 2, non2xx: 0 },
+  verdict: wrkResult(vRps, 3),
+  bare: wrkResult(bRps, 2),
   verdictCpuMs: 0.06,
   bareCpuMs: 0.04,
   load: 1.5,
+  halves: [vRps / bRps - 0.05, vRps / bRps + 0.05],
 });
 const figures = (wrk: WrkRun[] | null): GatewayFigures => ({
   hosts: 10_000,
@@ -40,8 +51,7 @@ const figures = (wrk: WrkRun[] | null): GatewayFigures => ({
     verdict: { ...load, p99: 40, maxDelayMs: 30, cpuShare: 0.914 },
     bare: load,
     load: 2,
-    fleetRate: { verdict: 3210.4, bare: 2950 },
-    bareFirst: false,
+    fleetRate: 3210.4,
     answered: 700,
     seconds: 480.4,
   },
@@ -49,8 +59,7 @@ const figures = (wrk: WrkRun[] | null): GatewayFigures => ({
     verdict: { ...load, p99, maxDelayMs: 8, cpuShare: 0.42 },
     bare: load,
     load: 1,
-    fleetRate: { verdict: 400 + i, bare: 380 },
-    bareFirst: i > 0, // the order each pair ran in, as recorded (not a rule the report assumes)
+    fleetRate: 400 + i,
   })),
 });
 
@@ -60,9 +69,55 @@ describe('bench --gateway', () => {
     expect(parseBenchArgs([])).to.include({ gateway: false, runs: 5 });
   });
 
-  it("reads wrk's --latency output", () => {
-    expect(parseWrk(WRK_OUT)).to.deep.equal({ rps: 20979.12, requests: 209812, p50: 1.4, p99: 4.25, non2xx: 3 });
+  it("reads wrk's --latency output, and the quantile function the script prints", () => {
+    expect(parseWrk(WRK_OUT)).to.deep.equal({
+      rps: 20979.12,
+      requests: 209812,
+      seconds: 10,
+      p50: 1.4,
+      p99: 4.25,
+      non2xx: 3,
+      quantiles: [],
+    });
+    const us = Array.from({ length: QUANTILE_STEPS }, (_, k) => 1000 + k);
+    const withQ = parseWrk(`${WRK_OUT}quantiles_us ${us.join(' ')}\n`);
+    expect(withQ.quantiles).to.have.length(QUANTILE_STEPS);
+    expect([withQ.quantiles[0], withQ.quantiles[989], withQ.quantiles[999]]).to.deep.equal([1, 1.989, 1.999]);
+    // a line cut short is not taken for a quantile function
+    expect(parseWrk(`${WRK_OUT}quantiles_us 1000 2000\n`).quantiles).to.deep.equal([]);
     expect([wrkMs('812.00us'), wrkMs('2.5s'), wrkMs('x')]).to.deep.equal([0.812, 2500, Number.NaN]);
+  });
+
+  it("merges runs' percentiles by their requests, not by averaging or taking the worst run's", () => {
+    const flat = (requests: number, ms: number): WrkResult => ({
+      rps: requests / 5,
+      requests,
+      seconds: 5,
+      p50: ms,
+      p99: ms,
+      non2xx: 1,
+      quantiles: Array.from({ length: QUANTILE_STEPS }, () => ms),
+    });
+    // 1 % of all requests at 5 ms: the 99th percentile (nearest rank) is still 1 ms; 2 %: it is 5 ms
+    const m1 = mergeWrk([flat(990, 1), flat(10, 5)]);
+    expect(m1).to.deep.include({ requests: 1000, seconds: 10, rps: 100, p50: 1, p99: 1, non2xx: 2 });
+    expect(mergeWrk([flat(980, 1), flat(20, 5)]).p99).to.equal(5);
+    expect(m1.quantiles.at(-1)).to.equal(5);
+    // a slice whose quantile function is missing leaves the percentiles unknown rather than guessed
+    const partial = mergeWrk([flat(990, 1), { ...flat(10, 5), quantiles: [] }]);
+    expect([partial.p50, partial.p99, partial.requests]).to.deep.equal([Number.NaN, Number.NaN, 1000]);
+  });
+
+  it('takes two loads in turn as A, B, B, A, A, B, B, A', () => {
+    expect(Array.from({ length: 8 }, (_, k) => abba(k))).to.deep.equal([0, 1, 1, 0, 0, 1, 1, 0]);
+  });
+
+  it('has the wrk script print the quantile function at the end of a run', () => {
+    const lua = wrkScript(['/a'], {});
+    expect(lua).to.contain('function done(summary, latency, requests)');
+    expect(lua).to.contain('for k = 1, 999 do q[k] = latency:percentile(k * 100 / 1000) end');
+    // wrk's percentile(100) answers 0 (it ranks past its last sample): the top point is the maximum
+    expect(lua).to.contain('q[1000] = latency.max');
   });
 
   it('writes a Lua script that varies the path over the given list, with the headers', () => {
@@ -78,6 +133,9 @@ describe('bench --gateway', () => {
     const median = rows.find((r) => r[0].startsWith('verdict ÷ bare Node req/s with wrk, median'));
     expect(median?.[1]).to.equal('0.600 (0.500)');
     expect(rows.filter((r) => r[0].startsWith('wrk run '))).to.have.length(3);
+    // each run's ratio, with the ratio in each of its halves (how far the machine drifted within it)
+    const second = rows.find((r) => r[0].startsWith('  run 2: req/s ratio (each half)'));
+    expect(second?.[1]).to.equal('0.500 (0.450, 0.550), 1.50×, 1.50×');
     const skipped = gatewayRows(figures(null)).find((r) => r[0].startsWith('verdict ÷ bare Node with wrk'));
     expect(skipped?.[1]).to.match(/skipped/);
   });
@@ -86,20 +144,16 @@ describe('bench --gateway', () => {
     const rows = gatewayRows(figures(null));
     const wave = rows.find((r) => r[0].includes("in the fleet's first distributed wave"));
     expect(wave?.[1]).to.equal(
-      '40.00 / 2.00 ms = 20.00× (max loop delay 30.0 ms, server CPU 91 % of a core, fleet 3210 / 2950 req/s)',
+      '40.00 / 2.00 ms = 20.00× (max loop delay 30.0 ms, server CPU 91 % of a core, fleet 3210 req/s)',
     );
     expect(wave?.[2]).to.equal('');
-    // every steady pair, in the order they ran, then the median of their ratios with the target
-    const pairs = rows.filter((r) => /^steady 1000 req\/s under ingest, pair \d/.test(r[0]));
-    expect(pairs.map((r) => /\((verdict|bare Node) first/.exec(r[0])?.[1])).to.deep.equal([
-      'verdict',
-      'bare Node',
-      'bare Node',
-    ]);
-    expect(pairs[1]?.[1]).to.equal(
-      '5.00 / 2.00 ms = 2.50× (max loop delay 8.0 ms, server CPU 42 % of a core, fleet 401 / 380 req/s)',
+    // every steady window, in the order they ran, then the median of their ratios with the target
+    const windows = rows.filter((r) => /^steady 1000 req\/s under ingest, window \d/.test(r[0]));
+    expect(windows.map((r) => /window (\d)/.exec(r[0])?.[1])).to.deep.equal(['1', '2', '3']);
+    expect(windows[1]?.[1]).to.equal(
+      '5.00 / 2.00 ms = 2.50× (max loop delay 8.0 ms, server CPU 42 % of a core, fleet 401 req/s)',
     );
-    expect(pairs.every((r) => r[2] === '')).to.equal(true);
+    expect(windows.every((r) => r[2] === '')).to.equal(true);
     const median = rows.find((r) => r[0].includes('the fleet at its own pace: verdict p99 ÷ bare p99, median of 3'));
     expect(median?.[1]).to.equal('1.50×');
     expect(median?.[2]).to.equal('≤ 2×');
