@@ -87,7 +87,7 @@ export function parseWrk(out: string): WrkResult {
 
 /**
  * Several runs against one server as one: requests and time summed, the latency percentiles of all their
- * requests (each run's quantile function weighted by its requests; exact to a tenth of a percentile).
+ * requests (each run's quantile function weighted by its requests: right to within a tenth of a percentile).
  * Percentiles are NaN when a run printed no quantile function.
  */
 export function mergeWrk(runs: readonly WrkResult[]): WrkResult {
