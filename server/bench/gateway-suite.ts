@@ -129,6 +129,9 @@ async function openPageStreams(b: Bench, count: number): Promise<{ devices: numb
   return { devices, close: () => reqs.forEach((r) => r.destroy()) };
 }
 
+/** The Authorization header of the bench's gateway token. */
+const gatewayAuth = (b: Bench): Record<string, string> => ({ authorization: `Bearer ${b.server.gatewayToken}` });
+
 const verdictPaths = (b: Bench, count: number): string[] =>
   Array.from(
     { length: Math.min(b.n, count) },
@@ -144,7 +147,7 @@ async function authzLoad(b: Bench): Promise<LoadResult & { maxDelayMs: number; l
     url: b.server.url,
     caPem: b.server.caPem,
     seconds: b.d.http,
-    headers: { authorization: `Bearer ${b.server.gatewayToken}` },
+    headers: gatewayAuth(b),
     paths: ['/api/v1/authz'],
     headerSets: serials.map((sn) => ({
       'x-device-serial': sn,
@@ -165,7 +168,7 @@ async function duringSwap(b: Bench, op: () => Promise<unknown>): Promise<Swap> {
     url: b.server.url,
     caPem: b.server.caPem,
     seconds,
-    headers: { authorization: `Bearer ${b.server.gatewayToken}` },
+    headers: gatewayAuth(b),
     paths: verdictPaths(b, 3000),
   });
   await new Promise((r) => setTimeout(r, 2500)); // 1 s of connection set-up (not counted), then 1.5 s
@@ -220,7 +223,6 @@ async function serverQuiet(b: Bench): Promise<void> {
  * within a minute) slows both alike; each server's slices are merged into its figures.
  */
 async function wrkRun(b: Bench, bare: { url: string; pid: number }, paths: string[]): Promise<WrkRun> {
-  const auth = { authorization: `Bearer ${b.server.gatewayToken}` };
   const sliceS = Math.max(1, Math.round(b.d.http / 2));
   const load = loadAverage();
   // per server (0: verdict, 1: bare Node): its slices and the CPU-ms it spent in them
@@ -231,7 +233,9 @@ async function wrkRun(b: Bench, bare: { url: string; pid: number }, paths: strin
     const s = abba(k);
     const pid = s ? bare.pid : b.server.pid;
     const c0 = cpuMs(pid);
-    slices[s].push(s ? await runWrk(bare.url, ['/'], {}, sliceS) : await runWrk(b.server.url, paths, auth, sliceS));
+    slices[s].push(
+      s ? await runWrk(bare.url, ['/'], {}, sliceS) : await runWrk(b.server.url, paths, gatewayAuth(b), sliceS),
+    );
     cpu[s] += cpuMs(pid) - c0;
     if (k % 2 === 1) halves.push((slices[0].at(-1)?.rps ?? Number.NaN) / (slices[1].at(-1)?.rps ?? Number.NaN));
   }
@@ -258,7 +262,7 @@ async function wrkRuns(b: Bench, runs: number): Promise<WrkRun[] | null> {
     // one short run against each first, not counted: both servers' code compiled for this load, and the
     // collection the phase before left pending done before the first measured run
     b.log(`[${b.n}] wrk warm-up (${WRK_WARMUP_S} s each, not counted)`);
-    await runWrk(b.server.url, paths, { authorization: `Bearer ${b.server.gatewayToken}` }, WRK_WARMUP_S);
+    await runWrk(b.server.url, paths, gatewayAuth(b), WRK_WARMUP_S);
     await runWrk(bare.url, ['/'], {}, WRK_WARMUP_S);
     for (let r = 0; r < runs; r++) {
       await serverQuiet(b);
@@ -305,7 +309,7 @@ async function underIngest(b: Bench): Promise<UnderIngest> {
         caPem: b.server.caPem,
         seconds: b.d.http,
         url: b.server.url,
-        headers: { authorization: `Bearer ${b.server.gatewayToken}` },
+        headers: gatewayAuth(b),
         paths: verdictPaths(b, 3000),
         alternate: { url: bare.url, headers: {}, paths: ['/'], sliceSeconds: STEADY_SLICE_S },
       }),
