@@ -97,18 +97,21 @@ export async function openDevices(deps: OpenDevicesDeps): Promise<Devices> {
   };
 }
 
-/** How often the certificate index is rebuilt from the store (changes made by another process, e.g. the CLI). */
-export const CERT_INDEX_REFRESH_MS = 30_000;
+/**
+ * How often the certificate index asks whether another process (e.g. the CLI) changed what it maps: one
+ * number read from the store and the device CA's key ids; it rebuilds only when either moved.
+ */
+export const CERT_INDEX_CHECK_MS = 5_000;
 
 /**
  * The certificate → device index for the gateway (cert-index.ts), built from the store now, rebuilt after
- * this process issues or revokes a certificate (`devices.certs` is wrapped) and every CERT_INDEX_REFRESH_MS.
- * Returns the index and what stops its timer.
+ * this process issues or revokes a certificate (`devices.certs` is wrapped) and, every CERT_INDEX_CHECK_MS,
+ * when the store's device-identity version or the device CA moved. Returns the index and what stops its timer.
  */
 export async function openCertIndex(
-  devices: Devices,
+  devices: { certs: Pick<DeviceCerts, 'issue' | 'revoke' | 'revoked'> },
   settings: Pick<DeviceSettings, 'certsDir' | 'deviceCaFile'>,
-  store: Pick<Store, 'hosts' | 'deviceCerts' | 'results'>,
+  store: Pick<Store, 'hosts' | 'deviceCerts' | 'results' | 'deviceIdentityVersion'>,
   log: Logger,
 ): Promise<{ index: CertIndex; stop(): void }> {
   const paths = deviceCaPaths(settings.certsDir, settings.deviceCaFile);
@@ -121,6 +124,7 @@ export async function openCertIndex(
     caKeyIds: async () =>
       fs.existsSync(paths.certFile) ? caKeyIds(await fs.promises.readFile(paths.certFile, 'utf8')) : [],
     revoked: (sha256) => devices.certs.revoked(sha256),
+    version: () => store.deviceIdentityVersion(),
     log,
   });
   await index.refresh();
@@ -137,7 +141,9 @@ export async function openCertIndex(
     await refresh();
     return out;
   };
-  const timer = setInterval(() => void refresh(), CERT_INDEX_REFRESH_MS);
+  const timer = setInterval(() => {
+    index.refreshIfChanged().catch((e: unknown) => log.warn({ err: e }, 'certificate index refresh failed'));
+  }, CERT_INDEX_CHECK_MS);
   timer.unref();
   return { index, stop: () => clearInterval(timer) };
 }

@@ -376,6 +376,13 @@ export interface Store {
   rejections: EnrollRejectionRepo;
   deviceCerts: DeviceCertRepo;
   accountMappings: AccountMappingRepo;
+  /**
+   * A number that moves whenever what maps a certificate to a device changes, by this process or another:
+   * a host added or removed, a host's serial, enrollment state or bound certificate changed, an issued
+   * certificate recorded, revoked or removed. Kept by the database itself (SQLite: triggers, migration
+   * 0009); the certificate index (devices/cert-index.ts) rebuilds only when it moved.
+   */
+  deviceIdentityVersion(): Promise<number>;
   /** True when the database answers (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

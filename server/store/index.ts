@@ -32,6 +32,10 @@ export function createSqliteStore(file: string, opts: SqliteStoreOptions = {}): 
   const { db, sqlite } = openSqlite(file);
   const checkpointer =
     opts.checkpointWorker && !sqlite.memory ? startCheckpointer(sqlite, opts.checkpointWorker) : null;
+  // counted by triggers on hosts and device_certs (migration 0009)
+  const identityVersion = sqlite
+    .prepare<[], number>("SELECT value FROM sequences WHERE name = 'device_identity'")
+    .pluck();
   return {
     hosts: createHostRepo(db),
     secrets: createEnrollSecretRepo(db),
@@ -51,6 +55,9 @@ export function createSqliteStore(file: string, opts: SqliteStoreOptions = {}): 
     rejections: createEnrollRejectionRepo(sqlite),
     deviceCerts: createDeviceCertRepo(sqlite),
     accountMappings: createAccountMappingRepo(sqlite),
+    async deviceIdentityVersion() {
+      return identityVersion.get() ?? 0;
+    },
     async ping() {
       try {
         return sqlite.prepare('SELECT 1 AS ok').get() !== undefined;

@@ -45,6 +45,7 @@ function index(over: Partial<CertIndexDeps> = {}) {
     reportedBy: () => Promise.resolve([]),
     caKeyIds: () => Promise.resolve([CA.toUpperCase().replace(/(..)(?!$)/g, '$1:')]),
     revoked: () => false,
+    version: () => Promise.resolve(0),
     log: silentLogger(),
     ...over,
   });
@@ -202,5 +203,62 @@ describe('certificate index', () => {
     await Promise.all([ix.refresh(), ix.refresh(), ix.refresh()]);
     expect(reads).to.equal(3);
     expect(most).to.equal(1);
+  });
+
+  it('refreshIfChanged() rebuilds only when the device-identity version or the device CA moved', async () => {
+    let version = 7;
+    let ca = CA;
+    let hosts = [host(1, 'A', { sha256: fp('a', 64), sha1: fp('a'), serial: '01', notAfter: NOW + 1000 })];
+    let reads = 0;
+    const ix = index({
+      version: () => Promise.resolve(version),
+      caKeyIds: () => Promise.resolve([ca]),
+      hosts: (afterId) => {
+        if (afterId === 0) reads++;
+        return Promise.resolve(hosts.filter((h) => h.id > afterId));
+      },
+    });
+    await ix.refreshIfChanged();
+    expect(reads, 'never built: builds').to.equal(1);
+    await ix.refreshIfChanged();
+    await ix.refreshIfChanged();
+    expect(reads, 'nothing moved').to.equal(1);
+
+    hosts = []; // unenrolled by another process, which moved the version
+    version = 8;
+    await ix.refreshIfChanged();
+    expect(reads).to.equal(2);
+    expect(ix.serialOf(fp('a'), NOW), "an unenrolled host's certificate").to.equal(null);
+
+    ca = 'cd'.repeat(20); // the device CA replaced on disk
+    await ix.refreshIfChanged();
+    expect(reads).to.equal(3);
+    await ix.refreshIfChanged();
+    expect(reads).to.equal(3);
+  });
+
+  it('refreshIfChanged(): a change made during a rebuild, or a failed rebuild, is read at the next check', async () => {
+    let version = 1;
+    let fail = false;
+    let reads = 0;
+    const ix = index({
+      version: () => Promise.resolve(version),
+      hosts: () => {
+        reads++;
+        if (fail) return Promise.reject(new Error('database is locked'));
+        version++; // another process commits while this rebuild reads
+        return Promise.resolve([]);
+      },
+    });
+    await ix.refresh();
+    await ix.refreshIfChanged();
+    expect(reads, 'the version read before the rebuild is the one recorded').to.equal(2);
+
+    fail = true;
+    version = 100;
+    await ix.refreshIfChanged().catch(() => undefined);
+    fail = false;
+    await ix.refreshIfChanged();
+    expect(reads, 'the failed rebuild recorded nothing').to.equal(4);
   });
 });

@@ -1,11 +1,12 @@
 /**
  * The device-identity contract: the inventory (import counts, upsert by serial, a UUID bound at first
- * enrollment kept, replace, dry run), enrollment rejections, device certificates and revocation, and the
- * host writes of approval, certificate binding and bulk unenroll by enroll secret.
+ * enrollment kept, replace, dry run), enrollment rejections, device certificates and revocation, the
+ * host writes of approval, certificate binding and bulk unenroll by enroll secret, and the version that
+ * moves with each of them (the certificate index's cue to rebuild).
  */
 import { expect } from 'chai';
 import type { InventoryRow } from '../../../server/domain/ports.js';
-import { enrollHost, enrollRecord, T0, useStore, type StoreFactory } from './support.js';
+import { batch, enrollHost, enrollRecord, snapshot, T0, useStore, type StoreFactory } from './support.js';
 
 const row = (serial: string, over: Partial<InventoryRow> = {}): InventoryRow => ({
   serial,
@@ -129,11 +130,63 @@ function hostIdentityContract(t: ReturnType<typeof useStore>): void {
   });
 }
 
+function identityVersionContract(t: ReturnType<typeof useStore>): void {
+  describe('deviceIdentityVersion()', () => {
+    /** Runs `change` and says whether the version moved. */
+    const moves = async (change: () => Promise<unknown>): Promise<boolean> => {
+      const before = await t.store.deviceIdentityVersion();
+      await change();
+      return (await t.store.deviceIdentityVersion()) !== before;
+    };
+
+    it('moves with every change to what maps a certificate to a device', async () => {
+      const s = t.store;
+      const binding = { sha256: 'd'.repeat(64), sha1: 'e'.repeat(40), serial: '0F', notAfter: T0 + 9 };
+      let id = 0;
+      const held = enrollRecord('H', T0, { state: 'pending', pendingReason: 'unknown_serial', nodeKeyHash: 'kh' });
+      const changes: Array<[string, () => Promise<unknown>]> = [
+        ['a host enrolled', async () => (id = await enrollHost(s, 'A', { enrollSecretName: 'old' }))],
+        ['a host held at enrollment', () => s.hosts.enroll(held)],
+        ['a certificate bound', () => s.hosts.bindCert(id, binding)],
+        ['the bound certificate renewed', () => s.hosts.bindCert(id, { ...binding, notAfter: T0 + 10 })],
+        ['held', () => s.hosts.setEnrollState(id, 'pending', 'serial_conflict')],
+        ['approved', () => s.hosts.setEnrollState(id, 'active', null)],
+        ['a certificate issued', () => s.deviceCerts.recordIssued(cert('a', 'A'))],
+        ['revoked', () => s.deviceCerts.revoke({ deviceSerial: 'A' }, { actor: 'x', reason: 'lost', at: T0 })],
+        ['unenrolled', () => s.hosts.unenroll(id)],
+        ['unenrolled by secret', async () => s.hosts.unenrollBySecret((await enrollHost(s, 'B'), 'default'))],
+      ];
+      for (const [what, change] of changes) expect(await moves(change), what).to.equal(true);
+    });
+
+    it('stays put for what does not: a re-enrollment with the same identity, last-seen times, results', async () => {
+      const s = t.store;
+      const binding = { sha256: 'd'.repeat(64), sha1: 'e'.repeat(40), serial: '0F', notAfter: T0 + 9 };
+      const id = await enrollHost(s, 'A', { cert: binding });
+      expect(
+        await moves(() => s.hosts.enroll(enrollRecord('A', T0 + 1, { hostname: 'renamed', cert: binding }))),
+      ).to.equal(false);
+      expect(await moves(() => s.hosts.touch([{ id, at: T0 + 2 }]))).to.equal(false);
+      expect(await moves(() => s.results.ingestBatch(batch(id, T0 + 3, snapshot('p/os', '14.5'))))).to.equal(false);
+      expect(await moves(() => s.hosts.setEnrollState(id, 'active', null)), 'already active').to.equal(false);
+      expect(await moves(() => s.settings.set('devices.version', 'x'))).to.equal(false);
+    });
+
+    it('holds across a reopen (it is kept by the store, not by a process)', async function () {
+      await enrollHost(t.store, 'A');
+      const before = await t.store.deviceIdentityVersion();
+      const reopened = await t.reopen(this);
+      expect(await reopened.deviceIdentityVersion()).to.equal(before);
+    });
+  });
+}
+
 export function devicesContract(factory: StoreFactory): void {
   describe('device identity (DeviceInventoryRepo, DeviceCertRepo, EnrollRejectionRepo, HostRepo)', () => {
     const t = useStore(factory);
     inventoryContract(t);
     certsAndRejectionsContract(t);
     hostIdentityContract(t);
+    identityVersionContract(t);
   });
 }
