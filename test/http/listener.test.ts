@@ -81,8 +81,19 @@ describe('TLS: protocol, cipher suites, HSTS, handshake timeout, metrics token (
     expect(api.headers['strict-transport-security']).to.equal('max-age=31536000');
     const osq = await ts.client.request('/api/v1/osquery/config', { body: { node_key: 'nope' } });
     expect(osq.headers['strict-transport-security']).to.equal('max-age=31536000');
-    const gw = await ts.client.request('/api/v1/verdict?serial=S&resource=r', { token: ts.gatewayToken });
-    expect(gw.headers['strict-transport-security']).to.equal('max-age=31536000');
+    // the gateway writes it with its answers' own headers: every kind of answer it gives
+    const gateway = [
+      await ts.client.request('/api/v1/verdict?serial=S&resource=prod-db', { token: ts.gatewayToken }),
+      await ts.client.request('/api/v1/verdict?serial=S&resource=r', { token: ts.gatewayToken }),
+      await ts.client.request('/api/v1/verdict?serial=S&resource=prod-db'),
+      await ts.client.request('/api/v1/authz', {
+        token: ts.gatewayToken,
+        headers: { 'X-Trustgate-Resource': 'prod-db', 'X-Device-Serial': 'S' },
+      }),
+      await ts.client.request('/api/v1/verdicts/bundle', { token: ts.gatewayToken }),
+    ];
+    expect(gateway.map((r) => r.status)).to.deep.equal([200, 404, 401, 403, 200]);
+    for (const r of gateway) expect(r.headers['strict-transport-security']).to.equal('max-age=31536000');
   });
 
   it('closes a raw TCP connection that never starts a handshake (after the configured timeout)', async () => {
