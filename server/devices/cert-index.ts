@@ -12,13 +12,13 @@
  * other processes' changes) rebuilds only when the store's device-identity version or the device CA moved
  * since the last rebuild (at 100k hosts, a rebuild every 30 s with nothing changed put 100k rows into the
  * heap and brought a full collection each time), and `onResults` applies a device's new report as it is
- * ingested. Reports are ingested by this
- * process only, so a refresh re-reads them only when the device CA's key ids changed; otherwise it drops
- * the reports of hosts no longer active and reads back those of hosts active again. At 100k hosts
- * re-reading them, with every host's full row, stalled the event loop 1.6 s every 30 s; the active hosts
- * alone took 30 ms at 10k in one read, so they are read HOST_PAGE at a time with the event loop let go in
- * between, and an enrollment noted meanwhile is applied to the new index before it replaces the old. A
- * page comes from a covering index of the certificate columns (store/hosts.ts), not the hosts' rows.
+ * ingested. Reports are ingested by this process only, so a refresh re-reads them only when the device
+ * CA's key ids changed; otherwise it drops the reports of hosts no longer active and reads back those of
+ * hosts active again. At 100k hosts re-reading them, with every host's full row, stalled the event loop
+ * 1.6 s every 30 s; the active hosts alone took 30 ms at 10k in one read, so they are read HOST_PAGE at a
+ * time with the event loop let go in between, and an enrollment noted meanwhile is applied to the new
+ * index before it replaces the old. A page comes from a covering index of the certificate columns
+ * (store/hosts.ts), not the hosts' rows.
  */
 import type { LatestResult } from '../domain/types.js';
 import type { ActiveHostCert } from '../domain/ports.js';
