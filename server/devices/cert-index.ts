@@ -220,8 +220,8 @@ export function createCertIndex(deps: CertIndexDeps): CertIndex {
   let running: Promise<void> | null = null;
 
   /** What the last rebuild read: the version before it read anything, and the device CA's key ids. */
-  let built: { version: number; keyIds: string } | undefined;
-  const keyIdsText = (ids: readonly string[]): string => ids.map(hex).sort().join(',');
+  let built: { version: number; keyIds: ReadonlySet<string> } | undefined;
+  const keyIdSet = (ids: readonly string[]): ReadonlySet<string> => new Set(ids.map(hex));
 
   async function rebuild(): Promise<void> {
     noted = [];
@@ -235,8 +235,9 @@ export function createCertIndex(deps: CertIndexDeps): CertIndex {
       // a revoked certificate's SHA-1 maps to nobody, even when a keychain still reports it
       for (const sha1 of revokedSha1) if (!next.has(sha1)) next.set(sha1, null);
       known = next;
-      await reported.refresh(serialOfHost, new Set(ids.map(hex)));
-      built = { version, keyIds: keyIdsText(ids) };
+      const keyIds = keyIdSet(ids);
+      await reported.refresh(serialOfHost, keyIds);
+      built = { version, keyIds };
     } finally {
       noted = null;
     }
@@ -259,7 +260,7 @@ export function createCertIndex(deps: CertIndexDeps): CertIndex {
   async function refreshIfChanged(): Promise<void> {
     if (running) return; // a rebuild under way reads the changes (or moves past them: the next check sees it)
     const [version, ids] = await Promise.all([deps.version(), deps.caKeyIds()]);
-    if (built && built.version === version && built.keyIds === keyIdsText(ids)) return;
+    if (built && built.version === version && sameSet(built.keyIds, keyIdSet(ids))) return;
     await refresh();
   }
 
