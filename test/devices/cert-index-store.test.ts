@@ -13,7 +13,7 @@ import { openCertIndex } from '../../server/devices/open.js';
 import type { Store } from '../../server/domain/ports.js';
 import { silentLogger } from '../../server/shared/log.js';
 import { createSqliteStore } from '../../server/store/index.js';
-import { enrollHost, T0 } from '../store/contract/support.js';
+import { enrollHost, issuedCert, T0 } from '../store/contract/support.js';
 
 const NOW = T0;
 const bound = (c: string) => ({ sha256: c.repeat(64), sha1: c.repeat(40), serial: '0A', notAfter: NOW + 86_400_000 });
@@ -78,18 +78,7 @@ describe('certificate index: changes made by another process (real SQLite file)'
     await index.refreshIfChanged();
     expect(index.serialOf('b'.repeat(40), NOW), 'approved again').to.equal('BOB');
 
-    await cli.deviceCerts.recordIssued({
-      sha256: 'c'.repeat(64),
-      sha1: 'c'.repeat(40),
-      certSerial: '0C',
-      deviceSerial: 'BOB',
-      notBefore: NOW - 1000,
-      notAfter: NOW + 86_400_000,
-      issuedAt: NOW - 1000,
-      revokedAt: null,
-      revokedBy: null,
-      revokeReason: null,
-    });
+    await cli.deviceCerts.recordIssued(issuedCert('c', 'BOB', NOW));
     await index.refreshIfChanged();
     expect(index.serialOf('c'.repeat(64), NOW), 'issued by the CLI').to.equal('BOB');
 

@@ -8,24 +8,14 @@ import { createCertIndex, HOST_PAGE, type CertIndexDeps } from '../../server/dev
 import { DEVICE_CERTS_QUERY_KEY } from '../../server/domain/device-certs-query.js';
 import type { DeviceCertRecord, Host, LatestResult } from '../../server/domain/types.js';
 import { silentLogger } from '../../server/shared/log.js';
+import { issuedCert } from '../store/contract/support.js';
 
 const NOW = Date.UTC(2026, 10, 30, 12);
 const CA = 'ab'.repeat(20);
 const fp = (c: string, n = 40): string => c.repeat(n);
 
-const issued = (sha: string, serial: string, over: Partial<DeviceCertRecord> = {}): DeviceCertRecord => ({
-  sha256: fp(sha, 64),
-  sha1: fp(sha),
-  certSerial: '01',
-  deviceSerial: serial,
-  notBefore: NOW - 1000,
-  notAfter: NOW + 86_400_000,
-  issuedAt: NOW - 1000,
-  revokedAt: null,
-  revokedBy: null,
-  revokeReason: null,
-  ...over,
-});
+const issued = (sha: string, serial: string, over: Partial<DeviceCertRecord> = {}): DeviceCertRecord =>
+  issuedCert(sha, serial, NOW, over);
 const host = (id: number, serial: string, cert: Host['cert'] = null): Host =>
   ({ id, serial, enrollState: 'active', cert }) as Host;
 const report = (hostId: number, rows: Array<Record<string, string>>): LatestResult =>

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import type { InventoryRow } from '../../../server/domain/ports.js';
-import { batch, enrollHost, enrollRecord, snapshot, T0, useStore, type StoreFactory } from './support.js';
+import { batch, enrollHost, enrollRecord, issuedCert, snapshot, T0, useStore, type StoreFactory } from './support.js';
 
 const row = (serial: string, over: Partial<InventoryRow> = {}): InventoryRow => ({
   serial,
@@ -16,18 +16,14 @@ const row = (serial: string, over: Partial<InventoryRow> = {}): InventoryRow => 
   ...over,
 });
 
-const cert = (sha: string, deviceSerial: string) => ({
-  sha256: sha.repeat(64).slice(0, 64),
-  sha1: null,
-  certSerial: `0${sha.toUpperCase()}`,
-  deviceSerial,
-  notBefore: T0,
-  notAfter: T0 + 1000,
-  issuedAt: T0,
-  revokedAt: null,
-  revokedBy: null,
-  revokeReason: null,
-});
+const cert = (sha: string, deviceSerial: string) =>
+  issuedCert(sha, deviceSerial, T0, {
+    sha1: null,
+    certSerial: `0${sha.toUpperCase()}`,
+    notBefore: T0,
+    notAfter: T0 + 1000,
+    issuedAt: T0,
+  });
 
 function inventoryContract(t: ReturnType<typeof useStore>): void {
   describe('inventory (DeviceInventoryRepo)', () => {

@@ -5,7 +5,14 @@
  */
 import { expect } from 'chai';
 import type { EnrollRecord, Store } from '../../../server/domain/ports.js';
-import type { BreakGlassGrant, CheckState, IngestBatch, ResultUpdate, Row } from '../../../server/domain/types.js';
+import type {
+  BreakGlassGrant,
+  CheckState,
+  DeviceCertRecord,
+  IngestBatch,
+  ResultUpdate,
+  Row,
+} from '../../../server/domain/types.js';
 import { AppError, type ErrorCode } from '../../../server/shared/errors.js';
 
 /** One store under test: empty when made. `reopen` closes it and opens the same data again (durability). */
@@ -54,6 +61,29 @@ export function useStore(factory: StoreFactory): StoreUnderTest {
 
 /** A fixed instant (ms) the suites build their times from. */
 export const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
+
+/**
+ * A device certificate Trustgate issued to `deviceSerial` (fingerprints: `sha` repeated), a second before
+ * `at`, valid a day after it, not revoked; `over` changes any field.
+ */
+export const issuedCert = (
+  sha: string,
+  deviceSerial: string,
+  at = T0,
+  over: Partial<DeviceCertRecord> = {},
+): DeviceCertRecord => ({
+  sha256: sha.repeat(64).slice(0, 64),
+  sha1: sha.repeat(40).slice(0, 40),
+  certSerial: '01',
+  deviceSerial,
+  notBefore: at - 1000,
+  notAfter: at + 86_400_000,
+  issuedAt: at - 1000,
+  revokedAt: null,
+  revokedBy: null,
+  revokeReason: null,
+  ...over,
+});
 
 export const enrollRecord = (serial: string, at = T0, over: Partial<EnrollRecord> = {}): EnrollRecord => ({
   serial,
