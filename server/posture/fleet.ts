@@ -22,7 +22,9 @@ import {
   recordOf,
   infoOf,
   refreshTiers,
+  staleKept,
   type HostRec,
+  type StaleKept,
 } from './host-record.js';
 import { stateReason } from './verdict.js';
 
@@ -37,6 +39,8 @@ export interface State {
   /** Pending hosts: host id → serial, and how many pending hosts each such serial has. */
   pending: Map<number, string>;
   pendingSerials: Map<string, number>;
+  /** The records the lookup keeps stale reasons on (host-record.ts). */
+  staleKept: StaleKept;
 }
 
 export const emptyState = (model: Model): State => ({
@@ -46,6 +50,7 @@ export const emptyState = (model: Model): State => ({
   changes: 0,
   pending: new Map(),
   pendingSerials: new Map(),
+  staleKept: staleKept(),
 });
 
 /** Forgets a pending host (no-op for another). */

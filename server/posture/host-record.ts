@@ -10,6 +10,12 @@
  *   comparison; only when that comparison says stale are the stale checks named. Two arrays, not an
  *   object per tier: at 100k devices those were 300k objects, each with its time boxed in another.
  *   refreshTiers replaces both arrays whole; nothing writes into them in place.
+ * - `staleTiers`  per tier, once a lookup found it stale: its reasons with the stale checks named, and
+ *   the span of time they hold for (until another check's result grows too old), so a device whose agent
+ *   stopped reporting costs a comparison per request, not a new array and a new JSON text (the verdict's
+ *   JSON is kept per reasons array: gateway/verdict-json.ts). refreshTiers drops it with the rest. Kept
+ *   for the most recently asked STALE_KEPT devices only (StaleKept): a stale device's named reasons and
+ *   their JSON are ~4 KB, and after an outage every device is stale at once.
  * Full observed rows are not kept here (they are in the check-state store). This module owns the
  * layout: writing a check's state, applicability, and the tier records derived from both.
  */
@@ -52,6 +58,45 @@ export interface HostRec {
   tierOldest: number[];
   /** This device's serialized bundle entry, built on demand and dropped whenever the record changes. */
   bundleJson: string | undefined;
+  /** Per tier: its reasons with the stale checks named, while `now` is in their span; built on demand. */
+  staleTiers: Array<StaleReasons | undefined> | undefined;
+}
+
+/**
+ * A tier's reasons at any `now` with `after < now <= until`: `after` is when the last of the named stale
+ * checks went stale, `until` when the next passing check goes stale (±Infinity: none).
+ */
+export interface StaleReasons {
+  reasons: readonly VerdictReason[];
+  after: number;
+  until: number;
+}
+
+/** How many devices keep their stale reasons (at most ~4 KB each with their JSON: ~16 MB in all). */
+export const STALE_KEPT = 4096;
+
+/**
+ * The records holding stale reasons, oldest first, in a ring: keeping one more drops the oldest's (a
+ * record kept again after a change holds two slots; the older one, when reached, drops its reasons early,
+ * which costs one rebuild). One per fleet state.
+ */
+export interface StaleKept {
+  recs: Array<HostRec | undefined>;
+  next: number;
+}
+
+export const staleKept = (limit = STALE_KEPT): StaleKept => ({
+  recs: new Array<undefined>(limit).fill(undefined),
+  next: 0,
+});
+
+/** Gives `rec` a place among the records keeping stale reasons (dropping the oldest's when full). */
+function keepStale(kept: StaleKept, rec: HostRec): Array<StaleReasons | undefined> {
+  const old = kept.recs[kept.next];
+  if (old !== undefined && old !== rec) old.staleTiers = undefined;
+  kept.recs[kept.next] = rec;
+  kept.next = (kept.next + 1) % kept.recs.length;
+  return (rec.staleTiers = []);
 }
 
 export type CheckStateTimes = Pick<
@@ -85,6 +130,7 @@ export function recordOf(id: number, info: DeviceInfo, checks: Pick<HostRec, 'co
     tierReasons: [],
     tierOldest: [],
     bundleJson: undefined,
+    staleTiers: undefined,
   };
 }
 
@@ -148,13 +194,14 @@ function tierRecord(
   return [reasons ? Object.freeze(sortReasons(reasons)) : NO_REASONS, oldest];
 }
 
-/** Rebuilds the tier records from the check states (and drops the cached bundle entry). */
+/** Rebuilds the tier records from the check states (and drops the cached bundle entry and stale reasons). */
 export function refreshTiers(model: Model, rec: HostRec): void {
   // built by map, so each array is exactly as long as the tiers (push would leave 17 slots for 3)
   const tiers = model.tiers.map((t) => tierRecord(model, t, rec));
   rec.tierReasons = tiers.map(([reasons]) => reasons);
   rec.tierOldest = tiers.map(([, oldest]) => oldest);
   rec.bundleJson = undefined;
+  rec.staleTiers = undefined;
 }
 
 /**
@@ -172,29 +219,41 @@ const tierStale = (rec: HostRec, tierIdx: number, t: TierModel, now: number): bo
 
 /**
  * Tier `tierIdx`'s reasons at `now`: the stored ones, with the stale checks named only when the oldest
- * result says something is stale; undefined while the record has no tier records.
+ * result says something is stale; undefined while the record has no tier records. With `kept`, the
+ * named reasons stay on the record for as long as the same checks are stale (the gateway's lookup).
  */
 export function tierReasonsAt(
   model: Model,
   rec: HostRec,
   tierIdx: number,
   now: number,
+  kept?: StaleKept,
 ): readonly VerdictReason[] | undefined {
   const t = model.tiers[tierIdx];
   const base = rec.tierReasons[tierIdx];
   if (!t || !base) return undefined;
-  return tierStale(rec, tierIdx, t, now) ? staleReasons(model, t, rec, base, now) : base;
+  if (!tierStale(rec, tierIdx, t, now)) return base;
+  const had = rec.staleTiers?.[tierIdx];
+  if (had && had.after < now && now <= had.until) return had.reasons;
+  const named = staleReasons(model, t, rec, base, now);
+  if (kept) (rec.staleTiers ?? keepStale(kept, rec))[tierIdx] = named;
+  return named.reasons;
 }
 
-/** `base` plus a `stale` reason for each passing required check older than the tier allows, sorted. */
+/**
+ * `base` plus a `stale` reason for each passing required check older than the tier allows at `now`,
+ * sorted and frozen (shared by every lookup in its span), and the span they hold for.
+ */
 function staleReasons(
   model: Model,
   t: TierModel,
   rec: HostRec,
   base: readonly VerdictReason[],
   now: number,
-): readonly VerdictReason[] {
+): StaleReasons {
   let stale: VerdictReason[] | undefined;
+  let after = -Infinity;
+  let until = Infinity;
   for (let k = 0; k < t.required.length; k++) {
     const idx = t.required[k] ?? -1;
     if (idx < 0) continue;
@@ -202,9 +261,15 @@ function staleReasons(
     if ((code & APPLICABLE) === 0 || (code & STATUS_MASK) !== S_PASS) continue;
     const obs = rec.times[idx * T_SLOTS + T_OBSERVED] ?? NaN;
     const c = model.checks[idx];
-    if (c && now - obs > t.maxAgeMs) (stale ??= []).push(staleReason(c.def, obs, t.maxAgeMs));
+    // stale once `now - obs > maxAgeMs`, i.e. from just after obs + maxAgeMs (a NaN time never is)
+    const staleFrom = obs + t.maxAgeMs;
+    if (!c || Number.isNaN(staleFrom)) continue;
+    if (now > staleFrom) {
+      (stale ??= []).push(staleReason(c.def, obs, t.maxAgeMs));
+      if (staleFrom > after) after = staleFrom;
+    } else if (staleFrom < until) until = staleFrom;
   }
-  return stale ? sortReasons([...base, ...stale]) : base;
+  return { reasons: stale ? Object.freeze(sortReasons([...base, ...stale])) : base, after, until };
 }
 
 /** The most recently seen record of a serial (ties: the lowest host id, so every instance picks the same). */

@@ -77,7 +77,7 @@ export function lookupVerdict(
     device = rec.info;
     deviceId = rec.id;
     reasons = res.missingTier;
-    const atNow = tierReasonsAt(m, rec, res.tierIdx, now);
+    const atNow = tierReasonsAt(m, rec, res.tierIdx, now, s.staleKept);
     if (atNow) {
       reasons = atNow;
       oldest = rec.tierOldest[res.tierIdx] ?? Infinity;

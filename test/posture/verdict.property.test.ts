@@ -154,6 +154,45 @@ describe('posture verdict properties', () => {
     );
   });
 
+  // the stale reasons a lookup names are kept on the record for the span they hold (host-record.ts):
+  // one engine asked at times in any order, across the moments checks go stale, must answer each as new
+  it('gives the reference verdict at each of a series of times on one engine, in any order', () => {
+    const times = fc.array(
+      fc.oneof(
+        fc.integer({ min: 0, max: 2 * HOUR }),
+        // on and around the moments results go stale
+        fc.constantFrom(MIN - 1, MIN, MIN + 1, 15 * MIN, 15 * MIN + 1, HOUR, HOUR + 1),
+      ),
+      { minLength: 2, maxLength: 8 },
+    );
+    fc.assert(
+      fc.property(scenarioArb, times, (s, laters) => {
+        const { checks, pol, h, states, grants } = build(s);
+        const engine = createPostureEngine({ clock: new ManualClock(T0), log: silentLogger() });
+        engine.setPolicy(pol, checks, applies);
+        engine.setActiveGrants(grants);
+        if (s.known) loadStates(engine, [h], states);
+        for (const later of laters) {
+          const now = T0 + later;
+          const reference = computeVerdict({
+            serial: 'SER',
+            user: 'alice',
+            resource: pol.resources.r ?? resource('r', 't'),
+            tier: pol.tiers.t,
+            devices: s.known ? [{ ...h }] : [],
+            states: new Map(states.map((x) => [x.checkId, x])),
+            checks: new Map(checks.map((c) => [c.id, c])),
+            applies,
+            grants,
+            now,
+          });
+          expect(engine.verdict('SER', 'r', 'alice', now)).to.deep.equal({ kind: 'verdict', verdict: reference });
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('allows through break glass only with an unexpired grant for this user and tier', () => {
     fc.assert(
       fc.property(scenarioArb, (s) => {
