@@ -111,6 +111,11 @@ export function gatewayRows(g: GatewayFigures): Array<[string, string, string]> 
       )} ms)`,
       '',
     ],
+    [
+      'the verdicts wrk asks for, a sample: allow / naming stale checks',
+      `${g.wrkAnswers.allow} / ${g.wrkAnswers.stale} of ${g.wrkAnswers.sampled}`,
+      '',
+    ],
     ...wrkRows(g.wrk),
     [
       `${Math.round(g.wave.verdict.rps)} req/s in the fleet's first distributed wave: verdict p99 / bare p99 ` +

@@ -70,6 +70,8 @@ export interface GatewayFigures {
   authzStreams: LoadResult & { maxDelayMs: number; streams: number; devices: number; load: number };
   bundleRebuild: Swap;
   policyReload: Swap;
+  /** What the verdicts the wrk runs ask for answer, sampled just before them. */
+  wrkAnswers: AnswerMix;
   wrk: WrkRun[] | null;
   /**
    * While the fleet answers its enrollment-time checks: every host's first distributed read since
@@ -81,6 +83,16 @@ export interface GatewayFigures {
    * are noisy here; the report takes their median).
    */
   steady: UnderIngest[];
+}
+
+/**
+ * A sample of verdict answers: how many allow, and how many name stale checks (the fleet stands still
+ * between phases, so at 100k the high tier's results can pass their 15 minutes before the wrk runs).
+ */
+export interface AnswerMix {
+  sampled: number;
+  allow: number;
+  stale: number;
 }
 
 /** How the first wave went: hosts that answered their enrollment-time checks, seconds it took or was given. */
@@ -192,6 +204,24 @@ async function swaps(b: Bench): Promise<{ bundleRebuild: Swap; policyReload: Swa
   b.log(`[${b.n}] bundle rebuild under verdict load`);
   const bundleRebuild = await duringSwap(b, bundle);
   return { bundleRebuild, policyReload };
+}
+
+/** Every ANSWER_SAMPLE_STEP-th verdict path is asked once for the answer mix. */
+const ANSWER_SAMPLE_STEP = 10;
+
+/** What the verdicts of `paths` answer, from every ANSWER_SAMPLE_STEP-th of them. */
+async function answerMix(b: Bench, paths: readonly string[]): Promise<AnswerMix> {
+  const mix: AnswerMix = { sampled: 0, allow: 0, stale: 0 };
+  for (let i = 0; i < paths.length; i += ANSWER_SAMPLE_STEP) {
+    const v = (await request(`${b.server.url}${paths[i]}`, b.server.caPem, 'GET', b.server.gatewayToken)).json as {
+      decision?: unknown;
+      reasons?: Array<{ status?: unknown }>;
+    } | null;
+    mix.sampled++;
+    if (v?.decision === 'allow') mix.allow++;
+    if (v?.reasons?.some((r) => r.status === 'stale')) mix.stale++;
+  }
+  return mix;
 }
 
 /** The uncounted wrk run against each server before the measured ones (s). */
@@ -415,10 +445,11 @@ export async function runGatewaySuite(opts: {
     const authzStreams = { ...withStreams, streams: PAGE_STREAMS, devices: streams.devices };
     await new Promise((r) => setTimeout(r, 1000));
     const { bundleRebuild, policyReload } = await swaps(b);
+    const wrkAnswers = await answerMix(b, verdictPaths(b, 3000));
     const wrk = await wrkRuns(b, opts.runs);
     b.log(`[${n}] steady rate under ingest, the fleet at its own pace`);
     const steady = await steadyUnderIngest(b, Math.max(1, opts.runs));
-    return { hosts: n, authzIdle, authzStreams, bundleRebuild, policyReload, wrk, wave, steady };
+    return { hosts: n, authzIdle, authzStreams, bundleRebuild, policyReload, wrkAnswers, wrk, wave, steady };
   } finally {
     await fleet.stop();
     transport.close();

@@ -1,10 +1,11 @@
 /**
  * The verdict lookup, the product's hot path: a map lookup of the serial, the tier record, one
- * freshness comparison (the stale checks are named only when it says stale), the break-glass overlay,
- * the pairing of the person with the device (tiers with `require_device_user`: one synchronous lookup in
- * the device's people), then the SPEC §4 verdict. Allocates nothing but the verdict it returns (and, on a
- * pairing deny, its reasons). `remediation_page` is null here: the gateway adds the signed link (it holds
- * the key). `last_seen_at` comes from the LastSeen registry when there is one (the record's own time is
+ * freshness comparison (the stale checks are named only when it says stale, and kept on the record
+ * while the same checks are stale: host-record.ts), the break-glass overlay, the pairing of the person
+ * with the device (tiers with `require_device_user`: one synchronous lookup in the device's people), then
+ * the SPEC §4 verdict. Allocates nothing but the verdict it returns (and, on a pairing deny, its reasons;
+ * the first lookup that finds a tier stale, its named reasons). `remediation_page` is null here: the
+ * gateway adds the signed link (it holds the key). `last_seen_at` comes from the LastSeen registry when there is one (the record's own time is
  * the enrollment's or the last result's).
  */
 import type { DevicePeopleLookup, LastSeen } from '../domain/ports.js';

@@ -46,6 +46,7 @@ const figures = (wrk: WrkRun[] | null): GatewayFigures => ({
   authzStreams: { ...load, maxDelayMs: 6, streams: 2000, devices: 125, load: 1 },
   bundleRebuild: { gateway: load, maxDelayMs: 20, ms: 300 },
   policyReload: { gateway: load, maxDelayMs: 30, ms: 1500 },
+  wrkAnswers: { sampled: 300, allow: 120, stale: 170 },
   wrk,
   wave: {
     verdict: { ...load, p99: 40, maxDelayMs: 30, cpuShare: 0.914 },
@@ -138,6 +139,13 @@ describe('bench --gateway', () => {
     expect(second?.[1]).to.equal('0.500 (0.450, 0.550), 1.50×, 1.50×');
     const skipped = gatewayRows(figures(null)).find((r) => r[0].startsWith('verdict ÷ bare Node with wrk'));
     expect(skipped?.[1]).to.match(/skipped/);
+  });
+
+  it('says what the verdicts wrk asks for answer (allow, naming stale checks), wrk or not', () => {
+    for (const wrk of [null, [run(600, 1000)]]) {
+      const mix = gatewayRows(figures(wrk)).find((r) => r[0].startsWith('the verdicts wrk asks for'));
+      expect(mix?.[1]).to.equal('120 / 170 of 300');
+    }
   });
 
   it('reports the rate under ingest during the first distributed wave and after it, the target on the latter', () => {
