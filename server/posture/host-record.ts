@@ -14,8 +14,8 @@
  *   the span of time they hold for (until another check's result grows too old), so a device whose agent
  *   stopped reporting costs a comparison per request, not a new array and a new JSON text (the verdict's
  *   JSON is kept per reasons array: gateway/verdict-json.ts). refreshTiers drops it with the rest. Kept
- *   for the most recently asked STALE_KEPT devices only (StaleKept): a stale device's named reasons and
- *   their JSON are ~4 KB, and after an outage every device is stale at once.
+ *   for the STALE_KEPT devices most recently named only, first in first out (StaleKept): a stale device's
+ *   named reasons and their JSON are ~4 KB, and after an outage every device is stale at once.
  * Full observed rows are not kept here (they are in the check-state store). This module owns the
  * layout: writing a check's state, applicability, and the tier records derived from both.
  */
