@@ -12,7 +12,7 @@
 import https from 'node:https';
 import { createFleet } from '../sim/fleet.js';
 import { createHttpTransport } from '../sim/transport.js';
-import { request, startBareServer } from './clients.js';
+import { decisionOf, request, startBareServer } from './clients.js';
 import type { Durations } from './figures.js';
 import { runLoad, type LoadResult } from './load.js';
 import { abba, pausableClock } from './loops.js';
@@ -214,11 +214,10 @@ async function answerMix(b: Bench, paths: readonly string[]): Promise<AnswerMix>
   const mix: AnswerMix = { sampled: 0, allow: 0, stale: 0 };
   for (let i = 0; i < paths.length; i += ANSWER_SAMPLE_STEP) {
     const v = (await request(`${b.server.url}${paths[i]}`, b.server.caPem, 'GET', b.server.gatewayToken)).json as {
-      decision?: unknown;
       reasons?: Array<{ status?: unknown }>;
     } | null;
     mix.sampled++;
-    if (v?.decision === 'allow') mix.allow++;
+    if (decisionOf(v) === 'allow') mix.allow++;
     if (v?.reasons?.some((r) => r.status === 'stale')) mix.stale++;
   }
   return mix;

@@ -98,15 +98,39 @@ function build(s: Scenario) {
   return { checks, pol, h, states, grants };
 }
 
+type Built = ReturnType<typeof build>;
+
+/** An engine holding the scenario's policy, grants and (for a known device) its states. */
+function engineOf(s: Scenario, { checks, pol, h, states }: Built, grants: BreakGlassGrant[]) {
+  const engine = createPostureEngine({ clock: new ManualClock(T0), log: silentLogger() });
+  engine.setPolicy(pol, checks, applies);
+  engine.setActiveGrants(grants);
+  if (s.known) loadStates(engine, [h], states);
+  return engine;
+}
+
+/** The reference computation's verdict for the scenario at `now`. */
+const referenceAt = (s: Scenario, { checks, pol, h, states, grants }: Built, now: number) =>
+  computeVerdict({
+    serial: 'SER',
+    user: 'alice',
+    resource: pol.resources.r ?? resource('r', 't'),
+    tier: pol.tiers.t,
+    devices: s.known ? [{ ...h }] : [],
+    states: new Map(states.map((x) => [x.checkId, x])),
+    checks: new Map(checks.map((c) => [c.id, c])),
+    applies,
+    grants,
+    now,
+  });
+
 describe('posture verdict properties', () => {
   it('never allows in enforce mode when a required applicable check is not pass or is stale (no break glass)', () => {
     fc.assert(
       fc.property(scenarioArb, (s) => {
-        const { checks, pol, h, states } = build({ ...s, mode: 'enforce' });
-        const engine = createPostureEngine({ clock: new ManualClock(T0), log: silentLogger() });
-        engine.setPolicy(pol, checks, applies);
-        if (s.known) loadStates(engine, [h], states);
-        const out = engine.verdict('SER', 'r', 'alice', T0);
+        const built = build({ ...s, mode: 'enforce' });
+        const { checks, h, states } = built;
+        const out = engineOf(s, built, []).verdict('SER', 'r', 'alice', T0);
         if (out.kind !== 'verdict') throw new Error('resource must exist');
         const bad =
           !s.known ||
@@ -129,25 +153,9 @@ describe('posture verdict properties', () => {
   it('gives the same verdict from precomputed records as the reference computation', () => {
     fc.assert(
       fc.property(scenarioArb, fc.integer({ min: 0, max: 2 * HOUR }), (s, later) => {
-        const { checks, pol, h, states, grants } = build(s);
-        const now = T0 + later;
-        const engine = createPostureEngine({ clock: new ManualClock(T0), log: silentLogger() });
-        engine.setPolicy(pol, checks, applies);
-        engine.setActiveGrants(grants);
-        if (s.known) loadStates(engine, [h], states);
-        const fromEngine = engine.verdict('SER', 'r', 'alice', now);
-        const reference = computeVerdict({
-          serial: 'SER',
-          user: 'alice',
-          resource: pol.resources.r ?? resource('r', 't'),
-          tier: pol.tiers.t,
-          devices: s.known ? [{ ...h }] : [],
-          states: new Map(states.map((x) => [x.checkId, x])),
-          checks: new Map(checks.map((c) => [c.id, c])),
-          applies,
-          grants,
-          now,
-        });
+        const built = build(s);
+        const fromEngine = engineOf(s, built, built.grants).verdict('SER', 'r', 'alice', T0 + later);
+        const reference = referenceAt(s, built, T0 + later);
         expect(fromEngine).to.deep.equal({ kind: 'verdict', verdict: reference });
       }),
       { numRuns: 500 },
@@ -167,26 +175,13 @@ describe('posture verdict properties', () => {
     );
     fc.assert(
       fc.property(scenarioArb, times, (s, laters) => {
-        const { checks, pol, h, states, grants } = build(s);
-        const engine = createPostureEngine({ clock: new ManualClock(T0), log: silentLogger() });
-        engine.setPolicy(pol, checks, applies);
-        engine.setActiveGrants(grants);
-        if (s.known) loadStates(engine, [h], states);
+        const built = build(s);
+        const engine = engineOf(s, built, built.grants);
         for (const later of laters) {
-          const now = T0 + later;
-          const reference = computeVerdict({
-            serial: 'SER',
-            user: 'alice',
-            resource: pol.resources.r ?? resource('r', 't'),
-            tier: pol.tiers.t,
-            devices: s.known ? [{ ...h }] : [],
-            states: new Map(states.map((x) => [x.checkId, x])),
-            checks: new Map(checks.map((c) => [c.id, c])),
-            applies,
-            grants,
-            now,
+          expect(engine.verdict('SER', 'r', 'alice', T0 + later)).to.deep.equal({
+            kind: 'verdict',
+            verdict: referenceAt(s, built, T0 + later),
           });
-          expect(engine.verdict('SER', 'r', 'alice', now)).to.deep.equal({ kind: 'verdict', verdict: reference });
         }
       }),
       { numRuns: 500 },
@@ -196,12 +191,8 @@ describe('posture verdict properties', () => {
   it('allows through break glass only with an unexpired grant for this user and tier', () => {
     fc.assert(
       fc.property(scenarioArb, (s) => {
-        const { checks, pol, h, states, grants } = build({ ...s, mode: 'enforce' });
-        const engine = createPostureEngine({ clock: new ManualClock(T0), log: silentLogger() });
-        engine.setPolicy(pol, checks, applies);
-        engine.setActiveGrants(grants);
-        if (s.known) loadStates(engine, [h], states);
-        const out = engine.verdict('SER', 'r', 'alice', T0);
+        const built = build({ ...s, mode: 'enforce' });
+        const out = engineOf(s, built, built.grants).verdict('SER', 'r', 'alice', T0);
         if (out.kind !== 'verdict') throw new Error('resource must exist');
         const v = out.verdict;
         if (v.decision === 'allow' && v.would_deny) {
