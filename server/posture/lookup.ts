@@ -3,8 +3,9 @@
  * freshness comparison (the stale checks are named only when it says stale, and kept on the record
  * while the same checks are stale: host-record.ts), the break-glass overlay, the pairing of the person
  * with the device (tiers with `require_device_user`: one synchronous lookup in the device's people), then
- * the SPEC §4 verdict. Allocates nothing but the verdict it returns (and, on a pairing deny, its reasons;
- * the first lookup that finds a tier stale, its named reasons). `remediation_page` is null here: the
+ * the SPEC §4 verdict. Allocates nothing but the verdict it returns (and the first time a reasons array
+ * is denied by the pairing, that deny's reasons; the first lookup that finds a tier stale, its named
+ * reasons). `remediation_page` is null here: the
  * gateway adds the signed link (it holds the key). `last_seen_at` comes from the LastSeen registry when
  * there is one (the record's own time is the enrollment's or the last result's).
  */
@@ -27,6 +28,22 @@ const PENDING: readonly VerdictReason[] = Object.freeze([deviceReason('pending_e
 const MISMATCH = deviceReason('device_user_mismatch');
 
 /**
+ * Each reasons array with a pairing reason placed first, per reason: made once and frozen, so every
+ * pairing deny of a device in one state shares one array and its verdict JSON is made once
+ * (gateway/verdict-json.ts keeps it per array), as for any other deny. Reasons arrays are never written
+ * in place (host-record.ts), so an entry stays right for as long as its key lives.
+ */
+const PAIRED = new WeakMap<readonly VerdictReason[], Map<VerdictReason, readonly VerdictReason[]>>();
+
+function pairedReasons(why: VerdictReason, reasons: readonly VerdictReason[]): readonly VerdictReason[] {
+  let byWhy = PAIRED.get(reasons);
+  if (!byWhy) PAIRED.set(reasons, (byWhy = new Map()));
+  let out = byWhy.get(why);
+  if (!out) byWhy.set(why, (out = Object.freeze([why, ...reasons])));
+  return out;
+}
+
+/**
  * `require_device_user`: the pairing reason when `person` is not one of the device's people (none on the
  * request, none known for the device: deny by default), placed first; else the reasons as they are.
  */
@@ -39,7 +56,7 @@ function withPairing(
   const match = person === null ? 'no' : people ? people.match(serial, person) : 'none';
   if (match === 'yes') return reasons;
   const why = person === null ? NO_PERSON_REASON : match === 'none' ? NO_DEVICE_PEOPLE_REASON : MISMATCH;
-  return [why, ...reasons];
+  return pairedReasons(why, reasons);
 }
 
 export function lookupVerdict(
