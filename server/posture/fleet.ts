@@ -22,6 +22,7 @@ import {
   recordOf,
   infoOf,
   refreshTiers,
+  forgetStale,
   staleKept,
   type HostRec,
   type StaleKept,
@@ -131,6 +132,7 @@ export function removeHost(s: State, serial: string, hostId?: number): void {
     if (hostId !== undefined && rec.id !== hostId) continue;
     s.byId.delete(rec.id);
     unindexSerial(s, rec);
+    forgetStale(s.staleKept, rec);
     s.changes++;
   }
 }

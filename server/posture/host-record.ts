@@ -99,6 +99,12 @@ function keepStale(kept: StaleKept, rec: HostRec): Array<StaleReasons | undefine
   return (rec.staleTiers = []);
 }
 
+/** Takes `rec` (a removed device's record) out of the ring, so the ring no longer keeps it alive. */
+export function forgetStale(kept: StaleKept, rec: HostRec): void {
+  for (let i = 0; i < kept.recs.length; i++) if (kept.recs[i] === rec) kept.recs[i] = undefined;
+  rec.staleTiers = undefined;
+}
+
 export type CheckStateTimes = Pick<
   CheckState,
   'status' | 'observedAt' | 'firstFailedAt' | 'lastPassedAt' | 'resultSeq'

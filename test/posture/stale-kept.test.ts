@@ -14,6 +14,7 @@ import {
   tierReasonsAt,
   type HostRec,
 } from '../../server/posture/host-record.js';
+import { emptyState, indexSerial, removeHost } from '../../server/posture/fleet.js';
 import { buildModel, type Model } from '../../server/posture/model.js';
 import { applies, checkDef, host, HOUR, MIN, policy, resource, T0, tier } from './support.js';
 
@@ -87,5 +88,20 @@ describe('stale reasons kept on the record', () => {
     const loose = device(4, T0, T0);
     expect(named(tierReasonsAt(model, loose, 0, later))).to.deep.equal(['a:stale', 'b:stale']);
     expect(loose.staleTiers).to.equal(undefined);
+  });
+
+  it('lets go of a removed device (removeHost): its slot emptied, its reasons dropped', () => {
+    const s = emptyState(model);
+    const [gone, stays] = [device(1, T0, T0), device(2, T0, T0)];
+    for (const rec of [gone, stays]) {
+      s.byId.set(rec.id, rec);
+      indexSerial(s, rec);
+      tierReasonsAt(model, rec, 0, T0 + HOUR, s.staleKept);
+    }
+    removeHost(s, gone.info.serial);
+    expect(s.staleKept.recs).to.not.include(gone);
+    expect(gone.staleTiers).to.equal(undefined);
+    expect(s.staleKept.recs).to.include(stays);
+    expect(stays.staleTiers).to.not.equal(undefined);
   });
 });
