@@ -125,7 +125,6 @@ export interface VerdictBundleSnapshot {
 /** What the gateway reads: precomputed verdicts (a map lookup plus a small pure function). */
 export interface VerdictSource {
   verdict(serial: string, resource: string, user: string | null, now: number): VerdictLookup;
-  bundle(): VerdictBundleSnapshot;
-  /** The same bundle, rebuilt (when stale) in chunks that yield to the event loop (what the gateway serves). */
+  /** The bundle, rebuilt (when stale) in chunks that yield to the event loop (what the gateway serves). */
   bundleInChunks(): Promise<VerdictBundleSnapshot>;
 }

@@ -37,7 +37,6 @@ export function withRemediationLinks(source: VerdictSource, opts: VerdictLinkOpt
     return url;
   };
   return {
-    bundle: () => source.bundle(),
     bundleInChunks: () => source.bundleInChunks(),
     verdict(serial, resource, rawUser, now) {
       // one person, one form: `Alice@X` and `alice@x` are the same person for pairing, grants and links

@@ -13,7 +13,6 @@
  */
 import type { BundleDevice, BundleGrant, VerdictBundle, VerdictBundleSnapshot } from '../domain/verdict.js';
 import { createHash } from 'node:crypto';
-import { sha256Hex } from '../shared/crypto.js';
 import { oneByte } from '../shared/one-byte.js';
 import type { State } from './fleet.js';
 import type { GrantIndex } from './grants.js';
@@ -22,10 +21,9 @@ import { isoTime } from './iso-time.js';
 import type { Model } from './model.js';
 
 export interface BundleCache {
-  /** The bundle of `s` and `grants` at `now` (the cached one while neither changed nor a grant expired). */
-  get(s: State, grants: GrantIndex, now: number): VerdictBundleSnapshot;
   /**
-   * The same, rebuilt (when stale) in chunks of devices that yield to the event loop, so a rebuild at
+   * The bundle of the state and `grants` at `now` (the cached one while neither changed nor a grant
+   * expired), rebuilt (when stale) in chunks of devices that yield to the event loop, so a rebuild at
    * 100k devices does not stall decisions; concurrent callers share one rebuild. Each device's entry is
    * as of the moment its chunk ran (a change during the rebuild makes the next call rebuild again).
    */
@@ -125,8 +123,8 @@ const etagOf = (hex: string): string => `"${hex.slice(0, 32)}"`;
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 /** A snapshot of the JSON in `parts`; the whole text is decoded only when something asks for it. */
-function snapshotOf(etag: string, parts: readonly Buffer[], text?: string): VerdictBundleSnapshot {
-  let json = text;
+function snapshotOf(etag: string, parts: readonly Buffer[]): VerdictBundleSnapshot {
+  let json: string | undefined;
   return {
     etag,
     parts,
@@ -135,13 +133,6 @@ function snapshotOf(etag: string, parts: readonly Buffer[], text?: string): Verd
       return json;
     },
   };
-}
-
-function buildBundle(s: State, grants: GrantIndex, now: number): Built {
-  s.sortedSerials ??= [...s.bySerial.keys()].sort();
-  const bg = activeGrants(grants, now);
-  const json = bundleHead(s.model) + deviceSlice(s, s.sortedSerials, 0, s.sortedSerials.length) + tailOf(bg.list);
-  return { snapshot: snapshotOf(etagOf(sha256Hex(json)), [utf8(json)], json), validUntil: bg.validUntil };
 }
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -183,13 +174,6 @@ export function createBundleCache(): BundleCache {
       ? cached.snapshot
       : undefined;
   return {
-    get(s, grants, now) {
-      const hit = fresh(s, grants, now);
-      if (hit) return hit;
-      const { snapshot, validUntil } = buildBundle(s, grants, now);
-      cached = { snapshot, validUntil, state: s, changes: s.changes, grantChanges: grants.changes };
-      return snapshot;
-    },
     async getInChunks(state, grants, now) {
       // one rebuild at a time: a caller arriving during one waits for it (and uses it if still fresh)
       while (building) await building;

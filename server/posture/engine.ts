@@ -174,7 +174,6 @@ export function createPostureEngine(deps: PostureEngineDeps): PostureEngine {
     },
     failingOrStaleChecks: (serial, now, tier) => failingOrStaleChecks(state, serial, now, tier),
     tierReport: (serial, tier, now) => tierReport(state, serial, tier, now),
-    bundle: () => bundles.get(state, grants, deps.clock.now()),
     bundleInChunks: () => bundles.getInChunks(current, grants, now),
     dryRun: (policy, now, checks, applies) => dryRun(state, policy, now, checks, applies),
     setActiveGrants: (list) => grants.replaceAll(list),

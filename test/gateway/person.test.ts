@@ -20,7 +20,6 @@ describe('gateway: the person on GET /api/v1/verdict', () => {
         asked.push(user);
         return { kind: 'unknown_resource', resource };
       },
-      bundle: () => ({ etag: '"x"', json: '{}', parts: [Buffer.from('{}')] }),
       bundleInChunks: () => Promise.resolve({ etag: '"x"', json: '{}', parts: [Buffer.from('{}')] }),
     };
     const lines: string[] = [];

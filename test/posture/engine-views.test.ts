@@ -44,33 +44,33 @@ describe('createPostureEngine: views', () => {
   });
 
   describe('bundle', () => {
-    it('changes its ETag only when verdict inputs change', () => {
+    it('changes its ETag only when verdict inputs change', async () => {
       const f = fixture();
       f.report(mac);
-      const a = f.engine.bundle();
-      expect(f.engine.bundle().etag).to.equal(a.etag);
+      const a = await f.engine.bundleInChunks();
+      expect((await f.engine.bundleInChunks()).etag).to.equal(a.etag);
       f.report(mac);
       f.engine.updateHost({ ...mac, lastSeenAt: T0 + 5 * MIN });
-      expect(f.engine.bundle().etag).to.equal(a.etag);
+      expect((await f.engine.bundleInChunks()).etag).to.equal(a.etag);
       f.report(mac, { firewall: [] });
-      const b = f.engine.bundle();
+      const b = await f.engine.bundleInChunks();
       expect(b.etag).to.not.equal(a.etag);
       f.engine.addGrant(grant());
-      const c = f.engine.bundle();
+      const c = await f.engine.bundleInChunks();
       expect(c.etag).to.not.equal(b.etag);
       f.clock.advance(2 * HOUR);
-      expect(f.engine.bundle().etag).to.equal(b.etag);
+      expect((await f.engine.bundleInChunks()).etag).to.equal(b.etag);
     });
 
-    it('marks conflicting serials and rebuilds a device entry after it changes', () => {
+    it('marks conflicting serials and rebuilds a device entry after it changes', async () => {
       const f = fixture();
       f.report(mac);
       f.report(win);
-      const first = JSON.parse(f.engine.bundle().json) as VerdictBundle;
+      const first = JSON.parse((await f.engine.bundleInChunks()).json) as VerdictBundle;
       expect(first.devices.map((d) => d.serial)).to.deep.equal(['C02MAC', 'WIN123']);
       f.report(host(3, 'C02MAC', { hardwareUuid: 'other', lastSeenAt: T0 + 1 }));
       f.engine.updateHost({ ...win, hostname: 'renamed' });
-      const second = JSON.parse(f.engine.bundle().json) as VerdictBundle;
+      const second = JSON.parse((await f.engine.bundleInChunks()).json) as VerdictBundle;
       expect(second.devices[0]).to.deep.equal({
         serial: 'C02MAC',
         hostname: 'host-3.local',
@@ -80,25 +80,24 @@ describe('createPostureEngine: views', () => {
       });
       expect(second.devices[1]?.hostname).to.equal('renamed');
       f.engine.removeHost('C02MAC');
-      expect((JSON.parse(f.engine.bundle().json) as VerdictBundle).devices.map((d) => d.serial)).to.deep.equal([
-        'WIN123',
-      ]);
+      const third = JSON.parse((await f.engine.bundleInChunks()).json) as VerdictBundle;
+      expect(third.devices.map((d) => d.serial)).to.deep.equal(['WIN123']);
     });
 
-    it('is identical for identical content built by another engine', () => {
+    it('is identical for identical content built by another engine', async () => {
       const f1 = fixture();
       const f2 = fixture();
       f1.report(mac);
       f1.report(win);
       f2.report(win);
       f2.report(mac);
-      expect(f1.engine.bundle()).to.deep.equal(f2.engine.bundle());
+      expect(await f1.engine.bundleInChunks()).to.deep.equal(await f2.engine.bundleInChunks());
     });
 
-    it('holds per-tier reasons and freshness for every device', () => {
+    it('holds per-tier reasons and freshness for every device', async () => {
       const f = fixture();
       f.report(mac, { firewall: [] });
-      const body = JSON.parse(f.engine.bundle().json) as VerdictBundle;
+      const body = JSON.parse((await f.engine.bundleInChunks()).json) as VerdictBundle;
       expect(body.resources).to.deep.equal({
         'prod-db': { tier: 'high', mode: 'enforce' },
         staging: { tier: 'medium', mode: 'enforce' },
