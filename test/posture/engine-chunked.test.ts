@@ -1,8 +1,8 @@
 /**
  * The policy swap and the bundle rebuild in chunks that yield to the event loop (issue #16): the same
  * result as the one-go swap (setPolicy), one bundle text whose ETag hashes the whole, decisions answered
- * meanwhile, and nothing the ingest changed during a swap lost. "Yields" is shown by a setImmediate callback queued before the call running before the call
- * completes (no timing).
+ * meanwhile, and nothing the ingest changed during a swap lost. "Yields" is shown by a setImmediate
+ * callback queued before the call running before the call completes (no timing).
  */
 import { expect } from 'chai';
 import { sha256Hex } from '../../server/shared/crypto.js';
