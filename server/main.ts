@@ -21,7 +21,7 @@
  *   buildHandlers   people pages, the koa app (admin, audit, break-glass, people routes), the bare
  *                   gateway and osquery handlers in front of it
  *   listen          the HTTPS server (asking for client certificates in the certificate enrollment modes)
- *   startTimers     last-seen flush, work sync, device sync, packs reload (file watch, SIGHUP)
+ *   startTimers     last-seen flush, work sync, device sync, packs reload (file watch, SIGHUP), retention
  */
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -42,6 +42,7 @@ import { adminRouter } from './admin/routes.js';
 import { watchPacksDir } from './control/model.js';
 import { createCredentials } from './control/credentials.js';
 import { createHostSummary } from './control/summary.js';
+import { createRetention } from './control/retention.js';
 import { firstStartBanner, sharedSettings } from './cli/banner.js';
 import { auditRouter } from './audit/routes.js';
 import { startHeadPublisher } from './audit/publish.js';
@@ -292,7 +293,12 @@ async function listen(
 }
 
 /** The background work once serving; returns what stops it. */
-function startTimers(log: Logger, control: Control, dev: DevicesPhase): () => void {
+function startTimers(
+  config: Readonly<Config>,
+  { log, clock, store }: Foundation,
+  control: Control,
+  dev: DevicesPhase,
+): () => void {
   const seenTimer = setInterval(() => {
     void control.lastSeen.flush().catch((e: unknown) => log.error({ err: e }, 'last-seen flush failed'));
   }, 1000);
@@ -304,6 +310,14 @@ function startTimers(log: Logger, control: Control, dev: DevicesPhase): () => vo
   }, 2000);
   devicesTimer.unref();
   control.work.start(); // picks up work queued by the CLI every 2 s
+  // answered distributed queries past their retention, at start and hourly
+  const retention = createRetention({
+    distributed: store.distributed,
+    clock,
+    log,
+    keepMs: config.distributedRetentionDays * 86_400_000,
+  });
+  retention.start();
   // packs/ and policy.yaml are the source of truth (GitOps, `trustgate apply`): reload when they change
   const packsWatch = watchPacksDir(control.model, log);
   const onHup = () => packsWatch.reload();
@@ -315,6 +329,7 @@ function startTimers(log: Logger, control: Control, dev: DevicesPhase): () => vo
     packsWatch.stop();
     process.off('SIGHUP', onHup);
     control.work.stop();
+    retention.stop();
   };
 }
 
@@ -330,7 +345,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   const metricsServer = config.metricsListen
     ? await listenMetrics(config.metricsListen, foundation.metrics, config.metricsToken)
     : undefined;
-  const stopTimers = startTimers(log, control, dev);
+  const stopTimers = startTimers(config, foundation, control, dev);
   const heads = startHeadPublisher({
     head: () => audit.head(),
     log,

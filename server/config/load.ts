@@ -20,6 +20,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Status logs kept per host. */
   statusLogsPerHost: number;
+  /** Days an answered distributed query (recheck, enrollment-time check, live query) is kept. */
+  distributedRetentionDays: number;
   /** osquery options pushed in /config. */
   distributedInterval: number;
   loggerTlsPeriod: number;
@@ -110,6 +112,11 @@ const SETTINGS = {
     env: 'TRUSTGATE_STATUS_LOGS_PER_HOST',
     flag: 'status-logs-per-host',
     schema: { type: 'integer', minimum: 0, default: 100 },
+  },
+  distributedRetentionDays: {
+    env: 'TRUSTGATE_DISTRIBUTED_RETENTION_DAYS',
+    flag: 'distributed-retention-days',
+    schema: { type: 'integer', minimum: 1, default: 30 },
   },
   distributedInterval: {
     env: 'TRUSTGATE_DISTRIBUTED_INTERVAL',

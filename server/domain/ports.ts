@@ -250,6 +250,11 @@ export interface DistributedRepo {
    * rows when answered: what carve/begin checks a carve against.
    */
   sentSince(hostId: number, kind: DistributedQuery['kind'], since: number): Promise<SentQuery[]>;
+  /**
+   * Deletes at most `limit` queries answered before `before` (epoch ms), the oldest answers first, and
+   * returns how many; a query not answered yet is never deleted (the retention: control/retention.ts).
+   */
+  pruneAnswered(before: number, limit: number): Promise<number>;
   /** Live-query campaign results. */
   campaignResults(ref: string): Promise<
     Array<{

@@ -45,6 +45,15 @@ export const OPEN_HOSTS_SQL =
   'SELECT DISTINCT host_id FROM distributed_queries INDEXED BY distributed_open WHERE completed_at IS NULL';
 export const OPEN_HOSTS_SINCE_SQL = `${OPEN_HOSTS_SQL} AND created_at >= ?`;
 
+/**
+ * The oldest answered queries, at most `limit` answered before a time, deleted by the partial index of
+ * answered queries (`distributed_answered`, by `completed_at`, the rowid in it): a batch reads only what
+ * it deletes, however many are kept or open.
+ */
+export const PRUNE_ANSWERED_SQL = `DELETE FROM distributed_queries WHERE rowid IN (
+  SELECT rowid FROM distributed_queries INDEXED BY distributed_answered
+  WHERE completed_at IS NOT NULL AND completed_at < ? ORDER BY completed_at LIMIT ?)`;
+
 export function createDistributedRepo(sqlite: Database.Database): DistributedRepo {
   // a query of a host unenrolled meanwhile is skipped (the host and all of its queries are gone) rather
   // than failing the host's foreign key; a query id already queued is ignored (enqueue is idempotent)
@@ -89,6 +98,7 @@ export function createDistributedRepo(sqlite: Database.Database): DistributedRep
         return { ...toQuery(r), completedAt: at };
       }),
   );
+  const pruneAnswered = sqlite.prepare<[number, number]>(PRUNE_ANSWERED_SQL);
   return {
     async enqueue(items) {
       if (items.length) enqueue.immediate(items);
@@ -107,6 +117,7 @@ export function createDistributedRepo(sqlite: Database.Database): DistributedRep
         rows: r.rows === null ? null : parseJson<unknown[] | null>(r.rows, null),
       }));
     },
+    pruneAnswered: gatedWrite(sqlite, (before: number, limit: number) => pruneAnswered.run(before, limit).changes),
     async campaignResults(ref) {
       return sqlite
         .prepare<[string], QRow>('SELECT * FROM distributed_queries WHERE ref = ? ORDER BY host_id')

@@ -233,6 +233,10 @@ export const distributedQueries = sqliteTable(
     index('distributed_open')
       .on(t.createdAt, t.hostId)
       .where(sql`completed_at IS NULL`),
+    // the answered ones by when, for the retention's pruning (store/distributed.ts), never a table walk
+    index('distributed_answered')
+      .on(t.completedAt)
+      .where(sql`completed_at IS NOT NULL`),
   ],
 );
 

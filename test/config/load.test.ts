@@ -28,6 +28,7 @@ describe('config/loadConfig', () => {
       dbPath: path.join(path.resolve('./data'), 'trustgate.db'),
       maxBodyBytes: 8 * 1024 * 1024,
       statusLogsPerHost: 100,
+      distributedRetentionDays: 30,
       distributedInterval: 60,
       loggerTlsPeriod: 10,
       configRefresh: 300,

@@ -82,6 +82,7 @@ function counted(repo: DistributedRepo): { repo: DistributedRepo; calls: string[
         return repo.complete(h, answers, at);
       },
       sentSince: (h, kind, since) => repo.sentSince(h, kind, since),
+      pruneAnswered: (before, limit) => repo.pruneAnswered(before, limit),
       campaignResults: (ref) => repo.campaignResults(ref),
     },
   };

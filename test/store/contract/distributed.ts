@@ -230,5 +230,27 @@ export function distributedContract(factory: StoreFactory): void {
       ]);
       expect(await t.store.distributed.sentSince(a, 'live', T0 + 11), 'handed out before the window').to.deep.equal([]);
     });
+
+    it('pruneAnswered() deletes up to `limit` queries answered before a time, oldest first, no open one', async () => {
+      const a = await enrollHost(t.store, 'A');
+      const d = t.store.distributed;
+      await d.enqueue(['q1', 'q2', 'q3', 'q4', 'open'].map((id) => query(id, a, { createdAt: T0 - 90 * 86_400_000 })));
+      for (const [id, at] of [
+        ['q3', T0 + 3],
+        ['q1', T0 + 1],
+        ['q4', T0 + 10],
+        ['q2', T0 + 2],
+      ] as const)
+        await d.complete(a, [{ id, answer: answer() }], at);
+      const left = async () => (await d.campaignResults('campaign-1')).map((r) => r.id).sort();
+      expect(await d.pruneAnswered(T0 + 5, 2)).to.equal(2);
+      expect(await left(), 'the two answered first').to.deep.equal(['open', 'q3', 'q4']);
+      expect(await d.pruneAnswered(T0 + 5, 2)).to.equal(1);
+      expect(await d.pruneAnswered(T0 + 5, 2)).to.equal(0);
+      expect(await left(), 'answered at the cutoff or later: kept').to.deep.equal(['open', 'q4']);
+      expect(await d.pruneAnswered(T0 + 365 * 86_400_000, 100)).to.equal(1);
+      expect(await left(), 'queued 90 days before, never answered').to.deep.equal(['open']);
+      expect(await d.hasPending(a)).to.equal(true);
+    });
   });
 }

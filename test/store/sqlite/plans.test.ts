@@ -4,7 +4,7 @@
  * `hosts_enroll_state` for the serial's conflict check, walking every active host per enrollment.
  */
 import { expect } from 'chai';
-import { OPEN_HOSTS_SINCE_SQL, OPEN_HOSTS_SQL } from '../../../server/store/distributed.js';
+import { OPEN_HOSTS_SINCE_SQL, OPEN_HOSTS_SQL, PRUNE_ANSWERED_SQL } from '../../../server/store/distributed.js';
 import { ACTIVE_OTHERS_SQL } from '../../../server/store/host-enroll.js';
 import { ACTIVE_CERTS_SQL } from '../../../server/store/hosts.js';
 import { useTempSqlite } from '../../support/sqlite.js';
@@ -51,6 +51,12 @@ describe('SQLite query plans of the work queue', () => {
       .all(...args)
       .map((r) => r.detail)
       .join('\n');
+
+  it('prunes answered queries by the partial index of answered ones, never walking the table', () => {
+    const steps = plan(PRUNE_ANSWERED_SQL, 0, 100);
+    expect(steps).to.match(/USING (COVERING )?INDEX distributed_answered \(completed_at>\? AND completed_at<\?\)/);
+    expect(steps).not.to.match(/SCAN distributed_queries\b(?! USING)/);
+  });
 
   it('lists the hosts with open queries from the partial index of open queries, not every answered one', () => {
     const steps = plan(OPEN_HOSTS_SQL);
