@@ -1,8 +1,9 @@
 /**
  * Issue #13 end to end: the shipped nginx template (mTLS, the shipped nginx-listen-mtls.conf) and the
- * shipped Caddyfile, each behind the SSO stand-in (support/sso.ts), in front of the real Trustgate, whose
- * device CA is an MDM's (TRUSTGATE_DEVICE_CA_FILE): device certificates are known to Trustgate only because
- * osquery reports them from the devices' keychains (the built-in certificates query). Findings of the issue:
+ * shipped Caddyfile (mTLS, and plain HTTP with a serial header), each behind the SSO stand-in
+ * (support/sso.ts), in front of the real Trustgate, whose device CA is an MDM's (TRUSTGATE_DEVICE_CA_FILE):
+ * device certificates are known to Trustgate only because osquery reports them from the devices' keychains
+ * (the built-in certificates query). Findings of the issue:
  * 1. a forged X-Forwarded-User never reaches a decision, a link, a break-glass grant or the audit log;
  * 2. a person who is not one of the device's people is denied `device_user_mismatch` on a tier that
  *    requires the pairing (`require_device_user`), whatever identity header the client adds;
@@ -209,6 +210,71 @@ describe('identity e2e: device by certificate, person by SSO, through the shippe
       expect(audit.status).to.equal(200);
       expect(audit.text).to.contain('alice@example.com');
       expect(audit.text).not.to.contain('mallory');
+    });
+  });
+
+  describe('Caddy (mTLS, forward_auth to SSO, then to Trustgate with the certificate itself)', () => {
+    let gw: Gateway;
+    let aliceSession: string;
+    before(async () => {
+      const site = pki.server([DB, GRAFANA, WIKI]);
+      gw = await startCaddy({
+        trustgate: tg.endpoint,
+        upstream: upstream.address,
+        sso: sso.url,
+        mtls: { siteCertPem: site.certPem, siteKeyPem: site.keyPem, deviceCaPem: pki.caPem },
+      });
+      aliceSession = sso.session('alice@example.com');
+    });
+    after(async () => gw?.stop());
+    const get = (cert: Issued | undefined, headers: Record<string, string> = {}, host = DB) =>
+      gatewayRequest({
+        port: gw.port,
+        host,
+        path: '/api/x',
+        headers,
+        tls: { ca: pki.caPem, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) },
+      });
+
+    it('allows a certificate osquery reported from the device keychain; the app sees the SSO person', async () => {
+      const n = upstream.requests.length;
+      const r = await get(aliceCert, { Cookie: aliceSession, 'X-Forwarded-User': 'mallory' });
+      expect(r.status, `${r.status} ${r.body}\n${gw.service.output()}`).to.equal(200);
+      expect(r.body).to.equal(UPSTREAM_BODY);
+      const seen = must(upstream.requests[n], 'the request the upstream saw');
+      expect(seen.headers['x-auth-request-email']).to.equal('alice@example.com');
+      expect(seen.headers['x-forwarded-user']).to.equal(undefined);
+      expect(seen.headers['x-trustgate-decision']).to.equal('allow');
+    });
+
+    it('denies a non-compliant device’s certificate with its reasons, whatever serial the client names', async () => {
+      const r = await get(bobCert, { Cookie: aliceSession, 'X-Device-Serial': alice.serial });
+      expect(r.status, `${r.status} ${r.body}`).to.equal(403);
+      expect(headerOf(r, 'x-trustgate-reasons')).to.equal('macos_firewall');
+    });
+
+    it('denies a colleague’s certificate reported by another device, an unknown one and the crafted CN', async () => {
+      const crafted = pki.deviceWithSubject([
+        { name: 'organizationName', value: `Acme,CN=${good.serial}` },
+        { name: 'commonName', value: 'E2E-NONCOMP01' },
+      ]);
+      const n = upstream.requests.length;
+      for (const cert of [carolCert, pki.device(alice.serial), crafted]) {
+        const r = await get(cert, { Cookie: aliceSession, 'X-Device-Serial': good.serial });
+        expect(r.status, `${r.status} ${r.body}`).to.equal(403);
+        expect(headerOf(r, 'x-trustgate-reasons')).to.equal('unknown_device_certificate');
+      }
+      expect(upstream.requests.length, 'the application never saw them').to.equal(n);
+    });
+
+    it('refuses a connection without a device certificate (require_and_verify), before any request', async () => {
+      const n = upstream.requests.length;
+      let failed: unknown;
+      await get(undefined, { Cookie: aliceSession, 'X-Device-Serial': alice.serial }).catch((e: unknown) => {
+        failed = e;
+      });
+      expect(failed, 'the TLS handshake is refused').to.be.instanceOf(Error);
+      expect(upstream.requests.length).to.equal(n);
     });
   });
 

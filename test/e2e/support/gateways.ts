@@ -141,9 +141,38 @@ export interface CaddyOptions {
   /** The SSO proxy stand-in's base URL (support/sso.ts). */
   sso: string;
   upstream: string;
+  /**
+   * HTTPS sites requiring a device client certificate (the shipped `device_mtls`, as in production): the
+   * site's certificate and key, the device CA. Without it the sites are plain HTTP, the serial a header.
+   */
+  mtls?: { siteCertPem: string; siteKeyPem: string; deviceCaPem: string };
 }
 
-/** Caddy with the shipped Caddyfile as is, every setting from the environment (plain HTTP sites, header serial). */
+/** The site settings of the Caddyfile: device client certificates (`mtls`), or plain HTTP with a header serial. */
+function caddySites(dir: string, port: number, mtls: CaddyOptions['mtls']): Record<string, string> {
+  if (!mtls) {
+    return {
+      SITE_SCHEME: 'http://',
+      SITE_PORT: `:${port}`,
+      TRUSTGATE_SITE_TLS: 'no_device_tls',
+      TRUSTGATE_SERIAL_FALLBACK: '{http.request.header.X-Device-Serial}',
+    };
+  }
+  const file = (name: string, pem: string): string => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, pem, { mode: 0o600 });
+    return f;
+  };
+  return {
+    SITE_SCHEME: 'https://',
+    SITE_PORT: `:${port}`,
+    SITE_TLS_CERT: file('site.crt', mtls.siteCertPem),
+    SITE_TLS_KEY: file('site.key', mtls.siteKeyPem),
+    DEVICE_CA: file('device-ca.crt', mtls.deviceCaPem),
+  };
+}
+
+/** Caddy with the shipped Caddyfile as is, every setting from the environment. */
 export async function startCaddy(opts: CaddyOptions): Promise<Gateway> {
   const caddy = requireCommand('caddy');
   const dir = tempDir('trustgate-e2e-caddy-');
@@ -159,14 +188,15 @@ export async function startCaddy(opts: CaddyOptions): Promise<Gateway> {
     SSO_URL: opts.sso,
     CADDY_ADMIN: 'off',
     CADDY_BIND: '127.0.0.1',
-    SITE_SCHEME: 'http://',
-    SITE_PORT: `:${port}`,
-    TRUSTGATE_SITE_TLS: 'no_device_tls',
-    TRUSTGATE_SERIAL_FALLBACK: '{http.request.header.X-Device-Serial}',
+    // the plain-HTTP redirect listener of HTTPS sites: a free port, not 80
+    CADDY_HTTP_PORT: String(await freePort()),
+    ...caddySites(dir, port, opts.mtls),
   };
   const file = exampleFile('Caddyfile');
   const { required } = caddyEnvNames(fs.readFileSync(file, 'utf8'));
-  const unset = required.filter((n) => !(n in settings) && n !== 'DEVICE_CA');
+  // what production leaves unset too: the device CA without site TLS, the serial fallback with it
+  const unsetInProduction = opts.mtls ? 'TRUSTGATE_SERIAL_FALLBACK' : 'DEVICE_CA';
+  const unset = required.filter((n) => !(n in settings) && n !== unsetInProduction);
   if (unset.length) throw new Error(`the Caddyfile needs settings the e2e test does not give: ${unset.join(', ')}`);
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
