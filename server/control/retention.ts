@@ -3,10 +3,9 @@
  * stays in the store once answered (a live query's rows are its campaign's results, read through the
  * admin API; the others say what was asked of a device, and when, for whoever looks into it). Nothing
  * removed them, so the table grew with every recheck for as long as the server ran (100k hosts: a row
- * per check per host at enrollment alone). `prune` deletes
- * those answered more than the retention ago, a batch at a time with the event loop let go in between
- * (SQLite writes are synchronous), at start and every PRUNE_EVERY_MS; queries not answered yet are
- * never deleted, however old.
+ * per check per host at enrollment alone). `prune` deletes those answered more than the retention ago,
+ * a batch at a time with the event loop let go in between (SQLite writes are synchronous), at start and
+ * every PRUNE_EVERY_MS; queries not answered yet are never deleted, however old.
  */
 import type { DistributedRepo } from '../domain/ports.js';
 import type { Clock } from '../shared/clock.js';

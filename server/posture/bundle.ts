@@ -137,7 +137,7 @@ function snapshotOf(etag: string, parts: readonly Buffer[]): VerdictBundleSnapsh
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** buildBundle's result, built and hashed a chunk of devices at a time, yielding in between. */
+/** The bundle of `s`, built and hashed a chunk of devices at a time, yielding in between. */
 async function buildInChunks(s: State, grants: GrantIndex, now: () => number): Promise<Built> {
   const head = utf8(bundleHead(s.model));
   s.sortedSerials ??= [...s.bySerial.keys()].sort();

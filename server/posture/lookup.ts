@@ -5,9 +5,9 @@
  * with the device (tiers with `require_device_user`: one synchronous lookup in the device's people), then
  * the SPEC §4 verdict. Allocates nothing but the verdict it returns (and the first time a reasons array
  * is denied by the pairing, that deny's reasons; the first lookup that finds a tier stale, its named
- * reasons). `remediation_page` is null here: the
- * gateway adds the signed link (it holds the key). `last_seen_at` comes from the LastSeen registry when
- * there is one (the record's own time is the enrollment's or the last result's).
+ * reasons). `remediation_page` is null here: the gateway adds the signed link (it holds the key).
+ * `last_seen_at` comes from the LastSeen registry when there is one (the record's own time is the
+ * enrollment's or the last result's).
  */
 import type { DevicePeopleLookup, LastSeen } from '../domain/ports.js';
 import type { VerdictLookup, VerdictReason } from '../domain/verdict.js';
