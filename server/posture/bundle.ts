@@ -2,7 +2,7 @@
  * The verdict bundle (SPEC: every tier, resource, check, device and active grant, for gateways that
  * decide locally) as JSON with its ETag. Built on demand and cached until the state or the grants
  * change or the first grant in it expires; each device's entry is cached on its record, so a rebuild
- * serializes only the devices that changed. A chunked rebuild keeps its chunks apart (`parts`) for the
+ * serializes only the devices that changed. A rebuild (in chunks) keeps its chunks apart (`parts`) for the
  * gateway API to write one at a time.
  *
  * Memory at 100k devices (heap snapshot): the bundle was a quarter of the live heap (~87 MB of 374),
