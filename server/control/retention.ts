@@ -11,6 +11,7 @@ import type { DistributedRepo } from '../domain/ports.js';
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
+import { yieldToLoop } from '../shared/turns.js';
 
 /** How often the retention runs once started. */
 export const PRUNE_EVERY_MS = 60 * 60_000;
@@ -33,8 +34,6 @@ export interface Retention {
   start(): void;
   stop(): void;
 }
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export function createRetention(deps: RetentionDeps): Retention {
   const batch = deps.batch ?? PRUNE_BATCH;

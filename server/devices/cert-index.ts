@@ -25,6 +25,7 @@ import type { ActiveHostCert } from '../domain/ports.js';
 import type { DeviceCertRecord, Host } from '../domain/types.js';
 import { DEVICE_CERTS_QUERY_KEY } from '../domain/device-certs-query.js';
 import type { Logger } from '../shared/log.js';
+import { yieldToLoop } from '../shared/turns.js';
 
 /** Active hosts read per page by a refresh. */
 export const HOST_PAGE = 1000;
@@ -137,7 +138,7 @@ async function addActiveHosts(deps: Pick<CertIndexDeps, 'hosts' | 'log'>, next: 
     const last = page[page.length - 1];
     if (page.length < HOST_PAGE || !last) return serialOfHost;
     afterId = last.id;
-    await new Promise((r) => setImmediate(r));
+    await yieldToLoop();
   }
 }
 

@@ -12,6 +12,7 @@ import type { Logger } from '../shared/log.js';
 import type { DeviceLink } from './link.js';
 import { statusPayload } from './render.js';
 import type { DeviceView } from './view.js';
+import { yieldToLoop } from '../shared/turns.js';
 
 /** One open page: where its frames go. */
 export interface LiveSubscriber {
@@ -70,8 +71,6 @@ interface Feed {
 }
 
 const subjectKey = (l: DeviceLink): string => `${l.user}\u0000${l.resource}`;
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /** Reads the feed's view once and writes one rendered frame to whoever needs it. */
 async function refreshOnce(deps: LiveFeedDeps, feed: Feed): Promise<void> {
   const now = deps.clock.now();

@@ -14,6 +14,7 @@
 import type { BundleDevice, BundleGrant, VerdictBundle, VerdictBundleSnapshot } from '../domain/verdict.js';
 import { createHash } from 'node:crypto';
 import { oneByte } from '../shared/one-byte.js';
+import { yieldToLoop } from '../shared/turns.js';
 import type { State } from './fleet.js';
 import type { GrantIndex } from './grants.js';
 import { latestRec, type HostRec } from './host-record.js';
@@ -134,8 +135,6 @@ function snapshotOf(etag: string, parts: readonly Buffer[]): VerdictBundleSnapsh
     },
   };
 }
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The bundle of `s`, built and hashed a chunk of devices at a time, yielding in between. */
 async function buildInChunks(s: State, grants: GrantIndex, now: () => number): Promise<Built> {

@@ -9,11 +9,10 @@
 import { emptyState, indexSerial, unindexSerial, type State } from './fleet.js';
 import { layoutOf, remapRec } from './remap.js';
 import type { Model } from './model.js';
+import { yieldToLoop } from '../shared/turns.js';
 
 /** Records carried over between two yields. */
 export const SWAP_CHUNK = 500;
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * `current()` is the engine's state as it is now (the same object throughout: the engine serializes

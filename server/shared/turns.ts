@@ -13,6 +13,13 @@
  * (setImmediate). Their work runs right after, before the loop reads the sockets again.
  */
 
+/**
+ * Resolves in the check phase of this turn of the event loop (setImmediate), after the sockets were
+ * read: long work done in slices (a bundle rebuild, a policy swap, a sweep, a batched delete) awaits it
+ * between slices so the requests that arrived meanwhile are handled.
+ */
+export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Waiters let go per turn of the event loop. */
 export const PER_TURN = 8;
 

@@ -7,6 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { gatedWrite } from './write-gate.js';
+import { yieldToLoop } from '../shared/turns.js';
 
 /** The most work one write transaction does before the rest waits for the next turn of the loop (ms). */
 export const WRITE_SLICE_MS = 4;
@@ -47,7 +48,7 @@ export function slicedWriter<T>(
   const slice = gatedWrite(sqlite, (items: readonly T[], from: number) => tx.immediate(items, from));
   return async function write(items) {
     for (let from = 0; from < items.length;) {
-      if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (from > 0) await yieldToLoop();
       from = await slice(items, from);
     }
   };
