@@ -27,6 +27,7 @@ import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from './config/load.js';
 import type { Store } from './domain/ports.js';
+import { allocatorOf } from './shared/allocator.js';
 import { type Logger } from './shared/log.js';
 import { type Clock } from './shared/clock.js';
 import { type TlsFiles } from './http/tls.js';
@@ -356,7 +357,9 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   const url = `https://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
   const startupMs = Math.round(performance.now() - t0);
   const hosts = control.hosts.length;
-  log.info({ event: 'server.ready', url, publicUrl: config.publicUrl, hosts, startupMs }, 'trustgate ready');
+  // the allocator: jemalloc when `npm start` found it (server/cli/start.sh; README, "Memory allocator")
+  const allocator = allocatorOf();
+  log.info({ event: 'server.ready', url, publicUrl: config.publicUrl, hosts, startupMs, allocator }, 'trustgate ready');
   if (control.caughtUp) {
     log.info(
       { event: 'posture.caught_up', results: control.caughtUp },

@@ -58,8 +58,11 @@ export async function tlsRate(
   return { perSec: n / seconds, resumedShare: n ? resumed / n : 0 };
 }
 
-/** A bare Node HTTPS server answering a constant, in its own process, with the same certificate. */
-export async function startBareServer(certsDir: string): Promise<{ url: string; pid: number; stop(): void }> {
+/** A bare Node HTTPS server answering a constant, in its own process, with the same certificate and allocator. */
+export async function startBareServer(
+  certsDir: string,
+  allocatorEnv: Record<string, string>,
+): Promise<{ url: string; pid: number; stop(): void }> {
   const port = await freePort();
   const key = JSON.stringify(path.join(certsDir, 'server.key'));
   const cert = JSON.stringify(path.join(certsDir, 'server.crt'));
@@ -69,7 +72,11 @@ export async function startBareServer(certsDir: string): Promise<{ url: string; 
     https.createServer({ key: fs.readFileSync(${key}), cert: fs.readFileSync(${cert}) },
       (req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(body); })
       .listen(${port}, '127.0.0.1', () => process.stdout.write('ready\\n'));`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // on the server's allocator (jemalloc speeds bare Node too: a ratio across allocators would flatter)
+  const child = spawn(process.execPath, ['-e', script], {
+    env: { ...process.env, ...allocatorEnv },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout?.once('data', () => resolve());
     child.once('exit', (c) => reject(new Error(`bare server exited ${c}`)));

@@ -284,7 +284,7 @@ async function wrkRuns(b: Bench, runs: number): Promise<WrkRun[] | null> {
     b.log(`wrk not found (${process.env.TRUSTGATE_BENCH_WRK ?? '/usr/bin/wrk'}): skipping the wrk rows`);
     return null;
   }
-  const bare = await startBareServer(b.server.certsDir);
+  const bare = await startBareServer(b.server.certsDir, b.server.allocatorEnv);
   const out: WrkRun[] = [];
   try {
     const paths = verdictPaths(b, 3000);
@@ -327,7 +327,7 @@ const STEADY_SLICE_S = 1;
  * machine at the same moment. The bare server is one of its own.
  */
 async function underIngest(b: Bench): Promise<UnderIngest> {
-  const bare = await startBareServer(b.server.certsDir);
+  const bare = await startBareServer(b.server.certsDir, b.server.allocatorEnv);
   try {
     await maxLoopDelay(b);
     const [c0, t0] = [cpuMs(b.server.pid), performance.now()];

@@ -7,7 +7,9 @@
  *   npm run bench -- --json               the figures as JSON after the table
  *   npm run bench -- --gateway            only the gateway-under-load suite (gateway-suite.ts; wrk rows
  *                                         when /usr/bin/wrk is installed), --runs N wrk runs (default 5)
- *   TRUSTGATE_BENCH_MALLOC=jemalloc npm run bench   the server under jemalloc (server-process.ts)
+ *   TRUSTGATE_MALLOC=system npm run bench   the C library's malloc; by default the server and the bare Node
+ *                                         baseline run on jemalloc when installed, as `npm start` runs
+ *                                         (server-process.ts)
  */
 import os from 'node:os';
 import { buildRows } from './rows.js';

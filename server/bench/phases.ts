@@ -192,7 +192,7 @@ export async function gatewayLoad(b: Bench) {
   });
   await settle();
   const verdictFixed = await runLoad({ ...load, kind: 'paced', rate: VERDICT_FIXED_RATE, paths: verdictPaths });
-  const bareServer = await startBareServer(server.certsDir);
+  const bareServer = await startBareServer(server.certsDir, server.allocatorEnv);
   const bareLoad = { url: bareServer.url, caPem: server.caPem, seconds: d.http, headers: {}, paths: ['/'] };
   await settle();
   const bare = await runLoad({ ...bareLoad, kind: 'cannon' });

@@ -25,6 +25,8 @@ export interface ServerProcess {
   enrollSecret: string;
   adminToken: string;
   gatewayToken: string;
+  /** The allocator's environment the server runs with (serverAllocator), for a same-run baseline. */
+  allocatorEnv: Record<string, string>;
   /** Milliseconds from spawn to /readyz answering 200. */
   readyMs: number;
   stop(): Promise<void>;
@@ -63,7 +65,10 @@ function get(url: string, caPem: string | undefined): Promise<number> {
  */
 export const SERVER_NODE_ARGS: readonly string[] = ['--max-old-space-size=768'];
 
-/** Where distributions install jemalloc's shared library (Debian and Ubuntu: package libjemalloc2). */
+/**
+ * Where distributions install jemalloc's shared library (Debian and Ubuntu: package libjemalloc2), in the
+ * order server/cli/start.sh (`npm start`) looks (a test keeps the two lists equal).
+ */
 export const JEMALLOC_PATHS: readonly string[] = [
   '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
   '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
@@ -71,23 +76,29 @@ export const JEMALLOC_PATHS: readonly string[] = [
   '/usr/lib/libjemalloc.so.2',
 ];
 
-/** jemalloc's settings for the server (README, "Memory allocator"). */
+/** jemalloc's settings for the server (README, "Memory allocator"), as start.sh sets them. */
 export const JEMALLOC_CONF = 'background_thread:true';
 
 /**
- * The memory allocator the server process runs with, from TRUSTGATE_BENCH_MALLOC: `system` (the default,
- * as `npm start` runs) or `jemalloc`, preloaded (README, "Memory allocator"). Returns the environment it
- * takes and a label for the bench's header; throws when jemalloc is asked for and not installed.
+ * The memory allocator the bench runs the server and the bare Node baseline with, chosen as `npm start`
+ * chooses (server/cli/start.sh) from TRUSTGATE_MALLOC: `auto` (default: jemalloc when installed, else the
+ * C library's), `jemalloc` (throws when not installed) or `system`; TRUSTGATE_JEMALLOC names the library
+ * file. Both servers of a same-run ratio run on the one allocator: jemalloc speeds bare Node too.
+ * Returns the environment it takes and a label for the bench's header.
  */
 export function serverAllocator(
-  choice = process.env.TRUSTGATE_BENCH_MALLOC ?? 'system',
+  choice = process.env.TRUSTGATE_MALLOC || 'auto',
   exists: (file: string) => boolean = fs.existsSync,
+  file = process.env.TRUSTGATE_JEMALLOC,
 ): { env: Record<string, string>; label: string } {
-  if (choice === 'system' || choice === '') return { env: {}, label: 'the C library malloc' };
-  if (choice !== 'jemalloc') throw new Error(`TRUSTGATE_BENCH_MALLOC="${choice}": use system or jemalloc`);
-  const lib = JEMALLOC_PATHS.find((file) => exists(file));
+  const system = { env: {}, label: 'the C library malloc' };
+  if (choice === 'system') return system;
+  if (choice !== 'auto' && choice !== 'jemalloc')
+    throw new Error(`TRUSTGATE_MALLOC="${choice}": use auto, jemalloc or system`);
+  const lib = [...(file ? [file] : []), ...JEMALLOC_PATHS].find((f) => exists(f));
+  if (!lib && choice === 'auto') return system;
   if (!lib)
-    throw new Error('TRUSTGATE_BENCH_MALLOC=jemalloc: libjemalloc.so.2 not found (apt-get install -y libjemalloc2)');
+    throw new Error('TRUSTGATE_MALLOC=jemalloc: libjemalloc.so.2 not found (apt-get install -y libjemalloc2)');
   // purging freed pages from jemalloc's own thread, not inline in an allocation on the event loop
   return {
     env: { LD_PRELOAD: lib, MALLOC_CONF: JEMALLOC_CONF },
@@ -140,7 +151,8 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
   const port = await freePort();
   const args = serveArgs(port, dataDir, certsDir);
   // `env` adds settings beyond the flags.
-  const env: Record<string, string> = { ...serverAllocator().env, ...(opts.env ?? {}) };
+  const allocatorEnv = serverAllocator().env;
+  const env: Record<string, string> = { ...allocatorEnv, ...(opts.env ?? {}) };
   const url = `https://127.0.0.1:${port}`;
   let child: ChildProcess;
   let tail = '';
@@ -191,6 +203,7 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
     enrollSecret,
     adminToken: admin.token,
     gatewayToken: gateway.token,
+    allocatorEnv,
     readyMs,
     async stop() {
       await stopChild();

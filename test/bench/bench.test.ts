@@ -141,24 +141,41 @@ describe('bench helpers', () => {
   });
 });
 
-describe('server node flags', () => {
-  it('the bench starts the server with the same node flags as `npm start`', () => {
+describe('server node flags and allocator', () => {
+  const startSh = fs.readFileSync(path.join(REPO_ROOT, 'server/cli/start.sh'), 'utf8');
+
+  it('the bench starts the server with the same node flags as `npm start` (server/cli/start.sh)', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
+    expect(pkg.scripts['start']).to.equal('sh server/cli/start.sh');
     expect(SERVER_NODE_ARGS).to.have.length.greaterThan(0);
-    expect(pkg.scripts['start']).to.equal(`node ${SERVER_NODE_ARGS.join(' ')} server/cli/bin.js serve`);
+    expect(startSh).to.include(`exec node ${SERVER_NODE_ARGS.join(' ')} "$dir/bin.js" serve "$@"`);
   });
 
-  it('runs the server on the system allocator, or preloads an installed jemalloc when asked', () => {
-    expect(serverAllocator('system', () => true)).to.deep.equal({ env: {}, label: 'the C library malloc' });
-    const lib = JEMALLOC_PATHS[2] ?? '';
-    expect(serverAllocator('jemalloc', (file) => file === lib)).to.deep.equal({
+  it('looks for jemalloc where `npm start` looks, in the same order, with the same settings', () => {
+    const listed = [...startSh.matchAll(/^\s+(\/usr\/\S+libjemalloc\.so\.2)/gm)].map((m) => m[1]);
+    expect(listed).to.deep.equal([...JEMALLOC_PATHS]);
+    expect(startSh).to.include(`MALLOC_CONF="\${MALLOC_CONF:-${JEMALLOC_CONF}}"`);
+  });
+
+  it('auto: jemalloc when installed, else the system allocator; jemalloc demanded and missing is an error', () => {
+    const system = { env: {}, label: 'the C library malloc' };
+    const jemalloc = (lib: string) => ({
       env: { LD_PRELOAD: lib, MALLOC_CONF: JEMALLOC_CONF },
       label: `jemalloc (LD_PRELOAD=${lib}, MALLOC_CONF=${JEMALLOC_CONF})`,
     });
+    const lib = JEMALLOC_PATHS[2] ?? '';
+    expect(serverAllocator('system', () => true)).to.deep.equal(system);
+    expect(serverAllocator('auto', (file) => file === lib)).to.deep.equal(jemalloc(lib));
+    expect(serverAllocator('auto', () => false)).to.deep.equal(system);
+    expect(serverAllocator('jemalloc', (file) => file === lib)).to.deep.equal(jemalloc(lib));
+    // a library named by TRUSTGATE_JEMALLOC comes before the distributions' directories
+    expect(serverAllocator('auto', () => true, '/opt/je/libjemalloc.so.2')).to.deep.equal(
+      jemalloc('/opt/je/libjemalloc.so.2'),
+    );
     expect(() => serverAllocator('jemalloc', () => false)).to.throw('apt-get install -y libjemalloc2');
-    expect(() => serverAllocator('tcmalloc', () => true)).to.throw('use system or jemalloc');
+    expect(() => serverAllocator('tcmalloc', () => true)).to.throw('use auto, jemalloc or system');
   });
 });
 

@@ -73,6 +73,8 @@ describe('the first hour, from a fresh checkout (README quick start and CLI)', f
     running.push(server);
     await server.waitFor(/└─/);
     await server.waitFor(/"event":"server.ready"/);
+    // jemalloc is installed (.ci/run: libjemalloc2), so `npm start` runs the server on it (server/cli/start.sh)
+    expect(server.out()).to.match(/"event":"server.ready"[^\n]*"allocator":"jemalloc"/);
     const file = path.join(dir, 'data', 'admin_token');
     expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
     adminToken = fs.readFileSync(file, 'utf8').trim();
