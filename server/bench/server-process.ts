@@ -97,8 +97,7 @@ export function serverAllocator(
     throw new Error(`TRUSTGATE_MALLOC="${choice}": use auto, jemalloc or system`);
   const lib = [...(file ? [file] : []), ...JEMALLOC_PATHS].find((f) => exists(f));
   if (!lib && choice === 'auto') return system;
-  if (!lib)
-    throw new Error('TRUSTGATE_MALLOC=jemalloc: libjemalloc.so.2 not found (apt-get install -y libjemalloc2)');
+  if (!lib) throw new Error('TRUSTGATE_MALLOC=jemalloc: libjemalloc.so.2 not found (apt-get install -y libjemalloc2)');
   // purging freed pages from jemalloc's own thread, not inline in an allocation on the event loop
   return {
     env: { LD_PRELOAD: lib, MALLOC_CONF: JEMALLOC_CONF },
