@@ -19,8 +19,19 @@ export function createHotCounter<L extends string>(opts: {
   labelNames: readonly L[];
   registry: Registry;
 }): HotCounter {
-  /** Per label set: its labels as prom-client takes them, and the count not yet handed over. */
-  const pending = new Map<string, { labels: Record<L, string>; n: number }>();
+  /**
+   * Per label set: its labels as prom-client takes them, and the count not yet handed over; found through
+   * one map per label, by value (the strings a request already has, whose hashes V8 keeps on them: no
+   * joined key to build, flatten and hash per call).
+   */
+  interface Pending {
+    labels: Record<L, string>;
+    n: number;
+  }
+  type Level = Map<string, Level | Pending>;
+  const root: Level = new Map();
+  const all: Pending[] = [];
+  const last = opts.labelNames.length - 1;
   // registered with the registry, which scrapes it (collect hands the pending counts over first)
   new Counter<L>({
     name: opts.name,
@@ -28,23 +39,33 @@ export function createHotCounter<L extends string>(opts: {
     labelNames: opts.labelNames,
     registers: [opts.registry],
     collect() {
-      for (const p of pending.values()) {
+      for (const p of all) {
         if (p.n === 0) continue;
         this.inc(p.labels, p.n);
         p.n = 0;
       }
     },
   });
+  function added(values: readonly string[]): Pending {
+    const labels = {} as Record<L, string>;
+    opts.labelNames.forEach((name, i) => (labels[name] = values[i] ?? ''));
+    const p = { labels, n: 0 };
+    all.push(p);
+    return p;
+  }
   return {
     inc(...values) {
-      const key = values.join('\u0000');
-      const p = pending.get(key);
-      if (p) p.n++;
-      else {
-        const labels = {} as Record<L, string>;
-        opts.labelNames.forEach((name, i) => (labels[name] = values[i] ?? ''));
-        pending.set(key, { labels, n: 1 });
+      let level = root;
+      for (let i = 0; i < last; i++) {
+        const v = values[i] ?? '';
+        let next = level.get(v) as Level | undefined;
+        if (next === undefined) level.set(v, (next = new Map()));
+        level = next;
       }
+      const v = values[last] ?? '';
+      let p = level.get(v) as Pending | undefined;
+      if (p === undefined) level.set(v, (p = added(values)));
+      p.n++;
     },
   };
 }
