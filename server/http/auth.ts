@@ -10,7 +10,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type { TokenRepo } from '../domain/ports.js';
 import type { ApiToken, Role } from '../domain/types.js';
 import { forbidden, unauthenticated } from '../shared/errors.js';
-import { sha256Hex } from '../shared/crypto.js';
+import { sameText, sha256Hex } from '../shared/crypto.js';
 import { TtlCache } from '../shared/ttl-cache.js';
 import type { Clock } from '../shared/clock.js';
 import type { AuthFailures } from '../shared/auth-failures.js';
@@ -43,6 +43,34 @@ export interface TokenAuth {
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
+/** The SHA-256 hex of the bearer token in an Authorization header; undefined when it is not one. */
+function digestOf(header: string): string | undefined {
+  const m = BEARER.exec(header);
+  return m?.[1] ? sha256Hex(m[1]) : undefined;
+}
+
+/**
+ * Per connection, the last Authorization header and its digest: a gateway sends the same header on every
+ * request of a kept-alive connection, so the parse and the SHA-256 run once per connection, not once per
+ * decision. A header is compared with that same connection's previous one only, in constant time. The
+ * digest is only the cache key: the token's validity (expiry, revocation) is looked up as before.
+ */
+function connectionDigests(): (header: string, conn: object | undefined) => string | undefined {
+  const last = new WeakMap<object, { header: string; hash: string | undefined }>();
+  return (header, conn) => {
+    if (!conn) return digestOf(header);
+    const seen = last.get(conn);
+    if (seen !== undefined && sameText(seen.header, header)) return seen.hash;
+    const hash = digestOf(header);
+    if (seen === undefined) last.set(conn, { header, hash });
+    else {
+      seen.header = header;
+      seen.hash = hash;
+    }
+    return hash;
+  };
+}
+
 export function createTokenAuth(deps: {
   tokens: Pick<TokenRepo, 'findActiveByHash' | 'markUsed'>;
   clock: Clock;
@@ -52,11 +80,10 @@ export function createTokenAuth(deps: {
 }): TokenAuth {
   const cache = new TtlCache<string, ApiToken | null>(deps.cacheTtlMs ?? 5_000, () => deps.clock.now(), 10_000);
   const lastMarked = new Map<number, number>();
+  const digests = connectionDigests();
 
-  const hashOf = (header: string | undefined): string | undefined => {
-    const m = header ? BEARER.exec(header) : null;
-    return m?.[1] ? sha256Hex(m[1]) : undefined;
-  };
+  const hashOf = (header: string | undefined, from?: IncomingMessage): string | undefined =>
+    header ? digests(header, from?.socket) : undefined;
 
   function actorOf(tok: ApiToken): Actor {
     const now = deps.clock.now();
@@ -109,7 +136,7 @@ export function createTokenAuth(deps: {
 
   function authorizeCached(header: string | undefined, roles: readonly Role[], from?: IncomingMessage) {
     try {
-      const hash = hashOf(header);
+      const hash = hashOf(header, from);
       if (!hash) return check(undefined, roles);
       const tok = cache.get(hash);
       if (tok === undefined) return undefined;
