@@ -50,8 +50,20 @@ export function createDecisions(deps: DecisionDeps, log: Logger): Decisions {
     return out;
   }
 
+  /**
+   * The counter's resource label for a request refused before any lookup: the name when the policy defines
+   * it, else `(unknown)` as for a lookup. That name can come from the request's X-Trustgate-Resource header,
+   * and a gateway that forwards the client's headers must not let clients add label sets without bound.
+   */
+  function resourceLabel(resource: string): string {
+    if (resource === '') return '(none)';
+    return deps.verdicts.verdict('', resource, null, deps.clock.now()).kind === 'unknown_resource'
+      ? '(unknown)'
+      : resource;
+  }
+
   function refused(serial: string, resource: string, user: string | null, d: ForwardAuthDecision): void {
-    metrics?.decisions.inc(resource || '(none)', 'deny', 'none');
+    metrics?.decisions.inc(resourceLabel(resource), 'deny', 'none');
     log.info(
       {
         event: 'gateway.decision',

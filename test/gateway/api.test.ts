@@ -588,5 +588,17 @@ describe('gateway API (HTTPS, real server, shipped baseline)', function () {
       expect(count(m.text, 'prod-db', 'deny', 'enforce') - count(before, 'prod-db', 'deny', 'enforce')).to.equal(1);
       expect(count(m.text, 'wiki', 'allow', 'monitor') - count(before, 'wiki', 'allow', 'monitor')).to.equal(1);
     });
+
+    it('counts a forward-auth refusal naming a resource the policy lacks as (unknown), not by that name', async () => {
+      const before = (await ts.client.request('/metrics')).text;
+      for (const name of ['made-up-1', 'made-up-2', 'prod-db']) {
+        const r = await authz({ 'X-Trustgate-Resource': name }); // no serial: refused before any lookup
+        expect(r.status).to.equal(403);
+      }
+      const m = (await ts.client.request('/metrics')).text;
+      expect(m).to.not.contain('made-up');
+      expect(count(m, '(unknown)', 'deny', 'none') - count(before, '(unknown)', 'deny', 'none')).to.equal(2);
+      expect(count(m, 'prod-db', 'deny', 'none') - count(before, 'prod-db', 'deny', 'none')).to.equal(1);
+    });
   });
 });

@@ -1,10 +1,11 @@
 /**
  * Each decision's line and counts (gateway/decisions.ts): one `gateway.decision` line with the verdict's
- * outcome (or `unknown_resource`), the counter by resource, decision and mode, the latency histogram; and
- * no line at all when info is off.
+ * outcome (or `unknown_resource`), the counter by resource, decision and mode (a resource the policy does
+ * not define counted as `(unknown)`), the latency histogram; and no line at all when info is off.
  */
 import { expect } from 'chai';
 import type { VerdictLookup, VerdictSource } from '../../server/domain/verdict.js';
+import { denyDecision } from '../../server/gateway/decide.js';
 import { createDecisions } from '../../server/gateway/decisions.js';
 import { ManualClock } from '../../server/shared/clock.js';
 import { createLogger, type LogLevel } from '../../server/shared/log.js';
@@ -70,6 +71,20 @@ describe('gateway decisions: line and counts', () => {
     expect(text).to.contain('trustgate_decisions_total{resource="db",decision="deny",mode="enforce"} 1');
     expect(text).to.contain('trustgate_decisions_total{resource="(unknown)",decision="deny",mode="none"} 1');
     expect(text).to.contain('trustgate_decision_seconds_count 2');
+  });
+
+  it('counts a refused request under its resource only when the policy defines it', async () => {
+    const { d, metrics } = setup('warn');
+    const refusal = denyDecision('no_device_serial');
+    d.refused('', 'db', null, refusal);
+    // names from a forwarded X-Trustgate-Resource header: one label set for all of them, not one each
+    for (let i = 0; i < 50; i++) d.refused('', `made-up-${i}`, null, refusal);
+    d.refused('', '', null, refusal);
+    const text = await metrics.registry.metrics();
+    expect(text).to.contain('trustgate_decisions_total{resource="db",decision="deny",mode="none"} 1');
+    expect(text).to.contain('trustgate_decisions_total{resource="(unknown)",decision="deny",mode="none"} 50');
+    expect(text).to.contain('trustgate_decisions_total{resource="(none)",decision="deny",mode="none"} 1');
+    expect(text).to.not.contain('made-up');
   });
 
   it('writes no line at warn level, and still counts', async () => {
